@@ -1,0 +1,88 @@
+"""Pure application of a drawn mix: paste boxes, erase boxes, blend images, mix labels.
+
+Nothing here draws random numbers: each function takes the arrays a sampler returned (partner indices,
+integer boxes, mix weights) and is tested against exact arrays in tf_tests/mixing/apply_test.py.
+Images keep their dtype: pasting and erasing select whole pixels (uint8 stays uint8, no rounding);
+blending computes in float32 and rounds back for integer images.
+"""
+
+import tensorflow as tf
+
+
+def box_masks(boxes, height, width):
+    """Boolean masks [N, H, W] that are True inside integer boxes [N, 4] (y0, x0, y1, x1), end-exclusive."""
+    rows = tf.range(height)[None, :, None]
+    cols = tf.range(width)[None, None, :]
+    y0, x0, y1, x1 = (boxes[:, i, None, None] for i in range(4))
+    return (rows >= y0) & (rows < y1) & (cols >= x0) & (cols < x1)
+
+
+def _spatial_mask(boxes, tensor, data_format):
+    """Box masks shaped to broadcast against `tensor` (rank 3 [B, H, W] or rank 4 in `data_format`)."""
+    if tensor.shape.rank == 3:
+        height, width = tf.shape(tensor)[1], tf.shape(tensor)[2]
+        return box_masks(boxes, height, width)
+    if data_format == "channels_last":
+        height, width = tf.shape(tensor)[1], tf.shape(tensor)[2]
+        return box_masks(boxes, height, width)[:, :, :, None]
+    height, width = tf.shape(tensor)[2], tf.shape(tensor)[3]
+    return box_masks(boxes, height, width)[:, None, :, :]
+
+
+def paste_boxes(images, permutation, boxes, data_format="channels_last"):
+    """Pastes each partner's box into each image: the CutMix image operation.
+
+    Args:
+        images: Batch [B, H, W, C] (or [B, C, H, W], or masks [B, H, W]) of any dtype.
+        permutation: int32 [B], the partner of each image.
+        boxes: int32 [B, 4] or [1, 4] (one box shared by the batch), (y0, x0, y1, x1), end-exclusive.
+        data_format: "channels_last" or "channels_first" for rank-4 inputs.
+
+    Returns:
+        A tensor like `images`, equal to `images[permutation]` inside each box and to `images` elsewhere.
+    """
+    mask = _spatial_mask(boxes, images, data_format)
+    return tf.where(mask, tf.gather(images, permutation), images)
+
+
+def erase_boxes(images, boxes, fill_value=0, data_format="channels_last"):
+    """Sets the pixels inside each box to `fill_value`: the Cutout image operation.
+
+    Args:
+        images: Batch [B, H, W, C] (or channels_first) of any dtype.
+        boxes: int32 [B, 4] (y0, x0, y1, x1), end-exclusive.
+        fill_value: Value written into the hole (0 as in DeVries & Taylor's code).
+        data_format: "channels_last" or "channels_first".
+
+    Returns:
+        A tensor like `images` with the boxes filled.
+    """
+    mask = _spatial_mask(boxes, images, data_format)
+    return tf.where(mask, tf.cast(fill_value, images.dtype), images)
+
+
+def blend_images(images, permutation, mix_weight):
+    """`mix_weight * images + (1 - mix_weight) * images[permutation]`: the MixUp image operation.
+
+    Args:
+        images: Batch of rank 4 in any layout and dtype.
+        permutation: int32 [B].
+        mix_weight: float32 [B], weight of each image itself.
+
+    Returns:
+        A tensor like `images`. Integer images are blended in float32, rounded and clipped to their range;
+        float16 and bfloat16 are blended in float32 and cast back.
+    """
+    weight = tf.reshape(mix_weight, [-1, 1, 1, 1])
+    own = tf.cast(images, tf.float32)
+    partner = tf.gather(own, permutation)
+    blended = partner + weight * (own - partner)
+    if images.dtype.is_integer:
+        blended = tf.clip_by_value(tf.round(blended), images.dtype.min, images.dtype.max)
+    return tf.cast(blended, images.dtype)
+
+
+def mix_labels(labels, permutation, mix_weight):
+    """`mix_weight * labels + (1 - mix_weight) * labels[permutation]` for float labels [B, K]."""
+    weight = tf.cast(mix_weight, labels.dtype)[:, None]
+    return weight * labels + (1.0 - weight) * tf.gather(labels, permutation)

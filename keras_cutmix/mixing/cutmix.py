@@ -1,0 +1,147 @@
+"""CutMix (Yun et al., ICCV 2019), Algorithm A1 made exact: sample a mix, paste it, mix the labels.
+
+For a batch: shuffle to pick each image's partner, draw lambda ~ Beta(alpha, alpha), cut a box of
+floor(sqrt(1 - lambda) * H) x floor(sqrt(1 - lambda) * W) pixels centred on a uniformly drawn pixel and
+clipped to the image, paste the partner's box, then set lambda to the exact kept fraction
+`1 - box_area / (H * W)` and mix targets `lambda * y + (1 - lambda) * y[partner]`.
+
+Two choices beyond the paper's code, both deliberate:
+- the box height comes from H and its width from W (the official code swaps them, which square
+  images hide);
+- the box spans exactly `floor(sqrt(1 - lambda) * side)` pixels before clipping (the official code's
+  `cx +- cut_w // 2` drops a pixel when the side is odd).
+
+References:
+    - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), Algorithm A1.
+    - Official code: github.com/clovaai/CutMix-PyTorch, `train.py` (`rand_bbox`, `cutmix_prob`).
+"""
+
+import tensorflow as tf
+
+from keras_cutmix.mixing import apply as apply_ops
+from keras_cutmix.mixing import base
+from keras_cutmix.mixing import inputs
+from keras_cutmix.mixing import sampling
+
+
+def sample_cutmix(seed, batch_size, height, width, alpha=1.0, probability=1.0, per_sample=False):
+    """Draws one CutMix: partners, boxes and the exact label weights. Pure: same seed, same mix.
+
+    Args:
+        seed: Shape-[2] integer tensor.
+        batch_size: Batch size (int or scalar int32 tensor).
+        height: Image height in pixels.
+        width: Image width in pixels.
+        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0 (uniform), the paper's choice.
+        probability: Chance that mixing happens: for the whole batch when `per_sample=False` (the
+            official code's `cutmix_prob`), for each sample independently otherwise. Defaults to 1.0.
+        per_sample: If False (default, as in the paper's code), one lambda and one box for the batch.
+
+    Returns:
+        Dict with `permutation` (int32 [B], each sample's partner), `boxes` (int32 [B, 4] as
+        (y0, x0, y1, x1), end-exclusive; all zeros where nothing is pasted) and `mix_weight` (float32 [B],
+        the weight of each sample's own label: `1 - pasted_pixels / (H * W)`, exactly).
+    """
+    perm_seed, apply_seed, beta_seed, box_seed = sampling.split_seed(seed, 4)
+    height = tf.cast(height, tf.int32)
+    width = tf.cast(width, tf.int32)
+    count = batch_size if per_sample else 1
+    lam = sampling.sample_beta(beta_seed, [count], alpha)
+    cut_ratio = tf.sqrt(1.0 - lam)
+    box_height = tf.cast(cut_ratio * tf.cast(height, tf.float32), tf.int32)
+    box_width = tf.cast(cut_ratio * tf.cast(width, tf.float32), tf.int32)
+    boxes = sampling.centred_boxes(box_seed, count, height, width, box_height, box_width)
+    boxes = tf.broadcast_to(boxes, [batch_size, 4])
+    applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample)
+    boxes = tf.where(applied[:, None], boxes, tf.zeros_like(boxes))
+    image_area = height * width
+    # In float64 and then rounded, so that compilers rewriting x / c as x * (1 / c) change nothing.
+    kept_pixels = tf.cast(image_area - sampling.box_area(boxes), tf.float64)
+    mix_weight = tf.cast(kept_pixels / tf.cast(tf.maximum(image_area, 1), tf.float64), tf.float32)
+    return {
+        "permutation": sampling.sample_permutation(perm_seed, batch_size),
+        "boxes": boxes,
+        "mix_weight": mix_weight,
+    }
+
+
+def apply_cutmix(batch, mix, data_format="channels_last", shared_box=False):
+    """Applies a drawn CutMix to a `Batch`: pastes boxes into images and masks, mixes labels.
+
+    Args:
+        batch: `inputs.Batch` (images, float labels or None, segmentation masks or None).
+        mix: Dict from `sample_cutmix`.
+        data_format: Layout of the images (and rank-4 masks).
+        shared_box: True when every sample has the same box (per-batch mixing); the mask is then built
+            once for the batch.
+
+    Returns:
+        The mixed `inputs.Batch`, dtypes unchanged.
+    """
+    boxes = mix["boxes"][:1] if shared_box else mix["boxes"]
+    images = apply_ops.paste_boxes(batch.images, mix["permutation"], boxes, data_format)
+    labels = masks = None
+    if batch.labels is not None:
+        labels = apply_ops.mix_labels(batch.labels, mix["permutation"], mix["mix_weight"])
+    if batch.segmentation_masks is not None:
+        masks = apply_ops.paste_boxes(batch.segmentation_masks, mix["permutation"], boxes, data_format)
+    return inputs.Batch(images, labels, masks)
+
+
+def check_cutmix_args(alpha, probability, label_smoothing, caller):
+    """Raises ValueError for a bad `alpha`, `probability` or `label_smoothing`."""
+    inputs.check_positive("alpha", alpha, caller)
+    inputs.check_fraction("probability", probability, caller)
+    inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
+
+
+def cutmix_with_params(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0,
+                       per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
+    """`cutmix_fn` that also returns the drawn mix (the layers record it for their loss)."""
+    caller = "cutmix_fn"
+    check_cutmix_args(alpha, probability, label_smoothing, caller)
+
+    def sample(seed, batch, data_format):
+        size = base.image_size(batch.images, data_format)
+        return sample_cutmix(seed, *size, alpha=alpha, probability=probability, per_sample=per_sample)
+
+    def apply(batch, mix, data_format):
+        return apply_cutmix(batch, mix, data_format, shared_box=not per_sample)
+
+    return base.mix_batch(images, labels, caller=caller, sample=sample, apply=apply,
+                          num_classes=num_classes, label_smoothing=label_smoothing,
+                          data_format=data_format, seed=seed, seed_salt=seed_salt)
+
+
+def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0, per_sample=False,
+              label_smoothing=0.0, data_format=None, seed=None):
+    """CutMix for a batch: a `tf.data` map function that also runs eagerly, in `tf.function` and XLA.
+
+    ```python
+    ds = tfds.load("cifar100", split="train", as_supervised=True).batch(64)
+    ds = ds.map(lambda x, y: kc.cutmix_fn(x, y, num_classes=100))
+    ```
+
+    Args:
+        images: Batch [B, H, W, C] (or [B, C, H, W] with `data_format="channels_first"`) of any numeric
+            dtype, kept in the output; or a dict with "images", optional "labels" and
+            "segmentation_masks" (pasted with the same box).
+        labels: Integer labels [B] (needs `num_classes`), or one-hot / soft float labels [B, K].
+        num_classes: Number of classes for integer labels.
+        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
+        probability: Chance of mixing (per batch, or per sample with `per_sample`). Defaults to 1.0.
+        per_sample: One lambda and box per sample instead of per batch. Defaults to False.
+        label_smoothing: Applied to the labels before mixing. Defaults to 0.0.
+        data_format: "channels_last" or "channels_first". Defaults to `keras.config.image_data_format()`.
+        seed: None (fresh randomness each call), an int, or a shape-[2] int tensor: the same seed gives
+            the same output. In a `tf.data` pipeline use `kc.map_with_seed` for a seeded pipeline whose
+            batches and epochs all get different mixes.
+
+    Returns:
+        The mixed batch in the form it came in: images; `(images, labels)` with float labels [B, K];
+        or a dict.
+    """
+    outputs, _ = cutmix_with_params(images, labels, num_classes=num_classes, alpha=alpha,
+                                    probability=probability, per_sample=per_sample,
+                                    label_smoothing=label_smoothing, data_format=data_format, seed=seed)
+    return outputs

@@ -1,0 +1,51 @@
+"""Seeded mixing in `tf.data`: every batch and every epoch gets its own mix, same seed, same sequence.
+
+A map function called with a fixed `seed` returns the same mix every time (it is stateless), and one
+called with `seed=None` draws from TF's global generator, whose sequence restarts with each epoch's
+iterator when a global seed is set. `map_with_seed` zips the batches with a stream of seeds from
+`tf.data.Dataset.random(seed, rerandomize_each_iteration=True)`: batch i of epoch e gets its own seed,
+the stream differs from epoch to epoch, and two pipelines built with the same seed produce the same
+mixes, also with parallel map calls.
+"""
+
+import tensorflow as tf
+
+
+def map_with_seed(dataset, fn, seed=None, num_parallel_calls=tf.data.AUTOTUNE, **fn_kwargs):
+    """Maps a mixing function over a batched dataset, giving each batch its own stateless seed.
+
+    ```python
+    ds = tfds.load("cifar10", split="train", as_supervised=True).batch(128)
+    ds = kc.map_with_seed(ds, kc.cutmix_fn, seed=42, num_classes=10)
+    ```
+
+    Args:
+        dataset: A batched `tf.data.Dataset` of `(images, labels)` tuples, images alone, or dicts.
+        fn: `kc.cutmix_fn`, `kc.mixup_fn`, `kc.cutout_fn`, or any function taking the element and `seed=`.
+        seed: Int seed of the seed stream; None for a non-reproducible stream.
+        num_parallel_calls: Parallelism of the map. Defaults to `tf.data.AUTOTUNE`; order stays
+            deterministic.
+        **fn_kwargs: Passed to `fn` (e.g. `num_classes=10, alpha=1.0`).
+
+    Returns:
+        The mapped dataset.
+
+    Raises:
+        TypeError: If `dataset` is not a `tf.data.Dataset`, or `seed` is not an int or None.
+    """
+    if not isinstance(dataset, tf.data.Dataset):
+        raise TypeError(f"Expected `dataset` to be a tf.data.Dataset. Received: {type(dataset).__name__}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"Expected `seed` to be an int or None. Received: seed={seed!r}")
+    if "seed" in fn_kwargs:
+        raise TypeError("Pass the seed as `map_with_seed(..., seed=...)`; it is given to `fn` per batch.")
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+
+    def call(element, batch_seed):
+        if isinstance(element, tuple):
+            return fn(*element, seed=batch_seed, **fn_kwargs)
+        return fn(element, seed=batch_seed, **fn_kwargs)
+
+    return tf.data.Dataset.zip((dataset, seeds)).map(
+        call, num_parallel_calls=num_parallel_calls, deterministic=True
+    )

@@ -1,0 +1,194 @@
+"""Input handling shared by every mixing function and layer: parse, validate, prepare labels, pack.
+
+Inputs come in three forms, and outputs keep the form they came in:
+- images alone: `fn(images)`;
+- an `(images, labels)` pair: `fn(images, labels)`, as `dataset.map(fn)` passes a tuple element;
+- a dict with `"images"`, optional `"labels"` and `"segmentation_masks"`, as `keras.layers.CutMix` takes.
+
+Bad input raises before any mixing work, naming the argument, what was expected and what was received.
+"""
+
+import math
+from typing import NamedTuple, Optional
+
+import keras
+import tensorflow as tf
+
+IMAGES_KEY = "images"
+LABELS_KEY = "labels"
+MASKS_KEY = "segmentation_masks"
+
+
+class Batch(NamedTuple):
+    """A validated batch. Labels are float [B, K] (one-hot first if they were integers)."""
+
+    images: tf.Tensor
+    labels: Optional[tf.Tensor]
+    segmentation_masks: Optional[tf.Tensor]
+
+
+def check_positive(name, value, caller):
+    """Raises ValueError unless `value` is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{caller}: Expected `{name}` to be a finite number > 0. Received: {name}={value!r}")
+
+
+def check_fraction(name, value, caller, upper_inclusive=True):
+    """Raises ValueError unless `value` is a number in [0, 1] (or [0, 1) when not `upper_inclusive`)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and 0.0 <= value and (value <= 1.0 if upper_inclusive else value < 1.0)
+    if not ok:
+        interval = "[0, 1]" if upper_inclusive else "[0, 1)"
+        raise ValueError(f"{caller}: Expected `{name}` in {interval}. Received: {name}={value!r}")
+
+
+def resolve_data_format(data_format, caller):
+    """Returns "channels_last" or "channels_first"; None means `keras.config.image_data_format()`."""
+    data_format = data_format or keras.config.image_data_format()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"{caller}: Expected `data_format` to be 'channels_last' or 'channels_first'. "
+            f"Received: data_format={data_format!r}"
+        )
+    return data_format
+
+
+def spatial_axes(data_format):
+    """The (height, width) axes of a rank-4 batch in `data_format`."""
+    return (1, 2) if data_format == "channels_last" else (2, 3)
+
+
+def _check_images(images, caller):
+    images = tf.convert_to_tensor(images) if not isinstance(images, tf.Tensor) else images
+    if not (images.dtype.is_integer or images.dtype.is_floating) or images.dtype == tf.bool:
+        raise TypeError(
+            f"{caller}: Expected `images` of a numeric dtype (uint8, float16, bfloat16, float32, ...). "
+            f"Received: images.dtype={images.dtype.name}"
+        )
+    if images.shape.rank != 4:
+        raise ValueError(
+            f"{caller}: Expected a batch of images of rank 4 ([batch, height, width, channels] or "
+            f"channels_first). Received: images of rank {images.shape.rank} with shape {images.shape}. "
+            "Mixing pairs images within a batch: batch the dataset first, e.g. "
+            "`dataset.batch(64).map(cutmix_fn)`."
+        )
+    return images
+
+
+def _check_batch_size(name, tensor, images, caller):
+    static_images, static_other = images.shape[0], tensor.shape[0]
+    if static_images is not None and static_other is not None and static_images != static_other:
+        raise ValueError(
+            f"{caller}: Expected `{name}` to have the batch size of `images` ({static_images}). "
+            f"Received: {name}.shape={tensor.shape}, images.shape={images.shape}"
+        )
+    if static_images is None or static_other is None:
+        tf.debugging.assert_equal(
+            tf.shape(tensor)[0], tf.shape(images)[0],
+            message=f"{caller}: Expected `{name}` to have the batch size of `images`.",
+        )
+
+
+def prepare_labels(labels, images, num_classes, label_smoothing, caller):
+    """Validates labels and returns float one-hot (or soft) labels [B, K], smoothed.
+
+    Args:
+        labels: Integer class ids [B] or [B, 1] (needs `num_classes`), or float one-hot/soft labels [B, K].
+        images: The validated images, for the batch size.
+        num_classes: Number of classes, or None for float labels.
+        label_smoothing: Fraction in [0, 1) moved from the target class to all classes, applied before mixing.
+        caller: Name used in error messages.
+
+    Returns:
+        float tensor [B, K]: float32 for integer labels, the labels' own float dtype otherwise.
+    """
+    labels = tf.convert_to_tensor(labels)
+    _check_batch_size("labels", labels, images, caller)
+    if labels.dtype.is_integer:
+        if num_classes is None:
+            raise ValueError(
+                f"{caller}: Integer labels need `num_classes` to be one-hot encoded. Received: "
+                f"labels.dtype={labels.dtype.name}, labels.shape={labels.shape}, num_classes=None"
+            )
+        if labels.shape.rank == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        if labels.shape.rank != 1:
+            raise ValueError(
+                f"{caller}: Expected integer labels of shape [batch] or [batch, 1]. Received: labels.shape={labels.shape}"
+            )
+        tf.debugging.assert_greater_equal(labels, tf.cast(0, labels.dtype), message=f"{caller}: labels must be >= 0")
+        tf.debugging.assert_less(
+            labels, tf.cast(num_classes, labels.dtype),
+            message=f"{caller}: Expected integer labels in [0, num_classes={num_classes})",
+        )
+        labels = tf.one_hot(labels, num_classes, dtype=tf.float32)
+    elif labels.dtype.is_floating:
+        if labels.shape.rank != 2:
+            raise ValueError(
+                f"{caller}: Expected float labels of shape [batch, num_classes] (one-hot or soft). "
+                f"Received: labels.shape={labels.shape}"
+            )
+        if num_classes is not None and labels.shape[1] is not None and labels.shape[1] != num_classes:
+            raise ValueError(
+                f"{caller}: Expected float labels with num_classes={num_classes} columns. "
+                f"Received: labels.shape={labels.shape}"
+            )
+    else:
+        raise TypeError(f"{caller}: Expected integer or float labels. Received: labels.dtype={labels.dtype.name}")
+    if label_smoothing:
+        classes = tf.cast(tf.shape(labels)[1], labels.dtype)
+        labels = labels * (1.0 - label_smoothing) + label_smoothing / classes
+    return labels
+
+
+def parse(images, labels, caller, num_classes=None, label_smoothing=0.0):
+    """Validates the inputs of a mixing function and returns them as a `Batch` and a packer.
+
+    Args:
+        images: A rank-4 batch, or a dict with "images" and optional "labels" / "segmentation_masks".
+        labels: Labels when `images` is a tensor, else None.
+        caller: Name used in error messages.
+        num_classes: Passed to `prepare_labels`.
+        label_smoothing: Passed to `prepare_labels`.
+
+    Returns:
+        `(batch, pack)`: the validated `Batch`, and `pack(batch)` which returns a mixed batch in the
+        form the inputs came in (dict keys other than the three above are passed through unchanged).
+    """
+    if isinstance(images, dict):
+        if labels is not None:
+            raise ValueError(f"{caller}: Pass labels inside the dict, not as a second argument. Received both.")
+        if IMAGES_KEY not in images:
+            raise ValueError(
+                f"{caller}: Expected a dict with key '{IMAGES_KEY}' (and optional '{LABELS_KEY}', "
+                f"'{MASKS_KEY}'). Received keys: {sorted(images)}"
+            )
+        data = images
+        images, labels, masks = data[IMAGES_KEY], data.get(LABELS_KEY), data.get(MASKS_KEY)
+    else:
+        data, masks = None, None
+    images = _check_images(images, caller)
+    if labels is not None:
+        labels = prepare_labels(labels, images, num_classes, label_smoothing, caller)
+    if masks is not None:
+        masks = tf.convert_to_tensor(masks)
+        if masks.shape.rank not in (3, 4):
+            raise ValueError(
+                f"{caller}: Expected segmentation_masks of rank 3 [B, H, W] or rank 4 (in `data_format`). "
+                f"Received: segmentation_masks.shape={masks.shape}"
+            )
+        _check_batch_size("segmentation_masks", masks, images, caller)
+
+    def pack(batch):
+        if data is not None:
+            out = dict(data)
+            out[IMAGES_KEY] = batch.images
+            for key, value in ((LABELS_KEY, batch.labels), (MASKS_KEY, batch.segmentation_masks)):
+                if value is not None:
+                    out[key] = value
+            return out
+        if batch.labels is None:
+            return batch.images
+        return batch.images, batch.labels
+
+    return Batch(images, labels, masks), pack

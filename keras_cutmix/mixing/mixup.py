@@ -1,0 +1,101 @@
+"""MixUp (Zhang et al., 2018), the paper's first baseline: blend two images and their labels.
+
+lambda ~ Beta(alpha, alpha); `x = lambda * x + (1 - lambda) * x[partner]`, and the same for the targets.
+Same interface, seeds and per-batch / per-sample options as `cutmix_fn`.
+
+References:
+    - [Zhang et al., 2018](https://arxiv.org/abs/1710.09412).
+    - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), Table 1 (Mixup baseline, alpha = 1).
+"""
+
+import tensorflow as tf
+
+from keras_cutmix.mixing import apply as apply_ops
+from keras_cutmix.mixing import base
+from keras_cutmix.mixing import inputs
+from keras_cutmix.mixing import sampling
+
+
+def sample_mixup(seed, batch_size, alpha=1.0, probability=1.0, per_sample=False):
+    """Draws one MixUp: partners and blend weights. Pure: same seed, same mix.
+
+    Args:
+        seed: Shape-[2] integer tensor.
+        batch_size: Batch size.
+        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
+        probability: Chance that mixing happens (per batch, or per sample with `per_sample`).
+        per_sample: If False (default), one lambda for the batch.
+
+    Returns:
+        Dict with `permutation` (int32 [B]) and `mix_weight` (float32 [B], the weight of each sample's
+        own image and label; 1.0 where nothing is mixed).
+    """
+    perm_seed, apply_seed, beta_seed = sampling.split_seed(seed, 3)
+    lam = sampling.sample_beta(beta_seed, [batch_size if per_sample else 1], alpha)
+    applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample)
+    return {
+        "permutation": sampling.sample_permutation(perm_seed, batch_size),
+        "mix_weight": tf.where(applied, tf.broadcast_to(lam, [batch_size]), 1.0),
+    }
+
+
+def apply_mixup(batch, mix, data_format="channels_last"):
+    """Applies a drawn MixUp to a `Batch`. Segmentation masks cannot be blended and are rejected.
+
+    Args:
+        batch: `inputs.Batch`.
+        mix: Dict from `sample_mixup`.
+        data_format: Unused (blending is layout-free); kept for the shared `apply` signature.
+
+    Returns:
+        The mixed `inputs.Batch`, image dtype unchanged.
+    """
+    del data_format
+    images = apply_ops.blend_images(batch.images, mix["permutation"], mix["mix_weight"])
+    labels = None
+    if batch.labels is not None:
+        labels = apply_ops.mix_labels(batch.labels, mix["permutation"], mix["mix_weight"])
+    return inputs.Batch(images, labels, batch.segmentation_masks)
+
+
+def mixup_with_params(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0,
+                      per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
+    """`mixup_fn` that also returns the drawn mix (the layers record it for their loss)."""
+    caller = "mixup_fn"
+    inputs.check_positive("alpha", alpha, caller)
+    inputs.check_fraction("probability", probability, caller)
+    inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
+    if isinstance(images, dict) and images.get(inputs.MASKS_KEY) is not None:
+        raise ValueError(f"{caller}: MixUp blends pixels and cannot mix segmentation_masks. Received a dict with them.")
+
+    def sample(seed, batch, data_format):
+        batch_size = base.image_size(batch.images, data_format)[0]
+        return sample_mixup(seed, batch_size, alpha=alpha, probability=probability, per_sample=per_sample)
+
+    return base.mix_batch(images, labels, caller=caller, sample=sample, apply=apply_mixup,
+                          num_classes=num_classes, label_smoothing=label_smoothing,
+                          data_format=data_format, seed=seed, seed_salt=seed_salt)
+
+
+def mixup_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0, per_sample=False,
+             label_smoothing=0.0, data_format=None, seed=None):
+    """MixUp for a batch, with the interface of `cutmix_fn` (see there for every argument).
+
+    Args:
+        images: Batch of any numeric dtype (integers are rounded back after blending), or a dict.
+        labels: Integer labels (needs `num_classes`) or float labels [B, K].
+        num_classes: Number of classes for integer labels.
+        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
+        probability: Chance of mixing. Defaults to 1.0.
+        per_sample: One lambda per sample. Defaults to False.
+        label_smoothing: Applied before mixing. Defaults to 0.0.
+        data_format: Accepted for symmetry; blending does not depend on it.
+        seed: None, an int, or a shape-[2] int tensor.
+
+    Returns:
+        The mixed batch in the form it came in.
+    """
+    outputs, _ = mixup_with_params(images, labels, num_classes=num_classes, alpha=alpha,
+                                   probability=probability, per_sample=per_sample,
+                                   label_smoothing=label_smoothing, data_format=data_format, seed=seed)
+    return outputs

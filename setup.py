@@ -1,0 +1,25 @@
+"""Installs keras_cutmix: CutMix, MixUp and Cutout for TensorFlow 2 / Keras 3."""
+
+import setuptools
+
+setuptools.setup(
+    name="keras_cutmix",
+    version="0.1.0",
+    description=(
+        "Paper-exact CutMix (Yun et al., ICCV 2019) for Keras 3 and tf.data, "
+        "with the paper's baselines, evaluation tools and experiments."
+    ),
+    packages=setuptools.find_packages(include=["keras_cutmix", "keras_cutmix.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3.0",
+        "tensorflow-datasets>=4.9",
+        # tensorflow-datasets imports it but does not declare it.
+        "importlib_resources",
+        "absl-py",
+        "matplotlib",
+        "scipy",
+    ],
+    extras_require={"dev": ["pytest", "pytest-xdist"]},
+)
