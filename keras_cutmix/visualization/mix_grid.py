@@ -1,0 +1,58 @@
+"""A grid that shows what CutMix, MixUp and Cutout do to a batch, with boxes and label weights.
+
+Each column is one image of the batch; the rows are the original, CutMix (the pasted box outlined, its
+label weights written under it), MixUp and Cutout. Used by `examples/demo.py`.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.patches as patches  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _label_text(weights, class_names, top=2):
+    order = np.argsort(-weights)[:top]
+    return "\n".join(f"{class_names[i]} {weights[i]:.2f}" for i in order if weights[i] > 0.005)
+
+
+def _outline(ax, box, colour):
+    y0, x0, y1, x1 = (int(v) for v in box)
+    if y1 > y0 and x1 > x0:
+        ax.add_patch(patches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, lw=1.5, ec=colour))
+
+
+def plot_mix_grid(path, originals, labels, rows, class_names):
+    """Writes a PNG grid: the original batch, then one row per method.
+
+    Args:
+        path: Output PNG path.
+        originals: uint8 [N, H, W, 3].
+        labels: float one-hot [N, K] of the originals.
+        rows: List of `(title, images uint8 [N, H, W, 3], mixed labels [N, K], boxes int [N, 4] or None)`.
+        class_names: K names.
+
+    Returns:
+        `path`.
+    """
+    count = len(originals)
+    all_rows = [("original", originals, labels, None)] + list(rows)
+    fig, axes = plt.subplots(len(all_rows), count, figsize=(1.6 * count, 2.0 * len(all_rows)), squeeze=False)
+    for r, (title, images, row_labels, boxes) in enumerate(all_rows):
+        for c in range(count):
+            ax = axes[r][c]
+            ax.imshow(images[c], interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(_label_text(row_labels[c], class_names), fontsize=7)
+            if boxes is not None:
+                _outline(ax, boxes[c], "yellow")
+            if c == 0:
+                ax.set_ylabel(title, fontsize=10)
+    fig.suptitle("keras_cutmix on the embedded synthetic_shapes data: label weights = pasted-pixel fractions",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
