@@ -1,0 +1,22 @@
+"""Models for keras_cutmix: pixels in [0, 255] in, logits out, CAM-ready tail.
+
+    model = keras_cutmix.models.get_model(
+        "pyramidnet200", num_classes=100, input_shape=(32, 32, 3))
+    features = model.get_layer(cam_feature_layer_name(model)).output
+
+`factory.py` lists the models and their parameter counts. The builders with
+all their options live in the submodules (`pyramidnet.pyramidnet`,
+`resnet_cifar.resnet_cifar_thin`, `resnet_cifar.resnet18_cifar`,
+`resnet50.resnet50`, `small_cnn.small_cnn`).
+"""
+
+from keras_cutmix.models.layers import ChannelZeroPad, PixelNormalization
+from keras_cutmix.models.factory import MODEL_NAMES, cam_feature_layer_name, get_model
+
+__all__ = [
+    "MODEL_NAMES",
+    "ChannelZeroPad",
+    "PixelNormalization",
+    "cam_feature_layer_name",
+    "get_model",
+]

@@ -1,0 +1,199 @@
+"""Pieces shared by every model: input normalisation, the CAM-ready head, weights.
+
+Every model in `keras_cutmix.models` has the same two ends:
+
+* **Input.** Pixels in `[0, 255]` (uint8 or float). The first layer,
+  `layers.PixelNormalization`, casts them to float and computes
+  `(x - mean) / std` per channel, so data pipelines never normalise.
+* **Output.** `last conv feature map -> GlobalAveragePooling2D -> Dense(head)`,
+  giving logits. Because the head is linear on top of global average pooling,
+  class activation maps (Zhou et al. 2016) are `features @ head.kernel`; the
+  layer whose output is that feature map is named by `cam_feature_layer_name`.
+
+References:
+    - [Zhou et al., 2016, Learning Deep Features for Discriminative
+      Localization](https://arxiv.org/abs/1512.04150)
+"""
+
+import numbers
+import os
+
+import keras
+
+from keras_cutmix.models.layers import PixelNormalization
+
+HEAD_NAME = "head"
+POOL_NAME = "global_pool"
+
+
+def check_image_shape(input_shape, *, channels=None):
+    """Validates a channels-last `(height, width, channels)` input shape.
+
+    Args:
+        input_shape: Tuple of 3 ints (height and width may be `None`).
+        channels: Required channel count, or `None` for any.
+
+    Returns:
+        The shape as a tuple.
+
+    Raises:
+        ValueError: If the shape is malformed or the data format is not
+            channels-last.
+    """
+    if keras.config.image_data_format() != "channels_last":
+        raise ValueError(
+            "keras_cutmix models are channels-last. Expected "
+            "keras.config.image_data_format() == 'channels_last'. Received: "
+            f"{keras.config.image_data_format()!r}"
+        )
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if (
+        shape is None
+        or len(shape) != 3
+        or shape[2] is None
+        or any(d is not None and (not isinstance(d, int) or d < 1) for d in shape)
+    ):
+        raise ValueError(
+            "Expected `input_shape` = (height, width, channels) with positive "
+            f"ints (height/width may be None). Received: input_shape={input_shape!r}"
+        )
+    if channels is not None and shape[2] != channels:
+        raise ValueError(
+            f"Expected `input_shape` with {channels} channels. "
+            f"Received: input_shape={input_shape!r}"
+        )
+    return shape
+
+
+def per_channel(value, channels, arg_name):
+    """Broadcasts a scalar or checks a sequence to `channels` floats."""
+    if isinstance(value, numbers.Real):
+        return [float(value)] * channels
+    values = [float(v) for v in value]
+    if len(values) == 1:
+        values = values * channels
+    if len(values) != channels:
+        raise ValueError(
+            f"Expected `{arg_name}` to be a scalar or have one value per channel "
+            f"({channels}). Received: {arg_name}={value!r}"
+        )
+    return values
+
+
+def normalized_input(input_shape, mean, std, *, reverse_channels=False):
+    """Creates the model input and normalises it.
+
+    Args:
+        input_shape: `(height, width, channels)`.
+        mean: Scalar or per-channel means on the 0-255 scale.
+        std: Scalar or per-channel standard deviations on the 0-255 scale.
+        reverse_channels: See `PixelNormalization`.
+
+    Returns:
+        `(inputs, x)`: the `keras.Input` (float32; uint8 tensors are cast when
+        the model is called) and the normalised tensor.
+    """
+    input_shape = check_image_shape(input_shape)
+    channels = input_shape[-1]
+    inputs = keras.Input(shape=input_shape, name="pixels")
+    x = PixelNormalization(
+        per_channel(mean, channels, "mean"),
+        per_channel(std, channels, "std"),
+        reverse_channels=reverse_channels,
+        name="normalize",
+    )(inputs)
+    return inputs, x
+
+
+def classification_head(features, num_classes):
+    """Global average pooling, then a linear layer named "head" (logits).
+
+    Under a mixed-precision policy the head computes in the variable dtype
+    (float32), so logits and losses keep full precision.
+    """
+    x = keras.layers.GlobalAveragePooling2D(name=POOL_NAME)(features)
+    dtype = keras.config.dtype_policy().variable_dtype
+    return keras.layers.Dense(num_classes, name=HEAD_NAME, dtype=dtype)(x)
+
+
+def finish_model(inputs, features, num_classes, name):
+    """Adds the head to `features` and records the CAM feature layer."""
+    model = keras.Model(inputs, classification_head(features, num_classes), name=name)
+    model.cam_feature_layer = features._keras_history.operation.name
+    return model
+
+
+def cam_feature_layer_name(model):
+    """Returns the name of the layer whose output is the last conv feature map.
+
+    Uses `model.cam_feature_layer` if set (by `get_model`), else follows the
+    graph back from the `"head"` layer through the global pooling layer, so it
+    also works on models reloaded from a `.keras` file.
+
+    Args:
+        model: A functional `keras.Model` ending in
+            `GlobalAveragePooling2D -> Dense(name="head")`.
+
+    Returns:
+        The layer name; `model.get_layer(name).output` is the 4-D feature map
+        `[batch, height, width, channels]`.
+
+    Raises:
+        ValueError: If the model has no such tail.
+    """
+    name = getattr(model, "cam_feature_layer", None)
+    if isinstance(name, str):
+        return name
+    try:
+        pool = model.get_layer(HEAD_NAME).input._keras_history.operation
+        if not isinstance(pool, keras.layers.GlobalAveragePooling2D):
+            raise ValueError(f"layer before 'head' is {type(pool).__name__}")
+        return pool.input._keras_history.operation.name
+    except (ValueError, AttributeError) as error:
+        raise ValueError(
+            "Expected `model` to end in GlobalAveragePooling2D -> Dense(name="
+            f"'head'). Received: model={model.name!r} ({error})"
+        ) from error
+
+
+def check_weights_path(weights, how_to_obtain=""):
+    """Checks that `weights` names an existing local file.
+
+    Args:
+        weights: Path to a weights file.
+        how_to_obtain: Extra sentence for the error message.
+
+    Raises:
+        ValueError: If `weights` is not a path (e.g. `"imagenet"`).
+        FileNotFoundError: If the file does not exist.
+    """
+    if not isinstance(weights, (str, os.PathLike)) or weights == "imagenet":
+        raise ValueError(
+            "Expected `weights` = None or the path of a local weights file "
+            "(nothing is downloaded). " + how_to_obtain + f" Received: weights={weights!r}"
+        )
+    if not os.path.isfile(weights):
+        raise FileNotFoundError(
+            f"No weights file at weights={os.fspath(weights)!r}. " + how_to_obtain
+        )
+
+
+def load_model_weights(model, weights):
+    """Loads a whole-model `.weights.h5` or `.keras` file into `model`.
+
+    Raises:
+        ValueError, FileNotFoundError: See `check_weights_path`; also
+            `ValueError` for an unsupported file suffix.
+    """
+    check_weights_path(
+        weights,
+        "Save one with model.save_weights('name.weights.h5') or "
+        "model.save('name.keras') from a model built with the same arguments.",
+    )
+    path = os.fspath(weights)
+    if not (path.endswith(".weights.h5") or path.endswith(".keras")):
+        raise ValueError(
+            "Expected `weights` to end in '.weights.h5' or '.keras'. "
+            f"Received: weights={path!r}"
+        )
+    model.load_weights(path)
