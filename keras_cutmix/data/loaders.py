@@ -1,0 +1,255 @@
+"""`load` and `dataset_spec`: batched tf.data pipelines over tensorflow-datasets.
+
+    import keras_cutmix as kc
+    from keras_cutmix import data
+
+    spec = data.dataset_spec("cifar10")
+    train = data.load("cifar10", batch_size=64, training=True, seed=0)  # (uint8, int32)
+    train = kc.map_with_seed(train, kc.cutmix_fn, seed=0, num_classes=spec.num_classes)
+
+Pipelines read tfds (never download unless asked), preprocess each example
+with the paper's recipe (`keras_cutmix.data.pipelines`), batch and prefetch.
+They never normalise and never mix: models normalise inside, and the training
+code maps CutMix over the batches. "synthetic_shapes" is built on first use
+(offline, a few seconds); any other data set that tfds cannot find raises
+`DatasetNotFoundError`, which says where tfds looked and how to provide it.
+"""
+
+import dataclasses
+
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from keras_cutmix.data import pipelines
+from keras_cutmix.data import synthetic_shapes  # Registers the tfds builder.
+
+_IMAGENET_MEAN = (123.675, 116.28, 103.53)
+_IMAGENET_STD = (58.395, 57.12, 57.375)
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A data set is not prepared where tensorflow-datasets looked for it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """What a model and a training loop need to know about a data set.
+
+    Attributes:
+        name: Data set name (also its tfds name).
+        num_classes: Number of labels.
+        image_shape: `(height, width, 3)` of the images `load` yields.
+        mean: Per-channel mean of the pixels, 0-255 scale.
+        std: Per-channel standard deviation, 0-255 scale.
+        train_split: tfds split used for training.
+        test_split: tfds split used for evaluation.
+        num_train_examples: Examples in `train_split`.
+        num_test_examples: Examples in `test_split`.
+        has_boxes: Whether `load(..., with_boxes=True)` is possible.
+        manual_download: Whether tfds needs files put in its manual_dir.
+        shuffle_buffer: Default shuffle buffer of `load` for training.
+        cache: Whether `load` caches the decoded split in memory by default.
+    """
+
+    name: str
+    num_classes: int
+    image_shape: tuple
+    mean: tuple
+    std: tuple
+    train_split: str
+    test_split: str
+    num_train_examples: int
+    num_test_examples: int
+    has_boxes: bool = False
+    manual_download: bool = False
+    shuffle_buffer: int = 10_000
+    cache: bool = False
+
+
+_SPECS = {
+    spec.name: spec for spec in [
+        DatasetSpec("synthetic_shapes", 10, (64, 64, 3), (121.8, 121.8, 121.3), (52.3, 52.0, 51.9),
+                    "train", "test", 4000, 1000, has_boxes=True, shuffle_buffer=4000, cache=True),
+        DatasetSpec("cifar10", 10, (32, 32, 3), (125.3, 123.0, 113.9), (63.0, 62.1, 66.7),
+                    "train", "test", 50_000, 10_000, shuffle_buffer=50_000, cache=True),
+        DatasetSpec("cifar100", 100, (32, 32, 3), (129.3, 124.1, 112.4), (68.2, 65.4, 70.4),
+                    "train", "test", 50_000, 10_000, shuffle_buffer=50_000, cache=True),
+        DatasetSpec("imagenet2012", 1000, (224, 224, 3), _IMAGENET_MEAN, _IMAGENET_STD,
+                    "train", "validation", 1_281_167, 50_000, manual_download=True),
+        DatasetSpec("caltech_birds2011", 200, (224, 224, 3), _IMAGENET_MEAN, _IMAGENET_STD,
+                    "train", "test", 5994, 5794, has_boxes=True, shuffle_buffer=1000),
+    ]
+}
+# ImageNet is shuffled encoded and decoded in the parallel map. CUB is decoded by
+# tfds (its shuffle buffer is smaller instead), which also keeps it working under
+# tfds.testing.mock_data: mocked encoding fails on its random boxes.
+_SKIP_DECODING = ("imagenet2012",)
+
+
+def dataset_spec(name, *, image_size=None):
+    """Returns the `DatasetSpec` of a data set.
+
+    Args:
+        name: One of "synthetic_shapes", "cifar10", "cifar100", "imagenet2012",
+            "caltech_birds2011".
+        image_size: Output size passed to `load`, if not the default; only
+            changes `image_shape`. Defaults to None.
+
+    Raises:
+        ValueError: if `name` is unknown.
+    """
+    if name not in _SPECS:
+        raise ValueError(f"Expected name to be one of {sorted(_SPECS)}. Received: name={name!r}")
+    spec = _SPECS[name]
+    if image_size is not None:
+        spec = dataclasses.replace(spec, image_shape=(int(image_size), int(image_size), 3))
+    return spec
+
+
+def _looked_in(builder, data_dir):
+    try:
+        from tensorflow_datasets.core.utils import file_utils  # pylint: disable=g-import-not-at-top
+        return ", ".join(str(d) for d in file_utils.list_data_dirs(data_dir))
+    except (ImportError, AttributeError):
+        return builder.data_dir_root
+
+
+def _missing_message(spec, builder, data_dir):
+    """The text of `DatasetNotFoundError`: where tfds looked and how to provide the files."""
+    name, version = builder.name, builder.version
+    given = f"data_dir={data_dir!r}" if data_dir else "data_dir=None (the tfds default data dirs)"
+    lines = [
+        f"Data set {name!r} (tfds version {version}) is not prepared for {given}. "
+        f"tensorflow-datasets looked in: {_looked_in(builder, data_dir)} "
+        f"(it needs {builder.data_dir}). Nothing was downloaded. To provide it:",
+        "  * if it is prepared elsewhere, pass that folder: load(..., data_dir=DIR) or "
+        "--data_dir=DIR in the examples (or set TFDS_DATA_DIR), so that "
+        f"DIR/{name}/{version} exists;",
+    ]
+    if spec.manual_download:
+        lines.append(
+            f"  * {name} cannot be downloaded automatically: download "
+            "ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar from "
+            "https://image-net.org/download-images, put them in a folder MANUAL_DIR (tfds "
+            f"manual_dir, default DIR/downloads/manual) and run `tfds build {name} "
+            "--data_dir=DIR --manual_dir=MANUAL_DIR`, or call load(..., data_dir=DIR, "
+            "download=True, manual_dir=MANUAL_DIR) (about 150 GB, hours).")
+    else:
+        lines.append(
+            f"  * build it on a machine with internet: `tfds build {name} --data_dir=DIR`, or "
+            f"load(..., data_dir=DIR, download=True), then copy DIR/{name} here.")
+    return "\n".join(lines)
+
+
+def _prepare(spec, builder, download, manual_dir):
+    """Builds synthetic_shapes if needed; downloads other data sets only when asked.
+
+    Returns:
+        The builder to read from (a fresh one if another process built the data first).
+    """
+    if (spec.name == "synthetic_shapes" or download) and not builder.is_prepared():
+        config = tfds.download.DownloadConfig(manual_dir=manual_dir)
+        try:
+            builder.download_and_prepare(download_config=config)
+        except Exception:  # Another process may have finished the same build first.
+            fresh = tfds.builder(builder.name, data_dir=builder.data_dir_root)
+            if not fresh.is_prepared():
+                raise
+            return fresh
+    return builder
+
+
+def _read(spec, builder, split, *, training, seed, data_dir):
+    """`builder.as_dataset` with encoded images where decoding is done later."""
+    decoders = {"image": tfds.decode.SkipDecoding()} if spec.name in _SKIP_DECODING else None
+    try:
+        return builder.as_dataset(
+            split=split, shuffle_files=training, decoders=decoders,
+            read_config=tfds.ReadConfig(shuffle_seed=seed))
+    except AssertionError as error:  # tfds' "could not find data in ..." error.
+        raise DatasetNotFoundError(_missing_message(spec, builder, data_dir)) from error
+
+
+def _example_fn(spec, with_boxes):
+    """Picks (image, label, bbox) out of a tfds example and decodes encoded images."""
+    def fn(example):
+        image = example["image"]
+        if spec.name in _SKIP_DECODING:
+            image = tf.io.decode_image(image, channels=3, expand_animations=False)
+        bbox = tf.cast(example["bbox"], tf.float32) if with_boxes else tf.zeros([4])
+        return image, tf.cast(example["label"], tf.int32), bbox
+    return fn
+
+
+def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=None, seed=0,
+         with_boxes=False, image_size=None, drop_remainder=None, shuffle_buffer=None, cache=None,
+         download=False, manual_dir=None):
+    """Loads a data set as a batched, preprocessed, prefetched `tf.data.Dataset`.
+
+    Args:
+        name: Data set name; see `dataset_spec`. Defaults to "synthetic_shapes".
+        split: tfds split (slicing like "train[:10%]" allowed). Defaults to the
+            spec's train split when `training`, else its test split.
+        batch_size: Examples per batch.
+        training: True: shuffle, random crop and flip. False: fixed order and
+            the test recipe (centre crop for ImageNet / CUB).
+        data_dir: tfds data dir. Defaults to None (tfds default,
+            `~/tensorflow_datasets` or `$TFDS_DATA_DIR`).
+        seed: Seed of file order, shuffling and augmentation: the same seed
+            gives the same batches, epoch after epoch (each epoch reshuffled
+            and re-augmented). None draws fresh randomness. Defaults to 0.
+        with_boxes: Also yield boxes (synthetic_shapes and caltech_birds2011).
+            Defaults to False.
+        image_size: Output height and width, if not the paper's. Defaults to None.
+        drop_remainder: Drop the last partial batch. Defaults to `training`.
+        shuffle_buffer: Shuffle buffer size. Defaults to the spec's.
+        cache: Cache the decoded split in memory. Defaults to the spec's
+            (True for synthetic_shapes and CIFAR).
+        download: Let tfds download and prepare a missing data set (needs
+            internet, or the ImageNet tars in `manual_dir`). Defaults to False.
+        manual_dir: tfds manual_dir for `download=True`. Defaults to None.
+
+    Returns:
+        A `tf.data.Dataset` of `(images, labels)`: uint8 [B, S, S, 3] and int32
+        [B]; with `with_boxes`, of dicts `{"images", "labels", "bbox"}` where
+        `bbox` is float32 [B, 4] normalised `[ymin, xmin, ymax, xmax]`,
+        transformed with the crops and flips.
+
+    Raises:
+        ValueError: for an unknown `name`, or `with_boxes` on a data set without boxes.
+        DatasetNotFoundError: if tfds has not prepared the data set in `data_dir`.
+    """
+    spec = dataset_spec(name)
+    if with_boxes and not spec.has_boxes:
+        with_box_names = sorted(n for n, s in _SPECS.items() if s.has_boxes)
+        raise ValueError(f"Expected with_boxes=False for {name!r}, which has no boxes "
+                         f"(boxes: {with_box_names}). Received: with_boxes=True")
+    if int(batch_size) < 1:
+        raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
+    pipeline = pipelines.PIPELINES[name].with_image_size(image_size)
+    split = split or (spec.train_split if training else spec.test_split)
+    drop_remainder = training if drop_remainder is None else drop_remainder
+    cache = spec.cache if cache is None else cache
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    builder = _prepare(spec, builder, download, manual_dir)
+    ds = _read(spec, builder, split, training=training, seed=seed, data_dir=data_dir)
+    ds = ds.map(_example_fn(spec, with_boxes), num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        ds = ds.cache()
+    if training:
+        buffer = shuffle_buffer or spec.shuffle_buffer
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+
+    def preprocess(example, example_seed):
+        image, label, bbox = example
+        image, bbox = pipelines.preprocess(
+            pipeline, image, bbox if with_boxes else None, example_seed, training=training)
+        if with_boxes:
+            return {"images": image, "labels": label, "bbox": bbox}
+        return image, label
+
+    ds = tf.data.Dataset.zip((ds, seeds)).map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
