@@ -3,7 +3,7 @@
 Nothing here draws random numbers: each function takes the arrays a sampler returned (partner indices,
 integer boxes, mix weights) and is tested against exact arrays in tf_tests/mixing/apply_test.py.
 Images keep their dtype: pasting and erasing select whole pixels (uint8 stays uint8, no rounding);
-blending computes in float32 and rounds back for integer images.
+blending and label mixing compute in float64 and round back once, so results are the same bits in every mode.
 """
 
 import tensorflow as tf
@@ -108,19 +108,25 @@ def blend_images(images, permutation, mix_weight):
         mix_weight: float32 [B], weight of each image itself.
 
     Returns:
-        A tensor like `images`. Integer images are blended in float32, rounded and clipped to their range;
-        float16 and bfloat16 are blended in float32 and cast back.
+        A tensor like `images`. The blend is computed in float64 and cast back (integer images are rounded
+        half to even and clipped to their range), so it is bit-identical under XLA.
     """
-    weight = tf.reshape(mix_weight, [-1, 1, 1, 1])
-    own = tf.cast(images, tf.float32)
-    partner = tf.gather(own, permutation)
-    blended = partner + weight * (own - partner)
+    # In float64 and then rounded, so XLA's fused multiply-adds give the same bits as the eager kernels.
+    weight = tf.reshape(tf.cast(mix_weight, tf.float64), [-1, 1, 1, 1])
+    own = tf.cast(images, tf.float64)
+    blended = weight * own + (1.0 - weight) * tf.gather(own, permutation)
     if images.dtype.is_integer:
         blended = tf.clip_by_value(tf.round(blended), images.dtype.min, images.dtype.max)
     return tf.cast(blended, images.dtype)
 
 
 def mix_labels(labels, permutation, mix_weight):
-    """`mix_weight * labels + (1 - mix_weight) * labels[permutation]` for float labels [B, K]."""
-    weight = tf.cast(mix_weight, labels.dtype)[:, None]
-    return weight * labels + (1.0 - weight) * tf.gather(labels, permutation)
+    """`mix_weight * labels + (1 - mix_weight) * labels[permutation]` for float labels [B, K].
+
+    Computed in float64 and rounded to the labels' dtype, so that XLA and Grappler fusing the multiply-adds
+    cannot change the result: mixed labels are bit-identical eagerly, in graphs and under XLA.
+    """
+    weight = tf.cast(mix_weight, tf.float64)[:, None]
+    own = tf.cast(labels, tf.float64)
+    mixed = weight * own + (1.0 - weight) * tf.gather(own, permutation)
+    return tf.cast(mixed, labels.dtype)

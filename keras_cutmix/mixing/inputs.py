@@ -42,6 +42,15 @@ def check_fraction(name, value, caller, upper_inclusive=True):
         raise ValueError(f"{caller}: Expected `{name}` in {interval}. Received: {name}={value!r}")
 
 
+def check_num_classes(num_classes, caller):
+    """Raises ValueError unless `num_classes` is None or an int >= 1."""
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
+                                    or num_classes < 1):
+        raise ValueError(
+            f"{caller}: Expected `num_classes` to be None or an int >= 1. Received: num_classes={num_classes!r}"
+        )
+
+
 def resolve_data_format(data_format, caller):
     """Returns "channels_last" or "channels_first"; None means `keras.config.image_data_format()`."""
     data_format = data_format or keras.config.image_data_format()
@@ -167,6 +176,7 @@ def parse(images, labels, caller, num_classes=None, label_smoothing=0.0):
         images, labels, masks = data[IMAGES_KEY], data.get(LABELS_KEY), data.get(MASKS_KEY)
     else:
         data, masks = None, None
+    check_num_classes(num_classes, caller)
     images = _check_images(images, caller)
     if labels is not None:
         labels = prepare_labels(labels, images, num_classes, label_smoothing, caller)

@@ -55,6 +55,9 @@ class MixingLayer(keras.layers.Layer):
         caller = type(self).__name__
         inputs.check_fraction("probability", probability, caller)
         inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
+        inputs.check_num_classes(num_classes, caller)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"{caller}: Expected `seed` to be None or an int. Received: seed={seed!r}")
         self.num_classes = num_classes
         self.probability = probability
         self.label_smoothing = label_smoothing
@@ -102,7 +105,7 @@ class MixingLayer(keras.layers.Layer):
             A `MixedLoss` to pass to `model.compile(loss=...)`.
         """
         return losses.MixedLoss(loss, layer_name=self.name, num_classes=self.num_classes,
-                                label_smoothing=self.label_smoothing)
+                                label_smoothing=self.label_smoothing, layer=self)
 
     def get_config(self):
         config = super().get_config()

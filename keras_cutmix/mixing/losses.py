@@ -10,6 +10,7 @@ so the loss scores plain targets.
 
 import threading
 import warnings
+import weakref
 
 import keras
 import tensorflow as tf
@@ -17,7 +18,8 @@ import tensorflow as tf
 from keras_cutmix.mixing import apply as apply_ops
 
 _records = threading.local()
-_wrapped_layer_names = set()
+_wrapped_layers = weakref.WeakSet()  # Layers whose `mixed_loss` was called.
+_wrapped_layer_names = set()  # Names from losses loaded from a config, which know no layer object.
 
 
 def _current_graph():
@@ -39,9 +41,9 @@ def current_mix(layer_name):
     return mix
 
 
-def has_mixed_loss(layer_name):
-    """Whether a `MixedLoss` for `layer_name` was created in this process."""
-    return layer_name in _wrapped_layer_names
+def has_mixed_loss(layer):
+    """Whether `layer.mixed_loss` was called, or a `MixedLoss` for its name was loaded from a config."""
+    return layer in _wrapped_layers or layer.name in _wrapped_layer_names
 
 
 def _dense_equivalent(loss):
@@ -69,10 +71,12 @@ class MixedLoss(keras.losses.Loss):
         label_smoothing: The layer's label smoothing, applied to training targets before mixing.
         name: Name of the loss.
         reduction: Keras reduction. Defaults to "sum_over_batch_size".
+        dtype: Loss dtype. Defaults to Keras's float type.
+        layer: The layer object, when made by `layer.mixed_loss` (silences its "unwrapped" warning).
     """
 
     def __init__(self, loss, layer_name, num_classes=None, label_smoothing=0.0, name=None,
-                 reduction="sum_over_batch_size", dtype=None):
+                 reduction="sum_over_batch_size", dtype=None, layer=None):
         base = keras.losses.get(loss)
         if base is None:
             raise ValueError(f"Expected a Keras loss (name, function or Loss). Received: loss={loss!r}")
@@ -82,7 +86,10 @@ class MixedLoss(keras.losses.Loss):
         self.layer_name = layer_name
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
-        _wrapped_layer_names.add(layer_name)
+        if layer is not None:
+            _wrapped_layers.add(layer)
+        else:
+            _wrapped_layer_names.add(layer_name)
 
     def _dense_targets(self, y_true, y_pred):
         sparse = y_true.shape.rank < y_pred.shape.rank or (
@@ -125,7 +132,7 @@ class MixedLoss(keras.losses.Loss):
 
 def warn_unwrapped(layer):
     """Warns once per layer that it mixes images in training while no loss mixes the targets."""
-    if getattr(layer, "_warned_unwrapped", False) or has_mixed_loss(layer.name):
+    if getattr(layer, "_warned_unwrapped", False) or has_mixed_loss(layer):
         return
     layer._warned_unwrapped = True
     warnings.warn(

@@ -17,7 +17,7 @@ _GAMMA_CANDIDATES = 8
 # Philox explicitly: "auto_select" picks another generator under XLA. TF's own int-to-float conversion
 # also differs between XLA and the CPU kernels, so floats are made here from raw bits, which agree.
 _ALG = "philox"
-_MANTISSA_BITS = 24
+_MANTISSA_BITS = 23  # (k + 0.5) / 2**23 is exact in float32 and below 1 (24 bits round up to 1.0).
 
 
 def uniform(seed, shape):
@@ -28,7 +28,7 @@ def uniform(seed, shape):
         shape: Output shape.
 
     Returns:
-        float32 tensor; values are (k + 0.5) / 2**24 for integer k, so never exactly 0 or 1.
+        float32 tensor; values are (k + 0.5) / 2**23 for integer k, so never exactly 0 or 1.
     """
     bits = tf.random.stateless_uniform(
         shape, seed, minval=None, maxval=None, dtype=tf.int64, alg=_ALG
