@@ -37,8 +37,6 @@ def map_with_seed(dataset, fn, seed=None, num_parallel_calls=tf.data.AUTOTUNE, *
         raise TypeError(f"Expected `dataset` to be a tf.data.Dataset. Received: {type(dataset).__name__}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"Expected `seed` to be an int or None. Received: seed={seed!r}")
-    if "seed" in fn_kwargs:
-        raise TypeError("Pass the seed as `map_with_seed(..., seed=...)`; it is given to `fn` per batch.")
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def call(element, batch_seed):

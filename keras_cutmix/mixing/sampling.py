@@ -8,6 +8,7 @@ References:
     - [Marsaglia & Tsang, 2000](https://doi.org/10.1145/358407.358414), the Gamma sampler used for Beta.
 """
 
+import numpy as np
 import tensorflow as tf
 
 # Marsaglia-Tsang accepts at least 95% of candidates for shape >= 1, so the chance that all of them are
@@ -149,15 +150,15 @@ def resolve_seed(seed):
     if seed is None:
         fresh = tf.random.uniform([2], minval=0, maxval=2**31 - 1, dtype=tf.int32)
         return tf.cast(fresh, tf.int64)
-    if isinstance(seed, bool) or not isinstance(seed, (int, tf.Tensor, tf.Variable)) and not hasattr(
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer, tf.Tensor, tf.Variable)) and not hasattr(
         seed, "shape"
     ):
         raise TypeError(
             "Expected `seed` to be None, an int or a shape-[2] integer tensor. "
             f"Received: seed={seed!r} of type {type(seed).__name__}"
         )
-    if isinstance(seed, int):
-        return tf.constant([seed, 0], tf.int64)
+    if isinstance(seed, (int, np.integer)):
+        return tf.constant([int(seed), 0], tf.int64)
     seed = tf.convert_to_tensor(seed)
     if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] not in (None, 2):
         raise TypeError(
