@@ -18,6 +18,8 @@ setuptools.setup(
         # tensorflow-datasets imports it but does not declare it.
         "importlib_resources",
         "absl-py",
+        # keras.callbacks.TensorBoard needs it; the training scripts log there.
+        "tensorboard",
         "matplotlib",
         "scipy",
     ],

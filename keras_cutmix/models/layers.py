@@ -19,10 +19,14 @@ from keras import ops
 
 # PyTorch BatchNorm2d defaults (momentum 0.1 there is 0.9 here).
 BN_KWARGS = {"momentum": 0.9, "epsilon": 1e-5}
-# The reference initialises convs with N(0, 2 / (k * k * out_channels)).
-CONV_INIT = keras.initializers.VarianceScaling(
-    2.0, mode="fan_out", distribution="untruncated_normal"
-)
+def conv_initializer():
+    """A fresh N(0, 2 / (k * k * out_channels)) initializer, as the reference code uses for convs.
+
+    One per layer, made when the model is built: a shared instance would fix its seed at import time
+    (before `keras.utils.set_random_seed`), so weights would differ between processes and same-shaped
+    convs would start identical.
+    """
+    return keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
 
 
 def conv(x, filters, kernel_size, stride=1, name=None):
@@ -36,7 +40,7 @@ def conv(x, filters, kernel_size, stride=1, name=None):
         strides=stride,
         padding="valid" if stride > 1 else "same",
         use_bias=False,
-        kernel_initializer=CONV_INIT,
+        kernel_initializer=conv_initializer(),
         name=name,
     )(x)
 
