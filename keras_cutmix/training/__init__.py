@@ -1,0 +1,50 @@
+"""Training: configs, schedules, the paper's SGD, and `train_and_evaluate`.
+
+    from keras_cutmix import training
+    config = training.get_config("pyramidnet200_cifar100", method="cutmix")
+    training.train_and_evaluate(config, workdir="/tmp/pyramidnet")
+
+| module           | what it holds                                                |
+|------------------|--------------------------------------------------------------|
+| `config`         | `Config`, the paper's `PRESETS` and `PAPER_RESULTS`          |
+| `schedules`      | epoch-based step and cosine schedules, evaluated per step    |
+| `optimizers`     | `TorchSGD`: PyTorch's SGD update, per-layer lr multipliers   |
+| `strategy`       | `tf.distribute` strategies by name                           |
+| `input_pipeline` | data loading and the method's mix                            |
+| `train`          | `train_and_evaluate(config, workdir)`, resumable             |
+| `results`        | history, `results.json` and `results.md`                     |
+| `compare`        | `compare_methods`: every method, same seed and budget, plot  |
+"""
+
+from keras_cutmix.training.compare import compare_methods
+from keras_cutmix.training.config import (
+    LR_SCHEDULES,
+    METHODS,
+    PAPER_RESULTS,
+    PRESETS,
+    STRATEGIES,
+    Config,
+    get_config,
+)
+from keras_cutmix.training.optimizers import TorchSGD, get_optimizer
+from keras_cutmix.training.schedules import EpochCosineDecay, EpochStepDecay, get_schedule
+from keras_cutmix.training.strategy import get_strategy
+from keras_cutmix.training.train import train_and_evaluate
+
+__all__ = [
+    "LR_SCHEDULES",
+    "METHODS",
+    "PAPER_RESULTS",
+    "PRESETS",
+    "STRATEGIES",
+    "Config",
+    "EpochCosineDecay",
+    "EpochStepDecay",
+    "TorchSGD",
+    "compare_methods",
+    "get_config",
+    "get_optimizer",
+    "get_schedule",
+    "get_strategy",
+    "train_and_evaluate",
+]

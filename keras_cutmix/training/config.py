@@ -1,0 +1,255 @@
+"""Training configuration: one dataclass, defaults for the embedded dataset.
+
+`Config()` trains `small_cnn` on the embedded `synthetic_shapes` dataset in a
+few minutes on 2 CPU cores. `get_config("pyramidnet200_cifar100")` and
+`get_config("resnet50_imagenet")` give the paper's two classification runs;
+`PAPER_RESULTS` holds the numbers they are expected to reach.
+
+    config = get_config("pyramidnet200_cifar100", method="mixup", seed=1)
+    config.to_dict()  # JSON-ready, written to workdir/config.json
+
+References:
+    - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Sections
+      4.1.1 and 4.1.2, Tables 3 and 4.
+    - Official code: https://github.com/clovaai/CutMix-PyTorch (`train.py`).
+"""
+
+import dataclasses
+from typing import Optional
+
+METHODS = ("baseline", "mixup", "cutout", "cutmix")
+LR_SCHEDULES = ("cifar", "imagenet", "step", "cosine", "constant")
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+
+
+@dataclasses.dataclass
+class Config:
+    """Everything `train_and_evaluate` needs; defaults suit `synthetic_shapes`.
+
+    Attributes:
+        dataset: A `keras_cutmix.data` dataset name.
+        model: A `keras_cutmix.models.get_model` name.
+        method: One of `METHODS`.
+        alpha: Beta(alpha, alpha) parameter of CutMix and Mixup.
+        probability: Probability that CutMix mixes a batch (the paper's p:
+            0.5 on CIFAR, 1.0 on ImageNet).
+        mixup_cutout_probability: Probability that Mixup mixes, or Cutout
+            cuts, a batch: 1.0 (every batch) as in their papers.
+        cutout_size: Side of the Cutout square in pixels; `None` means half
+            the image side, like the CutMix paper's 112 on ImageNet. The
+            CIFAR-100 preset uses 16 (DeVries & Taylor used 16 on CIFAR-10
+            and 8 on CIFAR-100).
+        epochs: Number of training epochs.
+        batch_size: Global batch size (split across replicas).
+        lr: Initial learning rate.
+        lr_schedule: `"cifar"` (/10 at 50% and 75% of `epochs`), `"imagenet"`
+            (/10 at 25%, 50%, 75%), `"step"` (/`lr_decay` at `lr_boundaries`),
+            `"cosine"` (per step, to 0) or `"constant"`.
+        lr_boundaries: Epochs at which `"step"` divides the learning rate.
+        lr_decay: Factor applied at each step boundary.
+        lr_multipliers: `{regex: factor}`: a variable whose `path` matches
+            `regex` (`re.search`) trains at `factor` times the learning rate,
+            e.g. `{"head/": 10.0}` for a new head at 10x the backbone.
+        momentum: SGD momentum (PyTorch form, as the official code).
+        nesterov: Whether SGD uses Nesterov momentum (the official code does).
+        weight_decay: L2 coefficient added to the gradient (coupled, as
+            PyTorch SGD's `weight_decay`), on every trainable variable.
+        label_smoothing: Label smoothing applied by the mixing functions.
+        seed: Seed of every random choice (`keras.utils.set_random_seed`,
+            data order, augmentation, mixing).
+        steps_per_epoch: Limit on training batches per epoch (`None`: all).
+        eval_steps: Limit on test batches per evaluation (`None`: all).
+        image_size: Passed to `keras_cutmix.data.load` (`None`: dataset
+            default).
+        train_split: tfds split to train on, slicing allowed (`"train[:64]"`
+            for a tiny run); `None`: the dataset's training split.
+        test_split: tfds split to evaluate on; `None`: the dataset's test
+            split.
+        weights: Path of a local weights file to start from (`None`: random
+            initialisation). Nothing is downloaded.
+        data_dir: tfds data directory (`None`: the tfds default).
+        strategy: One of `STRATEGIES` (`tf.distribute`).
+        tpu: TPU address for `strategy="tpu"` (`""`: local / from env).
+        jit_compile: Passed to `Model.compile`.
+        verbose: Keras verbosity (`"auto"` shows progress bars).
+    """
+
+    dataset: str = "synthetic_shapes"
+    model: str = "small_cnn"
+    method: str = "cutmix"
+    alpha: float = 1.0
+    probability: float = 0.5
+    mixup_cutout_probability: float = 1.0
+    cutout_size: Optional[int] = None
+    epochs: int = 12
+    batch_size: int = 64
+    lr: float = 0.1
+    lr_schedule: str = "cosine"
+    lr_boundaries: tuple = ()
+    lr_decay: float = 0.1
+    lr_multipliers: dict = dataclasses.field(default_factory=dict)
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    seed: int = 0
+    steps_per_epoch: Optional[int] = None
+    eval_steps: Optional[int] = None
+    image_size: Optional[int] = None
+    train_split: Optional[str] = None
+    test_split: Optional[str] = None
+    weights: Optional[str] = None
+    data_dir: Optional[str] = None
+    strategy: str = "default"
+    tpu: str = ""
+    jit_compile: object = "auto"
+    verbose: object = "auto"
+
+    def __post_init__(self):
+        self.lr_boundaries = tuple(self.lr_boundaries)
+        self.lr_multipliers = dict(self.lr_multipliers)
+        self.validate()
+
+    def validate(self):
+        """Checks every field; raises `ValueError` naming the bad one."""
+        _one_of("method", self.method, METHODS)
+        _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _one_of("strategy", self.strategy, STRATEGIES)
+        for name in ("epochs", "batch_size"):
+            _positive_int(name, getattr(self, name))
+        for name in ("steps_per_epoch", "eval_steps", "image_size", "cutout_size"):
+            if getattr(self, name) is not None:
+                _positive_int(name, getattr(self, name))
+        if not self.alpha > 0:
+            raise ValueError(f"Expected `alpha` > 0. Received: alpha={self.alpha!r}")
+        for name in ("probability", "mixup_cutout_probability"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(
+                    f"Expected `{name}` in [0, 1]. Received: {name}={getattr(self, name)!r}")
+        if not self.lr > 0 or self.weight_decay < 0:
+            raise ValueError(
+                "Expected `lr` > 0 and `weight_decay` >= 0. "
+                f"Received: lr={self.lr!r}, weight_decay={self.weight_decay!r}"
+            )
+        if self.lr_schedule == "step" and not self.lr_boundaries:
+            raise ValueError(
+                'Expected `lr_boundaries` (epochs) for lr_schedule="step". '
+                f"Received: lr_boundaries={self.lr_boundaries!r}"
+            )
+        if list(self.lr_boundaries) != sorted(self.lr_boundaries) or any(
+            b < 0 for b in self.lr_boundaries
+        ):
+            raise ValueError(
+                "Expected `lr_boundaries` to be increasing epochs >= 0. "
+                f"Received: lr_boundaries={self.lr_boundaries!r}"
+            )
+        for pattern, factor in self.lr_multipliers.items():
+            if not isinstance(pattern, str) or not factor >= 0:
+                raise ValueError(
+                    "Expected `lr_multipliers` to map regex strings to factors >= 0. "
+                    f"Received: lr_multipliers={self.lr_multipliers!r}"
+                )
+
+    def replace(self, **changes):
+        """Returns a copy with `changes` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self):
+        """Returns a JSON-ready dict of every field."""
+        d = dataclasses.asdict(self)
+        d["lr_boundaries"] = list(self.lr_boundaries)
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """Inverse of `to_dict`; unknown keys raise `ValueError`."""
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(
+                f"Expected keys of Config. Received unknown keys: {sorted(unknown)}"
+            )
+        return cls(**d)
+
+
+def _one_of(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"Expected `{name}` to be one of {list(choices)}. Received: {name}={value!r}")
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"Expected `{name}` to be a positive int. Received: {name}={value!r}")
+
+
+# The paper's classification runs (official code's train.py and README).
+# Expected time per epoch: see examples/classification.py.
+PRESETS = {
+    # Table 4: PyramidNet-200 (widening 240), CIFAR-100, 300 epochs, batch 64,
+    # lr 0.25 divided by 10 at epochs 150 and 225; CutMix p = 0.5.
+    "pyramidnet200_cifar100": dict(
+        dataset="cifar100",
+        model="pyramidnet200",
+        method="cutmix",
+        alpha=1.0,
+        probability=0.5,
+        cutout_size=16,
+        epochs=300,
+        batch_size=64,
+        lr=0.25,
+        lr_schedule="cifar",
+        weight_decay=1e-4,
+    ),
+    # Table 3: ResNet-50, ImageNet, 300 epochs, batch 256, lr 0.1 divided by
+    # 10 at epochs 75, 150 and 225; CutMix p = 1.0; Cutout 112x112.
+    "resnet50_imagenet": dict(
+        dataset="imagenet2012",
+        model="resnet50",
+        method="cutmix",
+        alpha=1.0,
+        probability=1.0,
+        cutout_size=112,
+        epochs=300,
+        batch_size=256,
+        lr=0.1,
+        lr_schedule="imagenet",
+        weight_decay=1e-4,
+    ),
+}
+
+# Top-1 / top-5 test error (%) reported in the paper for each preset.
+PAPER_RESULTS = {
+    "pyramidnet200_cifar100": {  # Table 4
+        "baseline": {"top1_error": 16.45, "top5_error": 3.69},
+        "cutout": {"top1_error": 16.53, "top5_error": 3.65},
+        "mixup": {"top1_error": 15.63, "top5_error": 3.99},  # alpha = 1.0
+        "cutmix": {"top1_error": 14.47, "top5_error": 2.97},
+    },
+    "resnet50_imagenet": {  # Table 3
+        "baseline": {"top1_error": 23.68, "top5_error": 7.05},
+        "cutout": {"top1_error": 22.93, "top5_error": 6.66},
+        "mixup": {"top1_error": 22.58, "top5_error": 6.40},
+        "cutmix": {"top1_error": 21.40, "top5_error": 5.92},
+    },
+}
+
+
+def get_config(preset=None, **overrides):
+    """Returns a `Config`: defaults, then `preset`, then `overrides`.
+
+    Args:
+        preset: `None` (the embedded-dataset defaults) or a key of `PRESETS`.
+        **overrides: `Config` fields to set last.
+
+    Returns:
+        A validated `Config`.
+
+    Raises:
+        ValueError: For an unknown preset or field, or an invalid value.
+    """
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(
+            f"Expected `preset` to be None or one of {sorted(PRESETS)}. Received: preset={preset!r}"
+        )
+    fields = dict(PRESETS[preset]) if preset else {}
+    fields.update(overrides)
+    return Config.from_dict(fields)
