@@ -92,10 +92,20 @@ def _check_batch_size(name, tensor, images, caller):
             f"Received: {name}.shape={tensor.shape}, images.shape={images.shape}"
         )
     if static_images is None or static_other is None:
-        tf.debugging.assert_equal(
+        return tf.debugging.assert_equal(
             tf.shape(tensor)[0], tf.shape(images)[0],
             message=f"{caller}: Expected `{name}` to have the batch size of `images`.",
         )
+    return None
+
+
+def _after(checks, tensor):
+    """`tensor`, made to wait for the assertion ops `checks` in graphs (eager asserts already raised)."""
+    checks = [c for c in checks if c is not None]
+    if not checks or tf.executing_eagerly():
+        return tensor
+    with tf.control_dependencies(checks):
+        return tf.identity(tensor)
 
 
 def prepare_labels(labels, images, num_classes, label_smoothing, caller):
@@ -109,10 +119,11 @@ def prepare_labels(labels, images, num_classes, label_smoothing, caller):
         caller: Name used in error messages.
 
     Returns:
-        float tensor [B, K]: float32 for integer labels, the labels' own float dtype otherwise.
+        `(labels, checks)`: float labels [B, K] (float32 for integer labels, the labels' own float dtype
+        otherwise) that wait for the assertions, and the assertion ops (for graphs; None entries eagerly).
     """
     labels = tf.convert_to_tensor(labels)
-    _check_batch_size("labels", labels, images, caller)
+    checks = [_check_batch_size("labels", labels, images, caller)]
     if labels.dtype.is_integer:
         if num_classes is None:
             raise ValueError(
@@ -125,11 +136,12 @@ def prepare_labels(labels, images, num_classes, label_smoothing, caller):
             raise ValueError(
                 f"{caller}: Expected integer labels of shape [batch] or [batch, 1]. Received: labels.shape={labels.shape}"
             )
-        tf.debugging.assert_greater_equal(labels, tf.cast(0, labels.dtype), message=f"{caller}: labels must be >= 0")
-        tf.debugging.assert_less(
+        checks.append(tf.debugging.assert_greater_equal(
+            labels, tf.cast(0, labels.dtype), message=f"{caller}: labels must be >= 0"))
+        checks.append(tf.debugging.assert_less(
             labels, tf.cast(num_classes, labels.dtype),
             message=f"{caller}: Expected integer labels in [0, num_classes={num_classes})",
-        )
+        ))
         labels = tf.one_hot(labels, num_classes, dtype=tf.float32)
     elif labels.dtype.is_floating:
         if labels.shape.rank != 2:
@@ -147,7 +159,7 @@ def prepare_labels(labels, images, num_classes, label_smoothing, caller):
     if label_smoothing:
         classes = tf.cast(tf.shape(labels)[1], labels.dtype)
         labels = labels * (1.0 - label_smoothing) + label_smoothing / classes
-    return labels
+    return _after(checks, labels), checks
 
 
 def parse(images, labels, caller, num_classes=None, label_smoothing=0.0):
@@ -178,8 +190,9 @@ def parse(images, labels, caller, num_classes=None, label_smoothing=0.0):
         data, masks = None, None
     check_num_classes(num_classes, caller)
     images = _check_images(images, caller)
+    checks = []
     if labels is not None:
-        labels = prepare_labels(labels, images, num_classes, label_smoothing, caller)
+        labels, checks = prepare_labels(labels, images, num_classes, label_smoothing, caller)
     if masks is not None:
         masks = tf.convert_to_tensor(masks)
         if masks.shape.rank not in (3, 4):
@@ -187,7 +200,11 @@ def parse(images, labels, caller, num_classes=None, label_smoothing=0.0):
                 f"{caller}: Expected segmentation_masks of rank 3 [B, H, W] or rank 4 (in `data_format`). "
                 f"Received: segmentation_masks.shape={masks.shape}"
             )
-        _check_batch_size("segmentation_masks", masks, images, caller)
+        checks.append(_check_batch_size("segmentation_masks", masks, images, caller))
+        masks = _after(checks, masks)
+    # The mixing ops read the images: make them wait for every check, so a graph raises our message
+    # rather than a gather's "indices out of range".
+    images = _after(checks, images)
 
     def pack(batch):
         if data is not None:
