@@ -88,18 +88,11 @@ def apply_cutmix(batch, mix, data_format="channels_last", shared_box=False):
     return inputs.Batch(images, labels, masks)
 
 
-def check_cutmix_args(alpha, probability, label_smoothing, caller):
-    """Raises ValueError for a bad `alpha`, `probability` or `label_smoothing`."""
-    inputs.check_positive("alpha", alpha, caller)
-    inputs.check_fraction("probability", probability, caller)
-    inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
-
-
 def cutmix_with_params(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0,
                        per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
     """`cutmix_fn` that also returns the drawn mix (the layers record it for their loss)."""
     caller = "cutmix_fn"
-    check_cutmix_args(alpha, probability, label_smoothing, caller)
+    inputs.check_mix_args(alpha, probability, label_smoothing, caller)
 
     def sample(seed, batch, data_format):
         size = base.image_size(batch.images, data_format)

@@ -42,6 +42,13 @@ def check_fraction(name, value, caller, upper_inclusive=True):
         raise ValueError(f"{caller}: Expected `{name}` in {interval}. Received: {name}={value!r}")
 
 
+def check_mix_args(alpha, probability, label_smoothing, caller):
+    """Raises ValueError for a bad `alpha`, `probability` or `label_smoothing` (CutMix and MixUp)."""
+    check_positive("alpha", alpha, caller)
+    check_fraction("probability", probability, caller)
+    check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
+
+
 def check_num_classes(num_classes, caller):
     """Raises ValueError unless `num_classes` is None or an int >= 1."""
     if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
