@@ -31,14 +31,6 @@ def distinct_images(batch, height, width, channels=3, dtype="float32", data_form
     return np.ascontiguousarray(images).astype(np.float64), step, pattern
 
 
-def as_dtype(images, dtype):
-    return tf.cast(tf.constant(images, tf.float32), dtype)
-
-
-def np_value(tensor):
-    return tf.cast(tensor, tf.float64).numpy()
-
-
 def run_cutmix(images, labels, seed, **kwargs):
     outputs, mix = cutmix.cutmix_with_params(images, labels, seed=seed, **kwargs)
     return outputs, {k: v.numpy() for k, v in mix.items()}
@@ -53,12 +45,12 @@ def test_cutmix_fn_matches_numpy_reference(batch, height, width, per_sample):
     images, _, _ = distinct_images(batch, height, width)
     int_labels = np.arange(batch) % 3
     for seed in range(4):
-        (out, labels), mix = run_cutmix(as_dtype(images, "float32"), tf.constant(int_labels), seed,
+        (out, labels), mix = run_cutmix(ref.as_dtype(images, "float32"), tf.constant(int_labels), seed,
                                         num_classes=3, alpha=1.0 if seed % 2 else 0.3, per_sample=per_sample)
         perm, boxes = mix["permutation"], mix["boxes"]
         np.testing.assert_array_equal(np.sort(perm), np.arange(batch))
         expected_images, expected_labels, lam = ref.cutmix(images, ref.one_hot(int_labels, 3), perm, boxes)
-        np.testing.assert_array_equal(np_value(out), expected_images)
+        np.testing.assert_array_equal(ref.np_value(out), expected_images)
         assert labels.dtype == tf.float32 and labels.shape == (batch, 3)
         np.testing.assert_allclose(labels.numpy(), expected_labels, rtol=0, atol=1e-6)
         # The weight is the exact kept fraction of the integer box (float64, rounded once to float32).
@@ -145,7 +137,7 @@ def test_per_batch_shares_box_and_weight_per_sample_does_not():
 def test_probability_zero_is_identity_with_one_hot_labels():
     images, _, _ = distinct_images(5, 5, 7)
     for per_sample in (False, True):
-        (out, labels), mix = run_cutmix(as_dtype(images, "uint8"), tf.constant([4, 0, 2, 2, 1]), 1,
+        (out, labels), mix = run_cutmix(ref.as_dtype(images, "uint8"), tf.constant([4, 0, 2, 2, 1]), 1,
                                         num_classes=5, probability=0.0, per_sample=per_sample)
         assert out.dtype == tf.uint8
         np.testing.assert_array_equal(out.numpy(), images)
@@ -212,10 +204,10 @@ def test_batch_zero():
 def test_dtypes_are_kept_and_pasted_values_exact(dtype):
     images, _, _ = distinct_images(7, 5, 7)
     for per_sample in (False, True):
-        out, mix = run_cutmix(as_dtype(images, dtype), None, 2, per_sample=per_sample)
+        out, mix = run_cutmix(ref.as_dtype(images, dtype), None, 2, per_sample=per_sample)
         assert out.dtype == tf.as_dtype(dtype) and out.shape == images.shape
         expected, _, _ = ref.cutmix(images, None, mix["permutation"], mix["boxes"])
-        np.testing.assert_array_equal(np_value(out), expected)
+        np.testing.assert_array_equal(ref.np_value(out), expected)
         assert (expected != images).any()
 
 
@@ -224,9 +216,9 @@ def test_channels_first_is_the_transpose_of_channels_last(per_sample):
     images, _, _ = distinct_images(7, 5, 7, channels=2)
     labels = tf.constant([0, 1, 2, 0, 1, 2, 0])
     for seed in range(3):
-        (last, last_labels), _ = run_cutmix(as_dtype(images, "uint8"), labels, seed, num_classes=3,
+        (last, last_labels), _ = run_cutmix(ref.as_dtype(images, "uint8"), labels, seed, num_classes=3,
                                             per_sample=per_sample, data_format="channels_last")
-        (first, first_labels), mix = run_cutmix(as_dtype(images.transpose(0, 3, 1, 2), "uint8"), labels, seed,
+        (first, first_labels), mix = run_cutmix(ref.as_dtype(images.transpose(0, 3, 1, 2), "uint8"), labels, seed,
                                                 num_classes=3, per_sample=per_sample, data_format="channels_first")
         np.testing.assert_array_equal(first.numpy(), last.numpy().transpose(0, 3, 1, 2))
         np.testing.assert_array_equal(first_labels.numpy(), last_labels.numpy())
@@ -242,9 +234,9 @@ def test_soft_float_labels_stay_float_and_mix():
         (_, labels), mix = run_cutmix(tf.constant(images, tf.float32), tf.cast(soft, dtype), 4)
         assert labels.dtype == tf.as_dtype(dtype) and labels.shape == (4, 3)
         _, expected, _ = ref.cutmix(images, soft, mix["permutation"], mix["boxes"])
-        np.testing.assert_allclose(np_value(labels), expected, rtol=0, atol=1e-6 if dtype == "float32" else 2e-3)
+        np.testing.assert_allclose(ref.np_value(labels), expected, rtol=0, atol=1e-6 if dtype == "float32" else 2e-3)
         assert not np.allclose(expected, soft)  # the labels really mixed
-        np.testing.assert_allclose(np_value(labels).sum(axis=1), 1.0, atol=1e-3)
+        np.testing.assert_allclose(ref.np_value(labels).sum(axis=1), 1.0, atol=1e-3)
 
 
 def test_integer_labels_rank1_and_rank2_agree():

@@ -18,14 +18,6 @@ def random_images(batch, height, width, channels=3, low=0, high=256, seed=0):
     return np.random.default_rng(seed).integers(low, high, size=(batch, height, width, channels)).astype(np.float64)
 
 
-def as_dtype(images, dtype):
-    return tf.cast(tf.constant(images, tf.float32), dtype)
-
-
-def np_value(tensor):
-    return tf.cast(tensor, tf.float64).numpy()
-
-
 def run_mixup(images, labels, seed, **kwargs):
     outputs, mix = mixup.mixup_with_params(images, labels, seed=seed, **kwargs)
     return outputs, {k: v.numpy() for k, v in mix.items()}
@@ -64,7 +56,7 @@ def test_mixup_uint8_rounds_to_nearest():
     batch = 7
     images = random_images(batch, 5, 7)
     for seed in range(4):
-        (out, _), mix = run_mixup(as_dtype(images, "uint8"), tf.constant(np.eye(batch, dtype=np.float32)), seed,
+        (out, _), mix = run_mixup(ref.as_dtype(images, "uint8"), tf.constant(np.eye(batch, dtype=np.float32)), seed,
                                   per_sample=True)
         assert out.dtype == tf.uint8
         exact = ref.blend(images, mix["permutation"], mix["mix_weight"])
@@ -78,12 +70,12 @@ def test_mixup_uint8_rounds_to_nearest():
 @pytest.mark.parametrize("dtype", ["uint8", "float16", "bfloat16", "float32"])
 def test_mixup_keeps_dtype(dtype):
     images = random_images(4, 5, 7)
-    out, mix = run_mixup(as_dtype(images, dtype), None, 3)
+    out, mix = run_mixup(ref.as_dtype(images, dtype), None, 3)
     assert out.dtype == tf.as_dtype(dtype) and out.shape == images.shape
     exact = ref.blend(images, mix["permutation"], mix["mix_weight"])
     # Tolerance: rounding to the output dtype (uint8: 0.5; float16: 2**-11 relative; bfloat16: 2**-8).
     tolerance = {"uint8": 0.5 + 1e-4, "float16": 256 * 2.0**-11, "bfloat16": 256 * 2.0**-8, "float32": 1e-4}[dtype]
-    assert np.abs(np_value(out) - exact).max() <= tolerance
+    assert np.abs(ref.np_value(out) - exact).max() <= tolerance
 
 
 def test_mixup_channels_first_is_the_transpose():
@@ -95,7 +87,7 @@ def test_mixup_channels_first_is_the_transpose():
 
 def test_mixup_probability():
     images = random_images(5, 4, 4)
-    (out, labels), mix = run_mixup(as_dtype(images, "uint8"), tf.constant([1, 0, 2, 2, 1]), 0,
+    (out, labels), mix = run_mixup(ref.as_dtype(images, "uint8"), tf.constant([1, 0, 2, 2, 1]), 0,
                                    num_classes=3, probability=0.0, per_sample=True)
     np.testing.assert_array_equal(out.numpy(), images)
     np.testing.assert_array_equal(labels.numpy(), ref.one_hot([1, 0, 2, 2, 1], 3))
@@ -146,7 +138,7 @@ def test_cutout_holes_match_numpy(size, height, width):
     images = random_images(batch, height, width, low=1)  # no pixel equals the fill value 0
     labels = np.arange(batch) % 4
     for seed in range(4):
-        (out, out_labels), boxes = run_cutout(as_dtype(images, "uint8"), tf.constant(labels), seed, size=size,
+        (out, out_labels), boxes = run_cutout(ref.as_dtype(images, "uint8"), tf.constant(labels), seed, size=size,
                                               num_classes=4)
         assert out.dtype == tf.uint8
         np.testing.assert_array_equal(out.numpy(), ref.erase(images, boxes, 0))
@@ -185,16 +177,16 @@ def test_cutout_centres_are_uniform():
                                               ("float32", 0.25)])
 def test_cutout_dtype_and_fill_value(dtype, fill_value):
     images = random_images(6, 5, 7)
-    out, boxes = run_cutout(as_dtype(images, dtype), None, 5, size=3, fill_value=fill_value)
+    out, boxes = run_cutout(ref.as_dtype(images, dtype), None, 5, size=3, fill_value=fill_value)
     assert out.dtype == tf.as_dtype(dtype)
-    np.testing.assert_array_equal(np_value(out), ref.erase(images, boxes, fill_value))
-    assert (np_value(out) == fill_value).sum() >= (boxes[:, 2] - boxes[:, 0]).dot(boxes[:, 3] - boxes[:, 1])
+    np.testing.assert_array_equal(ref.np_value(out), ref.erase(images, boxes, fill_value))
+    assert (ref.np_value(out) == fill_value).sum() >= (boxes[:, 2] - boxes[:, 0]).dot(boxes[:, 3] - boxes[:, 1])
 
 
 def test_cutout_channels_first_is_the_transpose():
     images = random_images(5, 6, 9, channels=2)
-    last, boxes = run_cutout(as_dtype(images, "float32"), None, 6, size=4, data_format="channels_last")
-    first, first_boxes = run_cutout(as_dtype(images.transpose(0, 3, 1, 2), "float32"), None, 6, size=4,
+    last, boxes = run_cutout(ref.as_dtype(images, "float32"), None, 6, size=4, data_format="channels_last")
+    first, first_boxes = run_cutout(ref.as_dtype(images.transpose(0, 3, 1, 2), "float32"), None, 6, size=4,
                                     data_format="channels_first")
     np.testing.assert_array_equal(first_boxes, boxes)
     np.testing.assert_array_equal(first.numpy(), last.numpy().transpose(0, 3, 1, 2))
@@ -203,19 +195,19 @@ def test_cutout_channels_first_is_the_transpose():
 
 def test_cutout_labels_smoothed_and_soft_labels_kept():
     images = random_images(3, 5, 5)
-    (_, labels), _ = run_cutout(as_dtype(images, "float32"), tf.constant([[2], [0], [1]]), 1, num_classes=4,
+    (_, labels), _ = run_cutout(ref.as_dtype(images, "float32"), tf.constant([[2], [0], [1]]), 1, num_classes=4,
                                 label_smoothing=0.2)
     # 0.8 * one_hot + 0.2 / 4
     np.testing.assert_allclose(labels.numpy(), [[0.05, 0.05, 0.85, 0.05], [0.85, 0.05, 0.05, 0.05],
                                                 [0.05, 0.85, 0.05, 0.05]], atol=1e-7)
     soft = np.array([[0.6, 0.4], [0.1, 0.9], [0.5, 0.5]], np.float32)
-    (_, kept), _ = run_cutout(as_dtype(images, "float32"), tf.constant(soft), 2)
+    (_, kept), _ = run_cutout(ref.as_dtype(images, "float32"), tf.constant(soft), 2)
     np.testing.assert_array_equal(kept.numpy(), soft)
 
 
 def test_cutout_probability():
     images = random_images(4, 5, 7)
-    out, boxes = run_cutout(as_dtype(images, "uint8"), None, 3, probability=0.0)
+    out, boxes = run_cutout(ref.as_dtype(images, "uint8"), None, 3, probability=0.0)
     np.testing.assert_array_equal(out.numpy(), images)
     np.testing.assert_array_equal(boxes, 0)
     n = 20_000

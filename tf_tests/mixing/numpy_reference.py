@@ -9,6 +9,7 @@ sample's own label is 1 - pasted_area / (H * W).
 """
 
 import numpy as np
+import tensorflow as tf
 
 
 def one_hot(labels, num_classes):
@@ -187,3 +188,13 @@ def changed_rectangle(before, after, data_format="channels_last"):
         f"changed pixels do not form one rectangle: {count} pixels, bounding box {box}"
     )
     return count, box
+
+
+def as_dtype(images, dtype):
+    """A NumPy batch as a tensor of `dtype` (via float32)."""
+    return tf.cast(tf.constant(images, tf.float32), dtype)
+
+
+def np_value(tensor):
+    """A tensor of any dtype as float64 NumPy, for exact comparisons."""
+    return tf.cast(tensor, tf.float64).numpy()
