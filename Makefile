@@ -24,6 +24,7 @@ test: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/mixing.py
+	$(BIN)/python benchmarks/in_model.py
 
 clean:
 	rm -rf $(VENV) $(WORKDIR) *.egg-info

@@ -1,17 +1,16 @@
-"""Throughput of CutMix implementations on this machine's CPU, in one run; writes benchmarks/RESULTS.md.
+"""Throughput of CutMix and MixUp implementations, in one run; writes its section of benchmarks/RESULTS.md.
 
-Run: `make benchmark` (or `.venv/bin/python benchmarks/mixing.py [--repeats 15]`). Takes about 3-5 minutes
+Run: `make benchmark` (or `.venv/bin/python benchmarks/mixing.py [--repeats 15]`). Takes about 5 minutes
 on 2 cores. Each row times one call on a batch already in memory (median of `--repeats` timed calls after
 warm-up) and reports images/s and the time relative to the floor: `x * 0.5` in a `tf.function`, one read and
 one write of the batch (`x * 1` is optimised away). Our rows mix images AND labels (one-hot, 1000 or 100
-classes); the floor only touches images.
+classes); the floor only touches images. MixUp rows compare with the plain float32 blend
+`w * x + (1 - w) * x[perm]` in a `tf.function`, which is what MixUp must at least do.
 """
 
 import argparse
 import os
-import platform
-import statistics
-import time
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -21,31 +20,18 @@ import tensorflow as tf  # noqa: E402
 
 import keras_cutmix as kc  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
 SHAPES = ((128, 224, 224, 3), (256, 32, 32, 3))
-RESULTS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
+FLOOR = "floor: x * 0.5 (tf.function)"
+BLEND = "float32 blend w*x+(1-w)*x[perm] (tf.function)"
 
 
-def median_seconds(fn, args, repeats):
-    """Median wall time of `fn(*args)` over `repeats` calls, after two warm-up calls."""
-    for _ in range(2):
-        _block(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        _block(fn(*args))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _block(outputs):
-    for tensor in tf.nest.flatten(outputs):
-        tensor.numpy()
-
-
-def ours(per_sample, jit):
+def ours(fn, per_sample, jit):
     @tf.function(jit_compile=jit)
     def run(images, labels, seed):
-        return kc.cutmix_fn(images, labels, per_sample=per_sample, seed=seed)
+        return fn(images, labels, per_sample=per_sample, seed=seed)
 
     return run
 
@@ -66,6 +52,10 @@ def keras_cutmix_layer():
     return _dict_layer(keras.layers.CutMix(seed=0))
 
 
+def keras_mixup_layer():
+    return _dict_layer(keras.layers.MixUp(seed=0))
+
+
 def keras_cv_cutmix():
     try:
         import keras_cv
@@ -80,18 +70,35 @@ def floor(images, labels, seed):
     return images * tf.cast(0.5, images.dtype)
 
 
+@tf.function
+def float32_blend(images, labels, seed):
+    """The least a MixUp does: one weight, one permutation, one float32 blend of images and labels."""
+    weight = tf.random.stateless_uniform([], seed)
+    perm = tf.random.experimental.stateless_shuffle(tf.range(tf.shape(images)[0]), seed)
+    mixed = weight * images + (1.0 - weight) * tf.gather(images, perm)
+    return mixed, weight * labels + (1.0 - weight) * tf.gather(labels, perm)
+
+
+def _modes():
+    for per_sample in (False, True):
+        for jit in (False, True):
+            yield per_sample, jit, f"{'per-sample' if per_sample else 'per-batch'}, {'XLA' if jit else 'graph'}"
+
+
 def candidates():
     """(name, dtype, factory) rows; a factory returning None means 'not installed'."""
-    rows = [("floor: x * 0.5 (tf.function)", "float32", lambda: floor)]
+    rows = [(FLOOR, "float32", lambda: floor)]
     for dtype in ("float32", "uint8"):
-        for per_sample in (False, True):
-            for jit in (False, True):
-                mode = "per-sample" if per_sample else "per-batch"
-                graph = "XLA" if jit else "graph"
-                rows.append((f"kc.cutmix_fn {mode}, {graph}", dtype, lambda p=per_sample, j=jit: ours(p, j)))
-    rows.append(("floor: x * 0.5 (tf.function)", "uint8", lambda: floor))
+        for per_sample, jit, mode in _modes():
+            rows.append((f"kc.cutmix_fn {mode}", dtype, lambda p=per_sample, j=jit: ours(kc.cutmix_fn, p, j)))
+    rows.append((FLOOR, "uint8", lambda: floor))
     rows.append(("keras.layers.CutMix (tf.function)", "float32", keras_cutmix_layer))
     rows.append(("keras_cv.layers.CutMix (tf.function)", "float32", keras_cv_cutmix))
+    rows.append((BLEND, "float32", lambda: float32_blend))
+    for per_sample, jit, mode in _modes():
+        rows.append((f"kc.mixup_fn {mode}", "float32", lambda p=per_sample, j=jit: ours(kc.mixup_fn, p, j)))
+    rows.append(("kc.mixup_fn per-batch, XLA", "uint8", lambda: ours(kc.mixup_fn, False, True)))
+    rows.append(("keras.layers.MixUp (tf.function)", "float32", keras_mixup_layer))
     return rows
 
 
@@ -116,10 +123,10 @@ def run_benchmark(repeats):
                 row.update(seconds=None, note="not installed")
             else:
                 try:
-                    row["seconds"] = median_seconds(fn, (batches[dtype], labels, seed), repeats)
+                    row["seconds"] = common.median_seconds(fn, (batches[dtype], labels, seed), repeats)
                 except Exception as error:  # Reported in the table, e.g. a layer that does not support a dtype.
                     row.update(seconds=None, note=f"failed: {type(error).__name__}")
-            if name.startswith("floor") and row["seconds"]:
+            if name == FLOOR and row["seconds"]:
                 floors[dtype] = row["seconds"]
             results.append(row)
             print(_format_row(row, floors.get("float32")), flush=True)
@@ -140,45 +147,55 @@ def _format_row(row, float_floor):
 
 
 def summary(results):
-    """The issue's targets, checked on the 224x224 rows."""
+    """The targets, checked on the rows of the first (224x224) shape."""
+    first = "x".join(map(str, SHAPES[0]))
+
     def seconds(name, dtype):
         for row in results:
-            if row["shape"].startswith("128x224") and row["name"] == name and row["dtype"] == dtype:
+            if row["shape"] == first and row["name"] == name and row["dtype"] == dtype:
                 return row.get("seconds")
         return None
 
-    floor_s = seconds("floor: x * 0.5 (tf.function)", "float32")
+    def best(fn, mode, dtype):
+        return min(s for s in (seconds(f"{fn} {mode}, graph", dtype), seconds(f"{fn} {mode}, XLA", dtype)) if s)
+
+    floor_s = seconds(FLOOR, "float32")
     keras_s = seconds("keras.layers.CutMix (tf.function)", "float32")
     lines = []
     for mode in ("per-batch", "per-sample"):
-        best = min(s for s in (seconds(f"kc.cutmix_fn {mode}, graph", "float32"),
-                               seconds(f"kc.cutmix_fn {mode}, XLA", "float32")) if s)
-        best_uint8 = min(s for s in (seconds(f"kc.cutmix_fn {mode}, graph", "uint8"),
-                                     seconds(f"kc.cutmix_fn {mode}, XLA", "uint8")) if s)
-        lines.append(f"- {mode}, float32, best of graph/XLA: {best / floor_s:.2f}x the floor (target <= 1.5x: "
-                     f"{'met' if best / floor_s <= 1.5 else 'MISSED'}); {keras_s / best:.1f}x faster than "
-                     f"keras.layers.CutMix (target >= 3x: {'met' if keras_s / best >= 3 else 'MISSED'}); "
-                     f"uint8 takes {best_uint8 / best:.2f} of the float32 time (target <= 0.5: "
-                     f"{'met' if best_uint8 / best <= 0.5 else 'MISSED'})")
+        ours_s, ours_uint8 = best("kc.cutmix_fn", mode, "float32"), best("kc.cutmix_fn", mode, "uint8")
+        lines.append(f"- CutMix {mode}, float32, best of graph/XLA: {ours_s / floor_s:.2f}x the floor (target "
+                     f"<= 1.5x: {_met(ours_s / floor_s <= 1.5)}); {keras_s / ours_s:.1f}x faster than "
+                     f"keras.layers.CutMix (target >= 3x: {_met(keras_s / ours_s >= 3)}); uint8 takes "
+                     f"{ours_uint8 / ours_s:.2f} of the float32 time (target <= 0.5: {_met(ours_uint8 / ours_s <= 0.5)})")
+    blend_s = seconds(BLEND, "float32")
+    keras_mixup_s = seconds("keras.layers.MixUp (tf.function)", "float32")
+    for mode in ("per-batch", "per-sample"):
+        graph_s = seconds(f"kc.mixup_fn {mode}, graph", "float32")
+        xla_s = seconds(f"kc.mixup_fn {mode}, XLA", "float32")
+        lines.append(f"- MixUp {mode}, float32: graph {graph_s / blend_s:.2f}x and XLA {xla_s / blend_s:.2f}x the "
+                     f"plain float32 blend; {keras_mixup_s / min(graph_s, xla_s):.1f}x faster than "
+                     "keras.layers.MixUp")
     return lines
 
 
+def _met(ok):
+    return "met" if ok else "MISSED"
+
+
 def write_results(results, repeats):
+    """Writes the "Mixing" section of RESULTS.md and returns it."""
     header = ("| batch | implementation | dtype | median ms | images/s | vs float32 floor | note |\n"
               "|---|---|---|---:|---:|---:|---|")
     rows = [_format_row(r, next(x["seconds"] for x in results if x["shape"] == r["shape"]
-                                and x["name"].startswith("floor") and x["dtype"] == "float32"))
+                                and x["name"] == FLOOR and x["dtype"] == "float32"))
             for r in results]
-    text = "\n".join([
-        "# Mixing benchmark", "",
-        f"Written by `benchmarks/mixing.py` in one run: {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, TensorFlow {tf.__version__}, Keras {keras.__version__}; median of {repeats} "
-        "calls after warm-up. Ours mixes images and one-hot labels; the floor is one elementwise pass.", "",
-        header, *rows, "", "## Targets (128x224x224x3)", "", *summary(results), "",
+    body = "\n".join([
+        f"Written by `benchmarks/mixing.py` in one run: {common.machine_line()}; median of {repeats} calls after "
+        "warm-up. Ours mixes images and one-hot labels; the floor is one elementwise pass.", "",
+        header, *rows, "", f"Targets ({'x'.join(map(str, SHAPES[0]))}):", "", *summary(results),
     ])
-    with open(RESULTS_PATH, "w") as f:
-        f.write(text)
-    return text
+    return common.write_section("Mixing (benchmarks/mixing.py)", body)
 
 
 def main():
