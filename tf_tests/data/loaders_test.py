@@ -6,6 +6,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_cutmix import data
+from keras_cutmix.data import synthetic_generator
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def test_real_loaders_under_mock_data(name, size, training, tmp_path):
     with tfds.testing.mock_data(num_examples=5):
         ds = data.load(name, batch_size=2, training=training, data_dir=str(tmp_path))
         batches = _take(ds, 5)
-    assert len(batches) == 2 if training else 3  # drop_remainder defaults to training.
+    assert len(batches) == (2 if training else 3)  # drop_remainder defaults to training.
     images, labels = batches[0]
     assert images.dtype == np.uint8 and images.shape == (2, size, size, 3)
     assert labels.dtype == np.int32 and labels.shape == (2,)
@@ -121,12 +122,14 @@ def test_synthetic_drop_remainder_and_eval_boxes(shapes_dir):
     kept = data.load("synthetic_shapes", batch_size=300, training=True, data_dir=shapes_dir,
                      drop_remainder=True)
     assert ds.cardinality().numpy() == 4 and kept.cardinality().numpy() == 13
-    # Test split, no augmentation: the object's saturated pixels sit inside each box.
+    # Test split, no augmentation: each example is the generator's, and its box is
+    # the tight box of the target's mask (the whole mask inside, touching all four edges).
+    reference = synthetic_generator.generate_split((0, 1), 1000)  # Default config, test split.
+    by_image = {image.tobytes(): i for i, image in enumerate(reference["image"])}
     batch = next(iter(ds))
-    image = batch["images"].numpy().astype(np.float32)
-    saturation = image.max(-1) - image.min(-1)
-    for sat, box in zip(saturation[:50], batch["bbox"].numpy()[:50]):
+    for image, box in zip(batch["images"].numpy()[:100], batch["bbox"].numpy()[:100]):
+        mask = reference["mask"][by_image[image.tobytes()]]
         y0, x0, y1, x1 = np.round(box * 64).astype(int)
-        inside = np.zeros_like(sat, bool)
-        inside[y0:y1, x0:x1] = True
-        assert sat[inside].mean() > sat[~inside].mean() - 5
+        np.testing.assert_allclose(box * 64, [y0, x0, y1, x1], atol=1e-4)
+        assert mask[y0:y1, x0:x1].sum() == mask.sum() > 0
+        assert mask[y0].any() and mask[y1 - 1].any() and mask[:, x0].any() and mask[:, x1 - 1].any()
