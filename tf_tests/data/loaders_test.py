@@ -34,6 +34,25 @@ def test_real_loaders_under_mock_data(name, size, training, tmp_path):
     assert ds.element_spec[0].shape[1:] == (size, size, 3)
 
 
+def test_augmentation_is_chosen_by_name_under_mock_data(tmp_path):
+    """The same seed and images through two recipes: only the recipe differs."""
+    batches = {}
+    with tfds.testing.mock_data(num_examples=4):
+        for augmentation in (None, "official_imagenet", "resize_crop", "pad_crop"):
+            ds = data.load("imagenet2012", batch_size=4, training=True, data_dir=str(tmp_path),
+                           image_size=32, augmentation=augmentation)
+            (batches[augmentation],) = _take(ds, 1)
+            images = batches[augmentation][0]
+            assert images.dtype == np.uint8 and images.shape == (4, 32, 32, 3)
+        with pytest.raises(ValueError, match="augmentation"):
+            data.load("imagenet2012", batch_size=4, training=True, data_dir=str(tmp_path),
+                      augmentation="autoaugment")
+    np.testing.assert_array_equal(batches[None][0], batches["official_imagenet"][0])
+    assert not np.array_equal(batches["official_imagenet"][0], batches["resize_crop"][0])
+    assert not np.array_equal(batches["resize_crop"][0], batches["pad_crop"][0])
+    assert data.AUGMENTATIONS == ("pad_crop", "official_imagenet", "resize_crop")
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_caltech_birds_with_boxes_under_mock_data(training, tmp_path):
     with tfds.testing.mock_data(num_examples=3):
@@ -133,3 +152,34 @@ def test_synthetic_drop_remainder_and_eval_boxes(shapes_dir):
         np.testing.assert_allclose(box * 64, [y0, x0, y1, x1], atol=1e-4)
         assert mask[y0:y1, x0:x1].sum() == mask.sum() > 0
         assert mask[y0].any() and mask[y1 - 1].any() and mask[:, x0].any() and mask[:, x1 - 1].any()
+
+
+def test_training_config_passes_augmentation_to_load(tmp_path):
+    """`Config.augmentation` is validated and reaches `data.load` in training and evaluation."""
+    from keras_cutmix.training import config as config_lib  # pylint: disable=g-import-not-at-top
+    from keras_cutmix.training import input_pipeline  # pylint: disable=g-import-not-at-top
+
+    with pytest.raises(ValueError, match="augmentation"):
+        config_lib.Config(augmentation="autoaugment")
+    spec = data.dataset_spec("imagenet2012", image_size=32)
+    images = {}
+    with tfds.testing.mock_data(num_examples=4):
+        for augmentation in (None, "resize_crop", "pad_crop"):
+            config = config_lib.Config(dataset="imagenet2012", method="baseline", batch_size=4,
+                                       image_size=32, data_dir=str(tmp_path),
+                                       augmentation=augmentation)
+            train, _ = input_pipeline.train_dataset(config, spec)
+            test = input_pipeline.eval_dataset(config, spec)
+            images[augmentation] = [next(iter(ds))[0].numpy() for ds in (train, test)]
+    direct = {}
+    with tfds.testing.mock_data(num_examples=4):
+        for augmentation in (None, "resize_crop", "pad_crop"):
+            direct[augmentation] = [
+                _take(data.load("imagenet2012", batch_size=4, training=training, image_size=32,
+                                data_dir=str(tmp_path), augmentation=augmentation), 1)[0][0]
+                for training in (True, False)]
+    for augmentation in images:
+        for got, expected in zip(images[augmentation], direct[augmentation]):
+            np.testing.assert_array_equal(got, expected)
+    assert not np.array_equal(images[None][0], images["resize_crop"][0])
+    assert not np.array_equal(images["resize_crop"][1], images["pad_crop"][1])
