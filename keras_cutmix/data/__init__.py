@@ -1,4 +1,4 @@
-"""Data sets and the paper's input pipelines, through tensorflow-datasets.
+"""Data sets and their input pipelines, through tensorflow-datasets.
 
 Importing this package registers the embedded "synthetic_shapes" tfds builder,
 so `tfds.load("synthetic_shapes")` works offline.
@@ -6,16 +6,20 @@ so `tfds.load("synthetic_shapes")` works offline.
     from keras_cutmix import data
     train = data.load("synthetic_shapes", batch_size=64, training=True, seed=0)
     spec = data.dataset_spec("synthetic_shapes")  # num_classes, image_shape, mean, std, ...
+    imagenet = data.load("imagenet2012", batch_size=256, training=True,
+                         augmentation="resize_crop")  # Default: "official_imagenet".
 """
 
 from keras_cutmix.data.loaders import DatasetNotFoundError
 from keras_cutmix.data.loaders import DatasetSpec
 from keras_cutmix.data.loaders import dataset_spec
 from keras_cutmix.data.loaders import load
+from keras_cutmix.data.pipelines import AUGMENTATIONS
 from keras_cutmix.data.synthetic_shapes import SyntheticShapes
 from keras_cutmix.data.synthetic_shapes import SyntheticShapesConfig
 
 __all__ = [
+    "AUGMENTATIONS",
     "DatasetNotFoundError",
     "DatasetSpec",
     "SyntheticShapes",

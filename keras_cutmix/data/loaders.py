@@ -8,7 +8,8 @@
     train = kc.map_with_seed(train, kc.cutmix_fn, seed=0, num_classes=spec.num_classes)
 
 Pipelines read tfds (never download unless asked), preprocess each example
-with the paper's recipe (`keras_cutmix.data.pipelines`), batch and prefetch.
+with an augmentation recipe chosen by name (`keras_cutmix.data.pipelines`; by
+default the official CutMix code's for CIFAR and ImageNet), batch and prefetch.
 They never normalise and never mix: models normalise inside, and the training
 code maps CutMix over the batches. "synthetic_shapes" is built on first use
 (offline, a few seconds); any other data set that tfds cannot find raises
@@ -182,8 +183,8 @@ def _example_fn(spec, with_boxes):
 
 
 def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=None, seed=0,
-         with_boxes=False, image_size=None, drop_remainder=None, shuffle_buffer=None, cache=None,
-         download=False, manual_dir=None):
+         with_boxes=False, image_size=None, augmentation=None, drop_remainder=None,
+         shuffle_buffer=None, cache=None, download=False, manual_dir=None):
     """Loads a data set as a batched, preprocessed, prefetched `tf.data.Dataset`.
 
     Args:
@@ -191,8 +192,9 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         split: tfds split (slicing like "train[:10%]" allowed). Defaults to the
             spec's train split when `training`, else its test split.
         batch_size: Examples per batch.
-        training: True: shuffle, random crop and flip. False: fixed order and
-            the test recipe (centre crop for ImageNet / CUB).
+        training: True: shuffle and the training recipe (random crops, flips,
+            colour). False: fixed order and the test recipe (centre crop for
+            ImageNet / CUB).
         data_dir: tfds data dir. Defaults to None (tfds default,
             `~/tensorflow_datasets` or `$TFDS_DATA_DIR`).
         seed: Seed of file order, shuffling and augmentation: the same seed
@@ -200,7 +202,12 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
             and re-augmented). None draws fresh randomness. Defaults to 0.
         with_boxes: Also yield boxes (synthetic_shapes and caltech_birds2011).
             Defaults to False.
-        image_size: Output height and width, if not the paper's. Defaults to None.
+        image_size: Output height and width, if not the data set's. Defaults to None.
+        augmentation: Preprocessing recipe, one of
+            `keras_cutmix.data.AUGMENTATIONS`: `"pad_crop"`, `"official_imagenet"`
+            or `"resize_crop"` (see `keras_cutmix.data.pipelines`). Defaults to
+            None: the data set's own (`"official_imagenet"` for imagenet2012,
+            `"resize_crop"` for caltech_birds2011, `"pad_crop"` otherwise).
         drop_remainder: Drop the last partial batch. Defaults to `training`.
         shuffle_buffer: Shuffle buffer size. Defaults to the spec's.
         cache: Cache the decoded split in memory. Defaults to the spec's
@@ -216,7 +223,8 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         transformed with the crops and flips.
 
     Raises:
-        ValueError: for an unknown `name`, or `with_boxes` on a data set without boxes.
+        ValueError: for an unknown `name` or `augmentation`, or `with_boxes`
+            on a data set without boxes.
         DatasetNotFoundError: if tfds has not prepared the data set in `data_dir`.
     """
     spec = dataset_spec(name)
@@ -226,7 +234,8 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
                          f"(boxes: {with_box_names}). Received: with_boxes=True")
     if int(batch_size) < 1:
         raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
-    pipeline = pipelines.PIPELINES[name].with_image_size(image_size)
+    pipeline = pipelines.PIPELINES[name].with_augmentation(augmentation)
+    pipeline = pipeline.with_image_size(image_size)
     split = split or (spec.train_split if training else spec.test_split)
     drop_remainder = training if drop_remainder is None else drop_remainder
     cache = spec.cache if cache is None else cache

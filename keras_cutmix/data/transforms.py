@@ -12,9 +12,12 @@ an `offset` `(top, left)` in pixels of the input image and a `crop_size`
 `(height, width)`; offsets may be negative or windows may overhang the image,
 which is how "pad by 4, then crop 32" is written: the overhang is zero padding.
 
-Random choices (`random_crop_offset`, `random_flip`) are stateless: they take a
-shape-[2] integer `seed`, and the same seed gives the same window.
+Random choices (`random_crop_offset`, `random_resized_crop_window`,
+`random_flip`) are stateless: they take a shape-[2] integer `seed`, and the
+same seed gives the same window.
 """
+
+import math
 
 import tensorflow as tf
 
@@ -81,6 +84,57 @@ def random_crop_offset(image_size, crop_size, seed, padding=0):
     tf.debugging.assert_positive(high, message="crop_size is larger than the padded image")
     unit = tf.random.stateless_uniform([2], seed, 0.0, 1.0)
     return tf.minimum(tf.cast(unit * tf.cast(high, tf.float32), tf.int32), high - 1) - padding
+
+
+def random_resized_crop_window(image_size, seed, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
+                               attempts=10):
+    """Draws the window of torchvision's `RandomResizedCrop` (`get_params`).
+
+    Each of `attempts` tries draws an area fraction uniform in `scale` and an
+    aspect ratio (width / height) log-uniform in `ratio`, rounds the window's
+    width and height to integers and keeps the first try that fits in the
+    image, at a uniform position. If none fits, the window is the centre crop
+    of the whole image with its aspect ratio clamped to `ratio`.
+
+    Args:
+        image_size: `(height, width)` of the image.
+        seed: shape-[2] integer seed.
+        scale: Range of the window's area as a fraction of the image's.
+            Defaults to (0.08, 1.0).
+        ratio: Range of the window's width / height. Defaults to (3/4, 4/3).
+        attempts: Number of tries before the fallback. Defaults to 10.
+
+    Returns:
+        `(offset, crop_size)`: int32 [2] `(top, left)` and int32 [2]
+        `(height, width)` of a window inside the image.
+
+    References:
+        - torchvision `transforms.RandomResizedCrop.get_params`.
+        - [Szegedy et al., 2015, Going deeper with convolutions](
+          https://arxiv.org/abs/1409.4842) (the "Inception" crop).
+    """
+    image_hw = tf.cast(tf.convert_to_tensor(image_size)[:2], tf.int32)
+    height, width = tf.unstack(tf.cast(image_hw, tf.float32))
+    unit = tf.random.stateless_uniform([attempts, 4], seed)
+    area = height * width * (scale[0] + (scale[1] - scale[0]) * unit[:, 0])
+    log_low, log_high = math.log(ratio[0]), math.log(ratio[1])
+    aspect = tf.exp(log_low + (log_high - log_low) * unit[:, 1])
+    w = tf.round(tf.sqrt(area * aspect))
+    h = tf.round(tf.sqrt(area / aspect))
+    fits = (w > 0) & (w <= width) & (h > 0) & (h <= height)
+    top = tf.minimum(tf.floor(unit[:, 2] * (height - h + 1)), height - h)
+    left = tf.minimum(tf.floor(unit[:, 3] * (width - w + 1)), width - w)
+    first = tf.argmax(tf.cast(fits, tf.int32), output_type=tf.int32)
+    tried = tf.cast(tf.stack([top[first], left[first], h[first], w[first]]), tf.int32)
+
+    # Fallback: the whole image, cropped to the nearest allowed aspect ratio.
+    in_ratio = width / height
+    fallback_w = tf.where(in_ratio > ratio[1], tf.round(height * ratio[1]), width)
+    fallback_h = tf.where(in_ratio < ratio[0], tf.round(width / ratio[0]), height)
+    fallback_hw = tf.cast(tf.stack([fallback_h, fallback_w]), tf.int32)
+    fallback = tf.concat([(image_hw - fallback_hw) // 2, fallback_hw], 0)
+    window = tf.where(tf.reduce_any(fits), tried, fallback)
+    return window[:2], window[2:]
 
 
 def center_crop_offset(image_size, crop_size):

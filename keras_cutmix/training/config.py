@@ -17,6 +17,8 @@ References:
 import dataclasses
 from typing import Optional
 
+from keras_cutmix.data.pipelines import AUGMENTATIONS
+
 METHODS = ("baseline", "mixup", "cutout", "cutmix")
 LR_SCHEDULES = ("cifar", "imagenet", "step", "cosine", "constant")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -61,6 +63,9 @@ class Config:
         eval_steps: Limit on test batches per evaluation (`None`: all).
         image_size: Passed to `keras_cutmix.data.load` (`None`: dataset
             default).
+        augmentation: Preprocessing recipe passed to `keras_cutmix.data.load`,
+            one of `keras_cutmix.data.AUGMENTATIONS` (`None`: the dataset's
+            default, `"official_imagenet"` for ImageNet).
         train_split: tfds split to train on, slicing allowed (`"train[:64]"`
             for a tiny run); `None`: the dataset's training split.
         test_split: tfds split to evaluate on; `None`: the dataset's test
@@ -96,6 +101,7 @@ class Config:
     steps_per_epoch: Optional[int] = None
     eval_steps: Optional[int] = None
     image_size: Optional[int] = None
+    augmentation: Optional[str] = None
     train_split: Optional[str] = None
     test_split: Optional[str] = None
     weights: Optional[str] = None
@@ -115,6 +121,8 @@ class Config:
         _one_of("method", self.method, METHODS)
         _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _one_of("strategy", self.strategy, STRATEGIES)
+        if self.augmentation is not None:
+            _one_of("augmentation", self.augmentation, AUGMENTATIONS)
         for name in ("epochs", "batch_size"):
             _positive_int(name, getattr(self, name))
         for name in ("steps_per_epoch", "eval_steps", "image_size", "cutout_size"):

@@ -87,7 +87,8 @@ def train_dataset(config, spec):
     """
     ds = data.load(
         config.dataset, config.train_split or spec.train_split, batch_size=config.batch_size,
-        training=True, data_dir=config.data_dir, seed=config.seed, image_size=config.image_size)
+        training=True, data_dir=config.data_dir, seed=config.seed, image_size=config.image_size,
+        augmentation=config.augmentation)
     if config.steps_per_epoch:
         ds = ds.take(config.steps_per_epoch)
     fn, kwargs = mixing(config, spec.num_classes, min(spec.image_shape[:2]))
@@ -112,7 +113,8 @@ def eval_dataset(config, spec):
     """The test pipeline: fixed order, the test recipe, one-hot labels."""
     ds = data.load(
         config.dataset, config.test_split or spec.test_split, batch_size=config.batch_size,
-        training=False, data_dir=config.data_dir, seed=config.seed, image_size=config.image_size)
+        training=False, data_dir=config.data_dir, seed=config.seed, image_size=config.image_size,
+        augmentation=config.augmentation)
     if config.eval_steps:
         ds = ds.take(config.eval_steps)
     ds = ds.map(one_hot_fn(spec.num_classes), num_parallel_calls=tf.data.AUTOTUNE)

@@ -6,6 +6,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_cutmix import data
+from keras_cutmix.data import synthetic_generator
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +27,30 @@ def test_real_loaders_under_mock_data(name, size, training, tmp_path):
     with tfds.testing.mock_data(num_examples=5):
         ds = data.load(name, batch_size=2, training=training, data_dir=str(tmp_path))
         batches = _take(ds, 5)
-    assert len(batches) == 2 if training else 3  # drop_remainder defaults to training.
+    assert len(batches) == (2 if training else 3)  # drop_remainder defaults to training.
     images, labels = batches[0]
     assert images.dtype == np.uint8 and images.shape == (2, size, size, 3)
     assert labels.dtype == np.int32 and labels.shape == (2,)
     assert ds.element_spec[0].shape[1:] == (size, size, 3)
+
+
+def test_augmentation_is_chosen_by_name_under_mock_data(tmp_path):
+    """The same seed and images through two recipes: only the recipe differs."""
+    batches = {}
+    with tfds.testing.mock_data(num_examples=4):
+        for augmentation in (None, "official_imagenet", "resize_crop", "pad_crop"):
+            ds = data.load("imagenet2012", batch_size=4, training=True, data_dir=str(tmp_path),
+                           image_size=32, augmentation=augmentation)
+            (batches[augmentation],) = _take(ds, 1)
+            images = batches[augmentation][0]
+            assert images.dtype == np.uint8 and images.shape == (4, 32, 32, 3)
+        with pytest.raises(ValueError, match="augmentation"):
+            data.load("imagenet2012", batch_size=4, training=True, data_dir=str(tmp_path),
+                      augmentation="autoaugment")
+    np.testing.assert_array_equal(batches[None][0], batches["official_imagenet"][0])
+    assert not np.array_equal(batches["official_imagenet"][0], batches["resize_crop"][0])
+    assert not np.array_equal(batches["resize_crop"][0], batches["pad_crop"][0])
+    assert data.AUGMENTATIONS == ("pad_crop", "official_imagenet", "resize_crop")
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -121,12 +141,45 @@ def test_synthetic_drop_remainder_and_eval_boxes(shapes_dir):
     kept = data.load("synthetic_shapes", batch_size=300, training=True, data_dir=shapes_dir,
                      drop_remainder=True)
     assert ds.cardinality().numpy() == 4 and kept.cardinality().numpy() == 13
-    # Test split, no augmentation: the object's saturated pixels sit inside each box.
+    # Test split, no augmentation: each example is the generator's, and its box is
+    # the tight box of the target's mask (the whole mask inside, touching all four edges).
+    reference = synthetic_generator.generate_split((0, 1), 1000)  # Default config, test split.
+    by_image = {image.tobytes(): i for i, image in enumerate(reference["image"])}
     batch = next(iter(ds))
-    image = batch["images"].numpy().astype(np.float32)
-    saturation = image.max(-1) - image.min(-1)
-    for sat, box in zip(saturation[:50], batch["bbox"].numpy()[:50]):
+    for image, box in zip(batch["images"].numpy()[:100], batch["bbox"].numpy()[:100]):
+        mask = reference["mask"][by_image[image.tobytes()]]
         y0, x0, y1, x1 = np.round(box * 64).astype(int)
-        inside = np.zeros_like(sat, bool)
-        inside[y0:y1, x0:x1] = True
-        assert sat[inside].mean() > sat[~inside].mean() - 5
+        np.testing.assert_allclose(box * 64, [y0, x0, y1, x1], atol=1e-4)
+        assert mask[y0:y1, x0:x1].sum() == mask.sum() > 0
+        assert mask[y0].any() and mask[y1 - 1].any() and mask[:, x0].any() and mask[:, x1 - 1].any()
+
+
+def test_training_config_passes_augmentation_to_load(tmp_path):
+    """`Config.augmentation` is validated and reaches `data.load` in training and evaluation."""
+    from keras_cutmix.training import config as config_lib  # pylint: disable=g-import-not-at-top
+    from keras_cutmix.training import input_pipeline  # pylint: disable=g-import-not-at-top
+
+    with pytest.raises(ValueError, match="augmentation"):
+        config_lib.Config(augmentation="autoaugment")
+    spec = data.dataset_spec("imagenet2012", image_size=32)
+    images = {}
+    with tfds.testing.mock_data(num_examples=4):
+        for augmentation in (None, "resize_crop", "pad_crop"):
+            config = config_lib.Config(dataset="imagenet2012", method="baseline", batch_size=4,
+                                       image_size=32, data_dir=str(tmp_path),
+                                       augmentation=augmentation)
+            train, _ = input_pipeline.train_dataset(config, spec)
+            test = input_pipeline.eval_dataset(config, spec)
+            images[augmentation] = [next(iter(ds))[0].numpy() for ds in (train, test)]
+    direct = {}
+    with tfds.testing.mock_data(num_examples=4):
+        for augmentation in (None, "resize_crop", "pad_crop"):
+            direct[augmentation] = [
+                _take(data.load("imagenet2012", batch_size=4, training=training, image_size=32,
+                                data_dir=str(tmp_path), augmentation=augmentation), 1)[0][0]
+                for training in (True, False)]
+    for augmentation in images:
+        for got, expected in zip(images[augmentation], direct[augmentation]):
+            np.testing.assert_array_equal(got, expected)
+    assert not np.array_equal(images[None][0], images["resize_crop"][0])
+    assert not np.array_equal(images["resize_crop"][1], images["pad_crop"][1])
