@@ -87,10 +87,10 @@ def one_hot(ids, num_classes, caller, dtype=tf.float32):
         )
     if not ids.dtype.is_integer:
         ids = tf.cast(ids, tf.int64)
-    message = f"{caller}: Expected integer labels in [0, num_classes={num_classes}). Received a label outside it"
+    expected = f"{caller}: Expected integer labels in [0, num_classes={num_classes})"
     checks = [
-        tf.debugging.assert_greater_equal(ids, tf.cast(0, ids.dtype), message=message),
-        tf.debugging.assert_less(ids, tf.cast(num_classes, ids.dtype), message=message),
+        tf.debugging.assert_greater_equal(ids, tf.cast(0, ids.dtype), message=f"{expected}: labels must be >= 0"),
+        tf.debugging.assert_less(ids, tf.cast(num_classes, ids.dtype), message=f"{expected}: labels must be < {num_classes}"),
     ]
     in_range = (ids >= 0) & (ids < tf.cast(num_classes, ids.dtype))
     encoded = tf.one_hot(ids, num_classes, dtype=dtype)
