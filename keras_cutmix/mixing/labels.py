@@ -9,12 +9,12 @@ targets `[B, K]` (one-hot, soft, multi-label or binary `[B, 1]`), used as given.
 
 `MixedLoss` also sees the predictions `[B, ..., P]`, and reads `y_true` by these rules (`loss_targets`):
 
-| wrapped loss              | y_true dtype | y_true shape                  | P   | read as                          |
-|---------------------------|--------------|-------------------------------|-----|----------------------------------|
-| sparse categorical        | any number   | `[B]` or `[B, 1]`             | > 1 | class ids, one-hot with depth P  |
-| any                       | integer      | `[B]` or `[B, 1]`             | > 1 | class ids, one-hot with depth P  |
-| any                       | any number   | predictions' shape            | any | targets as given, as floats      |
-| any but sparse            | any number   | `[B]` against `[B, 1]`        | 1   | binary/regression targets `[B, 1]` |
+| wrapped loss       | y_true dtype | y_true shape            | P   | read as                             |
+|--------------------|--------------|------------------------|-----|-------------------------------------|
+| sparse categorical | any number   | `[B]` or `[B, 1]`      | > 1 | class ids, one-hot with depth P     |
+| any                | integer      | `[B]` or `[B, 1]`      | > 1 | class ids, one-hot with depth P     |
+| any                | any number   | predictions' shape     | any | targets as given, as floats         |
+| any but sparse     | any number   | `[B]` against `[B, 1]` | 1   | binary or regression targets [B, 1] |
 
 (P is the predictions' last dimension; `num_classes`, where given, must equal it when P > 1.)
 
@@ -25,10 +25,11 @@ one output, shapes that match no row) raises a ValueError naming what was expect
 
 Integer class ids must lie in `[0, num_classes)`. Eagerly and in graphs (`tf.function`, `tf.data`) an
 out-of-range id raises `tf.errors.InvalidArgumentError`. Under XLA (`tf.function(jit_compile=True)`, or
-Keras `fit` with `jit_compile=True`, which `jit_compile="auto"` picks on GPUs and TPUs) assertions are
-dropped and nothing can raise: the one-hot row of an out-of-range id is NaN instead (as TF's GPU kernels do
-for out-of-range sparse labels), so the labels, and the loss, of that sample and of every sample mixed with
-it are NaN.
+Keras `fit` with `jit_compile=True`, which the default `jit_compile="auto"` picks on a machine with a GPU
+and no distribution strategy) assertions are dropped and nothing can raise: the one-hot row of an
+out-of-range id is NaN instead (as TF's GPU kernels do for out-of-range sparse labels), so the labels, and
+the loss, of that sample and of every sample mixed with it are NaN. The NaN rows are computed in every
+mode (one `where` on [B, K]); outside XLA the assertion raises first.
 """
 
 import tensorflow as tf
@@ -88,11 +89,12 @@ def one_hot(ids, num_classes, caller, dtype=tf.float32):
     if not ids.dtype.is_integer:
         ids = tf.cast(ids, tf.int64)
     expected = f"{caller}: Expected integer labels in [0, num_classes={num_classes})"
+    limit = tf.cast(num_classes, ids.dtype)
     checks = [
         tf.debugging.assert_greater_equal(ids, tf.cast(0, ids.dtype), message=f"{expected}: labels must be >= 0"),
-        tf.debugging.assert_less(ids, tf.cast(num_classes, ids.dtype), message=f"{expected}: labels must be < {num_classes}"),
+        tf.debugging.assert_less(ids, limit, message=f"{expected}: labels must be < {num_classes}"),
     ]
-    in_range = (ids >= 0) & (ids < tf.cast(num_classes, ids.dtype))
+    in_range = (ids >= 0) & (ids < limit)
     encoded = tf.one_hot(ids, num_classes, dtype=dtype)
     encoded = tf.where(in_range[:, None], encoded, tf.constant(float("nan"), dtype))
     return encoded, checks
@@ -169,8 +171,10 @@ def loss_targets(y_true, y_pred, num_classes, sparse_loss, caller, dtype=tf.floa
             f"y_pred.shape={y_pred.shape}"
         )
     depth = num_classes if num_classes is not None else width
-    received = f"Received: y_true.shape={y_true.shape}, y_true.dtype={y_true.dtype.name}, y_pred.shape={y_pred.shape}"
-    ids_shaped = y_pred.shape.rank == 2 and (y_true.shape.rank == 1 or (y_true.shape.rank == 2 and y_true.shape[1] == 1))
+    received = (f"Received: y_true.shape={y_true.shape}, y_true.dtype={y_true.dtype.name}, "
+                f"y_pred.shape={y_pred.shape}")
+    ids_shaped = y_pred.shape.rank == 2 and (
+        y_true.shape.rank == 1 or (y_true.shape.rank == 2 and y_true.shape[1] == 1))
     if ids_shaped and depth is not None and depth > 1 and (sparse_loss or y_true.dtype.is_integer):
         targets, checks = one_hot(y_true, depth, caller, dtype)
         return targets, checks, True

@@ -5,7 +5,11 @@ weights. During a training step the layer records its mix (partner indices and l
 name, per thread (each `tf.distribute` replica runs in its own thread) and per graph (so a record from
 another traced function is never used). `MixedLoss`, made by `layer.mixed_loss(loss)`, reads that record
 in the same step, mixes `y_true`, and calls the wrapped loss. In evaluation the layer records "no mix",
-so the loss scores plain targets.
+so the loss scores plain targets. How `y_true` is read (class ids, binary, multi-label or regression
+targets) and checked is `keras_cutmix.mixing.labels`'s.
+
+A layer in the model records (a mix or "no mix") in every traced step; a `MixedLoss` that finds no record
+from its layer in a traced step warns once: its layer is not in the model being trained.
 """
 
 import threading
@@ -97,7 +101,7 @@ class MixedLoss(keras.losses.Loss):
     wrapped loss's own, up to float rounding.
 
     An out-of-range class id raises `tf.errors.InvalidArgumentError` eagerly and in graphs; under XLA
-    (`jit_compile=True`, which Keras's `jit_compile="auto"` picks on GPUs) nothing can raise, and the
+    (`jit_compile=True`, which Keras's `jit_compile="auto"` picks on a GPU) nothing can raise, and the
     targets of that sample, of the samples mixed with it, and the loss are NaN.
 
     If the loss runs in a traced step (e.g. `fit`) in which its layer did not run, the layer is not in the
@@ -165,7 +169,7 @@ class MixedLoss(keras.losses.Loss):
         targets, checks, _ = labels_lib.loss_targets(
             y_true, y_pred, self.num_classes, self.sparse, caller=f"MixedLoss '{self.name}'",
             dtype=self.base_loss.dtype)
-        if self.label_smoothing and targets.shape[-1] == 1:
+        if self.label_smoothing and (targets.shape.rank < 2 or targets.shape[-1] == 1):
             raise ValueError(
                 f"MixedLoss '{self.name}': label smoothing spreads weight over the classes of class targets "
                 f"[batch, num_classes > 1]; it cannot apply to one output (binary or regression). Expected "

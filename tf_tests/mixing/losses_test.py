@@ -470,6 +470,17 @@ def test_out_of_range_labels_fail_fit():
     model.fit(images, labels - 1, batch_size=5, epochs=1, verbose=0)  # control: 0..4 trains
 
 
+def test_out_of_range_labels_give_a_nan_loss_in_fit_under_xla():
+    # jit_compile=True (what jit_compile="auto" picks on a GPU): the assertion is dropped, the loss is NaN.
+    layer = kc.CutMix(num_classes=5, seed=1)
+    model = keras.Sequential([keras.Input((H, W, 3)), layer, keras.layers.Flatten(), keras.layers.Dense(5)])
+    model.compile(optimizer="sgd", loss=layer.mixed_loss(keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+                  jit_compile=True)
+    images = np.random.default_rng(0).random((10, H, W, 3)).astype("float32")
+    history = model.fit(images, np.arange(10) % 5 + 1, batch_size=5, epochs=1, verbose=0)
+    assert np.isnan(history.history["loss"][0]), history.history
+
+
 def test_out_of_range_labels_raise_eagerly_and_give_nan_under_xla():
     loss = kc.MixedLoss(keras.losses.CategoricalCrossentropy(from_logits=True, reduction="none"), layer_name="x",
                         num_classes=K)
