@@ -513,8 +513,9 @@ def test_warns_once_when_the_layer_is_not_in_the_model():
     assert f"layer '{layer.name}'" in str(found[0].message)
 
 
-def test_does_not_warn_when_the_layer_is_in_the_model(recwarn):
-    layer = kc.CutMix(num_classes=K, seed=1)
+@pytest.mark.parametrize("layer_class", [kc.CutMix, kc.MixUp, kc.Cutout])
+def test_does_not_warn_when_the_layer_is_in_the_model(layer_class, recwarn):
+    layer = layer_class(num_classes=K, seed=1)
     model = keras.Sequential([keras.Input((H, W, B)), layer, keras.layers.Flatten(), keras.layers.Dense(K)])
     model.compile(optimizer="sgd", loss=layer.mixed_loss("sparse_categorical_crossentropy"))
     images = onehot_images(B, H, W)
