@@ -14,6 +14,8 @@ from typing import NamedTuple, Optional
 import keras
 import tensorflow as tf
 
+from keras_cutmix.mixing import labels as label_lib
+
 IMAGES_KEY = "images"
 LABELS_KEY = "labels"
 MASKS_KEY = "segmentation_masks"
@@ -118,6 +120,8 @@ def _after(checks, tensor):
 def prepare_labels(labels, images, num_classes, label_smoothing, caller):
     """Validates labels and returns float one-hot (or soft) labels [B, K], smoothed.
 
+    The rules (and the range check of class ids, NaN rows under XLA) live in `labels.class_targets`.
+
     Args:
         labels: Integer class ids [B] or [B, 1] (needs `num_classes`), or float one-hot/soft labels [B, K].
         images: The validated images, for the batch size.
@@ -130,42 +134,9 @@ def prepare_labels(labels, images, num_classes, label_smoothing, caller):
         otherwise) that wait for the assertions, and the assertion ops (for graphs; None entries eagerly).
     """
     labels = tf.convert_to_tensor(labels)
-    checks = [_check_batch_size("labels", labels, images, caller)]
-    if labels.dtype.is_integer:
-        if num_classes is None:
-            raise ValueError(
-                f"{caller}: Integer labels need `num_classes` to be one-hot encoded. Received: "
-                f"labels.dtype={labels.dtype.name}, labels.shape={labels.shape}, num_classes=None"
-            )
-        if labels.shape.rank == 2 and labels.shape[1] == 1:
-            labels = labels[:, 0]
-        if labels.shape.rank != 1:
-            raise ValueError(
-                f"{caller}: Expected integer labels of shape [batch] or [batch, 1]. Received: labels.shape={labels.shape}"
-            )
-        checks.append(tf.debugging.assert_greater_equal(
-            labels, tf.cast(0, labels.dtype), message=f"{caller}: labels must be >= 0"))
-        checks.append(tf.debugging.assert_less(
-            labels, tf.cast(num_classes, labels.dtype),
-            message=f"{caller}: Expected integer labels in [0, num_classes={num_classes})",
-        ))
-        labels = tf.one_hot(labels, num_classes, dtype=tf.float32)
-    elif labels.dtype.is_floating:
-        if labels.shape.rank != 2:
-            raise ValueError(
-                f"{caller}: Expected float labels of shape [batch, num_classes] (one-hot or soft). "
-                f"Received: labels.shape={labels.shape}"
-            )
-        if num_classes is not None and labels.shape[1] is not None and labels.shape[1] != num_classes:
-            raise ValueError(
-                f"{caller}: Expected float labels with num_classes={num_classes} columns. "
-                f"Received: labels.shape={labels.shape}"
-            )
-    else:
-        raise TypeError(f"{caller}: Expected integer or float labels. Received: labels.dtype={labels.dtype.name}")
-    if label_smoothing:
-        classes = tf.cast(tf.shape(labels)[1], labels.dtype)
-        labels = labels * (1.0 - label_smoothing) + label_smoothing / classes
+    batch_check = _check_batch_size("labels", labels, images, caller)
+    labels, checks = label_lib.class_targets(labels, num_classes, label_smoothing, caller)
+    checks = [batch_check, *checks]
     return _after(checks, labels), checks
 
 

@@ -5,7 +5,11 @@ weights. During a training step the layer records its mix (partner indices and l
 name, per thread (each `tf.distribute` replica runs in its own thread) and per graph (so a record from
 another traced function is never used). `MixedLoss`, made by `layer.mixed_loss(loss)`, reads that record
 in the same step, mixes `y_true`, and calls the wrapped loss. In evaluation the layer records "no mix",
-so the loss scores plain targets.
+so the loss scores plain targets. How `y_true` is read (class ids, binary, multi-label or regression
+targets) and checked is `keras_cutmix.mixing.labels`'s.
+
+A layer in the model records (a mix or "no mix") in every traced step; a `MixedLoss` that finds no record
+from its layer in a traced step warns once: its layer is not in the model being trained.
 """
 
 import threading
@@ -16,6 +20,7 @@ import keras
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
+from keras_cutmix.mixing import labels as labels_lib
 
 _records = threading.local()
 _wrapped_layers = weakref.WeakSet()  # Layers whose `mixed_loss` was called.
@@ -46,13 +51,38 @@ def has_mixed_loss(layer):
     return layer in _wrapped_layers or layer.name in _wrapped_layer_names
 
 
-def _dense_equivalent(loss):
-    """The categorical counterpart of a sparse categorical loss (mixed targets are dense)."""
+def has_record(layer_name):
+    """Whether `layer_name` recorded a mix or "no mix" in this thread and graph (it ran in this step)."""
+    graph, _ = getattr(_records, "by_name", {}).get(layer_name, (False, None))
+    return graph is _current_graph()
+
+
+def _is_sparse(loss):
+    return loss is keras.losses.sparse_categorical_crossentropy or isinstance(
+        loss, keras.losses.SparseCategoricalCrossentropy)
+
+
+class _FunctionLoss(keras.losses.Loss):
+    """A loss function (e.g. `keras.losses.mean_squared_error`) as a `Loss` with a reduction."""
+
+    def __init__(self, fn, reduction, dtype):
+        super().__init__(name=fn.__name__, reduction=reduction, dtype=dtype)
+        self.fn = fn
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred)
+
+
+def _dense_equivalent(loss, reduction, dtype):
+    """`loss` as a `Loss` instance that takes dense targets (mixed targets are dense), keeping its settings."""
     if loss is keras.losses.sparse_categorical_crossentropy:
-        return keras.losses.categorical_crossentropy
+        loss = keras.losses.categorical_crossentropy
+    if not isinstance(loss, keras.losses.Loss):
+        return _FunctionLoss(loss, reduction, dtype)
     if isinstance(loss, keras.losses.SparseCategoricalCrossentropy):
         config = loss.get_config()
-        return keras.losses.CategoricalCrossentropy(from_logits=config.get("from_logits", False))
+        return keras.losses.CategoricalCrossentropy(
+            from_logits=config["from_logits"], reduction=loss.reduction, name=loss.name, dtype=loss.dtype)
     return loss
 
 
@@ -60,63 +90,133 @@ def _dense_equivalent(loss):
 class MixedLoss(keras.losses.Loss):
     """Scores predictions against the targets that a mixing layer mixed in the current training step.
 
-    Made by `CutMix.mixed_loss(loss)` (or `MixUp`'s); integer targets are one-hot encoded with
-    `num_classes` (or the width of the predictions), smoothed, then mixed, and a sparse categorical loss is
-    replaced by its categorical counterpart. Outside training the targets are used as given.
+    Made by `CutMix.mixed_loss(loss)` (or `MixUp`'s). Targets are read by the rules of
+    `keras_cutmix.mixing.labels` (`loss_targets`): sparse class ids are one-hot encoded (with `num_classes`,
+    or the width of the predictions) and checked to lie in `[0, num_classes)`; binary, multi-label, soft and
+    regression targets are used as floats. In a training step where the layer mixed, the targets are
+    smoothed with the layer's `label_smoothing` (class targets only) and mixed with the layer's partners and
+    weights; then the wrapped loss scores them with all its own settings (`reduction`, `from_logits`,
+    `label_smoothing`, `axis`, `sample_weight`): a sparse categorical loss becomes the categorical one with
+    the same settings. When nothing is mixed (evaluation, a draw that mixed nothing) the value is the
+    wrapped loss's own, up to float rounding.
+
+    An out-of-range class id raises `tf.errors.InvalidArgumentError` eagerly and in graphs; under XLA
+    (`jit_compile=True`, which Keras's `jit_compile="auto"` picks on a GPU) nothing can raise, and the
+    targets of that sample, of the samples mixed with it, and the loss are NaN.
+
+    If the loss runs in a traced step (e.g. `fit`) in which its layer did not run, the layer is not in the
+    model being trained and the targets cannot be mixed: the loss warns once.
 
     Args:
         loss: A Keras loss: name, function or `keras.losses.Loss` instance.
         layer_name: Name of the mixing layer whose mixes to follow.
-        num_classes: Number of classes for integer targets. Defaults to the width of `y_pred`.
-        label_smoothing: The layer's label smoothing, applied to training targets before mixing.
-        name: Name of the loss.
-        reduction: Keras reduction. Defaults to "sum_over_batch_size".
-        dtype: Loss dtype. Defaults to Keras's float type.
+        num_classes: Number of classes for class ids. Defaults to the width of `y_pred`.
+        label_smoothing: The layer's label smoothing, applied to class targets in training before mixing.
+        name: Name of the loss. Defaults to "mixed_" and the wrapped loss's name.
+        reduction: Keras reduction of a loss given as a name or function. Defaults to
+            "sum_over_batch_size". A `keras.losses.Loss` instance keeps its own reduction.
+        dtype: Dtype of a loss given as a name or function. Defaults to Keras's float type.
         layer: The layer object, when made by `layer.mixed_loss` (silences its "unwrapped" warning).
+
+    Raises:
+        ValueError: for something that is not a Keras loss, a wrapped loss with `ignore_class` set (a mixed
+            target holds two classes: it cannot be ignored as one), or a `reduction` that contradicts the
+            wrapped instance's.
     """
 
     def __init__(self, loss, layer_name, num_classes=None, label_smoothing=0.0, name=None,
                  reduction="sum_over_batch_size", dtype=None, layer=None):
-        base = keras.losses.get(loss)
-        if base is None:
+        wrapped = keras.losses.get(loss)
+        if wrapped is None:
             raise ValueError(f"Expected a Keras loss (name, function or Loss). Received: loss={loss!r}")
-        base_name = getattr(base, "name", None) or getattr(base, "__name__", "loss")
+        if isinstance(wrapped, keras.losses.Loss):
+            if reduction not in ("sum_over_batch_size", wrapped.reduction):
+                raise ValueError(
+                    f"MixedLoss: Expected `reduction` to be left out (the wrapped loss keeps its own, "
+                    f"{wrapped.reduction!r}). Received: reduction={reduction!r}")
+            reduction = wrapped.reduction
+            dtype = dtype or wrapped.dtype
+        ignore_class = getattr(wrapped, "ignore_class", None)
+        if ignore_class is not None:
+            raise ValueError(
+                "MixedLoss: `ignore_class` cannot apply to mixed targets (a mixed target holds two classes). "
+                f"Expected ignore_class=None. Received: ignore_class={ignore_class!r}")
+        base_name = getattr(wrapped, "name", None) or getattr(wrapped, "__name__", "loss")
         super().__init__(name=name or f"mixed_{base_name}", reduction=reduction, dtype=dtype)
-        self.base_loss = _dense_equivalent(base)
+        self.wrapped_loss = wrapped
+        self.base_loss = _dense_equivalent(wrapped, reduction, dtype)
+        self.sparse = _is_sparse(wrapped)
         self.layer_name = layer_name
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
+        # A layer that mixes no labels (Cutout) records nothing in training: nothing to check.
+        self._warned_missing_layer = not getattr(layer, "mixes_labels", True)
         if layer is not None:
             _wrapped_layers.add(layer)
         else:
             _wrapped_layer_names.add(layer_name)
 
-    def _dense_targets(self, y_true, y_pred):
-        sparse = y_true.shape.rank < y_pred.shape.rank or (
-            y_true.shape[-1] == 1 and y_pred.shape[-1] not in (None, 1)
-        )
-        if not sparse:
-            return tf.cast(y_true, y_pred.dtype)
-        depth = self.num_classes or y_pred.shape[-1]
-        ids = tf.cast(tf.reshape(y_true, [-1]), tf.int32)
-        return tf.one_hot(ids, depth, dtype=y_pred.dtype)
+    def targets(self, y_true, y_pred):
+        """The targets the wrapped loss scores in this step: dense, and mixed if the layer mixed.
 
-    def call(self, y_true, y_pred):
-        y_true = self._dense_targets(y_true, y_pred)
+        Args:
+            y_true: Targets as the data gives them (their dtype is one of the rules).
+            y_pred: Predictions.
+
+        Returns:
+            Float targets shaped like `y_pred`, in the wrapped loss's dtype.
+        """
+        y_pred = tf.convert_to_tensor(y_pred)
+        targets, checks, _ = labels_lib.loss_targets(
+            y_true, y_pred, self.num_classes, self.sparse, caller=f"MixedLoss '{self.name}'",
+            dtype=self.base_loss.dtype)
+        if self.label_smoothing and (targets.shape.rank < 2 or targets.shape[-1] == 1):
+            raise ValueError(
+                f"MixedLoss '{self.name}': label smoothing spreads weight over the classes of class targets "
+                f"[batch, num_classes > 1]; it cannot apply to one output (binary or regression). Expected "
+                f"label_smoothing=0 on layer '{self.layer_name}' (use the wrapped loss's own, e.g. "
+                f"BinaryCrossentropy(label_smoothing=...)). Received: label_smoothing={self.label_smoothing}, "
+                f"y_pred.shape={y_pred.shape}")
+        self._warn_if_layer_missing(y_pred)
         mix = current_mix(self.layer_name)
         if mix is not None:
-            if self.label_smoothing:
-                classes = tf.cast(tf.shape(y_true)[-1], y_true.dtype)
-                y_true = y_true * (1.0 - self.label_smoothing) + self.label_smoothing / classes
-            y_true = apply_ops.mix_labels(y_true, mix["permutation"], mix["mix_weight"])
-        if isinstance(self.base_loss, keras.losses.Loss):
-            return self.base_loss.call(y_true, y_pred)
-        return self.base_loss(y_true, y_pred)
+            targets = labels_lib.smooth(targets, self.label_smoothing)
+            flat = tf.reshape(targets, tf.stack([tf.shape(targets)[0], -1]))
+            flat = apply_ops.mix_labels(flat, mix["permutation"], mix["mix_weight"])
+            targets = tf.reshape(flat, tf.shape(targets))
+        return labels_lib.wait_for(checks, targets)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        # Not Loss.__call__: it casts `y_true` to a float before `call`, and the rules need its dtype.
+        with tf.name_scope(self.name):
+            return self.base_loss(self.targets(y_true, y_pred), y_pred, sample_weight=sample_weight)
+
+    def call(self, y_true, y_pred):
+        """Per-sample losses of the wrapped loss against `targets(y_true, y_pred)` (no reduction)."""
+        return self.base_loss.call(self.targets(y_true, y_pred), tf.convert_to_tensor(y_pred))
+
+    def _warn_if_layer_missing(self, y_pred):
+        """Warns once if this traced step did not run the layer (so it is not in the model being trained).
+
+        In a traced `fit`/`evaluate` step the layer, when in the model, always records (a mix or "no mix").
+        Eagerly nothing tells steps apart, and predictions that are a graph's inputs (Keras's symbolic build,
+        a `tf.function` taking predictions as arguments) come from no model run: neither warns.
+        """
+        if (self._warned_missing_layer or tf.executing_eagerly() or has_record(self.layer_name)
+                or getattr(getattr(y_pred, "op", None), "type", None) == "Placeholder"):
+            return
+        self._warned_missing_layer = True
+        warnings.warn(
+            f"MixedLoss '{self.name}' follows layer '{self.layer_name}', which did not run in this step: it "
+            f"is not in the model being trained (or runs in another tf.function), so the targets are NOT "
+            f"mixed. Compile the model that holds the layer with `{self.layer_name}.mixed_loss(...)`.",
+            stacklevel=3,
+        )
 
     def get_config(self):
         config = super().get_config()
         config.update(
-            loss=keras.losses.serialize(self.base_loss),
+            loss=keras.losses.serialize(self.wrapped_loss),
             layer_name=self.layer_name,
             num_classes=self.num_classes,
             label_smoothing=self.label_smoothing,

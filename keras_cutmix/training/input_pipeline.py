@@ -25,6 +25,7 @@ import tensorflow as tf
 
 import keras_cutmix as kc
 from keras_cutmix import data
+from keras_cutmix.mixing import labels as label_lib
 
 
 def derived_seed(seed, purpose):
@@ -36,13 +37,15 @@ MIXING_SEED_PURPOSE = 1
 
 
 def one_hot_fn(num_classes, label_smoothing=0.0):
-    """Returns `(images, labels) -> (images, one-hot float32 labels)`."""
+    """Returns `(images, labels) -> (images, one-hot float32 labels)`.
+
+    Encoding, smoothing and the range check are `keras_cutmix.mixing.labels`'s: a label outside
+    `[0, num_classes)` raises (its row is NaN under XLA).
+    """
 
     def fn(images, labels):
-        labels = tf.one_hot(labels, num_classes, dtype=tf.float32)
-        if label_smoothing:
-            labels = labels * (1.0 - label_smoothing) + label_smoothing / num_classes
-        return images, labels
+        encoded, checks = label_lib.one_hot(labels, num_classes, caller="one_hot_fn")
+        return images, label_lib.wait_for(checks, label_lib.smooth(encoded, label_smoothing))
 
     return fn
 
