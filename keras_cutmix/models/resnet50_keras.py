@@ -1,4 +1,12 @@
-"""ResNet-50 (keras.applications backbone) with our normalisation and head.
+"""`resnet50_keras`: keras.applications ResNet-50, to load Keras's ImageNet weights file.
+
+This is not the network the CutMix paper trained (that is `resnet50`, the
+torchvision-style v1.5 net): keras.applications' ResNet-50 is v1 (the stride of
+a downsampling block sits in its first 1x1 conv), its convs have biases and its
+BatchNorm uses epsilon 1.001e-5 and momentum 0.99. It has 25,583,592 trainable
+parameters with 1000 classes (25,557,032 of the v1.5 net + 26,560 conv biases)
+and 53,120 BatchNorm statistics. Use it to fine-tune from
+`resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5`.
 
 The backbone is `keras.applications.ResNet50(include_top=False)`, built
 directly on the normalised input so that every backbone layer (e.g.
@@ -39,21 +47,21 @@ HOW_TO_OBTAIN = (
     'keras.applications.ResNet50(weights="imagenet", include_top=False) on a '
     f"machine with internet access; it caches ~/.keras/models/{BACKBONE_FILE}. "
     "Copy that file here and pass its path as `weights`. A whole-model "
-    "'.weights.h5' or '.keras' file saved from get_model('resnet50', ...) with "
+    "'.weights.h5' or '.keras' file saved from get_model('resnet50_keras', ...) with "
     "the same num_classes also works."
 )
 
 
-def resnet50(
+def resnet50_keras(
     *,
     num_classes,
     input_shape,
     mean=CAFFE_MEAN_RGB,
     std=CAFFE_STD,
     weights=None,
-    name="resnet50",
+    name="resnet50_keras",
 ):
-    """Builds ResNet-50 with pixel normalisation inside and a CAM-ready head.
+    """Builds keras.applications ResNet-50 with pixel normalisation inside and a CAM-ready head.
 
     Args:
         num_classes: Number of logits.
@@ -65,7 +73,7 @@ def resnet50(
         weights: `None` (random initialisation) or the path of a local file:
             the `..._notop.h5` backbone file, or a whole-model `.weights.h5` /
             `.keras` file. Defaults to `None`.
-        name: Model name. Defaults to `"resnet50"`.
+        name: Model name. Defaults to `"resnet50_keras"`.
 
     Returns:
         A functional `keras.Model` mapping RGB pixels to logits; its
