@@ -211,12 +211,18 @@ def test_backbone_is_keras_hubs_with_the_classifiers_layers():
     np.testing.assert_allclose(got, expected, atol=1e-5 * np.abs(expected).max())
 
 
-def test_whole_model_weights_round_trip(tmp_path):
+@pytest.mark.parametrize("file_name", ["finetuned.weights.h5", "finetuned.keras"])
+def test_whole_model_file_round_trip(file_name, tmp_path):
     model = build("resnet50", 5, (32, 32, 3))
-    path = tmp_path / "finetuned.weights.h5"
-    model.save_weights(str(path))
+    path = tmp_path / file_name
     keras.utils.set_random_seed(7)
-    loaded = models.get_model("resnet50", num_classes=5, input_shape=(32, 32, 3), weights=path)
+    if file_name.endswith(".keras"):  # Reloads without keras_hub's classes.
+        model.save(str(path))
+        loaded = keras.saving.load_model(str(path))
+        assert models.cam_feature_layer_name(loaded) == "stack3_block2_out"
+    else:
+        model.save_weights(str(path))
+        loaded = models.get_model("resnet50", num_classes=5, input_shape=(32, 32, 3), weights=path)
     pixels = np.random.RandomState(5).randint(0, 256, (2, 32, 32, 3)).astype("uint8")
     np.testing.assert_array_equal(loaded(pixels), model(pixels))
 
