@@ -1,15 +1,15 @@
 """`get_model`: every model by name, with its default input normalisation.
 
-| name                    | model                                              | trainable params (paper)    |
-|-------------------------|----------------------------------------------------|-----------------------------|
-| `small_cnn`             | 3-stage CNN for `synthetic_shapes` (64x64)         | 298,026 (10 classes)        |
-| `resnet18`              | CIFAR ResNet-18 (3x3 stem, no max pool)            | 11,173,962 (11.2M), 10 cl.  |
-| `resnet56`              | He et al. CIFAR ResNet-56, option A shortcuts      | 853,018 (0.85M), 10 cl.     |
-| `pyramidnet110`         | PyramidNet-110, alpha 48 (see below), basic blocks | 1,772,706 (1.7M), 10 cl.    |
-| `pyramidnet200`         | PyramidNet-200, alpha 240, bottleneck (CutMix)     | 26,844,952 (26.8M), 100 cl. |
-| `resnet50`              | the paper's ResNet-50: torchvision's (v1.5)        | 25,557,032 (25.6M), 1000 cl.|
-| `resnet50_last_stride1` | `resnet50` with last stage stride 1 (WSOL)         | 25,557,032, 1000 cl.        |
-| `resnet50_keras`        | keras.applications ResNet-50 (v1, conv biases)     | 25,583,592 (25.6M), 1000 cl.|
+| name                    | model                                   | trainable params (paper)     |
+|-------------------------|-----------------------------------------|------------------------------|
+| `small_cnn`             | 3-stage CNN for `synthetic_shapes`      | 298,026 (10 classes)         |
+| `resnet18`              | CIFAR ResNet-18 (3x3 stem, no max pool) | 11,173,962 (11.2M), 10 cl.   |
+| `resnet56`              | CIFAR ResNet-56, option A shortcuts     | 853,018 (0.85M), 10 cl.      |
+| `pyramidnet110`         | PyramidNet-110, alpha 48 (see below)    | 1,772,706 (1.7M), 10 cl.     |
+| `pyramidnet200`         | PyramidNet-200, alpha 240 (CutMix)      | 26,844,952 (26.8M), 100 cl.  |
+| `resnet50`              | the paper's: torchvision's (v1.5)       | 25,557,032 (25.6M), 1000 cl. |
+| `resnet50_last_stride1` | `resnet50`, last stage stride 1         | 25,557,032, 1000 cl.         |
+| `resnet50_keras`        | keras.applications (v1, biases)         | 25,583,592 (25.6M), 1000 cl. |
 
 `resnet50` is the network of the official CutMix ImageNet code (stride in
 the 3x3 conv, no conv biases, PyTorch BatchNorm, He fan-out init; see

@@ -93,17 +93,17 @@ def test_pyramidnet_matches_closed_form(
 
 
 @pytest.mark.parametrize(
-    "name,classes,exact",
+    "name,depth,alpha,bottleneck,classes,exact",
     [
         # pytorchcv: pyramidnet200_a240_bn_cifar10, pyramidnet110_a48_cifar100.
-        ("pyramidnet200", 10, 26_752_702),
-        ("pyramidnet110", 100, 1_778_556),
+        ("pyramidnet200", 200, 240, True, 10, 26_752_702),
+        ("pyramidnet110", 110, 48, False, 100, 1_778_556),
     ],
 )
-def test_library_models_match_pytorchcv_for_the_other_heads(name, classes, exact):
-    model = build(name, classes)
-    assert trainable_count(model) == exact
-    depth, alpha, bottleneck = {"pyramidnet200": (200, 240, True), "pyramidnet110": (110, 48, False)}[name]
+def test_library_models_match_pytorchcv_for_the_other_heads(
+    name, depth, alpha, bottleneck, classes, exact
+):
+    assert trainable_count(build(name, classes)) == exact
     assert pyramidnet_formula(depth, alpha, bottleneck, classes) == exact
 
 

@@ -1,4 +1,4 @@
-"""The paper's ResNet-50 against torchvision's definition (counts, strides, init, a NumPy forward)."""
+"""The paper's ResNet-50 against torchvision's definition: counts, strides, init, NumPy forward."""
 
 import functools
 
@@ -101,7 +101,8 @@ def test_initialisation_and_batch_norm_as_torchvision():
             assert np.abs(kernel).max() > 4 * std, layer.name  # not truncated at 2 std
     # Same-shaped convs start different (one initializer each).
     assert not np.array_equal(
-        model.get_layer("stack2_block1_2_conv").kernel, model.get_layer("stack2_block2_2_conv").kernel
+        model.get_layer("stack2_block1_2_conv").kernel,
+        model.get_layer("stack2_block2_2_conv").kernel,
     )
     bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert len(bns) == 53
@@ -130,8 +131,9 @@ def np_conv(x, kernel, stride, pad):
     out = np.zeros((x.shape[0], oh, ow, kernel.shape[3]))
     for i in range(kh):
         for j in range(kw):
-            patch = x[:, i : i + stride * (oh - 1) + 1 : stride, j : j + stride * (ow - 1) + 1 : stride]
-            out += patch @ kernel[i, j]
+            rows = slice(i, i + stride * (oh - 1) + 1, stride)
+            cols = slice(j, j + stride * (ow - 1) + 1, stride)
+            out += x[:, rows, cols] @ kernel[i, j]
     return out
 
 
@@ -180,7 +182,9 @@ def test_forward_matches_a_numpy_torchvision_resnet50(name, last_stride):
     model = models.get_model(name, num_classes=5, input_shape=shape)
     randomize_batch_norm(model, seed=1)
     pixels = np.random.RandomState(2).randint(0, 256, (2, *shape)).astype("uint8")
-    features_model = keras.Model(model.input, [model.get_layer("stack3_block2_out").output, model.output])
+    features_model = keras.Model(
+        model.input, [model.get_layer("stack3_block2_out").output, model.output]
+    )
     features, logits = (np.asarray(t, np.float64) for t in features_model(pixels, training=False))
     expected_features, expected_logits = torchvision_forward(model, pixels, last_stride)
     # 37x29 -> stem 19x15 -> pool 10x8 -> 10x8, 5x4, 3x2, then 2x1 (stride 2) or 3x2.
@@ -188,7 +192,8 @@ def test_forward_matches_a_numpy_torchvision_resnet50(name, last_stride):
     assert features.shape == expected_features.shape == (2, *size, 2048)
     scale = np.abs(expected_features).max()
     np.testing.assert_allclose(features, expected_features, atol=1e-4 * scale)
-    np.testing.assert_allclose(logits, expected_logits, atol=1e-4 * (np.abs(expected_logits).max() + 1))
+    logit_scale = np.abs(expected_logits).max() + 1
+    np.testing.assert_allclose(logits, expected_logits, atol=1e-4 * logit_scale)
 
 
 def test_backbone_is_keras_hubs_with_the_classifiers_layers():
