@@ -10,10 +10,12 @@ setuptools.setup(
         "with the paper's baselines, evaluation tools and experiments."
     ),
     packages=setuptools.find_packages(include=["keras_cutmix", "keras_cutmix.*"]),
-    python_requires=">=3.10",
+    python_requires=">=3.11",  # keras-hub needs 3.11
     install_requires=[
         "tensorflow>=2.16",
         "keras>=3.0",
+        # The paper's ResNet-50 is keras-hub's ResNetBackbone (resnet50.py).
+        "keras-hub>=0.32",
         "tensorflow-datasets>=4.9",
         # tensorflow-datasets imports it but does not declare it.
         "importlib_resources",

@@ -7,11 +7,19 @@
 `factory.py` lists the models and their parameter counts. The builders with
 all their options live in the submodules (`pyramidnet.pyramidnet`,
 `resnet_cifar.resnet_cifar_thin`, `resnet_cifar.resnet18_cifar`,
-`resnet50.resnet50`, `small_cnn.small_cnn`).
+`resnet50.resnet50`, `resnet50.backbone`, `resnet50_keras.resnet50_keras`,
+`small_cnn.small_cnn`). `takes_data_statistics(name)` says whether a model
+takes a data set's pixel statistics (not the ImageNet models, whose
+normalisation belongs to their weights).
 """
 
 from keras_cutmix.models.layers import ChannelZeroPad, PixelNormalization
-from keras_cutmix.models.factory import MODEL_NAMES, cam_feature_layer_name, get_model
+from keras_cutmix.models.factory import (
+    MODEL_NAMES,
+    cam_feature_layer_name,
+    get_model,
+    takes_data_statistics,
+)
 
 __all__ = [
     "MODEL_NAMES",
@@ -19,4 +27,5 @@ __all__ = [
     "PixelNormalization",
     "cam_feature_layer_name",
     "get_model",
+    "takes_data_statistics",
 ]

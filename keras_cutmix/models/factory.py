@@ -1,13 +1,38 @@
 """`get_model`: every model by name, with its default input normalisation.
 
-| name            | model                                          | trainable params (paper)   |
-|-----------------|------------------------------------------------|----------------------------|
-| `small_cnn`     | 3-stage CNN for `synthetic_shapes` (64x64)     | 298,026 (10 classes)       |
-| `resnet18`      | CIFAR ResNet-18 (3x3 stem, no max pool)        | 11,173,962 (11.2M), 10 cl. |
-| `resnet56`      | He et al. CIFAR ResNet-56, option A shortcuts  | 853,018 (0.85M), 10 cl.    |
-| `pyramidnet110` | PyramidNet-110, alpha 48, basic blocks         | 1,772,706 (1.7M), 10 cl.   |
-| `pyramidnet200` | PyramidNet-200, alpha 240, bottleneck (CutMix) | 26,844,952 (26.8M), 100 cl.|
-| `resnet50`      | keras.applications ResNet-50                   | 25,583,592 (25.6M), 1000 cl|
+| name                    | model                                   | trainable params (paper)     |
+|-------------------------|-----------------------------------------|------------------------------|
+| `small_cnn`             | 3-stage CNN for `synthetic_shapes`      | 298,026 (10 classes)         |
+| `resnet18`              | CIFAR ResNet-18 (3x3 stem, no max pool) | 11,173,962 (11.2M), 10 cl.   |
+| `resnet56`              | CIFAR ResNet-56, option A shortcuts     | 853,018 (0.85M), 10 cl.      |
+| `pyramidnet110`         | PyramidNet-110, alpha 48 (see below)    | 1,772,706 (1.7M), 10 cl.     |
+| `pyramidnet200`         | PyramidNet-200, alpha 240 (CutMix)      | 26,844,952 (26.8M), 100 cl.  |
+| `resnet50`              | the paper's: torchvision's (v1.5)       | 25,557,032 (25.6M), 1000 cl. |
+| `resnet50_last_stride1` | `resnet50`, last stage stride 1         | 25,557,032, 1000 cl.         |
+| `resnet50_keras`        | keras.applications (v1, biases)         | 25,583,592 (25.6M), 1000 cl. |
+
+`resnet50` is the network of the official CutMix ImageNet code (stride in
+the 3x3 conv, no conv biases, PyTorch BatchNorm, He fan-out init; see
+`resnet50.py`). `resnet50_keras` exists to fine-tune from Keras's ImageNet
+file (`resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5`); it is v1
+(stride in the first 1x1 conv) with conv biases, so it is not the paper's
+net. Both also hold 53,120 BatchNorm statistics (non-trainable).
+
+**Normalisation that belongs to the model.** The ImageNet models normalise
+their inputs as their weights were trained: `resnet50` with torchvision's
+ImageNet mean and std, `resnet50_keras` caffe-style (BGR, means subtracted,
+std 1). `takes_data_statistics(name)` is `False` for them: the training path
+(`training.train.build_model`) passes a data set's mean and std only to the
+models for which it is `True`, and `get_model` refuses other `mean` / `std`
+for them when `weights` is given.
+
+**PyramidNet-110's widening.** Table 6 of the CutMix paper lists
+"PyramidNet-110 (alpha = 64)" with 1.7M parameters, but the two disagree:
+alpha 64 gives 2,616,376 parameters with 10 classes (2.62M), alpha 48 gives
+1,772,706 (1.77M; 1,778,556 with 100 classes). Han et al. list
+PyramidNet-110 with alpha 48 at 1.7M, so
+`pyramidnet110` uses alpha 48, matching the printed parameter count; build
+alpha 64 with `pyramidnet.pyramidnet(110, 64, bottleneck=False, ...)`.
 
 References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899)
@@ -15,9 +40,18 @@ References:
     - [He et al., 2016, ResNet](https://arxiv.org/abs/1512.03385)
 """
 
+import dataclasses
 import functools
+from typing import Callable
 
-from keras_cutmix.models import common, pyramidnet, resnet50, resnet_cifar, small_cnn
+from keras_cutmix.models import (
+    common,
+    pyramidnet,
+    resnet50,
+    resnet50_keras,
+    resnet_cifar,
+    small_cnn,
+)
 
 # CIFAR normalisation of the CutMix code (train.py), on the 0-255 scale.
 CIFAR_MEAN = (125.3, 123.0, 113.9)
@@ -26,30 +60,66 @@ CIFAR_STD = (63.0, 62.1, 66.7)
 GENERIC_MEAN = 127.5
 GENERIC_STD = 64.0
 
-# name -> (builder(num_classes=, input_shape=, mean=, std=), default mean, std)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    """How `get_model` builds one model.
+
+    Attributes:
+        builder: `builder(num_classes=, input_shape=, mean=, std=)`, plus
+            `weights=` when `loads_weights`.
+        mean: Default pixel mean(s), 0-255 scale.
+        std: Default pixel standard deviation(s), 0-255 scale.
+        takes_data_statistics: `False` when the normalisation belongs to the
+            model (fixed by the weights it is trained or loaded with).
+        loads_weights: Whether `builder` loads `weights` itself.
+    """
+
+    builder: Callable
+    mean: object
+    std: object
+    takes_data_statistics: bool = True
+    loads_weights: bool = False
+
+
+def _imagenet_entry(builder, mean, std):
+    return _Entry(builder, mean, std, takes_data_statistics=False, loads_weights=True)
+
+
 _REGISTRY = {
-    "small_cnn": (small_cnn.small_cnn, GENERIC_MEAN, GENERIC_STD),
-    "resnet18": (resnet_cifar.resnet18_cifar, CIFAR_MEAN, CIFAR_STD),
-    "resnet56": (
-        functools.partial(resnet_cifar.resnet_cifar_thin, 56),
-        CIFAR_MEAN,
-        CIFAR_STD,
+    "small_cnn": _Entry(small_cnn.small_cnn, GENERIC_MEAN, GENERIC_STD),
+    "resnet18": _Entry(resnet_cifar.resnet18_cifar, CIFAR_MEAN, CIFAR_STD),
+    "resnet56": _Entry(
+        functools.partial(resnet_cifar.resnet_cifar_thin, 56), CIFAR_MEAN, CIFAR_STD
     ),
-    "pyramidnet110": (
+    "pyramidnet110": _Entry(
         functools.partial(
             pyramidnet.pyramidnet, 110, 48, bottleneck=False, name="pyramidnet110"
         ),
         CIFAR_MEAN,
         CIFAR_STD,
     ),
-    "pyramidnet200": (
+    "pyramidnet200": _Entry(
         functools.partial(
             pyramidnet.pyramidnet, 200, 240, bottleneck=True, name="pyramidnet200"
         ),
         CIFAR_MEAN,
         CIFAR_STD,
     ),
-    "resnet50": (resnet50.resnet50, resnet50.CAFFE_MEAN_RGB, resnet50.CAFFE_STD),
+    "resnet50": _imagenet_entry(
+        resnet50.resnet50, resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD
+    ),
+    "resnet50_last_stride1": _imagenet_entry(
+        functools.partial(resnet50.resnet50, last_stride=1, name="resnet50_last_stride1"),
+        resnet50.IMAGENET_MEAN,
+        resnet50.IMAGENET_STD,
+    ),
+    "resnet50_keras": _imagenet_entry(
+        resnet50_keras.resnet50_keras,
+        resnet50_keras.CAFFE_MEAN_RGB,
+        resnet50_keras.CAFFE_STD,
+    ),
 }
 MODEL_NAMES = tuple(_REGISTRY)
 
@@ -64,6 +134,32 @@ def _default(value, default, channels, arg_name, name):
             f"Received: {arg_name}=None"
         )
     return default
+
+
+def _entry(name):
+    if name not in _REGISTRY:
+        raise ValueError(
+            f"Expected `name` to be one of {list(MODEL_NAMES)}. Received: name={name!r}"
+        )
+    return _REGISTRY[name]
+
+
+def takes_data_statistics(name):
+    """Whether model `name` should be given a data set's pixel mean and std.
+
+    `False` for the ImageNet models (`resnet50*`), whose normalisation is the
+    one their weights were trained with; `True` for the others.
+
+    Args:
+        name: One of `MODEL_NAMES`.
+
+    Returns:
+        A bool.
+
+    Raises:
+        ValueError: For an unknown `name`.
+    """
+    return _entry(name).takes_data_statistics
 
 
 def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=None):
@@ -82,55 +178,74 @@ def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=No
             width may be `None`.
         mean: Scalar or per-channel pixel means on the 0-255 scale (RGB order).
             Defaults to the CutMix CIFAR means `(125.3, 123.0, 113.9)` for the
-            CIFAR nets, the caffe ImageNet means for `resnet50` and 127.5 for
-            `small_cnn`.
+            CIFAR nets, torchvision's ImageNet means for `resnet50*`, the
+            caffe ImageNet means for `resnet50_keras` and 127.5 for
+            `small_cnn`. Must stay `None` (or the default) for the ImageNet
+            models when `weights` is given.
         std: Scalar or per-channel pixel standard deviations, 0-255 scale.
-            Defaults to `(63.0, 62.1, 66.7)` for the CIFAR nets, 1 for
-            `resnet50` (as its ImageNet weights expect) and 64 for `small_cnn`.
+            Defaults to `(63.0, 62.1, 66.7)` for the CIFAR nets,
+            `(58.395, 57.12, 57.375)` for `resnet50*`, 1 for `resnet50_keras`
+            (as Keras's ImageNet weights expect) and 64 for `small_cnn`. Same
+            rule as `mean` for the ImageNet models.
         weights: `None` (random initialisation) or the path of a local file:
             a `.weights.h5` / `.keras` file of the same model, or, for
-            `resnet50`, the keras.applications `..._notop.h5` backbone file.
-            Nothing is downloaded. Defaults to `None`.
+            `resnet50_keras`, the keras.applications `..._notop.h5` backbone
+            file. Nothing is downloaded. Defaults to `None`.
 
     Returns:
         A functional `keras.Model`.
 
     Raises:
         ValueError: For an unknown `name`, a bad `num_classes`,
-            `input_shape`, `mean` or `std`, or `weights="imagenet"`.
+            `input_shape`, `mean` or `std`, `weights="imagenet"`, or a
+            `mean` / `std` that would override the normalisation of an
+            ImageNet model loaded with `weights`.
         FileNotFoundError: If `weights` names a missing file; the message says
             how to obtain it.
     """
-    if name not in _REGISTRY:
-        raise ValueError(
-            f"Expected `name` to be one of {list(MODEL_NAMES)}. Received: name={name!r}"
-        )
+    entry = _entry(name)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(
             "Expected `num_classes` to be a positive int. "
             f"Received: num_classes={num_classes!r}"
         )
     input_shape = common.check_image_shape(input_shape)
-    builder, default_mean, default_std = _REGISTRY[name]
     channels = input_shape[-1]
-    mean = _default(mean, default_mean, channels, "mean", name)
-    std = _default(std, default_std, channels, "std", name)
+    if weights is not None and not entry.takes_data_statistics:
+        _check_own_normalization(name, entry, mean, std, channels)
+    mean = _default(mean, entry.mean, channels, "mean", name)
+    std = _default(std, entry.std, channels, "std", name)
     # Validate now rather than after a slow build.
     common.per_channel(mean, channels, "mean")
     common.per_channel(std, channels, "std")
     kwargs = dict(num_classes=num_classes, input_shape=input_shape, mean=mean, std=std)
-    if name == "resnet50":
-        return builder(weights=weights, **kwargs)
+    if entry.loads_weights:
+        return entry.builder(weights=weights, **kwargs)
     if weights is not None:
         common.check_weights_path(
             weights,
             f"Train get_model({name!r}, ...) and save it with "
             "model.save_weights('name.weights.h5') or model.save('name.keras').",
         )
-    model = builder(**kwargs)
+    model = entry.builder(**kwargs)
     if weights is not None:
         common.load_model_weights(model, weights)
     return model
+
+
+def _check_own_normalization(name, entry, mean, std, channels):
+    """Refuses a `mean` / `std` other than the one the weights were trained with."""
+    for arg_name, value, own in (("mean", mean, entry.mean), ("std", std, entry.std)):
+        if value is None:
+            continue
+        if common.per_channel(value, channels, arg_name) != common.per_channel(
+            own, channels, arg_name
+        ):
+            raise ValueError(
+                f"The normalisation of {name!r} belongs to its weights: expected "
+                f"`{arg_name}` = None or {tuple(own)} when `weights` is given. "
+                f"Received: {arg_name}={value!r}"
+            )
 
 
 cam_feature_layer_name = common.cam_feature_layer_name

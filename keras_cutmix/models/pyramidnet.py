@@ -17,8 +17,15 @@ A port of `PyramidNet.py` from the authors' PyTorch code
 CutMix's CIFAR-100 model is `pyramidnet(200, 240, bottleneck=True)`
 (`get_model("pyramidnet200")`): 26,844,952 trainable parameters with 100
 classes, 26.8M in the paper (Table 3 of Yun et al.). PyramidNet-110 (alpha 48,
-basic blocks): 1,772,706 with 10 classes, printed as 1.7M by Han et al. Both
-counts equal those of an independent PyTorch port (osmr/imgclsmob, pytorchcv).
+basic blocks, `get_model("pyramidnet110")`): 1,772,706 with 10 classes,
+printed as 1.7M by Han et al. Both counts equal those of an independent
+PyTorch port (osmr/imgclsmob, pytorchcv).
+
+Why alpha 48 for PyramidNet-110: Table 6 of the CutMix paper names
+"PyramidNet-110 (alpha = 64)" but prints 1.7M parameters. Alpha 64 gives
+2,616,376 parameters (10 classes), 2.62M; alpha 48 gives 1,772,706, the 1.7M
+printed there and Han et al.'s PyramidNet-110 (alpha 48, 1.7M). We follow the
+parameter count; `pyramidnet(110, 64, bottleneck=False, ...)` builds alpha 64.
 
 References:
     - [Han et al., 2017, Deep Pyramidal Residual

@@ -101,10 +101,19 @@ def _tensorboard(workdir):
 
 
 def build_model(config, spec):
-    """The model of `config`, built for `spec`'s images and classes."""
+    """The model of `config`, built for `spec`'s images and classes.
+
+    The data set's pixel mean and std normalise the inputs only of models that
+    take them (`models.takes_data_statistics`); an ImageNet model keeps the
+    normalisation its weights were trained with (e.g. caffe preprocessing for
+    `resnet50_keras` loaded from Keras's ImageNet file).
+    """
+    statistics = {}
+    if models.takes_data_statistics(config.model):
+        statistics = dict(mean=spec.mean, std=spec.std)
     return models.get_model(
         config.model, num_classes=spec.num_classes, input_shape=spec.image_shape,
-        mean=spec.mean, std=spec.std, weights=config.weights)
+        weights=config.weights, **statistics)
 
 
 def compile_model(model, config, steps_per_epoch):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from keras_cutmix import models
+from keras_cutmix.models import pyramidnet
 
 
 @functools.lru_cache(maxsize=None)
@@ -54,8 +55,11 @@ CASES = [
     ("resnet56", 10, (32, 32, 3), 853_018, 0.85e6, 0.005),
     # kuangliu/pytorch-cifar ResNet18: 11,173,962 ("11.2M").
     ("resnet18", 10, (32, 32, 3), 11_173_962, 11.2e6, 0.005),
-    # keras.applications table: ResNet50 25.6M (ImageNet head, 1000 classes).
-    ("resnet50", 1000, (224, 224, 3), 25_583_592, 25.6e6, 0.005),
+    # torchvision resnet50(): 25,557,032 (sum of parameters().numel()), the
+    # paper's "25.6M" (Table 3); resnet50_test.py counts it stage by stage.
+    ("resnet50", 1000, (224, 224, 3), 25_557_032, 25.6e6, 0.005),
+    # keras.applications table: ResNet50 25.6M; 26,560 conv biases more.
+    ("resnet50_keras", 1000, (224, 224, 3), 25_557_032 + 26_560, 25.6e6, 0.005),
 ]
 
 
@@ -88,10 +92,31 @@ def test_pyramidnet_matches_closed_form(
             model.get_layer(f"stage{stage}_block{n + 1}_add")
 
 
-def test_closed_form_matches_pytorchcv_for_the_other_heads():
-    # pytorchcv: pyramidnet200_a240_bn_cifar10, pyramidnet110_a48_cifar100.
-    assert pyramidnet_formula(200, 240, True, 10) == 26_752_702
-    assert pyramidnet_formula(110, 48, False, 100) == 1_778_556
+@pytest.mark.parametrize(
+    "name,depth,alpha,bottleneck,classes,exact",
+    [
+        # pytorchcv: pyramidnet200_a240_bn_cifar10, pyramidnet110_a48_cifar100.
+        ("pyramidnet200", 200, 240, True, 10, 26_752_702),
+        ("pyramidnet110", 110, 48, False, 100, 1_778_556),
+    ],
+)
+def test_library_models_match_pytorchcv_for_the_other_heads(
+    name, depth, alpha, bottleneck, classes, exact
+):
+    assert trainable_count(build(name, classes)) == exact
+    assert pyramidnet_formula(depth, alpha, bottleneck, classes) == exact
+
+
+def test_pyramidnet110_alpha_64_is_not_the_printed_1_7m():
+    # CutMix Table 6 names alpha 64 and prints 1.7M; alpha 64 has 2.62M, alpha
+    # 48 (what pyramidnet110 uses) 1.77M.
+    model = pyramidnet.pyramidnet(
+        110, 64, num_classes=10, input_shape=(32, 32, 3), mean=0, std=1, bottleneck=False
+    )
+    alpha_64 = trainable_count(model)
+    assert alpha_64 == pyramidnet_formula(110, 64, False, 10) == 2_616_376
+    alpha_48 = trainable_count(build("pyramidnet110", 10))
+    assert abs(alpha_48 - 1.7e6) / 1.7e6 < 0.05 < abs(alpha_64 - 1.7e6) / 1.7e6
 
 
 def test_small_cnn_is_small():

@@ -1,0 +1,112 @@
+"""`resnet50_keras`: keras.applications ResNet-50, to load Keras's ImageNet weights file.
+
+This is not the network the CutMix paper trained (that is `resnet50`, the
+torchvision-style v1.5 net): keras.applications' ResNet-50 is v1 (the stride of
+a downsampling block sits in its first 1x1 conv), its convs have biases and its
+BatchNorm uses epsilon 1.001e-5 and momentum 0.99. It has 25,583,592 trainable
+parameters with 1000 classes (25,557,032 of the v1.5 net + 26,560 conv biases)
+and 53,120 BatchNorm statistics. Use it to fine-tune from
+`resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5`.
+
+The backbone is `keras.applications.ResNet50(include_top=False)`, built
+directly on the normalised input so that every backbone layer (e.g.
+`"conv5_block3_out"`, the CAM feature layer) is a layer of the returned model.
+
+The ImageNet weights of `keras.applications` were trained with caffe-style
+preprocessing: BGR channel order, the ImageNet channel means subtracted, no
+scaling. The model therefore defaults to that normalisation (mean
+`(123.68, 116.779, 103.939)` in RGB order, std 1) and reverses the channels
+after normalising, so it takes RGB pixels in [0, 255] like every other model.
+
+Nothing is ever downloaded: `weights` is a local file, either
+
+* the backbone file `resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5`
+  (what `keras.applications.ResNet50(weights="imagenet", include_top=False)`
+  caches in `~/.keras/models/`), loaded into the backbone only; or
+* a `.weights.h5` / `.keras` file of a whole model built with the same
+  arguments (e.g. a fine-tuned checkpoint).
+
+References:
+    - [He et al., 2016, Deep Residual Learning for Image
+      Recognition](https://arxiv.org/abs/1512.03385)
+"""
+
+import os
+
+import keras
+
+from keras_cutmix.models import common
+
+# keras.applications.imagenet_utils.preprocess_input(mode="caffe"), RGB order.
+CAFFE_MEAN_RGB = (123.68, 116.779, 103.939)
+CAFFE_STD = (1.0, 1.0, 1.0)
+BACKBONE_FILE = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+HOW_TO_OBTAIN = (
+    f"To get the ImageNet backbone weights ({BACKBONE_FILE}), run "
+    'keras.applications.ResNet50(weights="imagenet", include_top=False) on a '
+    f"machine with internet access; it caches ~/.keras/models/{BACKBONE_FILE}. "
+    "Copy that file here and pass its path as `weights`. A whole-model "
+    "'.weights.h5' or '.keras' file saved from get_model('resnet50_keras', ...) with "
+    "the same num_classes also works."
+)
+
+
+def resnet50_keras(
+    *,
+    num_classes,
+    input_shape,
+    mean=CAFFE_MEAN_RGB,
+    std=CAFFE_STD,
+    weights=None,
+    name="resnet50_keras",
+):
+    """Builds keras.applications ResNet-50 with pixel normalisation inside and a CAM-ready head.
+
+    Args:
+        num_classes: Number of logits.
+        input_shape: `(height, width, 3)`; height and width >= 32 (or `None`).
+        mean: Per-channel RGB means (0-255 scale). Defaults to the caffe means
+            that the `keras.applications` ImageNet weights expect.
+        std: Per-channel RGB standard deviations (0-255 scale). Defaults to 1,
+            as the ImageNet weights expect.
+        weights: `None` (random initialisation) or the path of a local file:
+            the `..._notop.h5` backbone file, or a whole-model `.weights.h5` /
+            `.keras` file. Defaults to `None`.
+        name: Model name. Defaults to `"resnet50_keras"`.
+
+    Returns:
+        A functional `keras.Model` mapping RGB pixels to logits; its
+        `cam_feature_layer` is `"conv5_block3_out"`.
+
+    Raises:
+        FileNotFoundError: If `weights` names a file that does not exist; the
+            message says how to obtain the ImageNet file.
+        ValueError: If `weights` is `"imagenet"` or has an unknown suffix.
+
+    References:
+        - [He et al., 2016](https://arxiv.org/abs/1512.03385)
+    """
+    input_shape = common.check_image_shape(input_shape, channels=3)
+    if weights is not None:  # Fail before the (slow) build.
+        common.check_weights_path(weights, HOW_TO_OBTAIN)
+        path = os.fspath(weights)
+        if not path.endswith(".h5") and not path.endswith(".keras"):
+            raise ValueError(
+                "Expected `weights` to end in '.h5' (backbone), '.weights.h5' or "
+                f"'.keras' (whole model). Received: weights={path!r}"
+            )
+    inputs, x = common.normalized_input(input_shape, mean, std, reverse_channels=True)
+    backbone = keras.applications.ResNet50(
+        include_top=False, weights=None, input_tensor=x, input_shape=input_shape
+    )
+    features = backbone.output
+    model = common.finish_model(inputs, features, num_classes, name)
+    if weights is None:
+        return model
+    if path.endswith(".weights.h5") or path.endswith(".keras"):
+        common.load_model_weights(model, path)
+    else:
+        # Legacy HDF5 weights of the backbone, matched in layer order.
+        backbone.load_weights(path)
+    return model
