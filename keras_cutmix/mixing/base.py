@@ -39,7 +39,7 @@ def mix_batch(images, labels, *, caller, sample, apply, num_classes=None, label_
         `(outputs, mix)`: the mixed inputs in their original form, and the dict `sample` returned.
     """
     data_format = inputs.resolve_data_format(data_format, caller)
-    batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing)
+    batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
     seed = sampling.resolve_seed(seed)
     if seed_salt is not None:
         seed = tf.random.experimental.stateless_fold_in(seed, seed_salt, alg="philox")

@@ -54,15 +54,26 @@ def sample_cutmix(seed, batch_size, height, width, alpha=1.0, probability=1.0, p
     boxes = tf.broadcast_to(boxes, [batch_size, 4])
     applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample)
     boxes = tf.where(applied[:, None], boxes, tf.zeros_like(boxes))
-    image_area = height * width
-    # In float64 and then rounded, so that compilers rewriting x / c as x * (1 / c) change nothing.
-    kept_pixels = tf.cast(image_area - sampling.box_area(boxes), tf.float64)
-    mix_weight = tf.cast(kept_pixels / tf.cast(tf.maximum(image_area, 1), tf.float64), tf.float32)
+    mix_weight = kept_fraction(boxes, height, width)
     return {
         "permutation": sampling.sample_permutation(perm_seed, batch_size),
         "boxes": boxes,
         "mix_weight": mix_weight,
     }
+
+
+def kept_fraction(boxes, height, width):
+    """`1 - box_area / (H * W)` for integer boxes [B, 4], in float32, correctly rounded in every mode.
+
+    The pixel counts are integers and one float32 division rounds their ratio once (exact counts up to
+    2**24 pixels, i.e. 4096 x 4096 images). Grappler and XLA rewrite a division by a constant `x / c` as
+    `x * (1 / c)`, which rounds twice; the denominator `max(H * W, box_area)` equals `H * W` (boxes are
+    clipped to the image) but depends on the boxes, so no compiler can fold it into a constant.
+    """
+    image_area = height * width
+    pasted = sampling.box_area(boxes)
+    denominator = tf.maximum(tf.maximum(image_area, pasted), 1)
+    return tf.cast(image_area - pasted, tf.float32) / tf.cast(denominator, tf.float32)
 
 
 def apply_cutmix(batch, mix, data_format="channels_last", shared_box=False):
@@ -92,7 +103,8 @@ def cutmix_with_params(images, labels=None, *, num_classes=None, alpha=1.0, prob
                        per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
     """`cutmix_fn` that also returns the drawn mix (the layers record it for their loss)."""
     caller = "cutmix_fn"
-    inputs.check_mix_args(alpha, probability, label_smoothing, caller)
+    alpha, probability, label_smoothing = inputs.check_mix_args(alpha, probability, label_smoothing, caller)
+    per_sample = bool(per_sample)
 
     def sample(seed, batch, data_format):
         size = base.image_size(batch.images, data_format)

@@ -62,7 +62,8 @@ def mixup_with_params(images, labels=None, *, num_classes=None, alpha=1.0, proba
                       per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
     """`mixup_fn` that also returns the drawn mix (the layers record it for their loss)."""
     caller = "mixup_fn"
-    inputs.check_mix_args(alpha, probability, label_smoothing, caller)
+    alpha, probability, label_smoothing = inputs.check_mix_args(alpha, probability, label_smoothing, caller)
+    per_sample = bool(per_sample)
     if isinstance(images, dict) and images.get(inputs.MASKS_KEY) is not None:
         raise ValueError(f"{caller}: MixUp blends pixels and cannot mix segmentation_masks. Received a dict with them.")
 
