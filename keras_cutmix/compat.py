@@ -3,16 +3,19 @@
 Everything else in keras_cutmix uses public API. What is here is needed for speed or for Keras's layer
 semantics, and each piece has a test in tf_tests/compat_test.py that fails with a clear message when a
 TensorFlow or Keras upgrade removes it. At run time each function degrades to a safe answer instead of
-crashing, so an upgrade costs speed or a warning, never a wrong result. This module imports nothing from
-keras_cutmix.
+crashing (with one RuntimeWarning): an upgrade costs speed or a convenience, never a wrong mix. This
+module imports nothing from keras_cutmix.
 
 - `in_xla_context()`: TF's `control_flow_util.GraphOrParentsInXlaContext` (tensorflow.python).
-  Used to pick the faster CutMix paste outside XLA; without it the XLA-friendly path is used everywhere.
+  Used to pick the CutMix paste that is fastest in each mode; without it the gather paste also runs under
+  XLA (same pixels, slower there).
 - `is_outermost_call(layer)`: Keras's `Layer._get_call_context().entry_layer`. Used by the mixing layers
-  to mix when called on their own (as `keras.layers.CutMix` does) but only in training inside a model.
-- `accept_any_inputs(layer)`: Keras's `Layer._allow_non_tensor_positional_args`, so that a dict input may
-  hold non-tensor entries (as Keras's own preprocessing layers allow). The other private member used
-  before, `_convert_input_args`, is replaced by the public `autocast=False` layer argument.
+  to mix when called on their own (as `keras.layers.CutMix` does) but only in training inside a model;
+  without it they mix only when called with `training=True`.
+
+The private Keras members the layers used before need no door: the public `autocast=False` layer argument
+replaces `_convert_input_args` (inputs keep their dtype), and `_allow_non_tensor_positional_args` is not
+needed with the TensorFlow backend, whose tensors (also inside `tf.data`) are Keras backend tensors.
 """
 
 import warnings
@@ -25,7 +28,6 @@ try:
 except ImportError:  # pragma: no cover - exercised by tf_tests/compat_test.py through monkeypatching.
     _graph_in_xla = None
 
-_ALLOW_NON_TENSOR_ARGS = "_allow_non_tensor_positional_args"
 _warned = set()
 
 
@@ -74,14 +76,3 @@ def is_outermost_call(layer):
         _warn_once("keras.layers.Layer._get_call_context().entry_layer")
         return False
     return context.entry_layer is layer
-
-
-def accept_any_inputs(layer):
-    """Lets `layer` take structures with non-tensor leaves (e.g. a dict with a string entry) positionally.
-
-    Args:
-        layer: A `keras.layers.Layer`, from its `__init__` after `super().__init__()`.
-    """
-    if not hasattr(layer, _ALLOW_NON_TENSOR_ARGS):
-        _warn_once(f"keras.layers.Layer.{_ALLOW_NON_TENSOR_ARGS}")
-    setattr(layer, _ALLOW_NON_TENSOR_ARGS, True)

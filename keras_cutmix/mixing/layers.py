@@ -82,7 +82,6 @@ class MixingLayer(keras.layers.Layer):
         self.seed = inputs.check_seed(seed, caller)
         self.data_format = inputs.resolve_data_format(data_format, caller)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        compat.accept_any_inputs(self)  # Dicts may hold non-tensor entries, as in Keras's own layers.
         self.built = True
 
     def method_config(self):
