@@ -13,7 +13,6 @@ import numpy as np
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
-from keras_cutmix.mixing import base
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -64,23 +63,17 @@ def check_size(size, caller):
 
 def cutout_with_params(images, labels=None, *, size=16, probability=1.0, fill_value=0, num_classes=None,
                        label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
-    """`cutout_fn` that also returns the drawn holes."""
+    """`cutout_fn` that also returns the drawn holes: parse, `sample_cutout`, `apply_cutout`."""
     caller = "cutout_fn"
     size = check_size(size, caller)
     probability = inputs.check_fraction("probability", probability, caller)
     label_smoothing = inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
     fill_value = inputs.python_number(fill_value)
-
-    def sample(seed, batch, data_format):
-        image_size = base.image_size(batch.images, data_format)
-        return sample_cutout(seed, *image_size, size=size, probability=probability)
-
-    def apply(batch, mix, data_format):
-        return apply_cutout(batch, mix, data_format, fill_value)
-
-    return base.mix_batch(images, labels, caller=caller, sample=sample, apply=apply,
-                          num_classes=num_classes, label_smoothing=label_smoothing,
-                          data_format=data_format, seed=seed, seed_salt=seed_salt)
+    data_format = inputs.resolve_data_format(data_format, caller)
+    batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
+    mix = sample_cutout(sampling.resolve_seed(seed, seed_salt), *inputs.image_size(batch.images, data_format),
+                        size=size, probability=probability)
+    return pack(apply_cutout(batch, mix, data_format, fill_value)), mix
 
 
 def cutout_fn(images, labels=None, *, size=16, probability=1.0, fill_value=0, num_classes=None,

@@ -107,6 +107,13 @@ def spatial_axes(data_format):
     return (1, 2) if data_format == "channels_last" else (2, 3)
 
 
+def image_size(images, data_format):
+    """Dynamic (batch, height, width) of a rank-4 batch in `data_format`."""
+    shape = tf.shape(images)
+    height_axis, width_axis = spatial_axes(data_format)
+    return shape[0], shape[height_axis], shape[width_axis]
+
+
 def _check_images(images, caller):
     images = tf.convert_to_tensor(images) if not isinstance(images, tf.Tensor) else images
     if not (images.dtype.is_integer or images.dtype.is_floating) or images.dtype == tf.bool:
