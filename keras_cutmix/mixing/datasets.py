@@ -7,10 +7,11 @@ iterator when a global seed is set. `map_with_seed` zips the batches with a stre
 the stream differs from epoch to epoch, and two pipelines built with the same seed produce the same
 mixes, also with parallel map calls.
 
-Elements `(images, labels, sample_weight)`, as Keras's `fit` takes them, keep their sample weights as they
-are: row i keeps the weight of sample i, the image that receives its partner's box (or is blended with
-it) and whose label keeps the weight lambda. The mix functions return nothing about the partners, and the
-paper weights no samples; a pipeline that wants weights mixed like labels can put them in the labels.
+Elements `(images, labels, sample_weight)`, as Keras's `fit` takes them, keep their sample weights
+unchanged: row i keeps the weight of sample i, the image that receives its partner's box (or is blended
+with it) and whose own label keeps the weight lambda. This is a choice, and the simple one: mixing weights
+like labels would need the partners, which the map functions do not return, and the paper weights no
+samples. Cutout mixes nothing, so there the weights are exactly right.
 """
 
 import tensorflow as tf
