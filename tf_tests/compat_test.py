@@ -4,7 +4,6 @@ we rely on. A failure here names what a TF or Keras upgrade removed or changed, 
 
 import ast
 import pathlib
-import warnings
 
 import keras
 import numpy as np

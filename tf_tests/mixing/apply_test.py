@@ -335,7 +335,8 @@ def test_narrow_dtype_blends_agree_across_modes_within_one_step(dtype):
         np.testing.assert_array_less(np.abs(eager[0].astype(np.float64) - exact), 0.5 + 1e-4)
         step = 1.0
     else:
-        spacing = np.abs(tf.cast(tf.cast(exact, dtype), tf.float64).numpy()) * (2.0**-10 if dtype == "float16" else 2.0**-7)
+        ulp = 2.0**-10 if dtype == "float16" else 2.0**-7
+        spacing = np.abs(tf.cast(tf.cast(exact, dtype), tf.float64).numpy()) * ulp
         np.testing.assert_array_less(np.abs(tf.cast(eager[0], tf.float64).numpy() - exact), spacing + 1e-30)
         step = None
     for mode, (got_images, got_labels) in runs.items():
