@@ -19,7 +19,6 @@ References:
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
-from keras_cutmix.mixing import base
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -54,15 +53,26 @@ def sample_cutmix(seed, batch_size, height, width, alpha=1.0, probability=1.0, p
     boxes = tf.broadcast_to(boxes, [batch_size, 4])
     applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample)
     boxes = tf.where(applied[:, None], boxes, tf.zeros_like(boxes))
-    image_area = height * width
-    # In float64 and then rounded, so that compilers rewriting x / c as x * (1 / c) change nothing.
-    kept_pixels = tf.cast(image_area - sampling.box_area(boxes), tf.float64)
-    mix_weight = tf.cast(kept_pixels / tf.cast(tf.maximum(image_area, 1), tf.float64), tf.float32)
+    mix_weight = kept_fraction(boxes, height, width)
     return {
         "permutation": sampling.sample_permutation(perm_seed, batch_size),
         "boxes": boxes,
         "mix_weight": mix_weight,
     }
+
+
+def kept_fraction(boxes, height, width):
+    """`1 - box_area / (H * W)` for integer boxes [B, 4], in float32, correctly rounded in every mode.
+
+    The pixel counts are integers and one float32 division rounds their ratio once (exact counts up to
+    2**24 pixels, i.e. 4096 x 4096 images). Grappler and XLA rewrite a division by a constant `x / c` as
+    `x * (1 / c)`, which rounds twice; the denominator `max(H * W, box_area)` equals `H * W` (boxes are
+    clipped to the image) but depends on the boxes, so no compiler can fold it into a constant.
+    """
+    image_area = height * width
+    pasted = sampling.box_area(boxes)
+    denominator = tf.maximum(tf.maximum(image_area, pasted), 1)
+    return tf.cast(image_area - pasted, tf.float32) / tf.cast(denominator, tf.float32)
 
 
 def apply_cutmix(batch, mix, data_format="channels_last", shared_box=False):
@@ -90,20 +100,21 @@ def apply_cutmix(batch, mix, data_format="channels_last", shared_box=False):
 
 def cutmix_with_params(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0,
                        per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
-    """`cutmix_fn` that also returns the drawn mix (the layers record it for their loss)."""
+    """`cutmix_fn` that also returns the drawn mix (the layers record it for their loss).
+
+    Validates and parses the inputs, draws the mix with `sample_cutmix`, applies it with `apply_cutmix`,
+    and returns `(outputs, mix)`: the mixed inputs in the form they came in, and the dict of the mix.
+    `seed_salt` (an int32 scalar) is folded into the seed.
+    """
     caller = "cutmix_fn"
-    inputs.check_mix_args(alpha, probability, label_smoothing, caller)
-
-    def sample(seed, batch, data_format):
-        size = base.image_size(batch.images, data_format)
-        return sample_cutmix(seed, *size, alpha=alpha, probability=probability, per_sample=per_sample)
-
-    def apply(batch, mix, data_format):
-        return apply_cutmix(batch, mix, data_format, shared_box=not per_sample)
-
-    return base.mix_batch(images, labels, caller=caller, sample=sample, apply=apply,
-                          num_classes=num_classes, label_smoothing=label_smoothing,
-                          data_format=data_format, seed=seed, seed_salt=seed_salt)
+    alpha, probability, label_smoothing = inputs.check_mix_args(alpha, probability, label_smoothing, caller)
+    per_sample = bool(inputs.python_number(per_sample))
+    data_format = inputs.resolve_data_format(data_format, caller)
+    batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
+    batch_size, height, width = inputs.image_size(batch.images, data_format)
+    mix = sample_cutmix(sampling.resolve_seed(seed, seed_salt), batch_size, height, width, alpha=alpha,
+                        probability=probability, per_sample=per_sample)
+    return pack(apply_cutmix(batch, mix, data_format, shared_box=not per_sample)), mix
 
 
 def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0, per_sample=False,
@@ -118,8 +129,9 @@ def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1
     Args:
         images: Batch [B, H, W, C] (or [B, C, H, W] with `data_format="channels_first"`) of any numeric
             dtype, kept in the output; or a dict with "images", optional "labels" and
-            "segmentation_masks" (pasted with the same box).
-        labels: Integer labels [B] (needs `num_classes`), or one-hot / soft float labels [B, K].
+            "segmentation_masks" ([B, H, W] or rank 4 in `data_format`, pasted with the same box).
+        labels: Integer labels [B] (needs `num_classes`), or one-hot / soft float labels [B, K]. Mixed in
+            float32 (float64 only for float64 labels).
         num_classes: Number of classes for integer labels.
         alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
         probability: Chance of mixing (per batch, or per sample with `per_sample`). Defaults to 1.0.
@@ -130,9 +142,16 @@ def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1
             the same output. In a `tf.data` pipeline use `kc.map_with_seed` for a seeded pipeline whose
             batches and epochs all get different mixes.
 
+    Numbers may be Python or NumPy scalars (e.g. `num_classes=y.max() + 1`).
+
     Returns:
         The mixed batch in the form it came in: images; `(images, labels)` with float labels [B, K];
         or a dict.
+
+    Raises:
+        ValueError: For an argument out of range, images not of rank 4, labels or segmentation masks that
+            do not match the images, or a dict with "bounding_boxes" (not supported yet).
+        TypeError: For a seed, images or labels of the wrong kind.
     """
     outputs, _ = cutmix_with_params(images, labels, num_classes=num_classes, alpha=alpha,
                                     probability=probability, per_sample=per_sample,

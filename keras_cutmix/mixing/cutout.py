@@ -9,10 +9,10 @@ References:
     - [DeVries & Taylor, 2017](https://arxiv.org/abs/1708.04552); code: github.com/uoguelph-mlrg/Cutout.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
-from keras_cutmix.mixing import base
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -33,7 +33,7 @@ def sample_cutout(seed, batch_size, height, width, size=16, probability=1.0):
         Dict with `boxes` (int32 [B, 4], (y0, x0, y1, x1), end-exclusive; zeros where no hole is cut).
     """
     apply_seed, box_seed = sampling.split_seed(seed, 2)
-    hole_height, hole_width = (size, size) if isinstance(size, int) else size
+    hole_height, hole_width = check_size(size, "sample_cutout")
     boxes = sampling.centred_boxes(box_seed, batch_size, tf.cast(height, tf.int32), tf.cast(width, tf.int32),
                                    hole_height, hole_width)
     applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample=True)
@@ -47,8 +47,11 @@ def apply_cutout(batch, mix, data_format="channels_last", fill_value=0):
 
 
 def check_size(size, caller):
-    """Raises ValueError unless `size` is a positive int or a pair of positive ints."""
+    """Returns `size` as a pair of Python ints; raises ValueError unless it is a positive int or a pair of them."""
+    size = inputs.python_number(size)
     pair = (size, size) if isinstance(size, int) and not isinstance(size, bool) else size
+    if isinstance(pair, (tuple, list, np.ndarray)):
+        pair = [inputs.python_number(s) for s in pair]
     if not (isinstance(pair, (tuple, list)) and len(pair) == 2
             and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in pair)):
         raise ValueError(
@@ -60,22 +63,17 @@ def check_size(size, caller):
 
 def cutout_with_params(images, labels=None, *, size=16, probability=1.0, fill_value=0, num_classes=None,
                        label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
-    """`cutout_fn` that also returns the drawn holes."""
+    """`cutout_fn` that also returns the drawn holes: parse, `sample_cutout`, `apply_cutout`."""
     caller = "cutout_fn"
     size = check_size(size, caller)
-    inputs.check_fraction("probability", probability, caller)
-    inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
-
-    def sample(seed, batch, data_format):
-        image_size = base.image_size(batch.images, data_format)
-        return sample_cutout(seed, *image_size, size=size, probability=probability)
-
-    def apply(batch, mix, data_format):
-        return apply_cutout(batch, mix, data_format, fill_value)
-
-    return base.mix_batch(images, labels, caller=caller, sample=sample, apply=apply,
-                          num_classes=num_classes, label_smoothing=label_smoothing,
-                          data_format=data_format, seed=seed, seed_salt=seed_salt)
+    probability = inputs.check_fraction("probability", probability, caller)
+    label_smoothing = inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
+    fill_value = inputs.python_number(fill_value)
+    data_format = inputs.resolve_data_format(data_format, caller)
+    batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
+    mix = sample_cutout(sampling.resolve_seed(seed, seed_salt), *inputs.image_size(batch.images, data_format),
+                        size=size, probability=probability)
+    return pack(apply_cutout(batch, mix, data_format, fill_value)), mix
 
 
 def cutout_fn(images, labels=None, *, size=16, probability=1.0, fill_value=0, num_classes=None,

@@ -6,9 +6,17 @@ iterator when a global seed is set. `map_with_seed` zips the batches with a stre
 `tf.data.Dataset.random(seed, rerandomize_each_iteration=True)`: batch i of epoch e gets its own seed,
 the stream differs from epoch to epoch, and two pipelines built with the same seed produce the same
 mixes, also with parallel map calls.
+
+Elements `(images, labels, sample_weight)`, as Keras's `fit` takes them, keep their sample weights
+unchanged: row i keeps the weight of sample i, the image that receives its partner's box (or is blended
+with it) and whose own label keeps the weight lambda. This is a choice, and the simple one: mixing weights
+like labels would need the partners, which the map functions do not return, and the paper weights no
+samples. Cutout mixes nothing, so there the weights are exactly right.
 """
 
 import tensorflow as tf
+
+from keras_cutmix.mixing import inputs
 
 
 def map_with_seed(dataset, fn, seed=None, num_parallel_calls=tf.data.AUTOTUNE, **fn_kwargs):
@@ -20,7 +28,8 @@ def map_with_seed(dataset, fn, seed=None, num_parallel_calls=tf.data.AUTOTUNE, *
     ```
 
     Args:
-        dataset: A batched `tf.data.Dataset` of `(images, labels)` tuples, images alone, or dicts.
+        dataset: A batched `tf.data.Dataset` of `(images, labels)` or `(images, labels, sample_weight)`
+            tuples, images alone, or dicts. Sample weights pass through unchanged (see the module docstring).
         fn: `kc.cutmix_fn`, `kc.mixup_fn`, `kc.cutout_fn`, or any function taking the element and `seed=`.
         seed: Int seed of the seed stream; None for a non-reproducible stream.
         num_parallel_calls: Parallelism of the map. Defaults to `tf.data.AUTOTUNE`; order stays
@@ -32,17 +41,26 @@ def map_with_seed(dataset, fn, seed=None, num_parallel_calls=tf.data.AUTOTUNE, *
 
     Raises:
         TypeError: If `dataset` is not a `tf.data.Dataset`, or `seed` is not an int or None.
+        ValueError: If the elements are tuples of another length than 1, 2 or 3.
     """
     if not isinstance(dataset, tf.data.Dataset):
         raise TypeError(f"Expected `dataset` to be a tf.data.Dataset. Received: {type(dataset).__name__}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"Expected `seed` to be an int or None. Received: seed={seed!r}")
+    seed = inputs.check_seed(seed, "map_with_seed")
+    spec = dataset.element_spec
+    if isinstance(spec, tuple) and len(spec) not in (1, 2, 3):
+        raise ValueError(
+            "map_with_seed: Expected elements `images`, `(images, labels)` or `(images, labels, sample_weight)`"
+            f". Received: tuples of {len(spec)} entries"
+        )
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def call(element, batch_seed):
-        if isinstance(element, tuple):
-            return fn(*element, seed=batch_seed, **fn_kwargs)
-        return fn(element, seed=batch_seed, **fn_kwargs)
+        if not isinstance(element, tuple):
+            return fn(element, seed=batch_seed, **fn_kwargs)
+        mixed = fn(*element[:2], seed=batch_seed, **fn_kwargs)
+        if len(element) < 3:
+            return mixed
+        return (*mixed, element[2])  # (images, labels) mixed, sample weights as they were.
 
     return tf.data.Dataset.zip((dataset, seeds)).map(
         call, num_parallel_calls=num_parallel_calls, deterministic=True

@@ -12,6 +12,7 @@ import math
 from typing import NamedTuple, Optional
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_cutmix.mixing import labels as label_lib
@@ -19,6 +20,7 @@ from keras_cutmix.mixing import labels as label_lib
 IMAGES_KEY = "images"
 LABELS_KEY = "labels"
 MASKS_KEY = "segmentation_masks"
+BOXES_KEY = "bounding_boxes"
 
 
 class Batch(NamedTuple):
@@ -29,35 +31,66 @@ class Batch(NamedTuple):
     segmentation_masks: Optional[tf.Tensor]
 
 
+def python_number(value):
+    """A NumPy scalar (or 0-d array) as the Python number it holds; any other value unchanged.
+
+    Arguments such as `num_classes=y.max() + 1` or `alpha=np.float32(0.2)` are then checked like Python
+    numbers, and a layer's `get_config()` stays JSON-serialisable.
+    """
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    return value
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def check_positive(name, value, caller):
-    """Raises ValueError unless `value` is a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    """Returns `value` as a Python number; raises ValueError unless it is a finite number > 0."""
+    value = python_number(value)
+    if not _is_number(value) or value <= 0:
         raise ValueError(f"{caller}: Expected `{name}` to be a finite number > 0. Received: {name}={value!r}")
+    return value
 
 
 def check_fraction(name, value, caller, upper_inclusive=True):
-    """Raises ValueError unless `value` is a number in [0, 1] (or [0, 1) when not `upper_inclusive`)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and 0.0 <= value and (value <= 1.0 if upper_inclusive else value < 1.0)
+    """Returns `value` as a Python number; raises ValueError unless it is in [0, 1] (or [0, 1))."""
+    value = python_number(value)
+    ok = _is_number(value) and 0.0 <= value and (value <= 1.0 if upper_inclusive else value < 1.0)
     if not ok:
         interval = "[0, 1]" if upper_inclusive else "[0, 1)"
         raise ValueError(f"{caller}: Expected `{name}` in {interval}. Received: {name}={value!r}")
+    return value
 
 
 def check_mix_args(alpha, probability, label_smoothing, caller):
-    """Raises ValueError for a bad `alpha`, `probability` or `label_smoothing` (CutMix and MixUp)."""
-    check_positive("alpha", alpha, caller)
-    check_fraction("probability", probability, caller)
-    check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
+    """Checks CutMix's and MixUp's `alpha`, `probability` and `label_smoothing`; returns them as Python numbers.
+
+    Raises:
+        ValueError: For a value out of range or not a number.
+    """
+    return (check_positive("alpha", alpha, caller), check_fraction("probability", probability, caller),
+            check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False))
 
 
 def check_num_classes(num_classes, caller):
-    """Raises ValueError unless `num_classes` is None or an int >= 1."""
+    """Returns `num_classes` as a Python int (or None); raises ValueError unless it is None or an int >= 1."""
+    num_classes = python_number(num_classes)
     if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
                                     or num_classes < 1):
         raise ValueError(
             f"{caller}: Expected `num_classes` to be None or an int >= 1. Received: num_classes={num_classes!r}"
         )
+    return num_classes
+
+
+def check_seed(seed, caller):
+    """Returns `seed` as a Python int (or None); raises TypeError unless it is None or an int."""
+    seed = python_number(seed)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"{caller}: Expected `seed` to be an int or None. Received: seed={seed!r}")
+    return seed
 
 
 def resolve_data_format(data_format, caller):
@@ -74,6 +107,13 @@ def resolve_data_format(data_format, caller):
 def spatial_axes(data_format):
     """The (height, width) axes of a rank-4 batch in `data_format`."""
     return (1, 2) if data_format == "channels_last" else (2, 3)
+
+
+def image_size(images, data_format):
+    """Dynamic (batch, height, width) of a rank-4 batch in `data_format`."""
+    shape = tf.shape(images)
+    height_axis, width_axis = spatial_axes(data_format)
+    return shape[0], shape[height_axis], shape[width_axis]
 
 
 def _check_images(images, caller):
@@ -140,7 +180,39 @@ def prepare_labels(labels, images, num_classes, label_smoothing, caller):
     return _after(checks, labels), checks
 
 
-def parse(images, labels, caller, num_classes=None, label_smoothing=0.0):
+def _check_masks(masks, images, data_format, caller):
+    """Validates segmentation masks against the images: rank, batch size, and height and width in layout.
+
+    Returns:
+        `(masks, checks)`: the masks as a tensor and the assertion ops for what is only known at run time.
+    """
+    masks = tf.convert_to_tensor(masks)
+    if masks.shape.rank not in (3, 4):
+        raise ValueError(
+            f"{caller}: Expected segmentation_masks of rank 3 [B, H, W] or rank 4 (in `data_format`). "
+            f"Received: segmentation_masks.shape={masks.shape}"
+        )
+    checks = [_check_batch_size("segmentation_masks", masks, images, caller)]
+    image_axes = spatial_axes(data_format)
+    mask_axes = (1, 2) if masks.shape.rank == 3 else image_axes
+    layout = "[B, H, W]" if masks.shape.rank == 3 else (
+        "[B, H, W, C]" if data_format == "channels_last" else "[B, C, H, W]")
+    message = (
+        f"{caller}: Expected segmentation_masks {layout} with the height and width of the images "
+        f"(data_format={data_format!r}). Received: segmentation_masks.shape={masks.shape}, "
+        f"images.shape={images.shape}"
+    )
+    static_masks = [masks.shape[a] for a in mask_axes]
+    static_images = [images.shape[a] for a in image_axes]
+    if any(m is not None and i is not None and m != i for m, i in zip(static_masks, static_images)):
+        raise ValueError(message)
+    if None in static_masks or None in static_images:
+        checks.append(tf.debugging.assert_equal(
+            tf.gather(tf.shape(masks), mask_axes), tf.gather(tf.shape(images), image_axes), message=message))
+    return masks, checks
+
+
+def parse(images, labels, caller, num_classes=None, label_smoothing=0.0, data_format="channels_last"):
     """Validates the inputs of a mixing function and returns them as a `Batch` and a packer.
 
     Args:
@@ -149,10 +221,16 @@ def parse(images, labels, caller, num_classes=None, label_smoothing=0.0):
         caller: Name used in error messages.
         num_classes: Passed to `prepare_labels`.
         label_smoothing: Passed to `prepare_labels`.
+        data_format: Layout of the images (and of rank-4 segmentation masks).
 
     Returns:
         `(batch, pack)`: the validated `Batch`, and `pack(batch)` which returns a mixed batch in the
         form the inputs came in (dict keys other than the three above are passed through unchanged).
+
+    Raises:
+        ValueError: For a dict without "images" or with "bounding_boxes" (not supported yet), labels given
+            twice, images not of rank 4, or labels or masks that do not match the images.
+        TypeError: For images or labels of a non-numeric dtype.
     """
     if isinstance(images, dict):
         if labels is not None:
@@ -162,23 +240,24 @@ def parse(images, labels, caller, num_classes=None, label_smoothing=0.0):
                 f"{caller}: Expected a dict with key '{IMAGES_KEY}' (and optional '{LABELS_KEY}', "
                 f"'{MASKS_KEY}'). Received keys: {sorted(images)}"
             )
+        if images.get(BOXES_KEY) is not None:
+            raise ValueError(
+                f"{caller}: '{BOXES_KEY}' are not supported yet: mixing moves pixels, and the boxes would be "
+                f"left describing the unmixed images. Remove the '{BOXES_KEY}' entry (bounding-box support "
+                f"comes with the bounding-boxes issue). Received keys: {sorted(images)}"
+            )
         data = images
         images, labels, masks = data[IMAGES_KEY], data.get(LABELS_KEY), data.get(MASKS_KEY)
     else:
         data, masks = None, None
-    check_num_classes(num_classes, caller)
+    num_classes = check_num_classes(num_classes, caller)
     images = _check_images(images, caller)
     checks = []
     if labels is not None:
         labels, checks = prepare_labels(labels, images, num_classes, label_smoothing, caller)
     if masks is not None:
-        masks = tf.convert_to_tensor(masks)
-        if masks.shape.rank not in (3, 4):
-            raise ValueError(
-                f"{caller}: Expected segmentation_masks of rank 3 [B, H, W] or rank 4 (in `data_format`). "
-                f"Received: segmentation_masks.shape={masks.shape}"
-            )
-        checks.append(_check_batch_size("segmentation_masks", masks, images, caller))
+        masks, mask_checks = _check_masks(masks, images, data_format, caller)
+        checks = checks + mask_checks
         masks = _after(checks, masks)
     # The mixing ops read the images: make them wait for every check, so a graph raises our message
     # rather than a gather's "indices out of range".

@@ -7,16 +7,22 @@ model.compile(optimizer="sgd", loss=cutmix.mixed_loss("categorical_crossentropy"
 model.fit(images, labels)  # mixed images AND the matching mixed targets
 ```
 
-The layers mix only when called with `training=True` (as `fit` does) and pass inputs through otherwise,
-so `predict`, `evaluate` and exported models are untouched. A `keras.random.SeedGenerator` gives each
-step its own mix; its state is a layer variable, so `fit` steps and epochs differ and the same `seed`
-gives the same sequence. Under `tf.distribute` each replica folds its replica id into the seed.
-Inputs keep their dtype (uint8 stays uint8, also under mixed precision policies).
+A layer takes images alone, an `(images, labels)` tuple (or `(images, labels, sample_weight)`, whose
+weights pass through), or a dict with "images" and optional "labels" and "segmentation_masks", and returns
+the same form. When to mix follows Keras's own layers:
+- called on its own (`layer(batch)`, `ds.map(layer)`), it mixes unless called with `training=False`,
+  as `keras.layers.CutMix` does;
+- inside a model it mixes only when the model runs in training (as `fit` does), so `predict`,
+  `evaluate`, `model(x)` and exported models are untouched.
+A `keras.random.SeedGenerator` gives each call its own mix; its state is a layer variable, so `fit` steps
+and epochs differ and the same `seed` gives the same sequence. Under `tf.distribute` each replica folds its
+replica id into the seed. Inputs keep their dtype (uint8 stays uint8, also under mixed precision policies).
 """
 
 import keras
 import tensorflow as tf
 
+from keras_cutmix import compat
 from keras_cutmix.mixing import cutmix as cutmix_lib
 from keras_cutmix.mixing import cutout as cutout_lib
 from keras_cutmix.mixing import inputs
@@ -31,19 +37,33 @@ def _replica_salt():
     return tf.cast(context.replica_id_in_sync_group, tf.int32)
 
 
+def _split(data, caller):
+    """`(images_or_dict, labels, extras, form)` of a layer input; `form` is "tuple" or "single"."""
+    if isinstance(data, (tuple, list)):
+        if len(data) not in (2, 3):
+            raise ValueError(
+                f"{caller}: Expected images, a dict, `(images, labels)` or `(images, labels, sample_weight)`. "
+                f"Received: a {type(data).__name__} of {len(data)} entries"
+            )
+        return data[0], data[1], tuple(data[2:]), "tuple"
+    return data, None, (), "single"
+
+
 class MixingLayer(keras.layers.Layer):
-    """Base class: seeds, the training switch, mix recording and the config round trip.
+    """Base class: seeds, the training switch, input forms, mix recording and the config round trip.
 
     Subclasses set `mix_function` (a `*_with_params` function) and `mixes_labels`, and return their own
     arguments from `method_config()`.
 
     Args:
-        num_classes: Number of classes for integer labels (in dict inputs or in `mixed_loss`).
+        num_classes: Number of classes for integer labels (in dict or tuple inputs, or in `mixed_loss`).
         probability: Chance of mixing. Defaults to 1.0.
         label_smoothing: Applied to labels before mixing. Defaults to 0.0.
         data_format: "channels_last" or "channels_first". Defaults to Keras's setting.
         seed: Int seed of the layer's `SeedGenerator`. Defaults to None (random).
         **kwargs: Base layer arguments (e.g. `name`).
+
+    Arguments may be NumPy scalars (e.g. `num_classes=y.max() + 1`); they are stored as Python numbers.
     """
 
     mix_function = None
@@ -51,49 +71,60 @@ class MixingLayer(keras.layers.Layer):
 
     def __init__(self, num_classes=None, probability=1.0, label_smoothing=0.0, data_format=None, seed=None,
                  **kwargs):
+        # `autocast=False`: keep the input dtype (uint8 stays uint8, no cast to a mixed policy's compute dtype).
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         caller = type(self).__name__
-        inputs.check_fraction("probability", probability, caller)
-        inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
-        inputs.check_num_classes(num_classes, caller)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"{caller}: Expected `seed` to be None or an int. Received: seed={seed!r}")
-        self.num_classes = num_classes
-        self.probability = probability
-        self.label_smoothing = label_smoothing
+        self.probability = inputs.check_fraction("probability", probability, caller)
+        self.label_smoothing = inputs.check_fraction("label_smoothing", label_smoothing, caller,
+                                                     upper_inclusive=False)
+        self.num_classes = inputs.check_num_classes(num_classes, caller)
+        self.seed = inputs.check_seed(seed, caller)
         self.data_format = inputs.resolve_data_format(data_format, caller)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        # Keep the input dtype (no autocast to the compute dtype) and accept dicts of tensors.
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.built = True
 
     def method_config(self):
         """The arguments specific to the method (e.g. `alpha`), passed to `mix_function`."""
         raise NotImplementedError
 
-    def call(self, inputs, training=None):
+    def call(self, data, training=None):
+        outermost = compat.is_outermost_call(self)
+        if training is None:
+            training = outermost  # On its own the layer mixes, as keras.layers.CutMix does.
         if not training:
             losses.record_mix(self.name, None)
-            return inputs
+            return data
+        images, labels, extras, form = _split(data, type(self).__name__)
         outputs, mix = type(self).mix_function(
-            inputs, num_classes=self.num_classes, probability=self.probability,
+            images, labels, num_classes=self.num_classes, probability=self.probability,
             label_smoothing=self.label_smoothing, data_format=self.data_format,
             seed=self.seed_generator.next(), seed_salt=_replica_salt(), **self.method_config(),
         )
         if self.mixes_labels:
             losses.record_mix(self.name, mix)
-            inside_model = self._get_call_context().entry_layer is not self
-            if inside_model and not isinstance(inputs, dict):
+            if not outermost and form == "single" and not isinstance(images, dict):
                 losses.warn_unwrapped(self)
+        if form == "tuple":
+            return (*outputs, *extras)
         return outputs
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def compute_output_spec(self, inputs, training=None):
-        return tf.nest.map_structure(lambda t: keras.KerasTensor(t.shape, dtype=t.dtype), inputs)
+    def compute_output_spec(self, data, training=None):
+        """Specs of the outputs: the inputs' own, except that integer labels become float32 [B, num_classes]."""
+        outputs = tf.nest.map_structure(lambda t: keras.KerasTensor(t.shape, dtype=t.dtype), data)
+        if isinstance(outputs, dict) and outputs.get(inputs.LABELS_KEY) is not None:
+            outputs[inputs.LABELS_KEY] = self._label_spec(outputs[inputs.LABELS_KEY])
+        elif isinstance(outputs, (tuple, list)) and len(outputs) >= 2:
+            outputs = (outputs[0], self._label_spec(outputs[1]), *outputs[2:])
+        return outputs
+
+    def _label_spec(self, spec):
+        if "int" not in str(spec.dtype) or self.num_classes is None:
+            return spec
+        return keras.KerasTensor((spec.shape[0], self.num_classes), dtype="float32")
 
     def mixed_loss(self, loss="categorical_crossentropy"):
         """Wraps `loss` so that, in training, it scores against the targets this layer mixed.
@@ -137,9 +168,8 @@ class CutMix(MixingLayer):
 
     def __init__(self, num_classes=None, alpha=1.0, probability=1.0, per_sample=False, label_smoothing=0.0,
                  data_format=None, seed=None, **kwargs):
-        inputs.check_positive("alpha", alpha, type(self).__name__)
-        self.alpha = alpha
-        self.per_sample = per_sample
+        self.alpha = inputs.check_positive("alpha", alpha, type(self).__name__)
+        self.per_sample = bool(inputs.python_number(per_sample))
         super().__init__(num_classes, probability, label_smoothing, data_format, seed, **kwargs)
 
     def method_config(self):
@@ -147,16 +177,33 @@ class CutMix(MixingLayer):
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
-class MixUp(CutMix):
+class MixUp(MixingLayer):
     """MixUp layer (Zhang et al., 2018): blends images with a partner and mixes labels alike.
 
-    Takes the same arguments as `CutMix`.
+    Args:
+        num_classes: Number of classes for integer labels.
+        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0, the CutMix paper's MixUp baseline.
+        probability: Chance of mixing. Defaults to 1.0.
+        per_sample: One lambda per sample instead of one per batch. Defaults to False.
+        label_smoothing: Defaults to 0.0.
+        data_format: Defaults to Keras's setting (blending does not depend on it).
+        seed: Defaults to None.
+        **kwargs: Base layer arguments.
 
     References:
         - [Zhang et al., 2018](https://arxiv.org/abs/1710.09412).
     """
 
     mix_function = staticmethod(mixup_lib.mixup_with_params)
+
+    def __init__(self, num_classes=None, alpha=1.0, probability=1.0, per_sample=False, label_smoothing=0.0,
+                 data_format=None, seed=None, **kwargs):
+        self.alpha = inputs.check_positive("alpha", alpha, type(self).__name__)
+        self.per_sample = bool(inputs.python_number(per_sample))
+        super().__init__(num_classes, probability, label_smoothing, data_format, seed, **kwargs)
+
+    def method_config(self):
+        return {"alpha": self.alpha, "per_sample": self.per_sample}
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
@@ -183,7 +230,7 @@ class Cutout(MixingLayer):
     def __init__(self, size=16, probability=1.0, fill_value=0, num_classes=None, label_smoothing=0.0,
                  data_format=None, seed=None, **kwargs):
         self.size = cutout_lib.check_size(size, type(self).__name__)
-        self.fill_value = fill_value
+        self.fill_value = inputs.python_number(fill_value)
         super().__init__(num_classes, probability, label_smoothing, data_format, seed, **kwargs)
 
     def method_config(self):

@@ -11,7 +11,6 @@ References:
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
-from keras_cutmix.mixing import base
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -60,19 +59,22 @@ def apply_mixup(batch, mix, data_format="channels_last"):
 
 def mixup_with_params(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0,
                       per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
-    """`mixup_fn` that also returns the drawn mix (the layers record it for their loss)."""
+    """`mixup_fn` that also returns the drawn mix (the layers record it for their loss).
+
+    Validates and parses the inputs, draws the mix with `sample_mixup`, applies it with `apply_mixup`,
+    and returns `(outputs, mix)`. `seed_salt` (an int32 scalar) is folded into the seed.
+    """
     caller = "mixup_fn"
-    inputs.check_mix_args(alpha, probability, label_smoothing, caller)
+    alpha, probability, label_smoothing = inputs.check_mix_args(alpha, probability, label_smoothing, caller)
+    per_sample = bool(inputs.python_number(per_sample))
     if isinstance(images, dict) and images.get(inputs.MASKS_KEY) is not None:
         raise ValueError(f"{caller}: MixUp blends pixels and cannot mix segmentation_masks. Received a dict with them.")
-
-    def sample(seed, batch, data_format):
-        batch_size = base.image_size(batch.images, data_format)[0]
-        return sample_mixup(seed, batch_size, alpha=alpha, probability=probability, per_sample=per_sample)
-
-    return base.mix_batch(images, labels, caller=caller, sample=sample, apply=apply_mixup,
-                          num_classes=num_classes, label_smoothing=label_smoothing,
-                          data_format=data_format, seed=seed, seed_salt=seed_salt)
+    data_format = inputs.resolve_data_format(data_format, caller)
+    batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
+    batch_size = inputs.image_size(batch.images, data_format)[0]
+    mix = sample_mixup(sampling.resolve_seed(seed, seed_salt), batch_size, alpha=alpha, probability=probability,
+                       per_sample=per_sample)
+    return pack(apply_mixup(batch, mix, data_format)), mix
 
 
 def mixup_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0, per_sample=False,

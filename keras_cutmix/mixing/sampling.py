@@ -133,13 +133,15 @@ def box_area(boxes):
     return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
 
 
-def resolve_seed(seed):
+def resolve_seed(seed, salt=None):
     """Turns a user `seed` into a shape-[2] int64 tensor for the stateless samplers.
 
     Args:
         seed: None (draw a fresh seed from TF's global generator, so repeated calls differ and
-            `tf.random.set_seed` / `keras.utils.set_random_seed` make them reproducible), a Python int,
-            or a shape-[2] integer tensor (e.g. from `keras.random.SeedGenerator.next()`).
+            `tf.random.set_seed` / `keras.utils.set_random_seed` make them reproducible), a Python or
+            NumPy int, or a shape-[2] integer tensor (e.g. from `keras.random.SeedGenerator.next()`).
+        salt: Optional int32 scalar folded into the seed (the layers pass the replica id, so that each
+            replica of a distributed step draws its own mix).
 
     Returns:
         Shape-[2] int64 tensor.
@@ -147,6 +149,13 @@ def resolve_seed(seed):
     Raises:
         TypeError: If `seed` is of another kind.
     """
+    seed = _to_seed_tensor(seed)
+    if salt is not None:
+        seed = tf.random.experimental.stateless_fold_in(seed, salt, alg=_ALG)
+    return seed
+
+
+def _to_seed_tensor(seed):
     if seed is None:
         fresh = tf.random.uniform([2], minval=0, maxval=2**31 - 1, dtype=tf.int32)
         return tf.cast(fresh, tf.int64)

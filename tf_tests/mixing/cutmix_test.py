@@ -4,7 +4,8 @@ Three kinds of checks:
 - given the mix a call drew (`cutmix_with_params`), the output equals the NumPy reference;
 - without reading the mix: the pixels that changed form one rectangle, whose area gives the label weight;
 - the sampler's distribution matches a NumPy Monte Carlo of the paper's sampler (fixed seeds).
-Bit-identity of eager / tf.function / XLA / tf.data runs for CutMix, MixUp and Cutout is tested here too,
+Agreement of eager / tf.function / XLA / tf.data runs (pasted pixels bit for bit, float32 blends and labels
+within 1 ulp) for CutMix, MixUp and Cutout is tested here too,
 with one trace or compile per mode for all methods.
 """
 
@@ -53,7 +54,7 @@ def test_cutmix_fn_matches_numpy_reference(batch, height, width, per_sample):
         np.testing.assert_array_equal(ref.np_value(out), expected_images)
         assert labels.dtype == tf.float32 and labels.shape == (batch, 3)
         np.testing.assert_allclose(labels.numpy(), expected_labels, rtol=0, atol=1e-6)
-        # The weight is the exact kept fraction of the integer box (float64, rounded once to float32).
+        # The weight is the exact kept fraction of the integer box, correctly rounded to float32.
         np.testing.assert_array_equal(mix["mix_weight"], lam.astype(np.float32))
         # Boxes lie inside the image, end-exclusive.
         assert (boxes[:, 0] <= boxes[:, 2]).all() and (boxes[:, 1] <= boxes[:, 3]).all()
@@ -293,7 +294,7 @@ def test_dict_input_pastes_masks_with_the_same_box(data_format, mask_shape):
         assert (expected_masks != masks).any()
 
 
-# --- eager, tf.function, XLA and tf.data give bit-identical outputs --------------------------------
+# --- eager, tf.function, XLA and tf.data give the same outputs --------------------------------
 
 MODE_CONFIGS = {
     "cutmix-alpha1": lambda x, y, s: cutmix.cutmix_fn(x, y, num_classes=5, alpha=1.0, seed=s),
@@ -330,11 +331,15 @@ def mode_outputs():
 # MixUp with alpha != 1 blends by a Beta draw whose transcendental functions round differently under XLA
 # and Grappler (about 1 ulp of lambda, documented in the README): its floats agree to 1e-6, not bit for bit.
 ULP_LEVEL_CONFIGS = {"mixup-alpha0.3"}
+# Pasted pixels are the same bits in every mode. Blends and mixed labels run in float32 (no float64 in the
+# graph), and XLA may fuse their multiply-adds: they agree within 1 float32 ulp (README, "What it does").
+BLENDED_IMAGES = {"mixup-alpha1"}
 
 
 @pytest.mark.parametrize("config", sorted(MODE_CONFIGS))
-def test_eager_graph_xla_and_tf_data_bit_identical(mode_outputs, config):
-    # A seed gives bit-identical outputs eagerly, in tf.function, under XLA and in tf.data.
+def test_eager_graph_xla_and_tf_data_agree(mode_outputs, config):
+    # A seed gives the same outputs eagerly, in tf.function, under XLA and in tf.data: pasted pixels bit for
+    # bit, float32 blends and labels within 1 ulp.
     if config in ULP_LEVEL_CONFIGS:
         for mode in ("tf.function", "XLA", "tf.data"):
             for s in range(MODE_SEEDS):
@@ -347,7 +352,10 @@ def test_eager_graph_xla_and_tf_data_bit_identical(mode_outputs, config):
             got, want = mode_outputs[mode][s][config], mode_outputs["eager"][s][config]
             for part, g, w in zip(("images", "labels"), got, want):
                 assert g.dtype == w.dtype and g.shape == w.shape
-                if not np.array_equal(g, w):
+                if part == "labels" or config in BLENDED_IMAGES:
+                    np.testing.assert_array_max_ulp(g, w, maxulp=1)
+                    assert np.abs(g - w).max() <= (1.2e-7 if part == "labels" else 1e-6)
+                elif not np.array_equal(g, w):
                     differing.append(f"{part} {mode} seed {s} ({np.sum(g != w)} values, max |diff| "
                                      f"{np.abs(g.astype(np.float64) - w).max():.2g})")
     assert not differing, f"{config}: outputs differ from eager: {differing}"

@@ -140,3 +140,29 @@ def test_bad_arguments_raise_type_error(kwargs, fragment):
     with pytest.raises(TypeError) as info:
         kc.map_with_seed(dataset, kc.cutmix_fn, num_classes=B, **kwargs)
     assert fragment in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_map_with_seed_passes_sample_weights_through(name):
+    # (images, labels, sample_weight) elements, as `fit` takes them: images and labels mixed as for pairs
+    # with the same seed stream, the weights of each row unchanged.
+    weights = np.array([0.5, 1.0, 2.0, 3.0, 4.0], np.float32)
+    triples = tf.data.Dataset.from_tensors((IMAGES, LABELS, weights)).repeat(STEPS)
+    with_weights = epoch(kc.map_with_seed(triples, FUNCTIONS[name], seed=5))
+    pairs = epoch(kc.map_with_seed(repeated_batch(), FUNCTIONS[name], seed=5))
+    assert_labels_follow_pixels([e[:2] for e in with_weights], name)
+    for triple, pair in zip(with_weights, pairs, strict=True):
+        assert len(triple) == 3
+        np.testing.assert_array_equal(triple[0], pair[0])
+        np.testing.assert_array_equal(triple[1], pair[1])
+        np.testing.assert_array_equal(triple[2], weights)
+
+
+def test_map_with_seed_takes_a_numpy_seed_and_rejects_long_tuples():
+    a = epoch(kc.map_with_seed(repeated_batch(), FUNCTIONS["cutmix_fn"], seed=np.int64(5)))
+    b = epoch(kc.map_with_seed(repeated_batch(), FUNCTIONS["cutmix_fn"], seed=5))
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x[0], y[0])
+    quads = tf.data.Dataset.from_tensors((IMAGES, LABELS, LABELS, LABELS))
+    with pytest.raises(ValueError, match=r"map_with_seed: Expected elements .*Received: tuples of 4 entries"):
+        kc.map_with_seed(quads, FUNCTIONS["cutmix_fn"], seed=1)

@@ -253,3 +253,88 @@ def test_argument_errors_happen_at_trace_time_in_tf_function():
         traced = tf.function(lambda x: kc.cutmix_fn(x, seed=1, **bad))
         with pytest.raises(ValueError, match=next(iter(bad))):
             traced(IMAGES)
+
+
+# --- Segmentation masks must match the images' size and layout (item 14) -----------------------------------
+
+
+@pytest.mark.parametrize("images_shape,masks_shape,data_format", [
+    ((B, 8, 8, C), (B, 6, 6), "channels_last"),  # rank 3, wrong size
+    ((B, 8, 8, C), (B, 8, 6, 1), "channels_last"),  # rank 4, wrong width
+    ((B, C, 8, 6), (B, 8, 6, 1), "channels_first"),  # channels_last masks with channels_first images
+    ((B, 8, 6, C), (B, 1, 8, 6), "channels_last"),  # channels_first masks with channels_last images
+    ((B, C, 8, 8), (B, 7, 8), "channels_first"),
+], ids=["rank3_size", "rank4_width", "last_masks_first_images", "first_masks_last_images", "first_rank3"])
+@pytest.mark.parametrize("name", ["cutmix_fn", "cutout_fn"])
+def test_segmentation_masks_must_match_image_size_and_layout(name, images_shape, masks_shape, data_format):
+    data = {"images": np.zeros(images_shape, "float32"), "segmentation_masks": np.zeros(masks_shape, "int32")}
+    with assert_raises_first(ValueError, name, "segmentation_masks", "height and width of the images",
+                             f"data_format='{data_format}'", "Received: segmentation_masks.shape="):
+        FUNCTIONS[name](data, data_format=data_format)
+
+
+def test_segmentation_masks_size_checked_at_run_time_when_unknown_while_tracing():
+    fn = tf.function(
+        lambda x, m: kc.cutmix_fn({"images": x, "segmentation_masks": m}, seed=1),
+        input_signature=[tf.TensorSpec([None, None, None, C]), tf.TensorSpec([None, None, None], tf.int32)],
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"cutmix_fn: Expected segmentation_masks \[B, H, W\]"):
+        fn(np.zeros((B, 8, 8, C), "float32"), np.zeros((B, 6, 6), "int32"))
+    out = fn(np.zeros((B, 8, 8, C), "float32"), np.zeros((B, 8, 8), "int32"))  # the same graph runs when they match
+    assert out["segmentation_masks"].shape == (B, 8, 8)
+
+
+def test_segmentation_masks_size_checked_by_the_layer():
+    data = {"images": np.zeros((B, 8, 8, C), "float32"), "segmentation_masks": np.zeros((B, 6, 6), "int32")}
+    with pytest.raises(ValueError, match="(?s)CutMix.*segmentation_masks"):
+        kc.CutMix(seed=1)(data, training=True)
+
+
+# --- bounding boxes are not supported yet (item 15) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_bounding_boxes_raise_naming_the_missing_support(name):
+    boxes = {"boxes": np.zeros((B, 2, 4), "float32"), "labels": np.zeros((B, 2), "int32")}
+    data = {"images": IMAGES, "labels": LABELS, "bounding_boxes": boxes}
+    with assert_raises_first(ValueError, name, "'bounding_boxes' are not supported yet", "bounding-boxes issue"):
+        FUNCTIONS[name](data, num_classes=3)
+    layer = {"cutmix_fn": kc.CutMix, "mixup_fn": kc.MixUp, "cutout_fn": kc.Cutout}[name](num_classes=3, seed=1)
+    with pytest.raises(ValueError, match="bounding_boxes' are not supported yet"):
+        layer(data, training=True)
+
+
+# --- NumPy scalars are numbers (item 12) ------------------------------------------------------------------
+
+
+def _run(fn, **kwargs):
+    out = fn(np.arange(B * H * W * C, dtype="float32").reshape(B, H, W, C), LABELS, **kwargs)
+    return [t.numpy() for t in out]
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_functions_take_numpy_scalars_as_python_numbers(name):
+    special = {"size": np.int64(3)} if name == "cutout_fn" else {"alpha": np.float32(0.25),
+                                                                   "per_sample": np.bool_(True)}
+    numpy_kwargs = {"num_classes": LABELS.max() + 1, "probability": np.float32(1.0),
+                    "label_smoothing": np.float64(0.125), "seed": np.int64(3), **special}
+    python_kwargs = {k: v.item() for k, v in numpy_kwargs.items()}
+    for got, want in zip(_run(FUNCTIONS[name], **numpy_kwargs), _run(FUNCTIONS[name], **python_kwargs)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_cutout_size_pair_and_fill_value_as_numpy_scalars():
+    got = kc.cutout_fn(IMAGES, size=(np.int32(2), np.int64(3)), fill_value=np.float32(7.0), seed=1).numpy()
+    holes = (got[..., 0] == 7.0).reshape(B, -1).sum(axis=1)
+    assert 0 < holes.max() <= 6, holes  # a 2x3 hole (fewer pixels where clipped)
+
+
+def test_numpy_scalars_still_checked():
+    with assert_raises_first(ValueError, "`alpha`", "Received: alpha=-1.0"):
+        kc.cutmix_fn(IMAGES, alpha=np.float32(-1))
+    with assert_raises_first(ValueError, "num_classes", "Received: num_classes=0"):
+        kc.CutMix(num_classes=np.int64(0))
+    with assert_raises_first(ValueError, "`size`", "Received: size=0"):
+        kc.Cutout(size=np.int64(0))
+    with assert_raises_first((TypeError, ValueError), "seed", "Received: seed=1.5"):
+        kc.CutMix(seed=np.float64(1.5))

@@ -102,12 +102,15 @@ def check_config_round_trip(make_layer, **kwargs):
 
 
 def check_training_false_identity(make_layer, images, labels=None):
-    """With training=False (and by default) the layer returns its inputs exactly, also dicts."""
+    """With training=False, and inside a model that is not training, the layer returns its inputs exactly.
+
+    (Called on its own without `training`, the layer mixes, as `keras.layers.CutMix` does: see
+    layers_test.py.)
+    """
     layer = make_layer()
-    for training in (False, None):
-        out = layer(images, training=training) if training is not None else layer(images)
-        np.testing.assert_array_equal(np.asarray(tf.cast(out, tf.float32)), np.asarray(tf.cast(images, tf.float32)))
-        assert out.dtype == tf.convert_to_tensor(images).dtype
+    out = layer(images, training=False)
+    np.testing.assert_array_equal(np.asarray(tf.cast(out, tf.float32)), np.asarray(tf.cast(images, tf.float32)))
+    assert out.dtype == tf.convert_to_tensor(images).dtype
     if labels is not None:
         out = layer({"images": images, "labels": labels}, training=False)
         assert set(out) == {"images", "labels"}
@@ -115,6 +118,9 @@ def check_training_false_identity(make_layer, images, labels=None):
         np.testing.assert_array_equal(np.asarray(out["labels"]), np.asarray(labels))
     model = keras.Sequential([keras.Input(images.shape[1:], dtype=str(tf.as_dtype(images.dtype).name)), layer])
     np.testing.assert_array_equal(np.asarray(model.predict(images, verbose=0)), np.asarray(images))
+    for out in (model(images), model(images, training=False)):  # Inside a model, no training: no mix.
+        np.testing.assert_array_equal(np.asarray(tf.cast(out, tf.float32)),
+                                      np.asarray(tf.cast(images, tf.float32)))
 
 
 def check_keras_save_load(make_layer, tmp_path, input_shape=(*NON_SQUARE, 3), num_classes=3, mixed_loss=None):

@@ -1,0 +1,78 @@
+"""The one door to private TensorFlow and Keras internals that have no public equivalent.
+
+Everything else in keras_cutmix uses public API. What is here is needed for speed or for Keras's layer
+semantics, and each piece has a test in tf_tests/compat_test.py that fails with a clear message when a
+TensorFlow or Keras upgrade removes it. At run time each function degrades to a safe answer instead of
+crashing (with one RuntimeWarning): an upgrade costs speed or a convenience, never a wrong mix. This
+module imports nothing from keras_cutmix.
+
+- `in_xla_context()`: TF's `control_flow_util.GraphOrParentsInXlaContext` (tensorflow.python).
+  Used to pick the CutMix paste that is fastest in each mode; without it the gather paste also runs under
+  XLA (same pixels, slower there).
+- `is_outermost_call(layer)`: Keras's `Layer._get_call_context().entry_layer`. Used by the mixing layers
+  to mix when called on their own (as `keras.layers.CutMix` does) but only in training inside a model;
+  without it they mix only when called with `training=True`.
+
+The private Keras members the layers used before need no door: the public `autocast=False` layer argument
+replaces `_convert_input_args` (inputs keep their dtype), and `_allow_non_tensor_positional_args` is not
+needed with the TensorFlow backend, whose tensors (also inside `tf.data`) are Keras backend tensors.
+"""
+
+import warnings
+
+import keras
+import tensorflow as tf
+
+try:
+    from tensorflow.python.ops.control_flow_util import GraphOrParentsInXlaContext as _graph_in_xla
+except ImportError:  # pragma: no cover - exercised by tf_tests/compat_test.py through monkeypatching.
+    _graph_in_xla = None
+
+_warned = set()
+
+
+def _warn_once(what):
+    if what not in _warned:
+        _warned.add(what)
+        warnings.warn(
+            f"keras_cutmix.compat: {what} is missing in TensorFlow {tf.__version__} / Keras "
+            f"{keras.__version__}; falling back to a safe default. Please report this.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def in_xla_context():
+    """Whether the ops being built will be compiled by XLA (e.g. inside `tf.function(jit_compile=True)`).
+
+    Returns:
+        True inside an XLA-compiled function (or a function nested in one); False eagerly, in plain graphs,
+        and when TensorFlow no longer offers the private check.
+    """
+    if tf.executing_eagerly():
+        return False
+    if _graph_in_xla is None:
+        _warn_once("tensorflow.python.ops.control_flow_util.GraphOrParentsInXlaContext")
+        return False
+    return bool(_graph_in_xla(tf.compat.v1.get_default_graph()))
+
+
+def is_outermost_call(layer):
+    """Whether `layer` is being called on its own rather than by an enclosing layer or model.
+
+    Must be called from inside `layer.call`.
+
+    Args:
+        layer: A `keras.layers.Layer` whose `call` is running.
+
+    Returns:
+        True when `layer` opened the current Keras call context (e.g. `layer(batch)`, `ds.map(layer)`),
+        False when a model or another layer called it. False (the conservative answer: mix only with
+        `training=True`) when Keras no longer exposes the call context.
+    """
+    get_context = getattr(layer, "_get_call_context", None)
+    context = get_context() if get_context is not None else None
+    if context is None or not hasattr(context, "entry_layer"):
+        _warn_once("keras.layers.Layer._get_call_context().entry_layer")
+        return False
+    return context.entry_layer is layer
