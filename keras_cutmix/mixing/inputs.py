@@ -148,15 +148,6 @@ def _check_batch_size(name, tensor, images, caller):
     return None
 
 
-def _after(checks, tensor):
-    """`tensor`, made to wait for the assertion ops `checks` in graphs (eager asserts already raised)."""
-    checks = [c for c in checks if c is not None]
-    if not checks or tf.executing_eagerly():
-        return tensor
-    with tf.control_dependencies(checks):
-        return tf.identity(tensor)
-
-
 def prepare_labels(labels, images, num_classes, label_smoothing, caller):
     """Validates labels and returns float one-hot (or soft) labels [B, K], smoothed.
 
@@ -177,7 +168,7 @@ def prepare_labels(labels, images, num_classes, label_smoothing, caller):
     batch_check = _check_batch_size("labels", labels, images, caller)
     labels, checks = label_lib.class_targets(labels, num_classes, label_smoothing, caller)
     checks = [batch_check, *checks]
-    return _after(checks, labels), checks
+    return label_lib.wait_for(checks, labels), checks
 
 
 def _check_masks(masks, images, data_format, caller):
@@ -258,10 +249,10 @@ def parse(images, labels, caller, num_classes=None, label_smoothing=0.0, data_fo
     if masks is not None:
         masks, mask_checks = _check_masks(masks, images, data_format, caller)
         checks = checks + mask_checks
-        masks = _after(checks, masks)
+        masks = label_lib.wait_for(checks, masks)
     # The mixing ops read the images: make them wait for every check, so a graph raises our message
     # rather than a gather's "indices out of range".
-    images = _after(checks, images)
+    images = label_lib.wait_for(checks, images)
 
     def pack(batch):
         if data is not None:
