@@ -43,7 +43,8 @@ class Config:
         batch_size: Global batch size (split across replicas).
         lr: Initial learning rate.
         lr_schedule: `"cifar"` (/10 at 50% and 75% of `epochs`), `"imagenet"`
-            (/10 at 25%, 50%, 75%), `"step"` (/`lr_decay` at `lr_boundaries`),
+            (/10 every 75 epochs for 300 epochs, every 30 epochs for any
+            other length, as the official code), `"step"` (/`lr_decay` at `lr_boundaries`),
             `"cosine"` (per step, to 0) or `"constant"`.
         lr_boundaries: Epochs at which `"step"` divides the learning rate.
         lr_decay: Factor applied at each step boundary.
