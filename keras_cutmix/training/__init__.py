@@ -24,12 +24,13 @@ from keras_cutmix.training.config import (
     PRESETS,
     STRATEGIES,
     Config,
+    ConfigError,
     get_config,
 )
 from keras_cutmix.training.optimizers import TorchSGD, get_optimizer
 from keras_cutmix.training.schedules import EpochCosineDecay, EpochStepDecay, get_schedule
 from keras_cutmix.training.strategy import get_strategy
-from keras_cutmix.training.train import train_and_evaluate
+from keras_cutmix.training.train import check_run, train_and_evaluate
 
 __all__ = [
     "LR_SCHEDULES",
@@ -38,9 +39,11 @@ __all__ = [
     "PRESETS",
     "STRATEGIES",
     "Config",
+    "ConfigError",
     "EpochCosineDecay",
     "EpochStepDecay",
     "TorchSGD",
+    "check_run",
     "compare_methods",
     "get_config",
     "get_optimizer",

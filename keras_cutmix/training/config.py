@@ -15,11 +15,26 @@ References:
 """
 
 import dataclasses
+import re
 from typing import Optional
+
+from keras_cutmix import data, models
 
 METHODS = ("baseline", "mixup", "cutout", "cutmix")
 LR_SCHEDULES = ("cifar", "imagenet", "step", "cosine", "constant")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+
+
+class ConfigError(ValueError):
+    """An invalid `Config` field or run directory; raised before anything is written.
+
+    Attributes:
+        name: The field (or `"workdir"`): the flag to fix in the scripts.
+    """
+
+    def __init__(self, name, message):
+        super().__init__(message)
+        self.name = name
 
 
 @dataclasses.dataclass
@@ -112,44 +127,62 @@ class Config:
         self.validate()
 
     def validate(self):
-        """Checks every field; raises `ValueError` naming the bad one."""
+        """Checks every field; raises `ConfigError` (a `ValueError`) naming the bad one."""
         _one_of("method", self.method, METHODS)
         _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _one_of("strategy", self.strategy, STRATEGIES)
+        _one_of("model", self.model, models.MODEL_NAMES)
+        try:
+            data.dataset_spec(self.dataset)
+        except ValueError as error:
+            raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
         for name in ("epochs", "batch_size"):
             _positive_int(name, getattr(self, name))
         for name in ("steps_per_epoch", "eval_steps", "image_size", "cutout_size"):
             if getattr(self, name) is not None:
                 _positive_int(name, getattr(self, name))
         if not self.alpha > 0:
-            raise ValueError(f"Expected `alpha` > 0. Received: alpha={self.alpha!r}")
+            raise ConfigError("alpha", f"Expected `alpha` > 0. Received: alpha={self.alpha!r}")
         for name in ("probability", "mixup_cutout_probability"):
             if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(
-                    f"Expected `{name}` in [0, 1]. Received: {name}={getattr(self, name)!r}")
-        if not self.lr > 0 or self.weight_decay < 0:
-            raise ValueError(
-                "Expected `lr` > 0 and `weight_decay` >= 0. "
-                f"Received: lr={self.lr!r}, weight_decay={self.weight_decay!r}"
-            )
+                raise ConfigError(
+                    name, f"Expected `{name}` in [0, 1]. Received: {name}={getattr(self, name)!r}")
+        if not self.lr > 0:
+            raise ConfigError("lr", f"Expected `lr` > 0. Received: lr={self.lr!r}")
+        if not self.weight_decay >= 0:
+            raise ConfigError(
+                "weight_decay",
+                f"Expected `weight_decay` >= 0. Received: weight_decay={self.weight_decay!r}")
         if self.lr_schedule == "step" and not self.lr_boundaries:
-            raise ValueError(
+            raise ConfigError(
+                "lr_boundaries",
                 'Expected `lr_boundaries` (epochs) for lr_schedule="step". '
                 f"Received: lr_boundaries={self.lr_boundaries!r}"
             )
         if list(self.lr_boundaries) != sorted(self.lr_boundaries) or any(
             b < 0 for b in self.lr_boundaries
         ):
-            raise ValueError(
+            raise ConfigError(
+                "lr_boundaries",
                 "Expected `lr_boundaries` to be increasing epochs >= 0. "
                 f"Received: lr_boundaries={self.lr_boundaries!r}"
             )
         for pattern, factor in self.lr_multipliers.items():
-            if not isinstance(pattern, str) or not factor >= 0:
-                raise ValueError(
+            if not isinstance(pattern, str) or isinstance(factor, bool) or not (
+                    isinstance(factor, (int, float)) and factor >= 0):
+                raise ConfigError(
+                    "lr_multipliers",
                     "Expected `lr_multipliers` to map regex strings to factors >= 0. "
                     f"Received: lr_multipliers={self.lr_multipliers!r}"
                 )
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ConfigError(
+                    "lr_multipliers",
+                    f"Expected `lr_multipliers` keys to be regular expressions; {pattern!r} is "
+                    f"not ({error}). Received: lr_multipliers={self.lr_multipliers!r}"
+                ) from None
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied (and validated)."""
@@ -166,7 +199,8 @@ class Config:
         """Inverse of `to_dict`; unknown keys raise `ValueError`."""
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
-            raise ValueError(
+            raise ConfigError(
+                sorted(unknown)[0],
                 f"Expected keys of Config. Received unknown keys: {sorted(unknown)}"
             )
         return cls(**d)
@@ -174,12 +208,12 @@ class Config:
 
 def _one_of(name, value, choices):
     if value not in choices:
-        raise ValueError(f"Expected `{name}` to be one of {list(choices)}. Received: {name}={value!r}")
+        raise ConfigError(name, f"Expected `{name}` to be one of {list(choices)}. Received: {name}={value!r}")
 
 
 def _positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"Expected `{name}` to be a positive int. Received: {name}={value!r}")
+        raise ConfigError(name, f"Expected `{name}` to be a positive int. Received: {name}={value!r}")
 
 
 # The paper's classification runs (official code's train.py and README).
