@@ -123,6 +123,24 @@ def check_methods_and_seeds(methods, seeds):
             f"Received: seeds={list(seeds)!r}")
 
 
+def check_runs(config, workdir, methods, seeds, overwrite=False):
+    """`train.check_run` for every run of `compare_methods`, before the first one trains.
+
+    Raises:
+        ConfigError: For bad `methods` or `seeds`, a `workdir` that is a
+            file, or any run's own error (see `train.check_run`).
+    """
+    check_methods_and_seeds(methods, seeds)
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise ConfigError(
+            "workdir", "Expected `workdir` to be a directory (or not to exist). "
+            f"Received: workdir={workdir!r}, which is a file")
+    for method in methods:
+        for seed in seeds:
+            check_run(config.replace(method=method, seed=seed),
+                      os.path.join(workdir, method, f"seed_{seed}"), overwrite)
+
+
 def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=False):
     """Trains each method with each seed and `config`'s budget; writes table and plot.
 
@@ -155,16 +173,7 @@ def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=Fals
     config.validate()
     methods = list(methods)
     seeds = [config.seed] if seeds is None else list(seeds)
-    check_methods_and_seeds(methods, seeds)
-    if os.path.exists(workdir) and not os.path.isdir(workdir):
-        raise ConfigError(
-            "workdir", "Expected `workdir` to be a directory (or not to exist). "
-            f"Received: workdir={workdir!r}, which is a file")
-    # Every run's checks before the first one trains (a clash in the last run stops nothing midway).
-    for method in methods:
-        for seed in seeds:
-            check_run(config.replace(method=method, seed=seed),
-                      os.path.join(workdir, method, f"seed_{seed}"), overwrite)
+    check_runs(config, workdir, methods, seeds, overwrite)
     start = time.perf_counter()
     results = {}
     for method in methods:

@@ -44,7 +44,12 @@ import tensorflow as tf
 from keras_cutmix import data, models
 from keras_cutmix.training import input_pipeline, optimizers, results, schedules
 from keras_cutmix.training.config import Config, ConfigError
-from keras_cutmix.training.strategy import get_strategy, task_workdir
+from keras_cutmix.training.strategy import (
+    AverageNonTrainableAcrossWorkers,
+    MultiWorkerMirroredStrategy,
+    get_strategy,
+    task_workdir,
+)
 
 # Fields that may change between an interrupted run and its resumption.
 _RESUME_FREE_FIELDS = ("verbose", "data_dir", "strategy", "tpu", "jit_compile")
@@ -77,6 +82,10 @@ class EpochTimer(keras.callbacks.Callback):
             logs["epoch_time_s"] = time.perf_counter() - self._start
 
 
+class WorkdirInUseError(ConfigError):
+    """The workdir holds a run (finished or interrupted) of another config; `name` is "workdir"."""
+
+
 def _changed_fields(previous, config):
     """Fields (other than `_RESUME_FREE_FIELDS`) where `config` differs from a saved config."""
     now = config.to_dict()
@@ -96,12 +105,12 @@ def _check_workdir(workdir, config, overwrite):
     if not changed:
         return
     if os.path.exists(os.path.join(workdir, "backup")):
-        raise ConfigError(
+        raise WorkdirInUseError(
             "workdir",
             f"Expected the config of the interrupted run in workdir={workdir!r} to resume it. "
             f"Received changes to {changed}; use a new workdir, or overwrite=True "
             "(--overwrite) to delete that run.")
-    raise ConfigError(
+    raise WorkdirInUseError(
         "workdir",
         f"Expected workdir={workdir!r} to be new or to hold a run of this config; it holds a "
         f"finished run with other values of {changed}. Nothing was changed: use a new workdir, "
@@ -136,9 +145,10 @@ def check_run(config, workdir, overwrite=False):
         The validated `Config`.
 
     Raises:
-        ConfigError: (a `ValueError`) for an invalid field, a `workdir` that
-            is a file, or one holding a run of another config without
-            `overwrite`; `error.name` is the field (`"workdir"`).
+        ConfigError: (a `ValueError`) for an invalid field or a `workdir`
+            that is a file; `error.name` is the field (`"workdir"`).
+        WorkdirInUseError: (a `ConfigError`) if `workdir` holds a run of
+            another config (finished or interrupted) and not `overwrite`.
         keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
             data set in `config.data_dir`.
         FileNotFoundError: If `config.weights` names a missing file.
@@ -224,9 +234,10 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False):
         errors in percent and the per-epoch test errors.
 
     Raises:
-        ConfigError: (a `ValueError`) if the config is invalid, `workdir`
-            is a file, or `workdir` holds a run of another config and not
-            `overwrite`. Nothing is written then.
+        ConfigError: (a `ValueError`) if the config is invalid or `workdir`
+            is a file. Nothing is written then.
+        WorkdirInUseError: (a `ConfigError`) if `workdir` holds a run of
+            another config and not `overwrite`. Nothing is written then.
         keras_cutmix.data.DatasetNotFoundError: If the data set is not
             prepared (before anything is written).
         FileNotFoundError: If `config.weights` names a missing file.
@@ -258,8 +269,22 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False):
     return summary
 
 
+def _data_sharded(dataset):
+    """`dataset` for multi-worker training: every worker reads all of it and keeps its share.
+
+    Each worker builds the same seeded pipeline (the mix applied to the whole
+    global batch, as on one device) and `tf.distribute` splits every global
+    batch between the workers. The default policy, sharding by file, fails
+    when a split has fewer files than workers. No effect on one machine.
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 def _fit(config, strategy, workdir, spec, datasets, initial_epoch, extra_callbacks):
     train_ds, steps_per_epoch, test_ds = datasets
+    train_ds, test_ds = _data_sharded(train_ds), _data_sharded(test_ds)
     backup_dir = os.path.join(workdir, "backup")
     input_pipeline.skip_epochs(train_ds, initial_epoch)
     with strategy.scope():
@@ -271,6 +296,8 @@ def _fit(config, strategy, workdir, spec, datasets, initial_epoch, extra_callbac
     checkpoints = os.path.join(workdir, "checkpoints")
     os.makedirs(checkpoints, exist_ok=True)
     # History before the backup: a run killed between the two repeats the epoch.
+    if isinstance(strategy, MultiWorkerMirroredStrategy):  # Same BatchNorm statistics on every worker.
+        extra_callbacks = [AverageNonTrainableAcrossWorkers(strategy), *extra_callbacks]
     callbacks = [
         EpochTimer(),
         history,
