@@ -5,9 +5,10 @@ about 10 s), small_cnn, CutMix, 12 epochs:
 
     python examples/classification.py --workdir=/tmp/cutmix --method=cutmix
 
-Its time and test error are to be regenerated from the current code (the
-numbers formerly here were measured on older code); the mean and spread over
-seeds of every method come from
+Its time and test error: TO BE REGENERATED from the current code with the
+command above (it prints the top-1 error; epoch times are in
+--workdir/history.json); the numbers formerly here came from older code and
+are withdrawn. The mean and spread over seeds of every method come from
 
     python examples/compare_methods.py --workdir=/tmp/compare --seeds=0,1,2
 
@@ -19,9 +20,8 @@ them). Top-1 / top-5 test error of the paper, best epoch:
     #   CIFAR-100, PyramidNet-200 (widening 240), 300 epochs, batch 64, lr 0.25
     #   /10 at epochs 150 and 225, CutMix p=0.5 (Table 4):
     #   baseline 16.45 / 3.69, Cutout 16.53 / 3.65, Mixup 15.63 / 3.99,
-    #   CutMix 14.47 / 2.97.
-    #   Time per epoch here: ~5 h on 2 CPU cores (measured 23 s per step of
-    #   64 images, 782 steps); 300 epochs need GPUs (--strategy=mirrored).
+    #   CutMix 14.47 / 2.97. 782 steps per epoch; 300 epochs need GPUs
+    #   (--strategy=mirrored).
 
     python examples/classification.py --config=resnet50_imagenet \
         --method=cutmix --workdir=/tmp/resnet50_cutmix --strategy=mirrored \
@@ -29,11 +29,13 @@ them). Top-1 / top-5 test error of the paper, best epoch:
     #   ImageNet, ResNet-50, 300 epochs, batch 256, lr 0.1 /10 at epochs 75,
     #   150 and 225, CutMix p=1.0 (Table 3):
     #   baseline 23.68 / 7.05, Cutout 22.93 / 6.66, Mixup 22.58 / 6.40,
-    #   CutMix 21.40 / 5.92.
-    #   Time per epoch here: ~5 days on 2 CPU cores (measured 11 s per 32
-    #   images, so ~88 s per step of 256, 5005 steps); it needs accelerators
+    #   CutMix 21.40 / 5.92. 5005 steps per epoch; it needs accelerators
     #   (--strategy=mirrored, multi_worker or tpu) and ImageNet prepared for
     #   tfds (the error message says how).
+
+To measure the time per epoch of a preset on your machine, train a few
+steps and scale: add --epochs=1 --steps_per_epoch=5 --eval_steps=1 and read
+epoch_time_s in --workdir/history.json (the first steps include tracing).
 
 Writes to --workdir: config.json, history.json/.csv, results.json (top-1 and
 top-5 error, best and final), results.md, checkpoints/{last,best}.weights.h5,

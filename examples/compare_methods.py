@@ -14,9 +14,9 @@ test error per epoch, the seeds' range shaded), and one resumable run per
 method and seed in --workdir/<method>/seed_<seed>/ (rerunning the command
 skips finished runs and resumes an interrupted one).
 
-Results: to be regenerated from the current code with the command above
-(the numbers and the direction formerly stated here came from one seed of
-older code and are withdrawn). Read a difference between two methods as real
+Results: TO BE REGENERATED from the current code with the command above,
+with the machine and the time it took (the numbers and the direction
+formerly stated here came from one seed of older code and are withdrawn). Read a difference between two methods as real
 only if it is clearly larger than their standard deviations; 0.1 points is
 one of the 1000 test images.
 """

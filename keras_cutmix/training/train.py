@@ -94,6 +94,8 @@ def _changed_fields(previous, config):
 
 def _check_workdir(workdir, config, overwrite):
     """Refuses a workdir that is a file, or that holds another config's run (unless `overwrite`)."""
+    if not isinstance(workdir, (str, os.PathLike)) or not os.fspath(workdir):
+        raise ConfigError("workdir", f"Expected `workdir` to be a path. Received: workdir={workdir!r}")
     if os.path.exists(workdir) and not os.path.isdir(workdir):
         raise ConfigError(
             "workdir", f"Expected `workdir` to be a directory (or not to exist). "
