@@ -112,10 +112,13 @@ def _check_workdir(workdir, config, overwrite):
             f"Expected the config of the interrupted run in workdir={workdir!r} to resume it. "
             f"Received changes to {changed}; use a new workdir, or overwrite=True "
             "(--overwrite) to delete that run.")
+    done = len(results.read_json(os.path.join(workdir, "history.json"), default=[]))
+    state = ("a finished run" if done >= previous.get("epochs", 0)
+             else f"a run stopped after {done} of {previous.get('epochs')} epochs")
     raise WorkdirInUseError(
         "workdir",
-        f"Expected workdir={workdir!r} to be new or to hold a run of this config; it holds a "
-        f"finished run with other values of {changed}. Nothing was changed: use a new workdir, "
+        f"Expected workdir={workdir!r} to be new or to hold a run of this config; it holds "
+        f"{state} with other values of {changed}. Nothing was changed: use a new workdir, "
         "or overwrite=True (--overwrite) to delete that run and train this one.")
 
 

@@ -38,7 +38,7 @@ CASES = {
     "weights_missing": ("classification", ["--weights={no_data}/w.weights.h5"], 1,
                         ["--weights:", "w.weights.h5"]),
     "workdir_holds_another_run": ("classification", ["--workdir={other_run}"], 1,
-                                  ["--workdir:", "finished run", "['lr']", "--overwrite"]),
+                                  ["--workdir:", "stopped after 0 of 12 epochs", "['lr']", "--overwrite"]),
     "compare_seeds": ("compare_methods", ["--seeds=0,x"], 2, ["--seeds:", "0,x"]),
     "compare_methods": ("compare_methods", ["--methods=cutmix,fmix"], 2, ["--methods:", "fmix"]),
     "compare_workdir_is_a_file": ("compare_methods", ["--workdir={a_file}"], 2, ["--workdir:", "is a file"]),
