@@ -77,13 +77,20 @@ class AverageNonTrainableAcrossWorkers(keras.callbacks.Callback):
     def __init__(self, strategy):
         super().__init__()
         self.strategy = strategy
+        self._average_fn = None
 
     def _average(self):
-        for variable in self.model.non_trainable_variables:
-            if not variable.dtype.startswith("float"):
-                continue
-            local = self.strategy.run(tf.identity, args=(variable.value,))
-            variable.assign(self.strategy.reduce("MEAN", local, axis=None))
+        if self._average_fn is None:  # One graph for all variables, traced once.
+            variables = [v for v in self.model.non_trainable_variables if v.dtype.startswith("float")]
+
+            @tf.function
+            def average():
+                for variable in variables:
+                    local = self.strategy.run(tf.identity, args=(variable.value,))
+                    variable.assign(self.strategy.reduce("MEAN", local, axis=None))
+
+            self._average_fn = average
+        self._average_fn()
 
     def on_test_begin(self, logs=None):
         self._average()
