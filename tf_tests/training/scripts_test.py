@@ -1,8 +1,8 @@
 """The example scripts' flag and config errors: one line naming the flag, exit status, nothing written.
 
 Each case runs a script as a user would (`python examples/<script>.py ...`, from the repository root).
-Every process imports TensorFlow (a few seconds), so the cases run together, a few at a time, once per
-session (`outcomes`), and each test reads its own outcome.
+Every process imports TensorFlow (a few seconds), so the cases run together, a few at a time, in one
+test that reports every failing case.
 """
 
 import concurrent.futures
@@ -10,8 +10,6 @@ import json
 import os
 import subprocess
 import sys
-
-import pytest
 
 from keras_cutmix import training
 from training_helpers import REPO  # noqa: E402  (same folder)
@@ -57,38 +55,44 @@ def run_case(name, paths):
     return out, workdir
 
 
-@pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    """`{case: (CompletedProcess, workdir)}` for every case, run a few at a time."""
-    root = tmp_path_factory.mktemp("scripts")
-    paths = {"root": str(root), "a_file": str(root / "a_file"), "no_data": str(root / "no_data"),
-             "other_run": str(root / "other_run")}
-    (root / "a_file").write_text("keep me")
+def check_case(name, out, workdir, paths):
+    """The problems with one case's outcome (an empty list if none)."""
+    script, _, status, texts = CASES[name]
+    problems = []
+    if out.returncode != status:
+        problems.append(f"exit status {out.returncode}, expected {status}")
+    if "Traceback" in out.stderr:
+        problems.append("a traceback")
+    errors = [line for line in out.stderr.splitlines() if line.startswith(f"{script}.py: error: ")]
+    if len(errors) != 1:
+        problems.append(f"{len(errors)} error lines")
+    else:
+        message = out.stderr[out.stderr.index(errors[0]):]  # The line, and the lines a long message adds.
+        problems += [f"no {text!r} in the message" for text in texts if text not in message]
+    # Nothing was written: no workdir, the file and the other run untouched, no data set folder.
+    if os.path.exists(workdir):
+        problems.append(f"{workdir} was created")
+    with open(paths["a_file"]) as f:
+        if f.read() != "keep me":
+            problems.append("a_file was changed")
+    if os.listdir(paths["other_run"]) != ["config.json"]:
+        problems.append("other_run was changed")
+    if os.path.exists(paths["no_data"]):
+        problems.append("no_data was created")
+    return [f"{name}: {p}\n{out.stderr[-1500:]}" for p in problems]
+
+
+def test_flag_errors_are_one_line_naming_the_flag(tmp_path):
+    """Every case of `CASES`, run a few at a time (one test: under pytest-xdist they run once)."""
+    paths = {"root": str(tmp_path), "a_file": str(tmp_path / "a_file"), "no_data": str(tmp_path / "no_data"),
+             "other_run": str(tmp_path / "other_run")}
+    (tmp_path / "a_file").write_text("keep me")
     os.makedirs(paths["other_run"])
-    # A finished run of another config: what the workdir check reads (no training needed).
+    # A run of another config (stopped before its first epoch ended): what the workdir check reads.
     with open(os.path.join(paths["other_run"], "config.json"), "w") as f:
         json.dump(training.Config(lr=0.5).to_dict(), f)
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(run_case, name, paths) for name in CASES}
-        results = {name: future.result() for name, future in futures.items()}
-    return results, paths
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_flag_error_is_one_line_naming_the_flag(outcomes, name):
-    results, paths = outcomes
-    out, workdir = results[name]
-    script, _, status, texts = CASES[name]
-    assert out.returncode == status, (out.returncode, out.stderr[-3000:])
-    assert "Traceback" not in out.stderr, out.stderr[-3000:]
-    errors = [line for line in out.stderr.splitlines() if line.startswith(f"{script}.py: error: ")]
-    assert len(errors) == 1, out.stderr[-3000:]
-    message = out.stderr[out.stderr.index(errors[0]):]  # The line, and the lines a long message adds.
-    for text in texts:
-        assert text in message, (text, message)
-    # Nothing was written: no workdir, the file and the other run untouched, no data set folder.
-    assert not os.path.exists(workdir)
-    with open(paths["a_file"]) as f:
-        assert f.read() == "keep me"
-    assert os.listdir(paths["other_run"]) == ["config.json"]
-    assert not os.path.exists(paths["no_data"])
+        outcomes = {name: future.result() for name, future in futures.items()}
+    problems = [p for name, (out, workdir) in outcomes.items() for p in check_case(name, out, workdir, paths)]
+    assert not problems, "\n\n".join(problems)
