@@ -131,11 +131,6 @@ class Config:
         _one_of("method", self.method, METHODS)
         _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _one_of("strategy", self.strategy, STRATEGIES)
-        _one_of("model", self.model, models.MODEL_NAMES)
-        try:
-            data.dataset_spec(self.dataset)
-        except ValueError as error:
-            raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
         for name in ("epochs", "batch_size"):
             _positive_int(name, getattr(self, name))
         for name in ("steps_per_epoch", "eval_steps", "image_size", "cutout_size"):
@@ -183,6 +178,11 @@ class Config:
                     f"Expected `lr_multipliers` keys to be regular expressions; {pattern!r} is "
                     f"not ({error}). Received: lr_multipliers={self.lr_multipliers!r}"
                 ) from None
+        _one_of("model", self.model, models.MODEL_NAMES)
+        try:
+            data.dataset_spec(self.dataset)
+        except ValueError as error:
+            raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied (and validated)."""
