@@ -18,8 +18,6 @@ import dataclasses
 import re
 from typing import Optional
 
-from keras_cutmix import data, models
-
 METHODS = ("baseline", "mixup", "cutout", "cutmix")
 LR_SCHEDULES = ("cifar", "imagenet", "step", "cosine", "constant")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -178,11 +176,6 @@ class Config:
                     f"Expected `lr_multipliers` keys to be regular expressions; {pattern!r} is "
                     f"not ({error}). Received: lr_multipliers={self.lr_multipliers!r}"
                 ) from None
-        _one_of("model", self.model, models.MODEL_NAMES)
-        try:
-            data.dataset_spec(self.dataset)
-        except ValueError as error:
-            raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied (and validated)."""

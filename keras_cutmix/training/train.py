@@ -137,6 +137,17 @@ def _check_data(config):
         f"Data set {config.dataset!r} is not prepared for data_dir={config.data_dir!r}.")
 
 
+def _check_names(config):
+    """Raises `ConfigError` for a model or data set name that does not exist."""
+    if config.model not in models.MODEL_NAMES:
+        raise ConfigError("model", f"Expected `model` to be one of {list(models.MODEL_NAMES)}. "
+                                   f"Received: model={config.model!r}")
+    try:
+        data.dataset_spec(config.dataset)
+    except ValueError as error:
+        raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
+
+
 def check_run(config, workdir, overwrite=False):
     """Every check of a run that reads no data and writes nothing.
 
@@ -150,8 +161,9 @@ def check_run(config, workdir, overwrite=False):
         The validated `Config`.
 
     Raises:
-        ConfigError: (a `ValueError`) for an invalid field or a `workdir`
-            that is a file; `error.name` is the field (`"workdir"`).
+        ConfigError: (a `ValueError`) for an invalid field (an unknown
+            `model` or `dataset` included) or a `workdir` that is a file;
+            `error.name` is the field (`"workdir"`).
         WorkdirInUseError: (a `ConfigError`) if `workdir` holds a run of
             another config (finished or interrupted) and not `overwrite`.
         keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
@@ -161,6 +173,7 @@ def check_run(config, workdir, overwrite=False):
     if isinstance(config, dict):
         config = Config.from_dict(config)
     config.validate()
+    _check_names(config)
     _check_workdir(workdir, config, overwrite)
     if config.weights is not None and not os.path.isfile(config.weights):
         raise FileNotFoundError(

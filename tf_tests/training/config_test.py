@@ -41,8 +41,6 @@ def test_round_trip_through_json():
         (dict(lr_schedule="step"), "lr_boundaries"),
         (dict(strategy="gpu"), "strategy"),
         (dict(steps_per_epoch=2.5), "steps_per_epoch"),
-        (dict(model="resnet9000"), "model"),
-        (dict(dataset="mnist"), "dataset"),
         (dict(lr_multipliers={"head(": 10.0}), "lr_multipliers"),
         (dict(lr_multipliers={"head/": "ten"}), "lr_multipliers"),
         (dict(weight_decay=-1.0), "weight_decay"),

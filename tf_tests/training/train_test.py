@@ -259,6 +259,10 @@ def test_a_finished_run_is_kept_unless_overwrite(data_dir, tmp_path):
 
 
 def test_workdir_and_data_errors_come_before_any_file_is_written(tmp_path):
+    for field, value in (("model", "resnet9000"), ("dataset", "mnist")):
+        with pytest.raises(training.ConfigError, match=value) as error:
+            training.train_and_evaluate(training.Config(**{field: value}), str(tmp_path / "run"))
+        assert error.value.name == field
     a_file = tmp_path / "a_file"
     a_file.write_text("keep me")
     with pytest.raises(training.ConfigError, match="workdir") as error:
