@@ -13,7 +13,8 @@
 | `input_pipeline` | data loading and the method's mix                            |
 | `train`          | `train_and_evaluate(config, workdir)`, resumable             |
 | `results`        | history, `results.json` and `results.md`                     |
-| `compare`        | `compare_methods`: every method, same seed and budget, plot  |
+| `compare`        | `compare_methods`: every method, same seeds and budget, plot |
+| `cli`            | the scripts' flag errors: one line naming the flag, exit 2/1 |
 """
 
 from keras_cutmix.training.compare import compare_methods
@@ -24,12 +25,13 @@ from keras_cutmix.training.config import (
     PRESETS,
     STRATEGIES,
     Config,
+    ConfigError,
     get_config,
 )
 from keras_cutmix.training.optimizers import TorchSGD, get_optimizer
 from keras_cutmix.training.schedules import EpochCosineDecay, EpochStepDecay, get_schedule
 from keras_cutmix.training.strategy import get_strategy
-from keras_cutmix.training.train import train_and_evaluate
+from keras_cutmix.training.train import WorkdirInUseError, check_run, train_and_evaluate
 
 __all__ = [
     "LR_SCHEDULES",
@@ -38,9 +40,12 @@ __all__ = [
     "PRESETS",
     "STRATEGIES",
     "Config",
+    "ConfigError",
     "EpochCosineDecay",
     "EpochStepDecay",
     "TorchSGD",
+    "WorkdirInUseError",
+    "check_run",
     "compare_methods",
     "get_config",
     "get_optimizer",

@@ -1,20 +1,28 @@
-"""`compare_methods`: every method with the same seed, data and budget.
+"""`compare_methods`: every method with the same seeds, data and budget.
 
     from keras_cutmix import training
-    training.compare_methods(training.get_config(), "/tmp/compare")
+    training.compare_methods(training.get_config(), "/tmp/compare", seeds=(0, 1, 2))
 
-Runs `train_and_evaluate` once per method in `workdir/<method>/` (each one
-resumable; finished ones are not rerun), then writes:
+Runs `train_and_evaluate` once per method and seed in
+`workdir/<method>/seed_<seed>/` (each one resumable; finished ones are not
+rerun), then writes:
 
-    compare.json   {method: summary} plus the config and wall times
-    compare.md     the results table (best and final top-1 / top-5 error)
-    compare.png    test top-1 error per epoch, one line per method
+    compare.json   {method: {mean, std, per-seed summaries}} plus the config,
+                   the seeds and the wall times
+    compare.md     the table: mean and standard deviation over the seeds of
+                   the best and final top-1 / top-5 errors
+    compare.png    mean test top-1 error per epoch, one line per method,
+                   shaded between the lowest and highest seed
 
-Only `method` changes between the runs: the seed, hence the initial weights
-and the order and augmentation of the images, is the same for all.
+Only `method` changes between the runs of one seed: the seed, hence the
+initial weights and the order and augmentation of the images, is the same
+for all methods. The spread is the sample standard deviation over the seeds
+(`ddof=1`); with one seed there is none, and no difference between methods
+can be told from noise.
 """
 
 import os
+import statistics
 import time
 
 import matplotlib
@@ -23,17 +31,74 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from keras_cutmix.training import results as results_lib  # noqa: E402
-from keras_cutmix.training.config import METHODS, Config  # noqa: E402
-from keras_cutmix.training.train import train_and_evaluate  # noqa: E402
+from keras_cutmix.training.config import METHODS, Config, ConfigError  # noqa: E402
+from keras_cutmix.training.train import check_run, train_and_evaluate  # noqa: E402
+
+# The summary fields averaged over seeds.
+METRICS = ("top1_error_best", "top5_error_best", "top1_error_final", "top5_error_final")
+
+
+def aggregate(per_seed):
+    """Mean and sample standard deviation over seeds of each of `METRICS`.
+
+    Args:
+        per_seed: `{str(seed): summary}` (`results.summarize` dicts).
+
+    Returns:
+        `{"mean": {metric: float}, "std": {metric: float or None},
+        "num_seeds": int, "seeds": per_seed, "train_time_s": float}`; `std`
+        is None for a single seed.
+    """
+    summaries = list(per_seed.values())
+    mean = {m: round(statistics.fmean(s[m] for s in summaries), 4) for m in METRICS}
+    std = {m: round(statistics.stdev(s[m] for s in summaries), 4) if len(summaries) > 1 else None
+           for m in METRICS}
+    return {
+        "mean": mean,
+        "std": std,
+        "num_seeds": len(summaries),
+        "seeds": per_seed,
+        "train_time_s": round(sum(s.get("train_time_s", 0.0) for s in summaries), 1),
+    }
+
+
+def _cell(aggregated, metric):
+    mean, std = aggregated["mean"][metric], aggregated["std"][metric]
+    return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
+
+
+def markdown_table(results, config, seeds):
+    """The Markdown table of `compare_methods`: mean ± std over seeds, and each seed's final top-1."""
+    lines = [
+        f"## {config.model} on {config.dataset}, {config.epochs} epochs, "
+        f"seeds {', '.join(str(s) for s in seeds)}",
+        "",
+        f"Test error in %, mean ± sample standard deviation over {len(seeds)} seed(s); "
+        "best = epoch of lowest top-1 error (as the official code).",
+        "",
+        "| method | top-1 err best | top-5 err best | top-1 err final | top-5 err final "
+        "| top-1 err final per seed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method, a in results.items():
+        per_seed = ", ".join(f"{a['seeds'][str(s)]['top1_error_final']:.2f}" for s in seeds)
+        cells = " | ".join(_cell(a, m) for m in METRICS)
+        lines.append(f"| {method} | {cells} | {per_seed} |")
+    return "\n".join(lines) + "\n"
 
 
 def plot_errors(results, path, title):
-    """Saves a PNG of test top-1 error (%) per epoch, one line per method."""
+    """Saves a PNG of mean test top-1 error (%) per epoch, one line per method, seed range shaded."""
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for method, r in results.items():
-        errors = r["test_top1_error"]
-        ax.plot(range(1, len(errors) + 1), errors, marker="o", markersize=3, label=
-                f"{method} (best {r['top1_error_best']:.1f}%, final {r['top1_error_final']:.1f}%)")
+    for method, a in results.items():
+        curves = [s["test_top1_error"] for s in a["seeds"].values()]
+        epochs = range(1, min(len(c) for c in curves) + 1)
+        by_epoch = [[c[e - 1] for c in curves] for e in epochs]
+        line, = ax.plot(epochs, [statistics.fmean(v) for v in by_epoch], marker="o", markersize=3,
+                        label=f"{method} (final {_cell(a, 'top1_error_final')}%)")
+        if len(curves) > 1:
+            ax.fill_between(epochs, [min(v) for v in by_epoch], [max(v) for v in by_epoch],
+                            color=line.get_color(), alpha=0.2)
     ax.set_yscale("log")  # Final errors differ by tenths of a percent; early ones by tens.
     ax.set_xlabel("epoch")
     ax.set_ylabel("test top-1 error (%, log scale)")
@@ -45,47 +110,96 @@ def plot_errors(results, path, title):
     plt.close(fig)
 
 
-def compare_methods(config, workdir, methods=METHODS):
-    """Trains each method with `config`'s seed and budget; writes table and plot.
+def check_methods_and_seeds(methods, seeds):
+    """Validates `methods` and `seeds`; raises `ConfigError` naming the bad one."""
+    if not methods or any(m not in METHODS for m in methods) or len(set(methods)) != len(methods):
+        raise ConfigError(
+            "methods", f"Expected `methods` to be distinct names from {list(METHODS)}. "
+            f"Received: methods={list(methods)!r}")
+    if not seeds or len(set(seeds)) != len(seeds) or any(
+            isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
+        raise ConfigError(
+            "seeds", "Expected `seeds` to be distinct ints >= 0. "
+            f"Received: seeds={list(seeds)!r}")
 
-    Args:
-        config: A `Config`; its `method` is replaced by each of `methods`.
-        workdir: Output directory; method `m` trains in `workdir/m`.
-        methods: Methods to compare, in table order. Defaults to all four.
 
-    Returns:
-        `{method: summary}` as in `train_and_evaluate`, each summary with an
-        added `train_time_s` (sum of the epoch times).
+def check_runs(config, workdir, methods, seeds, overwrite=False):
+    """`train.check_run` for every run of `compare_methods`, before the first one trains.
 
     Raises:
-        ValueError: For an unknown method or an invalid config.
+        ConfigError: For bad `methods` or `seeds`, a `workdir` that is a
+            file, or any run's own error (see `train.check_run`).
+    """
+    check_methods_and_seeds(methods, seeds)
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise ConfigError(
+            "workdir", "Expected `workdir` to be a directory (or not to exist). "
+            f"Received: workdir={workdir!r}, which is a file")
+    for method in methods:
+        for seed in seeds:
+            check_run(config.replace(method=method, seed=seed),
+                      os.path.join(workdir, method, f"seed_{seed}"), overwrite)
+
+
+def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=False):
+    """Trains each method with each seed and `config`'s budget; writes table and plot.
+
+    Args:
+        config: A `Config`; its `method` and `seed` are replaced by each of
+            `methods` and `seeds`.
+        workdir: Output directory; method `m` and seed `s` train in
+            `workdir/m/seed_s`.
+        methods: Methods to compare, in table order. Defaults to all four.
+        seeds: Seeds to run each method with. Defaults to `(config.seed,)`;
+            use at least 3 to see the spread.
+        overwrite: Passed to `train_and_evaluate`: delete runs of another
+            config found in the run directories. Defaults to False.
+
+    Returns:
+        `{method: aggregate}` (see `aggregate`): mean and standard deviation
+        of the errors over the seeds, and each seed's summary (as in
+        `train_and_evaluate`, with `train_time_s`, the sum of its epoch
+        times).
+
+    Raises:
+        ConfigError: (a `ValueError`) for an unknown method, a bad seed, an
+            invalid config or workdir, or a run directory holding a run of
+            another config (without `overwrite`); raised before any run
+            trains.
+        keras_cutmix.data.DatasetNotFoundError: If the data set is missing.
     """
     if isinstance(config, dict):
         config = Config.from_dict(config)
+    config.validate()
     methods = list(methods)
-    for method in methods:
-        if method not in METHODS:
-            raise ValueError(f"Expected `methods` from {list(METHODS)}. Received: {method!r}")
-    os.makedirs(workdir, exist_ok=True)
+    seeds = [config.seed] if seeds is None else list(seeds)
+    check_runs(config, workdir, methods, seeds, overwrite)
     start = time.perf_counter()
-    summaries = {}
+    results = {}
     for method in methods:
-        run_dir = os.path.join(workdir, method)
-        summary = train_and_evaluate(config.replace(method=method), run_dir)[method]
-        history = results_lib.read_json(os.path.join(run_dir, "history.json"), default=[])
-        summary["train_time_s"] = round(sum(e.get("epoch_time_s", 0.0) for e in history), 1)
-        summaries[method] = summary
+        per_seed = {}
+        for seed in seeds:
+            run_dir = os.path.join(workdir, method, f"seed_{seed}")
+            run = config.replace(method=method, seed=seed)
+            summary = train_and_evaluate(run, run_dir, overwrite=overwrite)[method]
+            history = results_lib.read_json(os.path.join(run_dir, "history.json"), default=[])
+            summary["train_time_s"] = round(sum(e.get("epoch_time_s", 0.0) for e in history), 1)
+            per_seed[str(seed)] = summary
+        results[method] = aggregate(per_seed)
     wall = time.perf_counter() - start
     results_lib.write_json(os.path.join(workdir, "compare.json"), {
         "config": config.to_dict(),
-        "results": summaries,
+        "seeds": seeds,
+        "results": results,
         "wall_time_s_this_call": round(wall, 1),
-        "train_time_s_total": round(sum(s["train_time_s"] for s in summaries.values()), 1),
+        "train_time_s_total": round(sum(a["train_time_s"] for a in results.values()), 1),
     })
-    table = results_lib.markdown_table(summaries, config)
-    times = ", ".join(f"{m} {s['train_time_s']:.0f} s" for m, s in summaries.items())
+    table = markdown_table(results, config, seeds)
+    times = ", ".join(f"{m} {a['train_time_s']:.0f} s" for m, a in results.items())
     with open(os.path.join(workdir, "compare.md"), "w") as f:
-        f.write(table + f"\nTraining time (sum of epochs): {times}.\n\n![test error](compare.png)\n")
-    title = f"{config.model} on {config.dataset}: {config.epochs} epochs, seed {config.seed}"
-    plot_errors(summaries, os.path.join(workdir, "compare.png"), title)
-    return summaries
+        f.write(table + f"\nTraining time (sum of epochs over seeds): {times}.\n\n"
+                "![test error](compare.png)\n")
+    title = (f"{config.model} on {config.dataset}: {config.epochs} epochs, "
+             f"mean of {len(seeds)} seed(s)")
+    plot_errors(results, os.path.join(workdir, "compare.png"), title)
+    return results

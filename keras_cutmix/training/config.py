@@ -15,6 +15,7 @@ References:
 """
 
 import dataclasses
+import re
 from typing import Optional
 
 from keras_cutmix.data.pipelines import AUGMENTATIONS
@@ -22,6 +23,18 @@ from keras_cutmix.data.pipelines import AUGMENTATIONS
 METHODS = ("baseline", "mixup", "cutout", "cutmix")
 LR_SCHEDULES = ("cifar", "imagenet", "step", "cosine", "constant")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+
+
+class ConfigError(ValueError):
+    """An invalid `Config` field or run directory; raised before anything is written.
+
+    Attributes:
+        name: The field (or `"workdir"`): the flag to fix in the scripts.
+    """
+
+    def __init__(self, name, message):
+        super().__init__(message)
+        self.name = name
 
 
 @dataclasses.dataclass
@@ -45,7 +58,8 @@ class Config:
         batch_size: Global batch size (split across replicas).
         lr: Initial learning rate.
         lr_schedule: `"cifar"` (/10 at 50% and 75% of `epochs`), `"imagenet"`
-            (/10 at 25%, 50%, 75%), `"step"` (/`lr_decay` at `lr_boundaries`),
+            (/10 every 75 epochs for 300 epochs, every 30 epochs for any
+            other length, as the official code), `"step"` (/`lr_decay` at `lr_boundaries`),
             `"cosine"` (per step, to 0) or `"constant"`.
         lr_boundaries: Epochs at which `"step"` divides the learning rate.
         lr_decay: Factor applied at each step boundary.
@@ -117,7 +131,7 @@ class Config:
         self.validate()
 
     def validate(self):
-        """Checks every field; raises `ValueError` naming the bad one."""
+        """Checks every field; raises `ConfigError` (a `ValueError`) naming the bad one."""
         _one_of("method", self.method, METHODS)
         _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _one_of("strategy", self.strategy, STRATEGIES)
@@ -129,34 +143,47 @@ class Config:
             if getattr(self, name) is not None:
                 _positive_int(name, getattr(self, name))
         if not self.alpha > 0:
-            raise ValueError(f"Expected `alpha` > 0. Received: alpha={self.alpha!r}")
+            raise ConfigError("alpha", f"Expected `alpha` > 0. Received: alpha={self.alpha!r}")
         for name in ("probability", "mixup_cutout_probability"):
             if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(
-                    f"Expected `{name}` in [0, 1]. Received: {name}={getattr(self, name)!r}")
-        if not self.lr > 0 or self.weight_decay < 0:
-            raise ValueError(
-                "Expected `lr` > 0 and `weight_decay` >= 0. "
-                f"Received: lr={self.lr!r}, weight_decay={self.weight_decay!r}"
-            )
+                raise ConfigError(
+                    name, f"Expected `{name}` in [0, 1]. Received: {name}={getattr(self, name)!r}")
+        if not self.lr > 0:
+            raise ConfigError("lr", f"Expected `lr` > 0. Received: lr={self.lr!r}")
+        if not self.weight_decay >= 0:
+            raise ConfigError(
+                "weight_decay",
+                f"Expected `weight_decay` >= 0. Received: weight_decay={self.weight_decay!r}")
         if self.lr_schedule == "step" and not self.lr_boundaries:
-            raise ValueError(
+            raise ConfigError(
+                "lr_boundaries",
                 'Expected `lr_boundaries` (epochs) for lr_schedule="step". '
                 f"Received: lr_boundaries={self.lr_boundaries!r}"
             )
         if list(self.lr_boundaries) != sorted(self.lr_boundaries) or any(
             b < 0 for b in self.lr_boundaries
         ):
-            raise ValueError(
+            raise ConfigError(
+                "lr_boundaries",
                 "Expected `lr_boundaries` to be increasing epochs >= 0. "
                 f"Received: lr_boundaries={self.lr_boundaries!r}"
             )
         for pattern, factor in self.lr_multipliers.items():
-            if not isinstance(pattern, str) or not factor >= 0:
-                raise ValueError(
+            if not isinstance(pattern, str) or isinstance(factor, bool) or not (
+                    isinstance(factor, (int, float)) and factor >= 0):
+                raise ConfigError(
+                    "lr_multipliers",
                     "Expected `lr_multipliers` to map regex strings to factors >= 0. "
                     f"Received: lr_multipliers={self.lr_multipliers!r}"
                 )
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ConfigError(
+                    "lr_multipliers",
+                    f"Expected `lr_multipliers` keys to be regular expressions; {pattern!r} is "
+                    f"not ({error}). Received: lr_multipliers={self.lr_multipliers!r}"
+                ) from None
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied (and validated)."""
@@ -173,7 +200,8 @@ class Config:
         """Inverse of `to_dict`; unknown keys raise `ValueError`."""
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
-            raise ValueError(
+            raise ConfigError(
+                sorted(unknown)[0],
                 f"Expected keys of Config. Received unknown keys: {sorted(unknown)}"
             )
         return cls(**d)
@@ -181,12 +209,12 @@ class Config:
 
 def _one_of(name, value, choices):
     if value not in choices:
-        raise ValueError(f"Expected `{name}` to be one of {list(choices)}. Received: {name}={value!r}")
+        raise ConfigError(name, f"Expected `{name}` to be one of {list(choices)}. Received: {name}={value!r}")
 
 
 def _positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"Expected `{name}` to be a positive int. Received: {name}={value!r}")
+        raise ConfigError(name, f"Expected `{name}` to be a positive int. Received: {name}={value!r}")
 
 
 # The paper's classification runs (official code's train.py and README).

@@ -4,7 +4,8 @@ The official CutMix code sets the learning rate once at the start of each
 epoch (`adjust_learning_rate` in `train.py`):
 
     CIFAR:    lr * 0.1 ** (epoch // (0.5 * epochs)) * 0.1 ** (epoch // (0.75 * epochs))
-    ImageNet: lr * 0.1 ** (epoch // (0.25 * epochs))
+    ImageNet: lr * 0.1 ** (epoch // 75)   if epochs == 300
+              lr * 0.1 ** (epoch // 30)   for any other length
 
 `EpochStepDecay` reproduces this exactly: the rate changes at the first step
 of a boundary epoch. `EpochCosineDecay` decays every step, `0.5 * lr * (1 +
@@ -28,13 +29,14 @@ from keras import ops
 def paper_boundaries(schedule, epochs):
     """Epochs at which the paper's step schedules divide the learning rate.
 
-    `epoch // (f * epochs) >= 1` first holds at `ceil(f * epochs)`, so the
-    boundaries are those ceilings (150 and 225 for CIFAR with 300 epochs;
-    75, 150 and 225 for ImageNet).
+    CIFAR: `epoch // (f * epochs) >= 1` first holds at `ceil(f * epochs)`,
+    so the boundaries are those ceilings for f = 0.5 and 0.75 (150 and 225
+    with 300 epochs). ImageNet: the official code divides by 10 every 75
+    epochs when `epochs == 300` (75, 150, 225) and every 30 epochs for any
+    other length (30, 60, ... below `epochs`: 30 and 60 for 90 epochs).
 
     Args:
-        schedule: `"cifar"` (fractions 0.5, 0.75) or `"imagenet"` (0.25, 0.5,
-            0.75).
+        schedule: `"cifar"` or `"imagenet"`.
         epochs: Total training epochs.
 
     Returns:
@@ -43,9 +45,9 @@ def paper_boundaries(schedule, epochs):
     if schedule == "cifar":
         return (math.ceil(0.5 * epochs), math.ceil(0.75 * epochs))
     if schedule == "imagenet":
-        # 0.1 ** (epoch // (0.25 * epochs)) also drops at epoch k * 0.25 * epochs
-        # for k = 1, 2, 3 (k = 4 is past the end).
-        return tuple(math.ceil(k * 0.25 * epochs) for k in (1, 2, 3))
+        # `adjust_learning_rate`: epoch // 75 for 300 epochs, epoch // 30 otherwise.
+        period = 75 if epochs == 300 else 30
+        return tuple(range(period, epochs, period))
     raise ValueError(
         f'Expected `schedule` to be "cifar" or "imagenet". Received: schedule={schedule!r}'
     )

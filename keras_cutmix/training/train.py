@@ -19,7 +19,12 @@ continues from the last finished epoch: BackupAndRestore restores the model
 and optimizer (step count, momentum), and the data pipeline skips the
 finished epochs' seeds, so the resumed run trains on the same batches and
 ends with the same weights as an uninterrupted one (tested on the default
-strategy). Calling it on a finished workdir only rewrites the results.
+strategy). Calling it on a finished workdir with the same config only
+rewrites the results; with another config it refuses (`ConfigError`), so a
+finished run is never overwritten by accident: pass `overwrite=True` to
+delete its files and train afresh. `check_run` makes every check that needs
+no data (config, workdir, data set prepared, weights file) before anything
+is written; the scripts call it first to report a bad flag.
 
 References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899)
@@ -30,6 +35,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import time
 
 import keras
@@ -37,11 +43,19 @@ import tensorflow as tf
 
 from keras_cutmix import data, models
 from keras_cutmix.training import input_pipeline, optimizers, results, schedules
-from keras_cutmix.training.config import Config
-from keras_cutmix.training.strategy import get_strategy, task_workdir
+from keras_cutmix.training.config import Config, ConfigError
+from keras_cutmix.training.strategy import (
+    AverageNonTrainableAcrossWorkers,
+    MultiWorkerMirroredStrategy,
+    get_strategy,
+    task_workdir,
+)
 
 # Fields that may change between an interrupted run and its resumption.
 _RESUME_FREE_FIELDS = ("verbose", "data_dir", "strategy", "tpu", "jit_compile")
+# What a run writes in its workdir: what `overwrite=True` deletes (nothing else).
+RUN_FILES = ("config.json", "history.json", "history.csv", "results.json", "results.md")
+RUN_DIRS = ("backup", "checkpoints", "tensorboard")
 
 
 def backup_epoch(backup_dir):
@@ -68,17 +82,115 @@ class EpochTimer(keras.callbacks.Callback):
             logs["epoch_time_s"] = time.perf_counter() - self._start
 
 
-def _check_resumable(workdir, config, initial_epoch):
-    previous = results.read_json(os.path.join(workdir, "config.json"))
-    if not initial_epoch or previous is None:
-        return
+class WorkdirInUseError(ConfigError):
+    """The workdir holds a run (finished or interrupted) of another config; `name` is "workdir"."""
+
+
+def _changed_fields(previous, config):
+    """Fields (other than `_RESUME_FREE_FIELDS`) where `config` differs from a saved config."""
     now = config.to_dict()
-    changed = sorted(k for k in now if k not in _RESUME_FREE_FIELDS and previous.get(k) != now[k])
-    if changed:
-        raise ValueError(
+    return sorted(k for k in now if k not in _RESUME_FREE_FIELDS and previous.get(k) != now[k])
+
+
+def _check_workdir(workdir, config, overwrite):
+    """Refuses a workdir that is a file, or that holds another config's run (unless `overwrite`)."""
+    if not isinstance(workdir, (str, os.PathLike)) or not os.fspath(workdir):
+        raise ConfigError("workdir", f"Expected `workdir` to be a path. Received: workdir={workdir!r}")
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise ConfigError(
+            "workdir", f"Expected `workdir` to be a directory (or not to exist). "
+            f"Received: workdir={workdir!r}, which is a file")
+    previous = results.read_json(os.path.join(workdir, "config.json"))
+    if overwrite or previous is None:
+        return
+    changed = _changed_fields(previous, config)
+    if not changed:
+        return
+    if os.path.exists(os.path.join(workdir, "backup")):
+        raise WorkdirInUseError(
+            "workdir",
             f"Expected the config of the interrupted run in workdir={workdir!r} to resume it. "
-            f"Received changes to {changed}; use a new workdir (or delete {workdir}/backup)."
-        )
+            f"Received changes to {changed}; use a new workdir, or overwrite=True "
+            "(--overwrite) to delete that run.")
+    done = len(results.read_json(os.path.join(workdir, "history.json"), default=[]))
+    state = ("a finished run" if done >= previous.get("epochs", 0)
+             else f"a run stopped after {done} of {previous.get('epochs')} epochs")
+    raise WorkdirInUseError(
+        "workdir",
+        f"Expected workdir={workdir!r} to be new or to hold a run of this config; it holds "
+        f"{state} with other values of {changed}. Nothing was changed: use a new workdir, "
+        "or overwrite=True (--overwrite) to delete that run and train this one.")
+
+
+def _check_data(config):
+    """Raises `DatasetNotFoundError` if tfds has not prepared `config.dataset` (no data is read)."""
+    if config.dataset == "synthetic_shapes":
+        return  # Built offline on first use.
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+    if tfds.builder(config.dataset, data_dir=config.data_dir).is_prepared():
+        return
+    # `load` raises the error that says where tfds looked and how to provide the files.
+    data.load(config.dataset, config.train_split, batch_size=1, training=False,
+              data_dir=config.data_dir)
+    raise data.DatasetNotFoundError(
+        f"Data set {config.dataset!r} is not prepared for data_dir={config.data_dir!r}.")
+
+
+def _check_names(config):
+    """Raises `ConfigError` for a model or data set name that does not exist."""
+    if config.model not in models.MODEL_NAMES:
+        raise ConfigError("model", f"Expected `model` to be one of {list(models.MODEL_NAMES)}. "
+                                   f"Received: model={config.model!r}")
+    try:
+        data.dataset_spec(config.dataset)
+    except ValueError as error:
+        raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
+
+
+def check_run(config, workdir, overwrite=False):
+    """Every check of a run that reads no data and writes nothing.
+
+    Args:
+        config: A `Config` (or a dict of its fields).
+        workdir: The run's output directory.
+        overwrite: Whether the run in `workdir` will be deleted (then any
+            config is accepted). Defaults to False.
+
+    Returns:
+        The validated `Config`.
+
+    Raises:
+        ConfigError: (a `ValueError`) for an invalid field (an unknown
+            `model` or `dataset` included) or a `workdir` that is a file;
+            `error.name` is the field (`"workdir"`).
+        WorkdirInUseError: (a `ConfigError`) if `workdir` holds a run of
+            another config (finished or interrupted) and not `overwrite`.
+        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
+            data set in `config.data_dir`.
+        FileNotFoundError: If `config.weights` names a missing file.
+    """
+    if isinstance(config, dict):
+        config = Config.from_dict(config)
+    config.validate()
+    _check_names(config)
+    _check_workdir(workdir, config, overwrite)
+    if config.weights is not None and not os.path.isfile(config.weights):
+        raise FileNotFoundError(
+            f"Expected `weights` to be the path of a local weights file. "
+            f"Received: weights={config.weights!r}, which does not exist")
+    _check_data(config)
+    return config
+
+
+def _delete_run(workdir):
+    """Deletes the files of a run in `workdir` (only those `train_and_evaluate` writes)."""
+    for name in RUN_FILES:
+        path = os.path.join(workdir, name)
+        if os.path.exists(path):
+            os.remove(path)
+    for name in RUN_DIRS:
+        shutil.rmtree(os.path.join(workdir, name), ignore_errors=True)
 
 
 def _finished(workdir, config):
@@ -87,8 +199,7 @@ def _finished(workdir, config):
     previous = results.read_json(os.path.join(workdir, "config.json"))
     backup = os.path.join(workdir, "backup")
     done = len(history) == config.epochs and not os.path.exists(backup)
-    same = previous is not None and all(
-        previous.get(k) == v for k, v in config.to_dict().items() if k not in _RESUME_FREE_FIELDS)
+    same = previous is not None and not _changed_fields(previous, config)
     return history if done and same else None
 
 
@@ -130,14 +241,19 @@ def compile_model(model, config, steps_per_epoch):
     )
 
 
-def train_and_evaluate(config, workdir, callbacks=()):
+def train_and_evaluate(config, workdir, callbacks=(), overwrite=False):
     """Trains `config` in `workdir`, resuming if interrupted; writes the results.
 
     Args:
         config: A `Config` (or a dict of its fields).
         workdir: Output directory; created if needed. Reusing the workdir of
-            an interrupted run resumes it.
+            an interrupted run resumes it; that of a finished run with the
+            same config only rewrites its results.
         callbacks: Extra Keras callbacks for `fit`. Defaults to none.
+        overwrite: Whether to delete the run found in `workdir`, if any
+            (finished or interrupted, any config; only the files listed
+            above), and train afresh. Defaults to False: a workdir holding
+            a run of another config raises `ConfigError`.
 
     Returns:
         `{config.method: summary}` where the summary (see
@@ -145,8 +261,13 @@ def train_and_evaluate(config, workdir, callbacks=()):
         errors in percent and the per-epoch test errors.
 
     Raises:
-        ValueError: If the config is invalid, or differs from that of the
-            interrupted run in `workdir`.
+        ConfigError: (a `ValueError`) if the config is invalid or `workdir`
+            is a file. Nothing is written then.
+        WorkdirInUseError: (a `ConfigError`) if `workdir` holds a run of
+            another config and not `overwrite`. Nothing is written then.
+        keras_cutmix.data.DatasetNotFoundError: If the data set is not
+            prepared (before anything is written).
+        FileNotFoundError: If `config.weights` names a missing file.
     """
     if isinstance(config, dict):
         config = Config.from_dict(config)
@@ -154,24 +275,44 @@ def train_and_evaluate(config, workdir, callbacks=()):
     # First: a multi-worker strategy must exist before other TensorFlow ops.
     strategy = get_strategy(config.strategy, config.tpu)
     workdir = task_workdir(workdir, strategy)
-    os.makedirs(workdir, exist_ok=True)
-    backup_dir = os.path.join(workdir, "backup")
-    initial_epoch = backup_epoch(backup_dir)
-    _check_resumable(workdir, config, initial_epoch)
-    history = _finished(workdir, config)
+    check_run(config, workdir, overwrite)
+    history = None if overwrite else _finished(workdir, config)
     if history is None:
+        keras.utils.set_random_seed(config.seed)
+        spec = data.dataset_spec(config.dataset, image_size=config.image_size)
+        train_ds, steps_per_epoch = input_pipeline.train_dataset(config, spec)
+        test_ds = input_pipeline.eval_dataset(config, spec)
+        # Every check passed and the pipelines are built: only now touch the workdir.
+        if overwrite:
+            _delete_run(workdir)
+        os.makedirs(workdir, exist_ok=True)
+        backup_dir = os.path.join(workdir, "backup")
+        initial_epoch = backup_epoch(backup_dir)
         results.write_json(os.path.join(workdir, "config.json"), config.to_dict())
-        history = _fit(config, strategy, workdir, backup_dir, initial_epoch, callbacks)
+        history = _fit(config, strategy, workdir, spec, (train_ds, steps_per_epoch, test_ds),
+                       initial_epoch, callbacks)
     summary = {config.method: results.summarize(history)}
     results.write_results(workdir, summary, config)
     return summary
 
 
-def _fit(config, strategy, workdir, backup_dir, initial_epoch, extra_callbacks):
-    keras.utils.set_random_seed(config.seed)
-    spec = data.dataset_spec(config.dataset, image_size=config.image_size)
-    train_ds, steps_per_epoch = input_pipeline.train_dataset(config, spec)
-    test_ds = input_pipeline.eval_dataset(config, spec)
+def _data_sharded(dataset):
+    """`dataset` for multi-worker training: every worker reads all of it and keeps its share.
+
+    Each worker builds the same seeded pipeline (the mix applied to the whole
+    global batch, as on one device) and `tf.distribute` splits every global
+    batch between the workers. The default policy, sharding by file, fails
+    when a split has fewer files than workers. No effect on one machine.
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def _fit(config, strategy, workdir, spec, datasets, initial_epoch, extra_callbacks):
+    train_ds, steps_per_epoch, test_ds = datasets
+    train_ds, test_ds = _data_sharded(train_ds), _data_sharded(test_ds)
+    backup_dir = os.path.join(workdir, "backup")
     input_pipeline.skip_epochs(train_ds, initial_epoch)
     with strategy.scope():
         model = build_model(config, spec)
@@ -182,6 +323,8 @@ def _fit(config, strategy, workdir, backup_dir, initial_epoch, extra_callbacks):
     checkpoints = os.path.join(workdir, "checkpoints")
     os.makedirs(checkpoints, exist_ok=True)
     # History before the backup: a run killed between the two repeats the epoch.
+    if isinstance(strategy, MultiWorkerMirroredStrategy):  # Same BatchNorm statistics on every worker.
+        extra_callbacks = [AverageNonTrainableAcrossWorkers(strategy), *extra_callbacks]
     callbacks = [
         EpochTimer(),
         history,

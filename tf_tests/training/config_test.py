@@ -41,11 +41,16 @@ def test_round_trip_through_json():
         (dict(lr_schedule="step"), "lr_boundaries"),
         (dict(strategy="gpu"), "strategy"),
         (dict(steps_per_epoch=2.5), "steps_per_epoch"),
+        (dict(lr_multipliers={"head(": 10.0}), "lr_multipliers"),
+        (dict(lr_multipliers={"head/": "ten"}), "lr_multipliers"),
+        (dict(weight_decay=-1.0), "weight_decay"),
     ],
 )
 def test_validation_names_the_argument(changes, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(config_lib.ConfigError, match=match) as error:
         config_lib.Config(**changes)
+    assert error.value.name == match  # The field, hence the script's flag.
+    assert isinstance(error.value, ValueError)
 
 
 def test_unknown_preset_and_key():

@@ -10,15 +10,21 @@ from keras_cutmix.training import schedules
 
 
 def official_lr(lr, epoch, epochs, dataset):
-    """`adjust_learning_rate` of the official CutMix train.py."""
+    """`adjust_learning_rate` of the official CutMix train.py (clovaai/CutMix-PyTorch)."""
     if dataset == "cifar":
         return lr * (0.1 ** (epoch // (epochs * 0.5))) * (0.1 ** (epoch // (epochs * 0.75)))
-    return lr * (0.1 ** (epoch // (epochs * 0.25)))
+    if epochs == 300:
+        return lr * (0.1 ** (epoch // 75))
+    return lr * (0.1 ** (epoch // 30))
 
 
 def test_paper_boundaries():
     assert schedules.paper_boundaries("cifar", 300) == (150, 225)
     assert schedules.paper_boundaries("imagenet", 300) == (75, 150, 225)
+    # Any other length: every 30 epochs, not at 25%, 50%, 75% of the run.
+    assert schedules.paper_boundaries("imagenet", 90) == (30, 60)
+    assert schedules.paper_boundaries("imagenet", 100) == (30, 60, 90)
+    assert schedules.paper_boundaries("imagenet", 30) == ()
     # epoch // 7.5 first reaches 1 at epoch 8.
     assert schedules.paper_boundaries("cifar", 10) == (5, 8)
     with pytest.raises(ValueError, match="schedule"):
@@ -26,7 +32,7 @@ def test_paper_boundaries():
 
 
 @pytest.mark.parametrize("dataset", ["cifar", "imagenet"])
-@pytest.mark.parametrize("epochs", [300, 10, 7])
+@pytest.mark.parametrize("epochs", [300, 100, 90, 61, 10, 7])
 def test_step_schedule_matches_official_code(dataset, epochs):
     steps_per_epoch = 3
     config = config_lib.Config(lr=0.25, lr_schedule=dataset, epochs=epochs)
