@@ -5,11 +5,11 @@ floor(sqrt(1 - lambda) * H) x floor(sqrt(1 - lambda) * W) pixels centred on a un
 clipped to the image, paste the partner's box, then set lambda to the exact kept fraction
 `1 - box_area / (H * W)` and mix targets `lambda * y + (1 - lambda) * y[partner]`.
 
-Two choices beyond the paper's code, both deliberate:
-- the box height comes from H and its width from W (the official code swaps them, which square
-  images hide);
-- the box spans exactly `floor(sqrt(1 - lambda) * side)` pixels before clipping (the official code's
-  `cx +- cut_w // 2` drops a pixel when the side is odd).
+The official code's `rand_bbox` names its variables the other way round (`W = size[2]`, `H = size[3]`
+on NCHW tensors) but indexes with them consistently, so its row span does come from H and its column
+span from W, as here. The one real difference, deliberate: the box spans exactly
+`floor(sqrt(1 - lambda) * side)` pixels before clipping, where the official `cx -+ cut_w // 2` spans
+`2 * (cut_w // 2)`, a pixel less when the side is odd.
 
 References:
     - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), Algorithm A1.
