@@ -119,10 +119,14 @@ def _choose_classes(logits, class_ids):
     return tf.where(class_ids >= 0, class_ids, predicted)
 
 
+def _features_and_logits(model, layer_name):
+    """A model from `model`'s input(s) to `[layer output, logits]`, sharing its layers."""
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, [model.get_layer(layer_name).output, model.outputs[0]])
+
+
 def _cam_function(model, layer_name):
-    features_and_logits = keras.Model(
-        model.inputs, [model.get_layer(layer_name).output, model.outputs[0]]
-    )
+    features_and_logits = _features_and_logits(model, layer_name)
     kernel = model.get_layer(HEAD_NAME).kernel
 
     @tf.function(reduce_retracing=True)
@@ -138,9 +142,7 @@ def _cam_function(model, layer_name):
 
 
 def _gradcam_function(model, layer_name):
-    features_and_logits = keras.Model(
-        model.inputs, [model.get_layer(layer_name).output, model.outputs[0]]
-    )
+    features_and_logits = _features_and_logits(model, layer_name)
 
     @tf.function(reduce_retracing=True)
     def compute(images, class_ids):
