@@ -3,7 +3,6 @@
 | name                    | model                                   | trainable params (paper)     |
 |-------------------------|-----------------------------------------|------------------------------|
 | `small_cnn`             | 3-stage CNN for `synthetic_shapes`      | 298,026 (10 classes)         |
-| `cam_cnn`               | stride-8 CNN, 16x16 CAM at 128x128      | 292,954 (10 classes)         |
 | `resnet18`              | CIFAR ResNet-18 (3x3 stem, no max pool) | 11,173,962 (11.2M), 10 cl.   |
 | `resnet56`              | CIFAR ResNet-56, option A shortcuts     | 853,018 (0.85M), 10 cl.      |
 | `pyramidnet110`         | PyramidNet-110, alpha 48 (see below)    | 1,772,706 (1.7M), 10 cl.     |
@@ -12,6 +11,7 @@
 | `resnet50_last_stride1` | `resnet50`, last stage stride 1         | 25,557,032, 1000 cl.         |
 | `resnet50_keras`        | keras.applications (v1, biases)         | 25,583,592 (25.6M), 1000 cl. |
 | `vgg_gap`               | VGG-16 convs, no pool5, conv6 1024, GAP | 19,639,304, 200 classes      |
+| `cam_cnn`               | stride-8 CNN, 16x16 CAM at 128x128      | 292,954 (10 classes)         |
 
 `resnet50` is the network of the official CutMix ImageNet code (stride in
 the 3x3 conv, no conv biases, PyTorch BatchNorm, He fan-out init; see
@@ -100,7 +100,6 @@ def _imagenet_entry(builder, mean, std):
 
 _REGISTRY = {
     "small_cnn": _Entry(small_cnn.small_cnn, GENERIC_MEAN, GENERIC_STD),
-    "cam_cnn": _Entry(cam_cnn.cam_cnn, GENERIC_MEAN, GENERIC_STD),
     "resnet18": _Entry(resnet_cifar.resnet18_cifar, CIFAR_MEAN, CIFAR_STD),
     "resnet56": _Entry(
         functools.partial(resnet_cifar.resnet_cifar_thin, 56), CIFAR_MEAN, CIFAR_STD
@@ -135,6 +134,7 @@ _REGISTRY = {
     "vgg_gap": _imagenet_entry(
         vgg_gap.vgg_gap, resnet50_keras.CAFFE_MEAN_RGB, resnet50_keras.CAFFE_STD
     ),
+    "cam_cnn": _Entry(cam_cnn.cam_cnn, GENERIC_MEAN, GENERIC_STD),
 }
 MODEL_NAMES = tuple(_REGISTRY)
 
@@ -195,14 +195,14 @@ def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=No
             Defaults to the CutMix CIFAR means `(125.3, 123.0, 113.9)` for the
             CIFAR nets, torchvision's ImageNet means for `resnet50*`, the
             caffe ImageNet means for `resnet50_keras` and `vgg_gap`, and 127.5
-            for `small_cnn` and `cam_cnn`. Must stay `None` (or the default) for the ImageNet
-            models when `weights` is given.
+            for `small_cnn` and `cam_cnn`. Must stay `None` (or the default)
+            for the ImageNet models when `weights` is given.
         std: Scalar or per-channel pixel standard deviations, 0-255 scale.
             Defaults to `(63.0, 62.1, 66.7)` for the CIFAR nets,
             `(58.395, 57.12, 57.375)` for `resnet50*`, 1 for `resnet50_keras`
             and `vgg_gap` (as Keras's ImageNet weights expect) and 64 for
-            `small_cnn` and `cam_cnn`. Same
-            rule as `mean` for the ImageNet models.
+            `small_cnn` and `cam_cnn`. Same rule as `mean` for the ImageNet
+            models.
         weights: `None` (random initialisation) or the path of a local file:
             a `.weights.h5` / `.keras` file of the same model, or, for
             `resnet50_keras` and `vgg_gap`, the keras.applications

@@ -29,7 +29,10 @@ def tiny_model(input_shape=(8, 10, 3), stride=1, num_classes=3, seed=0):
 
 
 def two_layer_model(seed=1):
-    """conv (4) -> linear 1x1 conv, no bias (5) -> GAP -> head: Grad-CAM at the first conv is CAM at the second."""
+    """conv (4) -> linear 1x1 conv, no bias (5) -> GAP -> head.
+
+    Grad-CAM at the first conv is then ReLU of the CAM at the second.
+    """
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((6, 7, 3))
     first = keras.layers.Conv2D(4, 3, padding="same", name="first")(inputs)
