@@ -1,4 +1,4 @@
-"""CAM pictures: the overlay's pixel values, PNG sizes, and boxes drawn where and in the colour they should be."""
+"""CAM pictures: the overlay's pixel values, PNG sizes, boxes drawn where and in the colour they should be."""
 
 import matplotlib.image
 import numpy as np
@@ -79,3 +79,14 @@ def test_method_grid_rows_are_images_columns_are_methods(tmp_path):
         visualization.plot_method_grid(tmp_path / "x.png", images, {"a": maps}, None, {"b": pred})
     with pytest.raises(ValueError, match="gt_boxes"):
         visualization.plot_method_grid(tmp_path / "x.png", images, {"a": maps}, gt[:2])
+
+
+def test_every_ground_truth_box_is_drawn(tmp_path):
+    images, maps = black_batch(count=1)
+    one = [np.array([[4, 8, 20, 28]])]
+    two = [np.array([[4, 8, 20, 28], [22, 2, 30, 10]])]
+    greens = []
+    for i, boxes in enumerate((one, two)):
+        path = visualization.plot_cam_grid(tmp_path / f"{i}.png", images, maps, boxes, None)
+        greens.append(coloured(matplotlib.image.imread(path), 1).sum())
+    assert greens[1] > greens[0] + 20
