@@ -178,14 +178,17 @@ def test_chunks_uint8_and_tensor_inputs_agree_and_the_function_is_cached():
     assert set(cam_module._FUNCTIONS[model]) == {("cam", "features"), ("gradcam", "features")}
 
 
-def test_works_on_keras_cutmix_models():
+@pytest.mark.parametrize(
+    "name,shape", [("small_cnn", (24, 16, 3)), ("cam_cnn", (40, 24, 3)), ("vgg_gap", (32, 32, 3))]
+)
+def test_works_on_keras_cutmix_models(name, shape):
     from keras_cutmix import models
 
-    model = models.get_model("small_cnn", num_classes=4, input_shape=(24, 16, 3))
-    x = np.random.default_rng(0).integers(0, 256, (3, 24, 16, 3)).astype(np.uint8)
+    model = models.get_model(name, num_classes=4, input_shape=shape)
+    x = np.random.default_rng(0).integers(0, 256, (3, *shape)).astype(np.uint8)
     for method in (localization.cam, localization.gradcam):
         maps = method(model, x)
-        assert maps.shape == (3, 24, 16)
+        assert maps.shape == (3, *shape[:2]) and maps.dtype == np.float32
         assert maps.min() >= 0 and maps.max() <= 1
 
 
