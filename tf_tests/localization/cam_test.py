@@ -145,6 +145,16 @@ def test_constant_map_gives_zeros():
         np.testing.assert_array_equal(got, np.zeros((5, 8, 10), np.float32))
 
 
+def test_nan_map_gives_zeros_as_wsolevaluation():
+    model = tiny_model()
+    kernel = np.asarray(model.get_layer("head").kernel).copy()
+    kernel[0, 0] = np.nan
+    model.get_layer("head").kernel.assign(kernel)
+    got = localization.cam(model, images(), class_ids=[0, 1, 0, 1, 0])
+    np.testing.assert_array_equal(got[0::2], np.zeros((3, 8, 10)))
+    assert np.isfinite(got).all() and got[1].max() == pytest.approx(1.0)
+
+
 def test_all_negative_gradcam_gives_zeros():
     # All-positive features (a large bias) and all-negative class weights: every weighted sum is < 0.
     model, x = tiny_model(), images()
