@@ -153,6 +153,12 @@ def test_nan_map_gives_zeros_as_wsolevaluation():
     got = localization.cam(model, images(), class_ids=[0, 1, 0, 1, 0])
     np.testing.assert_array_equal(got[0::2], np.zeros((3, 8, 10)))
     assert np.isfinite(got).all() and got[1].max() == pytest.approx(1.0)
+    # One NaN in an otherwise fine map (the upsampling spreads it to a few neighbours only).
+    maps = np.random.default_rng(0).normal(size=(2, 6, 6)).astype(np.float32)
+    maps[0, 0, 0] = np.nan
+    got = cam_module._upsample_and_normalize(tf.constant(maps), 12, 12).numpy()
+    np.testing.assert_array_equal(got[0], np.zeros((12, 12)))
+    assert got[1].max() == pytest.approx(1.0)
 
 
 def test_all_negative_gradcam_gives_zeros():
