@@ -109,7 +109,9 @@ def _upsample_and_normalize(maps, height, width):
     low = tf.reduce_min(maps, axis=[1, 2], keepdims=True)
     high = tf.reduce_max(maps, axis=[1, 2], keepdims=True)
     span = high - low
-    valid = tf.logical_and(span > 0, tf.math.is_finite(span))
+    # Explicit: whether min / max propagate a NaN is up to the device kernel.
+    finite = tf.reduce_all(tf.math.is_finite(maps), axis=[1, 2], keepdims=True)
+    valid = tf.logical_and(span > 0, finite)
     return tf.where(valid, (maps - low) / tf.where(valid, span, 1.0), 0.0)
 
 
