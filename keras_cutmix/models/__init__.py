@@ -8,7 +8,8 @@
 all their options live in the submodules (`pyramidnet.pyramidnet`,
 `resnet_cifar.resnet_cifar_thin`, `resnet_cifar.resnet18_cifar`,
 `resnet50.resnet50`, `resnet50.backbone`, `resnet50_keras.resnet50_keras`,
-`small_cnn.small_cnn`). `takes_data_statistics(name)` says whether a model
+`small_cnn.small_cnn`, `cam_cnn.cam_cnn`, `vgg_gap.vgg_gap`).
+`takes_data_statistics(name)` says whether a model
 takes a data set's pixel statistics (not the ImageNet models, whose
 normalisation belongs to their weights).
 """

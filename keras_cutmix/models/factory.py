@@ -10,6 +10,8 @@
 | `resnet50`              | the paper's: torchvision's (v1.5)       | 25,557,032 (25.6M), 1000 cl. |
 | `resnet50_last_stride1` | `resnet50`, last stage stride 1         | 25,557,032, 1000 cl.         |
 | `resnet50_keras`        | keras.applications (v1, biases)         | 25,583,592 (25.6M), 1000 cl. |
+| `vgg_gap`               | VGG-16 convs, no pool5, conv6 1024, GAP | 19,639,304, 200 classes      |
+| `cam_cnn`               | stride-8 CNN, 16x16 CAM at 128x128      | 292,954 (10 classes)         |
 
 `resnet50` is the network of the official CutMix ImageNet code (stride in
 the 3x3 conv, no conv biases, PyTorch BatchNorm, He fan-out init; see
@@ -18,10 +20,17 @@ file (`resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5`); it is v1
 (stride in the first 1x1 conv) with conv biases, so it is not the paper's
 net. Both also hold 53,120 BatchNorm statistics (non-trainable).
 
+The weakly-supervised localization models (CAM, `keras_cutmix.localization`):
+`vgg_gap` is VGG-GAP of the CAM paper as wsolevaluation builds it (see
+`vgg_gap.py`; 20,459,304 parameters with 1000 classes), fine-tuned from
+Keras's `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`;
+`resnet50_last_stride1` gives 14x14 maps at 224; `cam_cnn` is the small net
+for the embedded 128x128 CUB-like data (16x16 maps; see `cam_cnn.py`).
+
 **Normalisation that belongs to the model.** The ImageNet models normalise
 their inputs as their weights were trained: `resnet50` with torchvision's
-ImageNet mean and std, `resnet50_keras` caffe-style (BGR, means subtracted,
-std 1). `takes_data_statistics(name)` is `False` for them: the training path
+ImageNet mean and std, `resnet50_keras` and `vgg_gap` caffe-style (BGR, means
+subtracted, std 1). `takes_data_statistics(name)` is `False` for them: the training path
 (`training.train.build_model`) passes a data set's mean and std only to the
 models for which it is `True`, and `get_model` refuses other `mean` / `std`
 for them when `weights` is given.
@@ -45,12 +54,14 @@ import functools
 from typing import Callable
 
 from keras_cutmix.models import (
+    cam_cnn,
     common,
     pyramidnet,
     resnet50,
     resnet50_keras,
     resnet_cifar,
     small_cnn,
+    vgg_gap,
 )
 
 # CIFAR normalisation of the CutMix code (train.py), on the 0-255 scale.
@@ -120,6 +131,10 @@ _REGISTRY = {
         resnet50_keras.CAFFE_MEAN_RGB,
         resnet50_keras.CAFFE_STD,
     ),
+    "vgg_gap": _imagenet_entry(
+        vgg_gap.vgg_gap, resnet50_keras.CAFFE_MEAN_RGB, resnet50_keras.CAFFE_STD
+    ),
+    "cam_cnn": _Entry(cam_cnn.cam_cnn, GENERIC_MEAN, GENERIC_STD),
 }
 MODEL_NAMES = tuple(_REGISTRY)
 
@@ -147,7 +162,7 @@ def _entry(name):
 def takes_data_statistics(name):
     """Whether model `name` should be given a data set's pixel mean and std.
 
-    `False` for the ImageNet models (`resnet50*`), whose normalisation is the
+    `False` for the ImageNet models (`resnet50*`, `vgg_gap`), whose normalisation is the
     one their weights were trained with; `True` for the others.
 
     Args:
@@ -179,18 +194,19 @@ def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=No
         mean: Scalar or per-channel pixel means on the 0-255 scale (RGB order).
             Defaults to the CutMix CIFAR means `(125.3, 123.0, 113.9)` for the
             CIFAR nets, torchvision's ImageNet means for `resnet50*`, the
-            caffe ImageNet means for `resnet50_keras` and 127.5 for
-            `small_cnn`. Must stay `None` (or the default) for the ImageNet
-            models when `weights` is given.
+            caffe ImageNet means for `resnet50_keras` and `vgg_gap`, and 127.5
+            for `small_cnn` and `cam_cnn`. Must stay `None` (or the default)
+            for the ImageNet models when `weights` is given.
         std: Scalar or per-channel pixel standard deviations, 0-255 scale.
             Defaults to `(63.0, 62.1, 66.7)` for the CIFAR nets,
             `(58.395, 57.12, 57.375)` for `resnet50*`, 1 for `resnet50_keras`
-            (as Keras's ImageNet weights expect) and 64 for `small_cnn`. Same
-            rule as `mean` for the ImageNet models.
+            and `vgg_gap` (as Keras's ImageNet weights expect) and 64 for
+            `small_cnn` and `cam_cnn`. Same rule as `mean` for the ImageNet
+            models.
         weights: `None` (random initialisation) or the path of a local file:
             a `.weights.h5` / `.keras` file of the same model, or, for
-            `resnet50_keras`, the keras.applications `..._notop.h5` backbone
-            file. Nothing is downloaded. Defaults to `None`.
+            `resnet50_keras` and `vgg_gap`, the keras.applications
+            `..._notop.h5` backbone file. Nothing is downloaded. Defaults to `None`.
 
     Returns:
         A functional `keras.Model`.

@@ -1,3 +1,4 @@
-"""Pictures: grids of mixed images with their boxes and label weights."""
+"""Pictures: grids of mixed images with their boxes and label weights; CAMs with their boxes."""
 
+from keras_cutmix.visualization.cam_grid import overlay_cam, plot_cam_grid, plot_method_grid
 from keras_cutmix.visualization.mix_grid import plot_mix_grid

@@ -1,0 +1,300 @@
+"""Class activation maps: CAM (Zhou et al. 2016) and Grad-CAM (Selvaraju et al. 2017).
+
+    maps = cam(model, images)              # float32 NumPy [B, H, W] in [0, 1]
+    maps = gradcam(model, images, class_ids=labels)
+
+Both return one map per image at the input resolution, min-max normalised per
+image, and follow clovaai/wsolevaluation (`inference.py`, `CAMComputer`) step by
+step, so that thresholds and boxes mean the same as in the WSOL literature:
+
+1. **The raw map** on the feature grid `[h, w]`:
+   * CAM: `sum_k W[k, c] * A_k`, where `A` is the output of the CAM feature
+     layer (`keras_cutmix.models.cam_feature_layer_name(model)`, the input of
+     global average pooling) and `W` the kernel of the `"head"` Dense layer.
+     **No bias and no ReLU**, as in Zhou et al. and wsolevaluation's
+     `VggCam`/`ResNetCam` (which also divide by the channel count: a positive
+     scale, lost in the normalisation). The bias would shift the map by a
+     constant, which min-max normalisation removes; a ReLU would not be
+     removed: negative evidence stays in the map, below the object.
+   * Grad-CAM: `ReLU(sum_k alpha_k * A_k)` with `alpha_k` the spatial mean of
+     `d logit_c / d A_k` (the pre-softmax score, as Selvaraju et al.), taken
+     with `tf.GradientTape` at any layer with a 4-D output. For a model ending
+     GAP -> Dense, `alpha_k = W[k, c] / (h * w)`, so Grad-CAM is
+     `ReLU(CAM) / (h * w)`: the same map with its negative part cut to 0.
+2. **Upsampling** to the input's `[H, W]` with OpenCV's bicubic kernel
+   (`cv2.resize(..., interpolation=cv2.INTER_CUBIC)`: Keys cubic with
+   a = -0.75, half-pixel centres, edge pixels replicated), as wsolevaluation
+   does. It is written as two constant matrices (`resize_matrix`), so it runs
+   inside the compiled function and matches OpenCV to float rounding.
+   (`tf.image.resize(method="bicubic")` uses a = -0.5 and differs.)
+   wsolevaluation passes `(H, W)` where OpenCV expects `(W, H)`; that is
+   harmless for its square 224 inputs, and here non-square inputs get `[H, W]`.
+   Bicubic interpolation overshoots a little, so an upsampled Grad-CAM can dip
+   slightly below 0 next to its zero regions before normalisation.
+3. **Normalisation** per image: `(m - min) / (max - min)`; a constant map (or
+   one with a NaN) gives zeros, as wsolevaluation's `normalize_scoremap`.
+
+`class_ids=None` takes each image's predicted class (argmax of the logits).
+Images go through the model in chunks of `batch_size`, each through one
+`tf.function` that computes the whole chunk (features, class choice, map,
+upsampling, normalisation). The function is built once per model, method and
+layer, and cached while the model lives.
+
+References:
+    - [Zhou et al., 2016, Learning Deep Features for Discriminative
+      Localization](https://arxiv.org/abs/1512.04150)
+    - [Selvaraju et al., 2017, Grad-CAM](https://arxiv.org/abs/1610.02391)
+    - [Choe et al., 2020, Evaluating Weakly Supervised Object Localization
+      Methods Right](https://arxiv.org/abs/2001.07437), code
+      clovaai/wsolevaluation (`inference.py`).
+"""
+
+import weakref
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_cutmix.models import cam_feature_layer_name
+from keras_cutmix.models.common import HEAD_NAME
+
+# OpenCV's INTER_CUBIC coefficient (imgproc/src/resize.cpp, interpolateCubic).
+CV2_CUBIC_A = -0.75
+
+# model -> {(method, layer_name): compiled function}; entries go with the model.
+_FUNCTIONS = weakref.WeakKeyDictionary()
+
+
+def resize_matrix(src_size, dst_size):
+    """The `[dst_size, src_size]` matrix of OpenCV's bicubic resize along one axis.
+
+    `R @ x` resizes a 1-D signal `x` as `cv2.resize(..., cv2.INTER_CUBIC)`
+    does: destination pixel `d` samples source position
+    `(d + 0.5) * src_size / dst_size - 0.5` with Keys' cubic kernel (a = -0.75)
+    over its 4 neighbours, indices clamped to the edge. A 2-D map resizes as
+    `R_rows @ m @ R_cols.T`. Equal sizes give the identity.
+
+    Args:
+        src_size: Source length, a positive int.
+        dst_size: Destination length, a positive int.
+
+    Returns:
+        float32 NumPy array `[dst_size, src_size]`.
+    """
+    a = CV2_CUBIC_A
+    position = (np.arange(dst_size) + 0.5) * (src_size / dst_size) - 0.5
+    left = np.floor(position).astype(np.int64)
+    t = position - left
+    weights = np.stack(
+        [
+            ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+            ((a + 2) * t - (a + 3)) * t * t + 1,
+            ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+        ],
+        axis=1,
+    )
+    weights = np.concatenate([weights, 1 - weights.sum(axis=1, keepdims=True)], axis=1)
+    matrix = np.zeros((dst_size, src_size), np.float64)
+    for tap in range(4):
+        columns = np.clip(left - 1 + tap, 0, src_size - 1)
+        np.add.at(matrix, (np.arange(dst_size), columns), weights[:, tap])
+    return matrix.astype(np.float32)
+
+
+def _upsample_and_normalize(maps, height, width):
+    """[B, h, w] float32 -> [B, height, width], bicubic as OpenCV, min-max per image."""
+    rows = tf.constant(resize_matrix(maps.shape[1], height))
+    cols = tf.constant(resize_matrix(maps.shape[2], width))
+    maps = tf.einsum("Hh,bhw,Ww->bHW", rows, maps, cols)
+    low = tf.reduce_min(maps, axis=[1, 2], keepdims=True)
+    high = tf.reduce_max(maps, axis=[1, 2], keepdims=True)
+    span = high - low
+    # Explicit: whether min / max propagate a NaN is up to the device kernel.
+    finite = tf.reduce_all(tf.math.is_finite(maps), axis=[1, 2], keepdims=True)
+    valid = tf.logical_and(span > 0, finite)
+    return tf.where(valid, (maps - low) / tf.where(valid, span, 1.0), 0.0)
+
+
+def _choose_classes(logits, class_ids):
+    """`class_ids` where >= 0, else the argmax of `logits`."""
+    predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    return tf.where(class_ids >= 0, class_ids, predicted)
+
+
+def _features_and_logits(model, layer_name):
+    """A model from `model`'s input(s) to `[layer output, logits]`, sharing its layers."""
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, [model.get_layer(layer_name).output, model.outputs[0]])
+
+
+def _cam_function(model, layer_name):
+    features_and_logits = _features_and_logits(model, layer_name)
+    kernel = model.get_layer(HEAD_NAME).kernel
+
+    @tf.function(reduce_retracing=True)
+    def compute(images, class_ids):
+        features, logits = features_and_logits(images, training=False)
+        features = tf.cast(features, tf.float32)
+        classes = _choose_classes(logits, class_ids)
+        class_weights = tf.gather(tf.cast(kernel, tf.float32), classes, axis=1)  # [C, B]
+        maps = tf.einsum("bhwc,cb->bhw", features, class_weights)
+        return _upsample_and_normalize(maps, images.shape[1], images.shape[2])
+
+    return compute
+
+
+def _gradcam_function(model, layer_name):
+    features_and_logits = _features_and_logits(model, layer_name)
+
+    @tf.function(reduce_retracing=True)
+    def compute(images, class_ids):
+        with tf.GradientTape() as tape:
+            features, logits = features_and_logits(images, training=False)
+            classes = _choose_classes(logits, class_ids)
+            # Images are independent at inference, so one gradient of the
+            # summed scores gives every image's own gradient.
+            score = tf.reduce_sum(tf.gather(logits, classes, axis=1, batch_dims=1))
+        gradients = tf.cast(tape.gradient(score, features), tf.float32)
+        features = tf.cast(features, tf.float32)
+        alphas = tf.reduce_mean(gradients, axis=[1, 2])  # [B, C]
+        maps = tf.nn.relu(tf.einsum("bhwc,bc->bhw", features, alphas))
+        return _upsample_and_normalize(maps, images.shape[1], images.shape[2])
+
+    return compute
+
+
+def _check_feature_layer(model, layer_name, method):
+    if layer_name is None:
+        layer_name = cam_feature_layer_name(model)
+    try:
+        layer = model.get_layer(layer_name)
+    except ValueError as error:
+        raise ValueError(
+            f"Expected `layer_name` to name a layer of model {model.name!r}. "
+            f"Received: layer_name={layer_name!r}"
+        ) from error
+    shape = layer.output.shape
+    if len(shape) != 4:
+        raise ValueError(
+            "Expected `layer_name` to name a layer with a 4-D output "
+            f"[batch, height, width, channels]. Received: layer_name={layer_name!r} "
+            f"with output shape {tuple(shape)}"
+        )
+    if method == "cam":
+        kernel = model.get_layer(HEAD_NAME).kernel
+        if shape[-1] != kernel.shape[0]:
+            raise ValueError(
+                f"CAM needs the layer that feeds global pooling before 'head' "
+                f"({kernel.shape[0]} channels). Received: layer_name={layer_name!r} "
+                f"with {shape[-1]} channels; use gradcam() for other layers"
+            )
+    return layer_name
+
+
+def _compiled(model, method, layer_name):
+    functions = _FUNCTIONS.setdefault(model, {})
+    key = (method, layer_name)
+    if key not in functions:
+        build = _cam_function if method == "cam" else _gradcam_function
+        functions[key] = build(model, layer_name)
+    return functions[key]
+
+
+def _maps(method, model, images, class_ids, layer_name, batch_size):
+    layer_name = _check_feature_layer(model, layer_name, method)
+    images = np.asarray(images) if not tf.is_tensor(images) else images
+    if len(images.shape) != 4:
+        raise ValueError(
+            "Expected `images` of shape [batch, height, width, channels]. "
+            f"Received: images.shape={tuple(images.shape)}"
+        )
+    count = int(images.shape[0])
+    num_classes = int(model.outputs[0].shape[-1])
+    if class_ids is None:
+        class_ids = np.full([count], -1, np.int32)
+    else:
+        class_ids = np.asarray(class_ids).reshape(-1)
+        if class_ids.shape[0] != count or not np.issubdtype(class_ids.dtype, np.integer):
+            raise ValueError(
+                f"Expected `class_ids` = None or {count} ints, one per image. "
+                f"Received: class_ids={class_ids!r}"
+            )
+        if count and (class_ids.min() < 0 or class_ids.max() >= num_classes):
+            raise ValueError(
+                f"Expected `class_ids` in [0, {num_classes}). Received: class_ids={class_ids!r}"
+            )
+        class_ids = class_ids.astype(np.int32)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"Expected `batch_size` to be a positive int. Received: batch_size={batch_size!r}")
+    compute = _compiled(model, method, layer_name)
+    height, width = int(images.shape[1]), int(images.shape[2])
+    outputs = [np.zeros([0, height, width], np.float32)]
+    for start in range(0, count, batch_size):
+        chunk = tf.convert_to_tensor(images[start:start + batch_size])
+        outputs.append(compute(chunk, tf.constant(class_ids[start:start + batch_size])).numpy())
+    return np.concatenate(outputs, axis=0)
+
+
+def cam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
+    """Class activation maps (Zhou et al.), upsampled and min-max normalised.
+
+    The raw map is `features @ head.kernel[:, class]` on the feature grid,
+    with no bias and no ReLU (see the module docstring); then OpenCV-style
+    bicubic upsampling to the input size and per-image min-max normalisation.
+
+    Args:
+        model: A functional `keras.Model` ending in feature layer ->
+            `GlobalAveragePooling2D` -> `Dense(name="head")` (every
+            `keras_cutmix.models` model).
+        images: `[B, H, W, C]` pixels as the model takes them (NumPy or
+            tensor; for `keras_cutmix.models`, 0-255, uint8 or float).
+        class_ids: `None` (each image's predicted class) or `B` ints in
+            `[0, num_classes)`. Defaults to `None`.
+        layer_name: The feature layer. Defaults to
+            `cam_feature_layer_name(model)`; another layer must have the
+            head's input channel count, and the map is then CAM only by analogy.
+        batch_size: Images per call of the compiled function. Defaults to 64.
+
+    Returns:
+        float32 NumPy array `[B, H, W]`, each map in [0, 1] (all zeros if
+        constant).
+
+    Raises:
+        ValueError: For a model without that tail, a bad `layer_name`,
+            `images` not 4-D, bad `class_ids` or `batch_size`.
+
+    References:
+        - [Zhou et al., 2016](https://arxiv.org/abs/1512.04150)
+    """
+    return _maps("cam", model, images, class_ids, layer_name, batch_size)
+
+
+def gradcam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
+    """Grad-CAM (Selvaraju et al.), upsampled and min-max normalised.
+
+    The raw map is `ReLU(sum_k alpha_k A_k)`, `alpha_k` the spatial mean of
+    the gradient of the class logit with respect to feature map `A_k`; then
+    the same upsampling and normalisation as `cam`.
+
+    Args:
+        model: A functional `keras.Model` whose (first) output is logits
+            `[B, num_classes]`.
+        images: `[B, H, W, C]` pixels as the model takes them.
+        class_ids: `None` (each image's predicted class) or `B` ints in
+            `[0, num_classes)`. Defaults to `None`.
+        layer_name: Any layer with a 4-D output. Defaults to
+            `cam_feature_layer_name(model)`.
+        batch_size: Images per call of the compiled function. Defaults to 64.
+
+    Returns:
+        float32 NumPy array `[B, H, W]`, each map in [0, 1] (all zeros if
+        constant, e.g. when every weighted sum is negative).
+
+    Raises:
+        ValueError: For a bad `layer_name` (or none given and no CAM tail),
+            `images` not 4-D, bad `class_ids` or `batch_size`.
+
+    References:
+        - [Selvaraju et al., 2017](https://arxiv.org/abs/1610.02391)
+    """
+    return _maps("gradcam", model, images, class_ids, layer_name, batch_size)
