@@ -73,7 +73,7 @@ _SPECS = {
     spec.name: spec for spec in [
         DatasetSpec("synthetic_shapes", 10, (64, 64, 3), (121.8, 121.8, 121.3), (52.3, 52.0, 51.9),
                     "train", "test", 4000, 1000, has_boxes=True, shuffle_buffer=4000, cache=True),
-        DatasetSpec("synthetic_birds", 10, (128, 128, 3), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0),
+        DatasetSpec("synthetic_birds", 10, (128, 128, 3), (123.8, 122.3, 121.9), (48.0, 48.4, 49.7),
                     "train", "test", 3000, 1000, has_boxes=True, shuffle_buffer=3000, cache=True),
         DatasetSpec("cifar10", 10, (32, 32, 3), (125.3, 123.0, 113.9), (63.0, 62.1, 66.7),
                     "train", "test", 50_000, 10_000, shuffle_buffer=50_000, cache=True),
