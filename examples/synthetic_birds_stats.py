@@ -1,6 +1,6 @@
 """Sanity statistics of the embedded "synthetic_birds" data (no training of a network).
 
-    python examples/synthetic_birds_stats.py  # ~30 s on 2 busy CPU cores
+    python examples/synthetic_birds_stats.py  # ~50 s on 2 busy CPU cores (20 s of CPU)
 
 Draws the default splits (3000 train from seed (0, 0), 1000 test from seed
 (0, 1): the same examples the tfds builder stores) and prints class balance,
@@ -11,6 +11,10 @@ on the test split, on hand-computed colour features (mean and standard
 deviation of R, G, B) of (a) the visible head (the discriminative part),
 (b) the visible body without the head, (c) the background. Examples whose
 region is empty (head hidden or cut off) get zero features: they count.
+
+What it printed here (the numbers in `synthetic_birds_generator`'s docstring):
+head 0.949 (nearest class mean) / 0.935 (linear), body without head 0.300 /
+0.426, background 0.102 / 0.092 (chance 0.10).
 """
 
 import numpy as np

@@ -6,7 +6,8 @@ Importing this module registers `SyntheticBirds` with tensorflow-datasets, so
     ds = keras_cutmix.data.load("synthetic_birds", batch_size=32, training=True,
                                 with_boxes=True)
 
-builds the data set on first use (no download) and reads it back afterwards.
+builds the data set on first use (about 30 s on 2 busy CPU cores, 128 MB, no
+download) and reads it back afterwards.
 The images come from the pure generator in
 `keras_cutmix.data.synthetic_birds_generator`; its docstring gives the design
 (a body shared by all classes, a class-identifying head of at most 20% of the

@@ -29,12 +29,14 @@ model was trained on it:
   random thin lines (`synthetic_generator`'s background), drawn independently
   of the label.
 * **Pose and size.** Rotation uniform in +-35 degrees, facing left or right,
-  body aspect `b`; size chosen so that the object's box covers a target
-  fraction of the image drawn uniformly in 7-65% (of a conservative box);
-  examples whose visible tight box is outside 5-60% of the image are redrawn.
+  body aspect `b`, position uniform; size chosen so that a conservative box
+  of the in-image object covers a fraction of the image drawn uniformly in
+  7-75% (capped so that the object fits the image); examples whose visible
+  tight box is outside 5-60% of the image are redrawn (same label).
 * **Truncation.** With probability `TRUNCATION_PROB` (0.25) the object is
-  pushed over one random border by 15-40% of its box extent on that axis;
-  otherwise it lies fully inside.
+  pushed over one random border by 15-40% of its box extent on that axis
+  (and may then be larger than the image on that axis); otherwise it lies
+  fully inside.
 * **Occlusion.** With probability `OCCLUSION_PROB` (0.3) a straight "branch"
   (a dark brown band, half-width 0.12-0.25 `L`, random angle, through a random
   point on the body's axis) is drawn over the bird and the background.
@@ -51,11 +53,25 @@ Annotations, like tfds `caltech_birds2011` (rows `r0..r1` cover
   (visible head pixels), `amodal_mask` (object pixels in the image, occluded
   or not) and `occluder_mask` (the branch's pixels).
 
-Images are 128x128: a stride-8 network (e.g. the ResNet-50 with
-`last_stride=1` has stride 16; a small CAM model with three 2x poolings has
-stride 8) gives a 16x16 CAM, the minimum the issue asks for; the smallest
-heads (radius 0.32 L with L about 14 pixels) are still about 9 pixels wide,
-more than one CAM cell. Doubling to 256 would cost four times the CPU.
+Images are 128x128: a stride-8 network (a small CAM model with three 2x
+downsamplings) gives a 16x16 CAM, the minimum the issue asks for (an 8x8 map
+quantises boxes to 16 pixels here). The smallest birds (box 5% of the image,
+L about 15 pixels) have heads about 10 pixels wide, more than one 8-pixel CAM
+cell. A stride-16 network (ResNet-50 with `last_stride=1`) would give 8x8
+maps at 128: build with `image_size=256` for it (four times the CPU; the
+generator scales with `image_size`).
+
+Measured on the default splits (3000 train from seed (0, 0), 1000 test from
+(0, 1); `python examples/synthetic_birds_stats.py`, nothing trained):
+classes exactly balanced (300 / 100 each); visible box area min / p10 /
+median / p90 / max 5.0 / 9.7 / 27.2 / 40.4 / 56.0% of the image (train);
+truncated 25.3% (train) / 23.0% (test), occluded 29.1% / 30.9%, of which a
+median 22% (p90 41%) of the object is hidden; head invisible (cut off or
+hidden) 3.0% / 2.7%; head share of whole, unoccluded birds 14.4% on average,
+16.7% at most. Colour features (mean and deviation of R, G, B) of one region,
+fitted on train, test accuracy (chance 10%): visible head 94.9% (nearest
+class mean) / 93.5% (linear); body without head 30.0% / 42.6%; background
+10.2% / 9.2%. Generating the 4000 examples takes about 16 s of CPU here.
 
 Everything is drawn from the `numpy.random.Generator` passed in (float32
 arithmetic), so the same seed gives the same bytes on the same NumPy build.
