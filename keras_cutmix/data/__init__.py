@@ -1,7 +1,8 @@
 """Data sets and their input pipelines, through tensorflow-datasets.
 
-Importing this package registers the embedded "synthetic_shapes" tfds builder,
-so `tfds.load("synthetic_shapes")` works offline.
+Importing this package registers the embedded "synthetic_shapes" and
+"synthetic_birds" (CUB-like, for localization) tfds builders, so
+`tfds.load("synthetic_shapes")` and `tfds.load("synthetic_birds")` work offline.
 
     from keras_cutmix import data
     train = data.load("synthetic_shapes", batch_size=64, training=True, seed=0)
@@ -15,6 +16,8 @@ from keras_cutmix.data.loaders import DatasetSpec
 from keras_cutmix.data.loaders import dataset_spec
 from keras_cutmix.data.loaders import load
 from keras_cutmix.data.pipelines import AUGMENTATIONS
+from keras_cutmix.data.synthetic_birds import SyntheticBirds
+from keras_cutmix.data.synthetic_birds import SyntheticBirdsConfig
 from keras_cutmix.data.synthetic_shapes import SyntheticShapes
 from keras_cutmix.data.synthetic_shapes import SyntheticShapesConfig
 
@@ -22,6 +25,8 @@ __all__ = [
     "AUGMENTATIONS",
     "DatasetNotFoundError",
     "DatasetSpec",
+    "SyntheticBirds",
+    "SyntheticBirdsConfig",
     "SyntheticShapes",
     "SyntheticShapesConfig",
     "dataset_spec",

@@ -11,9 +11,10 @@ Pipelines read tfds (never download unless asked), preprocess each example
 with an augmentation recipe chosen by name (`keras_cutmix.data.pipelines`; by
 default the official CutMix code's for CIFAR and ImageNet), batch and prefetch.
 They never normalise and never mix: models normalise inside, and the training
-code maps CutMix over the batches. "synthetic_shapes" is built on first use
-(offline, a few seconds); any other data set that tfds cannot find raises
-`DatasetNotFoundError`, which says where tfds looked and how to provide it.
+code maps CutMix over the batches. "synthetic_shapes" and "synthetic_birds"
+are built on first use (offline, seconds); any other data set that tfds cannot
+find raises `DatasetNotFoundError`, which says where tfds looked and how to
+provide it.
 """
 
 import dataclasses
@@ -22,6 +23,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_cutmix.data import pipelines
+from keras_cutmix.data import synthetic_birds  # Registers the tfds builder.
 from keras_cutmix.data import synthetic_shapes  # Registers the tfds builder.
 
 _IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -71,6 +73,8 @@ _SPECS = {
     spec.name: spec for spec in [
         DatasetSpec("synthetic_shapes", 10, (64, 64, 3), (121.8, 121.8, 121.3), (52.3, 52.0, 51.9),
                     "train", "test", 4000, 1000, has_boxes=True, shuffle_buffer=4000, cache=True),
+        DatasetSpec("synthetic_birds", 10, (128, 128, 3), (123.8, 122.3, 121.9), (48.0, 48.4, 49.7),
+                    "train", "test", 3000, 1000, has_boxes=True, shuffle_buffer=3000, cache=True),
         DatasetSpec("cifar10", 10, (32, 32, 3), (125.3, 123.0, 113.9), (63.0, 62.1, 66.7),
                     "train", "test", 50_000, 10_000, shuffle_buffer=50_000, cache=True),
         DatasetSpec("cifar100", 100, (32, 32, 3), (129.3, 124.1, 112.4), (68.2, 65.4, 70.4),
@@ -81,6 +85,8 @@ _SPECS = {
                     "train", "test", 5994, 5794, has_boxes=True, shuffle_buffer=1000),
     ]
 }
+# The embedded data sets, built on first use (offline, seconds).
+_EMBEDDED = ("synthetic_shapes", "synthetic_birds")
 # ImageNet is shuffled encoded and decoded in the parallel map. CUB is decoded by
 # tfds (its shuffle buffer is smaller instead), which also keeps it working under
 # tfds.testing.mock_data: mocked encoding fails on its random boxes.
@@ -91,7 +97,7 @@ def dataset_spec(name, *, image_size=None):
     """Returns the `DatasetSpec` of a data set.
 
     Args:
-        name: One of "synthetic_shapes", "cifar10", "cifar100", "imagenet2012",
+        name: One of "synthetic_shapes", "synthetic_birds", "cifar10", "cifar100", "imagenet2012",
             "caltech_birds2011".
         image_size: Output size passed to `load`, if not the default; only
             changes `image_shape`. Defaults to None.
@@ -143,12 +149,12 @@ def _missing_message(spec, builder, data_dir):
 
 
 def _prepare(spec, builder, download, manual_dir):
-    """Builds synthetic_shapes if needed; downloads other data sets only when asked.
+    """Builds the embedded data sets if needed; downloads other data sets only when asked.
 
     Returns:
         The builder to read from (a fresh one if another process built the data first).
     """
-    if (spec.name == "synthetic_shapes" or download) and not builder.is_prepared():
+    if (spec.name in _EMBEDDED or download) and not builder.is_prepared():
         config = tfds.download.DownloadConfig(manual_dir=manual_dir)
         try:
             builder.download_and_prepare(download_config=config)
@@ -200,7 +206,8 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         seed: Seed of file order, shuffling and augmentation: the same seed
             gives the same batches, epoch after epoch (each epoch reshuffled
             and re-augmented). None draws fresh randomness. Defaults to 0.
-        with_boxes: Also yield boxes (synthetic_shapes and caltech_birds2011).
+        with_boxes: Also yield boxes (synthetic_shapes, synthetic_birds and
+            caltech_birds2011).
             Defaults to False.
         image_size: Output height and width, if not the data set's. Defaults to None.
         augmentation: Preprocessing recipe, one of

@@ -21,6 +21,9 @@ Three recipes (`AUGMENTATIONS`); each data set has a default (`PIPELINES`) and
   is resized to 256 (ImageNet); CUB resizes to 256x256, as common weakly
   supervised localization code does (CAM, ADL), so the centre crop keeps most
   of the bird. A common recipe, not the official CutMix code's.
+  synthetic_birds uses it scaled down by the same ratio (128 * 256 / 224 =
+  146.3: resize to 146x146, crop 128), so its test boxes are clipped by the
+  centre crop as CUB's are.
 
 Sampling is separate from applying: `sample` draws every random choice of one
 example from a shape-[2] integer seed (a dict of tensors); `transform` applies
@@ -96,6 +99,7 @@ PIPELINES = {
     "cifar100": Pipeline("pad_crop", image_size=32, padding=4),
     "imagenet2012": Pipeline("official_imagenet", 224, resize_size=256, keep_aspect=True),
     "caltech_birds2011": Pipeline("resize_crop", 224, resize_size=256, keep_aspect=False),
+    "synthetic_birds": Pipeline("resize_crop", 128, resize_size=146, keep_aspect=False),
 }
 
 
