@@ -46,7 +46,7 @@ def wsol_iou(boxes, gt_boxes, gt_valid):
 
 
 class _UnionFind:
-    """Regions of one sweep over a padded flat pixel array: parent links, pixel boxes, sizes, live roots."""
+    """Regions of one sweep over a padded flat pixel array: parent links, boxes, areas, live roots."""
 
     def __init__(self, num_pixels, ys, xs):
         self.parent = np.arange(num_pixels)
@@ -57,6 +57,7 @@ class _UnionFind:
         self.live_mask = np.zeros(num_pixels, dtype=bool)
         self.live = np.zeros(0, dtype=np.int64)
         self._slot = np.zeros(num_pixels, dtype=np.int64)
+        self._is_new = np.zeros(num_pixels, dtype=bool)
 
     def find(self, pixels):
         roots = self.parent[pixels]
@@ -77,7 +78,10 @@ class _UnionFind:
         has = neighbours >= 0
         sources = np.broadcast_to(new[:, None], neighbours.shape)[has]
         targets = self.find(neighbours[has])
-        nodes = np.concatenate([targets, new])  # Old roots first, so they stay roots: short parent chains.
+        self._is_new[new] = True
+        old_roots = targets[~self._is_new[targets]]
+        self._is_new[new] = False
+        nodes = np.concatenate([old_roots, new])  # Old roots first, so they stay roots: short parent chains.
         order = np.arange(len(nodes))
         self._slot[nodes] = order
         nodes = nodes[self._slot[nodes] == order]  # Unique, without sorting.
@@ -116,8 +120,8 @@ def level_scores(images, gt_boxes, gt_valid, multi_contour):
         images: uint8 [B, H, W], the quantised maps.
         gt_boxes: int64 [B, K, 4] x0y0x1y1 gt boxes (wsolevaluation's convention), padded.
         gt_valid: bool [B, K].
-        multi_contour: True: best IoU over all contours' boxes (MaxBoxAccV2); False: the box of the largest
-            region by pixel count (MaxBoxAcc; OpenCV picks the largest contour by polygon area).
+        multi_contour: True: best IoU over all contours' boxes (MaxBoxAccV2); False: the box of the region
+            whose outer contour has the largest polygon area (MaxBoxAcc), see `_add_polygon_areas`.
 
     Returns:
         float64 [B, NUM_LEVELS]: at level L, the best IoU of the boxes of the foreground `image > L`; where
