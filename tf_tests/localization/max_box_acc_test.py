@@ -131,3 +131,13 @@ def test_maps_with_holes_agrees_with_opencv_hierarchy():
         expected.append(found)
     assert 0 < sum(expected) < len(expected)
     np.testing.assert_array_equal(_sweep.maps_with_holes(images), expected)
+
+
+@pytest.mark.parametrize("height,width", [(1, 9), (9, 1), (1, 1), (2, 3)])
+def test_thin_maps_equal_wsolevaluation(height, width):
+    rng = np.random.default_rng(height * 10 + width)
+    maps = np.concatenate([rng.random((6, height, width)), reference.blob_maps(rng, 4, height, width)])
+    gt_boxes = reference.random_gt_boxes(rng, len(maps), height, width)
+    for multi in (True, False):
+        np.testing.assert_array_equal(_our_counts(maps.astype(np.float32), gt_boxes, multi, 0.01),
+                                      _port_counts(maps.astype(np.float32), gt_boxes, multi, 0.01))
