@@ -5,7 +5,8 @@ times per map. A uint8 map has at most 255 foreground sets `image > level` (leve
 falls regions only grow and merge. So one sweep from the top level down, adding the pixels of each level and
 merging 8-connected regions with a union-find, gives every region's bounding box at every level; a second
 sweep from the bottom up over the background (4-connected, the dual of 8-connected foreground) gives the
-holes, whose contours OpenCV also returns (`RETR_TREE`). All maps of a chunk are swept together, so each
+holes, whose contours OpenCV also returns (`RETR_TREE`); it runs only on the maps that have a hole at some
+level (`maps_with_holes`), few among smooth maps. All maps of a chunk are swept together, so each
 NumPy call handles one level of every map at once.
 
 What OpenCV returns, checked against `cv2.findContours` on random binary images: one outer contour per
