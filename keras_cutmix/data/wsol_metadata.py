@@ -181,7 +181,8 @@ def file_name_key(path):
 
 
 def _tables(metadata, max_boxes):
-    """Arrays of the metadata: ids, labels [N], (height, width) [N, 2], boxes [N, K, 4], counts [N]."""
+    """The metadata as arrays: paths, labels [N], (height, width) [N, 2], boxes [N, K, 4],
+    box counts [N]."""
     paths = list(metadata)
     counts = np.array([len(m.boxes) for m in metadata.values()], np.int32)
     if max_boxes is None:
@@ -261,7 +262,7 @@ def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, ba
     metadata = read_metadata(metadata_folder)
     paths, labels, sizes, boxes, counts = _tables(metadata, max_boxes)
     if image_root is None:
-        ds = _tfds_examples(metadata_folder, paths, labels, sizes, data_dir, split)
+        ds = _tfds_examples(metadata_folder, paths, labels, data_dir, split)
     else:
         files = [os.path.join(image_root, path) for path in paths]
         ds = tf.data.Dataset.from_tensor_slices((files, np.arange(len(paths), dtype=np.int32)))
@@ -288,7 +289,7 @@ def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, ba
 
 
 def _checked(value, condition, *message):
-    """`value`, once `condition` holds; else iterating raises InvalidArgumentError with `message`."""
+    """`value` once `condition` holds; else iterating raises InvalidArgumentError(`message`)."""
     with tf.control_dependencies([tf.debugging.Assert(condition, list(message))]):
         return tf.identity(value)
 
@@ -297,7 +298,7 @@ def _decode(encoded):
     return tf.io.decode_image(encoded, channels=3, expand_animations=False)
 
 
-def _tfds_examples(metadata_folder, paths, labels, sizes, data_dir, split):
+def _tfds_examples(metadata_folder, paths, labels, data_dir, split):
     """tfds imagenet2012 as `(image, metadata index, file_name)`, matched by file name."""
     keys = [file_name_key(path) for path in paths]
     if len(set(keys)) != len(keys):
@@ -309,8 +310,9 @@ def _tfds_examples(metadata_folder, paths, labels, sizes, data_dir, split):
             "pass image_root to read these images from a folder instead")
     spec = loaders.dataset_spec("imagenet2012")
     builder = tfds.builder("imagenet2012", data_dir=data_dir)
-    ds = loaders._read(spec, builder, split, training=False, seed=0,  # pylint: disable=protected-access
-                       data_dir=data_dir)
+    # loaders' reader: encoded images, and its DatasetNotFoundError when tfds has no data.
+    ds = loaders._read(  # pylint: disable=protected-access
+        spec, builder, split, training=False, seed=0, data_dir=data_dir)
     table = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(tf.constant(keys, tf.string),
                                             tf.range(len(keys), dtype=tf.int32)),

@@ -1,4 +1,4 @@
-"""wsolevaluation metadata folders: parsing, errors, boxes after the test transform, tfds matching."""
+"""wsolevaluation metadata folders: parsing, errors, transformed boxes, tfds matching."""
 
 import os
 
@@ -178,7 +178,8 @@ def test_folder_dataset_reads_jpeg_and_grayscale(tmp_path):
     folder = _write_metadata(tmp_path / "m", images)
     os.makedirs(tmp_path / "i")
     (tmp_path / "i" / "a.jpg").write_bytes(_encoded((20, 10), (90, 90, 90), "jpeg"))
-    (tmp_path / "i" / "b.png").write_bytes(tf.io.encode_png(np.full((10, 20, 1), 7, np.uint8)).numpy())
+    gray = np.full((10, 20, 1), 7, np.uint8)
+    (tmp_path / "i" / "b.png").write_bytes(tf.io.encode_png(gray).numpy())
     (batch,) = _batches(wsol_metadata.imagenet_wsol_dataset(
         folder, image_root=str(tmp_path / "i"), batch_size=2, image_size=8, resize_size=8))
     assert batch["images"].shape == (2, 8, 8, 3)
