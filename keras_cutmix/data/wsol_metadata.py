@@ -1,8 +1,11 @@
 """ImageNet boxes for localization from a wsolevaluation-style metadata folder.
 
-clovaai/wsolevaluation (MIT licence) ships, for each split, a folder such as
+clovaai/wsolevaluation ships, for each split, a folder such as
 `metadata/ILSVRC/test/` (ImageNet's 50,000 validation images) with four text
-files, one image per line (`localization.txt`: one box per line):
+files, one image per line (`localization.txt`: one box per line). Its code is
+under the MIT licence; the `test` boxes are ImageNet's own validation boxes
+(ImageNet's terms of access apply, as to the images); the `val` folder's boxes
+on ImageNetV2 are NAVER's, under CC-BY-2.0.
 
     image_ids.txt     val/ILSVRC2012_val_00000001.JPEG
     class_labels.txt  val/ILSVRC2012_val_00000001.JPEG,65
