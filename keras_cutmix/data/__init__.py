@@ -20,6 +20,7 @@ from keras_cutmix.data.synthetic_birds import SyntheticBirds
 from keras_cutmix.data.synthetic_birds import SyntheticBirdsConfig
 from keras_cutmix.data.synthetic_shapes import SyntheticShapes
 from keras_cutmix.data.synthetic_shapes import SyntheticShapesConfig
+from keras_cutmix.data.wsol_metadata import imagenet_wsol_dataset
 
 __all__ = [
     "AUGMENTATIONS",
@@ -30,5 +31,6 @@ __all__ = [
     "SyntheticShapes",
     "SyntheticShapesConfig",
     "dataset_spec",
+    "imagenet_wsol_dataset",
     "load",
 ]
