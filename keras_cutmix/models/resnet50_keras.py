@@ -31,7 +31,6 @@ References:
       Recognition](https://arxiv.org/abs/1512.03385)
 """
 
-import os
 
 import keras
 
@@ -88,25 +87,12 @@ def resnet50_keras(
         - [He et al., 2016](https://arxiv.org/abs/1512.03385)
     """
     input_shape = common.check_image_shape(input_shape, channels=3)
-    if weights is not None:  # Fail before the (slow) build.
-        common.check_weights_path(weights, HOW_TO_OBTAIN)
-        path = os.fspath(weights)
-        if not path.endswith(".h5") and not path.endswith(".keras"):
-            raise ValueError(
-                "Expected `weights` to end in '.h5' (backbone), '.weights.h5' or "
-                f"'.keras' (whole model). Received: weights={path!r}"
-            )
+    path = common.check_keras_weights(weights, HOW_TO_OBTAIN, "backbone")
     inputs, x = common.normalized_input(input_shape, mean, std, reverse_channels=True)
     backbone = keras.applications.ResNet50(
         include_top=False, weights=None, input_tensor=x, input_shape=input_shape
     )
     features = backbone.output
     model = common.finish_model(inputs, features, num_classes, name)
-    if weights is None:
-        return model
-    if path.endswith(".weights.h5") or path.endswith(".keras"):
-        common.load_model_weights(model, path)
-    else:
-        # Legacy HDF5 weights of the backbone, matched in layer order.
-        backbone.load_weights(path)
+    common.load_keras_weights(model, backbone, path)
     return model

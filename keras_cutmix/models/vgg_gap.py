@@ -41,7 +41,6 @@ References:
       clovaai/wsolevaluation (`wsol/vgg.py`).
 """
 
-import os
 
 import keras
 
@@ -99,15 +98,7 @@ def vgg_gap(
         - [Zhou et al., 2016](https://arxiv.org/abs/1512.04150)
     """
     input_shape = common.check_image_shape(input_shape, channels=3)
-    path = None
-    if weights is not None:  # Fail before the (slow) build.
-        common.check_weights_path(weights, HOW_TO_OBTAIN)
-        path = os.fspath(weights)
-        if not path.endswith(".h5") and not path.endswith(".keras"):
-            raise ValueError(
-                "Expected `weights` to end in '.h5' (VGG-16 notop file), '.weights.h5' "
-                f"or '.keras' (whole model). Received: weights={path!r}"
-            )
+    path = common.check_keras_weights(weights, HOW_TO_OBTAIN, "VGG-16 notop file")
     inputs, x = common.normalized_input(input_shape, mean, std, reverse_channels=True)
     vgg = keras.applications.VGG16(
         include_top=False, weights=None, input_tensor=x, input_shape=input_shape
@@ -122,12 +113,6 @@ def vgg_gap(
     )(x)
     features = keras.layers.ReLU(name="conv6_relu")(x)
     model = common.finish_model(inputs, features, num_classes, name)
-    if path is None:
-        return model
-    if path.endswith(".weights.h5") or path.endswith(".keras"):
-        common.load_model_weights(model, path)
-    else:
-        # Legacy HDF5 file of keras.applications.VGG16(include_top=False):
-        # the 13 conv layers, matched by layer order (pools hold no weights).
-        vgg.load_weights(path)
+    # The notop file of keras.applications.VGG16(include_top=False) holds the 13 convs (pools have no weights).
+    common.load_keras_weights(model, vgg, path)
     return model
