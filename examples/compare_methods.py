@@ -14,11 +14,22 @@ test error per epoch, the seeds' range shaded), and one resumable run per
 method and seed in --workdir/<method>/seed_<seed>/ (rerunning the command
 skips finished runs and resumes an interrupted one).
 
-Results: TO BE REGENERATED from the current code with the command above,
-with the machine and the time it took (the numbers and the direction
-formerly stated here came from one seed of older code and are withdrawn). Read a difference between two methods as real
-only if it is clearly larger than their standard deviations; 0.1 points is
-one of the 1000 test images.
+Results (the command above at commit "Mini reproduction: 3 seeds", 2 shared
+CPU cores, 46 min in all; top-1 test error %, best epoch, mean ± sample std
+over seeds 0, 1, 2; final-epoch error per seed):
+
+    baseline 1.80 ± 0.36   (1.80, 2.40, 1.50)
+    mixup    2.43 ± 0.49   (2.10, 2.20, 3.00)
+    cutout   1.67 ± 0.23   (1.40, 1.80, 1.80)
+    cutmix   2.30 ± 0.53   (2.50, 2.70, 1.70)
+
+Every method ends near 2% error and the gaps (at most 0.8 points, 8 of the
+1000 test images) are about one or two standard deviations: on this easy data
+set and budget the experiment shows that the four pipelines train, not which
+method is better. The paper's CIFAR-100 / ImageNet gaps need its data and
+budget (examples/classification.py presets). Read a difference between two
+methods as real only if it is clearly larger than their standard deviations;
+0.1 points is one of the 1000 test images.
 """
 
 from absl import app, flags
