@@ -14,7 +14,7 @@ test error per epoch, the seeds' range shaded), and one resumable run per
 method and seed in --workdir/<method>/seed_<seed>/ (rerunning the command
 skips finished runs and resumes an interrupted one).
 
-Results (the command above at commit "Mini reproduction: 3 seeds", 2 shared
+Results (the command above at commit db9666a, 2 shared
 CPU cores, 46 min in all; top-1 test error %, best epoch, mean ± sample std
 over seeds 0, 1, 2; final-epoch error per seed):
 
