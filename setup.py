@@ -25,5 +25,6 @@ setuptools.setup(
         "matplotlib",
         "scipy",
     ],
-    extras_require={"dev": ["pytest", "pytest-xdist"]},
+    # opencv-python-headless: the wsolevaluation port that tests and benchmarks compare MaxBoxAcc with.
+    extras_require={"dev": ["pytest", "pytest-xdist", "opencv-python-headless"]},
 )
