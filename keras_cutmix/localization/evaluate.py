@@ -85,16 +85,21 @@ def _logits_function(model):
 
 def _baselines(height, width, gt_list, pred_classes, labels, iou_threshold):
     whole = np.tile(np.array([[0, 0, height, width]], np.int32), (len(gt_list), 1))
-    best = None
-    for fh in CENTRED_BOX_FRACTIONS:
-        for fw in CENTRED_BOX_FRACTIONS:
-            box = centred_box(height, width, max(1, int(round(fh * height))), max(1, int(round(fw * width))))
-            boxes = np.tile(box[None], (len(gt_list), 1))
-            score = metrics.gt_known_loc(boxes, gt_list, iou_threshold)
-            if best is None or score > best[0]:
-                best = (score, box, (fh, fw))
-    score, box, (fh, fw) = best
+    sizes = [(fh, fw) for fh in CENTRED_BOX_FRACTIONS for fw in CENTRED_BOX_FRACTIONS]
+    candidates = np.stack([centred_box(height, width, max(1, int(round(fh * height))),
+                                       max(1, int(round(fw * width)))) for fh, fw in sizes])
+    # Every candidate against every image at once: gt boxes padded to [B, K, 4] with a validity mask.
+    most = max(len(g) for g in gt_list)
+    padded = np.zeros((len(gt_list), most, 4), np.int64)
+    valid = np.zeros((len(gt_list), most), bool)
+    for i, g in enumerate(gt_list):
+        padded[i, :len(g)], valid[i, :len(g)] = g, True
+    overlaps = metrics.iou(candidates[:, None, None, :], padded[None])  # [C, B, K]
+    scores = ((overlaps > iou_threshold) & valid[None]).any(axis=-1).mean(axis=1)
+    best = int(np.argmax(scores))  # The first of equals: the smallest height, then width.
+    box, (fh, fw) = candidates[best], sizes[best]
     boxes = np.tile(box[None], (len(gt_list), 1))
+    score = metrics.gt_known_loc(boxes, gt_list, iou_threshold)
     return {
         "whole_image": {
             "gt_known_loc": metrics.gt_known_loc(whole, gt_list, iou_threshold),
