@@ -1,6 +1,6 @@
 """Speed of the box rule and of the MaxBoxAccV2 sweep, against OpenCV loops; writes its RESULTS.md section.
 
-Run: `.venv/bin/python benchmarks/localization.py [--num_maps 200 --size 224]` (about a minute on 2 cores).
+Run: `.venv/bin/python benchmarks/localization.py [--num_maps 200 --size 224]` (about two minutes on 2 shared cores).
 The maps are random smooth maps (sums of Gaussian blobs, min-max normalised), with random ground-truth
 boxes. Rows, each timed once on the same maps in this run:
 - `boxes_from_maps` (scipy.ndimage.label per map) against OpenCV's `connectedComponentsWithStats` per map

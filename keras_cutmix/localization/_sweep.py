@@ -5,7 +5,8 @@ times per map. A uint8 map has at most 255 foreground sets `image > level` (leve
 falls regions only grow and merge. So one sweep from the top level down, adding the pixels of each level and
 merging 8-connected regions with a union-find, gives every region's bounding box at every level; a second
 sweep from the bottom up over the background (4-connected, the dual of 8-connected foreground) gives the
-holes, whose contours OpenCV also returns (`RETR_TREE`). All maps of a chunk are swept together, so each
+holes, whose contours OpenCV also returns (`RETR_TREE`); it runs only on the maps that have a hole at some
+level (`maps_with_holes`), few among smooth maps. All maps of a chunk are swept together, so each
 NumPy call handles one level of every map at once.
 
 What OpenCV returns, checked against `cv2.findContours` on random binary images: one outer contour per
@@ -113,6 +114,25 @@ class _UnionFind:
         return reps
 
 
+def _padded(images):
+    """Flattens uint8 maps [B, H, W] with a one-pixel frame of -1 (never foreground, always background).
+
+    Returns:
+        (values int16 [P], map index [P], image row [P], image column [P] (-1 and H or W on the frame),
+        the non-frame pixels sorted by value, where each value's pixels start in that list [257]).
+    """
+    num_maps, height, width = images.shape
+    hp, wp = height + 2, width + 2
+    padded = np.full((num_maps, hp, wp), -1, dtype=np.int16)
+    padded[:, 1:-1, 1:-1] = images
+    values = padded.ravel()
+    flat = np.arange(values.size)
+    interior = flat[values >= 0]
+    interior = interior[np.argsort(values[interior], kind="stable")]
+    starts = np.concatenate([[0], np.cumsum(np.bincount(values[interior], minlength=256))])
+    return values, flat // (hp * wp), (flat % (hp * wp)) // wp - 1, flat % wp - 1, interior, starts
+
+
 def level_scores(images, gt_boxes, gt_valid, multi_contour):
     """Best wsolevaluation IoU at every level of every uint8 map.
 
@@ -128,18 +148,9 @@ def level_scores(images, gt_boxes, gt_valid, multi_contour):
         that foreground is empty, the IoU of wsolevaluation's fallback box [0, 0, 0, 0].
     """
     num_maps, height, width = images.shape
-    hp, wp = height + 2, width + 2
-    padded = np.full((num_maps, hp, wp), -1, dtype=np.int16)
-    padded[:, 1:-1, 1:-1] = images
-    values = padded.ravel()
+    wp = width + 2
+    values, map_of, ys, xs, interior, starts = _padded(images)
     num_pixels = values.size
-    flat = np.arange(num_pixels)
-    map_of = flat // (hp * wp)
-    ys = (flat % (hp * wp)) // wp - 1
-    xs = flat % wp - 1
-    interior = flat[values >= 0]
-    interior = interior[np.argsort(values[interior], kind="stable")]
-    starts = np.concatenate([[0], np.cumsum(np.bincount(values[interior], minlength=256))])
 
     def pixels_at(value):
         return interior[starts[value]:starts[value + 1]]
@@ -175,8 +186,10 @@ def level_scores(images, gt_boxes, gt_valid, multi_contour):
             first = np.concatenate([[True], map_of[ordered][1:] != map_of[ordered][:-1]])
             scores[map_of[ordered[first]], level] = root_iou[ordered[first]]
     if multi_contour:
-        scores = np.maximum(scores, _hole_scores(values, interior, starts, map_of, ys, xs, height, width,
-                                                 best_iou))
+        holed = maps_with_holes(images)  # Most smooth maps have no hole at any level: skip their sweep.
+        if holed.any():
+            hole_scores = level_scores_of_holes(images[holed], gt_boxes[holed], gt_valid[holed])
+            scores[holed] = np.maximum(scores[holed], hole_scores)
     fallback = wsol_iou(np.zeros((num_maps, 4), dtype=np.int64), gt_boxes, gt_valid)
     empty = np.arange(NUM_LEVELS)[None, :] >= images.reshape(num_maps, -1).max(axis=1)[:, None]
     return np.where(empty, fallback[:, None], scores)
@@ -198,11 +211,50 @@ def _add_polygon_areas(regions, blocks, new, wp):
     np.add.at(regions.area, regions.find(new[index // 4]), gain)
 
 
-def _hole_scores(values, interior, starts, map_of, ys, xs, height, width, best_iou):
+def maps_with_holes(images):
+    """Which uint8 maps [B, H, W] have a hole at some level: an interior regional-minimum plateau.
+
+    A hole at level L (a 4-connected region of `image <= L` off the border) holds a plateau of its minimum
+    value whose 4-neighbours are all higher; conversely such a plateau off the border is a hole at its own
+    value. So a map has holes at some level exactly when a 4-connected plateau of equal values, off the
+    border, has no strictly lower 4-neighbour.
+    """
+    num_maps, height, width = images.shape
+    flat = np.arange(images.size).reshape(images.shape)
+    values = images.astype(np.int16)
+    right = values[:, :, :-1] == values[:, :, 1:]
+    down = values[:, :-1, :] == values[:, 1:, :]
+    sources = np.concatenate([flat[:, :, :-1][right], flat[:, :-1, :][down]])
+    targets = np.concatenate([flat[:, :, 1:][right], flat[:, 1:, :][down]])
+    graph = scipy.sparse.csr_matrix((np.ones(len(sources), dtype=np.int8), (sources, targets)),
+                                    shape=(images.size, images.size))
+    count, plateau = scipy.sparse.csgraph.connected_components(graph, directed=True, connection="weak")
+    lower = np.zeros(images.shape, dtype=bool)
+    lower[:, :, 1:] |= values[:, :, :-1] < values[:, :, 1:]
+    lower[:, :, :-1] |= values[:, :, 1:] < values[:, :, :-1]
+    lower[:, 1:, :] |= values[:, :-1, :] < values[:, 1:, :]
+    lower[:, :-1, :] |= values[:, 1:, :] < values[:, :-1, :]
+    border = np.zeros(images.shape, dtype=bool)
+    border[:, [0, -1], :] = True
+    border[:, :, [0, -1]] = True
+    excluded = np.bincount(plateau, weights=(lower | border).ravel(), minlength=count) > 0
+    map_of_plateau = np.zeros(count, dtype=np.int64)
+    map_of_plateau[plateau] = flat.ravel() // (height * width)
+    holed = np.zeros(num_maps, dtype=bool)
+    holed[map_of_plateau[~excluded]] = True
+    return holed
+
+
+def level_scores_of_holes(images, gt_boxes, gt_valid):
     """Best IoU over the holes' contour boxes at each level: background `image <= L`, 4-connected."""
-    num_maps = map_of[-1] + 1
-    num_pixels = values.size
+    num_maps, height, width = images.shape
     wp = width + 2
+    values, map_of, ys, xs, interior, starts = _padded(images)
+    num_pixels = values.size
+
+    def best_iou(boxes, roots):
+        return wsol_iou(boxes, gt_boxes[map_of[roots]], gt_valid[map_of[roots]])
+
     scores = np.zeros((num_maps, NUM_LEVELS))
     root_iou = np.zeros(num_pixels)
     regions = _UnionFind(num_pixels, ys, xs)
