@@ -46,9 +46,14 @@ VGG-GAP: CAM (baseline) 37.12 / 42.73, Mixup 41.73 / 42.54, Cutout 44.83 /
     #   (--weights: see keras_cutmix.models for the files that load.)
 
 --config=imagenet_vgg_gap / imagenet_resnet50 hold the ImageNet recipe (20
-epochs, batch 256, head 0.1 / rest 0.01, /10 every 6 epochs) but are refused
-for now: ImageNet's validation boxes come from a wsolevaluation metadata
-folder (`keras_cutmix.data.wsol_metadata`), not wired in yet.
+epochs, batch 256, head 0.1 / rest 0.01, /10 every 6 epochs); ImageNet's
+validation boxes come from a wsolevaluation metadata folder
+(`keras_cutmix.data.imagenet_wsol_dataset`; a clear error where this checkout
+lacks it):
+
+    python examples/cub_wsol.py --config=imagenet_resnet50 --weights=... \
+        --wsol_metadata=wsolevaluation/metadata/ILSVRC/test \
+        --data_dir=/data/tensorflow_datasets --workdir=/tmp/imagenet_wsol --strategy=mirrored
 
 --eval_only re-evaluates the finished runs of --workdir (e.g. with
 --cam=gradcam) without training; --overwrite deletes runs of another config.
@@ -70,6 +75,10 @@ _CAM = flags.DEFINE_enum("cam", "cam", ["cam", "gradcam"], "Localization map.")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds per method (mean and std over them).")
 _EVAL_ONLY = flags.DEFINE_bool("eval_only", False, "Only evaluate the finished runs in --workdir.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Delete runs of another config found in --workdir.")
+_WSOL_METADATA = flags.DEFINE_string(
+    "wsol_metadata", None, "imagenet2012: wsolevaluation metadata folder (e.g. metadata/ILSVRC/test).")
+_IMAGE_ROOT = flags.DEFINE_string(
+    "image_root", None, "imagenet2012: folder of the metadata's image paths (default: tfds images).")
 # Each flag overrides the preset only when given.
 _OVERRIDES = [
     flags.DEFINE_string("dataset", None, "keras_cutmix.data name with boxes."),
@@ -99,10 +108,12 @@ def main(argv):
     # Every check before any data is loaded or any file is written.
     config, _ = cli.checked(lambda: localization.run.resolve_config(_CONFIG.value, **overrides))
     cli.checked(lambda: localization.check_wsol(
-        config, _WORKDIR.value, _METHODS.value, seeds, _CAM.value, _EVAL_ONLY.value, _OVERWRITE.value))
+        config, _WORKDIR.value, _METHODS.value, seeds, _CAM.value, _EVAL_ONLY.value, _OVERWRITE.value,
+        _WSOL_METADATA.value))
     output = localization.run_wsol(
         _CONFIG.value, _WORKDIR.value, methods=_METHODS.value, seeds=seeds, cam_method=_CAM.value,
-        eval_only=_EVAL_ONLY.value, overwrite=_OVERWRITE.value, **overrides)
+        eval_only=_EVAL_ONLY.value, overwrite=_OVERWRITE.value, wsol_metadata=_WSOL_METADATA.value,
+        image_root=_IMAGE_ROOT.value, **overrides)
     for method, s in output["methods"].items():
         print(f"{method}: top-1 Loc {s['mean']['top1_loc']:.2f}%, GT-known Loc {s['mean']['gt_known_loc']:.2f}%, "
               f"MaxBoxAccV2 {s['mean']['max_box_acc_v2']:.2f}%")

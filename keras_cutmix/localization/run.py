@@ -67,7 +67,23 @@ def _finished(path, config):
             and os.path.isfile(os.path.join(path, "checkpoints", "last.weights.h5")))
 
 
-def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=False, overwrite=False):
+def _check_imagenet(config, wsol_metadata):
+    """imagenet2012's boxes come from a wsolevaluation metadata folder (`data.imagenet_wsol_dataset`)."""
+    if config.dataset != "imagenet2012":
+        return
+    if not hasattr(data, "imagenet_wsol_dataset"):
+        raise ConfigError(
+            "dataset", "imagenet2012 localization needs keras_cutmix.data.imagenet_wsol_dataset "
+            "(keras_cutmix/data/wsol_metadata.py), not in this checkout yet. Received: dataset='imagenet2012'")
+    if wsol_metadata is None or not os.path.isdir(wsol_metadata):
+        raise ConfigError(
+            "wsol_metadata", "Expected a wsolevaluation metadata folder for imagenet2012's boxes, e.g. "
+            "wsolevaluation/metadata/ILSVRC/test (image_ids.txt, class_labels.txt, image_sizes.txt, "
+            f"localization.txt). Received: wsol_metadata={wsol_metadata!r}")
+
+
+def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=False, overwrite=False,
+               wsol_metadata=None):
     """Every check of `run_wsol` that reads no data and writes nothing; returns the run configs.
 
     Args: as `run_wsol`, with `config` a `Config`.
@@ -94,11 +110,7 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
         raise ConfigError("cam", f"Expected one of {sorted(CAM_METHODS)}. Received: cam={cam_method!r}")
     if eval_only and overwrite:
         raise ConfigError("eval_only", "Expected at most one of eval_only and overwrite. Received both")
-    if config.dataset == "imagenet2012":
-        raise ConfigError(
-            "dataset", "imagenet2012 localization is not yet wired: its validation boxes come from a "
-            "wsolevaluation metadata folder (keras_cutmix.data.wsol_metadata, being added). "
-            "Received: dataset='imagenet2012'")
+    _check_imagenet(config, wsol_metadata)
     try:
         has_boxes = data.dataset_spec(config.dataset).has_boxes
     except ValueError as error:
@@ -128,16 +140,26 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
     return runs
 
 
-def localization_evaluator(cam_method="cam", num_examples=16, batch_size=64):
-    """A `train_and_evaluate` evaluator: localization metrics on the config's test split.
+def evaluation_dataset(config, batch_size=64, wsol_metadata=None, image_root=None):
+    """The test images, labels and boxes of `config`: its test split, or for imagenet2012 the
+    validation images with every box of a wsolevaluation metadata folder
+    (`data.imagenet_wsol_dataset(wsol_metadata, image_root, config.data_dir, ...)`: resize 256, centre
+    crop 224, all boxes as `[B, K, 4]` padded with zero rows)."""
+    if config.dataset == "imagenet2012":
+        return data.imagenet_wsol_dataset(wsol_metadata, image_root, config.data_dir, batch_size=batch_size,
+                                          image_size=config.image_size or 224)
+    return data.load(config.dataset, config.test_split, batch_size=batch_size, training=False, with_boxes=True,
+                     image_size=config.image_size, augmentation=config.augmentation, data_dir=config.data_dir)
+
+
+def localization_evaluator(cam_method="cam", num_examples=16, batch_size=64, wsol_metadata=None, image_root=None):
+    """A `train_and_evaluate` evaluator: localization metrics on `evaluation_dataset(config, ...)`.
 
     Saves the kept examples in `workdir/localization_examples_<cam_method>.npz`
     and returns the JSON-ready metrics of `evaluate_localization`.
     """
     def evaluate(model, config, workdir):
-        dataset = data.load(
-            config.dataset, config.test_split, batch_size=batch_size, training=False, with_boxes=True,
-            image_size=config.image_size, augmentation=config.augmentation, data_dir=config.data_dir)
+        dataset = evaluation_dataset(config, batch_size, wsol_metadata, image_root)
         metrics = evaluate_localization(model, dataset, cam_method=cam_method, num_examples=num_examples)
         examples = metrics.pop("examples")
         gt = examples.pop("gt_boxes")
@@ -280,7 +302,7 @@ def write_pictures(workdir, runs_by_method, cam_method):
 
 
 def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eval_only=False, overwrite=False,
-             num_examples=16, **overrides):
+             num_examples=16, wsol_metadata=None, image_root=None, **overrides):
     """Trains (or, with `eval_only`, only evaluates) every method x seed; writes the table and pictures.
 
     Args:
@@ -295,6 +317,12 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
         overwrite: Delete a run of another config found in a run directory.
             Defaults to False.
         num_examples: Test images kept per run for the pictures. Defaults to 16.
+        wsol_metadata: For imagenet2012 (required there): a wsolevaluation
+            metadata folder, e.g. `wsolevaluation/metadata/ILSVRC/test`,
+            whose boxes (and labels) are evaluated. Defaults to None.
+        image_root: For imagenet2012: the folder its metadata paths are
+            relative to; None reads the tfds `imagenet2012` validation
+            images. Defaults to None.
         **overrides: `Config` fields applied over the preset (e.g. `epochs`,
             `weights`, `data_dir`, `strategy`, `dataset`).
 
@@ -305,9 +333,10 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
         ConfigError: For a bad argument (before anything is written).
     """
     config, preset = resolve_config(config, **overrides)
-    runs = check_wsol(config, workdir, methods, seeds, cam_method, eval_only, overwrite)
+    runs = check_wsol(config, workdir, methods, seeds, cam_method, eval_only, overwrite, wsol_metadata)
     name = f"localization_{cam_method}"
-    evaluator = {name: localization_evaluator(cam_method, num_examples)}
+    evaluator = {name: localization_evaluator(cam_method, num_examples, wsol_metadata=wsol_metadata,
+                                              image_root=image_root)}
     per_seed, first_dirs = {}, {}
     for method, seed, run_config, path in runs:
         print(f"== {method}, seed {seed}: {path}", flush=True)

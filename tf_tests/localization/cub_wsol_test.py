@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_cutmix import localization, training
+from keras_cutmix import data, localization, training
 from keras_cutmix.localization import presets, run
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -104,7 +104,9 @@ def test_presets_hold_the_papers_recipes():
 @pytest.mark.parametrize("flag, message, status", [
     ("--methods=cutmix,foo", "--methods: Expected distinct methods", 2),
     ("--seeds=0,x", "--seeds: Expected --seeds=INT", 2),
-    ("--config=imagenet_resnet50", "--dataset: imagenet2012 localization is not yet wired", 2),
+    # Without keras_cutmix.data.imagenet_wsol_dataset (data/wsol_metadata.py) in the checkout, --dataset says so.
+    ("--config=imagenet_resnet50", "--wsol_metadata: Expected a wsolevaluation metadata folder"
+     if hasattr(data, "imagenet_wsol_dataset") else "--dataset: imagenet2012 localization needs", 2),
     ("--dataset=cifar10", "--dataset: Expected a data set with boxes", 2),
     ("--eval_only", "--eval_only: Expected a finished run", 2),
 ])
@@ -117,3 +119,26 @@ def test_script_flag_errors_are_one_line(tmp_path, flag, message, status):
     last = process.stderr.strip().splitlines()[-1]
     assert last.startswith("cub_wsol.py: error: ") and message in last, last
     assert not (tmp_path / "w").exists()
+
+
+def test_imagenet_boxes_come_from_imagenet_wsol_dataset(monkeypatch, tmp_path):
+    """imagenet2012: the evaluator reads `data.imagenet_wsol_dataset(metadata, image_root, data_dir, ...)`."""
+    import evaluate_test  # noqa: E402  (same folder: the hand-built model and data set)
+
+    calls = []
+
+    def fake(metadata_folder, image_root=None, data_dir=None, *, batch_size, image_size=224, **kwargs):
+        calls.append((metadata_folder, image_root, data_dir, batch_size, image_size))
+        return evaluate_test._dataset()
+
+    monkeypatch.setattr(data, "imagenet_wsol_dataset", fake, raising=False)
+    config = presets.get_wsol_config("imagenet_resnet50", data_dir="/tfds")
+    evaluator = run.localization_evaluator("cam", num_examples=2, batch_size=16, wsol_metadata="/meta",
+                                           image_root="/images")
+    metrics = evaluator(evaluate_test._model(), config, str(tmp_path))
+    assert calls == [("/meta", "/images", "/tfds", 16, 224)]
+    assert metrics["top1_loc"] == pytest.approx(0.5) and metrics["gt_known_loc"] == pytest.approx(0.75)
+    assert (tmp_path / "localization_examples_cam.npz").exists()
+    with pytest.raises(training.ConfigError, match="wsol_metadata=") as error:
+        localization.check_wsol(config, str(tmp_path / "w"), ["cutmix"], [0], wsol_metadata=str(tmp_path / "no"))
+    assert error.value.name == "wsol_metadata"
