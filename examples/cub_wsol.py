@@ -31,20 +31,20 @@ The full embedded comparison (6 epochs, 1,000 test images, three seeds):
 
     python examples/cub_wsol.py --config=wsol_embedded --seeds=0,1,2 --workdir=/tmp/wsol
     #   About 3.5 min per method and seed here (~27 s per epoch and ~30 s of
-    #   evaluation, 2 CPU cores shared with other jobs): ~14 min per seed, ~42
-    #   min for three. Seed 0 alone reached (%, 1,000 test images):
-    #   method    top-1 Loc  GT-known Loc  MaxBoxAccV2  top-1 cls err | paper top-1 Loc (CUB)
-    #   baseline     2.80        3.70         31.37          7.40     | 37.12 VGG-GAP, 49.41 ResNet-50
-    #   mixup        3.30        5.50         30.37         16.50     | 41.73, 49.30
-    #   cutout       3.20        5.00         29.63         16.70     | 44.83, 52.78
-    #   cutmix       6.30        8.30         32.67         16.40     | 52.53, 54.81
-    #   whole-image box 10.30 / 11.30; best centred box (0.60 x 0.90, tuned on
-    #   the test set) 32.60 / 34.50 (top-1 / GT-known Loc).
-    #   CutMix is first on every localization column, but the CAM of every
-    #   method still sits on the bird's head (cam_methods.png), so all four lose
-    #   to a fixed centred box: with cam_cnn trained from scratch for 6 epochs
-    #   the embedded data does not reproduce the paper's gap. One seed: the
-    #   spread over seeds is not measured here.
+    #   evaluation, 2 CPU cores shared with other jobs): ~14 min per seed.
+    #   Measured with --seeds=0,1 (three seeds: ~42 min, not run); it reached
+    #   (%, mean ± std over seeds 0 and 1, 1,000 test images):
+    #   method    top-1 Loc    GT-known Loc  MaxBoxAccV2   top-1 cls err | paper top-1 Loc (CUB)
+    #   baseline  3.10 ± 0.42  3.95 ± 0.35   31.52 ± 0.21   7.15 ± 0.35  | 37.12 VGG-GAP, 49.41 ResNet-50
+    #   mixup     3.35 ± 0.07  5.60 ± 0.14   30.02 ± 0.49  17.05 ± 0.78  | 41.73, 49.30
+    #   cutout    3.10 ± 0.14  5.00 ± 0.00   30.37 ± 1.04  15.85 ± 1.20  | 44.83, 52.78
+    #   cutmix    7.00 ± 0.99  8.85 ± 0.78   32.47 ± 0.28  14.70 ± 2.40  | 52.53, 54.81
+    #   whole-image box 10.35 / 11.30; best centred box (0.60 x 0.90, tuned on
+    #   the test set) 32.70 / 34.50 (top-1 / GT-known Loc).
+    #   CutMix is first on every localization column, but every method's CAM
+    #   still sits on the bird's head (cam_methods.png), so all four lose to a
+    #   fixed centred box: cam_cnn trained from scratch for 6 epochs on the
+    #   embedded data does not reproduce the paper's levels.
 
 The paper's runs (Table 9, top-1 Loc %, CUB-200-2011 / ImageNet):
 VGG-GAP: CAM (baseline) 37.12 / 42.73, Mixup 41.73 / 42.54, Cutout 44.83 /
