@@ -1,13 +1,33 @@
 """Weakly-supervised object localization: class activation maps, the paper's box rule and the metrics.
 
-`cam` and `gradcam` give min-max normalised maps `[B, H, W]` at the input resolution (see `cam.py` for
-the upsampling and the absence of a ReLU in CAM); `boxes_from_maps` turns them into boxes by the paper's
-rule; `top1_loc`, `gt_known_loc` and `max_box_acc` (MaxBoxAcc and its V2, as wsolevaluation) score them.
-This area is a higher layer: it imports `models`; `models`, `mixing` and `data` never import it.
+`cam` and `gradcam` give min-max normalised maps `[B, H, W]` at the input
+resolution (see `cam.py` for the upsampling and the absence of a ReLU in CAM);
+`boxes_from_maps` is the paper's box rule; `metrics` holds top-1 Loc,
+GT-known Loc and MaxBoxAcc; `evaluate_localization` scores a model on a data
+set; `presets` holds the paper's recipes and Table 9; `run_wsol` is
+`examples/cub_wsol.py`. This area is a higher layer: it imports `models`;
+`models`, `mixing` and `data` never import it.
 """
 
 from keras_cutmix.localization.boxes import boxes_from_maps
 from keras_cutmix.localization.cam import cam, gradcam
+from keras_cutmix.localization.evaluate import evaluate_localization
 from keras_cutmix.localization.metrics import gt_known_loc, iou, max_box_acc, top1_loc
+from keras_cutmix.localization.presets import PAPER_TOP1_LOC, WSOL_PRESETS, get_wsol_config
+from keras_cutmix.localization.run import check_wsol, run_wsol
 
-__all__ = ["boxes_from_maps", "cam", "gradcam", "gt_known_loc", "iou", "max_box_acc", "top1_loc"]
+__all__ = [
+    "PAPER_TOP1_LOC",
+    "WSOL_PRESETS",
+    "boxes_from_maps",
+    "cam",
+    "check_wsol",
+    "evaluate_localization",
+    "get_wsol_config",
+    "gradcam",
+    "gt_known_loc",
+    "iou",
+    "max_box_acc",
+    "run_wsol",
+    "top1_loc",
+]

@@ -11,7 +11,7 @@
 | `optimizers`     | `TorchSGD`: PyTorch's SGD update, per-layer lr multipliers   |
 | `strategy`       | `tf.distribute` strategies by name                           |
 | `input_pipeline` | data loading and the method's mix                            |
-| `train`          | `train_and_evaluate(config, workdir)`, resumable             |
+| `train`          | `train_and_evaluate(config, workdir, evaluators=...)`        |
 | `results`        | history, `results.json` and `results.md`                     |
 | `compare`        | `compare_methods`: every method, same seeds and budget, plot |
 | `cli`            | the scripts' flag errors: one line naming the flag, exit 2/1 |
@@ -31,7 +31,7 @@ from keras_cutmix.training.config import (
 from keras_cutmix.training.optimizers import TorchSGD, get_optimizer
 from keras_cutmix.training.schedules import EpochCosineDecay, EpochStepDecay, get_schedule
 from keras_cutmix.training.strategy import get_strategy
-from keras_cutmix.training.train import WorkdirInUseError, check_run, train_and_evaluate
+from keras_cutmix.training.train import WorkdirInUseError, check_run, load_final_model, train_and_evaluate
 
 __all__ = [
     "LR_SCHEDULES",
@@ -51,5 +51,6 @@ __all__ = [
     "get_optimizer",
     "get_schedule",
     "get_strategy",
+    "load_final_model",
     "train_and_evaluate",
 ]

@@ -22,7 +22,10 @@ ends with the same weights as an uninterrupted one (tested on the default
 strategy). Calling it on a finished workdir with the same config only
 rewrites the results; with another config it refuses (`ConfigError`), so a
 finished run is never overwritten by accident: pass `overwrite=True` to
-delete its files and train afresh. `check_run` makes every check that needs
+delete its files and train afresh. `evaluators={name: fn}` run after
+training on the final model (also on a finished workdir, from its last
+checkpoint, without training) and add `results[method][name]`, e.g. the
+localization metrics of `keras_cutmix.localization.run_wsol`. `check_run` makes every check that needs
 no data (config, workdir, data set prepared, weights file) before anything
 is written; the scripts call it first to report a bad flag.
 
@@ -241,7 +244,46 @@ def compile_model(model, config, steps_per_epoch):
     )
 
 
-def train_and_evaluate(config, workdir, callbacks=(), overwrite=False):
+def _check_evaluators(evaluators):
+    """Raises `ValueError` unless `evaluators` is None or a dict of name -> callable."""
+    if evaluators is None:
+        return {}
+    if not isinstance(evaluators, dict) or not all(
+            isinstance(k, str) and callable(v) for k, v in evaluators.items()):
+        raise ValueError(
+            "Expected `evaluators` to be None or a dict mapping names (str) to callables "
+            f"`(model, config, workdir) -> dict`. Received: evaluators={evaluators!r}")
+    return evaluators
+
+
+def load_final_model(config, workdir, strategy=None):
+    """The model of a finished run in `workdir`: rebuilt from `config`, `checkpoints/last.weights.h5` loaded.
+
+    Args:
+        config: The run's `Config`.
+        workdir: The run's workdir.
+        strategy: The `tf.distribute` strategy to build it in. Defaults to
+            None: the default strategy.
+
+    Returns:
+        The `keras.Model` with the last epoch's weights (uncompiled).
+
+    Raises:
+        FileNotFoundError: If the workdir has no `checkpoints/last.weights.h5`.
+    """
+    path = os.path.join(workdir, "checkpoints", "last.weights.h5")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"Expected the last checkpoint of a finished run. Received: workdir={workdir!r} "
+            f"without {path!r}")
+    spec = data.dataset_spec(config.dataset, image_size=config.image_size)
+    with (strategy or tf.distribute.get_strategy()).scope():
+        model = build_model(config.replace(weights=None), spec)
+    model.load_weights(path)
+    return model
+
+
+def train_and_evaluate(config, workdir, callbacks=(), overwrite=False, evaluators=None):
     """Trains `config` in `workdir`, resuming if interrupted; writes the results.
 
     Args:
@@ -254,11 +296,19 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False):
             (finished or interrupted, any config; only the files listed
             above), and train afresh. Defaults to False: a workdir holding
             a run of another config raises `ConfigError`.
+        evaluators: `{name: fn}` run after training on the final model
+            (last epoch's weights), in order, each
+            `fn(model, config, workdir) -> dict` (JSON-ready, string keys);
+            its result is stored in `results.json` as
+            `results[config.method][name]`. On a workdir holding a finished
+            run, the model is rebuilt and `checkpoints/last.weights.h5`
+            loaded, so evaluators run without training. Defaults to None.
 
     Returns:
         `{config.method: summary}` where the summary (see
         `results.summarize`) holds the best and final top-1 / top-5 test
-        errors in percent and the per-epoch test errors.
+        errors in percent and the per-epoch test errors, plus one entry per
+        evaluator.
 
     Raises:
         ConfigError: (a `ValueError`) if the config is invalid or `workdir`
@@ -272,11 +322,13 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False):
     if isinstance(config, dict):
         config = Config.from_dict(config)
     config.validate()
+    evaluators = _check_evaluators(evaluators)
     # First: a multi-worker strategy must exist before other TensorFlow ops.
     strategy = get_strategy(config.strategy, config.tpu)
     workdir = task_workdir(workdir, strategy)
     check_run(config, workdir, overwrite)
     history = None if overwrite else _finished(workdir, config)
+    model = None
     if history is None:
         keras.utils.set_random_seed(config.seed)
         spec = data.dataset_spec(config.dataset, image_size=config.image_size)
@@ -289,9 +341,13 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False):
         backup_dir = os.path.join(workdir, "backup")
         initial_epoch = backup_epoch(backup_dir)
         results.write_json(os.path.join(workdir, "config.json"), config.to_dict())
-        history = _fit(config, strategy, workdir, spec, (train_ds, steps_per_epoch, test_ds),
-                       initial_epoch, callbacks)
+        history, model = _fit(config, strategy, workdir, spec, (train_ds, steps_per_epoch, test_ds),
+                              initial_epoch, callbacks)
     summary = {config.method: results.summarize(history)}
+    if evaluators and model is None:  # A finished run: its last weights, no training.
+        model = load_final_model(config, workdir, strategy)
+    for name, evaluate in evaluators.items():
+        summary[config.method][name] = evaluate(model, config, workdir)
     results.write_results(workdir, summary, config)
     return summary
 
@@ -343,4 +399,4 @@ def _fit(config, strategy, workdir, spec, datasets, initial_epoch, extra_callbac
         train_ds.repeat().prefetch(tf.data.AUTOTUNE), epochs=config.epochs,
         steps_per_epoch=steps_per_epoch, validation_data=test_ds, shuffle=False,
         callbacks=callbacks, verbose=config.verbose)
-    return history.history
+    return history.history, model

@@ -1,0 +1,243 @@
+"""`evaluate_localization`: top-1 Loc, GT-known Loc, MaxBoxAccV2 and the trivial baselines of a model.
+
+    metrics = evaluate_localization(model, data.load("synthetic_birds", batch_size=64, training=False,
+                                                     with_boxes=True))
+    metrics["top1_loc"], metrics["max_box_acc_v2"]["mean"], metrics["baselines"]["best_centred_box"]
+
+Per image: the logits give the predicted class; the map (`cam` or `gradcam`)
+of the PREDICTED class gives the box scored by top-1 Loc (right class and
+IoU > 0.5, the paper's metric), the map of the TRUE class the box scored by
+GT-known Loc and the maps swept by MaxBoxAccV2 (wsolevaluation computes its
+CAMs for the ground-truth class: `inference.py`, `cams = t2n(self.model(images,
+targets, return_cam=True))`). Boxes follow the paper's rule
+(`boxes_from_maps`, sigma = `threshold`). All numbers are fractions in [0, 1].
+
+Ground truth: the dataset's `"bbox"` is float `[B, 4]` or `[B, K, 4]`
+normalised `[ymin, xmin, ymax, xmax]`; rows of zeros pad `[B, K, 4]` (no box).
+They become pixel boxes with exclusive max by rounding (`pixel_boxes`). An
+image without any box is skipped (and counted in `num_skipped`).
+
+Trivial baselines on the same images (no model map at all): the whole-image
+box, and the best fixed centred box (the grid of `CENTRED_BOX_FRACTIONS`
+heights x widths, chosen for its GT-known Loc ON THE TEST SET itself: an upper
+bound for any fixed box). Their top-1 Loc uses the model's predicted classes.
+
+References:
+    - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), supplementary Section B, Table 9.
+    - [Choe et al., 2020](https://arxiv.org/abs/2001.07437), code clovaai/wsolevaluation.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_cutmix.localization import metrics
+from keras_cutmix.localization.boxes import boxes_from_maps
+from keras_cutmix.localization.cam import cam, gradcam
+
+CAM_METHODS = {"cam": cam, "gradcam": gradcam}
+# Heights and widths (fractions of the image side) of the fixed centred boxes searched.
+CENTRED_BOX_FRACTIONS = tuple(np.round(np.arange(0.1, 1.0001, 0.05), 2).tolist())
+
+
+def pixel_boxes(bbox, height, width):
+    """Normalised `[ymin, xmin, ymax, xmax]` boxes as int32 pixel boxes (max exclusive), by rounding.
+
+    Args:
+        bbox: float array `[..., 4]` in [0, 1].
+        height: Image height in pixels.
+        width: Image width in pixels.
+
+    Returns:
+        int32 array `[..., 4]`, clipped to the image.
+    """
+    bbox = np.asarray(bbox, np.float64)
+    scale = np.array([height, width, height, width], np.float64)
+    return np.clip(np.round(bbox * scale), 0, scale).astype(np.int32)
+
+
+def centred_box(height, width, box_height, box_width):
+    """The int32 box `[ymin, xmin, ymax, xmax]` of `box_height` x `box_width` pixels centred in the image."""
+    top, left = (height - box_height) // 2, (width - box_width) // 2
+    return np.array([top, left, top + box_height, left + box_width], np.int32)
+
+
+def _gt_lists(bbox, height, width):
+    """The non-empty pixel boxes of each image: a list of int32 arrays `[k_i, 4]`."""
+    bbox = np.asarray(bbox, np.float32)
+    if bbox.ndim == 2:
+        bbox = bbox[:, None, :]
+    if bbox.ndim != 3 or bbox.shape[-1] != 4:
+        raise ValueError(f"Expected `bbox` of shape [B, 4] or [B, K, 4]. Received: bbox.shape={bbox.shape}")
+    result = []
+    for rows in bbox:
+        boxes = pixel_boxes(rows[np.any(rows != 0, axis=1)], height, width).reshape(-1, 4)
+        result.append(boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])])
+    return result
+
+
+def _logits_function(model):
+    @tf.function(reduce_retracing=True)
+    def logits(images):
+        outputs = model(images, training=False)
+        return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+    return logits
+
+
+def _baselines(height, width, gt_list, pred_classes, labels, iou_threshold):
+    whole = np.tile(np.array([[0, 0, height, width]], np.int32), (len(gt_list), 1))
+    sizes = [(fh, fw) for fh in CENTRED_BOX_FRACTIONS for fw in CENTRED_BOX_FRACTIONS]
+    candidates = np.stack([centred_box(height, width, max(1, int(round(fh * height))),
+                                       max(1, int(round(fw * width)))) for fh, fw in sizes])
+    # Every candidate against every image at once: gt boxes padded to [B, K, 4] with a validity mask.
+    most = max(len(g) for g in gt_list)
+    padded = np.zeros((len(gt_list), most, 4), np.int64)
+    valid = np.zeros((len(gt_list), most), bool)
+    for i, g in enumerate(gt_list):
+        padded[i, :len(g)], valid[i, :len(g)] = g, True
+    overlaps = metrics.iou(candidates[:, None, None, :], padded[None])  # [C, B, K]
+    scores = ((overlaps > iou_threshold) & valid[None]).any(axis=-1).mean(axis=1)
+    best = int(np.argmax(scores))  # The first of equals: the smallest height, then width.
+    box, (fh, fw) = candidates[best], sizes[best]
+    boxes = np.tile(box[None], (len(gt_list), 1))
+    score = metrics.gt_known_loc(boxes, gt_list, iou_threshold)
+    return {
+        "whole_image": {
+            "gt_known_loc": metrics.gt_known_loc(whole, gt_list, iou_threshold),
+            "top1_loc": metrics.top1_loc(pred_classes, labels, whole, gt_list, iou_threshold),
+        },
+        "best_centred_box": {
+            "gt_known_loc": score,
+            "top1_loc": metrics.top1_loc(pred_classes, labels, boxes, gt_list, iou_threshold),
+            "box": box.tolist(),
+            "height_fraction": fh,
+            "width_fraction": fw,
+            "note": "chosen on the evaluated images themselves: an upper bound for a fixed box",
+        },
+    }
+
+
+def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_threshold=0.5,
+                          iou_thresholds=(0.3, 0.5, 0.7), cam_curve_interval=0.001, num_examples=16,
+                          max_images=None, layer_name=None):
+    """Localization metrics of `model` on `dataset`, with the trivial baselines and a few examples.
+
+    Args:
+        model: A classifier whose maps `cam`/`gradcam` can compute (every
+            `keras_cutmix.models` model); takes the dataset's images as they come.
+        dataset: Iterable of dicts `{"images": [B, H, W, C], "labels": int [B],
+            "bbox": float [B, 4] or [B, K, 4]}` (e.g. `data.load(...,
+            with_boxes=True, training=False)`); zero rows of `bbox` are padding.
+        cam_method: `"cam"` or `"gradcam"`. Defaults to `"cam"`.
+        threshold: The box rule's sigma (fraction of the map's maximum).
+            Defaults to 0.15, the paper's.
+        iou_threshold: IoU that top-1 and GT-known Loc must exceed. Defaults to 0.5.
+        iou_thresholds: IoU thresholds of MaxBoxAccV2. Defaults to (0.3, 0.5, 0.7).
+        cam_curve_interval: Step of MaxBoxAccV2's CAM thresholds. Defaults to 0.001.
+        num_examples: How many of the first images to keep for pictures. Defaults to 16.
+        max_images: Stop after this many images (None: all). Defaults to None.
+        layer_name: Feature layer passed to `cam`/`gradcam`. Defaults to None (the CAM layer).
+
+    Returns:
+        A dict of fractions: `top1_loc`, `gt_known_loc`, `top1_cls_error`,
+        `max_box_acc_v2` (`{"mean", "0.3", "0.5", "0.7", "best_cam_threshold"}`,
+        string keys), `num_images`, `num_skipped` (images without a box),
+        `baselines` (`whole_image` and `best_centred_box`, each with
+        `gt_known_loc` and `top1_loc`), the settings, and `examples` (NumPy:
+        `images`, `maps` and `pred_boxes` of the predicted class,
+        `gt_known_maps` of the true class, `gt_boxes` (list of `[k, 4]`),
+        `labels`, `pred_classes`, `ious`), which is not JSON-ready: pop it
+        before saving.
+
+    Raises:
+        ValueError: For an unknown `cam_method`, a dataset without `bbox`, or no image with a box.
+    """
+    if cam_method not in CAM_METHODS:
+        raise ValueError(f"Expected `cam_method` to be one of {sorted(CAM_METHODS)}. "
+                         f"Received: cam_method={cam_method!r}")
+    compute_maps = CAM_METHODS[cam_method]
+    logits_of = _logits_function(model)
+    labels, pred_classes, pred_boxes, true_boxes, gt_list = [], [], [], [], []
+    examples = {k: [] for k in ("images", "maps", "gt_known_maps", "pred_boxes")}
+    thresholds = counts = None
+    num_skipped = seen = 0
+    height = width = None
+    for batch in dataset:
+        if not isinstance(batch, dict) or "bbox" not in batch:
+            raise ValueError("Expected a dataset of dicts with `images`, `labels` and `bbox` "
+                             f"(with_boxes=True). Received an element of type {type(batch).__name__}")
+        images = np.asarray(batch["images"])
+        batch_labels = np.asarray(batch["labels"]).astype(np.int32).reshape(-1)
+        if max_images is not None:
+            keep = max(0, max_images - seen)
+            images, batch_labels = images[:keep], batch_labels[:keep]
+            batch_bbox = np.asarray(batch["bbox"])[:keep]
+        else:
+            batch_bbox = np.asarray(batch["bbox"])
+        seen += len(images)
+        if not len(images):
+            break
+        height, width = images.shape[1], images.shape[2]
+        batch_gt = _gt_lists(batch_bbox, height, width)
+        has_box = np.array([len(g) > 0 for g in batch_gt], bool)
+        num_skipped += int((~has_box).sum())
+        if not has_box.any():
+            continue
+        images, batch_labels = images[has_box], batch_labels[has_box]
+        batch_gt = [g for g, h in zip(batch_gt, has_box) if h]
+        batch_pred = np.argmax(logits_of(tf.convert_to_tensor(images)).numpy(), axis=-1).astype(np.int32)
+        maps_pred = compute_maps(model, images, class_ids=batch_pred, layer_name=layer_name)
+        maps_true = compute_maps(model, images, class_ids=batch_labels, layer_name=layer_name)
+        boxes_pred = boxes_from_maps(maps_pred, threshold)
+        boxes_true = boxes_from_maps(maps_true, threshold)
+        # MaxBoxAccV2's counts add up over batches: no need to keep every map.
+        thresholds, batch_counts = metrics.correct_counts(
+            np.clip(maps_true, 0.0, 1.0), [g.astype(np.int64) for g in batch_gt], tuple(iou_thresholds),
+            cam_curve_interval, True, None)
+        counts = batch_counts if counts is None else {t: counts[t] + batch_counts[t] for t in counts}
+        take = max(0, num_examples - len(examples["images"]))
+        if take:
+            examples["images"].extend(images[:take])
+            examples["maps"].extend(maps_pred[:take])
+            examples["gt_known_maps"].extend(maps_true[:take])
+            examples["pred_boxes"].extend(boxes_pred[:take])
+        labels.append(batch_labels)
+        pred_classes.append(batch_pred)
+        pred_boxes.append(boxes_pred)
+        true_boxes.append(boxes_true)
+        gt_list.extend(batch_gt)
+        if max_images is not None and seen >= max_images:
+            break
+    if not gt_list:
+        raise ValueError(f"Expected at least one image with a box. Received: {num_skipped} images, none with a box")
+    labels, pred_classes = np.concatenate(labels), np.concatenate(pred_classes)
+    pred_boxes, true_boxes = np.concatenate(pred_boxes), np.concatenate(true_boxes)
+    count = len(gt_list)
+    accuracy = {t: float(counts[t].max() / count) for t in iou_thresholds}
+    kept = len(examples["images"])
+    return {
+        "top1_loc": metrics.top1_loc(pred_classes, labels, pred_boxes, gt_list, iou_threshold),
+        "gt_known_loc": metrics.gt_known_loc(true_boxes, gt_list, iou_threshold),
+        "max_box_acc_v2": {
+            "mean": float(np.mean(list(accuracy.values()))),
+            **{str(t): a for t, a in accuracy.items()},
+            "best_cam_threshold": {str(t): float(thresholds[int(np.argmax(counts[t]))]) for t in iou_thresholds},
+        },
+        "top1_cls_error": float(np.mean(pred_classes != labels)),
+        "num_images": count,
+        "num_skipped": num_skipped,
+        "baselines": _baselines(height, width, gt_list, pred_classes, labels, iou_threshold),
+        "cam_method": cam_method,
+        "threshold": float(threshold),
+        "iou_threshold": float(iou_threshold),
+        "examples": {
+            "images": np.asarray(examples["images"]),
+            "maps": np.asarray(examples["maps"], np.float32),
+            "gt_known_maps": np.asarray(examples["gt_known_maps"], np.float32),
+            "pred_boxes": np.asarray(examples["pred_boxes"], np.int32).reshape(-1, 4),
+            "gt_boxes": gt_list[:kept],
+            "labels": labels[:kept],
+            "pred_classes": pred_classes[:kept],
+            "ious": np.array([float(metrics.iou(p[None], g).max()) for p, g in
+                              zip(pred_boxes[:kept], gt_list[:kept])]),
+        },
+    }

@@ -1,0 +1,144 @@
+"""`run_wsol` / `examples/cub_wsol.py` on a tiny config; the table's layout; flag errors; the presets."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_cutmix import data, localization, training
+from keras_cutmix.localization import presets, run
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY = dict(dataset="synthetic_shapes", model="small_cnn", epochs=1, batch_size=8, steps_per_epoch=2,
+            eval_steps=1, image_size=32, train_split="train[:32]", test_split="test[:12]", verbose=0)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("tfds"))
+
+
+def test_tiny_run_writes_table_pictures_and_reevaluates(data_dir, tmp_path):
+    workdir = str(tmp_path)
+    config = training.get_config(**TINY, data_dir=data_dir)
+    output = localization.run_wsol(config, workdir, methods=("baseline", "cutmix"), seeds=(0, 1), num_examples=4)
+    assert list(output["methods"]) == ["baseline", "cutmix"]
+    for method in ("baseline", "cutmix"):
+        s = output["methods"][method]
+        assert sorted(s["seeds"]) == ["0", "1"]
+        top1 = [100 * s["seeds"][k]["top1_loc"] for k in ("0", "1")]
+        assert s["mean"]["top1_loc"] == pytest.approx(np.mean(top1), abs=1e-3)
+        assert s["std"]["top1_loc"] == pytest.approx(np.std(top1, ddof=1), abs=1e-3)
+        assert s["seeds"]["0"]["num_images"] == 12
+        for seed in (0, 1):
+            run_results = json.loads((tmp_path / method / f"seed_{seed}" / "results.json").read_text())
+            assert run_results[method]["localization_cam"]["num_images"] == 12
+        with Image.open(tmp_path / f"cam_{method}.png") as picture:
+            assert picture.size[0] > 100
+    assert json.loads((tmp_path / "results.json").read_text())["methods"]["cutmix"]["mean"] == \
+        output["methods"]["cutmix"]["mean"]
+    table = (tmp_path / "results.md").read_text().splitlines()
+    header = next(line for line in table if line.startswith("| method"))
+    assert header == "| method | top-1 Loc | GT-known Loc | MaxBoxAccV2 | top-1 cls error |"
+    rows = [line for line in table if line.startswith("| ") and not line.startswith("| method")]
+    assert [r.split(" | ")[0] for r in rows[:2]] == ["| baseline", "| cutmix"]
+    assert "*whole-image box*" in rows[2] and "tuned on the test set" in rows[3]
+    assert all(r.count("|") == 6 for r in rows)
+    assert (tmp_path / "cam_methods.png").exists()
+
+    # --eval_only on the finished runs, with Grad-CAM: nothing trains, history.json untouched.
+    history = tmp_path / "cutmix" / "seed_1" / "history.json"
+    mtime = os.path.getmtime(history)
+    again = localization.run_wsol(config, workdir, methods=("cutmix",), seeds=(1,), cam_method="gradcam",
+                                  eval_only=True)
+    assert os.path.getmtime(history) == mtime
+    assert again["cam_method"] == "gradcam" and "Grad-CAM" in (tmp_path / "results.md").read_text()
+
+
+def test_eval_only_refuses_a_missing_run(tmp_path, data_dir):
+    config = training.get_config(**TINY, data_dir=data_dir)
+    with pytest.raises(training.ConfigError, match="finished run") as error:
+        localization.check_wsol(config, str(tmp_path), ["cutmix"], [0], eval_only=True)
+    assert error.value.name == "eval_only"
+    assert not os.listdir(tmp_path)
+
+
+def test_table_layout_with_paper_numbers_and_hand_computed_mean_std():
+    def metrics(top1, gt_known, v2, err):
+        centred = {"gt_known_loc": 0.3, "top1_loc": 0.2, "box": [1, 2, 3, 4], "height_fraction": 0.5,
+                   "width_fraction": 0.25, "note": "n"}
+        return {"top1_loc": top1, "gt_known_loc": gt_known, "top1_cls_error": err,
+                "max_box_acc_v2": {"mean": v2, "0.3": v2, "0.5": v2, "0.7": v2},
+                "baselines": {"whole_image": {"gt_known_loc": 0.1, "top1_loc": 0.05}, "best_centred_box": centred}}
+    per_seed = {"baseline": {0: metrics(0.40, 0.5, 0.6, 0.2), 1: metrics(0.50, 0.7, 0.6, 0.1)},
+                "cutmix": {0: metrics(0.55, 0.6, 0.7, 0.3)}}
+    summary = run.summarize(per_seed, presets.PAPER_TOP1_LOC["cub_resnet50"])
+    config = training.get_config(dataset="caltech_birds2011", model="resnet50_last_stride1")
+    table = run.markdown_table(summary, run._baselines(per_seed), config, "cam", [0, 1]).splitlines()
+    # mean 45, sample std of (40, 50) = 7.07; GT-known (50, 70): 60 ± 14.14.
+    assert "| baseline | 45.00 ± 7.07 | 60.00 ± 14.14 | 60.00 ± 0.00 | 15.00 ± 7.07 | 49.41 |" in table
+    assert "| cutmix | 55.00 | 60.00 | 70.00 | 30.00 | 54.81 |" in table
+    assert any(line.startswith("| method |") and line.endswith("| paper top-1 Loc |") for line in table)
+    assert "| *whole-image box* | 5.00 ± 0.00 | 10.00 ± 0.00 | - | - | - |" in table
+
+
+def test_presets_hold_the_papers_recipes():
+    cub = presets.get_wsol_config("cub_resnet50")
+    assert (cub.dataset, cub.model, cub.epochs, cub.batch_size) == (
+        "caltech_birds2011", "resnet50_last_stride1", 600, 32)
+    assert (cub.lr, cub.lr_multipliers, cub.lr_boundaries, cub.lr_decay) == (0.001, {"head": 10.0}, (150, 300, 450), 0.1)
+    assert (cub.momentum, cub.weight_decay, cub.augmentation, cub.image_size) == (0.9, 1e-4, "resize_crop", 224)
+    assert presets.get_wsol_config("cub_vgg_gap").lr == 0.0001
+    imagenet = presets.get_wsol_config("imagenet_vgg_gap")
+    assert (imagenet.epochs, imagenet.batch_size, imagenet.lr, imagenet.lr_boundaries) == (20, 256, 0.01, (6, 12, 18))
+    assert presets.PAPER_TOP1_LOC["cub_vgg_gap"]["cutmix"] == 52.53
+    assert presets.PAPER_TOP1_LOC["imagenet_resnet50"]["baseline"] == 46.30
+    with pytest.raises(training.ConfigError, match="config="):
+        presets.get_wsol_config("cub")
+
+
+@pytest.mark.parametrize("flag, message, status", [
+    ("--methods=cutmix,foo", "--methods: Expected distinct methods", 2),
+    ("--seeds=0,x", "--seeds: Expected --seeds=INT", 2),
+    # Without keras_cutmix.data.imagenet_wsol_dataset (data/wsol_metadata.py) in the checkout, --dataset says so.
+    ("--config=imagenet_resnet50", "--wsol_metadata: Expected a wsolevaluation metadata folder"
+     if hasattr(data, "imagenet_wsol_dataset") else "--dataset: imagenet2012 localization needs", 2),
+    ("--dataset=cifar10", "--dataset: Expected a data set with boxes", 2),
+    ("--eval_only", "--eval_only: Expected a finished run", 2),
+])
+def test_script_flag_errors_are_one_line(tmp_path, flag, message, status):
+    process = subprocess.run(
+        [sys.executable, os.path.join(REPO, "examples", "cub_wsol.py"), f"--workdir={tmp_path / 'w'}", flag],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+        env=dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert process.returncode == status, process.stderr[-2000:]
+    last = process.stderr.strip().splitlines()[-1]
+    assert last.startswith("cub_wsol.py: error: ") and message in last, last
+    assert not (tmp_path / "w").exists()
+
+
+def test_imagenet_boxes_come_from_imagenet_wsol_dataset(monkeypatch, tmp_path):
+    """imagenet2012: the evaluator reads `data.imagenet_wsol_dataset(metadata, image_root, data_dir, ...)`."""
+    import evaluate_test  # noqa: E402  (same folder: the hand-built model and data set)
+
+    calls = []
+
+    def fake(metadata_folder, image_root=None, data_dir=None, *, batch_size, image_size=224, **kwargs):
+        calls.append((metadata_folder, image_root, data_dir, batch_size, image_size))
+        return evaluate_test._dataset()
+
+    monkeypatch.setattr(data, "imagenet_wsol_dataset", fake, raising=False)
+    config = presets.get_wsol_config("imagenet_resnet50", data_dir="/tfds")
+    evaluator = run.localization_evaluator("cam", num_examples=2, batch_size=16, wsol_metadata="/meta",
+                                           image_root="/images")
+    metrics = evaluator(evaluate_test._model(), config, str(tmp_path))
+    assert calls == [("/meta", "/images", "/tfds", 16, 224)]
+    assert metrics["top1_loc"] == pytest.approx(0.5) and metrics["gt_known_loc"] == pytest.approx(0.75)
+    assert (tmp_path / "localization_examples_cam.npz").exists()
+    with pytest.raises(training.ConfigError, match="wsol_metadata=") as error:
+        localization.check_wsol(config, str(tmp_path / "w"), ["cutmix"], [0], wsol_metadata=str(tmp_path / "no"))
+    assert error.value.name == "wsol_metadata"
