@@ -11,10 +11,12 @@ Importing this package registers the embedded "synthetic_shapes" and
                          augmentation="resize_crop")  # Default: "official_imagenet".
 """
 
+from keras_cutmix.data.loaders import EMBEDDED
 from keras_cutmix.data.loaders import DatasetNotFoundError
 from keras_cutmix.data.loaders import DatasetSpec
 from keras_cutmix.data.loaders import dataset_spec
 from keras_cutmix.data.loaders import load
+from keras_cutmix.data.loaders import prepare
 from keras_cutmix.data.pipelines import AUGMENTATIONS
 from keras_cutmix.data.synthetic_birds import SyntheticBirds
 from keras_cutmix.data.synthetic_birds import SyntheticBirdsConfig
@@ -23,6 +25,8 @@ from keras_cutmix.data.synthetic_shapes import SyntheticShapesConfig
 from keras_cutmix.data.wsol_metadata import imagenet_wsol_dataset
 
 __all__ = [
+    "EMBEDDED",
+    "prepare",
     "AUGMENTATIONS",
     "DatasetNotFoundError",
     "DatasetSpec",

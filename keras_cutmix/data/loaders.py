@@ -86,7 +86,7 @@ _SPECS = {
     ]
 }
 # The embedded data sets, built on first use (offline, seconds).
-_EMBEDDED = ("synthetic_shapes", "synthetic_birds")
+EMBEDDED = ("synthetic_shapes", "synthetic_birds")  # Generated offline on first use.
 # ImageNet is shuffled encoded and decoded in the parallel map. CUB is decoded by
 # tfds (its shuffle buffer is smaller instead), which also keeps it working under
 # tfds.testing.mock_data: mocked encoding fails on its random boxes.
@@ -154,7 +154,7 @@ def _prepare(spec, builder, download, manual_dir):
     Returns:
         The builder to read from (a fresh one if another process built the data first).
     """
-    if (spec.name in _EMBEDDED or download) and not builder.is_prepared():
+    if (spec.name in EMBEDDED or download) and not builder.is_prepared():
         config = tfds.download.DownloadConfig(manual_dir=manual_dir)
         try:
             builder.download_and_prepare(download_config=config)
@@ -164,6 +164,21 @@ def _prepare(spec, builder, download, manual_dir):
                 raise
             return fresh
     return builder
+
+
+def prepare(name, data_dir=None):
+    """Builds an embedded data set in `data_dir` if it is not there yet; does nothing for other data sets.
+
+    Training calls it before seeding, so that the first run on a fresh `data_dir` draws the same random
+    numbers as every later one (building draws some of TF's and Python's).
+
+    Args:
+        name: A data set name (see `dataset_spec`).
+        data_dir: tfds data dir. Defaults to None (tfds default).
+    """
+    spec = dataset_spec(name)
+    if spec.name in EMBEDDED:
+        _prepare(spec, tfds.builder(name, data_dir=data_dir), download=False, manual_dir=None)
 
 
 def _read(spec, builder, split, *, training, seed, data_dir):

@@ -127,7 +127,7 @@ def _check_workdir(workdir, config, overwrite):
 
 def _check_data(config):
     """Raises `DatasetNotFoundError` if tfds has not prepared `config.dataset` (no data is read)."""
-    if config.dataset == "synthetic_shapes":
+    if config.dataset in data.EMBEDDED:
         return  # Built offline on first use.
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
@@ -330,6 +330,9 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False, evaluator
     history = None if overwrite else _finished(workdir, config)
     model = None
     if history is None:
+        # Build embedded data before seeding: building draws random numbers, and the first run on a
+        # fresh data_dir must train exactly as every later one.
+        data.prepare(config.dataset, config.data_dir)
         keras.utils.set_random_seed(config.seed)
         spec = data.dataset_spec(config.dataset, image_size=config.image_size)
         train_ds, steps_per_epoch = input_pipeline.train_dataset(config, spec)
