@@ -30,6 +30,7 @@ test: setup
 benchmark: setup
 	$(BIN)/python benchmarks/mixing.py
 	$(BIN)/python benchmarks/in_model.py
+	$(BIN)/python benchmarks/localization.py
 
 clean:
 	rm -rf $(VENV) $(WORKDIR) *.egg-info
