@@ -146,8 +146,27 @@ class MixingLayer(keras.layers.Layer):
         return config
 
 
+class LabelMixingLayer(MixingLayer):
+    """The base of CutMix and MixUp: both draw lambda ~ Beta(alpha, alpha), per batch or per sample.
+
+    Args:
+        num_classes, probability, label_smoothing, data_format, seed, **kwargs: See `MixingLayer`.
+        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
+        per_sample: One lambda (and box) per sample instead of one per batch. Defaults to False.
+    """
+
+    def __init__(self, num_classes=None, alpha=1.0, probability=1.0, per_sample=False, label_smoothing=0.0,
+                 data_format=None, seed=None, **kwargs):
+        self.alpha = inputs.check_positive("alpha", alpha, type(self).__name__)
+        self.per_sample = bool(inputs.python_number(per_sample))
+        super().__init__(num_classes, probability, label_smoothing, data_format, seed, **kwargs)
+
+    def method_config(self):
+        return {"alpha": self.alpha, "per_sample": self.per_sample}
+
+
 @keras.saving.register_keras_serializable(package="keras_cutmix")
-class CutMix(MixingLayer):
+class CutMix(LabelMixingLayer):
     """CutMix layer (Yun et al., 2019): pastes a partner's box and mixes labels by the pasted area.
 
     Args:
@@ -166,18 +185,9 @@ class CutMix(MixingLayer):
 
     mix_function = staticmethod(cutmix_lib.cutmix_with_params)
 
-    def __init__(self, num_classes=None, alpha=1.0, probability=1.0, per_sample=False, label_smoothing=0.0,
-                 data_format=None, seed=None, **kwargs):
-        self.alpha = inputs.check_positive("alpha", alpha, type(self).__name__)
-        self.per_sample = bool(inputs.python_number(per_sample))
-        super().__init__(num_classes, probability, label_smoothing, data_format, seed, **kwargs)
-
-    def method_config(self):
-        return {"alpha": self.alpha, "per_sample": self.per_sample}
-
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
-class MixUp(MixingLayer):
+class MixUp(LabelMixingLayer):
     """MixUp layer (Zhang et al., 2018): blends images with a partner and mixes labels alike.
 
     Args:
@@ -195,15 +205,6 @@ class MixUp(MixingLayer):
     """
 
     mix_function = staticmethod(mixup_lib.mixup_with_params)
-
-    def __init__(self, num_classes=None, alpha=1.0, probability=1.0, per_sample=False, label_smoothing=0.0,
-                 data_format=None, seed=None, **kwargs):
-        self.alpha = inputs.check_positive("alpha", alpha, type(self).__name__)
-        self.per_sample = bool(inputs.python_number(per_sample))
-        super().__init__(num_classes, probability, label_smoothing, data_format, seed, **kwargs)
-
-    def method_config(self):
-        return {"alpha": self.alpha, "per_sample": self.per_sample}
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")

@@ -312,3 +312,9 @@ def test_unwrapped_layer_warns_even_if_an_earlier_layer_of_that_name_was_wrapped
         warnings.simplefilter("always")
         _train(unwrapped, wrap=False)
     assert len(_unwrapped_warnings(record)) == 1, "training on unmixed labels went unreported"
+
+
+def test_mixup_is_not_a_cutmix():
+    """A MixUp layer must never pass an `isinstance(layer, CutMix)` check (the issue's simplification)."""
+    assert not issubclass(kc.MixUp, kc.CutMix)
+    assert kc.MixUp(alpha=0.2, per_sample=True).get_config()["alpha"] == 0.2
