@@ -30,17 +30,16 @@ one seed, 500 test images:
 The full embedded comparison (6 epochs, 1,000 test images, three seeds):
 
     python examples/cub_wsol.py --config=wsol_embedded --seeds=0,1,2 --workdir=/tmp/wsol
-    #   About 3.5 min per method and seed here (~27 s per epoch and ~30 s of
-    #   evaluation, 2 CPU cores shared with other jobs): ~14 min per seed.
-    #   Measured with --seeds=0,1 (three seeds: ~42 min, not run); it reached
-    #   (%, mean ± std over seeds 0 and 1, 1,000 test images):
+    #   About 2 min per method and seed on a quiet machine (~13 s per epoch and
+    #   ~30 s of evaluation; 3.5 min on a busy one). It reached (%, mean ± std
+    #   over seeds 0, 1, 2, 1,000 test images):
     #   method    top-1 Loc    GT-known Loc  MaxBoxAccV2   top-1 cls err | paper top-1 Loc (CUB)
-    #   baseline  3.10 ± 0.42  3.95 ± 0.35   31.52 ± 0.21   7.15 ± 0.35  | 37.12 VGG-GAP, 49.41 ResNet-50
-    #   mixup     3.35 ± 0.07  5.60 ± 0.14   30.02 ± 0.49  17.05 ± 0.78  | 41.73, 49.30
-    #   cutout    3.10 ± 0.14  5.00 ± 0.00   30.37 ± 1.04  15.85 ± 1.20  | 44.83, 52.78
-    #   cutmix    7.00 ± 0.99  8.85 ± 0.78   32.47 ± 0.28  14.70 ± 2.40  | 52.53, 54.81
-    #   whole-image box 10.35 / 11.30; best centred box (0.60 x 0.90, tuned on
-    #   the test set) 32.70 / 34.50 (top-1 / GT-known Loc).
+    #   baseline  3.70 ± 1.08  4.63 ± 1.21   31.41 ± 0.24   7.23 ± 0.29  | 37.12 VGG-GAP, 49.41 ResNet-50
+    #   mixup     3.60 ± 0.44  5.60 ± 0.10   29.98 ± 0.36  14.50 ± 4.45  | 41.73, 49.30
+    #   cutout    3.10 ± 0.10  4.83 ± 0.29   30.59 ± 0.83  13.00 ± 5.01  | 44.83, 52.78
+    #   cutmix    7.57 ± 1.21  9.47 ± 1.20   32.59 ± 0.29  13.70 ± 2.43  | 52.53, 54.81
+    #   whole-image box 10.37 / 11.30; best centred box (0.60 x 0.90, tuned on
+    #   the test set) 32.80 / 34.50 (top-1 / GT-known Loc).
     #   CutMix is first on every localization column, but every method's CAM
     #   still sits on the bird's head (cam_methods.png), so all four lose to a
     #   fixed centred box: cam_cnn trained from scratch for 6 epochs on the
