@@ -101,8 +101,9 @@ class MixingLayer(keras.layers.Layer):
             label_smoothing=self.label_smoothing, data_format=self.data_format,
             seed=self.seed_generator.next(), seed_salt=_replica_salt(), **self.method_config(),
         )
+        # A layer that mixes no labels (Cutout) records "no mix", so its loss scores plain targets.
+        losses.record_mix(self.name, mix if self.mixes_labels else None)
         if self.mixes_labels:
-            losses.record_mix(self.name, mix)
             if not outermost and form == "single" and not isinstance(images, dict):
                 losses.warn_unwrapped(self)
         if form == "tuple":

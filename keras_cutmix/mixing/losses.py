@@ -149,8 +149,7 @@ class MixedLoss(keras.losses.Loss):
         self.layer_name = layer_name
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
-        # A layer that mixes no labels (Cutout) records nothing in training: nothing to check.
-        self._warned_missing_layer = not getattr(layer, "mixes_labels", True)
+        self._warned_missing_layer = False
         if layer is not None:
             _wrapped_layers.add(layer)
         else:
