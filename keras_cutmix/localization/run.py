@@ -37,8 +37,6 @@ from keras_cutmix.training.train import check_run, train_and_evaluate
 COLUMNS = (("top-1 Loc", "top1_loc"), ("GT-known Loc", "gt_known_loc"),
            ("MaxBoxAccV2", "max_box_acc_v2"), ("top-1 cls error", "top1_cls_error"))
 NUM_PICTURES = 8
-# Data sets that keras_cutmix builds offline on first use (keras_cutmix.data.loaders).
-EMBEDDED = ("synthetic_shapes", "synthetic_birds")
 
 
 def resolve_config(config, **overrides):
@@ -91,9 +89,8 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
     Returns:
         `[(method, seed, config, run_dir)]` in run order.
 
-    An embedded data set (`EMBEDDED`) not yet built in `config.data_dir` is
-    built here, once every other check has passed (`training.check_run`
-    refuses an unprepared data set). Nothing is written in `workdir`.
+    Nothing is written in `workdir` (an embedded data set not yet built is
+    built by training or by the first `data.load`).
 
     Raises:
         ConfigError: naming the argument (`methods`, `seeds`, `cam`,
@@ -122,16 +119,7 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
         for seed in seeds:
             run_config = config.replace(method=method, seed=int(seed))
             path = run_dir(workdir, method, seed)
-            try:
-                check_run(run_config, path, overwrite)
-            except data.DatasetNotFoundError:
-                if config.dataset not in EMBEDDED:
-                    raise
-                # Every other check passed: build the embedded data (offline, ~30 s), then check again.
-                print(f"Building {config.dataset} in the tfds data_dir={config.data_dir!r} (first use).")
-                data.load(config.dataset, config.test_split, batch_size=1, training=False,
-                          data_dir=config.data_dir)
-                check_run(run_config, path, overwrite)
+            check_run(run_config, path, overwrite)
             if eval_only and not _finished(path, run_config):
                 raise ConfigError(
                     "eval_only", f"Expected a finished run of this config in {path!r} to evaluate. "
