@@ -24,6 +24,8 @@ setuptools.setup(
         "tensorboard",
         "matplotlib",
         "scipy",
+        # Compiles the union-find sweep of MaxBoxAcc (localization/_sweep.py): 15x wsolevaluation's OpenCV loop.
+        "numba",
     ],
     # opencv-python-headless: the wsolevaluation port that tests and benchmarks compare MaxBoxAcc with.
     extras_require={"dev": ["pytest", "pytest-xdist", "opencv-python-headless"]},

@@ -120,8 +120,8 @@ def max_box_acc(maps, gt_boxes, iou_thresholds=(0.3, 0.5, 0.7), cam_curve_interv
         iou_thresholds: IoU thresholds. Defaults to (0.3, 0.5, 0.7), as wsolevaluation's MaxBoxAccV2.
         cam_curve_interval: Step of the CAM thresholds. Defaults to 0.001.
         multi_contour: True: V2 (all contours); False: V1 (the largest). Defaults to True.
-        chunk_size: Maps swept together: more maps share each NumPy call, but memory grows and larger chunks
-            fall out of the CPU cache. Defaults to None: about 800,000 pixels (16 maps of 224 x 224).
+        chunk_size: Maps quantised and swept per call; bounds the memory of the uint8 copies and of the
+            per-level scores. Defaults to None: about 800,000 pixels (16 maps of 224 x 224).
 
     Returns:
         `{"max_box_acc": {iou: fraction}, "mean": fraction, "best_cam_threshold": {iou: threshold}}`.
