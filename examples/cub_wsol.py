@@ -7,7 +7,8 @@ thresholded at 0.15 x its maximum, largest connected region), GT-known Loc,
 MaxBoxAccV2 (Choe et al. 2020) and the top-1 classification error, beside
 the trivial boxes (whole image, best fixed centred box). Writes
 --workdir/results.json, results.md (Table 9's layout, mean ± std over
---seeds, the paper's top-1 Loc beside), cam_<method>.png and cam_methods.png.
+--seeds, the paper's top-1 Loc beside), cam_<method>.png and cam_methods.png
+(with --cam=gradcam: results_gradcam.json/.md, gradcam_*.png, beside CAM's).
 
 The demo (`make demo`): the embedded CUB-like data (synthetic_birds, 128x128,
 10 classes, built offline in ~30-60 s), cam_cnn, 2 epochs, all four methods,
@@ -130,7 +131,8 @@ def main(argv):
     for method, s in output["methods"].items():
         print(f"{method}: top-1 Loc {s['mean']['top1_loc']:.2f}%, GT-known Loc {s['mean']['gt_known_loc']:.2f}%, "
               f"MaxBoxAccV2 {s['mean']['max_box_acc_v2']:.2f}%")
-    print(f"Table in {_WORKDIR.value}/results.md, pictures {_WORKDIR.value}/cam_*.png")
+    print(f"Table in {_WORKDIR.value}/{localization.run.results_basename(_CAM.value)}.md, "
+          f"pictures {_WORKDIR.value}/{_CAM.value}_*.png")
 
 
 if __name__ == "__main__":

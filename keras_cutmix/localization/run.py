@@ -18,6 +18,10 @@ first images, maps and boxes in `localization_examples_<cam>.npz`). Then
                       (green) and the estimated box (red), first seed
     cam_methods.png   the same images across methods, side by side
 
+With `cam_method="gradcam"` the same files are `results_gradcam.json`,
+`results_gradcam.md`, `gradcam_<method>.png` and `gradcam_methods.png`, so
+CAM's and Grad-CAM's results of one workdir sit side by side.
+
 References:
     - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), supplementary Section B, Table 9.
 """
@@ -65,14 +69,15 @@ def _finished(path, config):
             and os.path.isfile(os.path.join(path, "checkpoints", "last.weights.h5")))
 
 
+def results_basename(cam_method):
+    """`results` for CAM, `results_<cam_method>` otherwise (the workdir's `.json` and `.md`)."""
+    return "results" if cam_method == "cam" else f"results_{cam_method}"
+
+
 def _check_imagenet(config, wsol_metadata):
     """imagenet2012's boxes come from a wsolevaluation metadata folder (`data.imagenet_wsol_dataset`)."""
     if config.dataset != "imagenet2012":
         return
-    if not hasattr(data, "imagenet_wsol_dataset"):
-        raise ConfigError(
-            "dataset", "imagenet2012 localization needs keras_cutmix.data.imagenet_wsol_dataset "
-            "(keras_cutmix/data/wsol_metadata.py), not in this checkout yet. Received: dataset='imagenet2012'")
     if wsol_metadata is None or not os.path.isdir(wsol_metadata):
         raise ConfigError(
             "wsol_metadata", "Expected a wsolevaluation metadata folder for imagenet2012's boxes, e.g. "
@@ -266,7 +271,7 @@ def _load_examples(path):
 
 
 def write_pictures(workdir, runs_by_method, cam_method):
-    """`cam_<method>.png` per method and `cam_methods.png`, from each method's first seed's examples."""
+    """`<cam_method>_<method>.png` per method and `<cam_method>_methods.png`, from each first seed's examples."""
     from keras_cutmix import visualization  # pylint: disable=g-import-not-at-top  (matplotlib)
 
     examples = {m: _load_examples(os.path.join(p, f"localization_examples_{cam_method}.npz"))
@@ -275,13 +280,13 @@ def write_pictures(workdir, runs_by_method, cam_method):
     for method, ex in examples.items():
         captions = [f"{p}/{c} IoU {i:.2f}" for p, c, i in zip(ex["pred_classes"], ex["labels"], ex["ious"])]
         paths.append(visualization.plot_cam_grid(
-            os.path.join(workdir, f"cam_{method}.png"), ex["images"], ex["maps"], list(ex["gt_boxes"]),
+            os.path.join(workdir, f"{cam_method}_{method}.png"), ex["images"], ex["maps"], list(ex["gt_boxes"]),
             ex["pred_boxes"], captions=captions,
             title=f"{method}: {cam_method} of the predicted class (green: ground truth, red: estimate)"))
     first = next(iter(examples.values()))
     count = min(NUM_PICTURES, len(first["images"]))
     paths.append(visualization.plot_method_grid(
-        os.path.join(workdir, "cam_methods.png"), first["images"][:count],
+        os.path.join(workdir, f"{cam_method}_methods.png"), first["images"][:count],
         {m: ex["maps"][:count] for m, ex in examples.items()}, list(first["gt_boxes"][:count]),
         {m: ex["pred_boxes"][:count] for m, ex in examples.items()},
         captions_by_method={m: [f"IoU {i:.2f}" for i in ex["ious"][:count]] for m, ex in examples.items()},
@@ -315,7 +320,7 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
             `weights`, `data_dir`, `strategy`, `dataset`).
 
     Returns:
-        The dict written to `workdir/results.json`.
+        The dict written to `workdir/results.json` (`results_<cam_method>.json` for Grad-CAM).
 
     Raises:
         ConfigError: For a bad argument (before anything is written).
@@ -336,8 +341,9 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
     output = {"preset": preset, "cam_method": cam_method, "seeds": [int(s) for s in seeds],
               "config": config.to_dict(), "methods": summary, "baselines": baselines}
     os.makedirs(workdir, exist_ok=True)
-    results_io.write_json(os.path.join(workdir, "results.json"), output)
-    with open(os.path.join(workdir, "results.md"), "w") as f:
+    basename = os.path.join(workdir, results_basename(cam_method))
+    results_io.write_json(basename + ".json", output)
+    with open(basename + ".md", "w") as f:
         f.write(markdown_table(summary, baselines, config, cam_method, seeds))
     write_pictures(workdir, first_dirs, cam_method)
     return output

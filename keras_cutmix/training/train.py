@@ -302,7 +302,8 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False, evaluator
             its result is stored in `results.json` as
             `results[config.method][name]`. On a workdir holding a finished
             run, the model is rebuilt and `checkpoints/last.weights.h5`
-            loaded, so evaluators run without training. Defaults to None.
+            loaded, so evaluators run without training; the results other
+            evaluators stored there earlier are kept. Defaults to None.
 
     Returns:
         `{config.method: summary}` where the summary (see
@@ -347,8 +348,11 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False, evaluator
         history, model = _fit(config, strategy, workdir, spec, (train_ds, steps_per_epoch, test_ds),
                               initial_epoch, callbacks)
     summary = {config.method: results.summarize(history)}
-    if evaluators and model is None:  # A finished run: its last weights, no training.
-        model = load_final_model(config, workdir, strategy)
+    if model is None:  # A finished run: keep what other evaluators wrote; evaluate its last weights.
+        earlier = results.read_json(os.path.join(workdir, "results.json"), default={}).get(config.method, {})
+        summary[config.method] = {**earlier, **summary[config.method]}
+        if evaluators:
+            model = load_final_model(config, workdir, strategy)
     for name, evaluate in evaluators.items():
         summary[config.method][name] = evaluate(model, config, workdir)
     results.write_results(workdir, summary, config)

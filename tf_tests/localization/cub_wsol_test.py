@@ -56,7 +56,13 @@ def test_tiny_run_writes_table_pictures_and_reevaluates(data_dir, tmp_path):
     again = localization.run_wsol(config, workdir, methods=("cutmix",), seeds=(1,), cam_method="gradcam",
                                   eval_only=True)
     assert os.path.getmtime(history) == mtime
-    assert again["cam_method"] == "gradcam" and "Grad-CAM" in (tmp_path / "results.md").read_text()
+    assert again["cam_method"] == "gradcam" and "Grad-CAM" in (tmp_path / "results_gradcam.md").read_text()
+    assert (tmp_path / "gradcam_cutmix.png").exists() and (tmp_path / "gradcam_methods.png").exists()
+    # CAM's results are still there, in the workdir and in the run's results.json.
+    assert json.loads((tmp_path / "results.json").read_text())["cam_method"] == "cam"
+    assert "Grad-CAM" not in (tmp_path / "results.md").read_text()
+    run_results = json.loads((tmp_path / "cutmix" / "seed_1" / "results.json").read_text())["cutmix"]
+    assert run_results["localization_cam"]["num_images"] == run_results["localization_gradcam"]["num_images"] == 12
 
 
 def test_eval_only_refuses_a_missing_run(tmp_path, data_dir):
@@ -104,9 +110,7 @@ def test_presets_hold_the_papers_recipes():
 @pytest.mark.parametrize("flag, message, status", [
     ("--methods=cutmix,foo", "--methods: Expected distinct methods", 2),
     ("--seeds=0,x", "--seeds: Expected --seeds=INT", 2),
-    # Without keras_cutmix.data.imagenet_wsol_dataset (data/wsol_metadata.py) in the checkout, --dataset says so.
-    ("--config=imagenet_resnet50", "--wsol_metadata: Expected a wsolevaluation metadata folder"
-     if hasattr(data, "imagenet_wsol_dataset") else "--dataset: imagenet2012 localization needs", 2),
+    ("--config=imagenet_resnet50", "--wsol_metadata: Expected a wsolevaluation metadata folder", 2),
     ("--dataset=cifar10", "--dataset: Expected a data set with boxes", 2),
     ("--eval_only", "--eval_only: Expected a finished run", 2),
 ])

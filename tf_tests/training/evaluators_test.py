@@ -51,6 +51,12 @@ def test_evaluators_run_on_the_final_model_and_again_on_a_finished_workdir(data_
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["mixup"]["other"] == {"x": 1} and "probe" in saved["mixup"]
 
+    # Another evaluator alone (e.g. Grad-CAM after CAM) keeps what the others stored.
+    third = training.train_and_evaluate(config, workdir, evaluators={"other": lambda m, c, w: {"x": 2}})
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["mixup"]["other"] == {"x": 2} == third["mixup"]["other"]
+    assert saved["mixup"]["probe"] == first["mixup"]["probe"] == third["mixup"]["probe"]
+
 
 def test_load_final_model_equals_the_trained_model(data_dir, tmp_path):
     config = tiny(data_dir, method="baseline")
