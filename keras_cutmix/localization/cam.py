@@ -133,12 +133,16 @@ def _cam_function(model, layer_name):
 
     @tf.function(reduce_retracing=True)
     def compute(images, class_ids):
+        """class_ids [K, B] -> (maps [K, B, H, W], logits [B, N]), one forward pass."""
         features, logits = features_and_logits(images, training=False)
         features = tf.cast(features, tf.float32)
-        classes = _choose_classes(logits, class_ids)
-        class_weights = tf.gather(tf.cast(kernel, tf.float32), classes, axis=1)  # [C, B]
-        maps = tf.einsum("bhwc,cb->bhw", features, class_weights)
-        return _upsample_and_normalize(maps, images.shape[1], images.shape[2])
+        maps = []
+        for k in range(class_ids.shape[0]):
+            classes = _choose_classes(logits, class_ids[k])
+            class_weights = tf.gather(tf.cast(kernel, tf.float32), classes, axis=1)  # [C, B]
+            raw = tf.einsum("bhwc,cb->bhw", features, class_weights)
+            maps.append(_upsample_and_normalize(raw, images.shape[1], images.shape[2]))
+        return tf.stack(maps), logits
 
     return compute
 
@@ -148,17 +152,21 @@ def _gradcam_function(model, layer_name):
 
     @tf.function(reduce_retracing=True)
     def compute(images, class_ids):
-        with tf.GradientTape() as tape:
+        """class_ids [K, B] -> (maps [K, B, H, W], logits [B, N]), one forward pass."""
+        with tf.GradientTape(persistent=True) as tape:
             features, logits = features_and_logits(images, training=False)
-            classes = _choose_classes(logits, class_ids)
             # Images are independent at inference, so one gradient of the
             # summed scores gives every image's own gradient.
-            score = tf.reduce_sum(tf.gather(logits, classes, axis=1, batch_dims=1))
-        gradients = tf.cast(tape.gradient(score, features), tf.float32)
-        features = tf.cast(features, tf.float32)
-        alphas = tf.reduce_mean(gradients, axis=[1, 2])  # [B, C]
-        maps = tf.nn.relu(tf.einsum("bhwc,bc->bhw", features, alphas))
-        return _upsample_and_normalize(maps, images.shape[1], images.shape[2])
+            scores = [tf.reduce_sum(tf.gather(logits, _choose_classes(logits, class_ids[k]), axis=1, batch_dims=1))
+                      for k in range(class_ids.shape[0])]
+        maps = []
+        for score in scores:
+            gradients = tf.cast(tape.gradient(score, features), tf.float32)
+            alphas = tf.reduce_mean(gradients, axis=[1, 2])  # [B, C]
+            raw = tf.nn.relu(tf.einsum("bhwc,bc->bhw", tf.cast(features, tf.float32), alphas))
+            maps.append(_upsample_and_normalize(raw, images.shape[1], images.shape[2]))
+        del tape
+        return tf.stack(maps), logits
 
     return compute
 
@@ -200,7 +208,45 @@ def _compiled(model, method, layer_name):
     return functions[key]
 
 
-def _maps(method, model, images, class_ids, layer_name, batch_size):
+def _checked_class_ids(class_ids, count, num_classes):
+    """`class_ids` (None or `count` ints) as int32 [count], -1 for the predicted class."""
+    if class_ids is None:
+        return np.full([count], -1, np.int32)
+    class_ids = np.asarray(class_ids).reshape(-1)
+    if class_ids.shape[0] != count or not np.issubdtype(class_ids.dtype, np.integer):
+        raise ValueError(
+            f"Expected `class_ids` = None or {count} ints, one per image. "
+            f"Received: class_ids={class_ids!r}"
+        )
+    if count and (class_ids.min() < 0 or class_ids.max() >= num_classes):
+        raise ValueError(
+            f"Expected `class_ids` in [0, {num_classes}). Received: class_ids={class_ids!r}"
+        )
+    return class_ids.astype(np.int32)
+
+
+def maps_and_logits(model, images, class_ids=(None,), method="cam", layer_name=None, *, batch_size=64):
+    """The maps of several class choices and the logits, from one forward pass per chunk.
+
+    `evaluate_localization` needs the predicted classes, the maps of those
+    classes and the maps of the true classes; `cam`/`gradcam` would run the
+    model three times for them, this runs it once.
+
+    Args:
+        model, images, layer_name, batch_size: As `cam` / `gradcam`.
+        class_ids: A sequence of K class choices, each as `cam`'s `class_ids`
+            (None: the predicted class). Defaults to `(None,)`.
+        method: `"cam"` or `"gradcam"`. Defaults to `"cam"`.
+
+    Returns:
+        `(maps, logits)`: a list of K float32 NumPy arrays `[B, H, W]` (as
+        `cam`/`gradcam` give them), and float32 logits `[B, num_classes]`.
+
+    Raises:
+        ValueError: As `cam` / `gradcam`, or for an unknown `method`.
+    """
+    if method not in ("cam", "gradcam"):
+        raise ValueError(f"Expected `method` to be 'cam' or 'gradcam'. Received: method={method!r}")
     layer_name = _check_feature_layer(model, layer_name, method)
     images = np.asarray(images) if not tf.is_tensor(images) else images
     if len(images.shape) != 4:
@@ -210,29 +256,19 @@ def _maps(method, model, images, class_ids, layer_name, batch_size):
         )
     count = int(images.shape[0])
     num_classes = int(model.outputs[0].shape[-1])
-    if class_ids is None:
-        class_ids = np.full([count], -1, np.int32)
-    else:
-        class_ids = np.asarray(class_ids).reshape(-1)
-        if class_ids.shape[0] != count or not np.issubdtype(class_ids.dtype, np.integer):
-            raise ValueError(
-                f"Expected `class_ids` = None or {count} ints, one per image. "
-                f"Received: class_ids={class_ids!r}"
-            )
-        if count and (class_ids.min() < 0 or class_ids.max() >= num_classes):
-            raise ValueError(
-                f"Expected `class_ids` in [0, {num_classes}). Received: class_ids={class_ids!r}"
-            )
-        class_ids = class_ids.astype(np.int32)
+    class_ids = np.stack([_checked_class_ids(c, count, num_classes) for c in class_ids])  # [K, B]
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"Expected `batch_size` to be a positive int. Received: batch_size={batch_size!r}")
     compute = _compiled(model, method, layer_name)
     height, width = int(images.shape[1]), int(images.shape[2])
-    outputs = [np.zeros([0, height, width], np.float32)]
+    maps = [np.zeros([len(class_ids), 0, height, width], np.float32)]
+    logits = [np.zeros([0, num_classes], np.float32)]
     for start in range(0, count, batch_size):
         chunk = tf.convert_to_tensor(images[start:start + batch_size])
-        outputs.append(compute(chunk, tf.constant(class_ids[start:start + batch_size])).numpy())
-    return np.concatenate(outputs, axis=0)
+        chunk_maps, chunk_logits = compute(chunk, tf.constant(class_ids[:, start:start + batch_size]))
+        maps.append(chunk_maps.numpy())
+        logits.append(tf.cast(chunk_logits, tf.float32).numpy())
+    return list(np.concatenate(maps, axis=1)), np.concatenate(logits, axis=0)
 
 
 def cam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
@@ -266,7 +302,7 @@ def cam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
     References:
         - [Zhou et al., 2016](https://arxiv.org/abs/1512.04150)
     """
-    return _maps("cam", model, images, class_ids, layer_name, batch_size)
+    return maps_and_logits(model, images, [class_ids], "cam", layer_name, batch_size=batch_size)[0][0]
 
 
 def gradcam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
@@ -297,4 +333,4 @@ def gradcam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
     References:
         - [Selvaraju et al., 2017](https://arxiv.org/abs/1610.02391)
     """
-    return _maps("gradcam", model, images, class_ids, layer_name, batch_size)
+    return maps_and_logits(model, images, [class_ids], "gradcam", layer_name, batch_size=batch_size)[0][0]

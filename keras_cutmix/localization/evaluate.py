@@ -28,11 +28,10 @@ References:
 """
 
 import numpy as np
-import tensorflow as tf
 
 from keras_cutmix.localization import metrics
 from keras_cutmix.localization.boxes import boxes_from_maps
-from keras_cutmix.localization.cam import cam, gradcam
+from keras_cutmix.localization.cam import cam, gradcam, maps_and_logits
 
 CAM_METHODS = {"cam": cam, "gradcam": gradcam}
 # Heights and widths (fractions of the image side) of the fixed centred boxes searched.
@@ -73,14 +72,6 @@ def _gt_lists(bbox, height, width):
         boxes = pixel_boxes(rows[np.any(rows != 0, axis=1)], height, width).reshape(-1, 4)
         result.append(boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])])
     return result
-
-
-def _logits_function(model):
-    @tf.function(reduce_retracing=True)
-    def logits(images):
-        outputs = model(images, training=False)
-        return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
-    return logits
 
 
 def _baselines(height, width, gt_list, pred_classes, labels, iou_threshold):
@@ -154,8 +145,6 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     if cam_method not in CAM_METHODS:
         raise ValueError(f"Expected `cam_method` to be one of {sorted(CAM_METHODS)}. "
                          f"Received: cam_method={cam_method!r}")
-    compute_maps = CAM_METHODS[cam_method]
-    logits_of = _logits_function(model)
     labels, pred_classes, pred_boxes, true_boxes, gt_list = [], [], [], [], []
     examples = {k: [] for k in ("images", "maps", "gt_known_maps", "pred_boxes")}
     thresholds = counts = None
@@ -184,9 +173,10 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
             continue
         images, batch_labels = images[has_box], batch_labels[has_box]
         batch_gt = [g for g, h in zip(batch_gt, has_box) if h]
-        batch_pred = np.argmax(logits_of(tf.convert_to_tensor(images)).numpy(), axis=-1).astype(np.int32)
-        maps_pred = compute_maps(model, images, class_ids=batch_pred, layer_name=layer_name)
-        maps_true = compute_maps(model, images, class_ids=batch_labels, layer_name=layer_name)
+        # One forward pass: the logits, the predicted class's maps (None) and the true class's.
+        (maps_pred, maps_true), logits = maps_and_logits(model, images, [None, batch_labels], cam_method,
+                                                         layer_name, batch_size=len(images))
+        batch_pred = np.argmax(logits, axis=-1).astype(np.int32)
         boxes_pred = boxes_from_maps(maps_pred, threshold)
         boxes_true = boxes_from_maps(maps_true, threshold)
         # MaxBoxAccV2's counts add up over batches: no need to keep every map.

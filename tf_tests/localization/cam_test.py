@@ -238,3 +238,26 @@ def test_cam_refuses_a_model_without_gap_dense_tail():
     model = keras.Model(inputs, keras.layers.Dense(3, name="head")(keras.layers.Flatten()(x)))
     with pytest.raises(ValueError, match="GlobalAveragePooling2D"):
         localization.cam(model, images((8, 8, 3)))
+
+
+@pytest.mark.parametrize("method", ["cam", "gradcam"])
+def test_maps_and_logits_gives_each_class_choice_from_one_forward_pass(method):
+    model, x = tiny_model(), images(count=7)
+    true = np.array([2, 0, 1, 1, 2, 0, 0])
+    calls = []
+    original_call = model.layers[1].call
+
+    def counting_call(*args, **kwargs):
+        calls.append(1)  # Counted at trace time: once per traced forward pass.
+        return original_call(*args, **kwargs)
+
+    model.layers[1].call = counting_call
+    (pred_maps, true_maps), logits = cam_module.maps_and_logits(model, x, [None, true], method, batch_size=7)
+    assert len(calls) == 1
+    _, expected_logits = features_and_logits(model, x)
+    np.testing.assert_allclose(logits, expected_logits, atol=1e-5)
+    # The hand-computed maps of the predicted and of the true classes.
+    for maps, classes in ((pred_maps, expected_logits.argmax(-1)), (true_maps, true)):
+        raw = raw_cams(model, x, classes)
+        expected = np.stack([normalize_scoremap(np.maximum(m, 0) if method == "gradcam" else m) for m in raw])
+        np.testing.assert_allclose(maps, expected, atol=1e-5)
