@@ -19,6 +19,7 @@ References:
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
+from keras_cutmix.mixing import boxes as box_lib
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -99,7 +100,8 @@ def apply_cutmix(batch, mix, data_format="channels_last", shared_box=False):
 
 
 def cutmix_with_params(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0,
-                       per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
+                       per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None,
+                       bounding_box_format=None, min_visibility=0.5, min_size=1.0, max_boxes=None):
     """`cutmix_fn` that also returns the drawn mix (the layers record it for their loss).
 
     Validates and parses the inputs, draws the mix with `sample_cutmix`, applies it with `apply_cutmix`,
@@ -110,15 +112,19 @@ def cutmix_with_params(images, labels=None, *, num_classes=None, alpha=1.0, prob
     alpha, probability, label_smoothing = inputs.check_mix_args(alpha, probability, label_smoothing, caller)
     per_sample = bool(inputs.python_number(per_sample))
     data_format = inputs.resolve_data_format(data_format, caller)
+    rules = box_lib.check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller)
     batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
+    box_batch = box_lib.parse_boxes(images, batch.images, rules, data_format, caller)
     batch_size, height, width = inputs.image_size(batch.images, data_format)
     mix = sample_cutmix(sampling.resolve_seed(seed, seed_salt), batch_size, height, width, alpha=alpha,
                         probability=probability, per_sample=per_sample)
-    return pack(apply_cutmix(batch, mix, data_format, shared_box=not per_sample)), mix
+    output = pack(apply_cutmix(batch, mix, data_format, shared_box=not per_sample))
+    return box_lib.mix_output(output, box_batch, box_lib.cutmix_boxes, mix, rules, batch.images, data_format), mix
 
 
 def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0, per_sample=False,
-              label_smoothing=0.0, data_format=None, seed=None):
+              label_smoothing=0.0, data_format=None, seed=None, bounding_box_format=None, min_visibility=0.5,
+              min_size=1.0, max_boxes=None):
     """CutMix for a batch: a `tf.data` map function that also runs eagerly, in `tf.function` and XLA.
 
     ```python
@@ -128,8 +134,9 @@ def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1
 
     Args:
         images: Batch [B, H, W, C] (or [B, C, H, W] with `data_format="channels_first"`) of any numeric
-            dtype, kept in the output; or a dict with "images", optional "labels" and
-            "segmentation_masks" ([B, H, W] or rank 4 in `data_format`, pasted with the same box).
+            dtype, kept in the output; or a dict with "images", optional "labels",
+            "segmentation_masks" ([B, H, W] or rank 4 in `data_format`, pasted with the same box) and
+            "bounding_boxes" (`{"boxes": [B, N, 4], "labels": [B, N]}`, label -1 for padding).
         labels: Integer labels [B] (needs `num_classes`), or one-hot / soft float labels [B, K]. Mixed in
             float32 (float64 only for float64 labels).
         num_classes: Number of classes for integer labels.
@@ -141,19 +148,29 @@ def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1
         seed: None (fresh randomness each call), an int, or a shape-[2] int tensor: the same seed gives
             the same output. In a `tf.data` pipeline use `kc.map_with_seed` for a seeded pipeline whose
             batches and epochs all get different mixes.
+        bounding_box_format: Keras's format name of the boxes ("xyxy", "rel_yxyx", ...); needed with
+            "bounding_boxes". Defaults to None.
+        min_visibility: A box is kept when at least this fraction of it is visible in the output image
+            (the partner's boxes: inside the pasted rectangle; the own boxes: outside it). Defaults to 0.5.
+        min_size: Boxes that the mix clips must keep both sides at least this long (pixels). Defaults to 1.
+        max_boxes: Boxes per output image, padded with label -1. Defaults to None: 2N.
+        (The box rules, the output order and the padding: `keras_cutmix.mixing.boxes`.)
 
     Numbers may be Python or NumPy scalars (e.g. `num_classes=y.max() + 1`).
 
     Returns:
         The mixed batch in the form it came in: images; `(images, labels)` with float labels [B, K];
-        or a dict.
+        or a dict (its "bounding_boxes" as `{"boxes": [B, M, 4], "labels": [B, M]}` in the same format).
 
     Raises:
-        ValueError: For an argument out of range, images not of rank 4, labels or segmentation masks that
-            do not match the images, or a dict with "bounding_boxes" (not supported yet).
+        ValueError: For an argument out of range, images not of rank 4, labels, segmentation masks or
+            boxes that do not match the images, or an unknown `bounding_box_format`.
+        tf.errors.InvalidArgumentError: For a box outside the image (eagerly, in graphs and `tf.data`).
         TypeError: For a seed, images or labels of the wrong kind.
     """
     outputs, _ = cutmix_with_params(images, labels, num_classes=num_classes, alpha=alpha,
                                     probability=probability, per_sample=per_sample,
-                                    label_smoothing=label_smoothing, data_format=data_format, seed=seed)
+                                    label_smoothing=label_smoothing, data_format=data_format, seed=seed,
+                                    bounding_box_format=bounding_box_format, min_visibility=min_visibility,
+                                    min_size=min_size, max_boxes=max_boxes)
     return outputs

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
+from keras_cutmix.mixing import boxes as box_lib
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -62,7 +63,8 @@ def check_size(size, caller):
 
 
 def cutout_with_params(images, labels=None, *, size=16, probability=1.0, fill_value=0, num_classes=None,
-                       label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
+                       label_smoothing=0.0, data_format=None, seed=None, seed_salt=None, bounding_box_format=None,
+                       min_visibility=0.5, min_size=1.0, max_boxes=None):
     """`cutout_fn` that also returns the drawn holes: parse, `sample_cutout`, `apply_cutout`."""
     caller = "cutout_fn"
     size = check_size(size, caller)
@@ -70,18 +72,23 @@ def cutout_with_params(images, labels=None, *, size=16, probability=1.0, fill_va
     label_smoothing = inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
     fill_value = inputs.python_number(fill_value)
     data_format = inputs.resolve_data_format(data_format, caller)
+    rules = box_lib.check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller)
     batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
+    box_batch = box_lib.parse_boxes(images, batch.images, rules, data_format, caller)
     mix = sample_cutout(sampling.resolve_seed(seed, seed_salt), *inputs.image_size(batch.images, data_format),
                         size=size, probability=probability)
-    return pack(apply_cutout(batch, mix, data_format, fill_value)), mix
+    output = pack(apply_cutout(batch, mix, data_format, fill_value))
+    return box_lib.mix_output(output, box_batch, box_lib.cutout_boxes, mix, rules, batch.images, data_format), mix
 
 
 def cutout_fn(images, labels=None, *, size=16, probability=1.0, fill_value=0, num_classes=None,
-              label_smoothing=0.0, data_format=None, seed=None):
+              label_smoothing=0.0, data_format=None, seed=None, bounding_box_format=None, min_visibility=0.5,
+              min_size=1.0, max_boxes=None):
     """Cutout for a batch, with the interface of `cutmix_fn`.
 
     Args:
-        images: Batch of any numeric dtype (kept), or a dict with "images" (and "labels").
+        images: Batch of any numeric dtype (kept), or a dict with "images" (and "labels", and
+            "bounding_boxes" as `cutmix_fn`).
         labels: Integer labels (needs `num_classes`) or float labels [B, K]; one-hot encoded, not mixed.
         size: Hole side in pixels, or `(height, width)`. Defaults to 16.
         probability: Chance that each image gets a hole. Defaults to 1.0.
@@ -90,11 +97,17 @@ def cutout_fn(images, labels=None, *, size=16, probability=1.0, fill_value=0, nu
         label_smoothing: Applied to the labels. Defaults to 0.0.
         data_format: "channels_last" or "channels_first". Defaults to Keras's setting.
         seed: None, an int, or a shape-[2] int tensor.
+        bounding_box_format: As `cutmix_fn`.
+        min_visibility: Boxes with less than this fraction left outside the hole are dropped. Defaults
+            to 0.5.
+        min_size: Boxes clipped to their visible part must keep both sides this long. Defaults to 1.
+        max_boxes: Boxes per output image. Defaults to None: N.
 
     Returns:
         The batch with holes, in the form it came in.
     """
     outputs, _ = cutout_with_params(images, labels, size=size, probability=probability, fill_value=fill_value,
                                     num_classes=num_classes, label_smoothing=label_smoothing,
-                                    data_format=data_format, seed=seed)
+                                    data_format=data_format, seed=seed, bounding_box_format=bounding_box_format,
+                                    min_visibility=min_visibility, min_size=min_size, max_boxes=max_boxes)
     return outputs

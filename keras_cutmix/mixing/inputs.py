@@ -3,7 +3,8 @@
 Inputs come in three forms, and outputs keep the form they came in:
 - images alone: `fn(images)`;
 - an `(images, labels)` pair: `fn(images, labels)`, as `dataset.map(fn)` passes a tuple element;
-- a dict with `"images"`, optional `"labels"` and `"segmentation_masks"`, as `keras.layers.CutMix` takes.
+- a dict with `"images"`, optional `"labels"`, `"segmentation_masks"` and `"bounding_boxes"` (boxes.py), as
+  `keras.layers.CutMix` takes.
 
 Bad input raises before any mixing work, naming the argument, what was expected and what was received.
 """
@@ -133,7 +134,8 @@ def _check_images(images, caller):
     return images
 
 
-def _check_batch_size(name, tensor, images, caller):
+def check_batch_size(name, tensor, images, caller):
+    """Raises ValueError if `tensor` and `images` have different static batch sizes; else the run-time check."""
     static_images, static_other = images.shape[0], tensor.shape[0]
     if static_images is not None and static_other is not None and static_images != static_other:
         raise ValueError(
@@ -165,7 +167,7 @@ def prepare_labels(labels, images, num_classes, label_smoothing, caller):
         otherwise) that wait for the assertions, and the assertion ops (for graphs; None entries eagerly).
     """
     labels = tf.convert_to_tensor(labels)
-    batch_check = _check_batch_size("labels", labels, images, caller)
+    batch_check = check_batch_size("labels", labels, images, caller)
     labels, checks = label_lib.class_targets(labels, num_classes, label_smoothing, caller)
     checks = [batch_check, *checks]
     return label_lib.wait_for(checks, labels), checks
@@ -183,7 +185,7 @@ def _check_masks(masks, images, data_format, caller):
             f"{caller}: Expected segmentation_masks of rank 3 [B, H, W] or rank 4 (in `data_format`). "
             f"Received: segmentation_masks.shape={masks.shape}"
         )
-    checks = [_check_batch_size("segmentation_masks", masks, images, caller)]
+    checks = [check_batch_size("segmentation_masks", masks, images, caller)]
     image_axes = spatial_axes(data_format)
     mask_axes = (1, 2) if masks.shape.rank == 3 else image_axes
     layout = "[B, H, W]" if masks.shape.rank == 3 else (
@@ -216,10 +218,11 @@ def parse(images, labels, caller, num_classes=None, label_smoothing=0.0, data_fo
 
     Returns:
         `(batch, pack)`: the validated `Batch`, and `pack(batch)` which returns a mixed batch in the
-        form the inputs came in (dict keys other than the three above are passed through unchanged).
+        form the inputs came in (dict keys other than the three above are passed through unchanged;
+        "bounding_boxes" are parsed and replaced by `boxes.parse_boxes` / `boxes.mix_output`).
 
     Raises:
-        ValueError: For a dict without "images" or with "bounding_boxes" (not supported yet), labels given
+        ValueError: For a dict without "images", labels given
             twice, images not of rank 4, or labels or masks that do not match the images.
         TypeError: For images or labels of a non-numeric dtype.
     """
@@ -230,12 +233,6 @@ def parse(images, labels, caller, num_classes=None, label_smoothing=0.0, data_fo
             raise ValueError(
                 f"{caller}: Expected a dict with key '{IMAGES_KEY}' (and optional '{LABELS_KEY}', "
                 f"'{MASKS_KEY}'). Received keys: {sorted(images)}"
-            )
-        if images.get(BOXES_KEY) is not None:
-            raise ValueError(
-                f"{caller}: '{BOXES_KEY}' are not supported yet: mixing moves pixels, and the boxes would be "
-                f"left describing the unmixed images. Remove the '{BOXES_KEY}' entry (bounding-box support "
-                f"comes with the bounding-boxes issue). Received keys: {sorted(images)}"
             )
         data = images
         images, labels, masks = data[IMAGES_KEY], data.get(LABELS_KEY), data.get(MASKS_KEY)

@@ -8,8 +8,8 @@ model.fit(images, labels)  # mixed images AND the matching mixed targets
 ```
 
 A layer takes images alone, an `(images, labels)` tuple (or `(images, labels, sample_weight)`, whose
-weights pass through), or a dict with "images" and optional "labels" and "segmentation_masks", and returns
-the same form. When to mix follows Keras's own layers:
+weights pass through), or a dict with "images" and optional "labels", "segmentation_masks" and
+"bounding_boxes" (with `bounding_box_format`; rules in `keras_cutmix.mixing.boxes`), and returns the same form. When to mix follows Keras's own layers:
 - called on its own (`layer(batch)`, `ds.map(layer)`), it mixes unless called with `training=False`,
   as `keras.layers.CutMix` does;
 - inside a model it mixes only when the model runs in training (as `fit` does), so `predict`,
@@ -23,6 +23,7 @@ import keras
 import tensorflow as tf
 
 from keras_cutmix import compat
+from keras_cutmix.mixing import boxes as box_lib
 from keras_cutmix.mixing import cutmix as cutmix_lib
 from keras_cutmix.mixing import cutout as cutout_lib
 from keras_cutmix.mixing import inputs
@@ -61,6 +62,10 @@ class MixingLayer(keras.layers.Layer):
         label_smoothing: Applied to labels before mixing. Defaults to 0.0.
         data_format: "channels_last" or "channels_first". Defaults to Keras's setting.
         seed: Int seed of the layer's `SeedGenerator`. Defaults to None (random).
+        bounding_box_format: Keras's format name of "bounding_boxes" in dict inputs. Defaults to None.
+        min_visibility: Boxes less visible than this fraction are dropped. Defaults to 0.5.
+        min_size: Boxes the mix clips must keep both sides this long (pixels). Defaults to 1.
+        max_boxes: Boxes per output image. Defaults to None (2N; N for Cutout).
         **kwargs: Base layer arguments (e.g. `name`).
 
     Arguments may be NumPy scalars (e.g. `num_classes=y.max() + 1`); they are stored as Python numbers.
@@ -68,9 +73,11 @@ class MixingLayer(keras.layers.Layer):
 
     mix_function = None
     mixes_labels = True
+    box_sources = 2  # Output boxes per input box slot: own and partner's (Cutout: 1).
+    weighs_boxes = False  # MixUp's boxes carry "box_weights".
 
     def __init__(self, num_classes=None, probability=1.0, label_smoothing=0.0, data_format=None, seed=None,
-                 **kwargs):
+                 bounding_box_format=None, min_visibility=0.5, min_size=1.0, max_boxes=None, **kwargs):
         # `autocast=False`: keep the input dtype (uint8 stays uint8, no cast to a mixed policy's compute dtype).
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
@@ -81,6 +88,7 @@ class MixingLayer(keras.layers.Layer):
         self.num_classes = inputs.check_num_classes(num_classes, caller)
         self.seed = inputs.check_seed(seed, caller)
         self.data_format = inputs.resolve_data_format(data_format, caller)
+        self.box_rules = box_lib.check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.built = True
 
@@ -99,7 +107,8 @@ class MixingLayer(keras.layers.Layer):
         outputs, mix = type(self).mix_function(
             images, labels, num_classes=self.num_classes, probability=self.probability,
             label_smoothing=self.label_smoothing, data_format=self.data_format,
-            seed=self.seed_generator.next(), seed_salt=_replica_salt(), **self.method_config(),
+            seed=self.seed_generator.next(), seed_salt=_replica_salt(), **self.box_rules._asdict(),
+            **self.method_config(),
         )
         # A layer that mixes no labels (Cutout) records "no mix", so its loss scores plain targets.
         losses.record_mix(self.name, mix if self.mixes_labels else None)
@@ -118,9 +127,20 @@ class MixingLayer(keras.layers.Layer):
         outputs = tf.nest.map_structure(lambda t: keras.KerasTensor(t.shape, dtype=t.dtype), data)
         if isinstance(outputs, dict) and outputs.get(inputs.LABELS_KEY) is not None:
             outputs[inputs.LABELS_KEY] = self._label_spec(outputs[inputs.LABELS_KEY])
+        if isinstance(outputs, dict) and outputs.get(inputs.BOXES_KEY) is not None:
+            outputs[inputs.BOXES_KEY] = self._box_spec(outputs[inputs.BOXES_KEY])
         elif isinstance(outputs, (tuple, list)) and len(outputs) >= 2:
             outputs = (outputs[0], self._label_spec(outputs[1]), *outputs[2:])
         return outputs
+
+    def _box_spec(self, spec):
+        boxes, labels = spec[box_lib.BOXES], spec[box_lib.LABELS]
+        count = self.box_rules.max_boxes or (None if boxes.shape[1] is None else self.box_sources * boxes.shape[1])
+        out = {box_lib.BOXES: keras.KerasTensor((boxes.shape[0], count, 4), dtype="float32"),
+               box_lib.LABELS: keras.KerasTensor((labels.shape[0], count), dtype=labels.dtype)}
+        if self.weighs_boxes:
+            out[box_lib.WEIGHTS] = keras.KerasTensor((labels.shape[0], count), dtype="float32")
+        return out
 
     def _label_spec(self, spec):
         if "int" not in str(spec.dtype) or self.num_classes is None:
@@ -142,7 +162,8 @@ class MixingLayer(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(num_classes=self.num_classes, probability=self.probability,
-                      label_smoothing=self.label_smoothing, data_format=self.data_format, seed=self.seed)
+                      label_smoothing=self.label_smoothing, data_format=self.data_format, seed=self.seed,
+                      **self.box_rules._asdict())
         config.update(self.method_config())
         return config
 
@@ -178,7 +199,8 @@ class CutMix(LabelMixingLayer):
         label_smoothing: Defaults to 0.0.
         data_format: Defaults to Keras's setting.
         seed: Defaults to None.
-        **kwargs: Base layer arguments.
+        **kwargs: Base layer arguments, and the box arguments of `MixingLayer` (`bounding_box_format`,
+            `min_visibility`, `min_size`, `max_boxes`).
 
     References:
         - [Yun et al., 2019](https://arxiv.org/abs/1905.04899).
@@ -199,13 +221,15 @@ class MixUp(LabelMixingLayer):
         label_smoothing: Defaults to 0.0.
         data_format: Defaults to Keras's setting (blending does not depend on it).
         seed: Defaults to None.
-        **kwargs: Base layer arguments.
+        **kwargs: Base layer arguments, and the box arguments of `MixingLayer` (boxes keep both images'
+            boxes with their blend weights in "box_weights").
 
     References:
         - [Zhang et al., 2018](https://arxiv.org/abs/1710.09412).
     """
 
     mix_function = staticmethod(mixup_lib.mixup_with_params)
+    weighs_boxes = True
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
@@ -220,7 +244,7 @@ class Cutout(MixingLayer):
         label_smoothing: Defaults to 0.0.
         data_format: Defaults to Keras's setting.
         seed: Defaults to None.
-        **kwargs: Base layer arguments.
+        **kwargs: Base layer arguments, and the box arguments of `MixingLayer`.
 
     References:
         - [DeVries & Taylor, 2017](https://arxiv.org/abs/1708.04552).
@@ -228,6 +252,7 @@ class Cutout(MixingLayer):
 
     mix_function = staticmethod(cutout_lib.cutout_with_params)
     mixes_labels = False
+    box_sources = 1
 
     def __init__(self, size=16, probability=1.0, fill_value=0, num_classes=None, label_smoothing=0.0,
                  data_format=None, seed=None, **kwargs):

@@ -11,6 +11,7 @@ References:
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
+from keras_cutmix.mixing import boxes as box_lib
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -58,7 +59,8 @@ def apply_mixup(batch, mix, data_format="channels_last"):
 
 
 def mixup_with_params(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0,
-                      per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None):
+                      per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None,
+                      bounding_box_format=None, min_visibility=0.5, min_size=1.0, max_boxes=None):
     """`mixup_fn` that also returns the drawn mix (the layers record it for their loss).
 
     Validates and parses the inputs, draws the mix with `sample_mixup`, applies it with `apply_mixup`,
@@ -70,19 +72,24 @@ def mixup_with_params(images, labels=None, *, num_classes=None, alpha=1.0, proba
     if isinstance(images, dict) and images.get(inputs.MASKS_KEY) is not None:
         raise ValueError(f"{caller}: MixUp blends pixels and cannot mix segmentation_masks. Received a dict with them.")
     data_format = inputs.resolve_data_format(data_format, caller)
+    rules = box_lib.check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller)
     batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
+    box_batch = box_lib.parse_boxes(images, batch.images, rules, data_format, caller)
     batch_size = inputs.image_size(batch.images, data_format)[0]
     mix = sample_mixup(sampling.resolve_seed(seed, seed_salt), batch_size, alpha=alpha, probability=probability,
                        per_sample=per_sample)
-    return pack(apply_mixup(batch, mix, data_format)), mix
+    output = pack(apply_mixup(batch, mix, data_format))
+    return box_lib.mix_output(output, box_batch, box_lib.mixup_boxes, mix, rules, batch.images, data_format), mix
 
 
 def mixup_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0, per_sample=False,
-             label_smoothing=0.0, data_format=None, seed=None):
+             label_smoothing=0.0, data_format=None, seed=None, bounding_box_format=None, min_visibility=0.5,
+             min_size=1.0, max_boxes=None):
     """MixUp for a batch, with the interface of `cutmix_fn` (see there for every argument).
 
     Args:
-        images: Batch of any numeric dtype (integers are rounded back after blending), or a dict.
+        images: Batch of any numeric dtype (integers are rounded back after blending), or a dict (with
+            optional "bounding_boxes", as `cutmix_fn`).
         labels: Integer labels (needs `num_classes`) or float labels [B, K].
         num_classes: Number of classes for integer labels.
         alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
@@ -91,11 +98,18 @@ def mixup_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.
         label_smoothing: Applied before mixing. Defaults to 0.0.
         data_format: Accepted for symmetry; blending does not depend on it.
         seed: None, an int, or a shape-[2] int tensor.
+        bounding_box_format: As `cutmix_fn`. Both images' boxes are kept, each with its image's blend
+            weight in "box_weights" [B, M].
+        min_visibility: Accepted for symmetry; blending hides no box.
+        min_size: Accepted for symmetry.
+        max_boxes: Boxes per output image. Defaults to None: 2N.
 
     Returns:
         The mixed batch in the form it came in.
     """
     outputs, _ = mixup_with_params(images, labels, num_classes=num_classes, alpha=alpha,
                                    probability=probability, per_sample=per_sample,
-                                   label_smoothing=label_smoothing, data_format=data_format, seed=seed)
+                                   label_smoothing=label_smoothing, data_format=data_format, seed=seed,
+                                   bounding_box_format=bounding_box_format, min_visibility=min_visibility,
+                                   min_size=min_size, max_boxes=max_boxes)
     return outputs

@@ -290,17 +290,17 @@ def test_segmentation_masks_size_checked_by_the_layer():
         kc.CutMix(seed=1)(data, training=True)
 
 
-# --- bounding boxes are not supported yet (item 15) ---------------------------------------------------------
+# --- bounding boxes need their format (item 15; the box rules: boxes_test.py) -----------------------------
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
-def test_bounding_boxes_raise_naming_the_missing_support(name):
+def test_bounding_boxes_without_a_format_raise_naming_it(name):
     boxes = {"boxes": np.zeros((B, 2, 4), "float32"), "labels": np.zeros((B, 2), "int32")}
     data = {"images": IMAGES, "labels": LABELS, "bounding_boxes": boxes}
-    with assert_raises_first(ValueError, name, "'bounding_boxes' are not supported yet", "bounding-boxes issue"):
+    with assert_raises_first(ValueError, name, "Expected `bounding_box_format`", "bounding_box_format=None"):
         FUNCTIONS[name](data, num_classes=3)
     layer = {"cutmix_fn": kc.CutMix, "mixup_fn": kc.MixUp, "cutout_fn": kc.Cutout}[name](num_classes=3, seed=1)
-    with pytest.raises(ValueError, match="bounding_boxes' are not supported yet"):
+    with pytest.raises(ValueError, match="Expected `bounding_box_format`"):
         layer(data, training=True)
 
 
