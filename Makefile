@@ -31,6 +31,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/mixing.py
 	$(BIN)/python benchmarks/in_model.py
 	$(BIN)/python benchmarks/localization.py
+	$(BIN)/python benchmarks/boxes.py
 
 clean:
 	rm -rf $(VENV) $(WORKDIR) *.egg-info

@@ -25,4 +25,4 @@ def test_localization_benchmark_agrees_with_opencv_and_writes_its_section(tmp_pa
     text = path.read_text()
     assert "## Other (other.py)\n\nkept" in text
     assert text.count(f"## {localization.TITLE}") == 1
-    assert "| max_box_acc V2, 1,000 thresholds (union-find sweep) |" in text
+    assert "| max_box_acc V2, 1,000 thresholds (numba union-find sweep) |" in text
