@@ -134,7 +134,9 @@ def _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, 
     pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
     batch_size = predict_lib.check_batch_size(batch_size, caller)
     from_logits = _check_from_logits(from_logits, caller)
-    num_classes = int(model.outputs[0].shape[-1]) if getattr(model, "outputs", None) else None
+    # One eager call on the first chunk: the class count of any model, and the outputs `from_logits=None` reads.
+    clean = model(images[:batch_size] * pixel_scale, training=False) if len(images) else None
+    num_classes = int(clean.shape[-1]) if clean is not None else None
     if tf.is_tensor(labels):
         labels = labels.numpy()
     targets, _ = label_lib.class_targets(labels, num_classes, 0.0, caller)  # Eager: the checks already ran.
@@ -143,8 +145,7 @@ def _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, 
         raise ValueError(f"{caller}: Expected one label per image ({len(images)}). "
                          f"Received: labels.shape={tuple(np.shape(labels))}")
     if from_logits is None:
-        first = images[:batch_size] * pixel_scale
-        from_logits = not outputs_are_probabilities(model, model(first, training=False) if len(first) else None)
+        from_logits = not outputs_are_probabilities(model, clean)
     if start_seed is None:
         start = np.zeros_like(images)
     else:

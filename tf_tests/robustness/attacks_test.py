@@ -164,3 +164,23 @@ def test_bad_arguments_are_named():
         fgsm(model, images, labels[:1])
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_classes"):
         fgsm(model, images, np.array([0, NUM_CLASSES]))
+
+
+class _Subclassed(keras.Model):
+    """A model with no `outputs` attribute until called: the class count comes from a forward pass."""
+
+    def __init__(self, kernel, bias):
+        super().__init__()
+        self.flatten = keras.layers.Flatten()
+        self.dense = keras.layers.Dense(kernel.shape[1])
+        self.dense.build((None, kernel.shape[0]))
+        self.dense.set_weights([kernel, bias])
+
+    def call(self, inputs):
+        return self.dense(self.flatten(inputs))
+
+
+def test_subclassed_models_are_attacked_like_functional_ones():
+    kernel, bias, images, labels, gradient = _setup()
+    result = fgsm(_Subclassed(kernel, bias), images, labels, eps=EPS, pixel_scale=1.0)
+    np.testing.assert_allclose(result, _reference_fgsm(images, gradient, EPS), atol=1e-6, rtol=0)

@@ -79,6 +79,15 @@ def test_cutmix_between_endpoints_and_square(dtype):
     assert tf.is_tensor(cutmix_between(tf.constant(a), tf.constant(b), 2))
 
 
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_in_between_builders_in_graphs(jit_compile):
+    a, b = _pair(5, 7, dtype=np.uint8)
+    cut = tf.function(lambda x, y: cutmix_between(x, y, 3), jit_compile=jit_compile)
+    np.testing.assert_array_equal(cut(tf.constant(a), tf.constant(b)).numpy(), cutmix_between(a, b, 3))
+    mix = tf.function(lambda x, y: mixup_between(x, y, 0.0), jit_compile=jit_compile)
+    np.testing.assert_array_equal(mix(tf.constant(a), tf.constant(b)).numpy(), b)
+
+
 def test_cutmix_lambda():
     assert cutmix_lambda(0, 5, 5) == 1.0
     assert cutmix_lambda(2, 5, 5) == pytest.approx(1 - 4 / 25)

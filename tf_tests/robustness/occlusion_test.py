@@ -63,7 +63,7 @@ def test_size_zero_and_full_side(height, width):
     np.testing.assert_array_equal(occlude(images, side, "boundary"), images)
 
 
-def test_tensors_stay_tensors_in_graphs_and_tf_data():
+def test_tensors_stay_tensors_in_graphs_xla_and_tf_data():
     images = _images(5, 7, count=3)
     expected = occlude(images, 3, "boundary")
     tensor = occlude(tf.constant(images), 3, "boundary")
@@ -71,6 +71,8 @@ def test_tensors_stay_tensors_in_graphs_and_tf_data():
     np.testing.assert_array_equal(tensor.numpy(), expected)
     graph = tf.function(lambda x: occlude(x, 3, "boundary"), input_signature=[tf.TensorSpec([None, None, None, 3])])
     np.testing.assert_array_equal(graph(tf.constant(images)).numpy(), expected)
+    xla = tf.function(lambda x: occlude(x, 3, "boundary"), jit_compile=True)
+    np.testing.assert_array_equal(xla(tf.constant(images)).numpy(), expected)
     mapped = tf.data.Dataset.from_tensors(images).map(lambda x: occlude(x, 3, "boundary"))
     np.testing.assert_array_equal(next(iter(mapped)).numpy(), expected)
 
