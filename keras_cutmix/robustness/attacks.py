@@ -88,7 +88,7 @@ def _cross_entropy(outputs, targets, from_logits):
     return -tf.reduce_sum(targets * tf.math.log(tf.maximum(outputs, _TINY)), axis=-1)
 
 
-def _attack_function(model, from_logits, pixel_scale):
+def _attack_function(model_ref, from_logits, pixel_scale):
     @tf.function(reduce_retracing=True)
     def attack(images, targets, start, eps, step_size, steps):
         lower = tf.maximum(images - eps, 0.0)
@@ -97,7 +97,7 @@ def _attack_function(model, from_logits, pixel_scale):
         for _ in tf.range(steps):
             with tf.GradientTape() as tape:
                 tape.watch(adversarial)
-                outputs = model(adversarial * pixel_scale, training=False)
+                outputs = model_ref()(adversarial * pixel_scale, training=False)
                 # Images are independent at inference: the gradient of the sum is each image's own.
                 loss = tf.reduce_sum(_cross_entropy(outputs, targets, from_logits))
             gradient = tape.gradient(loss, adversarial)
@@ -151,7 +151,7 @@ def _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, 
     else:
         start = (eps * (2.0 * sampling.uniform(start_seed, images.shape) - 1.0)).numpy()
     attack = predict_lib.compiled(model, ("attack", from_logits, pixel_scale),
-                                  lambda: _attack_function(model, from_logits, pixel_scale))
+                                  lambda model_ref: _attack_function(model_ref, from_logits, pixel_scale))
     scalars = [tf.constant(eps, tf.float32), tf.constant(step_size, tf.float32), tf.constant(steps, tf.int32)]
     chunks = [np.zeros((0,) + images.shape[1:], np.float32)]
     for begin in range(0, len(images), batch_size):

@@ -7,7 +7,8 @@ model's own scale). Keeping the attack in `[0, 1]` makes `eps = 8 / 255` mean wh
 literature whatever the model's normalisation.
 
 Compiled functions are built once per model and key (as `keras_cutmix.localization.cam`), held in a
-`weakref.WeakKeyDictionary`, so they go when the model goes.
+`weakref.WeakKeyDictionary`. The functions reach the model through a weak reference, so the model and its
+entry go together (a function holding the model itself would keep the model alive through the cache).
 """
 
 import math
@@ -23,10 +24,14 @@ _FUNCTIONS = weakref.WeakKeyDictionary()
 
 
 def compiled(model, key, build):
-    """The function `build()` made for `model` and `key`, built on first use and cached while `model` lives."""
+    """The function `build(model_ref)` made for `model` and `key`, built on first use, cached while `model` lives.
+
+    `build` gets a `weakref.ref` to the model and must call the model through it: a function holding the
+    model itself would keep its cache entry, and the model, alive for ever.
+    """
     functions = _FUNCTIONS.setdefault(model, {})
     if key not in functions:
-        functions[key] = build()
+        functions[key] = build(weakref.ref(model))
     return functions[key]
 
 
@@ -65,10 +70,10 @@ def class_ids(labels, count, caller):
     return labels.astype(np.int64)
 
 
-def _predict_function(model, pixel_scale):
+def _predict_function(model_ref, pixel_scale):
     @tf.function(reduce_retracing=True)
     def predict(images):
-        outputs = model(tf.cast(images, tf.float32) * pixel_scale, training=False)
+        outputs = model_ref()(tf.cast(images, tf.float32) * pixel_scale, training=False)
         return tf.argmax(outputs, axis=-1, output_type=tf.int32)
 
     return predict
@@ -94,7 +99,7 @@ def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128):
     images = check_images(images, caller)
     pixel_scale = check_pixel_scale(pixel_scale, caller)
     batch_size = check_batch_size(batch_size, caller)
-    predict = compiled(model, ("predict", pixel_scale), lambda: _predict_function(model, pixel_scale))
+    predict = compiled(model, ("predict", pixel_scale), lambda model_ref: _predict_function(model_ref, pixel_scale))
     chunks = [np.zeros([0], np.int32)]
     for start in range(0, len(images), batch_size):
         chunks.append(predict(tf.convert_to_tensor(images[start:start + batch_size])).numpy())

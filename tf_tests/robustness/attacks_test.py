@@ -1,11 +1,15 @@
 """FGSM and PGD against the closed-form input gradient of a linear softmax model: W (p - y)."""
 
+import gc
+import weakref
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_cutmix.robustness import accuracy_under_attack, fgsm, outputs_are_probabilities, pgd
+from keras_cutmix.robustness import accuracy_under_attack, fgsm, outputs_are_probabilities, pgd, predicted_classes
+from keras_cutmix.robustness import predict as predict_lib
 
 from robustness_helpers import (  # noqa: E402  (same folder)
     NUM_CLASSES, input_gradient, linear_model, linear_weights, logits, random_images,
@@ -184,3 +188,19 @@ def test_subclassed_models_are_attacked_like_functional_ones():
     kernel, bias, images, labels, gradient = _setup()
     result = fgsm(_Subclassed(kernel, bias), images, labels, eps=EPS, pixel_scale=1.0)
     np.testing.assert_allclose(result, _reference_fgsm(images, gradient, EPS), atol=1e-6, rtol=0)
+
+
+def test_compiled_functions_are_cached_per_model_and_go_with_it():
+    kernel, bias, images, labels, _ = _setup()
+    model = linear_model(kernel, bias)
+    first = fgsm(model, images, labels, eps=EPS, pixel_scale=1.0, batch_size=3)
+    function = predict_lib._FUNCTIONS[model][("attack", True, 1.0)]
+    pgd(model, images, labels, eps=EPS, steps=2, pixel_scale=1.0, batch_size=5)
+    predicted_classes(model, images, pixel_scale=1.0)
+    assert predict_lib._FUNCTIONS[model][("attack", True, 1.0)] is function  # FGSM and PGD share it.
+    assert sorted(predict_lib._FUNCTIONS[model]) == [("attack", True, 1.0), ("predict", 1.0)]
+    np.testing.assert_array_equal(fgsm(model, images, labels, eps=EPS, pixel_scale=1.0), first)
+    model_ref = weakref.ref(model)
+    del model, function
+    gc.collect()
+    assert model_ref() is None  # The cached functions hold the model weakly: the model, and its entry, go.
