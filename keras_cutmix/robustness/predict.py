@@ -11,7 +11,6 @@ Compiled functions are built once per model and key (as `keras_cutmix.localizati
 entry go together (a function holding the model itself would keep the model alive through the cache).
 """
 
-import math
 import weakref
 
 import numpy as np
@@ -105,9 +104,3 @@ def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128):
         chunks.append(predict(tf.convert_to_tensor(images[start:start + batch_size])).numpy())
     return np.concatenate(chunks)
 
-
-def top1_accuracy(predictions, labels):
-    """Fraction of `predictions` equal to `labels` (both int [B]); NaN for an empty batch."""
-    if len(labels) == 0:
-        return math.nan
-    return float(np.mean(np.asarray(predictions) == np.asarray(labels)))
