@@ -1,0 +1,48 @@
+"""Robustness (the paper's Section 4.4 and supplementary E): adversarial attacks, occlusion, in-between samples.
+
+| module          | public names                                          | paper                        |
+|-----------------|-------------------------------------------------------|------------------------------|
+| `attacks.py`    | `fgsm`, `pgd`, `accuracy_under_attack`,               | Table 11 (FGSM, eps 8 / 255) |
+|                 | `outputs_are_probabilities`                           | PGD: beyond the paper        |
+| `occlusion.py`  | `occlude`, `occlusion_accuracy`, `centred_box`        | Figure 5a                    |
+| `in_between.py` | `sample_pairs`, `mixup_between`, `cutmix_between`,    | Figure 5b                    |
+|                 | `cutmix_lambda`, `in_between_accuracy`                |                              |
+| `predict.py`    | `predicted_classes` (compiled per model), the cache   |                              |
+
+Images are in `[0, 1]` and the model receives `images * pixel_scale` (default 255 for
+`keras_cutmix.models`, which take `[0, 255]`; 1.0 for a model taking `[0, 1]`). Attacks return float32
+NumPy arrays; `occlude` and the in-between builders keep the input's type (NumPy or tensor) and dtype.
+Accuracies are top-1 fractions in `[0, 1]`; for in-between samples a prediction counts as correct when it
+is either of the two classes (the paper's "probability to predict neither two classes" is the error).
+
+This area is a higher layer: it imports `mixing` (the pure appliers `erase_boxes`, `box_masks`,
+`blend_images`, `paste_boxes`, the label rules and the stateless sampler); `mixing`, `models` and `data`
+never import it.
+"""
+
+from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, outputs_are_probabilities, pgd
+from keras_cutmix.robustness.in_between import (
+    cutmix_between,
+    cutmix_lambda,
+    in_between_accuracy,
+    mixup_between,
+    sample_pairs,
+)
+from keras_cutmix.robustness.occlusion import centred_box, occlude, occlusion_accuracy
+from keras_cutmix.robustness.predict import predicted_classes
+
+__all__ = [
+    "accuracy_under_attack",
+    "centred_box",
+    "cutmix_between",
+    "cutmix_lambda",
+    "fgsm",
+    "in_between_accuracy",
+    "mixup_between",
+    "occlude",
+    "occlusion_accuracy",
+    "outputs_are_probabilities",
+    "pgd",
+    "predicted_classes",
+    "sample_pairs",
+]

@@ -1,0 +1,248 @@
+"""White-box L-inf attacks: FGSM (the paper's Table 11) and PGD, and top-1 accuracy under attack.
+
+    adversarial = fgsm(model, images, labels, eps=8 / 255)          # images in [0, 1]
+    adversarial = pgd(model, images, labels, eps=8 / 255, steps=10, seed=0)
+    accuracy = accuracy_under_attack(model, (images, labels), fgsm)
+
+**Pixel space.** Images are floats in `[0, 1]` and so are the adversarial images; the model receives
+`images * pixel_scale` (255 for `keras_cutmix.models`, which take `[0, 255]` and normalise inside; 1.0 for
+a model taking `[0, 1]`). `eps` and `step_size` are in `[0, 1]` units (8 / 255 is 8 grey levels).
+
+**FGSM** (Goodfellow et al.): `clip(x + eps * sign(grad_x CE(model(x), y)), 0, 1)` with the true labels.
+**PGD** (Madry et al.): start at `x + U(-eps, eps)` (or at `x` with `random_start=False`), then `steps`
+times `x_adv <- P(x_adv + step_size * sign(grad))`, where `P` projects onto the L-inf ball of radius `eps`
+around `x` intersected with `[0, 1]` (a clip to `[max(x - eps, 0), min(x + eps, 1)]`: the box constraints
+are separable, so this is the exact projection). FGSM is PGD with one step of `step_size = eps` from `x`,
+and both run the same compiled function. A zero gradient component leaves that pixel where it is
+(`sign(0) = 0`).
+
+**Cross-entropy on logits or probabilities** (`from_logits`): `True` takes the output as logits
+(`softmax_cross_entropy_with_logits`), `False` as probabilities (`-sum y log p`, with `p` floored at the
+smallest normal float32 so that a zero probability gives a finite loss). `None` (the default) detects:
+the output is probabilities when the model's last layer has a softmax activation (`Dense(...,
+activation="softmax")`, `Activation("softmax")`, `Softmax()`), or, failing that, when every row of the
+model's output on the first chunk of clean images is non-negative and sums to 1 within 1e-3; otherwise
+logits. (A logit row meeting that test by chance is not a realistic case; pass the flag to be sure.)
+
+**Labels**: integer class ids `[B]` (or `[B, 1]`) in `[0, num_classes)`, or float targets `[B, K]`
+(one-hot), used as given in the loss.
+
+Images go through the model in chunks of `batch_size`, each chunk through one `tf.function` built once per
+model, loss type and pixel scale and cached while the model lives (`predict.compiled`). The random start
+is drawn for the whole input at once from a stateless generator (`mixing.sampling.uniform`), so it depends
+on `seed` only, not on `batch_size`.
+
+References:
+    - [Goodfellow et al., 2015, Explaining and Harnessing Adversarial
+      Examples](https://arxiv.org/abs/1412.6572)
+    - [Madry et al., 2018, Towards Deep Learning Models Resistant to Adversarial
+      Attacks](https://arxiv.org/abs/1706.06083)
+    - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Table 11 (FGSM, eps = 8 / 255).
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_cutmix.mixing import inputs, sampling
+from keras_cutmix.mixing import labels as label_lib
+from keras_cutmix.robustness import predict as predict_lib
+
+_TINY = float(np.finfo(np.float32).tiny)
+_SUM_TOLERANCE = 1e-3
+
+
+def _last_layer_is_softmax(model):
+    layers = getattr(model, "layers", None)
+    if not layers:
+        return False
+    last = layers[-1]
+    return isinstance(last, keras.layers.Softmax) or getattr(last, "activation", None) is keras.activations.softmax
+
+
+def outputs_are_probabilities(model, outputs=None):
+    """The `from_logits=None` rule: True when the model's outputs are read as probabilities.
+
+    Args:
+        model: A Keras classifier.
+        outputs: Optional `[B, K]` outputs of the model on clean images, checked when the last layer does
+            not settle it.
+
+    Returns:
+        True if the last layer has a softmax activation, or if `outputs` is given and each row is
+        non-negative and sums to 1 within 1e-3; False otherwise.
+    """
+    if _last_layer_is_softmax(model):
+        return True
+    if outputs is None:
+        return False
+    outputs = np.asarray(tf.cast(outputs, tf.float32))
+    return bool(outputs.size) and bool(np.all(outputs >= 0)) and bool(
+        np.all(np.abs(outputs.sum(axis=-1) - 1.0) <= _SUM_TOLERANCE))
+
+
+def _cross_entropy(outputs, targets, from_logits):
+    outputs = tf.cast(outputs, tf.float32)
+    if from_logits:
+        return tf.nn.softmax_cross_entropy_with_logits(targets, outputs)
+    return -tf.reduce_sum(targets * tf.math.log(tf.maximum(outputs, _TINY)), axis=-1)
+
+
+def _attack_function(model_ref, from_logits, pixel_scale):
+    @tf.function(reduce_retracing=True)
+    def attack(images, targets, start, eps, step_size, steps):
+        lower = tf.maximum(images - eps, 0.0)
+        upper = tf.minimum(images + eps, 1.0)
+        adversarial = tf.clip_by_value(images + start, lower, upper)
+        for _ in tf.range(steps):
+            with tf.GradientTape() as tape:
+                tape.watch(adversarial)
+                outputs = model_ref()(adversarial * pixel_scale, training=False)
+                # Images are independent at inference: the gradient of the sum is each image's own.
+                loss = tf.reduce_sum(_cross_entropy(outputs, targets, from_logits))
+            gradient = tape.gradient(loss, adversarial)
+            adversarial = tf.clip_by_value(adversarial + step_size * tf.sign(gradient), lower, upper)
+        return adversarial
+
+    return attack
+
+
+def _check_attack_images(images, caller):
+    images = predict_lib.check_images(images, caller)
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"{caller}: Expected float `images` in [0, 1] (divide uint8 pixels by 255). "
+                         f"Received: images.dtype={images.dtype}")
+    images = images.astype(np.float32)
+    if images.size and (images.min() < 0 or images.max() > 1):
+        raise ValueError(f"{caller}: Expected `images` in [0, 1]. "
+                         f"Received: images in [{images.min()}, {images.max()}]")
+    return images
+
+
+def _check_from_logits(from_logits, caller):
+    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
+        raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. "
+                         f"Received: from_logits={from_logits!r}")
+    return None if from_logits is None else bool(from_logits)
+
+
+def _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, caller):
+    """Checks the arguments and runs the compiled attack chunk by chunk; returns float32 NumPy images."""
+    images = _check_attack_images(images, caller)
+    eps = float(inputs.check_fraction("eps", eps, caller))
+    step_size = float(inputs.check_positive("step_size", step_size, caller))
+    pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
+    batch_size = predict_lib.check_batch_size(batch_size, caller)
+    from_logits = _check_from_logits(from_logits, caller)
+    # One eager call on the first chunk: the class count of any model, and the outputs `from_logits=None` reads.
+    clean = model(images[:batch_size] * pixel_scale, training=False) if len(images) else None
+    num_classes = int(clean.shape[-1]) if clean is not None else None
+    if tf.is_tensor(labels):
+        labels = labels.numpy()
+    targets, _ = label_lib.class_targets(labels, num_classes, 0.0, caller)  # Eager: the checks already ran.
+    targets = tf.cast(targets, tf.float32)
+    if targets.shape[0] != len(images):
+        raise ValueError(f"{caller}: Expected one label per image ({len(images)}). "
+                         f"Received: labels.shape={tuple(np.shape(labels))}")
+    if from_logits is None:
+        from_logits = not outputs_are_probabilities(model, clean)
+    if start_seed is None:
+        start = np.zeros_like(images)
+    else:
+        start = (eps * (2.0 * sampling.uniform(start_seed, images.shape) - 1.0)).numpy()
+    attack = predict_lib.compiled(model, ("attack", from_logits, pixel_scale),
+                                  lambda model_ref: _attack_function(model_ref, from_logits, pixel_scale))
+    scalars = [tf.constant(eps, tf.float32), tf.constant(step_size, tf.float32), tf.constant(steps, tf.int32)]
+    chunks = [np.zeros((0,) + images.shape[1:], np.float32)]
+    for begin in range(0, len(images), batch_size):
+        end = begin + batch_size
+        chunk = attack(tf.constant(images[begin:end]), targets[begin:end], tf.constant(start[begin:end]), *scalars)
+        chunks.append(chunk.numpy())
+    return np.concatenate(chunks)
+
+
+def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=255.0, batch_size=128):
+    """Fast Gradient Sign Method: `clip(x + eps * sign(grad_x CE(model(x * pixel_scale), y)), 0, 1)`.
+
+    Args:
+        model: A Keras classifier whose (first) output is `[B, num_classes]` logits or probabilities.
+        images: `[B, H, W, C]` float NumPy array or tensor in `[0, 1]`.
+        labels: The true labels: int class ids `[B]` (or `[B, 1]`), or one-hot float `[B, K]`.
+        eps: Perturbation size in `[0, 1]` pixel units. Defaults to 8 / 255 (the paper's Table 11).
+        from_logits: True (logits), False (probabilities) or None (detect; see the module docstring).
+            Defaults to None.
+        pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
+        batch_size: Images per call of the compiled function. Defaults to 128.
+
+    Returns:
+        float32 NumPy array `[B, H, W, C]` in `[0, 1]`.
+
+    Raises:
+        ValueError: For images not float 4-D in `[0, 1]`, labels that do not fit the model's classes, or a
+            bad `eps`, `from_logits`, `pixel_scale` or `batch_size`.
+
+    References:
+        - [Goodfellow et al., 2015](https://arxiv.org/abs/1412.6572)
+    """
+    return _run(model, images, labels, eps, eps if eps > 0 else 1.0, 1, None, from_logits, pixel_scale,
+                batch_size, "fgsm")
+
+
+def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_start=True, seed=0, *,
+        from_logits=None, pixel_scale=255.0, batch_size=128):
+    """Projected gradient descent in the L-inf ball (Madry et al.), with a seeded random start.
+
+    Args:
+        model, images, labels, from_logits, pixel_scale, batch_size: As `fgsm`.
+        eps: Radius of the L-inf ball in `[0, 1]` pixel units. Defaults to 8 / 255.
+        step_size: Size of each signed-gradient step. Defaults to 2 / 255.
+        steps: Number of steps, an int >= 1. Defaults to 10.
+        random_start: Start from `x + U(-eps, eps)` (clipped to `[0, 1]`) instead of `x`. Defaults to True.
+        seed: Seed of the random start: an int, a shape-[2] int tensor, or None (a fresh one from TF's
+            global generator). Defaults to 0.
+
+    Returns:
+        float32 NumPy array `[B, H, W, C]`, within `eps` of `images` and in `[0, 1]`.
+
+    Raises:
+        ValueError: As `fgsm`, or for a bad `step_size` or `steps`.
+
+    References:
+        - [Madry et al., 2018](https://arxiv.org/abs/1706.06083)
+    """
+    steps = inputs.python_number(steps)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"pgd: Expected `steps` to be an int >= 1. Received: steps={steps!r}")
+    start_seed = sampling.resolve_seed(seed) if random_start else None
+    return _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size,
+                "pgd")
+
+
+def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_size=128, **attack_kwargs):
+    """Top-1 accuracy of `model` on the images `attack` makes from `data`.
+
+    Args:
+        model: A Keras classifier.
+        data: `(images, labels)` arrays as `fgsm` takes them, or a `tf.data.Dataset` of such batches.
+        attack: `fgsm`, `pgd` or any function `(model, images, labels, *, pixel_scale, batch_size, **kw)`
+            returning adversarial images in `[0, 1]`. Defaults to `fgsm`.
+        pixel_scale: As `fgsm`; also used for the predictions. Defaults to 255.0.
+        batch_size: Images per compiled call. Defaults to 128.
+        **attack_kwargs: Passed to `attack` (e.g. `eps=4 / 255`, `steps=20`).
+
+    Returns:
+        A Python float in `[0, 1]` (NaN when `data` holds no image).
+
+    Raises:
+        ValueError: As `attack` and `predicted_classes`.
+    """
+    batches = data if isinstance(data, tf.data.Dataset) else [data]
+    correct = total = 0
+    for images, labels in batches:
+        adversarial = attack(model, images, labels, pixel_scale=pixel_scale, batch_size=batch_size, **attack_kwargs)
+        predictions = predict_lib.predicted_classes(model, adversarial, pixel_scale=pixel_scale,
+                                                    batch_size=batch_size)
+        truth = predict_lib.class_ids(labels, len(predictions), "accuracy_under_attack")
+        correct += int(np.sum(predictions == truth))
+        total += len(truth)
+    return correct / total if total else float("nan")

@@ -1,0 +1,198 @@
+"""In-between-class samples (the paper's Figure 5b): Mixup and CutMix blends of two test images.
+
+    pairs = sample_pairs(len(images), 1000, seed=0, labels=labels)      # [P, 2], different classes
+    a, b = images[pairs[:, 0]], images[pairs[:, 1]]
+    blends = mixup_between(a, b, lam=0.3)                               # 0.3 * a + 0.7 * b
+    pasted = cutmix_between(a, b, side=16)                              # centred 16 x 16 of b in a
+    accuracy = in_between_accuracy(model, images, labels, pairs, [0.0, 0.5, 1.0], "mixup")
+
+**Lambda** is the share of the first image `a`, for both kinds. Mixup: `lam * a + (1 - lam) * b`. CutMix:
+`b`'s centred `side x side` square pasted into `a` (the square of `occlusion.centred_box`: top-left at
+`((H - side) // 2, (W - side) // 2)`), so `lam = 1 - side**2 / (H * W)` (`cutmix_lambda`, from the clipped
+square in non-square images). Lambda 1 (side 0) gives `a`, lambda 0 (side = the image side, square images)
+gives `b`.
+
+**Correct** means the top-1 prediction is *either* of the two classes. The paper plots "the probability to
+predict neither two classes" as the top-1 error of these samples (Section 4.4), so its accuracy is one
+minus that: a model is not asked to pick the dominant image, only not to answer a third class. Hence the
+curves are high at both ends (plain test accuracy of `b` at lambda 0 and of `a` at lambda 1) and dip in
+between.
+
+**Reuse.** The pixels come from the mixing core's pure appliers, as in training: `apply.blend_images` and
+`apply.paste_boxes` act on a batch and a permutation, so both are called on `[a; b]` with the permutation
+that swaps the halves, and the first half is kept. Pairs are drawn with replacement (the paper draws 50,000
+pairs from the 50,000 ImageNet validation images).
+
+References:
+    - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Section 4.4 and Figure 5b.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_cutmix.mixing import apply, inputs
+from keras_cutmix.robustness import predict as predict_lib
+from keras_cutmix.robustness.occlusion import centred_box, check_side
+
+KINDS = ("mixup", "cutmix")
+
+
+def sample_pairs(num_images, num_pairs, seed, labels=None):
+    """Draws `num_pairs` pairs `(i, j)` of distinct images, of different classes when `labels` are given.
+
+    `i` is uniform over the images; `j` uniform over the images other than `i` (or, with labels, over the
+    images whose class differs from `i`'s), drawn exactly, without rejection. Pairs are independent, so
+    one may repeat.
+
+    Args:
+        num_images: Number of images to draw from, an int >= 2.
+        num_pairs: Number of pairs, an int >= 0.
+        seed: Int seed of a NumPy `default_rng`; the same seed gives the same pairs.
+        labels: Optional int class ids `[num_images]` (or one-hot `[num_images, K]`).
+
+    Returns:
+        int64 NumPy array `[num_pairs, 2]`.
+
+    Raises:
+        ValueError: For bad counts or labels, or labels with a single class.
+        TypeError: For a seed that is not an int.
+    """
+    caller = "sample_pairs"
+    num_images, num_pairs = inputs.python_number(num_images), inputs.python_number(num_pairs)
+    if isinstance(num_images, bool) or not isinstance(num_images, int) or num_images < 2:
+        raise ValueError(f"{caller}: Expected `num_images` to be an int >= 2. Received: num_images={num_images!r}")
+    if isinstance(num_pairs, bool) or not isinstance(num_pairs, int) or num_pairs < 0:
+        raise ValueError(f"{caller}: Expected `num_pairs` to be an int >= 0. Received: num_pairs={num_pairs!r}")
+    seed = inputs.check_seed(seed, caller)
+    if seed is None:
+        raise TypeError(f"{caller}: Expected `seed` to be an int. Received: seed=None")
+    rng = np.random.default_rng(seed)
+    first = rng.integers(num_images, size=num_pairs)
+    if labels is None:
+        # The others of i: positions 0..N-2 of range(N) with i left out.
+        offset = rng.integers(num_images - 1, size=num_pairs)
+        return np.stack([first, offset + (offset >= first)], axis=1).astype(np.int64)
+    labels = predict_lib.class_ids(labels, num_images, caller)
+    classes, class_of, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    if len(classes) < 2:
+        raise ValueError(f"{caller}: Expected `labels` with at least 2 classes to pair. Received: one class "
+                         f"{classes.tolist()}")
+    order = np.argsort(class_of, kind="stable")  # Images grouped by class; class c's block starts at starts[c].
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    own = class_of[first]
+    # Uniform over the N - count[c] images of other classes: positions in `order` with c's block left out.
+    offset = rng.integers(num_images - counts[own])
+    position = offset + np.where(offset >= starts[own], counts[own], 0)
+    return np.stack([first, order[position]], axis=1).astype(np.int64)
+
+
+def _swap_halves(count):
+    """The permutation of `[a; b]` (2 * count images) that pairs each image with its partner."""
+    return tf.concat([tf.range(count, 2 * count), tf.range(count)], axis=0)
+
+
+def _check_pair(images_a, images_b, caller):
+    a, b = tf.convert_to_tensor(images_a), tf.convert_to_tensor(images_b)
+    if a.shape.rank != 4 or a.shape != b.shape or a.dtype != b.dtype:
+        raise ValueError(f"{caller}: Expected `images_a` and `images_b` of one shape [B, H, W, C] and dtype. "
+                         f"Received: {a.shape} {a.dtype.name} and {b.shape} {b.dtype.name}")
+    return a, b
+
+
+def mixup_between(images_a, images_b, lam):
+    """`lam * images_a + (1 - lam) * images_b`, through `apply.blend_images`.
+
+    Args:
+        images_a: `[B, H, W, C]` NumPy array or tensor.
+        images_b: Partners, same shape and dtype.
+        lam: Weight of `images_a`, a number in `[0, 1]` or one per pair `[B]`.
+
+    Returns:
+        Blends like `images_a` (integer images are rounded, as `blend_images` does); NumPy for NumPy input.
+
+    Raises:
+        ValueError: For images of different shapes or dtypes.
+    """
+    a, b = _check_pair(images_a, images_b, "mixup_between")
+    count = tf.shape(a)[0]
+    weight = tf.broadcast_to(tf.cast(lam, tf.float32), [count])
+    mixed = apply.blend_images(tf.concat([a, b], 0), _swap_halves(count), tf.concat([weight, weight], 0))[:count]
+    return mixed if tf.is_tensor(images_a) else mixed.numpy()
+
+
+def cutmix_between(images_a, images_b, side):
+    """`images_a` with the centred `side x side` square of `images_b` pasted in, through `apply.paste_boxes`.
+
+    Args:
+        images_a: `[B, H, W, C]` NumPy array or tensor.
+        images_b: Partners, same shape and dtype.
+        side: Side of the pasted square, an int from 0 to `max(H, W)` (clipped to the image).
+
+    Returns:
+        Images like `images_a`; NumPy for NumPy input. Their lambda is `cutmix_lambda(side, H, W)`.
+
+    Raises:
+        ValueError: For images of different shapes or dtypes, or a bad `side`.
+    """
+    caller = "cutmix_between"
+    a, b = _check_pair(images_a, images_b, caller)
+    side = check_side("side", side, a.shape[1], a.shape[2], caller)
+    count = tf.shape(a)[0]
+    box = centred_box(tf.shape(a)[1], tf.shape(a)[2], side)
+    mixed = apply.paste_boxes(tf.concat([a, b], 0), _swap_halves(count), box)[:count]
+    return mixed if tf.is_tensor(images_a) else mixed.numpy()
+
+
+def cutmix_lambda(side, height, width):
+    """The share of the first image after `cutmix_between`: `1 - area(centred square) / (height * width)`."""
+    y0, x0, y1, x1 = centred_box(height, width, side)[0].numpy().tolist()
+    return 1.0 - (y1 - y0) * (x1 - x0) / (height * width)
+
+
+def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_scale=255.0, batch_size=128):
+    """Top-1 accuracy on in-between-class samples, one value per entry of `values`.
+
+    A prediction is correct when it is either of the pair's two classes (see the module docstring).
+
+    Args:
+        model: A Keras classifier.
+        images: `[N, H, W, C]` images in `[0, 1]` (NumPy or tensor).
+        labels: Int class ids `[N]` (or one-hot `[N, K]`).
+        pairs: Int `[P, 2]` indices into `images`, e.g. from `sample_pairs`.
+        values: For `"mixup"`, lambdas in `[0, 1]`; for `"cutmix"`, square sides (`cutmix_lambda` gives
+            their lambdas).
+        kind: `"mixup"` or `"cutmix"`.
+        pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
+        batch_size: Pairs per compiled call. Defaults to 128.
+
+    Returns:
+        float64 NumPy array `[len(values)]` of accuracies in `[0, 1]` (NaN for no pair).
+
+    Raises:
+        ValueError: For an unknown `kind`, bad `pairs`, values, labels or images.
+    """
+    caller = "in_between_accuracy"
+    if kind not in KINDS:
+        raise ValueError(f"{caller}: Expected `kind` to be one of {KINDS}. Received: kind={kind!r}")
+    images = predict_lib.check_images(images, caller)
+    truth = predict_lib.class_ids(labels, len(images), caller)
+    batch_size = predict_lib.check_batch_size(batch_size, caller)
+    pairs = np.asarray(pairs)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer) or (
+            pairs.size and (pairs.min() < 0 or pairs.max() >= len(images))):
+        raise ValueError(f"{caller}: Expected `pairs` as int [P, 2] indices in [0, {len(images)}). "
+                         f"Received: pairs.shape={pairs.shape}, dtype={pairs.dtype}")
+    if kind == "mixup":
+        values = [float(inputs.check_fraction("values", value, caller)) for value in values]
+        mix = mixup_between
+    else:
+        values = [check_side("values", value, images.shape[1], images.shape[2], caller) for value in values]
+        mix = cutmix_between
+    correct = np.zeros([len(values)], np.int64)
+    for begin in range(0, len(pairs), batch_size):
+        first, second = pairs[begin:begin + batch_size, 0], pairs[begin:begin + batch_size, 1]
+        for index, value in enumerate(values):
+            predictions = predict_lib.predicted_classes(model, mix(images[first], images[second], value),
+                                                        pixel_scale=pixel_scale, batch_size=batch_size)
+            correct[index] += int(np.sum((predictions == truth[first]) | (predictions == truth[second])))
+    return correct / len(pairs) if len(pairs) else np.full([len(values)], np.nan)
