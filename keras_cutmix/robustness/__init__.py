@@ -8,6 +8,9 @@
 | `in_between.py` | `sample_pairs`, `mixup_between`, `cutmix_between`,    | Figure 5b                    |
 |                 | `cutmix_lambda`, `in_between_accuracy`                |                              |
 | `predict.py`    | `predicted_classes` (compiled per model), the cache   |                              |
+| `evaluate.py`   | `evaluate_robustness`, `robustness_evaluator`         | all of the above, one model  |
+| `report.py`     | `markdown_table`, `plot_figure5`                      | Table 11, Figure 5           |
+| `run.py`        | `run_robustness` (`examples/robustness.py`)           |                              |
 
 Images are in `[0, 1]` and the model receives `images * pixel_scale` (default 255 for
 `keras_cutmix.models`, which take `[0, 255]`; 1.0 for a model taking `[0, 1]`). Attacks return float32
@@ -21,6 +24,7 @@ never import it.
 """
 
 from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, outputs_are_probabilities, pgd
+from keras_cutmix.robustness.evaluate import evaluate_robustness, robustness_evaluator
 from keras_cutmix.robustness.in_between import (
     cutmix_between,
     cutmix_lambda,
@@ -30,12 +34,14 @@ from keras_cutmix.robustness.in_between import (
 )
 from keras_cutmix.robustness.occlusion import centred_box, occlude, occlusion_accuracy
 from keras_cutmix.robustness.predict import predicted_classes
+from keras_cutmix.robustness.run import run_robustness
 
 __all__ = [
     "accuracy_under_attack",
     "centred_box",
     "cutmix_between",
     "cutmix_lambda",
+    "evaluate_robustness",
     "fgsm",
     "in_between_accuracy",
     "mixup_between",
@@ -44,5 +50,7 @@ __all__ = [
     "outputs_are_probabilities",
     "pgd",
     "predicted_classes",
+    "robustness_evaluator",
+    "run_robustness",
     "sample_pairs",
 ]

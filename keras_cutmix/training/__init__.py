@@ -14,6 +14,7 @@
 | `train`          | `train_and_evaluate(config, workdir, evaluators=...)`        |
 | `results`        | history, `results.json` and `results.md`                     |
 | `compare`        | `compare_methods`: every method, same seeds and budget, plot |
+| `method_runs`    | `run_methods`: one model per method, trained or reused, with evaluators |
 | `cli`            | the scripts' flag errors: one line naming the flag, exit 2/1 |
 """
 
@@ -28,6 +29,7 @@ from keras_cutmix.training.config import (
     ConfigError,
     get_config,
 )
+from keras_cutmix.training.method_runs import method_runs, parse_method_dirs, run_methods
 from keras_cutmix.training.optimizers import TorchSGD, get_optimizer
 from keras_cutmix.training.schedules import EpochCosineDecay, EpochStepDecay, get_schedule
 from keras_cutmix.training.strategy import get_strategy
@@ -52,5 +54,8 @@ __all__ = [
     "get_schedule",
     "get_strategy",
     "load_final_model",
+    "method_runs",
+    "parse_method_dirs",
+    "run_methods",
     "train_and_evaluate",
 ]

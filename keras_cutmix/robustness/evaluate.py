@@ -1,0 +1,108 @@
+"""`evaluate_robustness` and its `train_and_evaluate` evaluator: the numbers of Table 11 and Figure 5.
+
+    evaluator = robustness_evaluator(num_images=1000)
+    training.run_methods(config, "/tmp/models", evaluators={"robustness": evaluator})
+
+On the first `num_images` test images of a run's data set (test recipe, as
+`data.load(..., training=False)` gives them, scaled to [0, 1]):
+- `clean_top1_acc`, `fgsm_top1_acc` (eps 8/255, Table 11), `pgd_top1_acc`
+  (10 steps of 2/255 from a random start: beyond the paper);
+- `occlusion`: top-1 accuracy against the side of a centred hole
+  (`"center"`) and of the kept centred square (`"boundary"`), Figure 5a;
+- `in_between`: top-1 accuracy (either class counts) on `num_pairs` pairs of
+  different classes, against Mixup's lambda and CutMix's (the share of the
+  first image, `cutmix_lambda` of each square side), Figure 5b.
+All accuracies are in % (the results tables' unit).
+
+References:
+    - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), Section 4.4, Table 11, Figure 5.
+"""
+
+import numpy as np
+
+from keras_cutmix import data
+from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, pgd
+from keras_cutmix.robustness.in_between import cutmix_lambda, in_between_accuracy, sample_pairs
+from keras_cutmix.robustness.occlusion import occlusion_accuracy
+from keras_cutmix.robustness.predict import predicted_classes
+
+NUM_SWEEP_POINTS = 11
+
+
+def test_images(config, num_images, batch_size=256):
+    """The first `num_images` test images of `config` as float32 [0, 1] and their int labels."""
+    dataset = data.load(config.dataset, config.test_split, batch_size=batch_size, training=False,
+                        image_size=config.image_size, augmentation=config.augmentation, data_dir=config.data_dir)
+    images, labels, count = [], [], 0
+    for batch_images, batch_labels in dataset:
+        images.append(np.asarray(batch_images, np.float32) / 255.0)
+        labels.append(np.asarray(batch_labels).reshape(-1).astype(np.int64))
+        count += len(images[-1])
+        if count >= num_images:
+            break
+    if not images:
+        raise ValueError(f"Expected test images in {config.dataset!r} split {config.test_split!r}. Received none")
+    return np.concatenate(images)[:num_images], np.concatenate(labels)[:num_images]
+
+
+def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num_pairs=500, seed=0,
+                        batch_size=128):
+    """Every robustness number of one model on `images` in [0, 1] (NHWC) and int `labels`.
+
+    Args:
+        model: A classifier taking pixels in [0, 255] (`keras_cutmix.models`).
+        images: float32 [N, H, W, C] in [0, 1].
+        labels: int [N].
+        eps: FGSM / PGD budget in [0, 1] pixel units. Defaults to 8/255.
+        pgd_steps: PGD steps (step 2/255, random start). 0 skips PGD. Defaults to 10.
+        num_pairs: In-between pairs. Defaults to 500.
+        seed: Seed of PGD's start and of the pairs. Defaults to 0.
+        batch_size: Images per compiled call. Defaults to 128.
+
+    Returns:
+        JSON-ready dict of accuracies in % (see the module docstring) and the sweeps' x values.
+    """
+    height, width = images.shape[1], images.shape[2]
+    side = max(height, width)
+    sizes = sorted({int(round(s)) for s in np.linspace(0, side, NUM_SWEEP_POINTS)})
+    lambdas = np.linspace(0.0, 1.0, NUM_SWEEP_POINTS)
+    pct = lambda values: [round(100.0 * float(v), 4) for v in np.atleast_1d(values)]  # noqa: E731
+    clean = np.mean(predicted_classes(model, images, batch_size=batch_size) == labels)
+    result = {
+        "num_images": int(len(images)),
+        "eps": float(eps),
+        "clean_top1_acc": pct(clean)[0],
+        "fgsm_top1_acc": pct(accuracy_under_attack(model, (images, labels), fgsm, eps=eps,
+                                                   batch_size=batch_size))[0],
+    }
+    if pgd_steps:
+        result["pgd_top1_acc"] = pct(accuracy_under_attack(model, (images, labels), pgd, eps=eps, steps=pgd_steps,
+                                                           seed=seed, batch_size=batch_size))[0]
+        result["pgd_steps"] = int(pgd_steps)
+    result["occlusion"] = {"sizes": sizes, **{
+        mode: pct(occlusion_accuracy(model, images, labels, sizes, mode, batch_size=batch_size))
+        for mode in ("center", "boundary")}}
+    pairs = sample_pairs(len(images), num_pairs, seed, labels)
+    result["in_between"] = {
+        "num_pairs": int(len(pairs)),
+        "mixup_lambdas": [float(v) for v in lambdas],
+        "mixup": pct(in_between_accuracy(model, images, labels, pairs, lambdas, "mixup", batch_size=batch_size)),
+        "cutmix_sides": sizes,
+        "cutmix_lambdas": [round(cutmix_lambda(s, height, width), 6) for s in sizes],
+        "cutmix": pct(in_between_accuracy(model, images, labels, pairs, sizes, "cutmix", batch_size=batch_size)),
+    }
+    return result
+
+
+def robustness_evaluator(num_images=1000, **kwargs):
+    """A `train_and_evaluate` evaluator: `evaluate_robustness` on the run's first `num_images` test images.
+
+    Args:
+        num_images: Test images evaluated. Defaults to 1000.
+        **kwargs: Passed to `evaluate_robustness` (`eps`, `pgd_steps`, `num_pairs`, `seed`, `batch_size`).
+    """
+    def evaluate(model, config, workdir):
+        del workdir
+        images, labels = test_images(config, num_images)
+        return evaluate_robustness(model, images, labels, **kwargs)
+    return evaluate

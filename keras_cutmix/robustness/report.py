@@ -1,0 +1,87 @@
+"""The robustness script's outputs: Table 11's layout in Markdown and Figure 5's four panels.
+
+References:
+    - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), Table 11 and Figure 5.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Table 11: top-1 accuracy (%) under FGSM (eps 8/255), ImageNet, ResNet-50.
+PAPER_FGSM_TOP1_ACC = {"baseline": 8.2, "mixup": 24.4, "cutout": 11.5, "cutmix": 31.0}
+COLOURS = {"baseline": "tab:gray", "mixup": "tab:blue", "cutout": "tab:green", "cutmix": "tab:red"}
+
+
+def markdown_table(results, config_line, with_paper):
+    """Method rows: clean, FGSM and PGD top-1 accuracy (%), the paper's FGSM number beside ours.
+
+    Args:
+        results: `{method: evaluate_robustness dict}`.
+        config_line: The heading's description of the models and data.
+        with_paper: Whether to add Table 11's column (the data set is ImageNet).
+
+    Returns:
+        The Markdown text.
+    """
+    first = next(iter(results.values()))
+    pgd = "pgd_top1_acc" in first
+    header = "| method | clean top-1 acc | FGSM top-1 acc |" + (" PGD top-1 acc |" if pgd else "")
+    header += " paper FGSM (ImageNet, ResNet-50) |" if with_paper else ""
+    lines = [
+        f"## Robustness: {config_line}",
+        "",
+        f"Top-1 accuracy in % on {first['num_images']} test images; FGSM with eps = {first['eps'] * 255:.0f}/255"
+        + (f", PGD {first['pgd_steps']} steps of 2/255 from a random start" if pgd else "") + ".",
+        "",
+        header,
+        "|---" * (header.count("|") - 1) + "|",
+    ]
+    for method, r in results.items():
+        row = f"| {method} | {r['clean_top1_acc']:.2f} | {r['fgsm_top1_acc']:.2f} |"
+        row += f" {r['pgd_top1_acc']:.2f} |" if pgd else ""
+        if with_paper:
+            paper = PAPER_FGSM_TOP1_ACC.get(method)
+            row += f" {paper:.1f} |" if paper is not None else " - |"
+        lines.append(row)
+    return "\n".join(lines) + "\n"
+
+
+def plot_figure5(path, results, title=None):
+    """Four panels as the paper's Figure 5: centre and boundary occlusion, Mixup and CutMix in-between.
+
+    Args:
+        path: Output PNG path.
+        results: `{method: evaluate_robustness dict}`, one line per method.
+        title: Optional figure title.
+
+    Returns:
+        `path`.
+    """
+    figure, axes = plt.subplots(1, 4, figsize=(16, 3.8))
+    panels = (
+        ("Centre occlusion", "hole side (pixels)", lambda r: (r["occlusion"]["sizes"], r["occlusion"]["center"])),
+        ("Boundary occlusion", "kept square side (pixels)",
+         lambda r: (r["occlusion"]["sizes"], r["occlusion"]["boundary"])),
+        ("Mixup in-between", "lambda (share of the first image)",
+         lambda r: (r["in_between"]["mixup_lambdas"], r["in_between"]["mixup"])),
+        ("CutMix in-between", "lambda (share of the first image)",
+         lambda r: (r["in_between"]["cutmix_lambdas"], r["in_between"]["cutmix"])),
+    )
+    for ax, (name, xlabel, series) in zip(axes, panels):
+        for method, r in results.items():
+            x, y = series(r)
+            ax.plot(x, y, marker="o", markersize=3, label=method, color=COLOURS.get(method))
+        ax.set_title(name)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("top-1 accuracy (%)")
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="lower left")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

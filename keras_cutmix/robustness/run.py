@@ -1,0 +1,49 @@
+"""`run_robustness`: one model per method (trained or reused), robustness evaluated, table and Figure 5.
+
+    from keras_cutmix import robustness
+    robustness.run_robustness("/tmp/robustness")  # The embedded default: four small_cnn models.
+
+Writes to `workdir`: results.json (every number per method, and each run's
+workdir and config), results.md (Table 11's layout) and figure5.png; each
+model's numbers also go into its run's results.json (`"robustness"`).
+"""
+
+import os
+
+from keras_cutmix import training
+from keras_cutmix.robustness import report
+from keras_cutmix.robustness.evaluate import robustness_evaluator
+from keras_cutmix.training import results as results_io
+
+
+def run_robustness(workdir, config=None, workdirs=None, models_dir=None, methods=training.METHODS, seed=0,
+                   num_images=1000, num_pairs=500, pgd_steps=10):
+    """Trains or reuses one model per method, evaluates robustness, writes the table and Figure 5.
+
+    Args:
+        workdir: Output directory.
+        config: `Config` of the models trained here. Defaults to `training.get_config(seed=seed)`.
+        workdirs: `{method: dir}` of classification runs to evaluate instead of training. Defaults to None.
+        models_dir: Where the other models train. Defaults to `workdir/models`.
+        methods: Methods, in table order. Defaults to all four.
+        seed: Seed of PGD's start and of the pairs. Defaults to 0.
+        num_images, num_pairs, pgd_steps: See `robustness.evaluate_robustness`.
+
+    Returns:
+        `{method: evaluate_robustness dict}` (also in `workdir/results.json`).
+    """
+    config = config or training.get_config(seed=seed)
+    evaluator = robustness_evaluator(num_images, num_pairs=num_pairs, pgd_steps=pgd_steps, seed=seed)
+    summaries = training.run_methods(config, models_dir or os.path.join(workdir, "models"), methods,
+                                     evaluators={"robustness": evaluator}, workdirs=workdirs)
+    results = {method: s["robustness"] for method, s in summaries.items()}
+    runs = training.method_runs(config, models_dir or os.path.join(workdir, "models"), methods, workdirs)
+    datasets = sorted({c.dataset for _, c, _ in runs})
+    line = f"{', '.join(sorted({c.model for _, c, _ in runs}))} on {', '.join(datasets)}"
+    os.makedirs(workdir, exist_ok=True)
+    results_io.write_json(os.path.join(workdir, "results.json"), {
+        "runs": {m: {"workdir": p, "config": c.to_dict()} for m, c, p in runs}, "results": results})
+    with open(os.path.join(workdir, "results.md"), "w") as f:
+        f.write(report.markdown_table(results, line, with_paper=datasets == ["imagenet2012"]))
+    report.plot_figure5(os.path.join(workdir, "figure5.png"), results, title=f"Robustness: {line}")
+    return results

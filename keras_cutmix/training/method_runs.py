@@ -1,0 +1,93 @@
+"""`run_methods`: one model per mixing method, trained or reused, with evaluators run on each.
+
+    from keras_cutmix import training
+    results = training.run_methods(training.get_config(), "/tmp/models", evaluators={"fgsm": fn})
+    results["cutmix"]["fgsm"]
+
+The robustness and out-of-distribution scripts evaluate the models of the
+classification runs, one per method. Given `workdirs={method: dir}` (e.g.
+from `--workdirs=baseline=DIR,cutmix=DIR`), each run's own `config.json` is
+read and `train_and_evaluate` reuses it (a finished run only loads its last
+weights; an interrupted one resumes). Otherwise each method trains with
+`config` in `models_dir/<method>/` (reused as well on the next call). Either
+way the evaluators run after training, through `train_and_evaluate`, and
+their results land in each run's `results.json` beside the training summary.
+"""
+
+import os
+
+from keras_cutmix.training import results as results_io
+from keras_cutmix.training.config import METHODS, Config, ConfigError
+from keras_cutmix.training.train import check_run, train_and_evaluate
+
+
+def parse_method_dirs(text, flag="workdirs"):
+    """`{method: dir}` of `"baseline=DIR,cutmix=DIR"` (empty text: `{}`).
+
+    Raises:
+        ConfigError: naming `flag`, for an unknown or repeated method or an item without `=`.
+    """
+    result = {}
+    for item in [i for i in (text or "").split(",") if i.strip()]:
+        method, sep, path = item.partition("=")
+        method = method.strip()
+        if not sep or not path or method not in METHODS or method in result:
+            raise ConfigError(flag, f"Expected --{flag}=METHOD=DIR[,METHOD=DIR...] with distinct methods among "
+                                    f"{list(METHODS)}. Received: {text!r}")
+        result[method] = path
+    return result
+
+
+def method_runs(config, models_dir, methods=METHODS, workdirs=None, overwrite=False):
+    """The runs of `run_methods`, checked before anything trains: `[(method, config, run_dir)]`.
+
+    Args: as `run_methods`.
+
+    Raises:
+        ConfigError: naming the argument (`methods`, `workdirs` (no `config.json` there, or a run of another
+            method), a config field or `workdir`).
+    """
+    methods = list(methods)
+    if not methods or any(m not in METHODS for m in methods) or len(set(methods)) != len(methods):
+        raise ConfigError("methods", f"Expected distinct methods among {list(METHODS)}. Received: methods={methods}")
+    workdirs = dict(workdirs or {})
+    runs = []
+    for method in methods:
+        if method in workdirs:
+            path = workdirs[method]
+            saved = results_io.read_json(os.path.join(path, "config.json"))
+            if saved is None:
+                raise ConfigError("workdirs", f"Expected a classification run (config.json) in the workdir of "
+                                              f"{method}. Received: {path!r}, which has none")
+            run_config = Config.from_dict(saved)
+            if run_config.method != method:
+                raise ConfigError("workdirs", f"Expected the run in {path!r} to be trained with {method!r}. "
+                                              f"Received: a {run_config.method!r} run")
+        else:
+            run_config, path = config.replace(method=method), os.path.join(models_dir, method)
+        check_run(run_config, path, overwrite and method not in workdirs)
+        runs.append((method, run_config, path))
+    return runs
+
+
+def run_methods(config, models_dir, methods=METHODS, evaluators=None, workdirs=None, overwrite=False):
+    """Trains (or reuses) one model per method and runs `evaluators` on each.
+
+    Args:
+        config: A `Config` for the methods not in `workdirs`; its `method` is replaced by each.
+        models_dir: Where those train: `models_dir/<method>/`.
+        methods: Methods, in table order. Defaults to all four.
+        evaluators: `{name: fn(model, config, workdir) -> dict}`, as `train_and_evaluate` takes.
+        workdirs: `{method: dir}` of existing classification runs to evaluate instead. Defaults to None.
+        overwrite: Delete a run of another config in `models_dir/<method>/` (never in `workdirs`).
+
+    Returns:
+        `{method: summary}`: the training summary of each run with one entry per evaluator.
+    """
+    runs = method_runs(config, models_dir, methods, workdirs, overwrite)
+    results = {}
+    for method, run_config, path in runs:
+        print(f"== {method}: {path}", flush=True)
+        results[method] = train_and_evaluate(run_config, path, overwrite=overwrite and method not in (workdirs or {}),
+                                             evaluators=evaluators)[method]
+    return results
