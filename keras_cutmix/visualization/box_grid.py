@@ -67,8 +67,10 @@ def _draw_panel(ax, row, c, class_names):
         text = class_names[label] if class_names is not None else str(label)
         if weight is not None:
             text = f"{text} w={weight:.2f}"
-        y0, x0 = row["boxes"][c, m, :2]
-        ax.text(x0, y0 - 1, text, color="black", fontsize=6, va="bottom",
+        y0, x0, y1 = row["boxes"][c, m, :3]
+        # Own labels sit above the box's top-left corner, the partner's inside its bottom-left corner, so
+        # the two do not cover each other where the boxes nearly coincide (MixUp of similar images).
+        ax.text(x0, y0 - 1 if own else y1 - 1, text, color="black", fontsize=6, va="bottom",
                 bbox={"facecolor": colour, "alpha": 0.8, "pad": 1, "lw": 0})
 
 
