@@ -12,8 +12,9 @@ pasted rectangle can be drawn) with `bounding_box_format="rel_yxyx"` and one see
 - `box_mixing.json`: per method and image, the partner, the rectangle and the output boxes (class, origin,
   box in `rel_yxyx`, MixUp weight).
 Which output boxes are the image's own and which its partner's follows from the output order (own kept
-boxes first): CutMix's partner boxes are those inside the pasted rectangle. Same seed, same picture. Takes about 6 s here on 2 shared CPU cores (most of it importing TensorFlow),
-plus the one-time build of synthetic_birds on a fresh data_dir.
+boxes first): CutMix's partner boxes are those inside the pasted rectangle. Same seed, same picture.
+Takes about 6 s here on 2 shared CPU cores (most of it importing TensorFlow), plus the one-time build of
+synthetic_birds on a fresh data_dir.
 """
 
 import json

@@ -33,7 +33,8 @@ def _check_row(r, row):
         raise ValueError(f"Expected rows[{r}]['boxes'] of shape [{count}, M, 4] (pixel y0, x0, y1, x1). "
                          f"Received: shape={boxes.shape}")
     if labels.shape != boxes.shape[:2]:
-        raise ValueError(f"Expected rows[{r}]['labels'] of shape {boxes.shape[:2]}. Received: shape={labels.shape}")
+        raise ValueError(f"Expected rows[{r}]['labels'] of shape {boxes.shape[:2]}. "
+                         f"Received: shape={labels.shape}")
     checked = {"title": str(row["title"]), "images": images, "boxes": boxes, "labels": labels}
     for key, shape in (("origins", boxes.shape[:2]), ("weights", boxes.shape[:2]), ("rects", (count, 4))):
         value = row.get(key)
