@@ -4,6 +4,7 @@ import importlib.util
 import json
 import os
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -51,7 +52,6 @@ def _intersection(a, b):
 
 def test_writes_picture_and_json(demo):
     workdir, summary = demo
-    import matplotlib.pyplot as plt
     picture = plt.imread(os.path.join(workdir, "box_mixing.png"))
     assert picture.shape[:2] == (round(2.0 * 4 * 110), round(1.9 * 8 * 110))  # 4 rows, 8 columns.
     with open(os.path.join(workdir, "box_mixing.json")) as f:
