@@ -66,34 +66,46 @@ def test_same_seed_same_output(demo, birds_dir, tmp_path):
         m: summary[m] for m in ("CutMix", "MixUp", "Cutout")}
 
 
+def _own_box_after(own, rect, min_visibility=0.5, min_size=1.0):
+    """The SPEC's rule for an image's own box under a pasted or erased rectangle: the box, or None (dropped)."""
+    visible = 1.0 - _intersection(own, rect) / _area(own)
+    if not (visible >= min_visibility and visible > 0):
+        return None
+    clipped = own.copy()
+    if rect[0] <= own[0] and rect[2] >= own[2]:  # R spans the box's height.
+        if rect[1] <= own[1] < rect[3]:
+            clipped[1] = rect[3]
+        if rect[1] < own[3] <= rect[3]:
+            clipped[3] = rect[1]
+    if rect[1] <= own[1] and rect[3] >= own[3]:  # R spans the box's width.
+        if rect[0] <= own[0] < rect[2]:
+            clipped[0] = rect[2]
+        if rect[0] < own[2] <= rect[2]:
+            clipped[2] = rect[0]
+    if (clipped == own).all() or min(clipped[2] - clipped[0], clipped[3] - clipped[1]) >= min_size:
+        return clipped
+    return None
+
+
+def _input_boxes(birds_dir):
+    batch = next(iter(data.load("synthetic_birds", batch_size=8, training=False, with_boxes=True,
+                                data_dir=birds_dir)))
+    size = batch["images"].shape[1]
+    return batch["bbox"].numpy() * size, size  # Pixel yxyx, one box per image.
+
+
 @pytest.mark.parametrize("seed", [3, 0, 1])
 def test_cutmix_boxes_follow_the_rules(seed, demo, birds_dir, tmp_path):
     """Re-derives each image's CutMix boxes from the input boxes, the partner and the rectangle (NumPy)."""
     summary = demo[1] if seed == 3 else box_mixing.run_box_demo(str(tmp_path), seed, 8, birds_dir)
-    batch = next(iter(data.load("synthetic_birds", batch_size=8, training=False, with_boxes=True,
-                                data_dir=birds_dir)))
-    size = batch["images"].shape[1]
-    boxes = batch["bbox"].numpy() * size  # Pixel yxyx, one box per image.
+    boxes, size = _input_boxes(birds_dir)
     for i, image in enumerate(summary["CutMix"]):
         rect = np.array(image["rectangle_y0_x0_y1_x1"], float)
         j = image["partner"]
         expected = []
-        own = boxes[i]
-        visible = 1.0 - _intersection(own, rect) / _area(own)
-        if visible >= 0.5 and visible > 0:
-            clipped = own.copy()
-            if rect[0] <= own[0] and rect[2] >= own[2]:  # R spans the box's height.
-                if rect[1] <= own[1] < rect[3]:
-                    clipped[1] = rect[3]
-                if rect[1] < own[3] <= rect[3]:
-                    clipped[3] = rect[1]
-            if rect[1] <= own[1] and rect[3] >= own[3]:  # R spans the box's width.
-                if rect[0] <= own[0] < rect[2]:
-                    clipped[0] = rect[2]
-                if rect[0] < own[2] <= rect[2]:
-                    clipped[2] = rect[0]
-            if (clipped == own).all() or min(clipped[2] - clipped[0], clipped[3] - clipped[1]) >= 1.0:
-                expected.append(("own", clipped))
+        own = _own_box_after(boxes[i], rect)
+        if own is not None:
+            expected.append(("own", own))
         partner = boxes[j]
         inside = _intersection(partner, rect) / _area(partner)
         clipped = np.concatenate([np.maximum(partner[:2], rect[:2]), np.minimum(partner[2:], rect[2:])])
@@ -103,6 +115,17 @@ def test_cutmix_boxes_follow_the_rules(seed, demo, birds_dir, tmp_path):
         assert [o for o, _ in got] == [o for o, _ in expected], f"image {i}"
         for (_, g), (_, e) in zip(got, expected):
             np.testing.assert_allclose(g, e, atol=0.01 * size)  # JSON rounds rel coordinates to 4 digits.
+
+
+def test_cutout_boxes_follow_the_rules(demo, birds_dir):
+    _, summary = demo
+    boxes, size = _input_boxes(birds_dir)
+    for i, image in enumerate(summary["Cutout"]):
+        expected = _own_box_after(boxes[i], np.array(image["rectangle_y0_x0_y1_x1"], float))
+        got = [np.array(b["rel_yxyx"]) * size for b in image["boxes"]]
+        assert len(got) == (expected is not None), f"image {i}"
+        if got:
+            np.testing.assert_allclose(got[0], expected, atol=0.01 * size)
 
 
 def test_mixup_weights_sum_to_one(demo):
