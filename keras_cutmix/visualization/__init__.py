@@ -2,3 +2,4 @@
 
 from keras_cutmix.visualization.cam_grid import overlay_cam, plot_cam_grid, plot_method_grid
 from keras_cutmix.visualization.mix_grid import plot_mix_grid
+from keras_cutmix.visualization.box_grid import plot_box_grid
