@@ -12,11 +12,19 @@ the fraction of out-of-distribution images called in, TNR = 1 - FPR.
 The ROC is exact: one point per distinct score (every threshold that changes a
 decision), from `(0, 0)` to `(1, 1)`, none interpolated. The metrics:
 
-* `tnr_at_tpr95`: TNR at the ROC point whose TPR is closest to 0.95
-  (`calculate_log.py`'s `tpr95_pos`), compared in exact integer arithmetic
-  (`|20 * TP - 19 * N_in|`); two points equally close go to the higher TPR
-  (`calculate_log.py` scans from TPR 1 down and `argmin` keeps the first).
-  `fpr_at_tpr95` is `1 - tnr_at_tpr95` at the same point.
+* `tnr_at_tpr95`: TNR at the TPR closest to 0.95. The TPR is chosen as
+  `calculate_log.py`'s `tpr95_pos`: `argmin |TP / N_in - 0.95|` in float64,
+  so that float rounding picks the same TPR (e.g. 28/30 over 29/30). Several
+  ROC points share that TPR when OOD scores fall between two adjacent
+  in-distribution scores; here the TNR is the best of them (the highest
+  threshold with that TPR, the point on the ROC curve), where
+  `calculate_log.py`'s `argmin`, run from the lowest threshold up, takes the
+  worst: it calls every OOD image in that gap in-distribution. Where no OOD
+  score lies in the gap, both agree; where one does, the difference is the
+  gap's OOD count over N_out (one image in 10,000 at most, typically), but for
+  small sets it can be absurd: on perfectly separated sets with fewer than 20
+  in-distribution images, `calculate_log.py` gives TNR 0, and this gives 1.
+  `fpr_at_tpr95` is `1 - tnr_at_tpr95`, same point.
 * `auroc`: area under the ROC by the trapezoid rule over the exact points
   (equals `sklearn.metrics.roc_auc_score` and the probability that a random
   in-distribution score beats a random OOD score, ties counting 1/2).
@@ -35,7 +43,7 @@ between two points is diagonal, and AUROC counts a tied in/out pair as 1/2.
 `calculate_log.py` instead walks the sorted lists one image at a time, taking
 in-distribution images first when scores tie, which puts points inside tie
 blocks that no threshold reaches (an optimistic staircase); on data without
-ties the two agree exactly for TNR at TPR 95, AUROC and detection accuracy.
+ties the two agree exactly for AUROC and detection accuracy.
 Its AUPR in/out integrate precision by the trapezoid rule with anchors 0.5
 and 0; here they are average precision as in scikit-learn, which differs
 slightly from its values.
@@ -142,8 +150,8 @@ def detection_metrics(in_scores, out_scores):
     tp, fp = _roc_counts(in_scores, out_scores)
     num_in, num_out = tp[-1], fp[-1]
     tpr, fpr = tp / num_in, fp / num_out
-    distance = np.abs(20 * tp - 19 * num_in)  # |TPR - 0.95| * 20 * N_in, exact.
-    at_95 = np.flatnonzero(distance == distance.min())[-1]  # Ties: the higher TPR.
+    distance = np.abs(tp / num_in - 0.95)  # As calculate_log.py, float rounding included.
+    at_95 = np.flatnonzero(distance == distance.min())[0]  # Lowest FPR: fpr rises with the index.
     # AUROC by the trapezoid rule (np.trapz is gone in NumPy 2; written out instead).
     auroc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
     out_tp, out_fp = _roc_counts(-out_scores, -in_scores)
