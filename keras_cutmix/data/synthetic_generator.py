@@ -40,6 +40,9 @@ DISTRACTOR_MIN_SCALE = 3.5
 DISTRACTOR_MAX_RATIO = 0.5
 MAX_ROTATION_DEGREES = 15.0  # Keeps square/diamond and plus/x_cross apart.
 _CHUNK = 256  # Examples drawn at once by generate_split.
+# The largest target, stretched, with its 1-pixel margin on both sides (the old bound,
+# 2 * 22 + 4 = 48, let sizes 48 and 49 fail inside rng.uniform).
+MIN_IMAGE_SIZE = int(np.ceil(2 * (TARGET_SCALE[1] * np.sqrt(1.15) + 1.0)))  # 50
 
 
 def _shape_mask(shape_id, u, v):
@@ -187,9 +190,8 @@ def _background(rng, n, grid, size):
 def _check_sizes(n, image_size):
     if int(n) < 1:
         raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if image_size < 2 * TARGET_SCALE[1] + 4:
-        raise ValueError(f"Expected image_size >= {2 * TARGET_SCALE[1] + 4:g}. "
-                         f"Received: image_size={image_size}")
+    if image_size < MIN_IMAGE_SIZE:
+        raise ValueError(f"Expected image_size >= {MIN_IMAGE_SIZE}. Received: image_size={image_size}")
 
 
 def _compose(rng, shape_ids, distractor_shapes, image_size):

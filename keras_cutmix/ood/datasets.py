@@ -44,6 +44,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from keras_cutmix.data import DatasetNotFoundError
 from keras_cutmix.data import synthetic_generator
 from keras_cutmix.data.transforms import resize
 
@@ -159,17 +160,19 @@ def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, d
         the stored order.
 
     Raises:
-        FileNotFoundError: If tfds has not prepared the set and `download` is False.
+        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
+            set and `download` is False.
     """
     builder = tfds.builder(name, data_dir=data_dir)
     if download:
         builder.download_and_prepare()
-    elif not builder.is_prepared():
-        raise FileNotFoundError(
+    try:
+        dataset = builder.as_dataset(split=split, shuffle_files=False)
+    except AssertionError as error:  # tfds' "could not find data in ..." error.
+        raise DatasetNotFoundError(
             f"Expected tfds data set {name!r} prepared in {builder.data_dir!r}. Received: not "
             f"prepared. Run `tfds build {name} --data_dir=DIR` on a machine with internet and pass "
-            "data_dir=DIR, or call tfds_ood(..., download=True).")
-    dataset = builder.as_dataset(split=split, shuffle_files=False)
+            "data_dir=DIR, or call tfds_ood(..., download=True).") from error
     return _batched(dataset.map(lambda example: example["image"]), image_size, batch_size)
 
 
