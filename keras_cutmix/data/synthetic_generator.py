@@ -19,6 +19,11 @@ The box is the tight box of the target's pixels, normalised like tfds:
 `[ymin, xmin, ymax, xmax]` with pixel rows `r0..r1` covering `[r0 / H, (r1 + 1) / H]`.
 The generator also returns the target's pixel mask, for tests.
 
+`generate_novel_batch` draws the same kind of image around a target of a shape
+that is none of the classes (`NOVEL_SHAPE_NAMES`: heart, hexagon, arrow,
+half-disc), with distractors of any class: near-out-of-distribution images
+for `keras_cutmix.ood`. It leaves `generate_batch`'s draws unchanged.
+
 Everything is drawn from the `numpy.random.Generator` passed in, so the same
 seed gives the same images (bit for bit with the same NumPy build; another BLAS
 may move a rare pixel by one level).
