@@ -93,7 +93,7 @@ def _novel_shape_mask(novel_id, u, v):
         shaft = (au <= 0.2) & (v >= -0.9) & (v <= 0.1)
         head = (v >= 0.1) & (au <= (0.9 - v) * 0.8)
         return shaft | head
-    if novel_id == 3:  # half_disc, flat side down
+    if novel_id == 3:  # half_disc: a disc cut by a horizontal chord below its centre
         return (u * u + v * v <= 0.95**2) & (u <= 0.3)
     raise ValueError(f"Expected a shape id in [0, {NUM_CLASSES + len(NOVEL_SHAPE_NAMES)}). "
                      f"Received: shape_id={novel_id + NUM_CLASSES}")

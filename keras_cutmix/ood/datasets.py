@@ -148,7 +148,8 @@ def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, d
     """Any tensorflow-datasets image set by name, resized to the model's input.
 
     Args:
-        name: tfds name, e.g. `"svhn_cropped"` (config as `"lsun/classroom"`).
+        name: tfds name of a set with an `"image"` feature, e.g.
+            `"svhn_cropped"` (a config as `"lsun/classroom"`).
         split: tfds split, slicing allowed (`"test[:1000]"`). Defaults to "test".
         image_size: `(height, width)` of the model's input.
         data_dir: tfds data dir. Defaults to None (the tfds default).

@@ -69,3 +69,13 @@ def test_errors():
         max_softmax_score(_model(), IMAGES, batch_size=0)
     with pytest.raises(ValueError, match="from_logits"):
         max_softmax_score(lambda x, training=False: x, IMAGES)
+
+
+def test_our_models_output_logits():
+    from keras_cutmix.models import get_model
+
+    model = get_model("small_cnn", num_classes=4, input_shape=(16, 16, 3))
+    assert outputs_logits(model)
+    images = np.random.default_rng(1).uniform(0, 255, (3, 16, 16, 3)).astype(np.float32)
+    logits = model(images, training=False).numpy().astype(np.float64)
+    np.testing.assert_allclose(max_softmax_score(model, images), _numpy_softmax(logits).max(-1), rtol=1e-5)
