@@ -20,9 +20,9 @@ decision), from `(0, 0)` to `(1, 1)`, none interpolated. The metrics:
   threshold with that TPR, the point on the ROC curve), where
   `calculate_log.py`'s `argmin`, run from the lowest threshold up, takes the
   worst: it calls every OOD image in that gap in-distribution. Where no OOD
-  score lies in the gap, both agree; where one does, the difference is the
-  gap's OOD count over N_out (one image in 10,000 at most, typically), but for
-  small sets it can be absurd: on perfectly separated sets with fewer than 20
+  score lies in the gap, both agree; where some do, the TNRs differ by their
+  count over N_out (small for large sets), but for small sets the difference
+  can be absurd: on perfectly separated sets with fewer than 20
   in-distribution images, `calculate_log.py` gives TNR 0, and this gives 1.
   `fpr_at_tpr95` is `1 - tnr_at_tpr95`, same point.
 * `auroc`: area under the ROC by the trapezoid rule over the exact points
@@ -42,8 +42,9 @@ threshold, so the ROC moves TPR and FPR together across a tie: the segment
 between two points is diagonal, and AUROC counts a tied in/out pair as 1/2.
 `calculate_log.py` instead walks the sorted lists one image at a time, taking
 in-distribution images first when scores tie, which puts points inside tie
-blocks that no threshold reaches (an optimistic staircase); on data without
-ties the two agree exactly for AUROC and detection accuracy.
+blocks that no threshold reaches (a pessimistic staircase: a tied in/out pair
+counts 0 toward its AUROC); on data without ties the two agree exactly for
+AUROC and detection accuracy.
 Its AUPR in/out integrate precision by the trapezoid rule with anchors 0.5
 and 0; here they are average precision as in scikit-learn, which differs
 slightly from its values.

@@ -110,6 +110,13 @@ def test_tnr_takes_the_best_point_where_calculate_log_takes_the_worst():
     assert calculate_log_reference(in_scores, out_scores)[0] == pytest.approx(1 / 4)
 
 
+def test_a_tie_counts_half_where_calculate_log_counts_nothing():
+    # in = [1, 2], out = [1, 0]: 3 of 4 pairs won and one tie. calculate_log.py's walk takes the
+    # tied in-distribution image first, so the tie adds 0 to its AUROC; the exact ROC adds 1/2.
+    assert detection_metrics([1.0, 2.0], [1.0, 0.0])["auroc"] == pytest.approx(3.5 / 4)
+    assert calculate_log_reference([1.0, 2.0], [1.0, 0.0])[1] == pytest.approx(3 / 4)
+
+
 def test_hand_case_with_ties():
     # in = [3, 2, 2, 1], out = [2, 1, 0]. Thresholds 3, 2, 1, 0 give (FPR, TPR):
     # (0, 1/4), (1/3, 3/4), (2/3, 1), (1, 1). The tie at 2 moves TPR and FPR together.
