@@ -15,7 +15,9 @@ of image batches (in a fixed order). Both go straight into
   (`torch.rand` and `clamp(torch.randn + 0.5, 0, 1)`, i.e. U(0, 1) and
   clip(N(0.5, 1), 0, 1) per pixel and channel, independent), times 255.
   ODIN scores 10,000 such images (the default here) at CIFAR's 32 x 32; here
-  they are drawn at the model's input shape.
+  they are drawn at the model's input shape, all at once (10,000 float32
+  images take 0.5 GB at 64 x 64 and 6 GB at 224 x 224: draw fewer for
+  large inputs).
 * `tfds_ood`: any tensorflow-datasets set by name, e.g. `svhn_cropped`,
   `cifar100`, `lsun/classroom`; grayscale becomes RGB.
 * `folder_ood`: a folder of image files, e.g. one of ODIN's sets
