@@ -19,6 +19,11 @@ The box is the tight box of the target's pixels, normalised like tfds:
 `[ymin, xmin, ymax, xmax]` with pixel rows `r0..r1` covering `[r0 / H, (r1 + 1) / H]`.
 The generator also returns the target's pixel mask, for tests.
 
+`generate_novel_batch` draws the same kind of image around a target of a shape
+that is none of the classes (`NOVEL_SHAPE_NAMES`: heart, hexagon, arrow,
+half-disc), with distractors of any class: near-out-of-distribution images
+for `keras_cutmix.ood`. It leaves `generate_batch`'s draws unchanged.
+
 Everything is drawn from the `numpy.random.Generator` passed in, so the same
 seed gives the same images (bit for bit with the same NumPy build; another BLAS
 may move a rare pixel by one level).
@@ -31,12 +36,18 @@ CLASS_NAMES = (
     "ring", "x_cross", "frame", "star", "crescent",
 )
 NUM_CLASSES = len(CLASS_NAMES)
+# Shapes of no class, drawn only as the target of `generate_novel_batch` (near-OOD
+# images); their shape ids follow the classes': NUM_CLASSES + index.
+NOVEL_SHAPE_NAMES = ("heart", "hexagon", "arrow", "half_disc")
 IMAGE_SIZE = 64
 TARGET_SCALE = (9.0, 22.0)  # Radius in pixels of the shape's unit disc.
 DISTRACTOR_MIN_SCALE = 3.5
 DISTRACTOR_MAX_RATIO = 0.5
 MAX_ROTATION_DEGREES = 15.0  # Keeps square/diamond and plus/x_cross apart.
 _CHUNK = 256  # Examples drawn at once by generate_split.
+# The largest target, stretched, with its 1-pixel margin on both sides (the old bound,
+# 2 * 22 + 4 = 48, let sizes 48 and 49 fail inside rng.uniform).
+MIN_IMAGE_SIZE = int(np.ceil(2 * (TARGET_SCALE[1] * np.sqrt(1.15) + 1.0)))  # 50
 
 
 def _shape_mask(shape_id, u, v):
@@ -66,7 +77,26 @@ def _shape_mask(shape_id, u, v):
         return np.sqrt(r2) <= 0.95 * (0.62 + 0.38 * np.cos(5.0 * phi))
     if shape_id == 9:  # crescent
         return (r2 <= 0.95**2) & (u * u + (v - 0.45) ** 2 > 0.75**2)
-    raise ValueError(f"Expected a shape id in [0, {NUM_CLASSES}). Received: shape_id={shape_id}")
+    return _novel_shape_mask(shape_id - NUM_CLASSES, u, v)
+
+
+def _novel_shape_mask(novel_id, u, v):
+    """Masks of the novel (out-of-distribution) shapes; `u` points down, `v` right."""
+    au, av = np.abs(u), np.abs(v)
+    if novel_id == 0:  # heart: (x^2 + y^2 - 1)^3 <= x^2 y^3, point down
+        x, y = v / 0.68, 0.08 - u / 0.68
+        return (x * x + y * y - 1.0) ** 3 <= x * x * y**3
+    if novel_id == 1:  # hexagon, flat top, corners on the 0.95 circle
+        half_height = 0.95 * np.sqrt(3.0) / 2.0
+        return (au <= half_height) & (np.sqrt(3.0) * av + au <= 2.0 * half_height)
+    if novel_id == 2:  # arrow pointing right: a shaft and a triangular head
+        shaft = (au <= 0.2) & (v >= -0.9) & (v <= 0.1)
+        head = (v >= 0.1) & (au <= (0.9 - v) * 0.8)
+        return shaft | head
+    if novel_id == 3:  # half_disc: a disc cut by a horizontal chord below its centre
+        return (u * u + v * v <= 0.95**2) & (u <= 0.3)
+    raise ValueError(f"Expected a shape id in [0, {NUM_CLASSES + len(NOVEL_SHAPE_NAMES)}). "
+                     f"Received: shape_id={novel_id + NUM_CLASSES}")
 
 
 def _draw_masks(shape_ids, cy, cx, scale, rng, grid):
@@ -162,6 +192,48 @@ def _background(rng, n, grid, size):
     return image
 
 
+def _check_sizes(n, image_size):
+    if int(n) < 1:
+        raise ValueError(f"Expected n >= 1. Received: n={n}")
+    if image_size < MIN_IMAGE_SIZE:
+        raise ValueError(f"Expected image_size >= {MIN_IMAGE_SIZE}. Received: image_size={image_size}")
+
+
+def _compose(rng, shape_ids, distractor_shapes, image_size):
+    """Background, distractors, then the target of shape `shape_ids` [n]: the dict of `generate_batch`.
+
+    `distractor_shapes(idx)` draws the shape ids of the distractors of images `idx`.
+    """
+    n = len(shape_ids)
+    size = float(image_size)
+    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    scale = rng.uniform(*TARGET_SCALE, n).astype(np.float32)
+    image = _background(rng, n, grid, size)
+    num_distractors = rng.integers(0, 4, n)
+    for slot in range(3):
+        idx = np.flatnonzero(slot < num_distractors)
+        if not len(idx):
+            continue
+        other = distractor_shapes(idx)
+        d_scale = rng.uniform(DISTRACTOR_MIN_SCALE, DISTRACTOR_MAX_RATIO * scale[idx])
+        dy, dx = rng.uniform(0.0, size, (2, len(idx)))
+        _paint(image, idx, other, dy, dx, d_scale.astype(np.float32), rng, grid)
+    margin = scale * np.sqrt(1.15) + 1.0  # The stretched unit disc stays inside the image.
+    cy = rng.uniform(margin, size - margin)
+    cx = rng.uniform(margin, size - margin)
+    mask = _paint(image, np.arange(n), shape_ids, cy, cx, scale, rng, grid)
+    image += rng.standard_normal(image.shape, dtype=np.float32) * 5.0
+    rows, cols = mask.any(2), mask.any(1)
+    first = lambda m: np.argmax(m, 1)
+    last = lambda m: m.shape[1] - 1 - np.argmax(m[:, ::-1], 1)
+    bbox = np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], 1) / size
+    return {
+        "image": np.clip(np.round(image), 0, 255).astype(np.uint8),
+        "bbox": bbox.astype(np.float32),
+        "mask": mask,
+    }
+
+
 def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
     """Draws `n` examples at once.
 
@@ -175,40 +247,37 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
         float32 [n, 4] (normalised `[ymin, xmin, ymax, xmax]`) and `mask` bool
         [n, S, S] (the target object's pixels, all visible).
     """
-    if int(n) < 1:
-        raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if image_size < 2 * TARGET_SCALE[1] + 4:
-        raise ValueError(f"Expected image_size >= {2 * TARGET_SCALE[1] + 4:g}. "
-                         f"Received: image_size={image_size}")
-    size = float(image_size)
-    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    _check_sizes(n, image_size)
     labels = rng.integers(0, NUM_CLASSES, n)
-    scale = rng.uniform(*TARGET_SCALE, n).astype(np.float32)
-    image = _background(rng, n, grid, size)
-    num_distractors = rng.integers(0, 4, n)
-    for slot in range(3):
-        idx = np.flatnonzero(slot < num_distractors)
-        if not len(idx):
-            continue
-        other = (labels[idx] + rng.integers(1, NUM_CLASSES, len(idx))) % NUM_CLASSES
-        d_scale = rng.uniform(DISTRACTOR_MIN_SCALE, DISTRACTOR_MAX_RATIO * scale[idx])
-        dy, dx = rng.uniform(0.0, size, (2, len(idx)))
-        _paint(image, idx, other, dy, dx, d_scale.astype(np.float32), rng, grid)
-    margin = scale * np.sqrt(1.15) + 1.0  # The stretched unit disc stays inside the image.
-    cy = rng.uniform(margin, size - margin)
-    cx = rng.uniform(margin, size - margin)
-    mask = _paint(image, np.arange(n), labels, cy, cx, scale, rng, grid)
-    image += rng.standard_normal(image.shape, dtype=np.float32) * 5.0
-    rows, cols = mask.any(2), mask.any(1)
-    first = lambda m: np.argmax(m, 1)
-    last = lambda m: m.shape[1] - 1 - np.argmax(m[:, ::-1], 1)
-    bbox = np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], 1) / size
-    return {
-        "image": np.clip(np.round(image), 0, 255).astype(np.uint8),
-        "label": labels.astype(np.int64),
-        "bbox": bbox.astype(np.float32),
-        "mask": mask,
-    }
+    other_class = lambda idx: (labels[idx] + rng.integers(1, NUM_CLASSES, len(idx))) % NUM_CLASSES
+    batch = _compose(rng, labels, other_class, image_size)
+    return {"image": batch["image"], "label": labels.astype(np.int64),
+            "bbox": batch["bbox"], "mask": batch["mask"]}
+
+
+def generate_novel_batch(rng, n, *, image_size=IMAGE_SIZE):
+    """Draws `n` near-out-of-distribution images: a target of no class.
+
+    Drawn as `generate_batch` draws (same backgrounds, textures, colours,
+    scales, rotations, noise, and 0 to 3 distractors of any of the 10
+    classes), but the target, the largest object, has one of the shapes of
+    `NOVEL_SHAPE_NAMES`, which a classifier trained on the 10 classes never saw.
+
+    Args:
+        rng: A `numpy.random.Generator`; all randomness comes from it.
+        n: Number of examples, a positive int.
+        image_size: Height and width in pixels. Defaults to 64.
+
+    Returns:
+        The dict of `generate_batch`, where `label` int64 [n] is the index of
+        the target's shape in `NOVEL_SHAPE_NAMES` (not a class).
+    """
+    _check_sizes(n, image_size)
+    novel = rng.integers(0, len(NOVEL_SHAPE_NAMES), n)
+    any_class = lambda idx: rng.integers(0, NUM_CLASSES, len(idx))
+    batch = _compose(rng, NUM_CLASSES + novel, any_class, image_size)
+    return {"image": batch["image"], "label": novel.astype(np.int64),
+            "bbox": batch["bbox"], "mask": batch["mask"]}
 
 
 def generate_example(rng, *, image_size=IMAGE_SIZE):

@@ -1,0 +1,45 @@
+"""Out-of-distribution detection and calibration (Section E of the CutMix paper's supplement).
+
+    from keras_cutmix import ood
+    in_scores = ood.max_softmax_score(model, test_images)
+    out_scores = ood.max_softmax_score(model, ood.uniform_noise(image_shape=(64, 64, 3)))
+    metrics = ood.detection_metrics(in_scores, out_scores)   # tnr_at_tpr95, auroc, ...
+    ece, bins = ood.expected_calibration_error(probabilities, labels)
+
+* `scores`: the maximum softmax probability (Hendrycks & Gimpel 2017).
+* `metrics`: TNR at TPR 95, AUROC, detection accuracy, AUPR in/out from the
+  exact ROC (deep_Mahalanobis_detector's `calculate_log.py` conventions).
+* `datasets`: ODIN's noise sets, any tfds set, a folder of images (ODIN's
+  Tiny-ImageNet / LSUN / iSUN) and an embedded near-OOD set of novel shapes.
+* `calibration`, `plots`: ECE with 15 bins, reliability diagrams, ROC curves.
+"""
+
+from keras_cutmix.ood.calibration import expected_calibration_error
+from keras_cutmix.ood.datasets import embedded_near_ood
+from keras_cutmix.ood.datasets import find_images
+from keras_cutmix.ood.datasets import folder_ood
+from keras_cutmix.ood.datasets import gaussian_noise
+from keras_cutmix.ood.datasets import tfds_ood
+from keras_cutmix.ood.datasets import uniform_noise
+from keras_cutmix.ood.metrics import detection_metrics
+from keras_cutmix.ood.metrics import roc_curve
+from keras_cutmix.ood.plots import plot_reliability_diagram
+from keras_cutmix.ood.plots import plot_roc_curves
+from keras_cutmix.ood.scores import max_softmax_score
+from keras_cutmix.ood.scores import outputs_logits
+
+__all__ = [
+    "detection_metrics",
+    "embedded_near_ood",
+    "expected_calibration_error",
+    "find_images",
+    "folder_ood",
+    "gaussian_noise",
+    "max_softmax_score",
+    "outputs_logits",
+    "plot_reliability_diagram",
+    "plot_roc_curves",
+    "roc_curve",
+    "tfds_ood",
+    "uniform_noise",
+]

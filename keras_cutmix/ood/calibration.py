@@ -1,0 +1,78 @@
+"""Expected calibration error (ECE) and the bins of a reliability diagram.
+
+    ece, bins = expected_calibration_error(probabilities, labels)   # 15 bins
+    plot_reliability_diagram("reliability.png", bins, title="CutMix")
+
+Each prediction's confidence is its largest class probability, and it is
+correct when that class (the first maximum, as `argmax`) is the label. The
+confidences fall into `num_bins` equal-width bins over [0, 1]:
+bin `b` holds `b / M < confidence <= (b + 1) / M` (right-closed, as Guo et
+al.'s and gpleiss/temperature_scaling's `bin_lower < c <= bin_upper`), and
+a confidence of exactly 0 joins the first bin. Then
+
+    ECE = sum_b (n_b / N) * |accuracy_b - confidence_b|,
+
+with `confidence_b` and `accuracy_b` the mean confidence and accuracy of the
+`n_b` predictions in bin `b`. Empty bins add nothing.
+
+Mixing methods are known to change calibration (Thulasidasan et al. 2019 for
+Mixup), which is why users compare methods on ECE beside accuracy.
+
+References:
+    - [Guo et al., 2017, On Calibration of Modern Neural
+      Networks](https://arxiv.org/abs/1706.04599), code
+      gpleiss/temperature_scaling.
+    - [Naeini et al., 2015, Obtaining Well Calibrated Probabilities Using
+      Bayesian Binning](https://ojs.aaai.org/index.php/AAAI/article/view/9602)
+    - [Thulasidasan et al., 2019, On Mixup Training: Improved Calibration and
+      Predictive Uncertainty](https://arxiv.org/abs/1905.11001)
+"""
+
+import numpy as np
+
+
+def expected_calibration_error(probabilities, labels, num_bins=15):
+    """ECE with equal-width confidence bins, weighted by bin counts.
+
+    Args:
+        probabilities: Class probabilities, array-like `[N, K]` (softmax
+            outputs; apply the softmax to logits first).
+        labels: Integer class ids `[N]`, or one-hot / soft labels `[N, K]`
+            (their argmax is taken).
+        num_bins: Number of equal-width bins over [0, 1]. Defaults to 15.
+
+    Returns:
+        `(ece, bins)`: `ece` a Python float in [0, 1]; `bins` a dict of NumPy
+        arrays, `edges` float64 `[num_bins + 1]`, and per bin `confidence`
+        (mean confidence) and `accuracy` (fraction correct), float64
+        `[num_bins]` (0 for an empty bin), and `count` int64 `[num_bins]`.
+
+    Raises:
+        ValueError: If the shapes do not match, the input is empty, or
+            `num_bins` is not a positive int.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    labels = np.asarray(labels)
+    if probabilities.ndim != 2 or len(probabilities) == 0:
+        raise ValueError("Expected `probabilities` of shape [N, K] with N >= 1. "
+                         f"Received: probabilities.shape={probabilities.shape}")
+    if labels.ndim == 2:
+        labels = np.argmax(labels, axis=-1)
+    if labels.shape != probabilities.shape[:1]:
+        raise ValueError("Expected `labels` [N] (class ids) or [N, K], N as in `probabilities`. "
+                         f"Received: labels.shape={np.shape(labels)}, "
+                         f"probabilities.shape={probabilities.shape}")
+    if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) or num_bins < 1:
+        raise ValueError(f"Expected `num_bins` a positive int. Received: num_bins={num_bins!r}")
+    confidence = probabilities.max(axis=-1)
+    correct = (np.argmax(probabilities, axis=-1) == labels).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, num_bins + 1)
+    # side="left": a confidence equal to an inner edge goes to the bin on its left.
+    index = np.clip(np.searchsorted(edges[1:-1], confidence, side="left"), 0, num_bins - 1)
+    count = np.bincount(index, minlength=num_bins).astype(np.int64)
+    safe = np.maximum(count, 1)
+    mean_confidence = np.bincount(index, weights=confidence, minlength=num_bins) / safe
+    accuracy = np.bincount(index, weights=correct, minlength=num_bins) / safe
+    ece = float(np.sum(count / len(confidence) * np.abs(accuracy - mean_confidence)))
+    bins = {"edges": edges, "confidence": mean_confidence, "accuracy": accuracy, "count": count}
+    return ece, bins

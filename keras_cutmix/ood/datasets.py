@@ -1,0 +1,227 @@
+"""Out-of-distribution image sets, in the model's pixel scale and input size.
+
+    noise = uniform_noise(1000, image_shape=(64, 64, 3), seed=0)     # NumPy float32
+    near = embedded_near_ood(1000, seed=0)                            # NumPy float32
+    svhn = tfds_ood("svhn_cropped", image_size=(64, 64))              # tf.data, batched
+    lsun = folder_ood("data/LSUN_resize", image_size=(64, 64))        # tf.data, batched
+
+Every set holds float32 images `[.., H, W, 3]` with pixel values in
+**[0, 255]**, the scale our models take (they normalise inside). The NumPy
+sets return arrays; the sets read from disk return a batched `tf.data.Dataset`
+of image batches (in a fixed order). Both go straight into
+`keras_cutmix.ood.max_softmax_score`.
+
+* `uniform_noise`, `gaussian_noise`: as ODIN's `calData.py` draws them
+  (`torch.rand` and `clamp(torch.randn + 0.5, 0, 1)`, i.e. U(0, 1) and
+  clip(N(0.5, 1), 0, 1) per pixel and channel, independent), times 255.
+  ODIN scores 10,000 such images (the default here) at CIFAR's 32 x 32; here
+  they are drawn at the model's input shape, all at once (10,000 float32
+  images take 0.5 GB at 64 x 64 and 6 GB at 224 x 224: draw fewer for
+  large inputs).
+* `tfds_ood`: any tensorflow-datasets set by name, e.g. `svhn_cropped`,
+  `cifar100`, `lsun/classroom`; grayscale becomes RGB.
+* `folder_ood`: a folder of image files, e.g. one of ODIN's sets
+  (Tiny-ImageNet crop and resize, LSUN crop and resize, iSUN: 32 x 32 images)
+  unpacked from the tar files linked in the README of
+  https://github.com/facebookresearch/odin (`Imagenet.tar.gz` unpacks to
+  `Imagenet/test/*.jpg`); files are found recursively.
+* `embedded_near_ood`: the embedded synthetic_shapes images, but with a target
+  of a shape that is none of the 10 classes
+  (`keras_cutmix.data.synthetic_generator.generate_novel_batch`): near-OOD for
+  a model trained on synthetic_shapes, offline.
+
+Resizing is bilinear with antialiasing (`keras_cutmix.data.transforms.resize`,
+as the input pipelines), to the model's input size without keeping the aspect
+ratio (ODIN's sets are square already).
+
+References:
+    - [Liang et al., 2018, ODIN](https://arxiv.org/abs/1706.02690), code
+      facebookresearch/odin (`calData.py`, README for the data sets).
+    - [Hendrycks & Gimpel, 2017](https://arxiv.org/abs/1610.02136)
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from keras_cutmix.data import DatasetNotFoundError
+from keras_cutmix.data import synthetic_generator
+from keras_cutmix.data.transforms import resize
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+ODIN_URL = "https://github.com/facebookresearch/odin#downloading-out-of-distribtion-datasets"
+_CHUNK = 256  # Images per generator call, as generate_split.
+
+
+def _check_count(num_images):
+    if isinstance(num_images, bool) or not isinstance(num_images, (int, np.integer)) or num_images < 1:
+        raise ValueError(f"Expected `num_images` a positive int. Received: num_images={num_images!r}")
+
+
+def _check_shape(image_shape):
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError("Expected `image_shape` (height, width, channels) of positive ints. "
+                         f"Received: image_shape={image_shape!r}")
+    return shape
+
+
+def _noise(draw, num_images, image_shape, seed, scale):
+    _check_count(num_images)
+    rng = np.random.default_rng(seed)
+    unit = draw(rng, (num_images,) + _check_shape(image_shape)).astype(np.float32)
+    return unit * np.float32(scale)
+
+
+def uniform_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
+    """Images of independent U(0, 1) pixels, times `scale` (ODIN's "Uniform").
+
+    Args:
+        num_images: Number of images. Defaults to 10000, as ODIN.
+        image_shape: `(height, width, channels)`, the model's input shape.
+        seed: Seed of `numpy.random.default_rng`. Defaults to 0.
+        scale: Pixel value of 1. Defaults to 255.0 (our models' scale).
+
+    Returns:
+        float32 NumPy array `[num_images, H, W, C]` in `[0, scale)`.
+    """
+    return _noise(lambda rng, shape: rng.random(shape, dtype=np.float32),
+                  num_images, image_shape, seed, scale)
+
+
+def gaussian_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
+    """Images of independent clip(N(0.5, 1), 0, 1) pixels, times `scale` (ODIN's "Gaussian").
+
+    About 31% of the pixels are clipped to 0 and 31% to `scale`.
+
+    Args:
+        num_images: Number of images. Defaults to 10000, as ODIN.
+        image_shape: `(height, width, channels)`, the model's input shape.
+        seed: Seed of `numpy.random.default_rng`. Defaults to 0.
+        scale: Pixel value of 1. Defaults to 255.0 (our models' scale).
+
+    Returns:
+        float32 NumPy array `[num_images, H, W, C]` in `[0, scale]`.
+    """
+    draw = lambda rng, shape: np.clip(rng.standard_normal(shape, dtype=np.float32) + 0.5, 0.0, 1.0)
+    return _noise(draw, num_images, image_shape, seed, scale)
+
+
+def embedded_near_ood(num_images=1000, *, seed=0, image_size=synthetic_generator.IMAGE_SIZE):
+    """Synthetic_shapes-like images whose target is a novel shape (near-OOD).
+
+    Args:
+        num_images: Number of images. Defaults to 1000.
+        seed: An int or a sequence of ints for `numpy.random.default_rng`.
+            Defaults to 0.
+        image_size: Height and width, as the classifier's data. Defaults to 64.
+
+    Returns:
+        float32 NumPy array `[num_images, S, S, 3]` in [0, 255].
+    """
+    _check_count(num_images)
+    rng = np.random.default_rng(seed)
+    chunks = [synthetic_generator.generate_novel_batch(
+                  rng, min(_CHUNK, num_images - start), image_size=image_size)["image"]
+              for start in range(0, num_images, _CHUNK)]
+    return np.concatenate(chunks).astype(np.float32)
+
+
+def _to_model_input(image, image_size):
+    """uint8 / float image [h, w, 1 or 3] -> float32 [H, W, 3] in [0, 255]."""
+    image = tf.cast(image, tf.float32)
+    if image.shape[-1] == 1:
+        image = tf.image.grayscale_to_rgb(image)
+    return resize(image, image_size)
+
+
+def _batched(dataset, image_size, batch_size):
+    size = tuple(int(s) for s in image_size)
+    if len(size) != 2 or min(size) < 1:
+        raise ValueError(f"Expected `image_size` (height, width). Received: image_size={image_size!r}")
+    dataset = dataset.map(lambda image: _to_model_input(image, size),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, download=False):
+    """Any tensorflow-datasets image set by name, resized to the model's input.
+
+    Args:
+        name: tfds name of a set with an `"image"` feature, e.g.
+            `"svhn_cropped"` (a config as `"lsun/classroom"`).
+        split: tfds split, slicing allowed (`"test[:1000]"`). Defaults to "test".
+        image_size: `(height, width)` of the model's input.
+        data_dir: tfds data dir. Defaults to None (the tfds default).
+        batch_size: Images per batch. Defaults to 256.
+        download: Let tfds download and prepare a missing set. Defaults to False.
+
+    Returns:
+        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in
+        the stored order.
+
+    Raises:
+        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
+            set and `download` is False.
+    """
+    builder = tfds.builder(name, data_dir=data_dir)
+    if download:
+        builder.download_and_prepare()
+    try:
+        dataset = builder.as_dataset(split=split, shuffle_files=False)
+    except AssertionError as error:  # tfds' "could not find data in ..." error.
+        raise DatasetNotFoundError(
+            f"Expected tfds data set {name!r} prepared in {builder.data_dir!r}. Received: not "
+            f"prepared. Run `tfds build {name} --data_dir=DIR` on a machine with internet and pass "
+            "data_dir=DIR, or call tfds_ood(..., download=True).") from error
+    return _batched(dataset.map(lambda example: example["image"]), image_size, batch_size)
+
+
+def find_images(path):
+    """Image files under `path`, recursively, sorted.
+
+    Args:
+        path: A folder.
+
+    Returns:
+        A sorted list of paths whose extension is one of `IMAGE_EXTENSIONS`
+        (case-insensitive).
+
+    Raises:
+        FileNotFoundError: If `path` is not a folder or holds no image.
+    """
+    where = f"Download ODIN's sets (Tiny-ImageNet, LSUN, iSUN) from the links in {ODIN_URL} and unpack them."
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"Expected a folder of images. Received: path={path!r}, which is not "
+                                f"a folder. {where}")
+    files = sorted(
+        os.path.join(root, name)
+        for root, _, names in os.walk(path) for name in names
+        if name.lower().endswith(IMAGE_EXTENSIONS))
+    if not files:
+        raise FileNotFoundError(f"Expected image files ({', '.join(IMAGE_EXTENSIONS)}) under "
+                                f"path={path!r}. Received: none. {where}")
+    return files
+
+
+def folder_ood(path, *, image_size, batch_size=256):
+    """Every image file under a folder (e.g. an ODIN set), resized to the model's input.
+
+    Args:
+        path: A folder, searched recursively (e.g. `data/Imagenet`, which holds
+            `test/*.jpg`).
+        image_size: `(height, width)` of the model's input.
+        batch_size: Images per batch. Defaults to 256.
+
+    Returns:
+        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in
+        the sorted order of the file paths.
+
+    Raises:
+        FileNotFoundError: If `path` is not a folder or holds no image.
+    """
+    files = find_images(path)
+    decode = lambda file: tf.io.decode_image(tf.io.read_file(file), channels=3, expand_animations=False)
+    return _batched(tf.data.Dataset.from_tensor_slices(files).map(decode), image_size, batch_size)

@@ -1,0 +1,108 @@
+"""Pictures for OOD detection and calibration: ROC curves and reliability diagrams (PNG).
+
+* `plot_roc_curves`: one ROC per method (or per OOD set), FPR on x and TPR on
+  y, in-distribution positive (as `keras_cutmix.ood.roc_curve` returns them),
+  with the chance diagonal and the TPR = 0.95 line of `tnr_at_tpr95`.
+* `plot_reliability_diagram`: the bins of
+  `keras_cutmix.ood.expected_calibration_error`: accuracy per confidence bin
+  (bars) against the diagonal of perfect calibration, the gap to each bin's
+  mean confidence shaded, and below it the number of predictions per bin.
+
+References:
+    - [Guo et al., 2017, On Calibration of Modern Neural
+      Networks](https://arxiv.org/abs/1706.04599), Figure 1.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, path, title, dpi):
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
+    """Writes a PNG with one ROC curve per entry.
+
+    Args:
+        path: Output PNG path.
+        curves_by_name: A dict `{name: (fpr, tpr)}` of equal-length arrays,
+            drawn in the dict's order.
+        title: Figure title, or `None`. Defaults to `None`.
+        dpi: Resolution of the PNG. Defaults to 110.
+
+    Returns:
+        `path`.
+
+    Raises:
+        ValueError: If `curves_by_name` is empty or a curve's arrays differ in length.
+    """
+    if not curves_by_name:
+        raise ValueError(f"Expected at least one curve. Received: curves_by_name={curves_by_name!r}")
+    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    for name, (fpr, tpr) in curves_by_name.items():
+        if np.shape(fpr) != np.shape(tpr):
+            raise ValueError(f"Expected `fpr` and `tpr` of the same shape for {name!r}. Received: "
+                             f"fpr.shape={np.shape(fpr)}, tpr.shape={np.shape(tpr)}")
+        ax.plot(fpr, tpr, lw=1.5, label=str(name))
+    ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1)
+    ax.axhline(0.95, color="0.4", ls=":", lw=1)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel("FPR (OOD called in-distribution)")
+    ax.set_ylabel("TPR (in-distribution kept)")
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, path, title, dpi)
+
+
+def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
+    """Writes a PNG reliability diagram from `expected_calibration_error`'s bins.
+
+    Args:
+        path: Output PNG path.
+        bins: The dict returned by `expected_calibration_error`: `edges`
+            `[M + 1]`, `confidence`, `accuracy` and `count` `[M]`.
+        title: Figure title, or `None`. Defaults to `None`.
+        ece: The ECE to print on the plot, or `None`. Defaults to `None`.
+        dpi: Resolution of the PNG. Defaults to 110.
+
+    Returns:
+        `path`.
+
+    Raises:
+        ValueError: If the bin arrays do not match the edges.
+    """
+    edges = np.asarray(bins["edges"], np.float64)
+    confidence, accuracy, count = (np.asarray(bins[k]) for k in ("confidence", "accuracy", "count"))
+    if not len(edges) - 1 == len(confidence) == len(accuracy) == len(count):
+        raise ValueError("Expected `bins` with `edges` [M + 1] and `confidence`, `accuracy`, "
+                         f"`count` [M]. Received: lengths {len(edges)}, {len(confidence)}, "
+                         f"{len(accuracy)}, {len(count)}")
+    left, width = edges[:-1], np.diff(edges)
+    filled = count > 0
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(4.2, 5.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    top.bar(left[filled], accuracy[filled], width[filled], align="edge", color="tab:blue",
+            edgecolor="black", lw=0.5, label="accuracy")
+    gap_low = np.minimum(accuracy, confidence)[filled]
+    top.bar(left[filled], np.abs(accuracy - confidence)[filled], width[filled], bottom=gap_low,
+            align="edge", color="tab:red", alpha=0.35, label="gap to confidence")
+    top.plot([0, 1], [0, 1], color="0.4", ls="--", lw=1)
+    top.set_ylim(0, 1)
+    top.set_ylabel("accuracy")
+    if ece is not None:
+        top.text(0.04, 0.9, f"ECE = {100 * ece:.2f}%", transform=top.transAxes, fontsize=9)
+    top.legend(fontsize=8, loc="lower right")
+    bottom.bar(left, count, width, align="edge", color="0.5", edgecolor="black", lw=0.5)
+    bottom.set_xlim(0, 1)
+    bottom.set_xlabel("confidence")
+    bottom.set_ylabel("count")
+    return _save(fig, path, title, dpi)
