@@ -27,6 +27,7 @@ setuptools.setup(
         # Compiles the union-find sweep of MaxBoxAcc (localization/_sweep.py): 15x wsolevaluation's OpenCV loop.
         "numba",
     ],
-    # opencv-python-headless: the wsolevaluation port that tests and benchmarks compare MaxBoxAcc with.
-    extras_require={"dev": ["pytest", "pytest-xdist", "opencv-python-headless"]},
+    # opencv-python-headless: the wsolevaluation port that tests and benchmarks compare MaxBoxAcc with;
+    # scikit-learn: the reference of the OOD detection metrics' tests.
+    extras_require={"dev": ["pytest", "pytest-xdist", "opencv-python-headless", "scikit-learn"]},
 )

@@ -1,11 +1,10 @@
-"""detection_metrics and roc_curve against scikit-learn (runs where scikit-learn is installed)."""
+"""detection_metrics and roc_curve against scikit-learn (a test dependency: setup.py's dev extras)."""
 
 import numpy as np
 import pytest
+import sklearn.metrics as skm
 
 from keras_cutmix.ood import detection_metrics, roc_curve
-
-skm = pytest.importorskip("sklearn.metrics")
 
 
 @pytest.mark.parametrize("tied", [False, True])
