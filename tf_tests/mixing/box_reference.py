@@ -25,13 +25,6 @@ def box_dict(boxes, labels):
             "labels": np.asarray(labels, np.int32).reshape(len(labels), -1)}
 
 
-def pad_rows(rows, count, fill=-1.0):
-    """Lists of 4-element boxes (or labels) padded to `count` rows with `fill`."""
-    rows = [list(r) if np.ndim(r) else r for r in rows]
-    pad = [fill] * 4 if rows and np.ndim(rows[0]) else fill
-    return rows + [pad] * (count - len(rows))
-
-
 def _area(box):
     return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
 

@@ -4,7 +4,8 @@ Each input box gets its own channel: channel `b * N + n` of every image is 1 ins
 "yxyx" pixel boxes, so counts are exact) and 0 elsewhere. After CutMix (or Cutout), output image i shows box
 (b, n) exactly where that channel is 1. For every output image and every box of its own image and of its
 partner, the test counts the visible pixels and checks, against `cutmix_fn` / `cutout_fn` over many random
-batches, boxes (some on the borders, some of zero area) and `min_visibility` / `min_size`:
+batches (per-batch and per-sample CutMix, every fourth batch channels_first), boxes (some on the
+borders, some of zero area) and `min_visibility` / `min_size`:
 - a box is in the output iff its counted visible fraction is >= min_visibility and > 0 (and, when the box
   is clipped, its clipped sides are >= min_size);
 - its output box is the SPEC's extent: for a partner box, the bounding box of its visible pixels; for an
@@ -105,17 +106,22 @@ def test_box_rules_agree_with_pixel_counts(method):
         boxes, labels = ref.random_boxes(rng, BATCH, COUNT, HEIGHT, WIDTH, pad_fraction=0.15)
         min_visibility = float(rng.choice([0.0, 0.25, 0.5, 0.75, 1.0, rng.random()]))
         min_size = float(rng.choice([0.0, 1.0, 2.0, 3.0]))
-        data = {"images": _label_map(boxes, labels), "bounding_boxes": {"boxes": boxes, "labels": labels}}
-        args = dict(bounding_box_format="yxyx", min_visibility=min_visibility, min_size=min_size, seed=step)
+        channels_first = step % 4 == 3
+        images = _label_map(boxes, labels)
+        images = images.transpose(0, 3, 1, 2).copy() if channels_first else images
+        data = {"images": images, "bounding_boxes": {"boxes": boxes, "labels": labels}}
+        args = dict(bounding_box_format="yxyx", min_visibility=min_visibility, min_size=min_size, seed=step,
+                    data_format="channels_first" if channels_first else "channels_last")
         if method == "cutmix":
             out, mix = cutmix_with_params(data, per_sample=bool(step % 2), **args)
             permutation, sources = np.asarray(mix["permutation"]), 2
         else:
             out = kc.cutout_fn(data, size=(int(rng.integers(2, 8)), int(rng.integers(2, 8))), **args)
             permutation, sources = None, 1
-        _check(np.asarray(out["bounding_boxes"]["boxes"]), np.asarray(out["bounding_boxes"]["labels"]),
-                          np.asarray(out["images"]), boxes, labels, permutation, min_visibility, min_size, sources,
-               seen)
+        mixed = np.asarray(out["images"])
+        mixed = mixed.transpose(0, 2, 3, 1) if channels_first else mixed
+        _check(np.asarray(out["bounding_boxes"]["boxes"]), np.asarray(out["bounding_boxes"]["labels"]), mixed,
+               boxes, labels, permutation, min_visibility, min_size, sources, seen)
     # Every kind of case was met often enough for the test to mean something.
     kinds = ["own: kept", "own: clipped", "own: hole or corner", "dropped: visibility", "dropped: size"]
     if method == "cutmix":
