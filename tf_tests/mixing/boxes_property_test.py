@@ -6,8 +6,8 @@ Each input box gets its own channel: channel `b * N + n` of every image is 1 ins
 partner, the test counts the visible pixels and checks, against `cutmix_fn` / `cutout_fn` over many random
 batches (per-batch and per-sample CutMix, every fourth batch channels_first), boxes (some on the
 borders, some of zero area) and `min_visibility` / `min_size`:
-- a box is in the output iff its counted visible fraction is >= min_visibility and > 0 (and, when the box
-  is clipped, its clipped sides are >= min_size);
+- a box is in the output iff its counted visible fraction is >= min_visibility and > 0, and (partner
+  boxes always, own boxes when clipped) the sides of its output box are >= min_size;
 - its output box is the SPEC's extent: for a partner box, the bounding box of its visible pixels; for an
   own box whose visible pixels form a rectangle, that rectangle; otherwise (hole, corner cut) its input box.
 - the output lists own kept boxes, then the partner's, in input order, then padding.

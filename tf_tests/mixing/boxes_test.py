@@ -273,6 +273,29 @@ def test_boxes_outside_the_image_or_inverted_raise_in_every_mode(box):
     assert np.asarray(fn(data)["bounding_boxes"]["labels"]).shape == (2, 2)
 
 
+@pytest.mark.parametrize("fn", [kc.mixup_fn, kc.cutout_fn])
+def test_mixup_and_cutout_check_boxes_too(fn):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="inside the image"):
+        fn(_data(boxes=[[[1, 1, 6, 3]], [[0, 0, 5, 7]]]), bounding_box_format="yxyx", seed=1)
+
+
+def test_unknown_box_count_needs_max_boxes():
+    spec = {"images": tf.TensorSpec([2, 5, 7, 1]),
+            "bounding_boxes": {"boxes": tf.TensorSpec([2, None, 4]), "labels": tf.TensorSpec([2, None], tf.int32)}}
+    data = _data(boxes=[[[1, 1, 3, 3], [0, 0, 5, 7]]] * 2, labels=[[0, 1]] * 2)
+    with pytest.raises(ValueError, match="Expected `max_boxes`.*max_boxes=None"):
+        tf.function(lambda d: kc.cutmix_fn(d, bounding_box_format="yxyx"), input_signature=[spec])(data)
+    # N unknown while tracing, 2N = 4 boxes at run time cut to max_boxes = 3 (and padded to 5).
+    for max_boxes in (3, 5):
+        out, mix = tf.function(lambda d: cutmix_with_params(d, bounding_box_format="yxyx", max_boxes=max_boxes,
+                                                            seed=0, min_visibility=0.0),
+                               input_signature=[spec])(data)
+        want_boxes, want_labels = ref.cutmix(data["bounding_boxes"]["boxes"], data["bounding_boxes"]["labels"],
+                                             mix["permutation"], mix["boxes"], 0.0, 1.0, max_boxes)
+        np.testing.assert_array_equal(out["bounding_boxes"]["labels"], want_labels)
+        np.testing.assert_array_equal(out["bounding_boxes"]["boxes"], want_boxes)
+
+
 # --- layers -----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("layer_class, sources, weighted", [
