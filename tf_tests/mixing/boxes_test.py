@@ -231,6 +231,28 @@ def test_cutout_with_params_matches_reference():
         np.testing.assert_array_equal(out["bounding_boxes"]["boxes"], want_boxes)
 
 
+@pytest.mark.parametrize("dtype", ["int32", "float64"])
+def test_box_dtypes_give_float32_boxes_and_keep_label_dtype(dtype):
+    data = _mode_data()
+    boxes, labels = data["bounding_boxes"]["boxes"], data["bounding_boxes"]["labels"]
+    data["bounding_boxes"] = {"boxes": boxes.astype(dtype), "labels": labels.astype("int64")}
+    out, mix = cutmix_with_params(data, bounding_box_format="yxyx", per_sample=True, seed=6)
+    want_boxes, want_labels = ref.cutmix(boxes, labels, mix["permutation"], mix["boxes"])
+    assert out["bounding_boxes"]["boxes"].dtype == tf.float32 and out["bounding_boxes"]["labels"].dtype == tf.int64
+    np.testing.assert_array_equal(out["bounding_boxes"]["labels"], want_labels)
+    np.testing.assert_array_equal(out["bounding_boxes"]["boxes"], want_boxes)
+
+
+def test_mixup_max_boxes_cuts_boxes_and_weights_together():
+    data = _mode_data()
+    boxes, labels = data["bounding_boxes"]["boxes"], data["bounding_boxes"]["labels"]
+    out, mix = mixup_with_params(data, bounding_box_format="yxyx", seed=8, max_boxes=3)
+    want = ref.mixup(boxes, labels, mix["permutation"], mix["mix_weight"], max_boxes=3)
+    got = out["bounding_boxes"]
+    for key, value in zip(("boxes", "labels", "box_weights"), want):
+        np.testing.assert_array_equal(got[key], value, err_msg=key)
+
+
 # --- errors -----------------------------------------------------------------------------------------------
 
 def _data(boxes=None, labels=None, batch=2):
