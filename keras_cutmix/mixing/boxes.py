@@ -212,7 +212,7 @@ def compact(boxes, labels, keep, max_boxes, weights=None):
     weights = None if weights is None else take(weights)
     size = boxes.shape[1]
     if size is None or size < max_boxes:
-        pad = max_boxes - tf.shape(boxes)[1]
+        pad = tf.maximum(max_boxes - tf.shape(boxes)[1], 0)  # An unknown count may exceed max_boxes.
         boxes = tf.pad(boxes, [[0, 0], [0, pad], [0, 0]])
         labels = tf.pad(labels, [[0, 0], [0, pad]], constant_values=-1)
         keep = tf.pad(keep, [[0, 0], [0, pad]])
