@@ -18,36 +18,25 @@ occlusion, Mixup and CutMix in-between samples: top-1 accuracy, one line per met
 also go into its run's results.json ("robustness"). A bad flag prints one line and exits with status 2.
 """
 
-import os
 
 from absl import app, flags
 
-from keras_cutmix import robustness, training
+from keras_cutmix import robustness
 from keras_cutmix.training import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", "/tmp/keras_cutmix_robustness", "Output directory.")
-_WORKDIRS = flags.DEFINE_string("workdirs", "", "METHOD=DIR,... of finished classification runs to evaluate.")
-_MODELS_DIR = flags.DEFINE_string("models_dir", None, "Where models without --workdirs train "
-                                                      "(default: --workdir/models).")
-_METHODS = flags.DEFINE_list("methods", list(training.METHODS), "Methods to evaluate.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of the models trained here, PGD's start and the pairs.")
+_RUNS = cli.MethodRunFlags("Seed of the models trained here, PGD's start and the pairs.")
 _NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Test images evaluated.")
 _NUM_PAIRS = flags.DEFINE_integer("num_pairs", 500, "In-between pairs.")
 _PGD_STEPS = flags.DEFINE_integer("pgd_steps", 10, "PGD steps (0: no PGD).")
-_EPOCHS = flags.DEFINE_integer("epochs", None, "Epochs of the models trained here (default: the config's).")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 
 
 def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
-    workdirs = cli.checked(lambda: training.parse_method_dirs(_WORKDIRS.value))
-    overrides = {k: v for k, v in (("epochs", _EPOCHS.value), ("data_dir", _DATA_DIR.value)) if v is not None}
-    config = cli.checked(lambda: training.get_config(seed=_SEED.value, **overrides))
-    models_dir = _MODELS_DIR.value or os.path.join(_WORKDIR.value, "models")
-    cli.checked(lambda: training.method_runs(config, models_dir, _METHODS.value, workdirs))
-    results = robustness.run_robustness(_WORKDIR.value, config, workdirs, models_dir, _METHODS.value, _SEED.value,
-                             _NUM_IMAGES.value, _NUM_PAIRS.value, _PGD_STEPS.value)
+    config, workdirs, models_dir = _RUNS.checked(_WORKDIR.value)
+    results = robustness.run_robustness(_WORKDIR.value, config, workdirs, models_dir, _RUNS.methods.value,
+                                        _RUNS.seed.value, _NUM_IMAGES.value, _NUM_PAIRS.value, _PGD_STEPS.value)
     for method, r in results.items():
         print(f"{method}: clean {r['clean_top1_acc']:.2f}%, FGSM {r['fgsm_top1_acc']:.2f}%"
               + (f", PGD {r['pgd_top1_acc']:.2f}%" if "pgd_top1_acc" in r else ""))

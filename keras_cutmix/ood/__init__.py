@@ -12,6 +12,8 @@
 * `datasets`: ODIN's noise sets, any tfds set, a folder of images (ODIN's
   Tiny-ImageNet / LSUN / iSUN) and an embedded near-OOD set of novel shapes.
 * `calibration`, `plots`: ECE with 15 bins, reliability diagrams, ROC curves.
+* `evaluate`, `report`, `run`: `evaluate_ood` / `ood_evaluator` for one model,
+  Table 12 / A2 in Markdown with the plots, `run_ood` for `examples/ood.py`.
 """
 
 from keras_cutmix.ood.calibration import expected_calibration_error
@@ -21,25 +23,35 @@ from keras_cutmix.ood.datasets import folder_ood
 from keras_cutmix.ood.datasets import gaussian_noise
 from keras_cutmix.ood.datasets import tfds_ood
 from keras_cutmix.ood.datasets import uniform_noise
+from keras_cutmix.ood.evaluate import default_ood_sets, evaluate_ood, folder_set, ood_evaluator, tfds_set
 from keras_cutmix.ood.metrics import detection_metrics
 from keras_cutmix.ood.metrics import roc_curve
 from keras_cutmix.ood.plots import plot_reliability_diagram
 from keras_cutmix.ood.plots import plot_roc_curves
+from keras_cutmix.ood.run import run_ood
+from keras_cutmix.ood.scores import class_probabilities
 from keras_cutmix.ood.scores import max_softmax_score
 from keras_cutmix.ood.scores import outputs_logits
 
 __all__ = [
+    "class_probabilities",
+    "default_ood_sets",
     "detection_metrics",
     "embedded_near_ood",
+    "evaluate_ood",
     "expected_calibration_error",
     "find_images",
     "folder_ood",
+    "folder_set",
     "gaussian_noise",
     "max_softmax_score",
+    "ood_evaluator",
     "outputs_logits",
     "plot_reliability_diagram",
     "plot_roc_curves",
     "roc_curve",
+    "run_ood",
     "tfds_ood",
+    "tfds_set",
     "uniform_noise",
 ]

@@ -72,8 +72,7 @@ def _score_function(model, from_logits):
         if isinstance(outputs, (list, tuple)):
             outputs = outputs[0]
         outputs = tf.cast(outputs, tf.float32)
-        probabilities = tf.nn.softmax(outputs, axis=-1) if from_logits else outputs
-        return tf.reduce_max(probabilities, axis=-1)
+        return tf.nn.softmax(outputs, axis=-1) if from_logits else outputs
 
     return compute
 
@@ -87,6 +86,26 @@ def _chunks(images, batch_size):
     images = np.asarray(images)
     for start in range(0, len(images), batch_size):
         yield images[start:start + batch_size]
+
+
+def class_probabilities(model, images, *, from_logits=None, batch_size=256):
+    """The softmax probabilities `[N, K]` of each image (the model's outputs if they already are).
+
+    Args and Raises: as `max_softmax_score`.
+
+    Returns:
+        float32 NumPy array `[N, K]`.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"Expected `batch_size` a positive int. Received: batch_size={batch_size!r}")
+    if from_logits is None:
+        from_logits = outputs_logits(model)
+    functions = _FUNCTIONS.setdefault(model, {})
+    if bool(from_logits) not in functions:
+        functions[bool(from_logits)] = _score_function(model, bool(from_logits))
+    compute = functions[bool(from_logits)]
+    chunks = [compute(tf.convert_to_tensor(chunk, tf.float32)).numpy() for chunk in _chunks(images, batch_size)]
+    return np.concatenate(chunks) if chunks else np.zeros([0, 0], np.float32)
 
 
 def max_softmax_score(model, images, *, from_logits=None, batch_size=256):
@@ -110,14 +129,5 @@ def max_softmax_score(model, images, *, from_logits=None, batch_size=256):
         ValueError: If `batch_size` is not a positive int, or `from_logits`
             is None and the model's last layer cannot be read.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"Expected `batch_size` a positive int. Received: batch_size={batch_size!r}")
-    if from_logits is None:
-        from_logits = outputs_logits(model)
-    functions = _FUNCTIONS.setdefault(model, {})
-    if bool(from_logits) not in functions:
-        functions[bool(from_logits)] = _score_function(model, bool(from_logits))
-    compute = functions[bool(from_logits)]
-    scores = [compute(tf.convert_to_tensor(chunk, tf.float32)).numpy()
-              for chunk in _chunks(images, batch_size)]
-    return np.concatenate(scores) if scores else np.zeros([0], np.float32)
+    probabilities = class_probabilities(model, images, from_logits=from_logits, batch_size=batch_size)
+    return probabilities.max(axis=-1) if probabilities.size else np.zeros([0], np.float32)

@@ -3,8 +3,8 @@
     evaluator = robustness_evaluator(num_images=1000)
     training.run_methods(config, "/tmp/models", evaluators={"robustness": evaluator})
 
-On the first `num_images` test images of a run's data set (test recipe, as
-`data.load(..., training=False)` gives them, scaled to [0, 1]):
+On the first `num_images` test images of a run's data set
+(`training.method_runs.test_images`, scaled to [0, 1]):
 - `clean_top1_acc`, `fgsm_top1_acc` (eps 8/255, Table 11), `pgd_top1_acc`
   (10 steps of 2/255 from a random start: beyond the paper);
 - `occlusion`: top-1 accuracy against the side of a centred hole
@@ -20,29 +20,13 @@ References:
 
 import numpy as np
 
-from keras_cutmix import data
 from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, pgd
 from keras_cutmix.robustness.in_between import cutmix_lambda, in_between_accuracy, sample_pairs
 from keras_cutmix.robustness.occlusion import occlusion_accuracy
 from keras_cutmix.robustness.predict import predicted_classes
+from keras_cutmix.training.method_runs import test_images
 
 NUM_SWEEP_POINTS = 11
-
-
-def test_images(config, num_images, batch_size=256):
-    """The first `num_images` test images of `config` as float32 [0, 1] and their int labels."""
-    dataset = data.load(config.dataset, config.test_split, batch_size=batch_size, training=False,
-                        image_size=config.image_size, augmentation=config.augmentation, data_dir=config.data_dir)
-    images, labels, count = [], [], 0
-    for batch_images, batch_labels in dataset:
-        images.append(np.asarray(batch_images, np.float32) / 255.0)
-        labels.append(np.asarray(batch_labels).reshape(-1).astype(np.int64))
-        count += len(images[-1])
-        if count >= num_images:
-            break
-    if not images:
-        raise ValueError(f"Expected test images in {config.dataset!r} split {config.test_split!r}. Received none")
-    return np.concatenate(images)[:num_images], np.concatenate(labels)[:num_images]
 
 
 def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num_pairs=500, seed=0,
@@ -104,5 +88,5 @@ def robustness_evaluator(num_images=1000, **kwargs):
     def evaluate(model, config, workdir):
         del workdir
         images, labels = test_images(config, num_images)
-        return evaluate_robustness(model, images, labels, **kwargs)
+        return evaluate_robustness(model, images / 255.0, labels, **kwargs)
     return evaluate

@@ -21,7 +21,8 @@ import sys
 from absl import flags
 
 from keras_cutmix import data
-from keras_cutmix.training.config import ConfigError
+from keras_cutmix.training.config import METHODS, ConfigError, get_config
+from keras_cutmix.training.method_runs import method_runs, parse_method_dirs
 from keras_cutmix.training.train import WorkdirInUseError
 
 USAGE_ERROR = 2
@@ -65,3 +66,31 @@ def checked(fn, flag_names=None):
         fail(f"--dataset / --data_dir: {error}", RUN_ERROR)
     except FileNotFoundError as error:  # check_run's missing weights file.
         fail(f"--weights: {error}", RUN_ERROR)
+
+
+class MethodRunFlags:
+    """The flags of the scripts that evaluate one model per method (robustness.py, ood.py).
+
+    Defines --workdirs, --models_dir, --methods, --seed, --epochs and --data_dir; `checked(workdir)` turns
+    them into `(config, workdirs, models_dir)` for `training.run_methods` after every check, exiting
+    with one line naming the flag on an error.
+    """
+
+    def __init__(self, seed_help):
+        self.workdirs = flags.DEFINE_string("workdirs", "", "METHOD=DIR,... of classification runs to evaluate.")
+        self.models_dir = flags.DEFINE_string("models_dir", None, "Where models without --workdirs train "
+                                                                  "(default: --workdir/models).")
+        self.methods = flags.DEFINE_list("methods", list(METHODS), "Methods to evaluate.")
+        self.seed = flags.DEFINE_integer("seed", 0, seed_help)
+        self.epochs = flags.DEFINE_integer("epochs", None, "Epochs of the models trained here (default: the config's).")
+        self.data_dir = flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
+
+    def checked(self, workdir):
+        """`(config, workdirs, models_dir)`, every run checked before anything is loaded or written."""
+        workdirs = checked(lambda: parse_method_dirs(self.workdirs.value))
+        overrides = {k: f.value for k, f in (("epochs", self.epochs), ("data_dir", self.data_dir))
+                     if f.value is not None}
+        config = checked(lambda: get_config(seed=self.seed.value, **overrides))
+        models_dir = self.models_dir.value or os.path.join(workdir, "models")
+        checked(lambda: method_runs(config, models_dir, self.methods.value, workdirs))
+        return config, workdirs, models_dir

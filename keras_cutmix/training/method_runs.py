@@ -16,6 +16,9 @@ their results land in each run's `results.json` beside the training summary.
 
 import os
 
+import numpy as np
+
+from keras_cutmix import data
 from keras_cutmix.training import results as results_io
 from keras_cutmix.training.config import METHODS, Config, ConfigError
 from keras_cutmix.training.train import check_run, train_and_evaluate
@@ -91,3 +94,32 @@ def run_methods(config, models_dir, methods=METHODS, evaluators=None, workdirs=N
         results[method] = train_and_evaluate(run_config, path, overwrite=overwrite and method not in (workdirs or {}),
                                              evaluators=evaluators)[method]
     return results
+
+
+def test_images(config, num_images, batch_size=256):
+    """The first `num_images` test images of a run's config, as evaluators read them.
+
+    Args:
+        config: The run's `Config` (its data set, test split, image size, recipe and data_dir).
+        num_images: How many (fewer if the split is smaller).
+        batch_size: Images per loaded batch. Defaults to 256.
+
+    Returns:
+        `(images, labels)`: float32 pixels [N, H, W, C] in [0, 255] (the test recipe of
+        `data.load(..., training=False)`) and int64 labels [N].
+
+    Raises:
+        ValueError: If the split has no image.
+    """
+    dataset = data.load(config.dataset, config.test_split, batch_size=batch_size, training=False,
+                        image_size=config.image_size, augmentation=config.augmentation, data_dir=config.data_dir)
+    images, labels, count = [], [], 0
+    for batch_images, batch_labels in dataset:
+        images.append(np.asarray(batch_images, np.float32))
+        labels.append(np.asarray(batch_labels).reshape(-1).astype(np.int64))
+        count += len(images[-1])
+        if count >= num_images:
+            break
+    if not images:
+        raise ValueError(f"Expected test images in {config.dataset!r} split {config.test_split!r}. Received none")
+    return np.concatenate(images)[:num_images], np.concatenate(labels)[:num_images]

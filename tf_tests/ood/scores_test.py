@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_cutmix.ood import max_softmax_score, outputs_logits
+from keras_cutmix.ood import class_probabilities, max_softmax_score, outputs_logits
 
 
 def _model(activation=None, seed=0):
@@ -79,3 +79,14 @@ def test_our_models_output_logits():
     images = np.random.default_rng(1).uniform(0, 255, (3, 16, 16, 3)).astype(np.float32)
     logits = model(images, training=False).numpy().astype(np.float64)
     np.testing.assert_allclose(max_softmax_score(model, images), _numpy_softmax(logits).max(-1), rtol=1e-5)
+
+
+def test_class_probabilities_match_numpy_softmax_and_pass_probabilities_through():
+    model = _model()
+    logits = model(IMAGES, training=False).numpy().astype(np.float64)
+    probabilities = class_probabilities(model, IMAGES, batch_size=4)
+    assert probabilities.shape == (7, 6) and probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities, _numpy_softmax(logits), rtol=1e-5, atol=1e-7)
+    softmax_model = _model("softmax")
+    np.testing.assert_allclose(class_probabilities(softmax_model, IMAGES),
+                               softmax_model(IMAGES, training=False).numpy(), rtol=1e-6)

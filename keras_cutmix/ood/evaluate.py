@@ -1,0 +1,127 @@
+"""`evaluate_ood` and its `train_and_evaluate` evaluator: Table A2 / Table 12's numbers and calibration.
+
+    evaluator = ood_evaluator(default_ood_sets("synthetic_shapes", (64, 64, 3), num_images=1000))
+    training.run_methods(config, "/tmp/models", evaluators={"ood": evaluator})
+
+For one model: the maximum softmax score (Hendrycks & Gimpel) of the
+in-distribution test images (positives) and of each OOD set (negatives),
+`detection_metrics` per set (in %), their mean over the sets (Table 12), the
+ROC curve of each set sampled at 201 false-positive rates (for the plots),
+and the expected calibration error (15 bins, %) with its reliability bins
+on the in-distribution test images.
+
+OOD sets are `{name: load}` where `load(image_shape)` returns images in the
+model's pixel scale ([0, 255] for `keras_cutmix.models`) at that shape, as a
+NumPy array or a batched `tf.data.Dataset`: see `default_ood_sets`,
+`tfds_set` and `folder_set`.
+
+References:
+    - [Hendrycks & Gimpel, 2017](https://arxiv.org/abs/1610.02136); [Liang et al., 2018 (ODIN)](
+      https://arxiv.org/abs/1706.02690); the CutMix paper's supplementary Section E, Tables 12 and A2.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_cutmix.ood.calibration import expected_calibration_error
+from keras_cutmix.ood.datasets import embedded_near_ood, folder_ood, gaussian_noise, tfds_ood, uniform_noise
+from keras_cutmix.ood.metrics import detection_metrics, roc_curve
+from keras_cutmix.ood.scores import class_probabilities
+from keras_cutmix.training.method_runs import test_images
+
+TABLE_METRICS = ("tnr_at_tpr95", "auroc", "detection_accuracy")
+ROC_POINTS = 201
+
+
+def default_ood_sets(dataset, image_shape, num_images=1000, seed=0):
+    """ODIN's Uniform and Gaussian noise, and for synthetic_shapes the embedded near-OOD novel shapes.
+
+    The novel shapes are drawn at synthetic_shapes' own 64x64 and resized (bilinear) to the model's input.
+
+    Args:
+        dataset: The in-distribution data set's name.
+        image_shape: The model's `(H, W, C)`.
+        num_images: Images per set (ODIN: 10,000). Defaults to 1000.
+        seed: Seed of the sets. Defaults to 0.
+
+    Returns:
+        `{name: load(image_shape)}`.
+    """
+    sets = {
+        "uniform": lambda shape: uniform_noise(num_images, image_shape=tuple(shape), seed=seed),
+        "gaussian": lambda shape: gaussian_noise(num_images, image_shape=tuple(shape), seed=seed + 1),
+    }
+    if dataset == "synthetic_shapes":
+        sets["novel_shapes"] = lambda shape: _resized(embedded_near_ood(num_images, seed=seed + 2), shape)
+    return sets
+
+
+def _resized(images, shape):
+    """Generated images at the model's input size (as the loader resizes synthetic_shapes)."""
+    if tuple(images.shape[1:3]) == tuple(shape[:2]):
+        return images
+    return tf.image.resize(images, tuple(shape[:2])).numpy()
+
+
+def tfds_set(name, split="test", data_dir=None):
+    """A `{name: load}` entry reading any tfds data set, resized to the model's input."""
+    return lambda shape: tfds_ood(name, split, image_size=tuple(shape[:2]), data_dir=data_dir)
+
+
+def folder_set(path):
+    """A `{name: load}` entry reading a folder of images (ODIN's TinyImageNet / LSUN / iSUN layout)."""
+    return lambda shape: folder_ood(path, image_size=tuple(shape[:2]))
+
+
+def _pct(metrics):
+    return {k: round(100.0 * float(v), 4) for k, v in metrics.items()}
+
+
+def _sampled_roc(in_scores, out_scores):
+    """TPR at `ROC_POINTS` evenly spaced FPRs (the upper envelope of the exact ROC's steps)."""
+    fpr, tpr = roc_curve(in_scores, out_scores)
+    grid = np.linspace(0.0, 1.0, ROC_POINTS)
+    sampled = np.array([tpr[fpr <= f].max() if np.any(fpr <= f) else 0.0 for f in grid])
+    return {"fpr": [round(float(f), 4) for f in grid], "tpr": [round(float(t), 5) for t in sampled]}
+
+
+def evaluate_ood(model, images, labels, ood_sets, batch_size=256):
+    """OOD detection metrics per set, their mean, and calibration, for one model.
+
+    Args:
+        model: A classifier taking the images' pixel scale.
+        images: In-distribution test images [N, H, W, C] (float, [0, 255] for our models).
+        labels: int [N].
+        ood_sets: `{name: load(image_shape)}`.
+        batch_size: Images per model call. Defaults to 256.
+
+    Returns:
+        JSON-ready dict: `sets` (`{name: metrics in % (plus num_images and roc)}`), `mean` (the three table
+        metrics averaged over the sets), `top1_acc` and `ece` (%), `reliability` (the ECE bins as lists).
+    """
+    probabilities = class_probabilities(model, images, batch_size=batch_size)
+    in_scores = probabilities.max(axis=-1)
+    ece, bins = expected_calibration_error(probabilities, labels)
+    sets = {}
+    for name, load in ood_sets.items():
+        out_probabilities = class_probabilities(model, load(images.shape[1:]), batch_size=batch_size)
+        out_scores = out_probabilities.max(axis=-1)
+        sets[name] = {**_pct(detection_metrics(in_scores, out_scores)), "num_images": int(len(out_scores)),
+                      "roc": _sampled_roc(in_scores, out_scores)}
+    return {
+        "num_in_images": int(len(images)),
+        "top1_acc": round(100.0 * float(np.mean(probabilities.argmax(-1) == labels)), 4),
+        "ece": round(100.0 * float(ece), 4),
+        "reliability": {k: np.asarray(v).tolist() for k, v in bins.items()},
+        "sets": sets,
+        "mean": {k: round(float(np.mean([s[k] for s in sets.values()])), 4) for k in TABLE_METRICS} if sets else {},
+    }
+
+
+def ood_evaluator(ood_sets, num_images=1000, batch_size=256):
+    """A `train_and_evaluate` evaluator: `evaluate_ood` on the run's first `num_images` test images."""
+    def evaluate(model, config, workdir):
+        del workdir
+        images, labels = test_images(config, num_images)
+        return evaluate_ood(model, images, labels, ood_sets, batch_size)
+    return evaluate
