@@ -12,6 +12,7 @@
 | `resnet50_keras`        | keras.applications (v1, biases)         | 25,583,592 (25.6M), 1000 cl. |
 | `vgg_gap`               | VGG-16 convs, no pool5, conv6 1024, GAP | 19,639,304, 200 classes      |
 | `cam_cnn`               | stride-8 CNN, 16x16 CAM at 128x128      | 292,954 (10 classes)         |
+| `resnet_tiny`           | 1 basic block per stage (detection demo) | 404,298 (10 classes)         |
 
 `resnet50` is the network of the official CutMix ImageNet code (stride in
 the 3x3 conv, no conv biases, PyTorch BatchNorm, He fan-out init; see
@@ -135,6 +136,7 @@ _REGISTRY = {
         vgg_gap.vgg_gap, resnet50_keras.CAFFE_MEAN_RGB, resnet50_keras.CAFFE_STD
     ),
     "cam_cnn": _Entry(cam_cnn.cam_cnn, GENERIC_MEAN, GENERIC_STD),
+    "resnet_tiny": _Entry(resnet50.resnet_tiny, GENERIC_MEAN, GENERIC_STD, loads_weights=True),
 }
 MODEL_NAMES = tuple(_REGISTRY)
 

@@ -61,6 +61,13 @@ IMAGENET_STD = (58.395, 57.12, 57.375)
 STAGE_BLOCKS = (3, 4, 6, 3)
 STAGE_WIDTHS = (64, 128, 256, 512)
 FEATURE_LAYER = "stack3_block2_out"
+# keras-hub ResNetBackbone arguments of the two architectures built here. `resnet_tiny` is not in the paper:
+# a one-block-per-stage basic-block ResNet (keras-hub needs 64 channels in the stem and first stage) for the
+# embedded detection experiment, whose backbones must train in minutes on a CPU.
+RESNET50_ARCH = dict(input_conv_filters=[64], input_conv_kernel_sizes=[7], stackwise_num_filters=list(STAGE_WIDTHS),
+                     stackwise_num_blocks=list(STAGE_BLOCKS), block_type="bottleneck_block")
+RESNET_TINY_ARCH = dict(input_conv_filters=[64], input_conv_kernel_sizes=[7], stackwise_num_filters=[64, 32, 64, 128],
+                        stackwise_num_blocks=[1, 1, 1, 1], block_type="basic_block")
 
 HOW_TO_OBTAIN = (
     "Pass a '.weights.h5' or '.keras' file saved from get_model('resnet50', ...) "
@@ -77,25 +84,21 @@ def _check_last_stride(last_stride):
         )
 
 
-def _keras_hub_backbone(image_shape, last_stride):
-    """keras-hub's ResNetBackbone with the ResNet-50 configuration (Glorot init)."""
+def _keras_hub_backbone(image_shape, last_stride, arch=None):
+    """keras-hub's ResNetBackbone with the ResNet-50 configuration, or `arch` (Glorot init)."""
     _check_last_stride(last_stride)
-    # Imported here: keras_hub takes seconds to import, and only ResNet-50 needs it.
+    # Imported here: keras_hub takes seconds to import, and only these ResNets need it.
     import keras_hub  # pylint: disable=g-import-not-at-top
 
     return keras_hub.models.ResNetBackbone(
-        input_conv_filters=[64],
-        input_conv_kernel_sizes=[7],
-        stackwise_num_filters=list(STAGE_WIDTHS),
-        stackwise_num_blocks=list(STAGE_BLOCKS),
+        **(arch or RESNET50_ARCH),
         stackwise_num_strides=[1, 2, 2, last_stride],
-        block_type="bottleneck_block",
         use_pre_activation=False,
         image_shape=tuple(image_shape),
     )
 
 
-def backbone(*, image_shape=(None, None, 3), last_stride=2):
+def backbone(*, image_shape=(None, None, 3), last_stride=2, arch=None):
     """The backbone of `resnet50` as a keras-hub `ResNetBackbone`.
 
     Takes already normalised images (no `PixelNormalization`), for models
@@ -107,6 +110,8 @@ def backbone(*, image_shape=(None, None, 3), last_stride=2):
         image_shape: `(height, width, 3)`. Defaults to `(None, None, 3)`.
         last_stride: Stride of the last stage, 2 (torchvision) or 1.
             Defaults to 2.
+        arch: keras-hub `ResNetBackbone` arguments (`RESNET50_ARCH`,
+            `RESNET_TINY_ARCH`). Defaults to None: ResNet-50's.
 
     Returns:
         A `keras_hub.models.ResNetBackbone` with torchvision's initialisation.
@@ -114,7 +119,7 @@ def backbone(*, image_shape=(None, None, 3), last_stride=2):
     Raises:
         ValueError: If `last_stride` is not 1 or 2.
     """
-    model = _keras_hub_backbone(image_shape, last_stride)
+    model = _keras_hub_backbone(image_shape, last_stride, arch)
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
             layer.kernel.assign(conv_initializer()(layer.kernel.shape))
@@ -138,6 +143,7 @@ def resnet50(
     last_stride=2,
     weights=None,
     name="resnet50",
+    arch=None,
 ):
     """Builds the paper's ResNet-50 with pixel normalisation and a CAM-ready head.
 
@@ -153,6 +159,8 @@ def resnet50(
         weights: `None` (random initialisation) or the path of a whole-model
             `.weights.h5` / `.keras` file of the same model. Defaults to `None`.
         name: Model name. Defaults to `"resnet50"`.
+        arch: keras-hub `ResNetBackbone` arguments. Defaults to None:
+            ResNet-50's (`RESNET50_ARCH`).
 
     Returns:
         A functional `keras.Model` mapping RGB pixels to logits; its
@@ -177,7 +185,7 @@ def resnet50(
                 f"{HOW_TO_OBTAIN} Received: weights={path!r}"
             )
     inputs, x = common.normalized_input(input_shape, mean, std)
-    template = _keras_hub_backbone(input_shape, last_stride)
+    template = _keras_hub_backbone(input_shape, last_stride, arch)
 
     def call(layer, *args, **kwargs):
         if layer.name == "conv1_pad":  # The backbone's first layer.
@@ -193,3 +201,19 @@ def resnet50(
     if weights is not None:
         common.load_model_weights(model, path)
     return model
+
+
+def resnet_tiny(*, num_classes, input_shape, mean, std, weights=None, name="resnet_tiny"):
+    """A one-block-per-stage basic-block ResNet on the same builder (`RESNET_TINY_ARCH`; not the paper's).
+
+    The embedded detection experiment's backbone: its stage outputs (`stack1_block0_out` ... at strides 8,
+    16, 32) feed SSD and RetinaNet as ResNet-50's do, and it trains in minutes on a CPU.
+
+    Args:
+        num_classes, input_shape, mean, std, weights, name: As `resnet50`.
+
+    Returns:
+        A functional `keras.Model` mapping RGB pixels to logits.
+    """
+    return resnet50(num_classes=num_classes, input_shape=input_shape, mean=mean, std=std, weights=weights,
+                    name=name, arch=RESNET_TINY_ARCH)

@@ -1,0 +1,77 @@
+"""Detection backbones from classifiers: the stage outputs of a trained ResNet as a feature pyramid.
+
+    classifier = load_classifier("/tmp/cls/cutmix")        # a classification workdir, or a .keras file
+    encoder = pyramid_encoder(classifier)                   # pixels [0, 255] -> {"P3", "P4", "P5"}
+    detector = retinanet(encoder, num_classes=20, image_size=300)
+
+Our ResNets (`resnet50`, `resnet_tiny`) are keras-hub `ResNetBackbone`s copied into a flat graph with the
+same layer names (`stack{s}_block{b}_out`), between the pixel normalisation and the head. The encoder here
+is a `keras.Model` over the classifier's own layers (normalisation included, so it takes pixels in
+[0, 255] as the classifier did) whose outputs are the last block of stages 1-3: P3, P4 and P5 at strides
+8, 16 and 32, the `pyramid_outputs` keras-hub's detectors read. Sharing the layers means the method's
+pretrained weights are the detector's initial weights, with nothing copied.
+"""
+
+import os
+import re
+
+import keras
+
+from keras_cutmix.training import results as results_io
+from keras_cutmix.training.config import Config
+from keras_cutmix.training.train import load_final_model
+
+_STAGE_OUTPUT = re.compile(r"^stack(\d+)_block(\d+)_out$")
+
+
+def load_classifier(source):
+    """The trained classifier of a classification workdir (its config.json and last weights) or a .keras file.
+
+    Raises:
+        ValueError: If `source` is neither.
+    """
+    source = os.fspath(source)
+    if os.path.isdir(source) and os.path.isfile(os.path.join(source, "config.json")):
+        config = Config.from_dict(results_io.read_json(os.path.join(source, "config.json")))
+        return load_final_model(config, source)
+    if source.endswith(".keras") and os.path.isfile(source):
+        return keras.saving.load_model(source)
+    raise ValueError(f"Expected a classification workdir (with config.json) or a .keras model file. "
+                     f"Received: {source!r}")
+
+
+def stage_outputs(classifier):
+    """`{level: layer name}` of the last block of each stage: stage s is level s + 2 (P2..P5)."""
+    last = {}
+    for layer in classifier.layers:
+        match = _STAGE_OUTPUT.match(layer.name)
+        if match:
+            stage, block = int(match.group(1)), int(match.group(2))
+            if block >= last.get(stage, (-1, None))[0]:
+                last[stage] = (block, layer.name)
+    if not last:
+        raise ValueError(f"Expected a ResNet classifier with 'stack<s>_block<b>_out' layers (resnet50, "
+                         f"resnet_tiny). Received: model {classifier.name!r} without them")
+    return {stage + 2: name for stage, (_, name) in sorted(last.items())}
+
+
+def pyramid_encoder(classifier, levels=(3, 4, 5)):
+    """A feature extractor sharing `classifier`'s layers, with keras-hub's `pyramid_outputs`.
+
+    Args:
+        classifier: A `keras_cutmix.models` ResNet (`resnet50`, `resnet_tiny`), trained or not.
+        levels: Pyramid levels to expose. Defaults to (3, 4, 5).
+
+    Returns:
+        A `keras.Model` from the classifier's pixel input to `{"P3": ..., ...}`, with the same dict as
+        its attribute `pyramid_outputs`.
+    """
+    names = stage_outputs(classifier)
+    missing = [level for level in levels if level not in names]
+    if missing:
+        raise ValueError(f"Expected stage outputs for levels {list(levels)}. Received a classifier with "
+                         f"levels {sorted(names)}")
+    outputs = {f"P{level}": classifier.get_layer(names[level]).output for level in levels}
+    encoder = keras.Model(classifier.inputs, outputs, name=f"{classifier.name}_pyramid")
+    encoder.pyramid_outputs = outputs
+    return encoder

@@ -1,0 +1,62 @@
+"""The second detector: keras-hub's RetinaNet on our backbones, standing in for the paper's Faster R-CNN.
+
+Faster R-CNN (the paper's second detector, Table 10) is in no maintained Keras library: keras-hub has
+RetinaNet and D-FINE, and KerasCV, which had Faster R-CNN, is deprecated. So the second detector here is
+`keras_hub.models.RetinaNetObjectDetector` (Lin et al. 2017: FPN P3-P7, focal loss, 9 anchors per cell) on
+the method's pretrained ResNet (`backbones.pyramid_encoder`), and every table says that it stands in for
+Faster R-CNN: its mAP is not comparable to the paper's Faster R-CNN column.
+
+Boxes are pixel `"yxyx"` (RetinaNet's anchor generator cannot use a relative format without the image
+size); images are pixels in [0, 255] (the encoder normalises them as the classifier did).
+
+References:
+    - [Lin et al., 2017, Focal Loss for Dense Object Detection](https://arxiv.org/abs/1708.02002)
+    - keras-hub `RetinaNetObjectDetector`.
+"""
+
+import keras
+
+BOX_FORMAT = "yxyx"
+
+
+def retinanet(encoder, num_classes, image_size, *, max_level=7, head_convs=4, confidence_threshold=0.01,
+              max_detections=100):
+    """A keras-hub RetinaNet detector on `encoder` (P3-P5 in, FPN P3-`max_level`).
+
+    Args:
+        encoder: A model with `pyramid_outputs` P3..P5 (`backbones.pyramid_encoder`).
+        num_classes: Object classes (no background class).
+        image_size: Input height and width.
+        max_level: Top FPN level (7 as Lin et al.; 5 for small images). Defaults to 7.
+        head_convs: Convs before each head's output (4 as Lin et al.). Defaults to 4.
+        confidence_threshold: Detections below this score are dropped (low for mAP). Defaults to 0.01.
+        max_detections: Detections kept per image after NMS (IoU 0.5). Defaults to 100.
+
+    Returns:
+        An uncompiled `keras_hub.models.RetinaNetObjectDetector` on pixel "yxyx" boxes.
+    """
+    import keras_hub  # pylint: disable=g-import-not-at-top  (slow import, only detection needs it)
+    from keras_hub.src.layers.modeling.non_max_supression import NonMaxSuppression  # pylint: disable=g-import-not-at-top
+
+    shape = (image_size, image_size, 3)
+    backbone = keras_hub.models.RetinaNetBackbone(image_encoder=encoder, min_level=3, max_level=max_level,
+                                                  use_p5=False, image_shape=shape)
+    decoder = NonMaxSuppression(bounding_box_format=BOX_FORMAT, from_logits=True, iou_threshold=0.5,
+                                confidence_threshold=confidence_threshold, max_detections=max_detections)
+    return keras_hub.models.RetinaNetObjectDetector(
+        backbone=backbone, num_classes=num_classes, bounding_box_format=BOX_FORMAT,
+        pre_logits_num_conv_layers=head_convs, prediction_decoder=decoder)
+
+
+def compile_retinanet(detector, learning_rate, steps, momentum=0.9, weight_decay=1e-4):
+    """SGD with momentum and a cosine decay over `steps`, RetinaNet's own focal and box losses."""
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps))
+    detector.compile(optimizer=keras.optimizers.SGD(schedule, momentum=momentum, weight_decay=weight_decay,
+                                                    global_clipnorm=10.0))
+    return detector
+
+
+def detect(detector, images):
+    """Decoded detections of a batch: `(boxes [B, D, 4] pixel yxyx, scores [B, D], classes [B, D], counts [B])`."""
+    outputs = detector.decode_predictions(detector(images, training=False), images)
+    return outputs["boxes"], outputs["confidence"], outputs["labels"], outputs["num_detections"]

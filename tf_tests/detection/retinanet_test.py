@@ -1,0 +1,72 @@
+"""Backbones from classifiers (pyramid levels, shared weights, loading a workdir) and the RetinaNet detector."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_cutmix import models, training
+from keras_cutmix.detection import backbones, retinanet
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return models.get_model("resnet_tiny", num_classes=10, input_shape=(64, 64, 3))
+
+
+def test_resnet_tiny_stage_outputs_and_pyramid(classifier):
+    assert backbones.stage_outputs(classifier) == {2: "stack0_block0_out", 3: "stack1_block0_out",
+                                                   4: "stack2_block0_out", 5: "stack3_block0_out"}
+    encoder = backbones.pyramid_encoder(classifier)
+    outputs = encoder(np.zeros((2, 64, 64, 3), np.float32))
+    # Strides 8, 16, 32; the stage widths of RESNET_TINY_ARCH.
+    assert {k: tuple(v.shape) for k, v in outputs.items()} == {
+        "P3": (2, 8, 8, 32), "P4": (2, 4, 4, 64), "P5": (2, 2, 2, 128)}
+    assert set(encoder.pyramid_outputs) == {"P3", "P4", "P5"}
+    # The encoder shares the classifier's variables: pretrained weights are the detector's start.
+    shared = {id(v) for v in classifier.weights}
+    assert all(id(v) in shared for v in encoder.weights)
+
+
+def test_resnet50_stage_names():
+    model = models.get_model("resnet50", num_classes=3, input_shape=(64, 64, 3))
+    # Blocks 3, 4, 6, 3 per stage: the last block of each is the stage's output.
+    assert backbones.stage_outputs(model) == {2: "stack0_block2_out", 3: "stack1_block3_out",
+                                              4: "stack2_block5_out", 5: "stack3_block2_out"}
+
+
+def test_non_resnet_is_refused():
+    with pytest.raises(ValueError, match="stack<s>_block<b>_out"):
+        backbones.stage_outputs(models.get_model("small_cnn", num_classes=3, input_shape=(32, 32, 3)))
+
+
+def test_retinanet_trains_a_step_and_detects(classifier):
+    encoder = backbones.pyramid_encoder(models.get_model("resnet_tiny", num_classes=10, input_shape=(64, 64, 3)))
+    detector = retinanet.retinanet(encoder, num_classes=4, image_size=64, max_level=5, head_convs=1)
+    retinanet.compile_retinanet(detector, 0.01, steps=4)
+    images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype(np.float32)
+    targets = {"boxes": np.array([[[8, 8, 40, 48], [0, 0, 0, 0]]] * 2, np.float32),
+               "labels": np.array([[2, -1]] * 2, np.int32)}
+    kernel = [v for v in encoder.weights if "kernel" in v.path][0]
+    start = np.asarray(kernel).copy()
+    history = detector.fit(tf.data.Dataset.from_tensors((images, targets)).repeat(2), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
+    assert not np.array_equal(np.asarray(kernel), start)  # The backbone is fine-tuned, not frozen.
+    boxes, scores, classes, counts = retinanet.detect(detector, images)
+    assert boxes.shape == (2, 100, 4) and scores.shape == classes.shape == (2, 100) and counts.shape == (2,)
+
+
+def test_load_classifier_from_a_workdir(tmp_path):
+    config = training.get_config(model="resnet_tiny", epochs=1, batch_size=8, steps_per_epoch=1, eval_steps=1,
+                                 train_split="train[:16]", test_split="test[:8]", verbose=0,
+                                 data_dir=str(tmp_path / "tfds"))
+    workdir = str(tmp_path / "run")
+    training.train_and_evaluate(config, workdir)
+    loaded = backbones.load_classifier(workdir)
+    expected = training.load_final_model(config, workdir)
+    for a, b in zip(loaded.weights, expected.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["model"] == "resnet_tiny"
+    with pytest.raises(ValueError, match="classification workdir"):
+        backbones.load_classifier(str(tmp_path / "nothing"))
