@@ -111,3 +111,25 @@ def test_argument_errors():
     with pytest.raises(ValueError, match="Received: split='train\\[:10%\\]'"):
         data.load_detection("voc/2007+2012", "train[:10%]", batch_size=2, training=True)
     assert detection_loaders.detection_spec("voc/2007+2012").num_classes == 20
+
+
+@pytest.mark.parametrize("name, training, expected", [
+    ("voc/2007+2012", True, [("voc/2007", "train+validation"), ("voc/2012", "train+validation")]),
+    ("voc/2007+2012", False, [("voc/2007", "test")]),
+    ("voc/2007", False, [("voc/2007", "test")]),
+    ("voc/2012", True, [("voc/2012", "train+validation")]),
+    ("voc/2012", False, [("voc/2012", "validation")]),  # VOC2012 test has no public annotations.
+])
+def test_voc_reads_the_paper_splits(name, training, expected, monkeypatch):
+    """07+12 trainval is both years' trainval (tfds train + validation); testing is on VOC2007 test."""
+    calls = []
+
+    def fake_read(tfds_name, split, **kwargs):
+        calls.append((tfds_name, split))
+        example = {"image": tf.zeros([5, 7, 3], tf.uint8), "objects": {
+            "bbox": tf.zeros([1, 4]), "label": tf.zeros([1], tf.int64), "is_difficult": tf.zeros([1], bool)}}
+        return tf.data.Dataset.from_tensors(example)
+
+    monkeypatch.setattr(detection_loaders, "_read", fake_read)
+    data.load_detection(name, batch_size=1, training=training)
+    assert calls == expected
