@@ -41,12 +41,6 @@ VOC_CLASS_NAMES = (
     "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
     "train", "tvmonitor",
 )
-_VOC_HINT = (
-    "  * Pascal VOC: `tfds build voc/2007 voc/2012 --data_dir=DIR` downloads about 0.9 GB + 2 GB "
-    "from http://host.robots.ox.ac.uk/pascal/VOC/ and prepares both (tfds' 'train' + "
-    "'validation' is VOC's trainval).")
-
-
 @dataclasses.dataclass(frozen=True)
 class DetectionSpec:
     """What a detector needs to know about a detection data set.
@@ -110,20 +104,39 @@ def prepare_detection(name, data_dir=None):
     spec = detection_spec(name)
     if spec.embedded:
         for tfds_name, _ in spec.splits["trainval"]:
-            loaders._prepare(types.SimpleNamespace(name=tfds_name), tfds.builder(tfds_name, data_dir=data_dir),
-                             download=True, manual_dir=None)
+            _builder(tfds_name, data_dir, download=True)
+
+
+def _builder(tfds_name, data_dir, download):
+    """The tfds builder, prepared first if `download` (building the embedded data set downloads nothing)."""
+    spec = types.SimpleNamespace(name=tfds_name)  # All that loaders' _prepare reads of a DatasetSpec.
+    return loaders._prepare(spec, tfds.builder(tfds_name, data_dir=data_dir), download, manual_dir=None)
 
 
 def _read(tfds_name, split, *, training, seed, data_dir, download, embedded):
-    builder = tfds.builder(tfds_name, data_dir=data_dir)
-    meta = types.SimpleNamespace(name=tfds_name, manual_download=False)
-    builder = loaders._prepare(meta, builder, download=download or embedded, manual_dir=None)
+    builder = _builder(tfds_name, data_dir, download=download or embedded)
     try:
         return builder.as_dataset(split=split, shuffle_files=training,
                                   read_config=tfds.ReadConfig(shuffle_seed=seed))
     except AssertionError as error:  # tfds' "could not find data in ..." error.
-        message = loaders._missing_message(meta, builder, data_dir)
-        raise loaders.DatasetNotFoundError(f"{message}\n{_VOC_HINT}") from error
+        raise loaders.DatasetNotFoundError(_missing_message(builder, data_dir)) from error
+
+
+def _missing_message(builder, data_dir):
+    """Where tfds looked for VOC and how to provide it (the text of `DatasetNotFoundError`)."""
+    name, version = builder.info.full_name.rsplit("/", 1)[0], builder.version
+    given = f"data_dir={data_dir!r}" if data_dir else "data_dir=None (the tfds default data dirs)"
+    return "\n".join([
+        f"Data set {name!r} (tfds version {version}) is not prepared for {given}. "
+        f"tensorflow-datasets looked in: {loaders._looked_in(builder, data_dir)} "
+        f"(it needs {builder.data_dir}). Nothing was downloaded. To provide it:",
+        "  * if it is prepared elsewhere, pass that folder: load_detection(..., data_dir=DIR) or "
+        f"--data_dir=DIR in the examples (or set TFDS_DATA_DIR), so that DIR/{name}/{version} exists;",
+        "  * on a machine with internet, `tfds build voc/2007 voc/2012 --data_dir=DIR` downloads "
+        "Pascal VOC (about 0.9 GB for 2007, 2 GB for 2012, from http://host.robots.ox.ac.uk/pascal/VOC/) "
+        "and prepares both years (07+12 needs both; tfds' 'train' + 'validation' is VOC's trainval); "
+        "or call load_detection(..., data_dir=DIR, download=True). Then copy DIR/voc here.",
+    ])
 
 
 def _pad_objects_fn(image_size, max_boxes):

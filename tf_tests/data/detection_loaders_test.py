@@ -1,4 +1,4 @@
-"""load_detection: padding, difficult flags and sizes on a tiny synthetic_detection; VOC under mock data; errors."""
+"""load_detection: padding, difficult flags, sizes (tiny synthetic_detection); VOC under mock data; errors."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from keras_cutmix.data import synthetic_detection
 
 @pytest.fixture(scope="module")
 def tiny_default(tmp_path_factory):
-    """The default config made tiny (12 train / 5 test), so load_detection's first-use build takes a second."""
+    """The default config made tiny (12 train / 5 test): load_detection's first-use build takes a second."""
     tiny = synthetic_detection.SyntheticDetectionConfig(name="default", num_train=12, num_test=5, seed=4)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(synthetic_detection.SyntheticDetection, "BUILDER_CONFIGS", [tiny])
@@ -100,6 +100,7 @@ def test_missing_voc_says_how_to_prepare(tmp_path):
     message = str(info.value)
     assert isinstance(info.value, FileNotFoundError)
     assert str(tmp_path) in message and "tfds build voc/2007 voc/2012 --data_dir=DIR" in message
+    assert f"{tmp_path}/voc/2007/" in message and "download=True" in message
     assert not any(tmp_path.iterdir())  # Nothing was downloaded.
 
 

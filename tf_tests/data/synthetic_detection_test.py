@@ -1,4 +1,4 @@
-"""synthetic_detection: the scene generator (determinism, boxes from masks, the difficult rule) and its builder."""
+"""synthetic_detection: the scene generator (determinism, boxes from masks, difficult rule), its builder."""
 
 import numpy as np
 import pytest

@@ -56,7 +56,7 @@ def test_difficult_is_neither_true_nor_false_positive():
 
 
 def test_devkit_pixel_convention_and_strict_threshold():
-    """Areas count inclusive pixels (+1): IoU([0,0,9,9], [0,0,9,18]) = 100/190 > 0.5 (81/162 = 0.5 without)."""
+    """Areas count inclusive pixels: IoU([0,0,9,9], [0,0,9,18]) = 100/190 > 0.5 (without +1: 81/162 = 0.5)."""
     det, gt = _image([[0, 0, 9, 18]], [0], [G1], [1.0], [0])
     assert voc_eval.voc_map([det], [gt], 1)["ap"] == [1.0]
     det, gt = _image([[0, 0, 9, 19]], [0], [G1], [1.0], [0])  # IoU exactly 100/200: not above 0.5.
