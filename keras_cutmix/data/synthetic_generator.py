@@ -24,6 +24,11 @@ that is none of the classes (`NOVEL_SHAPE_NAMES`: heart, hexagon, arrow,
 half-disc), with distractors of any class: near-out-of-distribution images
 for `keras_cutmix.ood`. It leaves `generate_batch`'s draws unchanged.
 
+`generate_scenes` draws detection scenes for the "synthetic_detection" data
+set: 3 to 8 labelled objects of the 10 classes per 128x128 image, many small,
+some overlapping, with the boxes of their visible pixels and a "difficult"
+flag. It too leaves the other functions' draws unchanged.
+
 Everything is drawn from the `numpy.random.Generator` passed in, so the same
 seed gives the same images (bit for bit with the same NumPy build; another BLAS
 may move a rare pixel by one level).

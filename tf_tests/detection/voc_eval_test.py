@@ -68,9 +68,12 @@ def test_classes_are_separate_and_empty_class_is_nan():
     """A box of the wrong class is a FP of its class; a class without ground truth is NaN, not averaged."""
     det0, gt0 = _image([G1], [0], [G1, G2], [0.9, 0.8], [0, 1])
     det1, gt1 = _image([G3], [1], np.zeros((0, 4)), [], [])
-    result = voc_eval.voc_map([det0, det1], [gt0, gt1], num_classes=3)
+    empty = (np.zeros((0, 4)), np.zeros(0), np.zeros(0, int))
+    empty_gt = (np.zeros((0, 4)), np.zeros(0, int), np.zeros(0, bool))
+    result = voc_eval.voc_map([det0, det1, empty], [gt0, gt1, empty_gt], num_classes=3)
     assert result["ap"][:2] == [1.0, 0.0] and np.isnan(result["ap"][2])
     assert result["map"] == 0.5
+    assert np.isnan(voc_eval.voc_map([empty], [empty_gt], num_classes=2)["map"])
 
 
 def test_argument_errors():
