@@ -11,6 +11,7 @@ Importing this package registers the embedded "synthetic_shapes" and
                          augmentation="resize_crop")  # Default: "official_imagenet".
 """
 
+from keras_cutmix.data.detection_loaders import load_detection  # Registers "synthetic_detection".
 from keras_cutmix.data.loaders import EMBEDDED
 from keras_cutmix.data.loaders import DatasetNotFoundError
 from keras_cutmix.data.loaders import DatasetSpec
@@ -37,4 +38,5 @@ __all__ = [
     "dataset_spec",
     "imagenet_wsol_dataset",
     "load",
+    "load_detection",
 ]

@@ -24,6 +24,11 @@ that is none of the classes (`NOVEL_SHAPE_NAMES`: heart, hexagon, arrow,
 half-disc), with distractors of any class: near-out-of-distribution images
 for `keras_cutmix.ood`. It leaves `generate_batch`'s draws unchanged.
 
+`generate_scenes` draws detection scenes for the "synthetic_detection" data
+set: 3 to 8 labelled objects of the 10 classes per 128x128 image, many small,
+some overlapping, with the boxes of their visible pixels and a "difficult"
+flag. It too leaves the other functions' draws unchanged.
+
 Everything is drawn from the `numpy.random.Generator` passed in, so the same
 seed gives the same images (bit for bit with the same NumPy build; another BLAS
 may move a rare pixel by one level).
@@ -302,3 +307,80 @@ def generate_split(seed, n, *, image_size=IMAGE_SIZE):
     chunks = [generate_batch(rng, min(_CHUNK, n - start), image_size=image_size)
               for start in range(0, n, _CHUNK)]
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
+
+
+# Detection scenes ("synthetic_detection"): several labelled objects, any class, any size.
+SCENE_IMAGE_SIZE = 128
+SCENE_NUM_OBJECTS = (3, 8)
+SCENE_SCALE = (3.5, 26.0)  # Radius in pixels at 128, drawn log-uniformly: many small objects.
+SCENE_MAX_OCCLUDED = 0.5  # Difficult: more than half of the object hidden by later objects,
+SCENE_MIN_SIDE = 1.0 / 16.0  # or its visible box's shorter side under 1/16 of the image (8 px at 128).
+
+
+def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
+    """Draws `n` detection scenes: 3 to 8 labelled objects of the 10 classes per image.
+
+    Backgrounds, colours, textures, rotations and noise are drawn as in
+    `generate_batch`. Each object has a random class, a log-uniform scale
+    (radius 3.5 to 26 pixels at 128, scaled with `image_size`) and a centre
+    anywhere in the image, so objects may be cut off by the border; they are
+    painted one after the other, so later objects occlude earlier ones. An
+    object's box is the tight box of its *visible* pixels (tfds convention,
+    as in `generate_batch`); an object left with no visible pixel is dropped.
+    An object is difficult when more than half of its pixels inside the image
+    are hidden by later objects, or its box's shorter side is under 1/16 of
+    the image (8 pixels at 128).
+
+    Args:
+        rng: A `numpy.random.Generator`; all randomness comes from it.
+        n: Number of images, a positive int.
+        image_size: Height and width in pixels. Defaults to 128.
+
+    Returns:
+        A dict with `image` uint8 [n, S, S, 3], `num_objects` int64 [n], and,
+        padded to 8 objects per image, `bbox` float32 [n, 8, 4] (normalised
+        `[ymin, xmin, ymax, xmax]`, zeros for padding), `label` int64 [n, 8]
+        (-1 for padding), `is_difficult` bool [n, 8] and `mask` bool
+        [n, 8, S, S] (each object's visible pixels).
+    """
+    if int(n) < 1:
+        raise ValueError(f"Expected n >= 1. Received: n={n}")
+    if image_size < 32:
+        raise ValueError(f"Expected image_size >= 32. Received: image_size={image_size}")
+    size, slots = float(image_size), SCENE_NUM_OBJECTS[1]
+    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    image = _background(rng, n, grid, size)
+    count = rng.integers(SCENE_NUM_OBJECTS[0], SCENE_NUM_OBJECTS[1] + 1, n)
+    labels = np.full((n, slots), -1, np.int64)
+    painted = np.zeros((n, slots, image_size, image_size), bool)
+    low, high = np.log(np.array(SCENE_SCALE) * size / SCENE_IMAGE_SIZE)
+    for slot in range(slots):
+        idx = np.flatnonzero(slot < count)
+        labels[idx, slot] = rng.integers(0, NUM_CLASSES, len(idx))
+        scale = np.exp(rng.uniform(low, high, len(idx))).astype(np.float32)
+        cy, cx = rng.uniform(0.0, size, (2, len(idx)))
+        painted[idx, slot] = _paint(image, idx, labels[idx, slot], cy, cx, scale, rng, grid)
+    image += rng.standard_normal(image.shape, dtype=np.float32) * 5.0
+    visible, covered = painted.copy(), painted[:, -1].copy()
+    for slot in range(slots - 2, -1, -1):  # Hidden by the objects painted after it.
+        visible[:, slot] &= ~covered
+        covered |= painted[:, slot]
+    area, shown = painted.sum((2, 3)), visible.sum((2, 3))
+    rows, cols = visible.any(3), visible.any(2)
+    first = lambda m: np.argmax(m, -1)
+    last = lambda m: m.shape[-1] - 1 - np.argmax(m[..., ::-1], -1)
+    bbox = np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], -1) / size
+    side = np.minimum(bbox[..., 2] - bbox[..., 0], bbox[..., 3] - bbox[..., 1])
+    difficult = (shown < (1.0 - SCENE_MAX_OCCLUDED) * area) | (side < SCENE_MIN_SIDE)
+    keep = shown > 0  # Padding slots and fully hidden objects go; the others move to the front.
+    order = np.argsort(~keep, 1, kind="stable")
+    take = lambda a: np.take_along_axis(a, order.reshape(order.shape + (1,) * (a.ndim - 2)), 1)
+    keep = take(keep)
+    return {
+        "image": np.clip(np.round(image), 0, 255).astype(np.uint8),
+        "num_objects": keep.sum(1).astype(np.int64),
+        "bbox": np.where(keep[..., None], take(bbox), 0.0).astype(np.float32),
+        "label": np.where(keep, take(labels), -1),
+        "is_difficult": take(difficult) & keep,
+        "mask": take(visible),
+    }

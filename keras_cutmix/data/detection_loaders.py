@@ -1,0 +1,233 @@
+"""`load_detection`: padded, batched detection data (synthetic_detection, Pascal VOC) from tfds.
+
+    from keras_cutmix import data
+    train = data.load_detection("synthetic_detection", batch_size=32, training=True, seed=0)
+    batch = next(iter(train))
+    batch["images"]                        # uint8 [32, 128, 128, 3]
+    batch["bounding_boxes"]["boxes"]       # float32 [32, max_boxes, 4], rel_yxyx
+    batch["bounding_boxes"]["labels"]      # int32 [32, max_boxes], -1 for padding
+    batch["difficult"]                     # bool [32, max_boxes]
+
+The batches are the dict `keras_cutmix.cutmix_fn(..., bounding_box_format="rel_yxyx")`
+takes. Images are resized to a square (boxes are normalised, so they keep their
+values), objects beyond `max_boxes` are dropped, and nothing is augmented or
+mixed here: the detector's input pipeline does that.
+
+Data sets: "synthetic_detection" (embedded, built on first use), "voc/2007"
+(trainval, test), "voc/2012" (trainval, and its validation split for testing:
+VOC2012's test annotations are not public) and "voc/2007+2012", the paper's
+setup: VOC2007 + VOC2012 trainval for training, VOC2007 test for testing.
+tfds' VOC "train" + "validation" is the devkit's trainval. VOC is never
+downloaded unless asked (`download=True`); if tfds has not prepared it,
+`DatasetNotFoundError` says where tfds looked and how to provide it.
+
+tfds' VOC boxes are the devkit's 1-based pixel coordinates divided by the
+image size; multiply by the original width and height to score them with
+`keras_cutmix.detection.voc_eval.voc_map`.
+"""
+
+import dataclasses
+import types
+
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from keras_cutmix.data import loaders
+from keras_cutmix.data import synthetic_detection  # Registers the tfds builder.
+from keras_cutmix.data import synthetic_generator
+
+VOC_CLASS_NAMES = (
+    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
+    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
+    "train", "tvmonitor",
+)
+@dataclasses.dataclass(frozen=True)
+class DetectionSpec:
+    """What a detector needs to know about a detection data set.
+
+    Attributes:
+        name: Data set name, as `load_detection` takes it.
+        class_names: Names of the classes, in label order.
+        image_size: Default output height and width of `load_detection`.
+        splits: Split alias ("trainval", "test") -> tuple of (tfds name, tfds split).
+        embedded: Whether it is generated offline on first use.
+    """
+
+    name: str
+    class_names: tuple
+    image_size: int
+    splits: dict
+    embedded: bool = False
+
+    @property
+    def num_classes(self):
+        return len(self.class_names)
+
+
+_SPECS = {
+    spec.name: spec for spec in [
+        DetectionSpec("synthetic_detection", synthetic_generator.CLASS_NAMES,
+                      synthetic_generator.SCENE_IMAGE_SIZE,
+                      {"trainval": (("synthetic_detection", "train"),),
+                       "test": (("synthetic_detection", "test"),)}, embedded=True),
+        DetectionSpec("voc/2007", VOC_CLASS_NAMES, 300,
+                      {"trainval": (("voc/2007", "train+validation"),),
+                       "test": (("voc/2007", "test"),)}),
+        DetectionSpec("voc/2012", VOC_CLASS_NAMES, 300,
+                      {"trainval": (("voc/2012", "train+validation"),),
+                       "test": (("voc/2012", "validation"),)}),
+        DetectionSpec("voc/2007+2012", VOC_CLASS_NAMES, 300,
+                      {"trainval": (("voc/2007", "train+validation"), ("voc/2012", "train+validation")),
+                       "test": (("voc/2007", "test"),)}),
+    ]
+}
+
+
+def detection_spec(name):
+    """Returns the `DetectionSpec` of "synthetic_detection", "voc/2007", "voc/2012" or "voc/2007+2012".
+
+    Raises:
+        ValueError: if `name` is unknown.
+    """
+    if name not in _SPECS:
+        raise ValueError(f"Expected name to be one of {sorted(_SPECS)}. Received: name={name!r}")
+    return _SPECS[name]
+
+
+def prepare_detection(name, data_dir=None):
+    """Builds "synthetic_detection" in `data_dir` if it is not there yet; does nothing for VOC.
+
+    Args:
+        name: A name `detection_spec` knows.
+        data_dir: tfds data dir. Defaults to None (tfds default).
+    """
+    spec = detection_spec(name)
+    if spec.embedded:
+        for tfds_name, _ in spec.splits["trainval"]:
+            _builder(tfds_name, data_dir, download=True)
+
+
+def _builder(tfds_name, data_dir, download):
+    """The tfds builder, prepared first if `download` (building the embedded data set downloads nothing)."""
+    spec = types.SimpleNamespace(name=tfds_name)  # All that loaders' _prepare reads of a DatasetSpec.
+    return loaders._prepare(spec, tfds.builder(tfds_name, data_dir=data_dir), download, manual_dir=None)
+
+
+def _read(tfds_name, split, *, training, seed, data_dir, download, embedded):
+    builder = _builder(tfds_name, data_dir, download=download or embedded)
+    try:
+        return builder.as_dataset(split=split, shuffle_files=training,
+                                  read_config=tfds.ReadConfig(shuffle_seed=seed))
+    except AssertionError as error:  # tfds' "could not find data in ..." error.
+        raise loaders.DatasetNotFoundError(_missing_message(builder, data_dir)) from error
+
+
+def _missing_message(builder, data_dir):
+    """Where tfds looked for VOC and how to provide it (the text of `DatasetNotFoundError`)."""
+    name, version = builder.info.full_name.rsplit("/", 1)[0], builder.version
+    given = f"data_dir={data_dir!r}" if data_dir else "data_dir=None (the tfds default data dirs)"
+    return "\n".join([
+        f"Data set {name!r} (tfds version {version}) is not prepared for {given}. "
+        f"tensorflow-datasets looked in: {loaders._looked_in(builder, data_dir)} "
+        f"(it needs {builder.data_dir}). Nothing was downloaded. To provide it:",
+        "  * if it is prepared elsewhere, pass that folder: load_detection(..., data_dir=DIR) or "
+        f"--data_dir=DIR in the examples (or set TFDS_DATA_DIR), so that DIR/{name}/{version} exists;",
+        "  * on a machine with internet, `tfds build voc/2007 voc/2012 --data_dir=DIR` downloads "
+        "Pascal VOC (about 0.9 GB for 2007, 2 GB for 2012, from http://host.robots.ox.ac.uk/pascal/VOC/) "
+        "and prepares both years (07+12 needs both; tfds' 'train' + 'validation' is VOC's trainval); "
+        "or call load_detection(..., data_dir=DIR, download=True). Then copy DIR/voc here.",
+    ])
+
+
+def _pad_objects_fn(image_size, max_boxes):
+    """Resizes the image and pads (or cuts) the objects to `max_boxes`."""
+    def fn(example):
+        image = example["image"]
+        if image.shape[0] != image_size or image.shape[1] != image_size:
+            image = tf.image.resize(image, (image_size, image_size))
+            image = tf.cast(tf.round(tf.clip_by_value(image, 0.0, 255.0)), tf.uint8)
+        objects = example["objects"]
+        # The fields agree in length in real data; tfds.testing.mock_data draws each its own.
+        count = tf.minimum(tf.minimum(tf.shape(objects["bbox"])[0], tf.shape(objects["label"])[0]),
+                           tf.minimum(tf.shape(objects["is_difficult"])[0], max_boxes))
+        pad = max_boxes - count
+
+        def padded(values, fill):
+            values = values[:count]
+            paddings = [[0, pad]] + [[0, 0]] * (len(values.shape) - 1)
+            return tf.pad(values, paddings, constant_values=fill)
+
+        boxes = tf.ensure_shape(padded(tf.cast(objects["bbox"], tf.float32), 0.0), [max_boxes, 4])
+        labels = tf.ensure_shape(padded(tf.cast(objects["label"], tf.int32), -1), [max_boxes])
+        difficult = tf.ensure_shape(padded(objects["is_difficult"], False), [max_boxes])
+        image = tf.ensure_shape(image, [image_size, image_size, 3])
+        return {"images": image, "bounding_boxes": {"boxes": boxes, "labels": labels},
+                "difficult": difficult}
+    return fn
+
+
+def load_detection(name="synthetic_detection", split=None, *, batch_size, training, data_dir=None,
+                   seed=0, image_size=None, max_boxes=32, drop_remainder=None, shuffle_buffer=2000,
+                   cache=None, download=False):
+    """Loads a detection data set as padded batches of images and boxes.
+
+    Args:
+        name: "synthetic_detection", "voc/2007", "voc/2012" or "voc/2007+2012"
+            (see the module docstring). Defaults to "synthetic_detection".
+        split: "trainval", "test", or for a single tfds data set any tfds split
+            ("train[:10%]"). Defaults to "trainval" when `training`, else "test".
+        batch_size: Images per batch.
+        training: True: shuffled file and example order (reshuffled each
+            epoch). False: fixed order.
+        data_dir: tfds data dir. Defaults to None (tfds default).
+        seed: Seed of the file order and the shuffle. Defaults to 0.
+        image_size: Output height and width. Defaults to the spec's (128 for
+            synthetic_detection, 300 for VOC, as SSD300).
+        max_boxes: Objects per image after padding; further objects are
+            dropped. Defaults to 32 (VOC07 test has at most 41 per image).
+        drop_remainder: Drop the last partial batch. Defaults to `training`.
+        shuffle_buffer: Shuffle buffer for training. Defaults to 2000.
+        cache: Cache the padded examples in memory. Defaults to True for the
+            embedded data set, False for VOC.
+        download: Let tfds download and prepare VOC. Defaults to False.
+
+    Returns:
+        A `tf.data.Dataset` of dicts `{"images": uint8 [B, S, S, 3],
+        "bounding_boxes": {"boxes": float32 [B, max_boxes, 4] normalised
+        `[ymin, xmin, ymax, xmax]` (zeros for padding), "labels": int32
+        [B, max_boxes] (-1 for padding)}, "difficult": bool [B, max_boxes]}`.
+
+    Raises:
+        ValueError: for an unknown `name`, a bad `batch_size` or `max_boxes`,
+            or a tfds split string with "voc/2007+2012".
+        DatasetNotFoundError: if tfds has not prepared a VOC data set in `data_dir`.
+    """
+    spec = detection_spec(name)
+    for arg, value in (("batch_size", batch_size), ("max_boxes", max_boxes)):
+        if int(value) < 1:
+            raise ValueError(f"Expected {arg} >= 1. Received: {arg}={value}")
+    split = split or ("trainval" if training else "test")
+    if split in spec.splits:
+        sources = spec.splits[split]
+    elif len(spec.splits["trainval"]) == 1 and len(spec.splits["test"]) == 1:
+        sources = ((spec.splits["trainval"][0][0], split),)
+    else:
+        raise ValueError(f"Expected split to be one of {sorted(spec.splits)} for {name!r}. "
+                         f"Received: split={split!r}")
+    image_size = int(image_size or spec.image_size)
+    cache = spec.embedded if cache is None else cache
+    drop_remainder = training if drop_remainder is None else drop_remainder
+
+    pad = _pad_objects_fn(image_size, int(max_boxes))
+    parts = [_read(tfds_name, tfds_split, training=training, seed=seed, data_dir=data_dir,
+                   download=download, embedded=spec.embedded).map(pad, num_parallel_calls=tf.data.AUTOTUNE)
+             for tfds_name, tfds_split in sources]
+    ds = parts[0]
+    for part in parts[1:]:
+        ds = ds.concatenate(part)
+    if cache:
+        ds = ds.cache()
+    if training:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
