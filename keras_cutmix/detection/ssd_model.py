@@ -62,6 +62,16 @@ class L2Norm(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
+def _check_sizes(sources, image_size):
+    expected = tuple(ssd_anchors.VOC_300["feature_maps"][: len(sources)])
+    sizes = tuple(source.shape[1] for source in sources)
+    if sizes != expected:
+        raise ValueError(
+            f"Expected feature maps of sizes {expected} (SSD300). Received: image_size={image_size!r} "
+            f"giving {sizes}"
+        )
+
+
 def ssd300(num_classes, backbone=None, image_size=300):
     """Builds SSD300 on our ResNet-50 (see the module docstring for the layout).
 
@@ -88,6 +98,7 @@ def ssd300(num_classes, backbone=None, image_size=300):
         backbone.inputs, [backbone.pyramid_outputs[level] for level in ("P3", "P4", "P5")], name="backbone"
     )
     p3, p4, x = pyramid(normalised)
+    _check_sizes((p3, p4, x), image_size)
     sources = [L2Norm(20.0, name="l2norm")(p3), p4, x]
     for index, (reduce_filters, filters, stride, padding) in enumerate(EXTRAS):
         x = keras.layers.Conv2D(reduce_filters, 1, activation="relu", name=f"extra{index}_1x1")(x)
@@ -95,13 +106,7 @@ def ssd300(num_classes, backbone=None, image_size=300):
             x = keras.layers.ZeroPadding2D(1, name=f"extra{index}_pad")(x)
         x = keras.layers.Conv2D(filters, 3, strides=stride, activation="relu", name=f"extra{index}_3x3")(x)
         sources.append(x)
-    expected = ssd_anchors.VOC_300["feature_maps"]
-    sizes = tuple(source.shape[1] for source in sources)
-    if sizes != tuple(expected):
-        raise ValueError(
-            f"Expected feature maps of sizes {expected} (SSD300). Received: image_size={image_size!r} "
-            f"giving {sizes}"
-        )
+    _check_sizes(sources, image_size)
     locs, logits = [], []
     for index, (source, k) in enumerate(zip(sources, ssd_anchors.boxes_per_location())):
         loc = keras.layers.Conv2D(k * 4, 3, padding="same", name=f"loc{index}")(source)
