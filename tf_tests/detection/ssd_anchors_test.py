@@ -117,10 +117,9 @@ def test_match_equals_ssd_pytorch_match_on_random_boxes_with_padding():
     rng = np.random.default_rng(1)
     anchors = ssd_anchors.default_boxes()
     counts = (1, 3, 6)
-    gt = np.zeros((3, 6, 4), np.float32)
+    gt = np.stack([random_boxes(rng, 6) for _ in counts])  # padding rows hold boxes too: labels decide
     labels = np.full((3, 6), -1, np.int32)
     for b, n in enumerate(counts):
-        gt[b, :n] = random_boxes(rng, n)
         labels[b, :n] = rng.integers(0, 20, n)
     loc, cls = ssd_anchors.match(to_yxyx(gt), labels, anchors)
     assert loc.shape == (3, 8732, 4) and cls.shape == (3, 8732)
@@ -135,8 +134,9 @@ def test_match_equals_ssd_pytorch_match_on_random_boxes_with_padding():
 def test_match_forces_best_anchor_below_threshold_and_later_gt_wins():
     anchors = np.array([[0.25, 0.25, 0.5, 0.5], [0.75, 0.75, 0.5, 0.5]], np.float32)  # cx, cy, w, h
     # Both truths overlap anchor 0 best (IoU < 0.5 each); the later one takes it, the earlier gets nothing.
-    truths_yxyx = np.array([[0.0, 0.0, 0.2, 0.2], [0.1, 0.1, 0.3, 0.3]], np.float32)
-    loc, cls = ssd_anchors.match(truths_yxyx, np.array([4, 7]), anchors)
+    # A padding row (label -1) never takes an anchor, even as the last row.
+    truths_yxyx = np.array([[0.0, 0.0, 0.2, 0.2], [0.1, 0.1, 0.3, 0.3], [0.0, 0.0, 0.5, 0.5]], np.float32)
+    loc, cls = ssd_anchors.match(truths_yxyx, np.array([4, 7, -1]), anchors)
     np.testing.assert_array_equal(np.asarray(cls), [8, 0])
     np.testing.assert_allclose(np.asarray(ssd_anchors.decode(loc, anchors))[0], truths_yxyx[1], atol=1e-6)
 

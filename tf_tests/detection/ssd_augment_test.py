@@ -126,3 +126,18 @@ def test_min_iou_only_when_enforced(monkeypatch):
             ious.append(iou_with_rect(boxes * 100, rect).min())
         lowest[enforce] = min(ious)
     assert lowest[True] >= 0.3 and lowest[False] < 0.3
+
+
+def test_photometric_on_grey_is_brightness_then_contrast():
+    # Grey has no saturation or hue and is symmetric in its channels: only brightness +U(-32, 32) and
+    # contrast *U(0.5, 1.5) act, so every output is a uniform grey in [(128 - 32) * 0.5, (128 + 32) * 1.5].
+    grey = tf.fill([4, 5, 3], 128.0)
+    values = []
+    for seed in range(40):
+        out = ssd_augment.photometric_distort(grey, tf.constant([seed, 2], tf.int64)).numpy()
+        np.testing.assert_allclose(out, np.full_like(out, out[0, 0, 0]), atol=1e-3)
+        values.append(out[0, 0, 0])
+    values = np.array(values)
+    assert values.min() >= 48 - 1e-3 and values.max() <= 240 + 1e-3
+    assert np.sum(np.abs(values - 128) < 1e-3) >= 3  # neither applied (probability 1/4)
+    assert values.min() < 100 and values.max() > 160
