@@ -69,7 +69,8 @@ def default_boxes(config=VOC_300):
         s_prime = math.sqrt(s_k * (config["max_sizes"][k] / size))
         shapes = [(s_k, s_k), (s_prime, s_prime)]
         for ratio in config["aspect_ratios"][k]:
-            shapes += [(s_k * math.sqrt(ratio), s_k / math.sqrt(ratio)), (s_k / math.sqrt(ratio), s_k * math.sqrt(ratio))]
+            root = math.sqrt(ratio)
+            shapes += [(s_k * root, s_k / root), (s_k / root, s_k * root)]
         rows, cols = np.meshgrid(np.arange(f), np.arange(f), indexing="ij")
         centres = np.stack([(cols + 0.5) / f_k, (rows + 0.5) / f_k], axis=-1).reshape(-1, 1, 2)
         sizes = np.broadcast_to(np.asarray(shapes)[None], (f * f, len(shapes), 2))
@@ -86,7 +87,12 @@ def _variances(variances):
 
 
 def encode(boxes, anchors, variances=VOC_300["variance"]):
-    """Regression targets of `boxes` (normalised yxyx, [..., A, 4]) relative to `anchors` ([A, 4] centre form).
+    """Regression targets of `boxes` relative to `anchors`, as ssd.pytorch's `encode`.
+
+    Args:
+        boxes: [..., A, 4] normalised yxyx boxes (one per anchor).
+        anchors: [A, 4] default boxes in centre form `(cx, cy, w, h)`.
+        variances: `(centre, size)` variances. Defaults to (0.1, 0.2).
 
     Returns:
         float32 [..., A, 4] deltas `(dx, dy, dw, dh)`, as ssd.pytorch's `encode`.
@@ -98,7 +104,16 @@ def encode(boxes, anchors, variances=VOC_300["variance"]):
 
 
 def decode(deltas, anchors, variances=VOC_300["variance"]):
-    """Boxes (normalised yxyx, [..., A, 4]) from deltas `(dx, dy, dw, dh)`, as ssd.pytorch's `decode`."""
+    """Boxes from deltas, as ssd.pytorch's `decode` (the inverse of `encode`).
+
+    Args:
+        deltas: [..., A, 4] deltas `(dx, dy, dw, dh)`.
+        anchors: [A, 4] default boxes in centre form `(cx, cy, w, h)`.
+        variances: `(centre, size)` variances. Defaults to (0.1, 0.2).
+
+    Returns:
+        float32 [..., A, 4] normalised yxyx boxes.
+    """
     return keras.utils.bounding_boxes.decode_deltas_to_boxes(
         anchors, deltas, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT,
         encoded_format=ANCHOR_FORMAT, variance=_variances(variances),
@@ -118,6 +133,8 @@ def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["va
         anchors: [A, 4] default boxes in centre form (`default_boxes()`).
         iou_threshold: Minimum IoU for a match. Defaults to 0.5.
         variances: Encoding variances. Defaults to (0.1, 0.2).
+
+    Works eagerly, in `tf.function` and in `tf.data.Dataset.map` (per image or per batch).
 
     Returns:
         `(loc_targets, cls_targets)`: float32 [(B,) A, 4] deltas (meaningful where the class is not 0)

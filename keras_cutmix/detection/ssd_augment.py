@@ -43,7 +43,15 @@ _PERMUTATIONS = ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0
 
 
 def photometric_distort(image, seed):
-    """ssd.pytorch's `PhotometricDistort` on a float RGB image in [0, 255]."""
+    """ssd.pytorch's `PhotometricDistort` (see the module docstring).
+
+    Args:
+        image: [H, W, 3] float32 RGB in [0, 255].
+        seed: Shape-[2] integer tensor.
+
+    Returns:
+        The distorted image, float32 in [0, 255].
+    """
     u = sampling.uniform(seed, [12])
     coin = u[:6] < 0.5
     image = tf.where(coin[0], image + (u[6] * 64.0 - 32.0), image)
@@ -62,7 +70,17 @@ def photometric_distort(image, seed):
 
 
 def expand(image, boxes, seed, mean=resnet50.IMAGENET_MEAN):
-    """ssd.pytorch's `Expand`: with probability 1/2, zoom out onto a mean-filled canvas up to 4x."""
+    """ssd.pytorch's `Expand`: with probability 1/2, zoom out onto a mean-filled canvas up to 4x.
+
+    Args:
+        image: [H, W, 3] float RGB in [0, 255].
+        boxes: [N, 4] normalised yxyx boxes.
+        seed: Shape-[2] integer tensor.
+        mean: RGB fill on the 0-255 scale. Defaults to `resnet50.IMAGENET_MEAN`.
+
+    Returns:
+        `(image, boxes)`: the canvas (or the input) and the boxes normalised to it.
+    """
     image = tf.convert_to_tensor(image, tf.float32)
     boxes = tf.convert_to_tensor(boxes, tf.float32)
     u = sampling.uniform(seed, [4])
@@ -117,7 +135,19 @@ def _crop_rect(image, boxes, labels, seed, enforce_min_iou):
 
 
 def random_crop(image, boxes, labels, seed, enforce_min_iou=False):
-    """ssd.pytorch's `RandomSampleCrop` (see the module docstring). Returns (image, boxes, labels)."""
+    """ssd.pytorch's `RandomSampleCrop` (see the module docstring).
+
+    Args:
+        image: [H, W, 3] float image.
+        boxes: [N, 4] normalised yxyx boxes.
+        labels: [N] int32 labels, -1 for padding.
+        seed: Shape-[2] integer tensor.
+        enforce_min_iou: Whether to apply the crop modes' minimum IoU. Defaults to `False` (as ssd.pytorch).
+
+    Returns:
+        `(image, boxes, labels)`: the crop, the kept boxes clipped and normalised to it, dropped rows zeroed
+        with label -1.
+    """
     rect = _crop_rect(image, boxes, labels, seed, enforce_min_iou)
     height, width = tf.unstack(tf.cast(tf.shape(image)[:2], tf.float32))
     size = tf.stack([height, width, height, width])
