@@ -71,3 +71,25 @@ def test_decode_detections_score_threshold_and_batch():
     assert len(detections) == 2 and detections[0][0].shape == (0, 4)
     boxes, scores, classes = detections[1]
     assert boxes.shape == (1, 4) and int(classes[0]) == 0 and float(scores[0]) > 0.99
+
+
+def test_one_training_step_reaches_every_layer(model):
+    # Targets from `match`, the MultiBox loss, gradients for the heads, extras, L2Norm and the backbone.
+    # A small box (side 0.1) matches 38x38 default boxes, a large one the 1x1 map.
+    import tensorflow as tf
+
+    from keras_cutmix.detection import ssd_loss
+
+    anchors = ssd_anchors.default_boxes()
+    loc_t, cls_t = ssd_anchors.match(np.array([[[0.1, 0.2, 0.2, 0.3], [0.05, 0.05, 0.95, 0.95]]], np.float32),
+                                     np.array([[4, 9]]), anchors)
+    images = np.random.default_rng(1).uniform(0, 255, (1, 300, 300, 3)).astype(np.float32)
+    with tf.GradientTape() as tape:
+        outputs = model(images, training=True)
+        loc_loss, conf_loss = ssd_loss.multibox_loss(loc_t, cls_t, outputs["boxes"], outputs["classes"])
+        loss = loc_loss + conf_loss
+    grads = dict(zip([v.path for v in model.trainable_variables], tape.gradient(loss, model.trainable_variables)))
+    assert np.isfinite(float(loss)) and float(conf_loss) > 0
+    for name in ("l2norm/weight", "extra2_3x3/kernel", "conf0/kernel", "loc5/bias", "conv1_conv/kernel"):
+        path = next(p for p in grads if p.endswith(name))
+        assert grads[path] is not None and float(tf.reduce_max(tf.abs(grads[path]))) > 0, path
