@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_cutmix.detection import ssd_anchors
+from keras_cutmix.detection import ssd_loss
 from keras_cutmix.detection import ssd_model
 
 
@@ -76,10 +78,6 @@ def test_decode_detections_score_threshold_and_batch():
 def test_one_training_step_reaches_every_layer(model):
     # Targets from `match`, the MultiBox loss, gradients for the heads, extras, L2Norm and the backbone.
     # A small box (side 0.1) matches 38x38 default boxes, a large one the 1x1 map.
-    import tensorflow as tf
-
-    from keras_cutmix.detection import ssd_loss
-
     anchors = ssd_anchors.default_boxes()
     loc_t, cls_t = ssd_anchors.match(np.array([[[0.1, 0.2, 0.2, 0.3], [0.05, 0.05, 0.95, 0.95]]], np.float32),
                                      np.array([[4, 9]]), anchors)
