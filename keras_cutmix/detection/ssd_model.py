@@ -125,7 +125,7 @@ def decode_detections(outputs, anchors, score_threshold=0.01, iou_threshold=0.45
 
     Uses `tf.image.combined_non_max_suppression`: per class, boxes with a score above `score_threshold`,
     NMS at `iou_threshold`, at most `max_detections` per class and per image (ssd.pytorch: top_k 200,
-    conf_thresh 0.01, nms_thresh 0.45).
+    conf_thresh 0.01, nms_thresh 0.45). Runs eagerly (it returns a Python list of per-image tensors).
 
     Args:
         outputs: `{"boxes": [B, A, 4] deltas, "classes": [B, A, C + 1] logits}` (the model's outputs).
