@@ -1,0 +1,169 @@
+"""SSD300 default boxes, matching and box encoding, as amdegroot/ssd.pytorch (the code the CutMix paper ran).
+
+Formats (all coordinates normalised to [0, 1] by the image size):
+
+* default boxes (anchors): ssd.pytorch's centre form `(cx, cy, w, h)`, Keras's `"center_xywh"`; convert with
+  `keras.utils.bounding_boxes.convert_format(anchors, source="center_xywh", target="yxyx")`;
+* ground-truth and decoded boxes: `[y0, x0, y1, x1]`, Keras's `"yxyx"` on normalised coordinates (our
+  repository's box order; Keras's `"rel_yxyx"` holds the same numbers); padded rows carry label -1;
+* regression targets (deltas): ssd.pytorch's order `(dx, dy, dw, dh)` with variances (0.1, 0.2), i.e.
+  `((c_box - c_anchor) / (0.1 * size_anchor), log(size_box / size_anchor) / 0.2)`; this is exactly
+  `keras.utils.bounding_boxes.encode_box_to_deltas(..., encoding_format="center_xywh",
+  variance=[0.1, 0.1, 0.2, 0.2])`, which `encode`/`decode` call (Keras clamps sizes at epsilon where
+  ssd.pytorch would take log(0)).
+
+Everything is plain TF/Keras ops: it runs eagerly, in `tf.function` and in `tf.data.Dataset.map`.
+
+References:
+    - [Liu et al., 2016, SSD: Single Shot MultiBox Detector](https://arxiv.org/abs/1512.02325)
+    - github.com/amdegroot/ssd.pytorch: `data/config.py` (`voc`), `layers/functions/prior_box.py`
+      (`PriorBox`), `layers/box_utils.py` (`match`, `encode`, `decode`).
+"""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# ssd.pytorch's `voc` configuration (data/config.py) for SSD300.
+VOC_300 = {
+    "feature_maps": (38, 19, 10, 5, 3, 1),
+    "min_dim": 300,
+    "steps": (8, 16, 32, 64, 100, 300),
+    "min_sizes": (30, 60, 111, 162, 213, 264),
+    "max_sizes": (60, 111, 162, 213, 264, 315),
+    "aspect_ratios": ((2,), (2, 3), (2, 3), (2, 3), (2,), (2,)),
+    "variance": (0.1, 0.2),
+    "clip": True,
+}
+ANCHOR_FORMAT = "center_xywh"
+BOX_FORMAT = "yxyx"
+
+
+def boxes_per_location(config=VOC_300):
+    """Default boxes per feature-map cell: `2 + 2 * len(aspect_ratios)` per map ((4, 6, 6, 6, 4, 4) for VOC_300)."""
+    return tuple(2 + 2 * len(ratios) for ratios in config["aspect_ratios"])
+
+
+def default_boxes(config=VOC_300):
+    """SSD's default boxes, in ssd.pytorch's order (map, row, column, box) and centre form.
+
+    Per cell of the `f x f` map k: a square of side `min_size/300`, a square of side
+    `sqrt(min_size * max_size)/300`, then for each aspect ratio r boxes `(s sqrt(r), s / sqrt(r))` and
+    `(s / sqrt(r), s sqrt(r))`, centred at `((j + 0.5) / f_k, (i + 0.5) / f_k)` with `f_k = 300 / step`;
+    all four numbers clipped to [0, 1] (ssd.pytorch clips the centre form, not the corners).
+
+    Args:
+        config: A dict with the keys of `VOC_300`. Defaults to `VOC_300`.
+
+    Returns:
+        float32 NumPy array [num_boxes, 4] of `(cx, cy, w, h)` (`"center_xywh"`), normalised;
+        8,732 rows for `VOC_300`.
+    """
+    size = config["min_dim"]
+    per_map = []
+    for k, f in enumerate(config["feature_maps"]):
+        f_k = size / config["steps"][k]
+        s_k = config["min_sizes"][k] / size
+        s_prime = math.sqrt(s_k * (config["max_sizes"][k] / size))
+        shapes = [(s_k, s_k), (s_prime, s_prime)]
+        for ratio in config["aspect_ratios"][k]:
+            root = math.sqrt(ratio)
+            shapes += [(s_k * root, s_k / root), (s_k / root, s_k * root)]
+        rows, cols = np.meshgrid(np.arange(f), np.arange(f), indexing="ij")
+        centres = np.stack([(cols + 0.5) / f_k, (rows + 0.5) / f_k], axis=-1).reshape(-1, 1, 2)
+        sizes = np.broadcast_to(np.asarray(shapes)[None], (f * f, len(shapes), 2))
+        centres = np.broadcast_to(centres, sizes.shape)
+        per_map.append(np.concatenate([centres, sizes], axis=-1).reshape(-1, 4))
+    boxes = np.concatenate(per_map, axis=0).astype(np.float32)
+    if config["clip"]:
+        boxes = np.clip(boxes, 0.0, 1.0)
+    return boxes
+
+
+def _variances(variances):
+    return [variances[0], variances[0], variances[1], variances[1]]
+
+
+def encode(boxes, anchors, variances=VOC_300["variance"]):
+    """Regression targets of `boxes` relative to `anchors`, as ssd.pytorch's `encode`.
+
+    Args:
+        boxes: [..., A, 4] normalised yxyx boxes (one per anchor).
+        anchors: [A, 4] default boxes in centre form `(cx, cy, w, h)`.
+        variances: `(centre, size)` variances. Defaults to (0.1, 0.2).
+
+    Returns:
+        float32 [..., A, 4] deltas `(dx, dy, dw, dh)`, as ssd.pytorch's `encode`.
+    """
+    return keras.utils.bounding_boxes.encode_box_to_deltas(
+        anchors, boxes, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT,
+        encoding_format=ANCHOR_FORMAT, variance=_variances(variances),
+    )
+
+
+def decode(deltas, anchors, variances=VOC_300["variance"]):
+    """Boxes from deltas, as ssd.pytorch's `decode` (the inverse of `encode`).
+
+    Args:
+        deltas: [..., A, 4] deltas `(dx, dy, dw, dh)`.
+        anchors: [A, 4] default boxes in centre form `(cx, cy, w, h)`.
+        variances: `(centre, size)` variances. Defaults to (0.1, 0.2).
+
+    Returns:
+        float32 [..., A, 4] normalised yxyx boxes.
+    """
+    return keras.utils.bounding_boxes.decode_deltas_to_boxes(
+        anchors, deltas, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT,
+        encoded_format=ANCHOR_FORMAT, variance=_variances(variances),
+    )
+
+
+def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["variance"]):
+    """Training targets for every default box, as ssd.pytorch's `match`.
+
+    Each valid ground-truth box takes its best default box (forced, even below the threshold; where two
+    boxes pick the same default box the later one wins, as ssd.pytorch's loop); every other default box
+    takes its best ground-truth box if their IoU is at least `iou_threshold`, else background.
+
+    Args:
+        gt_boxes: [N, 4] or [B, N, 4] normalised yxyx boxes.
+        gt_labels: [N] or [B, N] integer classes in [0, num_classes); -1 marks padding.
+        anchors: [A, 4] default boxes in centre form (`default_boxes()`).
+        iou_threshold: Minimum IoU for a match. Defaults to 0.5.
+        variances: Encoding variances. Defaults to (0.1, 0.2).
+
+    Works eagerly, in `tf.function` and in `tf.data.Dataset.map` (per image or per batch).
+
+    Returns:
+        `(loc_targets, cls_targets)`: float32 [(B,) A, 4] deltas (meaningful where the class is not 0)
+        and int32 [(B,) A] classes, 0 for background and `label + 1` for objects.
+    """
+    gt_boxes = tf.convert_to_tensor(gt_boxes, tf.float32)
+    gt_labels = tf.cast(gt_labels, tf.int32)
+    unbatched = gt_boxes.shape.rank == 2
+    if unbatched:
+        gt_boxes, gt_labels = gt_boxes[None], gt_labels[None]
+    anchors = tf.convert_to_tensor(anchors, tf.float32)
+    num_anchors = tf.shape(anchors)[0]
+    valid = gt_labels >= 0  # [B, N]
+    corners = keras.utils.bounding_boxes.convert_format(anchors, source=ANCHOR_FORMAT, target=BOX_FORMAT)
+    iou = keras.utils.bounding_boxes.compute_iou(gt_boxes, corners, bounding_box_format=BOX_FORMAT)
+    iou = tf.where(valid[..., None], iou, -1.0)  # [B, N, A]
+    best_anchor = tf.argmax(iou, axis=2, output_type=tf.int32)  # [B, N]
+    best_overlap = tf.reduce_max(iou, axis=1)  # [B, A]
+    best_truth = tf.argmax(iou, axis=1, output_type=tf.int32)  # [B, A]
+    forced = tf.one_hot(best_anchor, num_anchors, on_value=True, off_value=False) & valid[..., None]
+    truth_index = tf.range(tf.shape(gt_boxes)[1], dtype=tf.int32)[None, :, None]
+    forcing = tf.reduce_max(tf.where(forced, truth_index, -1), axis=1)  # [B, A]; the last gt wins
+    best_truth = tf.where(forcing >= 0, forcing, best_truth)
+    best_overlap = tf.where(forcing >= 0, 2.0, best_overlap)
+    matched = tf.gather(gt_boxes, best_truth, batch_dims=1)
+    classes = tf.gather(gt_labels, best_truth, batch_dims=1) + 1
+    classes = tf.where(best_overlap < iou_threshold, 0, classes)
+    loc = tf.cast(encode(matched, anchors, variances), tf.float32)
+    if unbatched:
+        return loc[0], classes[0]
+    return loc, classes
+

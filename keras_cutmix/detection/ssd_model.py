@@ -1,0 +1,151 @@
+"""SSD300 on our ResNet-50, as the CutMix paper ran it (amdegroot/ssd.pytorch with a ResNet-50 backbone).
+
+The paper (supplementary Sec. C) swaps SSD's VGG-16 for the pretrained ResNet-50 and says no more; what is
+built here, and why:
+
+* **Input.** RGB pixels in [0, 255], `[B, 300, 300, 3]`, normalised inside by `PixelNormalization` with
+  torchvision's ImageNet statistics (`resnet50.IMAGENET_MEAN/STD`), since the keras-hub backbone takes
+  normalised images and our classifiers were trained so (ssd.pytorch subtracted BGR means for its VGG).
+* **Sources (6 maps of 38, 19, 10, 5, 3, 1 cells).** ResNet-50's layer2 output (`P3`, stride 8, 512 channels,
+  38x38) replaces VGG's conv4_3 and goes through `L2Norm` (per-channel scale initialised to 20, as
+  ssd.pytorch); layer3 (`P4`, stride 16, 19x19, 1024 channels) replaces VGG's fc7 (19x19 too); layer4 (`P5`,
+  stride 32, 2048 channels) is 10x10 at 300, the size of ssd.pytorch's first extra map, so it takes that
+  place, and the last three of ssd.pytorch's extra pairs follow it unchanged: `1x1 128 - 3x3/2 pad 1 256`
+  (5x5), `1x1 128 - 3x3 valid 256` (3x3), `1x1 128 - 3x3 valid 256` (1x1), each conv with bias and ReLU.
+  The first extra pair (`1x1 256 - 3x3/2 512`, 19 -> 10) is the one layer4 replaces. This keeps every
+  pretrained stage (the transfer the paper measures) and the default boxes of SSD300 unchanged; it is the
+  usual ResNet-SSD layout (sources at strides 8, 16, 32 then extras).
+* **Heads.** Per source a `3x3 pad 1` conv to `k * 4` deltas and one to `k * (C + 1)` logits, k = (4, 6, 6, 6,
+  4, 4); reshaped in (row, column, box) order, which is `default_boxes()`'s order. Extras and heads start as
+  ssd.pytorch's (Xavier-uniform kernels, zero biases: Keras's defaults).
+
+References:
+    - [Liu et al., 2016](https://arxiv.org/abs/1512.02325); [Yun et al., 2019](https://arxiv.org/abs/1905.04899),
+      supplementary Sec. C; github.com/amdegroot/ssd.pytorch (`ssd.py`, `layers/modules/l2norm.py`,
+      `layers/functions/detection.py`).
+"""
+
+import keras
+import tensorflow as tf
+
+from keras_cutmix.detection import ssd_anchors
+from keras_cutmix.models import resnet50
+from keras_cutmix.models.layers import PixelNormalization
+
+# ssd.pytorch's extras after the 10x10 map: (1x1 filters, 3x3 filters, 3x3 stride, 3x3 padding).
+EXTRAS = ((128, 256, 2, "same"), (128, 256, 1, "valid"), (128, 256, 1, "valid"))
+
+
+@keras.saving.register_keras_serializable(package="keras_cutmix")
+class L2Norm(keras.layers.Layer):
+    """ssd.pytorch's L2Norm: `x / (||x||_channels + 1e-10) * weight`, `weight` per channel starting at `scale`.
+
+    Args:
+        scale: Initial value of the per-channel weight. Defaults to 20.
+        **kwargs: Standard `keras.layers.Layer` arguments.
+    """
+
+    def __init__(self, scale=20.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+
+    def build(self, input_shape):
+        self.weight = self.add_weight(
+            name="weight", shape=(input_shape[-1],), initializer=keras.initializers.Constant(self.scale)
+        )
+
+    def call(self, inputs):
+        norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(inputs), axis=-1, keepdims=True)) + 1e-10
+        return inputs / norm * self.weight
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+def _check_sizes(sources, image_size):
+    expected = tuple(ssd_anchors.VOC_300["feature_maps"][: len(sources)])
+    sizes = tuple(source.shape[1] for source in sources)
+    if sizes != expected:
+        raise ValueError(
+            f"Expected feature maps of sizes {expected} (SSD300). Received: image_size={image_size!r} "
+            f"giving {sizes}"
+        )
+
+
+def ssd300(num_classes, backbone=None, image_size=300):
+    """Builds SSD300 on our ResNet-50 (see the module docstring for the layout).
+
+    Args:
+        num_classes: Number of object classes (20 for VOC); the model adds background as class 0.
+        backbone: A keras-hub `ResNetBackbone` (or any model with `pyramid_outputs` P3, P4, P5) taking
+            normalised images; defaults to a freshly initialised `keras_cutmix.models.resnet50.backbone()`.
+        image_size: Input side; must give SSD300's maps (38, 19, 10, 5, 3, 1). Defaults to 300.
+
+    Returns:
+        A functional `keras.Model` from RGB pixels [B, size, size, 3] in [0, 255] to
+        `{"boxes": [B, 8732, 4] deltas (dx, dy, dw, dh), "classes": [B, 8732, num_classes + 1] logits}`.
+
+    Raises:
+        ValueError: If `num_classes` < 1 or the feature maps do not have SSD300's sizes.
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"Expected `num_classes` to be a positive int. Received: num_classes={num_classes!r}")
+    if backbone is None:
+        backbone = resnet50.backbone(image_shape=(image_size, image_size, 3))
+    pixels = keras.Input((image_size, image_size, 3), name="pixels")
+    normalised = PixelNormalization(resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD, name="normalization")(pixels)
+    pyramid = keras.Model(
+        backbone.inputs, [backbone.pyramid_outputs[level] for level in ("P3", "P4", "P5")], name="backbone"
+    )
+    p3, p4, x = pyramid(normalised)
+    _check_sizes((p3, p4, x), image_size)
+    sources = [L2Norm(20.0, name="l2norm")(p3), p4, x]
+    for index, (reduce_filters, filters, stride, padding) in enumerate(EXTRAS):
+        x = keras.layers.Conv2D(reduce_filters, 1, activation="relu", name=f"extra{index}_1x1")(x)
+        if padding == "same":  # PyTorch's symmetric padding 1 (Keras's "same" pads asymmetrically at stride 2).
+            x = keras.layers.ZeroPadding2D(1, name=f"extra{index}_pad")(x)
+        x = keras.layers.Conv2D(filters, 3, strides=stride, activation="relu", name=f"extra{index}_3x3")(x)
+        sources.append(x)
+    _check_sizes(sources, image_size)
+    locs, logits = [], []
+    for index, (source, k) in enumerate(zip(sources, ssd_anchors.boxes_per_location())):
+        loc = keras.layers.Conv2D(k * 4, 3, padding="same", name=f"loc{index}")(source)
+        conf = keras.layers.Conv2D(k * (num_classes + 1), 3, padding="same", name=f"conf{index}")(source)
+        locs.append(keras.layers.Reshape((-1, 4), name=f"loc{index}_flat")(loc))
+        logits.append(keras.layers.Reshape((-1, num_classes + 1), name=f"conf{index}_flat")(conf))
+    outputs = {
+        "boxes": keras.layers.Concatenate(axis=1, name="boxes")(locs),
+        "classes": keras.layers.Concatenate(axis=1, name="classes")(logits),
+    }
+    return keras.Model(pixels, outputs, name="ssd300")
+
+
+def decode_detections(outputs, anchors, score_threshold=0.01, iou_threshold=0.45, max_detections=200):
+    """Detections from SSD outputs: softmax, decode, per-class NMS (ssd.pytorch's `Detect`).
+
+    Uses `tf.image.combined_non_max_suppression`: per class, boxes with a score above `score_threshold`,
+    NMS at `iou_threshold`, at most `max_detections` per class and per image (ssd.pytorch: top_k 200,
+    conf_thresh 0.01, nms_thresh 0.45). Runs eagerly (it returns a Python list of per-image tensors).
+
+    Args:
+        outputs: `{"boxes": [B, A, 4] deltas, "classes": [B, A, C + 1] logits}` (the model's outputs).
+        anchors: [A, 4] default boxes (`ssd_anchors.default_boxes()`).
+        score_threshold: Minimum class probability. Defaults to 0.01.
+        iou_threshold: NMS IoU threshold. Defaults to 0.45.
+        max_detections: Detections kept per class and per image. Defaults to 200.
+
+    Returns:
+        A list, one per image, of `(boxes [n, 4] normalised yxyx, scores [n], classes [n] int32)`, sorted by
+        descending score; classes are object classes in [0, C) (background removed, labels as given to `match`).
+    """
+    boxes = ssd_anchors.decode(tf.cast(outputs["boxes"], tf.float32), anchors)
+    probabilities = tf.nn.softmax(tf.cast(outputs["classes"], tf.float32), axis=-1)[..., 1:]
+    nmsed_boxes, scores, classes, valid = tf.image.combined_non_max_suppression(
+        boxes[:, :, None, :], probabilities, max_output_size_per_class=max_detections,
+        max_total_size=max_detections, iou_threshold=iou_threshold, score_threshold=score_threshold,
+        clip_boxes=False,
+    )
+    return [
+        (nmsed_boxes[i, : valid[i]], scores[i, : valid[i]], tf.cast(classes[i, : valid[i]], tf.int32))
+        for i in range(int(tf.shape(valid)[0]))
+    ]
