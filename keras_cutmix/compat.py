@@ -12,6 +12,10 @@ module imports nothing from keras_cutmix.
 - `is_outermost_call(layer)`: Keras's `Layer._get_call_context().entry_layer`. Used by the mixing layers
   to mix when called on their own (as `keras.layers.CutMix` does) but only in training inside a model;
   without it they mix only when called with `training=True`.
+- `keras_hub_non_max_suppression(**kwargs)`: keras-hub's `NonMaxSuppression` layer
+  (`keras_hub.src.layers.modeling.non_max_supression`), RetinaNet's decoder, which keras-hub does not
+  export. Used to lower RetinaNet's confidence threshold (0.5 by default) for mAP; without it the detector
+  keeps keras-hub's default decoder (fewer low-score detections, a lower mAP).
 
 The private Keras members the layers used before need no door: the public `autocast=False` layer argument
 replaces `_convert_input_args` (inputs keep their dtype), and `_allow_non_tensor_positional_args` is not
@@ -76,3 +80,14 @@ def is_outermost_call(layer):
         _warn_once("keras.layers.Layer._get_call_context().entry_layer")
         return False
     return context.entry_layer is layer
+
+
+def keras_hub_non_max_suppression(**kwargs):
+    """keras-hub's `NonMaxSuppression(**kwargs)`, or None (with one warning) when keras-hub moved it."""
+    try:
+        from keras_hub.src.layers.modeling.non_max_supression import NonMaxSuppression  # pylint: disable=g-import-not-at-top
+    except ImportError:
+        _warn_once("keras_hub.src.layers.modeling.non_max_supression.NonMaxSuppression (RetinaNet keeps its "
+                   "default decoder)")
+        return None
+    return NonMaxSuppression(**kwargs)

@@ -4,6 +4,7 @@ we rely on. A failure here names what a TF or Keras upgrade removed or changed, 
 
 import ast
 import pathlib
+import sys
 
 import keras
 import numpy as np
@@ -107,3 +108,14 @@ def test_fallbacks_warn_once_and_answer_safely(monkeypatch, missing):
             return compat.is_outermost_call(probe)
     with pytest.warns(RuntimeWarning, match="keras_cutmix.compat: .* is missing"):
         assert not bool(check())
+
+
+def test_keras_hub_non_max_suppression_is_there_and_degrades_to_none(monkeypatch):
+    decoder = compat.keras_hub_non_max_suppression(bounding_box_format="yxyx", from_logits=True,
+                                                   confidence_threshold=0.01, iou_threshold=0.5, max_detections=7)
+    assert decoder is not None, "keras-hub moved NonMaxSuppression: update keras_cutmix/compat.py"
+    assert decoder.confidence_threshold == 0.01 and decoder.max_detections == 7
+    monkeypatch.setattr(compat, "_warned", set())
+    monkeypatch.setitem(sys.modules, "keras_hub.src.layers.modeling.non_max_supression", None)
+    with pytest.warns(RuntimeWarning, match="NonMaxSuppression"):
+        assert compat.keras_hub_non_max_suppression(bounding_box_format="yxyx") is None

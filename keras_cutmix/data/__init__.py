@@ -11,7 +11,10 @@ Importing this package registers the embedded "synthetic_shapes" and
                          augmentation="resize_crop")  # Default: "official_imagenet".
 """
 
+from keras_cutmix.data.detection_loaders import VOC_CLASS_NAMES
+from keras_cutmix.data.detection_loaders import detection_spec
 from keras_cutmix.data.detection_loaders import load_detection  # Registers "synthetic_detection".
+from keras_cutmix.data.detection_loaders import prepare_detection
 from keras_cutmix.data.loaders import EMBEDDED
 from keras_cutmix.data.loaders import DatasetNotFoundError
 from keras_cutmix.data.loaders import DatasetSpec
@@ -38,5 +41,8 @@ __all__ = [
     "dataset_spec",
     "imagenet_wsol_dataset",
     "load",
+    "VOC_CLASS_NAMES",
+    "detection_spec",
     "load_detection",
+    "prepare_detection",
 ]

@@ -40,6 +40,19 @@ def load_classifier(source):
                      f"Received: {source!r}")
 
 
+def at_input_size(classifier, image_size):
+    """`classifier` rebuilt for `image_size` x `image_size` inputs, with its weights (convs do not care).
+
+    Backbones are pretrained on the classification data's image size (64 on the embedded data); the
+    detector sees its own (128, 300).
+    """
+    if tuple(classifier.input_shape[1:3]) == (image_size, image_size):
+        return classifier
+    clone = keras.models.clone_model(classifier, input_tensors=keras.Input((image_size, image_size, 3)))
+    clone.set_weights(classifier.get_weights())
+    return clone
+
+
 def stage_outputs(classifier):
     """`{level: layer name}` of the last block of each stage: stage s is level s + 2 (P2..P5)."""
     last = {}

@@ -16,6 +16,8 @@ References:
 
 import keras
 
+from keras_cutmix import compat
+
 BOX_FORMAT = "yxyx"
 
 
@@ -35,14 +37,15 @@ def retinanet(encoder, num_classes, image_size, *, max_level=7, head_convs=4, co
     Returns:
         An uncompiled `keras_hub.models.RetinaNetObjectDetector` on pixel "yxyx" boxes.
     """
-    import keras_hub  # pylint: disable=g-import-not-at-top  (slow import, only detection needs it)
-    from keras_hub.src.layers.modeling.non_max_supression import NonMaxSuppression  # pylint: disable=g-import-not-at-top
+    import keras_hub  # pylint: disable=g-import-not-at-top  (slow to import; only detection needs it)
 
     shape = (image_size, image_size, 3)
     backbone = keras_hub.models.RetinaNetBackbone(image_encoder=encoder, min_level=3, max_level=max_level,
                                                   use_p5=False, image_shape=shape)
-    decoder = NonMaxSuppression(bounding_box_format=BOX_FORMAT, from_logits=True, iou_threshold=0.5,
-                                confidence_threshold=confidence_threshold, max_detections=max_detections)
+    # keras-hub exports no NonMaxSuppression: compat holds the private import (RetinaNet's default keeps 0.5).
+    decoder = compat.keras_hub_non_max_suppression(
+        bounding_box_format=BOX_FORMAT, from_logits=True, iou_threshold=0.5,
+        confidence_threshold=confidence_threshold, max_detections=max_detections)
     return keras_hub.models.RetinaNetObjectDetector(
         backbone=backbone, num_classes=num_classes, bounding_box_format=BOX_FORMAT,
         pre_logits_num_conv_layers=head_convs, prediction_decoder=decoder)

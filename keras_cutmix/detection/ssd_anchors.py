@@ -41,6 +41,39 @@ ANCHOR_FORMAT = "center_xywh"
 BOX_FORMAT = "yxyx"
 
 
+def ssd_config(image_size):
+    """`VOC_300` at 300 pixels; at another size the same design on the maps our backbones give.
+
+    Maps at strides 8, 16 and 32 (P3-P5), then stride-2 extras down to one cell; box sizes as SSD's scales
+    (the first map 0.1 of the image, the others evenly from 0.2 to 0.88, each map's max size the next one's
+    min, the last 1.05: VOC_300's fractions); ratios (2,) on the first and last two maps, (2, 3) between.
+    Used for the embedded data's 128-pixel images; not the paper's configuration.
+
+    Args:
+        image_size: Input side in pixels.
+
+    Returns:
+        A dict with the keys of `VOC_300`.
+    """
+    if image_size == VOC_300["min_dim"]:
+        return VOC_300
+    maps = [math.ceil(image_size / stride) for stride in (8, 16, 32)]
+    while maps[-1] > 1:
+        maps.append(math.ceil(maps[-1] / 2))
+    count = len(maps)
+    fractions = [0.1] + list(np.linspace(0.2, 0.88, count - 1))
+    return {
+        "feature_maps": tuple(maps),
+        "min_dim": image_size,
+        "steps": tuple(image_size / f for f in maps),
+        "min_sizes": tuple(f * image_size for f in fractions),
+        "max_sizes": tuple(f * image_size for f in fractions[1:] + [1.05]),
+        "aspect_ratios": ((2,),) + ((2, 3),) * (count - 3) + ((2,), (2,)),
+        "variance": VOC_300["variance"],
+        "clip": True,
+    }
+
+
 def boxes_per_location(config=VOC_300):
     """Default boxes per feature-map cell: `2 + 2 * len(aspect_ratios)` per map ((4, 6, 6, 6, 4, 4) for VOC_300)."""
     return tuple(2 + 2 * len(ratios) for ratios in config["aspect_ratios"])

@@ -62,8 +62,16 @@ class L2Norm(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-def _check_sizes(sources, image_size):
-    expected = tuple(ssd_anchors.VOC_300["feature_maps"][: len(sources)])
+def _extras(config):
+    """The extra layers after P5: ssd.pytorch's `(1x1, 3x3, stride, padding)` for each further map."""
+    maps, extras = config["feature_maps"], []
+    for current, following in zip(maps[2:], maps[3:]):
+        extras.append((128, 256, 1, "valid") if following == current - 2 else (128, 256, 2, "same"))
+    return tuple(extras)
+
+
+def _check_sizes(sources, image_size, config=ssd_anchors.VOC_300):
+    expected = tuple(config["feature_maps"][: len(sources)])
     sizes = tuple(source.shape[1] for source in sources)
     if sizes != expected:
         raise ValueError(
@@ -72,7 +80,7 @@ def _check_sizes(sources, image_size):
         )
 
 
-def ssd300(num_classes, backbone=None, image_size=300):
+def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=True):
     """Builds SSD300 on our ResNet-50 (see the module docstring for the layout).
 
     Args:
@@ -80,6 +88,11 @@ def ssd300(num_classes, backbone=None, image_size=300):
         backbone: A keras-hub `ResNetBackbone` (or any model with `pyramid_outputs` P3, P4, P5) taking
             normalised images; defaults to a freshly initialised `keras_cutmix.models.resnet50.backbone()`.
         image_size: Input side; must give SSD300's maps (38, 19, 10, 5, 3, 1). Defaults to 300.
+        config: Default-box configuration (`ssd_anchors.ssd_config`); its maps set the extras. Defaults to
+            None: `ssd_config(image_size)` (`VOC_300` at 300).
+        normalize: Whether the model normalises pixels before `backbone` (a keras-hub backbone takes
+            normalised images); False for a backbone that takes pixels itself, as
+            `backbones.pyramid_encoder` does. Defaults to True.
 
     Returns:
         A functional `keras.Model` from RGB pixels [B, size, size, 3] in [0, 255] to
@@ -92,23 +105,25 @@ def ssd300(num_classes, backbone=None, image_size=300):
         raise ValueError(f"Expected `num_classes` to be a positive int. Received: num_classes={num_classes!r}")
     if backbone is None:
         backbone = resnet50.backbone(image_shape=(image_size, image_size, 3))
+    config = config or ssd_anchors.ssd_config(image_size)
     pixels = keras.Input((image_size, image_size, 3), name="pixels")
-    normalised = PixelNormalization(resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD, name="normalization")(pixels)
+    normalised = pixels if not normalize else PixelNormalization(
+        resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD, name="normalization")(pixels)
     pyramid = keras.Model(
         backbone.inputs, [backbone.pyramid_outputs[level] for level in ("P3", "P4", "P5")], name="backbone"
     )
     p3, p4, x = pyramid(normalised)
-    _check_sizes((p3, p4, x), image_size)
+    _check_sizes((p3, p4, x), image_size, config)
     sources = [L2Norm(20.0, name="l2norm")(p3), p4, x]
-    for index, (reduce_filters, filters, stride, padding) in enumerate(EXTRAS):
+    for index, (reduce_filters, filters, stride, padding) in enumerate(_extras(config)):
         x = keras.layers.Conv2D(reduce_filters, 1, activation="relu", name=f"extra{index}_1x1")(x)
         if padding == "same":  # PyTorch's symmetric padding 1 (Keras's "same" pads asymmetrically at stride 2).
             x = keras.layers.ZeroPadding2D(1, name=f"extra{index}_pad")(x)
         x = keras.layers.Conv2D(filters, 3, strides=stride, activation="relu", name=f"extra{index}_3x3")(x)
         sources.append(x)
-    _check_sizes(sources, image_size)
+    _check_sizes(sources, image_size, config)
     locs, logits = [], []
-    for index, (source, k) in enumerate(zip(sources, ssd_anchors.boxes_per_location())):
+    for index, (source, k) in enumerate(zip(sources, ssd_anchors.boxes_per_location(config))):
         loc = keras.layers.Conv2D(k * 4, 3, padding="same", name=f"loc{index}")(source)
         conf = keras.layers.Conv2D(k * (num_classes + 1), 3, padding="same", name=f"conf{index}")(source)
         locs.append(keras.layers.Reshape((-1, 4), name=f"loc{index}_flat")(loc))

@@ -1,0 +1,50 @@
+"""The detectors `run_detection` fine-tunes, behind one interface: build, compile, training data, detect.
+
+| name        | detector                                          | paper's column (Table 10) |
+|-------------|---------------------------------------------------|---------------------------|
+| `ssd`       | SSD (ssd.pytorch's, ResNet-50 layer2 + extras)    | SSD                       |
+| `retinanet` | keras-hub RetinaNet, standing in for Faster R-CNN | Faster R-CNN              |
+
+Each takes a pyramid encoder (`backbones.pyramid_encoder`: pixels in [0, 255] -> P3..P5) and batches
+`(images float32 [0, 255], {"boxes": pixel yxyx, "labels": -1 padded})` from `train.detection_dataset`.
+"""
+
+import dataclasses
+from typing import Callable
+
+from keras_cutmix.detection import retinanet as retinanet_lib
+from keras_cutmix.detection import ssd as ssd_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectorKind:
+    """How `run_detection` handles one detector.
+
+    Attributes:
+        title: Its name in tables.
+        build: `build(encoder, num_classes, image_size) -> keras.Model`.
+        compile: `compile(model, learning_rate, steps)`.
+        training_data: `training_data(dataset, image_size, num_classes)`: the detector's training batches.
+        detect: `detect(model, images) -> (boxes pixel yxyx [B, D, 4], scores, classes, counts)`.
+    """
+
+    title: str
+    build: Callable
+    compile: Callable
+    training_data: Callable
+    detect: Callable
+
+
+def _retinanet(encoder, num_classes, image_size):
+    # Small images get fewer levels and convs (P3-P5, one conv per head); at 300+ pixels Lin et al.'s P3-P7.
+    small = image_size < 256
+    return retinanet_lib.retinanet(encoder, num_classes, image_size, max_level=5 if small else 7,
+                                   head_convs=1 if small else 4)
+
+
+DETECTORS = {
+    "ssd": DetectorKind("SSD", ssd_lib.build, ssd_lib.compile_ssd, ssd_lib.training_data, ssd_lib.detect),
+    "retinanet": DetectorKind("RetinaNet", _retinanet, retinanet_lib.compile_retinanet,
+                              lambda dataset, image_size, num_classes: dataset, retinanet_lib.detect),
+}
+TITLES = {name: kind.title for name, kind in DETECTORS.items()}

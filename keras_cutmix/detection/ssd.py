@@ -1,0 +1,88 @@
+"""SSD in `run_detection`: the model on a pyramid encoder, its loss, its training batches, its detections.
+
+Training batches: each image of the (already mixed, if asked) batch goes through SSD's augmentation
+(`ssd_augment.ssd_augmentation`, seeded by its position in the stream), then `ssd_anchors.match` encodes
+its boxes against the default boxes. The model is trained on one output, `[B, A, 4 + C + 1]` (deltas then
+class logits), against `[B, A, 5]` (encoded targets then the matched class), so that Keras's `fit` sees one
+loss: ssd.pytorch's MultiBox loss (smooth L1 + cross-entropy with 3:1 hard negative mining, both divided by
+the number of positives), SGD with momentum 0.9 and weight decay 5e-4 as ssd.pytorch, a cosine decay here.
+
+References:
+    - [Liu et al., 2016](https://arxiv.org/abs/1512.02325); github.com/amdegroot/ssd.pytorch (`train.py`).
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_cutmix.detection import ssd_anchors
+from keras_cutmix.detection.ssd_augment import ssd_augmentation
+from keras_cutmix.detection.ssd_loss import multibox_loss
+from keras_cutmix.detection.ssd_model import decode_detections, ssd300
+
+
+def build(encoder, num_classes, image_size):
+    """SSD on `encoder` (pixels in [0, 255], P3-P5), its default boxes for `image_size` attached as `.anchors`.
+
+    The model's output is the training concatenation; `detect` splits it.
+    """
+    config = ssd_anchors.ssd_config(image_size)
+    model = ssd300(num_classes, backbone=encoder, image_size=image_size, config=config, normalize=False)
+    outputs = model.output
+    joined = keras.layers.Concatenate(axis=-1, name="joined")([outputs["boxes"], outputs["classes"]])
+    trainable = keras.Model(model.inputs, joined, name="ssd")
+    trainable.anchors = ssd_anchors.default_boxes(config)
+    trainable.image_size = image_size
+    return trainable
+
+
+def _loss(y_true, y_pred):
+    loc_loss, conf_loss = multibox_loss(y_true[..., :4], tf.cast(y_true[..., 4], tf.int32), y_pred[..., :4],
+                                        y_pred[..., 4:])
+    return loc_loss + conf_loss
+
+
+def compile_ssd(model, learning_rate, steps, momentum=0.9, weight_decay=5e-4):
+    """ssd.pytorch's optimiser (SGD, momentum 0.9, weight decay 5e-4) with a cosine decay over `steps`."""
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps))
+    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=momentum, weight_decay=weight_decay,
+                                                 global_clipnorm=10.0), loss=_loss)
+    return model
+
+
+def training_data(dataset, image_size, num_classes, seed=0):
+    """`(images, {"boxes": pixel yxyx, "labels"})` batches -> augmented images and encoded targets [B, A, 5]."""
+    del num_classes
+    anchors = ssd_anchors.default_boxes(ssd_anchors.ssd_config(image_size))
+    batch_size = dataset.element_spec[0].shape[0]
+    scale = float(image_size)
+
+    def augment(index, element):
+        image, targets = element
+        seed_pair = tf.random.experimental.stateless_fold_in(tf.constant([seed, 0], tf.int64), index)
+        return ssd_augmentation(image, targets["boxes"] / scale, targets["labels"], seed_pair, size=image_size)
+
+    def encode(images, boxes, labels):
+        loc_t, cls_t = ssd_anchors.match(boxes, labels, anchors)
+        return images, tf.concat([loc_t, tf.cast(cls_t, tf.float32)[..., None]], axis=-1)
+
+    ds = dataset.unbatch().enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.batch(batch_size or 16, drop_remainder=True).map(encode, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def detect(model, images, max_detections=100):
+    """`(boxes [B, D, 4] pixel yxyx, scores [B, D], classes [B, D], counts [B])` after NMS."""
+    joined = model(images, training=False)
+    outputs = {"boxes": joined[..., :4], "classes": joined[..., 4:]}
+    per_image = decode_detections(outputs, model.anchors, max_detections=max_detections)
+    count = len(per_image)
+    boxes = np.zeros((count, max_detections, 4), np.float32)
+    scores = np.zeros((count, max_detections), np.float32)
+    classes = np.zeros((count, max_detections), np.int64)
+    counts = np.zeros((count,), np.int64)
+    for i, (b, s, c) in enumerate(per_image):
+        n = min(int(b.shape[0]), max_detections)
+        boxes[i, :n], scores[i, :n], classes[i, :n], counts[i] = np.asarray(b)[:n] * model.image_size, \
+            np.asarray(s)[:n], np.asarray(c)[:n], n
+    return boxes, scores, classes, counts
+
