@@ -27,7 +27,11 @@ setuptools.setup(
         # Compiles the union-find sweep of MaxBoxAcc (localization/_sweep.py): 15x wsolevaluation's OpenCV loop.
         "numba",
     ],
-    # opencv-python-headless: the wsolevaluation port that tests and benchmarks compare MaxBoxAcc with;
-    # scikit-learn: the reference of the OOD detection metrics' tests.
-    extras_require={"dev": ["pytest", "pytest-xdist", "opencv-python-headless", "scikit-learn"]},
+    # captioning: pycocoevalcap, the COCO caption evaluation code (BLEU, METEOR, ROUGE-L, CIDEr; its tokenizer
+    # and METEOR need Java). dev: the tests' references, opencv-python-headless (the wsolevaluation port of
+    # MaxBoxAcc) and scikit-learn (the OOD detection metrics), and pycocoevalcap, whose scorer is tested.
+    extras_require={
+        "captioning": ["pycocoevalcap"],
+        "dev": ["pytest", "pytest-xdist", "opencv-python-headless", "scikit-learn", "pycocoevalcap"],
+    },
 )
