@@ -113,8 +113,9 @@ def _compiled(model, key, fn):
     if key not in cache:
         # Any batch size: one trace per model and settings.
         shape = [None] + list(model.get_layer("encoder").inputs[0].shape[1:])
+        ref = weakref.ref(model)  # The cache must not keep the model alive.
         cache[key] = tf.function(
-            lambda images: fn(model, images, *key[1:]),
+            lambda images: fn(ref(), images, *key[1:]),
             input_signature=[tf.TensorSpec(shape, tf.float32)],
         )
     return cache[key]

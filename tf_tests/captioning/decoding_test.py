@@ -82,3 +82,21 @@ def test_bad_arguments_are_named(case):
         decoding.beam_search(model, images, length_normalization=-1.0)
     with pytest.raises(ValueError, match="max_length"):
         decoding.greedy_decode(model, images, max_length=0)
+
+
+@pytest.mark.parametrize(
+    "seed, end_bias, alpha, beam_size",
+    # The first two are cases where ranking by the raw sum instead of the
+    # normalised score changes the answer (checked by breaking the code).
+    [(1, 2.0, 1.0, 2), (5, 3.0, 3.0, 2), (5, 0.0, 0.0, 3)],
+)
+def test_small_beams_match_a_textbook_beam_search(seed, end_bias, alpha, beam_size):
+    model = reference.tiny_nic(seed=seed, end_bias=end_bias)
+    images = np.random.default_rng(0).uniform(0, 255, (3, 7, 5, 3)).astype("float32")
+    ids, scores = decoding.beam_search(
+        model, images, beam_size=beam_size, max_length=5, length_normalization=alpha
+    )
+    for i, feature in enumerate(reference.encode(model, images)):
+        score, seq = reference.beam_reference(model, feature, beam_size, 5, alpha=alpha)
+        assert ids[i].tolist() == list(seq) + [0] * (5 - len(seq))
+        np.testing.assert_allclose(scores[i], score, rtol=1e-4)

@@ -27,8 +27,9 @@ def tiny_classifier(seed=0):
     return keras.Model(inputs, keras.layers.Dense(3, name="head")(x), name="tiny")
 
 
-def tiny_nic(words=WORDS, seed=0, scale=1.0, **kwargs):
-    """A small NIC; `scale` multiplies every decoder weight (peakier softmax)."""
+def tiny_nic(words=WORDS, seed=0, scale=1.0, end_bias=0.0, **kwargs):
+    """A small NIC; `scale` multiplies every decoder weight (peakier softmax),
+    `end_bias` is added to the `<end>` logit."""
     model = nic_lib.nic(
         tiny_vocabulary(words),
         nic_lib.pooled_encoder(tiny_classifier(seed)),
@@ -41,6 +42,9 @@ def tiny_nic(words=WORDS, seed=0, scale=1.0, **kwargs):
     for name in ["image_embedding", "word_embedding", "lstm", "logits"]:
         layer = model.get_layer(name)
         layer.set_weights([scale * rng.normal(size=w.shape) for w in layer.get_weights()])
+    kernel, bias = model.get_layer("logits").get_weights()
+    bias[vocab_lib.END_ID] += end_bias
+    model.get_layer("logits").set_weights([kernel, bias])
     return model
 
 
@@ -138,3 +142,28 @@ def greedy_reference(model, feature, max_length):
         if token == vocab_lib.END_ID:
             break
     return total, seq
+
+
+def beam_reference(model, feature, beam_size, max_length, alpha=0.0):
+    """Textbook beam search on Python lists (finished captions stay in the beam).
+
+    Each step expands every unfinished hypothesis by every allowed token,
+    keeps finished ones as they are, ranks all by `score / length**alpha`
+    (plain score when alpha == 0) and keeps the best `beam_size`.
+    """
+    rank = lambda h: h[1] / len(h[0]) ** alpha if alpha > 0 else h[1]
+    beam = [((), 0.0, False)]
+    for _ in range(max_length):
+        candidates = []
+        for seq, score, done in beam:
+            if done:
+                candidates.append((seq, score, done))
+                continue
+            lp = next_log_probs(model, feature, seq)
+            for token in np.flatnonzero(np.isfinite(lp)):
+                candidates.append(
+                    (seq + (int(token),), score + lp[token], token == vocab_lib.END_ID)
+                )
+        beam = sorted(candidates, key=rank, reverse=True)[:beam_size]
+    best = beam[0]
+    return rank(best), best[0]
