@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import nic_reference as reference
+from keras_cutmix.captioning import decoding
 from keras_cutmix.captioning import nic as nic_lib
 
 IDS = np.array(
@@ -100,6 +101,10 @@ def test_save_load_safe_mode_keeps_logits_and_vocabulary(model, images, tmp_path
         loaded.predict([images, IDS[:, :-1]], verbose=0),
         model.predict([images, IDS[:, :-1]], verbose=0),
         rtol=1e-6,
+    )
+    np.testing.assert_array_equal(
+        decoding.beam_search(loaded, images, beam_size=3, max_length=5)[0],
+        decoding.beam_search(model, images, beam_size=3, max_length=5)[0],
     )
 
 
