@@ -137,6 +137,8 @@ def nic(
         dropout: Dropout rate on the LSTM outputs. Defaults to 0.1.
         trainable_encoder: Fine-tune the encoder (else frozen, running in
             inference mode). Defaults to `False`, as the reference code.
+            This sets `trainable` on the encoder's layers, which it shares
+            with the classifier it was cut from.
         name: Model name.
 
     Returns:
