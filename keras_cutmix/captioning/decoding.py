@@ -1,0 +1,170 @@
+"""Greedy and beam-search decoding for `nic` models, batched and compiled.
+
+Both run the trained layers one token at a time (the "step model"): the
+encoder and "image_embedding" give the LSTM's first input, whose state starts
+the caption; each step embeds the previous token ("word_embedding"), advances
+the LSTM cell ("lstm") and scores the next token ("logits"). `<pad>` and
+`<start>` are never generated. A caption ends at `<end>` (kept in the ids and
+counted in the length and the score) or after `max_length` tokens.
+
+Returned ids are `[B, max_length]` int32 without `<start>`, padded with 0
+after `<end>`; `detokenize` turns them into strings.
+
+References:
+    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption
+      Generator](https://arxiv.org/abs/1411.4555) (beam size 20 in CutMix's
+      Table A1)
+    - Length normalisation `score / length**alpha`: [Wu et al., 2016, Google's
+      Neural Machine Translation System](https://arxiv.org/abs/1609.08144)
+      (simplified form).
+"""
+
+import weakref
+
+import tensorflow as tf
+
+from keras_cutmix.captioning.vocabulary import END_ID, PAD_ID, START_ID
+
+_NEG_INF = -1e9
+_COMPILED = weakref.WeakKeyDictionary()
+
+
+def _initial_state(model, images):
+    features = model.get_layer("encoder")(images, training=False)
+    image = model.get_layer("image_embedding")(features)
+    cell = model.get_layer("lstm").cell
+    zeros = tf.zeros([tf.shape(image)[0], cell.units], image.dtype)
+    _, state = cell(image, [zeros, zeros], training=False)
+    return state
+
+
+def _step(model, tokens, state):
+    """One decoding step: log-probs `[N, V]` of the next token, new state."""
+    words = model.get_layer("word_embedding")(tokens)
+    hidden, state = model.get_layer("lstm").cell(words, state, training=False)
+    logits = tf.cast(model.get_layer("logits")(hidden), tf.float32)
+    banned = tf.one_hot(PAD_ID, tf.shape(logits)[-1]) + tf.one_hot(START_ID, tf.shape(logits)[-1])
+    logits = tf.where(banned > 0, _NEG_INF, logits)
+    return tf.nn.log_softmax(logits), state
+
+
+def _greedy(model, images, max_length):
+    state = _initial_state(model, images)
+    batch = tf.shape(images)[0]
+    tokens = tf.fill([batch], START_ID)
+    done = tf.zeros([batch], tf.bool)
+    score = tf.zeros([batch])
+    ids = tf.TensorArray(tf.int32, size=max_length)
+    for t in tf.range(max_length):
+        log_probs, state = _step(model, tokens, state)
+        best = tf.argmax(log_probs, axis=-1, output_type=tf.int32)
+        best_lp = tf.reduce_max(log_probs, axis=-1)
+        score += tf.where(done, 0.0, best_lp)
+        tokens = tf.where(done, PAD_ID, best)
+        ids = ids.write(t, tokens)
+        done = done | tf.equal(tokens, END_ID)
+    return tf.transpose(ids.stack()), score
+
+
+def _beam(model, images, beam_size, max_length, alpha):
+    batch = tf.shape(images)[0]
+    state = _initial_state(model, images)
+    # [B, ...] -> [B * K, ...], beam-major within each image.
+    state = [tf.repeat(s, beam_size, axis=0) for s in state]
+    scores = tf.tile(
+        tf.concat([[0.0], tf.fill([beam_size - 1], _NEG_INF * 10)], 0)[None], [batch, 1]
+    )
+    lengths = tf.zeros([batch, beam_size])
+    done = tf.zeros([batch, beam_size], tf.bool)
+    tokens = tf.fill([batch * beam_size], START_ID)
+    ids = tf.zeros([batch, beam_size, max_length], tf.int32)
+    for t in tf.range(max_length):
+        log_probs, state = _step(model, tokens, state)
+        vocab = tf.shape(log_probs)[-1]
+        log_probs = tf.reshape(log_probs, [batch, beam_size, vocab])
+        # A finished beam continues only with <pad>, at no cost.
+        pad_only = tf.where(tf.one_hot(PAD_ID, vocab) > 0, 0.0, _NEG_INF)
+        log_probs = tf.where(done[..., None], pad_only, log_probs)
+        total = scores[..., None] + log_probs
+        new_len = lengths + tf.cast(~done, tf.float32)
+        rank = total
+        if alpha > 0:
+            rank = total / tf.pow(tf.maximum(new_len, 1.0), alpha)[..., None]
+        _, flat = tf.math.top_k(tf.reshape(rank, [batch, -1]), k=beam_size)
+        parent, token = flat // vocab, flat % vocab
+        scores = tf.gather(tf.reshape(total, [batch, -1]), flat, batch_dims=1)
+        lengths = tf.gather(new_len, parent, batch_dims=1)
+        done = tf.gather(done, parent, batch_dims=1) | tf.equal(token, END_ID)
+        ids = tf.gather(ids, parent, batch_dims=1)
+        ids += token[..., None] * tf.one_hot(t, max_length, dtype=tf.int32)
+        rows = tf.reshape(parent + beam_size * tf.range(batch)[:, None], [-1])
+        state = [tf.gather(s, rows) for s in state]
+        tokens = tf.reshape(token, [-1])
+    final = scores / tf.pow(tf.maximum(lengths, 1.0), alpha) if alpha > 0 else scores
+    best = tf.argmax(final, axis=1, output_type=tf.int32)
+    return (
+        tf.gather(ids, best, batch_dims=1),
+        tf.gather(final, best, batch_dims=1),
+    )
+
+
+def _compiled(model, key, fn):
+    cache = _COMPILED.setdefault(model, {})
+    if key not in cache:
+        # Any batch size: one trace per model and settings.
+        shape = [None] + list(model.get_layer("encoder").inputs[0].shape[1:])
+        ref = weakref.ref(model)  # The cache must not keep the model alive.
+        cache[key] = tf.function(
+            lambda images: fn(ref(), images, *key[1:]),
+            input_signature=[tf.TensorSpec(shape, tf.float32)],
+        )
+    return cache[key]
+
+
+def _check(name, value, minimum):
+    if not isinstance(value, int) or value < minimum:
+        raise ValueError(f"Expected `{name}` >= {minimum}. Received: {name}={value!r}")
+
+
+def greedy_decode(model, images, max_length=20):
+    """Picks the most likely next token at each step.
+
+    Args:
+        model: A `nic` model.
+        images: Pixels `[B, H, W, 3]`.
+        max_length: Most tokens generated (`<end>` included). Defaults to 20.
+
+    Returns:
+        `(ids, scores)`: int32 NumPy `[B, max_length]` and float32 `[B]`, the
+        log-probability of the caption (through `<end>`).
+    """
+    _check("max_length", max_length, 1)
+    ids, scores = _compiled(model, ("greedy", max_length), _greedy)(tf.cast(images, tf.float32))
+    return ids.numpy(), scores.numpy()
+
+
+def beam_search(model, images, beam_size=20, max_length=20, length_normalization=0.0):
+    """Keeps the `beam_size` best partial captions per image at each step.
+
+    Args:
+        model: A `nic` model.
+        images: Pixels `[B, H, W, 3]`.
+        beam_size: Beams per image. Defaults to 20 (Table A1).
+        max_length: Most tokens generated (`<end>` included). Defaults to 20.
+        length_normalization: `alpha`; when > 0 beams are ranked by
+            `log_prob_sum / length**alpha`. Defaults to 0 (plain sum).
+
+    Returns:
+        `(ids, scores)`: int32 NumPy `[B, max_length]` (the best beam) and
+        float32 `[B]`, its (normalised) score.
+    """
+    _check("beam_size", beam_size, 1)
+    _check("max_length", max_length, 1)
+    if not length_normalization >= 0:
+        raise ValueError(
+            "Expected `length_normalization` >= 0. "
+            f"Received: length_normalization={length_normalization!r}"
+        )
+    key = ("beam", beam_size, max_length, float(length_normalization))
+    ids, scores = _compiled(model, key, _beam)(tf.cast(images, tf.float32))
+    return ids.numpy(), scores.numpy()

@@ -1,0 +1,204 @@
+"""NIC ("Show and Tell"): CNN encoder -> image embedding -> one LSTM -> words.
+
+Training uses teacher forcing. With `ids = tokenize(captions, vocab, T + 1)`
+(`<start> w1 ... <end> <pad>...`), the model takes
+`(images, ids[:, :-1])` and its logits `[B, T, V]` are scored against
+`ids[:, 1:]` by `caption_loss`, which ignores `<pad>` targets:
+
+    t = 0:      LSTM(image_embedding(encoder(images)))   -> output dropped
+    t = 1..T:   LSTM(word_embedding(ids[:, t - 1]))      -> Dense(V) logits
+
+The word-embedding layer (`CaptionEmbedding`) keeps the vocabulary's token
+list in its config, so a `.keras` file carries the vocabulary and
+`vocabulary_of(model)` gets it back after
+`keras.saving.load_model(path, safe_mode=True)`.
+
+References:
+    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption
+      Generator](https://arxiv.org/abs/1411.4555)
+    - Reference code named by the CutMix paper (supplementary D):
+      https://github.com/stevehuanghe/image_captioning (`models/nic.py`,
+      `train.py`, `utils/config.py`).
+"""
+
+import keras
+
+from keras_cutmix.captioning.vocabulary import PAD_ID, Vocabulary
+from keras_cutmix.models.common import POOL_NAME
+
+# The recipe of CutMix Table A1 (batch, learning rate, epochs from the issue /
+# paper), the rest as stevehuanghe/image_captioning does it:
+# - train.py: `torch.optim.Adam(params, lr=args.learning_rate)`, plain Adam,
+#   no schedule, no weight decay; utils/config.py: batch_size=20,
+#   learning_rate=0.001, num_epochs=100, dropout=0.1 (on the LSTM outputs).
+# - Encoder frozen: `--fine_tune` defaults to False (requires_grad=False),
+#   and NIC.forward detaches the features (`Variable(features.data)`) anyway.
+# - build_vocab.py keeps words seen >= 4 times (`--threshold 4`); NIC used 5.
+# - Sizes: the code's defaults are embed 100 / hidden 300; we keep NIC's 512
+#   (the issue's "one LSTM layer (512 units)").
+# - Differences kept on purpose: the code adds BatchNorm1d after the image
+#   Linear and averages the masked loss over all positions (pads included);
+#   we use a plain Dense and average over non-pad targets.
+PAPER_RECIPE = {
+    "batch_size": 20,
+    "learning_rate": 1e-3,
+    "epochs": 100,
+    "optimizer": "adam",
+    "trainable_encoder": False,
+    "embedding_dim": 512,
+    "units": 512,
+    "dropout": 0.1,
+    "min_count": 4,
+    "max_length": 20,
+    "beam_size": 20,
+}
+
+
+@keras.saving.register_keras_serializable(package="keras_cutmix")
+class CaptionEmbedding(keras.layers.Embedding):
+    """`keras.layers.Embedding` over a `Vocabulary`, which it saves.
+
+    Args:
+        tokens: The vocabulary's token list (`Vocabulary.tokens`).
+        output_dim: Embedding size.
+        **kwargs: Passed to `keras.layers.Embedding`.
+    """
+
+    def __init__(self, tokens, output_dim, **kwargs):
+        kwargs.pop("input_dim", None)
+        super().__init__(input_dim=len(tokens), output_dim=output_dim, **kwargs)
+        self.tokens = list(tokens)
+
+    @property
+    def vocabulary(self):
+        return Vocabulary(self.tokens)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("input_dim", None)
+        config["tokens"] = list(self.tokens)
+        return config
+
+
+def pooled_encoder(classifier, pool_name=POOL_NAME):
+    """A classifier cut at its global pooling: pixels -> features `[B, D]`.
+
+    Args:
+        classifier: A functional `keras.Model` ending in
+            `GlobalAveragePooling2D -> Dense(name="head")` (every
+            `keras_cutmix.models` model).
+        pool_name: Name of the pooling layer; if absent, the last
+            `GlobalAveragePooling2D` layer is used. Defaults to
+            `"global_pool"`.
+
+    Returns:
+        A `keras.Model(classifier.inputs, pooled_features)` sharing weights.
+
+    Raises:
+        ValueError: If the classifier has no global average pooling layer.
+    """
+    names = [layer.name for layer in classifier.layers]
+    if pool_name not in names:
+        pools = [
+            layer.name
+            for layer in classifier.layers
+            if isinstance(layer, keras.layers.GlobalAveragePooling2D)
+        ]
+        if not pools:
+            raise ValueError(
+                "Expected `classifier` with a GlobalAveragePooling2D layer. "
+                f"Received: classifier={classifier.name!r} with layers {names}"
+            )
+        pool_name = pools[-1]
+    return keras.Model(
+        classifier.inputs,
+        classifier.get_layer(pool_name).output,
+        name=f"{classifier.name}_encoder",
+    )
+
+
+def nic(
+    vocabulary,
+    encoder,
+    embedding_dim=512,
+    units=512,
+    dropout=PAPER_RECIPE["dropout"],
+    trainable_encoder=False,
+    name="nic",
+):
+    """Builds NIC for teacher-forced training.
+
+    Args:
+        vocabulary: A `Vocabulary`.
+        encoder: A `keras.Model` from pixels `[B, H, W, 3]` to pooled features
+            `[B, D]` (e.g. `pooled_encoder(classifier)`).
+        embedding_dim: Size of the image and word embeddings. Defaults to 512.
+        units: LSTM units. Defaults to 512.
+        dropout: Dropout rate on the LSTM outputs. Defaults to 0.1.
+        trainable_encoder: Fine-tune the encoder (else frozen, running in
+            inference mode). Defaults to `False`, as the reference code.
+            This sets `trainable` on the encoder's layers, which it shares
+            with the classifier it was cut from.
+        name: Model name.
+
+    Returns:
+        A `keras.Model` taking `(images, caption_ids [B, T])` and returning
+        logits `[B, T, len(vocabulary)]`; layers "encoder",
+        "image_embedding", "word_embedding", "lstm", "logits".
+
+    Raises:
+        ValueError: If `vocabulary` is not a `Vocabulary` or the encoder's
+            output is not `[B, D]`.
+    """
+    if not isinstance(vocabulary, Vocabulary):
+        raise ValueError(
+            f"Expected `vocabulary` to be a Vocabulary. Received: vocabulary={vocabulary!r}"
+        )
+    if len(encoder.outputs) != 1 or len(encoder.outputs[0].shape) != 2:
+        raise ValueError(
+            "Expected `encoder` with one output of shape [batch, features] "
+            "(see `pooled_encoder`). Received: encoder output shapes "
+            f"{[tuple(o.shape) for o in encoder.outputs]}"
+        )
+    encoder = keras.Model(encoder.inputs, encoder.outputs[0], name="encoder")
+    encoder.trainable = bool(trainable_encoder)
+    images = keras.Input(shape=encoder.inputs[0].shape[1:], name="images")
+    caption_ids = keras.Input(shape=(None,), dtype="int32", name="caption_ids")
+
+    features = encoder(images)
+    image = keras.layers.Dense(embedding_dim, name="image_embedding")(features)
+    image = keras.layers.Reshape((1, embedding_dim), name="image_step")(image)
+    words = CaptionEmbedding(vocabulary.tokens, embedding_dim, name="word_embedding")(
+        caption_ids
+    )
+    steps = keras.layers.Concatenate(axis=1, name="steps")([image, words])
+    hidden = keras.layers.LSTM(units, return_sequences=True, name="lstm")(steps)
+    hidden = keras.layers.Cropping1D((1, 0), name="drop_image_step")(hidden)
+    hidden = keras.layers.Dropout(dropout, name="dropout")(hidden)
+    logits = keras.layers.Dense(len(vocabulary), name="logits", dtype="float32")(hidden)
+    return keras.Model([images, caption_ids], logits, name=name)
+
+
+def vocabulary_of(model):
+    """The `Vocabulary` saved in a NIC model's "word_embedding" layer."""
+    return model.get_layer("word_embedding").vocabulary
+
+
+@keras.saving.register_keras_serializable(package="keras_cutmix")
+def caption_loss(y_true_ids, logits):
+    """Mean cross-entropy over the non-`<pad>` targets.
+
+    Args:
+        y_true_ids: int `[B, T]` target ids (`ids[:, 1:]`), 0 = padding.
+        logits: `[B, T, V]`.
+
+    Returns:
+        Scalar: sum of `-log softmax(logits)[target]` over targets != 0,
+        divided by their number (0 if there are none).
+    """
+    y_true_ids = keras.ops.cast(y_true_ids, "int32")
+    ce = keras.losses.sparse_categorical_crossentropy(
+        y_true_ids, keras.ops.cast(logits, "float32"), from_logits=True
+    )
+    mask = keras.ops.cast(keras.ops.not_equal(y_true_ids, PAD_ID), "float32")
+    return keras.ops.sum(ce * mask) / keras.ops.maximum(keras.ops.sum(mask), 1.0)

@@ -1,0 +1,167 @@
+"""Caption vocabulary: words seen at least `min_count` times, plus 4 specials.
+
+Ids are fixed for the special tokens: `<pad>` = 0 (the `StringLookup` mask
+token), `<unk>` = 1 (its one out-of-vocabulary index), `<start>` = 2,
+`<end>` = 3; the words follow, most frequent first (ties alphabetical).
+
+The tokenisation rule (one home: `split_words`) is the one of
+`keras.layers.TextVectorization(standardize="lower_and_strip_punctuation")`:
+lowercase, delete punctuation, split on whitespace.
+
+A `Vocabulary` is a plain list of tokens around two `keras.layers.StringLookup`
+layers (forward and inverted). It serialises as that list: `nic` stores it
+in the config of its word-embedding layer, so a saved model carries it.
+
+References:
+    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption
+      Generator](https://arxiv.org/abs/1411.4555)
+"""
+
+import collections
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+PAD, UNK, START, END = "<pad>", "<unk>", "<start>", "<end>"
+SPECIAL_TOKENS = (PAD, UNK, START, END)
+PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
+
+# keras.src.layers.preprocessing.text_vectorization's DEFAULT_STRIP_REGEX.
+_STRIP_REGEX = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
+
+
+def split_words(captions):
+    """Lowercases, deletes punctuation and splits on whitespace.
+
+    Args:
+        captions: A string or a sequence/1-D tensor of strings.
+
+    Returns:
+        A `tf.RaggedTensor` of words, `[num_captions, None]`.
+    """
+    text = tf.strings.lower(tf.reshape(tf.convert_to_tensor(captions, tf.string), [-1]))
+    text = tf.strings.regex_replace(text, _STRIP_REGEX, "")
+    return tf.strings.split(text)
+
+
+class Vocabulary:
+    """Token list <-> ids, backed by `keras.layers.StringLookup`.
+
+    Args:
+        tokens: The full token list, starting with `SPECIAL_TOKENS`.
+
+    Raises:
+        ValueError: If `tokens` does not start with the special tokens or
+            has duplicates.
+    """
+
+    def __init__(self, tokens):
+        tokens = [str(t) for t in tokens]
+        if tuple(tokens[:4]) != SPECIAL_TOKENS or len(set(tokens)) != len(tokens):
+            raise ValueError(
+                f"Expected `tokens` to start with {list(SPECIAL_TOKENS)} and "
+                f"have no duplicates. Received: tokens={tokens[:8]!r}..."
+            )
+        self.tokens = tokens
+        kwargs = dict(mask_token=PAD, oov_token=UNK, num_oov_indices=1)
+        self.lookup = keras.layers.StringLookup(vocabulary=tokens[2:], **kwargs)
+        self.inverse = keras.layers.StringLookup(
+            vocabulary=tokens[2:], invert=True, **kwargs
+        )
+
+    def __len__(self):
+        return len(self.tokens)
+
+    def __eq__(self, other):
+        return isinstance(other, Vocabulary) and self.tokens == other.tokens
+
+    def __repr__(self):
+        return f"Vocabulary(size={len(self)})"
+
+
+def build_vocabulary(captions, min_count=5, max_tokens=None):
+    """Builds a `Vocabulary` from training captions.
+
+    Args:
+        captions: Sequence of caption strings.
+        min_count: Keep words seen at least this many times. Defaults to 5
+            (NIC's threshold).
+        max_tokens: If set, keep at most this many tokens in all (specials
+            included), the most frequent words first. Defaults to `None`.
+
+    Returns:
+        A `Vocabulary`.
+
+    Raises:
+        ValueError: If `min_count` < 1 or `max_tokens` < 4.
+    """
+    if not isinstance(min_count, int) or min_count < 1:
+        raise ValueError(f"Expected `min_count` >= 1. Received: min_count={min_count!r}")
+    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 4):
+        raise ValueError(
+            "Expected `max_tokens` = None or an int >= 4 (the special tokens). "
+            f"Received: max_tokens={max_tokens!r}"
+        )
+    words = split_words(list(captions)).flat_values.numpy()
+    counts = collections.Counter(w.decode("utf-8") for w in words)
+    for token in SPECIAL_TOKENS:
+        counts.pop(token, None)
+    kept = sorted(
+        (w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w)
+    )
+    tokens = list(SPECIAL_TOKENS) + kept
+    if max_tokens is not None:
+        tokens = tokens[:max_tokens]
+    return Vocabulary(tokens)
+
+
+def tokenize(captions, vocab, max_length):
+    """Captions -> `<start> w1 ... wk <end>` ids, padded with 0.
+
+    Captions longer than `max_length - 2` words are cut to that many words
+    (the `<end>` is always kept).
+
+    Args:
+        captions: Sequence of caption strings.
+        vocab: A `Vocabulary`.
+        max_length: Length of each row, `<start>` and `<end>` included.
+
+    Returns:
+        int32 NumPy array `[num_captions, max_length]`.
+
+    Raises:
+        ValueError: If `max_length` < 2.
+    """
+    if not isinstance(max_length, int) or max_length < 2:
+        raise ValueError(f"Expected `max_length` >= 2. Received: max_length={max_length!r}")
+    words = split_words(list(captions))[:, : max_length - 2]
+    ids = tf.cast(vocab.lookup(words), tf.int32)
+    column = lambda token: tf.RaggedTensor.from_tensor(tf.fill([ids.nrows(), 1], token))
+    ids = tf.concat([column(START_ID), ids, column(END_ID)], axis=1)
+    return ids.to_tensor(PAD_ID, shape=[None, max_length]).numpy()
+
+
+def detokenize(ids, vocab):
+    """Ids -> caption strings: stops at `<end>`, drops `<pad>` and `<start>`.
+
+    Args:
+        ids: int array `[num_captions, length]`.
+        vocab: A `Vocabulary`.
+
+    Returns:
+        A list of strings (words joined by single spaces).
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 2:
+        raise ValueError(f"Expected `ids` of rank 2. Received: ids.shape={ids.shape}")
+    captions = []
+    for row in ids:
+        words = []
+        for i in row.tolist():
+            if i == END_ID:
+                break
+            if i not in (PAD_ID, START_ID):
+                words.append(vocab.tokens[i])
+        captions.append(" ".join(words))
+    return captions
