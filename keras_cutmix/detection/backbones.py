@@ -17,6 +17,7 @@ import re
 
 import keras
 
+from keras_cutmix.models.common import at_input_size  # noqa: F401  (re-exported: used with the encoders)
 from keras_cutmix.training import results as results_io
 from keras_cutmix.training.config import Config
 from keras_cutmix.training.train import load_final_model
@@ -38,19 +39,6 @@ def load_classifier(source):
         return keras.saving.load_model(source)
     raise ValueError(f"Expected a classification workdir (with config.json) or a .keras model file. "
                      f"Received: {source!r}")
-
-
-def at_input_size(classifier, image_size):
-    """`classifier` rebuilt for `image_size` x `image_size` inputs, with its weights (convs do not care).
-
-    Backbones are pretrained on the classification data's image size (64 on the embedded data); the
-    detector sees its own (128, 300).
-    """
-    if tuple(classifier.input_shape[1:3]) == (image_size, image_size):
-        return classifier
-    clone = keras.models.clone_model(classifier, input_tensors=keras.Input((image_size, image_size, 3)))
-    clone.set_weights(classifier.get_weights())
-    return clone
 
 
 def stage_outputs(classifier):

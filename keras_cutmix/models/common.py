@@ -239,3 +239,16 @@ def load_keras_weights(model, backbone, path):
         load_model_weights(model, path)
     else:
         backbone.load_weights(path)
+
+
+def at_input_size(classifier, image_size):
+    """`classifier` rebuilt for `image_size` x `image_size` inputs, with its weights (convs do not care).
+
+    Backbones are pretrained on the classification data's image size (64 on the embedded data); detectors
+    and captioners see their own.
+    """
+    if tuple(classifier.input_shape[1:3]) == (image_size, image_size):
+        return classifier
+    clone = keras.models.clone_model(classifier, input_tensors=keras.Input((image_size, image_size, 3)))
+    clone.set_weights(classifier.get_weights())
+    return clone
