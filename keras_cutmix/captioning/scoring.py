@@ -28,6 +28,7 @@ References:
     - https://github.com/salaniz/pycocoevalcap
 """
 
+import functools
 import re
 import shutil
 import warnings
@@ -99,15 +100,17 @@ def _tokenize(refs, cands, use_java):
     return gts, res
 
 
+@functools.lru_cache(maxsize=1)
+def _meteor_scorer():
+    """One METEOR 1.5 Java process, started on first use (loading its paraphrase table takes seconds).
+
+    It serves every later call (its calls are serialised by a lock) and stops with the interpreter.
+    """
+    return Meteor()
+
+
 def _meteor(gts, res):
-    meteor = Meteor()
-    try:
-        score, _ = meteor.compute_score(gts, res)
-    finally:
-        if hasattr(meteor, "close"):
-            meteor.close()
-        else:  # pycocoevalcap 1.2 stops the Java process in __del__.
-            del meteor
+    score, _ = _meteor_scorer().compute_score(gts, res)
     return float(score)
 
 
