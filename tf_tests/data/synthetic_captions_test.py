@@ -58,22 +58,39 @@ def test_captions_name_every_object_and_true_relations():
     assert relations_seen == {"above", "below", "left of", "right of"}
 
 
-def test_size_words_and_pixels_match():
-    scenes = _scenes(1, n=64)
+def test_size_words_and_colours_match_the_pixels():
+    """Size words against the objects' painted extent (per shape), colour words against the pixels."""
+    scenes = _scenes(1, n=96)
+    claimed = {"small": "small", "little": "small", "large": "large", "big": "large"}
+    extents = {}  # (shape word, claimed size) -> painted extents in pixels.
     for i, captions in enumerate(scenes["captions"]):
-        k = scenes["num_objects"][i]
-        for j in range(k):
+        for j in range(scenes["num_objects"][i]):
             shape = caption_generator.SHAPE_WORDS[scenes["shape"][i, j]]
             colour = caption_generator.COLOUR_NAMES[scenes["colour"][i, j]]
-            wrong = caption_generator.SIZE_WORDS[1 - scenes["size"][i, j]]
-            for caption in captions:
-                assert not any(f"{w} {colour} {shape}" in caption for w in wrong), caption
-            # The object's colour is painted at its centre.
-            y, x = scenes["center"][i, j].astype(int)
-            pixel = scenes["image"][i, y - 1:y + 2, x - 1:x + 2].reshape(-1, 3).astype(float)
-            nearest = np.argmin(((caption_generator.COLOURS[None] - pixel.mean(0)) ** 2).sum(-1))
-            if shape not in ("ring", "frame", "crescent", "plus", "cross", "star"):  # Hollow or thin centres.
-                assert nearest == scenes["colour"][i, j], (i, j, shape)
+            sizes = {claimed[w] for c in captions for w in claimed if f"{w} {colour} {shape}" in c}
+            assert len(sizes) <= 1, captions  # Never called small in one caption and big in another.
+            # The object's pixels: in its 32x32 cell, within 45 levels of its palette colour.
+            y, x = (scenes["center"][i, j] // 32).astype(int) * 32
+            cell = scenes["image"][i, y:y + 32, x:x + 32].astype(float)
+            rgb = caption_generator.COLOURS[scenes["colour"][i, j]]
+            rows, cols = np.nonzero(np.sqrt(((cell - rgb) ** 2).sum(-1)) < 45)
+            assert len(rows) > 10, (i, j, shape, colour)
+            if sizes:
+                extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
+                extents.setdefault((shape, sizes.pop()), []).append(extent)
+    for shape in caption_generator.SHAPE_WORDS:
+        small, large = extents.get((shape, "small")), extents.get((shape, "large"))
+        if small and large:
+            assert max(small) < min(large), (shape, small, large)
+    assert sum(1 for key in extents if key[1] == "small") >= 8 and sum(1 for key in extents if key[1] == "large") >= 8
+
+
+def test_palette_colours_look_like_their_names():
+    named = {"red": (255, 0, 0), "green": (0, 160, 0), "blue": (0, 0, 255), "yellow": (255, 255, 0),
+             "purple": (128, 0, 128), "orange": (255, 140, 0), "white": (255, 255, 255)}
+    table = np.array([named[name] for name in caption_generator.COLOUR_NAMES], float)
+    for k, rgb in enumerate(caption_generator.COLOURS):
+        assert np.argmin(((table - rgb) ** 2).sum(-1)) == k, caption_generator.COLOUR_NAMES[k]
 
 
 def test_builder_builds_tiny_config(tmp_path):
