@@ -94,6 +94,8 @@ def test_palette_colours_look_like_their_names():
 
 
 def test_builder_builds_tiny_config(tmp_path):
+    import keras_cutmix.data  # noqa: F401  Importing the package registers the builder.
+    assert "synthetic_captions" in tfds.list_builders()
     config = synthetic_captions.SyntheticCaptionsConfig(name="tiny", num_train=6, num_test=3, seed=2)
     builder = synthetic_captions.SyntheticCaptions(config=config, data_dir=str(tmp_path))
     builder.download_and_prepare()
