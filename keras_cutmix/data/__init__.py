@@ -11,6 +11,7 @@ Importing this package registers the embedded "synthetic_shapes" and
                          augmentation="resize_crop")  # Default: "official_imagenet".
 """
 
+from keras_cutmix.data.caption_loaders import load_captions  # Registers "synthetic_captions".
 from keras_cutmix.data.detection_loaders import VOC_CLASS_NAMES
 from keras_cutmix.data.detection_loaders import detection_spec
 from keras_cutmix.data.detection_loaders import load_detection  # Registers "synthetic_detection".
@@ -45,4 +46,5 @@ __all__ = [
     "detection_spec",
     "load_detection",
     "prepare_detection",
+    "load_captions",
 ]
