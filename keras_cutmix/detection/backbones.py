@@ -12,33 +12,14 @@ is a `keras.Model` over the classifier's own layers (normalisation included, so 
 pretrained weights are the detector's initial weights, with nothing copied.
 """
 
-import os
 import re
 
 import keras
 
 from keras_cutmix.models.common import at_input_size  # noqa: F401  (re-exported: used with the encoders)
-from keras_cutmix.training import results as results_io
-from keras_cutmix.training.config import Config
-from keras_cutmix.training.train import load_final_model
+from keras_cutmix.training.method_runs import load_classifier  # noqa: F401  (re-exported)
 
 _STAGE_OUTPUT = re.compile(r"^stack(\d+)_block(\d+)_out$")
-
-
-def load_classifier(source):
-    """The trained classifier of a classification workdir (its config.json and last weights) or a .keras file.
-
-    Raises:
-        ValueError: If `source` is neither.
-    """
-    source = os.fspath(source)
-    if os.path.isdir(source) and os.path.isfile(os.path.join(source, "config.json")):
-        config = Config.from_dict(results_io.read_json(os.path.join(source, "config.json")))
-        return load_final_model(config, source)
-    if source.endswith(".keras") and os.path.isfile(source):
-        return keras.saving.load_model(source)
-    raise ValueError(f"Expected a classification workdir (with config.json) or a .keras model file. "
-                     f"Received: {source!r}")
 
 
 def stage_outputs(classifier):

@@ -9,7 +9,8 @@ model.fit(images, labels)  # mixed images AND the matching mixed targets
 
 A layer takes images alone, an `(images, labels)` tuple (or `(images, labels, sample_weight)`, whose
 weights pass through), or a dict with "images" and optional "labels", "segmentation_masks" and
-"bounding_boxes" (with `bounding_box_format`; rules in `keras_cutmix.mixing.boxes`), and returns the same form. When to mix follows Keras's own layers:
+"bounding_boxes" (with `bounding_box_format`; rules in `keras_cutmix.mixing.boxes`), and returns the same
+form. When to mix follows Keras's own layers:
 - called on its own (`layer(batch)`, `ds.map(layer)`), it mixes unless called with `training=False`,
   as `keras.layers.CutMix` does;
 - inside a model it mixes only when the model runs in training (as `fit` does), so `predict`,

@@ -16,12 +16,13 @@ their results land in each run's `results.json` beside the training summary.
 
 import os
 
+import keras
 import numpy as np
 
 from keras_cutmix import data
 from keras_cutmix.training import results as results_io
 from keras_cutmix.training.config import METHODS, Config, ConfigError
-from keras_cutmix.training.train import check_run, train_and_evaluate
+from keras_cutmix.training.train import check_run, load_final_model, train_and_evaluate
 
 
 def parse_method_dirs(text, flag="workdirs"):
@@ -123,3 +124,19 @@ def test_images(config, num_images, batch_size=256):
     if not images:
         raise ValueError(f"Expected test images in {config.dataset!r} split {config.test_split!r}. Received none")
     return np.concatenate(images)[:num_images], np.concatenate(labels)[:num_images]
+
+
+def load_classifier(source):
+    """The trained classifier of a classification workdir (its config.json and last weights) or a .keras file.
+
+    Raises:
+        ValueError: If `source` is neither.
+    """
+    source = os.fspath(source)
+    if os.path.isdir(source) and os.path.isfile(os.path.join(source, "config.json")):
+        config = Config.from_dict(results_io.read_json(os.path.join(source, "config.json")))
+        return load_final_model(config, source)
+    if source.endswith(".keras") and os.path.isfile(source):
+        return keras.saving.load_model(source)
+    raise ValueError(f"Expected a classification workdir (with config.json) or a .keras model file. "
+                     f"Received: {source!r}")

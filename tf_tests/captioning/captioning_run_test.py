@@ -1,0 +1,78 @@
+"""`run_captioning` (examples/coco_captioning.py) on tiny data and models: outputs, reuse, the blind row, flags."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_cutmix import training
+from keras_cutmix.captioning import beam_search, detokenize, run, vocabulary_of
+from keras_cutmix.data import caption_loaders, synthetic_captions
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TINY = run.CaptionPreset("synthetic_captions", 64, 1, batch_size=8, min_count=1, max_length=12, units=16,
+                         max_test_images=6)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A tiny synthetic_captions (24 train / 6 test) and two tiny classification runs as backbones."""
+    root = tmp_path_factory.mktemp("captioning")
+    tiny = synthetic_captions.SyntheticCaptionsConfig(name="default", num_train=24, num_test=6, seed=3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(synthetic_captions.SyntheticCaptions, "BUILDER_CONFIGS", [tiny])
+        data_dir = str(root / "tfds")
+        caption_loaders.prepare_captions("synthetic_captions", data_dir=data_dir)
+        backbones = {}
+        for method in ("baseline", "cutmix"):
+            config = training.get_config(method=method, epochs=1, batch_size=8, steps_per_epoch=1, eval_steps=1,
+                                         train_split="train[:16]", test_split="test[:8]", verbose=0,
+                                         data_dir=data_dir)
+            backbones[method] = str(root / "models" / method)
+            training.train_and_evaluate(config, backbones[method])
+        yield root, data_dir, backbones
+
+
+def test_run_captioning_outputs_reuse_and_blind_row(setup):
+    root, data_dir, backbones = setup
+    workdir = str(root / "run")
+    results = run.run_captioning(workdir, TINY, backbones, methods=("baseline", "cutmix"), data_dir=data_dir,
+                                 beam_size=2, verbose=0)
+    assert list(results) == ["baseline", "cutmix", "blind"]
+    for scores in results.values():
+        assert set(scores) == {"BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr"}
+        assert all(0.0 <= v <= 10.0 for v in scores.values())
+    table = (root / "run" / "results.md").read_text()
+    assert "| method | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | METEOR | ROUGE-L | CIDEr |" in table
+    assert "| 64.2 / 46.3 / 33.6 / 24.9 / 23.1 / 49.0 / 77.6 |" in table and "| blind |" in table
+    assert (root / "run" / "captions.png").stat().st_size > 10_000
+    saved = json.loads((root / "run" / "results.json").read_text())
+    # The stored captions are the reloaded model's beam search on the test images.
+    model = keras.saving.load_model(str(root / "run" / "cutmix" / "nic.keras"), safe_mode=True)
+    images, _, _ = run._examples(TINY, None, False, data_dir, 0)
+    ids, _ = beam_search(model, images[:6].astype(np.float32), beam_size=2, max_length=TINY.max_length)
+    assert saved["examples"]["cutmix"] == detokenize(np.asarray(ids), vocabulary_of(model))
+    mtime = os.path.getmtime(root / "run" / "cutmix" / "nic.keras")
+    again = run.run_captioning(workdir, TINY, backbones, methods=("baseline", "cutmix"), data_dir=data_dir,
+                               beam_size=2, verbose=0)
+    assert os.path.getmtime(root / "run" / "cutmix" / "nic.keras") == mtime and again == results
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--backbones=foo=/x", "--backbones: Expected --backbones=METHOD=DIR"),
+    ("--preset=coco", "--backbones: Expected a backbone for every method"),
+    ("--beam_size=0", "--beam_size: Expected --beam_size >= 1"),
+])
+def test_flag_errors_are_one_line(tmp_path, flag, message):
+    process = subprocess.run(
+        [sys.executable, os.path.join(REPO, "examples", "coco_captioning.py"), f"--workdir={tmp_path / 'w'}", flag],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+        env=dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert process.returncode == 2, process.stderr[-2000:]
+    last = process.stderr.strip().splitlines()[-1]
+    assert last.startswith("coco_captioning.py: error: ") and message in last, last
+    assert not (tmp_path / "w").exists()
