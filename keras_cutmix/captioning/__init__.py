@@ -1,7 +1,7 @@
 """Image captioning on our backbones (the paper's supplementary Section D): NIC, COCO scores, the experiment.
 
     vocab = build_vocabulary(train_captions, min_count=4)
-    model = nic(vocab, pooled_encoder(classifier))                 # teacher forcing: (images, ids) -> logits
+    model = nic.nic(vocab, pooled_encoder(classifier))             # teacher forcing: (images, ids) -> logits
     ids, scores = beam_search(model, images, beam_size=20)
     score_captions({1: ["a red star above a blue circle"]}, {1: "a red star"})   # BLEU-1..4, METEOR, ...
 
@@ -11,7 +11,8 @@ Modules: `vocabulary` (StringLookup vocabulary, tokenize / detokenize), `nic` (S
 """
 
 from keras_cutmix.captioning.decoding import beam_search, greedy_decode
-from keras_cutmix.captioning.nic import PAPER_RECIPE, caption_loss, nic, pooled_encoder, vocabulary_of
+# The builder `nic.nic` is not re-exported: the name would hide the module `nic`.
+from keras_cutmix.captioning.nic import PAPER_RECIPE, caption_loss, pooled_encoder, vocabulary_of
 from keras_cutmix.captioning.run import PRESETS, run_captioning
 from keras_cutmix.captioning.scoring import score_captions
 from keras_cutmix.captioning.vocabulary import Vocabulary, build_vocabulary, detokenize, tokenize
@@ -25,7 +26,6 @@ __all__ = [
     "caption_loss",
     "detokenize",
     "greedy_decode",
-    "nic",
     "pooled_encoder",
     "run_captioning",
     "score_captions",

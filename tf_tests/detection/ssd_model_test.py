@@ -40,8 +40,9 @@ def test_l2norm_by_hand():
 def test_wrong_image_size_and_classes_raise():
     with pytest.raises(ValueError, match="num_classes"):
         ssd_model.ssd300(num_classes=0)
+    # Another size builds with its own `ssd_config`; forcing SSD300's boxes on it raises.
     with pytest.raises(ValueError, match="image_size=256"):
-        ssd_model.ssd300(num_classes=2, image_size=256)
+        ssd_model.ssd300(num_classes=2, image_size=256, config=ssd_anchors.VOC_300)
 
 
 def test_decode_detections_hand_case():

@@ -290,7 +290,7 @@ def test_segmentation_masks_size_checked_by_the_layer():
         kc.CutMix(seed=1)(data, training=True)
 
 
-# --- bounding boxes need their format (item 15; the box rules: boxes_test.py) -----------------------------
+# --- bounding boxes need their format (item 15; the box rules: bounding_boxes_test.py) -----------------------------
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
