@@ -21,10 +21,7 @@ evaluation reads "test"). COCO is never downloaded unless asked
 `DatasetNotFoundError` says where tfds looked and how to provide it.
 """
 
-import types
-
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
 from keras_cutmix.data import loaders
 from keras_cutmix.data import synthetic_captions  # Registers the tfds builder.
@@ -35,12 +32,6 @@ _DATASETS = {
     "synthetic_captions": ("train", "test", synthetic_captions.caption_generator.IMAGE_SIZE, True),
     "coco_captions": ("train+restval", "test", 224, False),
 }
-
-
-def _builder(name, data_dir, download):
-    """The tfds builder, prepared first if `download` (building the embedded data set downloads nothing)."""
-    spec = types.SimpleNamespace(name=name)  # All that loaders' _prepare reads of a DatasetSpec.
-    return loaders._prepare(spec, tfds.builder(name, data_dir=data_dir), download, manual_dir=None)
 
 
 def prepare_captions(name, data_dir=None):
@@ -54,7 +45,7 @@ def prepare_captions(name, data_dir=None):
         ValueError: for an unknown `name`.
     """
     if _check_name(name)[3]:
-        _builder(name, data_dir, download=True)
+        loaders.prepared_builder(name, data_dir, build=True)
 
 
 def _check_name(name):
@@ -63,20 +54,11 @@ def _check_name(name):
     return _DATASETS[name]
 
 
-def _missing_message(builder, data_dir):
-    """Where tfds looked for COCO and how to provide it (the text of `DatasetNotFoundError`)."""
-    name, version = builder.info.full_name.rsplit("/", 1)[0], builder.version
-    given = f"data_dir={data_dir!r}" if data_dir else "data_dir=None (the tfds default data dirs)"
-    return "\n".join([
-        f"Data set {name!r} (tfds version {version}) is not prepared for {given}. "
-        f"tensorflow-datasets looked in: {loaders._looked_in(builder, data_dir)} "
-        f"(it needs {builder.data_dir}). Nothing was downloaded. To provide it:",
-        "  * if it is prepared elsewhere, pass that folder: load_captions(..., data_dir=DIR) or "
-        f"--data_dir=DIR in the examples (or set TFDS_DATA_DIR), so that DIR/{name}/{version} exists;",
-        "  * on a machine with internet, `tfds build coco_captions --data_dir=DIR` downloads COCO 2014 "
-        "(about 38 GB from http://cocodataset.org) and the Karpathy split, and prepares it (about 19 GB); "
-        "or call load_captions(..., data_dir=DIR, download=True). Then copy DIR/coco_captions here.",
-    ])
+_COCO_REMEDIES = [
+    "  * on a machine with internet, `tfds build coco_captions --data_dir=DIR` downloads COCO 2014 "
+    "(about 38 GB from http://cocodataset.org) and the Karpathy split, and prepares it (about 19 GB); "
+    "or call load_captions(..., data_dir=DIR, download=True). Then copy DIR/coco_captions here.",
+]
 
 
 def _example_fn(image_size):
@@ -135,12 +117,9 @@ def load_captions(name="synthetic_captions", split=None, *, batch_size, training
     cache = embedded if cache is None else cache
     drop_remainder = training if drop_remainder is None else drop_remainder
 
-    builder = _builder(name, data_dir, download=download or embedded)
-    try:
-        ds = builder.as_dataset(split=split, shuffle_files=training,
-                                read_config=tfds.ReadConfig(shuffle_seed=seed))
-    except AssertionError as error:  # tfds' "could not find data in ..." error.
-        raise loaders.DatasetNotFoundError(_missing_message(builder, data_dir)) from error
+    builder = loaders.prepared_builder(name, data_dir, build=download or embedded)
+    ds = loaders.read_split(builder, split, training=training, seed=seed, data_dir=data_dir,
+                            loader="load_captions", remedies=_COCO_REMEDIES)
     ds = ds.map(_example_fn(image_size), num_parallel_calls=tf.data.AUTOTUNE)
     if cache:
         ds = ds.cache()

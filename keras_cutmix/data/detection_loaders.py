@@ -27,10 +27,8 @@ image size; multiply by the original width and height to score them with
 """
 
 import dataclasses
-import types
 
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
 from keras_cutmix.data import loaders
 from keras_cutmix.data import synthetic_detection  # Registers the tfds builder.
@@ -104,39 +102,21 @@ def prepare_detection(name, data_dir=None):
     spec = detection_spec(name)
     if spec.embedded:
         for tfds_name, _ in spec.splits["trainval"]:
-            _builder(tfds_name, data_dir, download=True)
+            loaders.prepared_builder(tfds_name, data_dir, build=True)
 
 
-def _builder(tfds_name, data_dir, download):
-    """The tfds builder, prepared first if `download` (building the embedded data set downloads nothing)."""
-    spec = types.SimpleNamespace(name=tfds_name)  # All that loaders' _prepare reads of a DatasetSpec.
-    return loaders._prepare(spec, tfds.builder(tfds_name, data_dir=data_dir), download, manual_dir=None)
+_VOC_REMEDIES = [
+    "  * on a machine with internet, `tfds build voc/2007 voc/2012 --data_dir=DIR` downloads "
+    "Pascal VOC (about 0.9 GB for 2007, 2 GB for 2012, from http://host.robots.ox.ac.uk/pascal/VOC/) "
+    "and prepares both years (07+12 needs both; tfds' 'train' + 'validation' is VOC's trainval); "
+    "or call load_detection(..., data_dir=DIR, download=True). Then copy DIR/voc here.",
+]
 
 
 def _read(tfds_name, split, *, training, seed, data_dir, download, embedded):
-    builder = _builder(tfds_name, data_dir, download=download or embedded)
-    try:
-        return builder.as_dataset(split=split, shuffle_files=training,
-                                  read_config=tfds.ReadConfig(shuffle_seed=seed))
-    except AssertionError as error:  # tfds' "could not find data in ..." error.
-        raise loaders.DatasetNotFoundError(_missing_message(builder, data_dir)) from error
-
-
-def _missing_message(builder, data_dir):
-    """Where tfds looked for VOC and how to provide it (the text of `DatasetNotFoundError`)."""
-    name, version = builder.info.full_name.rsplit("/", 1)[0], builder.version
-    given = f"data_dir={data_dir!r}" if data_dir else "data_dir=None (the tfds default data dirs)"
-    return "\n".join([
-        f"Data set {name!r} (tfds version {version}) is not prepared for {given}. "
-        f"tensorflow-datasets looked in: {loaders._looked_in(builder, data_dir)} "
-        f"(it needs {builder.data_dir}). Nothing was downloaded. To provide it:",
-        "  * if it is prepared elsewhere, pass that folder: load_detection(..., data_dir=DIR) or "
-        f"--data_dir=DIR in the examples (or set TFDS_DATA_DIR), so that DIR/{name}/{version} exists;",
-        "  * on a machine with internet, `tfds build voc/2007 voc/2012 --data_dir=DIR` downloads "
-        "Pascal VOC (about 0.9 GB for 2007, 2 GB for 2012, from http://host.robots.ox.ac.uk/pascal/VOC/) "
-        "and prepares both years (07+12 needs both; tfds' 'train' + 'validation' is VOC's trainval); "
-        "or call load_detection(..., data_dir=DIR, download=True). Then copy DIR/voc here.",
-    ])
+    builder = loaders.prepared_builder(tfds_name, data_dir, build=download or embedded)
+    return loaders.read_split(builder, split, training=training, seed=seed, data_dir=data_dir,
+                              loader="load_detection", remedies=_VOC_REMEDIES)
 
 
 def _pad_objects_fn(image_size, max_boxes):

@@ -121,40 +121,71 @@ def _looked_in(builder, data_dir):
         return builder.data_dir_root
 
 
-def _missing_message(spec, builder, data_dir):
-    """The text of `DatasetNotFoundError`: where tfds looked and how to provide the files."""
-    name, version = builder.name, builder.version
+def missing_data_message(builder, data_dir, loader, remedies):
+    """The text of `DatasetNotFoundError`: where tfds looked and how to provide the files.
+
+    The one home of that message for every loader (`load`, `load_detection`, `load_captions`).
+
+    Args:
+        builder: The tfds builder that found no data.
+        data_dir: The `data_dir` the caller gave (None: tfds' default data dirs).
+        loader: The loading function's name, for the "pass that folder" advice.
+        remedies: Further lines (how to build or download this data set).
+
+    Returns:
+        The message, one advice per line.
+    """
+    name, version = builder.info.full_name.rsplit("/", 1)[0], builder.version
     given = f"data_dir={data_dir!r}" if data_dir else "data_dir=None (the tfds default data dirs)"
-    lines = [
+    return "\n".join([
         f"Data set {name!r} (tfds version {version}) is not prepared for {given}. "
         f"tensorflow-datasets looked in: {_looked_in(builder, data_dir)} "
         f"(it needs {builder.data_dir}). Nothing was downloaded. To provide it:",
-        "  * if it is prepared elsewhere, pass that folder: load(..., data_dir=DIR) or "
+        f"  * if it is prepared elsewhere, pass that folder: {loader}(..., data_dir=DIR) or "
         "--data_dir=DIR in the examples (or set TFDS_DATA_DIR), so that "
         f"DIR/{name}/{version} exists;",
-    ]
-    if spec.manual_download:
-        lines.append(
+        *remedies,
+    ])
+
+
+def how_to_provide(name):
+    """How to provide a classification data set (`load`'s part of `missing_data_message`)."""
+    if dataset_spec(name).manual_download:
+        return [
             f"  * {name} cannot be downloaded automatically: download "
             "ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar from "
             "https://image-net.org/download-images, put them in a folder MANUAL_DIR (tfds "
             f"manual_dir, default DIR/downloads/manual) and run `tfds build {name} "
             "--data_dir=DIR --manual_dir=MANUAL_DIR`, or call load(..., data_dir=DIR, "
-            "download=True, manual_dir=MANUAL_DIR) (about 150 GB, hours).")
-    else:
-        lines.append(
-            f"  * build it on a machine with internet: `tfds build {name} --data_dir=DIR`, or "
-            f"load(..., data_dir=DIR, download=True), then copy DIR/{name} here.")
-    return "\n".join(lines)
+            "download=True, manual_dir=MANUAL_DIR) (about 150 GB, hours)."]
+    return [f"  * build it on a machine with internet: `tfds build {name} --data_dir=DIR`, or "
+            f"load(..., data_dir=DIR, download=True), then copy DIR/{name} here."]
 
 
-def _prepare(spec, builder, download, manual_dir):
-    """Builds the embedded data sets if needed; downloads other data sets only when asked.
+def read_split(builder, split, *, training, seed, data_dir, loader, remedies, decoders=None):
+    """`builder.as_dataset(split)` (files shuffled by `seed` when `training`); a `DatasetNotFoundError`
+    built by `missing_data_message(builder, data_dir, loader, remedies)` when tfds has no data there."""
+    try:
+        return builder.as_dataset(split=split, shuffle_files=training, decoders=decoders,
+                                  read_config=tfds.ReadConfig(shuffle_seed=seed))
+    except AssertionError as error:  # tfds' "could not find data in ..." error.
+        raise DatasetNotFoundError(missing_data_message(builder, data_dir, loader, remedies)) from error
+
+
+def prepared_builder(name, data_dir, build, manual_dir=None):
+    """The tfds builder of `name`, built first when `build` and it is not prepared yet.
+
+    Args:
+        name: tfds name (with its config, e.g. "voc/2007").
+        data_dir: tfds data dir, or None.
+        build: Whether to build a missing data set (the embedded ones; others only on `download=True`).
+        manual_dir: tfds manual_dir for manually downloaded data. Defaults to None.
 
     Returns:
         The builder to read from (a fresh one if another process built the data first).
     """
-    if (spec.name in EMBEDDED or download) and not builder.is_prepared():
+    builder = tfds.builder(name, data_dir=data_dir)
+    if build and not builder.is_prepared():
         config = tfds.download.DownloadConfig(manual_dir=manual_dir)
         try:
             builder.download_and_prepare(download_config=config)
@@ -176,20 +207,8 @@ def prepare(name, data_dir=None):
         name: A data set name (see `dataset_spec`).
         data_dir: tfds data dir. Defaults to None (tfds default).
     """
-    spec = dataset_spec(name)
-    if spec.name in EMBEDDED:
-        _prepare(spec, tfds.builder(name, data_dir=data_dir), download=False, manual_dir=None)
-
-
-def _read(spec, builder, split, *, training, seed, data_dir):
-    """`builder.as_dataset` with encoded images where decoding is done later."""
-    decoders = {"image": tfds.decode.SkipDecoding()} if spec.name in _SKIP_DECODING else None
-    try:
-        return builder.as_dataset(
-            split=split, shuffle_files=training, decoders=decoders,
-            read_config=tfds.ReadConfig(shuffle_seed=seed))
-    except AssertionError as error:  # tfds' "could not find data in ..." error.
-        raise DatasetNotFoundError(_missing_message(spec, builder, data_dir)) from error
+    if dataset_spec(name).name in EMBEDDED:
+        prepared_builder(name, data_dir, build=True)
 
 
 def _example_fn(spec, with_boxes):
@@ -262,9 +281,11 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
     drop_remainder = training if drop_remainder is None else drop_remainder
     cache = spec.cache if cache is None else cache
 
-    builder = tfds.builder(name, data_dir=data_dir)
-    builder = _prepare(spec, builder, download, manual_dir)
-    ds = _read(spec, builder, split, training=training, seed=seed, data_dir=data_dir)
+    builder = prepared_builder(name, data_dir, spec.name in EMBEDDED or download, manual_dir)
+    # Images of the big sets stay encoded here; the pipeline decodes (and crops) them.
+    decoders = {"image": tfds.decode.SkipDecoding()} if spec.name in _SKIP_DECODING else None
+    ds = read_split(builder, split, training=training, seed=seed, data_dir=data_dir, loader="load",
+                    remedies=how_to_provide(name), decoders=decoders)
     ds = ds.map(_example_fn(spec, with_boxes), num_parallel_calls=tf.data.AUTOTUNE)
     if cache:
         ds = ds.cache()

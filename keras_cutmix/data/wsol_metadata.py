@@ -311,11 +311,11 @@ def _tfds_examples(metadata_folder, paths, labels, data_dir, split):
             f"Expected metadata paths with distinct file names to match tfds imagenet2012's "
             f"file_name. Received: {repeated!r} twice in {metadata_folder}/image_ids.txt; "
             "pass image_root to read these images from a folder instead")
-    spec = loaders.dataset_spec("imagenet2012")
     builder = tfds.builder("imagenet2012", data_dir=data_dir)
     # loaders' reader: encoded images, and its DatasetNotFoundError when tfds has no data.
-    ds = loaders._read(  # pylint: disable=protected-access
-        spec, builder, split, training=False, seed=0, data_dir=data_dir)
+    ds = loaders.read_split(builder, split, training=False, seed=0, data_dir=data_dir, loader="load",
+                            remedies=loaders.how_to_provide("imagenet2012"),
+                            decoders={"image": tfds.decode.SkipDecoding()})
     table = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(tf.constant(keys, tf.string),
                                             tf.range(len(keys), dtype=tf.int32)),

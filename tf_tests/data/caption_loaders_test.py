@@ -95,7 +95,7 @@ def test_default_splits(name, training, split, expected, monkeypatch):
                 "image": tf.zeros([5, 7, 3], tf.uint8), "image/id": tf.constant(1, tf.int64),
                 "captions": {"text": tf.constant(["a b"]), "id": tf.constant([1], tf.int64)}})
 
-    monkeypatch.setattr(caption_loaders, "_builder", lambda *args, **kwargs: FakeBuilder())
+    monkeypatch.setattr(caption_loaders.loaders, "prepared_builder", lambda *args, **kwargs: FakeBuilder())
     data.load_captions(name, split, batch_size=1, training=training)
     assert calls == [expected]
 
