@@ -5,6 +5,10 @@ collection time, before any test runs an op.
 """
 
 import os
+import subprocess
+import sys
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -18,3 +22,20 @@ try:
     )
 except RuntimeError:  # Devices were already initialised (e.g. conftest imported twice); tests adapt.
     pass
+
+
+@pytest.fixture
+def run_script(tmp_path):
+    """`run(script, flag) -> (exit status, stderr, workdir)`: examples/<script> with --workdir=tmp_path/w and
+    one more flag, in a subprocess on this checkout (the scripts' one-line flag errors)."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    workdir = tmp_path / "w"
+
+    def run(script, flag):
+        process = subprocess.run(
+            [sys.executable, os.path.join(repo, "examples", script), f"--workdir={workdir}", flag],
+            capture_output=True, text=True, cwd=repo, timeout=120,
+            env=dict(os.environ, PYTHONPATH=repo, TF_CPP_MIN_LOG_LEVEL="2"))
+        return process.returncode, process.stderr, workdir
+
+    return run

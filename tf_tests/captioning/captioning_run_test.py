@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -13,7 +11,6 @@ from keras_cutmix import training
 from keras_cutmix.captioning import beam_search, detokenize, run, vocabulary_of
 from keras_cutmix.data import caption_loaders, synthetic_captions
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = run.CaptionPreset("synthetic_captions", 64, 1, batch_size=8, min_count=1, max_length=12, units=16,
                          max_test_images=6)
 
@@ -67,12 +64,9 @@ def test_run_captioning_outputs_reuse_and_blind_row(setup):
     ("--preset=coco", "--backbones: Expected a backbone for every method"),
     ("--beam_size=0", "--beam_size: Expected --beam_size >= 1"),
 ])
-def test_flag_errors_are_one_line(tmp_path, flag, message):
-    process = subprocess.run(
-        [sys.executable, os.path.join(REPO, "examples", "coco_captioning.py"), f"--workdir={tmp_path / 'w'}", flag],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
-        env=dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2"))
-    assert process.returncode == 2, process.stderr[-2000:]
-    last = process.stderr.strip().splitlines()[-1]
+def test_flag_errors_are_one_line(run_script, flag, message):
+    status, stderr, workdir = run_script("coco_captioning.py", flag)
+    assert status == 2, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
     assert last.startswith("coco_captioning.py: error: ") and message in last, last
-    assert not (tmp_path / "w").exists()
+    assert not workdir.exists()

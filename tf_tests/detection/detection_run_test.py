@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,7 +12,6 @@ from keras_cutmix.data import detection_loaders, synthetic_detection
 from keras_cutmix.detection import backbones, run, ssd, ssd_anchors, ssd_model
 from keras_cutmix.detection.train import detection_dataset, evaluate_detector
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = run.DetectionPreset(
     "synthetic_detection", "train", "test", 64, 4, {"ssd": 2, "retinanet": 2}, {"ssd": 1e-3, "retinanet": 1e-2}, 2,
     pretrain=dict(model="resnet_tiny", epochs=1, steps_per_epoch=2, eval_steps=1, batch_size=8,
@@ -119,12 +116,9 @@ def test_run_detection_writes_table_pictures_and_reuses(data_dir, tmp_path):
     ("--preset=voc", "--backbones: Expected a backbone for every method"),
     ("--methods=cutmix,cutmix", "--methods: Expected distinct methods"),
 ])
-def test_flag_errors_are_one_line(tmp_path, flag, message):
-    process = subprocess.run(
-        [sys.executable, os.path.join(REPO, "examples", "voc_detection.py"), f"--workdir={tmp_path / 'w'}", flag],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
-        env=dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2"))
-    assert process.returncode == 2, process.stderr[-2000:]
-    last = process.stderr.strip().splitlines()[-1]
+def test_flag_errors_are_one_line(run_script, flag, message):
+    status, stderr, workdir = run_script("voc_detection.py", flag)
+    assert status == 2, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
     assert last.startswith("voc_detection.py: error: ") and message in last, last
-    assert not (tmp_path / "w").exists()
+    assert not workdir.exists()

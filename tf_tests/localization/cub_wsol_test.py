@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,7 +10,6 @@ from PIL import Image
 from keras_cutmix import data, localization, training
 from keras_cutmix.localization import presets, run
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = dict(dataset="synthetic_shapes", model="small_cnn", epochs=1, batch_size=8, steps_per_epoch=2,
             eval_steps=1, image_size=32, train_split="train[:32]", test_split="test[:12]", verbose=0)
 
@@ -114,15 +111,12 @@ def test_presets_hold_the_papers_recipes():
     ("--dataset=cifar10", "--dataset: Expected a data set with boxes", 2),
     ("--eval_only", "--eval_only: Expected a finished run", 2),
 ])
-def test_script_flag_errors_are_one_line(tmp_path, flag, message, status):
-    process = subprocess.run(
-        [sys.executable, os.path.join(REPO, "examples", "cub_wsol.py"), f"--workdir={tmp_path / 'w'}", flag],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
-        env=dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2"))
-    assert process.returncode == status, process.stderr[-2000:]
-    last = process.stderr.strip().splitlines()[-1]
+def test_script_flag_errors_are_one_line(run_script, flag, message, status):
+    status, stderr, workdir = run_script("cub_wsol.py", flag)
+    assert status == status, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
     assert last.startswith("cub_wsol.py: error: ") and message in last, last
-    assert not (tmp_path / "w").exists()
+    assert not workdir.exists()
 
 
 def test_imagenet_boxes_come_from_imagenet_wsol_dataset(monkeypatch, tmp_path):

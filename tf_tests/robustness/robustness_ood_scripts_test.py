@@ -6,8 +6,6 @@ softmax, scikit-learn's AUROC), the outputs' layout, and the scripts' one-line f
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -16,7 +14,6 @@ import tensorflow as tf
 
 from keras_cutmix import data, ood, robustness, training
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METHODS = ("baseline", "cutmix")
 
 
@@ -116,12 +113,9 @@ def test_ood_numbers_and_outputs(shared):
     ("ood.py", "--folder_sets=tin=/no/such/folder", "--folder_sets: Expected NAME=FOLDER"),
     ("ood.py", "--workdirs=cutmix=/no/such/run", "--workdirs: Expected a classification run"),
 ])
-def test_flag_errors_are_one_line(tmp_path, script, flag, message):
-    process = subprocess.run(
-        [sys.executable, os.path.join(REPO, "examples", script), f"--workdir={tmp_path / 'w'}", flag],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
-        env=dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2"))
-    assert process.returncode == 2, process.stderr[-2000:]
-    last = process.stderr.strip().splitlines()[-1]
+def test_flag_errors_are_one_line(run_script, script, flag, message):
+    status, stderr, workdir = run_script(script, flag)
+    assert status == 2, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
     assert last.startswith(f"{script}: error: ") and message in last, last
-    assert not (tmp_path / "w").exists()
+    assert not workdir.exists()
