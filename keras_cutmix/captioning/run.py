@@ -171,6 +171,11 @@ def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, 
         models_dir = models_dir or os.path.join(workdir, "models")
         training.run_methods(training.get_config(seed=seed, data_dir=data_dir), models_dir, missing)
         sources.update({m: os.path.join(models_dir, m) for m in missing})
+    # tf.data's seeded shuffles also read TF's global seed (unset in a fresh process, set by any training
+    # before): fix it here, after building the data, so that training the backbones in this process or
+    # reusing them gives the same caption order and the same NICs.
+    data.prepare_captions(spec.dataset, data_dir)
+    keras.utils.set_random_seed(seed)
     images, _, captions = _examples(spec, None, True, data_dir, seed)
     test_images, test_ids, test_captions = _examples(spec, None, False, data_dir, seed)
     if spec.max_test_images:

@@ -12,6 +12,7 @@ Importing this package registers the embedded "synthetic_shapes" and
 """
 
 from keras_cutmix.data.caption_loaders import load_captions  # Registers "synthetic_captions".
+from keras_cutmix.data.caption_loaders import prepare_captions
 from keras_cutmix.data.detection_loaders import VOC_CLASS_NAMES
 from keras_cutmix.data.detection_loaders import detection_spec
 from keras_cutmix.data.detection_loaders import load_detection  # Registers "synthetic_detection".
@@ -47,4 +48,5 @@ __all__ = [
     "load_detection",
     "prepare_detection",
     "load_captions",
+    "prepare_captions",
 ]

@@ -92,7 +92,7 @@ def load_captions(name="synthetic_captions", split=None, *, batch_size, training
         training: True: shuffled file and example order (reshuffled each
             epoch). False: fixed order.
         data_dir: tfds data dir. Defaults to None (tfds default).
-        seed: Seed of the file order and the shuffle. Defaults to 0.
+        seed: Seed of the file order and the shuffle (with TF's global seed, as in `load`). Defaults to 0.
         image_size: Output height and width. Defaults to 64 for
             synthetic_captions, 224 for COCO.
         drop_remainder: Drop the last partial batch. Defaults to `training`.

@@ -239,7 +239,10 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
             `~/tensorflow_datasets` or `$TFDS_DATA_DIR`).
         seed: Seed of file order, shuffling and augmentation: the same seed
             gives the same batches, epoch after epoch (each epoch reshuffled
-            and re-augmented). None draws fresh randomness. Defaults to 0.
+            and re-augmented), under the same TF global seed: tf.data's
+            seeded ops also read `tf.random.set_seed`'s value, so set it
+            (`keras.utils.set_random_seed`) before building the pipeline, as
+            the experiments do. None draws fresh randomness. Defaults to 0.
         with_boxes: Also yield boxes (synthetic_shapes, synthetic_birds and
             caltech_birds2011).
             Defaults to False.

@@ -59,6 +59,24 @@ def test_run_captioning_outputs_reuse_and_blind_row(setup):
     assert os.path.getmtime(root / "run" / "cutmix" / "nic.keras") == mtime and again == results
 
 
+def test_same_seed_same_nic_whatever_ran_before(setup):
+    """TF's global seed left by earlier work (training the backbones in this process) changes nothing."""
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+    root, data_dir, backbones = setup
+    weights = []
+    for earlier_seed in (1, 2):
+        tf.random.set_seed(earlier_seed)
+        workdir = str(root / f"seeded_{earlier_seed}")
+        run.run_captioning(workdir, TINY, {"baseline": backbones["baseline"]}, methods=("baseline",),
+                           data_dir=data_dir, beam_size=1, blind=False, verbose=0)
+        model = keras.saving.load_model(os.path.join(workdir, "baseline", "nic.keras"), safe_mode=True)
+        weights.append([np.asarray(w) for w in model.weights])
+    assert len(weights[0]) == len(weights[1])
+    for first, second in zip(*weights):
+        np.testing.assert_array_equal(first, second)
+
+
 @pytest.mark.parametrize("flag, message", [
     ("--backbones=foo=/x", "--backbones: Expected --backbones=METHOD=DIR"),
     ("--preset=coco", "--backbones: Expected a backbone for every method"),
