@@ -23,7 +23,7 @@ class DetectorKind:
     Attributes:
         title: Its name in tables.
         build: `build(encoder, num_classes, image_size) -> keras.Model`.
-        compile: `compile(model, learning_rate, steps)`.
+        compile: `compile(model, learning_rate, steps, optimizer, warmup_steps)`.
         training_data: `training_data(dataset, image_size, num_classes)`: the detector's training batches.
         detect: `detect(model, images) -> (boxes pixel yxyx [B, D, 4], scores, classes, counts)`.
     """
@@ -36,10 +36,12 @@ class DetectorKind:
 
 
 def _retinanet(encoder, num_classes, image_size):
-    # Small images get fewer levels and convs (P3-P5, one conv per head); at 300+ pixels Lin et al.'s P3-P7.
+    # Small images get fewer levels and convs (P3-P5, one conv per head) and smaller anchors (1.5 strides: 12 to
+    # 76 pixels, the smallest as SSD's 0.1 of the image, for objects of 9 to 60 pixels); at 300+ pixels Lin et
+    # al.'s P3-P7, 4 convs and 4-stride anchors.
     small = image_size < 256
     return retinanet_lib.retinanet(encoder, num_classes, image_size, max_level=5 if small else 7,
-                                   head_convs=1 if small else 4)
+                                   head_convs=1 if small else 4, anchor_size=1.5 if small else 4)
 
 
 DETECTORS = {

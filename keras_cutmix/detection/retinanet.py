@@ -14,15 +14,14 @@ References:
     - keras-hub `RetinaNetObjectDetector`.
 """
 
-import keras
-
 from keras_cutmix import compat
+from keras_cutmix.detection.train import detector_optimizer
 
 BOX_FORMAT = "yxyx"
 
 
-def retinanet(encoder, num_classes, image_size, *, max_level=7, head_convs=4, confidence_threshold=0.01,
-              max_detections=100):
+def retinanet(encoder, num_classes, image_size, *, max_level=7, head_convs=4, anchor_size=4,
+              confidence_threshold=0.01, max_detections=100):
     """A keras-hub RetinaNet detector on `encoder` (P3-P5 in, FPN P3-`max_level`).
 
     Args:
@@ -31,6 +30,8 @@ def retinanet(encoder, num_classes, image_size, *, max_level=7, head_convs=4, co
         image_size: Input height and width.
         max_level: Top FPN level (7 as Lin et al.; 5 for small images). Defaults to 7.
         head_convs: Convs before each head's output (4 as Lin et al.). Defaults to 4.
+        anchor_size: Anchor side in strides (4 as Lin et al.: 32 to 50 pixels on P3; smaller anchors for
+            small objects: an object gets no positive anchor below IoU 0.5). Defaults to 4.
         confidence_threshold: Detections below this score are dropped (low for mAP). Defaults to 0.01.
         max_detections: Detections kept per image after NMS (IoU 0.5). Defaults to 100.
 
@@ -46,16 +47,18 @@ def retinanet(encoder, num_classes, image_size, *, max_level=7, head_convs=4, co
     decoder = compat.keras_hub_non_max_suppression(
         bounding_box_format=BOX_FORMAT, from_logits=True, iou_threshold=0.5,
         confidence_threshold=confidence_threshold, max_detections=max_detections)
+    # keras-hub's default anchors (3 scales, 3 ratios per cell), with `anchor_size` exposed.
+    anchors = keras_hub.layers.AnchorGenerator(BOX_FORMAT, min_level=3, max_level=max_level, num_scales=3,
+                                               aspect_ratios=[0.5, 1.0, 2.0], anchor_size=anchor_size)
     return keras_hub.models.RetinaNetObjectDetector(
-        backbone=backbone, num_classes=num_classes, bounding_box_format=BOX_FORMAT,
+        backbone=backbone, num_classes=num_classes, bounding_box_format=BOX_FORMAT, anchor_generator=anchors,
         pre_logits_num_conv_layers=head_convs, prediction_decoder=decoder)
 
 
-def compile_retinanet(detector, learning_rate, steps, momentum=0.9, weight_decay=1e-4):
-    """SGD with momentum and a cosine decay over `steps`, RetinaNet's own focal and box losses."""
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps))
-    detector.compile(optimizer=keras.optimizers.SGD(schedule, momentum=momentum, weight_decay=weight_decay,
-                                                    global_clipnorm=10.0))
+def compile_retinanet(detector, learning_rate, steps, optimizer="sgd", warmup_steps=0, weight_decay=1e-4):
+    """SGD with momentum (or AdamW) and a cosine decay over `steps`, RetinaNet's own focal and box losses."""
+    detector.compile(optimizer=detector_optimizer(optimizer, learning_rate, steps, weight_decay=weight_decay,
+                                                  warmup_steps=warmup_steps))
     return detector
 
 

@@ -42,6 +42,8 @@ class DetectionPreset:
     steps: dict  # {detector: training steps}
     learning_rate: dict  # {detector: peak learning rate}
     steps_per_epoch: int
+    optimizer: str = "sgd"  # "sgd" or "adamw" (`train.detector_optimizer`).
+    warmup_steps: int = 0
     pretrain: dict = None  # training.get_config fields of the backbone classifiers, or None.
 
 
@@ -141,7 +143,7 @@ def run_detection(workdir, preset="embedded", backbones=None, detector_names=("s
             encoder = backbone_lib.pyramid_encoder(classifier)
             model = kind.build(encoder, num_classes, spec.image_size)
             total = steps or spec.steps[name]
-            kind.compile(model, spec.learning_rate[name], total)
+            kind.compile(model, spec.learning_rate[name], total, spec.optimizer, spec.warmup_steps)
             train_ds = kind.training_data(detection_dataset(
                 spec.dataset, spec.train_split, training=True, batch_size=spec.batch_size, image_size=spec.image_size,
                 seed=seed, mixing_method=mixing_method, data_dir=data_dir), spec.image_size, num_classes)

@@ -19,6 +19,7 @@ from keras_cutmix.detection import ssd_anchors
 from keras_cutmix.detection.ssd_augment import ssd_augmentation
 from keras_cutmix.detection.ssd_loss import multibox_loss
 from keras_cutmix.detection.ssd_model import decode_detections, ssd300
+from keras_cutmix.detection.train import detector_optimizer
 
 
 def build(encoder, num_classes, image_size):
@@ -42,11 +43,10 @@ def _loss(y_true, y_pred):
     return loc_loss + conf_loss
 
 
-def compile_ssd(model, learning_rate, steps, momentum=0.9, weight_decay=5e-4):
-    """ssd.pytorch's optimiser (SGD, momentum 0.9, weight decay 5e-4) with a cosine decay over `steps`."""
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps))
-    model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=momentum, weight_decay=weight_decay,
-                                                 global_clipnorm=10.0), loss=_loss)
+def compile_ssd(model, learning_rate, steps, optimizer="sgd", warmup_steps=0, weight_decay=5e-4):
+    """ssd.pytorch's optimiser (SGD, momentum 0.9, weight decay 5e-4; or AdamW) with a cosine decay over `steps`."""
+    model.compile(optimizer=detector_optimizer(optimizer, learning_rate, steps, weight_decay=weight_decay,
+                                               warmup_steps=warmup_steps), loss=_loss)
     return model
 
 

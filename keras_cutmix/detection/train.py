@@ -67,6 +67,36 @@ def detection_dataset(name, split, *, training, batch_size, image_size, seed=0, 
     return ds.map(to_detector, num_parallel_calls=tf.data.AUTOTUNE)
 
 
+OPTIMIZERS = ("sgd", "adamw")
+
+
+def detector_optimizer(name, learning_rate, steps, *, weight_decay, warmup_steps=0, momentum=0.9, clipnorm=10.0):
+    """A detector's optimiser: a linear warm-up to `learning_rate`, then a cosine decay to 0 at `steps`.
+
+    Args:
+        name: "sgd" (momentum, as ssd.pytorch and RetinaNet train; the "voc" preset) or "adamw" (the embedded
+            preset: detectors learn in hundreds of steps instead of thousands).
+        learning_rate: Peak learning rate.
+        steps: Training steps (the end of the decay).
+        weight_decay: Decoupled weight decay (Keras's, for both).
+        warmup_steps: Linear warm-up from 0. Defaults to 0.
+        momentum: SGD's momentum. Defaults to 0.9.
+        clipnorm: Global gradient norm clip. Defaults to 10.
+
+    Returns:
+        A `keras.optimizers.Optimizer`.
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"Expected `optimizer` in {OPTIMIZERS}. Received: optimizer={name!r}")
+    warmup_steps = min(int(warmup_steps), max(0, steps - 1))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup_steps else learning_rate, max(1, steps - warmup_steps),
+        warmup_target=learning_rate if warmup_steps else None, warmup_steps=warmup_steps)
+    if name == "sgd":
+        return keras.optimizers.SGD(schedule, momentum=momentum, weight_decay=weight_decay, global_clipnorm=clipnorm)
+    return keras.optimizers.AdamW(schedule, weight_decay=weight_decay, global_clipnorm=clipnorm)
+
+
 class _History(keras.callbacks.Callback):
     """Appends each epoch's logs to `history.json` (kept across resumes)."""
 

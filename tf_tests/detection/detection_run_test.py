@@ -10,11 +10,11 @@ import tensorflow as tf
 from keras_cutmix import models
 from keras_cutmix.data import detection_loaders, synthetic_detection
 from keras_cutmix.detection import backbones, run, ssd, ssd_anchors, ssd_model
-from keras_cutmix.detection.train import detection_dataset, evaluate_detector
+from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector
 
 TINY = run.DetectionPreset(
     "synthetic_detection", "train", "test", 64, 4, {"ssd": 2, "retinanet": 2}, {"ssd": 1e-3, "retinanet": 1e-2}, 2,
-    pretrain=dict(model="resnet_tiny", epochs=1, steps_per_epoch=2, eval_steps=1, batch_size=8,
+    optimizer="adamw", warmup_steps=1, pretrain=dict(model="resnet_tiny", epochs=1, steps_per_epoch=2, eval_steps=1, batch_size=8,
                   train_split="train[:16]", test_split="test[:8]", verbose=0))
 
 
@@ -69,6 +69,25 @@ def test_pipeline_scales_boxes_and_mixes(data_dir):
     test = next(iter(detection_dataset("synthetic_detection", "test", training=False, batch_size=4, image_size=64,
                                        data_dir=data_dir, max_boxes=8)))
     assert len(test) == 3 and test[2].dtype == tf.bool
+
+
+@pytest.mark.parametrize("name, kind", [("sgd", "SGD"), ("adamw", "AdamW")])
+def test_detector_optimizer_warms_up_then_decays(name, kind):
+    optimizer = detector_optimizer(name, 0.2, 110, weight_decay=1e-4, warmup_steps=10)
+    assert type(optimizer).__name__ == kind and optimizer.weight_decay == 1e-4
+
+    def rate_at(opt, step):
+        opt.iterations.assign(step)
+        return float(opt.learning_rate)
+
+    # Linear from 0 to 0.2 over 10 steps, then 0.2 * (1 + cos(pi * t / 100)) / 2 over the next 100.
+    for step, expected in [(0, 0.0), (5, 0.1), (10, 0.2), (60, 0.1), (85, 0.2 * (1 + np.cos(0.75 * np.pi)) / 2),
+                           (110, 0.0)]:
+        np.testing.assert_allclose(rate_at(optimizer, step), expected, atol=1e-6)
+    no_warmup = detector_optimizer(name, 0.2, 100, weight_decay=0.0)
+    np.testing.assert_allclose([rate_at(no_warmup, s) for s in (0, 50, 100)], [0.2, 0.1, 0.0], atol=1e-6)
+    with pytest.raises(ValueError, match=r"Expected `optimizer` in \('sgd', 'adamw'\). Received: optimizer='adam'"):
+        detector_optimizer("adam", 0.1, 10, weight_decay=0.0)
 
 
 def test_map_of_a_perfect_and_of_a_blind_detector(data_dir):

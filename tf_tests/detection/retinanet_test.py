@@ -70,3 +70,38 @@ def test_load_classifier_from_a_workdir(tmp_path):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["model"] == "resnet_tiny"
     with pytest.raises(ValueError, match="classification workdir"):
         backbones.load_classifier(str(tmp_path / "nothing"))
+
+
+
+
+def _positive_anchors(box, image_size, anchor_size, levels=(3, 4, 5), iou_threshold=0.5):
+    """Anchors with IoU >= 0.5 with `box` (yxyx), written here from Lin et al.'s definition in torchvision's layout
+    (which keras-hub follows): on level l, sides int(anchor_size * 2^l * 2^(i/3)), height:width ratios 1/2, 1, 2
+    at equal area with half-sides rounded, centred on the cell corners k * 2^l."""
+    count = 0
+    for level in levels:
+        stride = 2 ** level
+        centres = np.arange(image_size // stride) * stride
+        cy, cx = np.meshgrid(centres, centres, indexing="ij")
+        for side in [int(anchor_size * stride * 2.0 ** (i / 3)) for i in range(3)]:
+            for ratio in (0.5, 1.0, 2.0):
+                half_h, half_w = np.round(side * np.sqrt(ratio) / 2), np.round(side / np.sqrt(ratio) / 2)
+                top, left = np.maximum(cy - half_h, box[0]), np.maximum(cx - half_w, box[1])
+                bottom, right = np.minimum(cy + half_h, box[2]), np.minimum(cx + half_w, box[3])
+                inter = np.clip(bottom - top, 0, None) * np.clip(right - left, 0, None)
+                union = 4 * half_h * half_w + (box[2] - box[0]) * (box[3] - box[1]) - inter
+                count += int(np.sum(inter / union >= iou_threshold))
+    return count
+
+
+@pytest.mark.parametrize("anchor_size", [4, 2, 1.5])
+def test_anchor_size_sets_the_anchors_small_objects_match(classifier, anchor_size):
+    box = [16.0, 16.0, 30.0, 30.0]  # 14 pixels: no anchor of Lin et al.'s size (32+ on P3) reaches IoU 0.5.
+    expected = _positive_anchors(box, 64, anchor_size)
+    assert (expected == 0) == (anchor_size == 4)
+    detector = retinanet.retinanet(backbones.pyramid_encoder(classifier), num_classes=4, image_size=64, max_level=5,
+                                   head_convs=1, anchor_size=anchor_size)
+    _, class_targets = detector.label_encoder(np.zeros((1, 64, 64, 3), np.float32), np.array([[box]], np.float32),
+                                              np.array([[3]], np.int32))
+    class_targets = np.asarray(class_targets)
+    assert int(np.sum(class_targets == 3)) == expected and int(np.sum(class_targets >= 0)) == expected
