@@ -105,3 +105,39 @@ def test_anchor_size_sets_the_anchors_small_objects_match(classifier, anchor_siz
                                               np.array([[3]], np.int32))
     class_targets = np.asarray(class_targets)
     assert int(np.sum(class_targets == 3)) == expected and int(np.sum(class_targets >= 0)) == expected
+
+
+def test_focal_loss_is_lin_et_al_summed_over_classes():
+    from scipy.special import expit  # pylint: disable=g-import-not-at-top
+
+    # Logit 0 (p = 0.5): a positive costs 0.25 * 0.5^2 * ln 2, a negative 0.75 * 0.5^2 * ln 2; summed over classes.
+    loss = retinanet.FocalLoss(reduction=None)
+    np.testing.assert_allclose(np.asarray(loss(np.array([[1.0, 0.0]]), np.zeros((1, 2), np.float32))),
+                               [(0.25 + 0.75) * 0.25 * np.log(2.0)], rtol=1e-6)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, (4, 7, 5)).astype(np.float32)
+    targets = (rng.uniform(size=(4, 7, 5)) < 0.2).astype(np.float32)
+    p = expit(logits.astype(np.float64))
+    p_t = np.where(targets == 1, p, 1 - p)
+    alpha_t = np.where(targets == 1, 0.25, 0.75)
+    expected = np.sum(-alpha_t * (1 - p_t) ** 2 * np.log(p_t), axis=-1)  # [4, 7]
+    np.testing.assert_allclose(np.asarray(loss(targets, logits)), expected, rtol=1e-5, atol=1e-7)
+    weights = rng.uniform(size=(4, 7)).astype(np.float32)
+    summed = retinanet.FocalLoss()  # reduction "sum": what the detector's per-anchor weights rely on.
+    np.testing.assert_allclose(float(summed(targets, logits, sample_weight=weights)), np.sum(expected * weights),
+                               rtol=1e-5)
+    # Stable far from 0: a confident right answer costs ~0, a confident wrong one stays finite.
+    extreme = np.asarray(loss(np.array([[1.0, 0.0]]), np.array([[80.0, 80.0]], np.float32)))
+    np.testing.assert_allclose(extreme, [0.75 * 80.0], rtol=1e-5)
+
+
+def test_heads_start_as_lin_et_al():
+    detector = retinanet.retinanet(backbones.pyramid_encoder(models.get_model(
+        "resnet_tiny", num_classes=10, input_shape=(64, 64, 3))), num_classes=4, image_size=64, max_level=5,
+        head_convs=1)
+    np.testing.assert_allclose(np.asarray(detector.get_layer("classification_head").prediction_layer.bias),
+                               np.log(0.01 / 0.99), rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(detector.get_layer("box_head").prediction_layer.bias), 0.0)
+    outputs = detector(np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype(np.float32))
+    probabilities = 1.0 / (1.0 + np.exp(-np.asarray(outputs["cls_logits"])))
+    assert float(np.median(probabilities)) < 0.1  # Near the prior 0.01, not keras-hub's 0.5 (a 0 bias).
