@@ -35,7 +35,8 @@ def _check_row(r, row):
     if labels.shape != boxes.shape[:2]:
         raise ValueError(f"Expected rows[{r}]['labels'] of shape {boxes.shape[:2]}. "
                          f"Received: shape={labels.shape}")
-    checked = {"title": str(row["title"]), "images": images, "boxes": boxes, "labels": labels}
+    checked = {"title": str(row["title"]), "images": images, "boxes": boxes, "labels": labels,
+               "weight_prefix": str(row.get("weight_prefix", "w="))}
     for key, shape in (("origins", boxes.shape[:2]), ("weights", boxes.shape[:2]), ("rects", (count, 4))):
         value = row.get(key)
         if value is not None:
@@ -67,7 +68,7 @@ def _draw_panel(ax, row, c, class_names):
         label = int(row["labels"][c, m])
         text = class_names[label] if class_names is not None else str(label)
         if weight is not None:
-            text = f"{text} w={weight:.2f}"
+            text = f"{text} {row['weight_prefix']}{weight:.2f}"
         y0, x0, y1 = row["boxes"][c, m, :3]
         # Own labels sit above the box's top-left corner, the partner's inside its bottom-left corner, so
         # the two do not cover each other where the boxes nearly coincide (MixUp of similar images).
@@ -83,8 +84,9 @@ def plot_box_grid(path, rows, class_names=None, title=None, dpi=110):
         rows: List of dicts, one per row, each with `"title"`; `"images"` [N, H, W, C] (uint8, or floats in
             [0, 1]); `"boxes"` [N, M, 4] pixel `(y0, x0, y1, x1)`; `"labels"` [N, M] class ids (-1: padding,
             not drawn); and optionally `"origins"` [N, M] (0: the image's own box, 1: from its partner),
-            `"weights"` [N, M] (MixUp's box weights, written beside each box and used as its opacity) and
-            `"rects"` [N, 4] int (the pasted or erased rectangle, drawn dashed; all zeros: none).
+            `"weights"` [N, M] (MixUp's box weights, written beside each box and used as its opacity),
+            `"weight_prefix"` (written before each weight; default "w=") and `"rects"` [N, 4] int (the
+            pasted or erased rectangle, drawn dashed; all zeros: none).
         class_names: Names of the class ids, written beside each box. Defaults to None (the ids).
         title: Figure title. Defaults to None (none).
         dpi: Resolution. Defaults to 110.

@@ -58,6 +58,15 @@ def test_one_rectangle_per_kept_box_and_per_pasted_rectangle(tmp_path, monkeypat
     assert texts == ["1 w=0.70", "1 w=0.30"]
 
 
+def test_weight_prefix_labels_detection_scores(tmp_path, monkeypatch):
+    figures = _capture_figure(monkeypatch)
+    rows = _rows(count=3)
+    rows[2]["weight_prefix"] = ""  # Detection scores: "class score".
+    plot_box_grid(str(tmp_path / "grid.png"), rows, class_names=["a", "b", "c"], dpi=30)
+    axes = np.asarray(figures[0].axes).reshape(3, 3)
+    assert [t.get_text() for t in axes[2][0].texts] == ["b 0.70", "b 0.30"]
+
+
 def test_box_geometry(tmp_path, monkeypatch):
     figures = _capture_figure(monkeypatch)
     plot_box_grid(str(tmp_path / "grid.png"), _rows(count=1)[:1], dpi=30)
