@@ -179,6 +179,27 @@ def nic(
     return keras.Model([images, caption_ids], logits, name=name)
 
 
+def caption_decoder(model):
+    """NIC without its encoder, sharing its layers: `(features [B, D], caption_ids [B, T])` -> logits.
+
+    With a frozen encoder (in inference mode) training this on features computed once is training `model`:
+    the same layers, the same gradients, without running the encoder every step.
+
+    Args:
+        model: A model from `nic`.
+
+    Returns:
+        A `keras.Model` whose weights are `model`'s minus the encoder's.
+    """
+    features = keras.Input(shape=model.get_layer("encoder").outputs[0].shape[1:], name="features")
+    caption_ids = keras.Input(shape=(None,), dtype="int32", name="caption_ids")
+    image = model.get_layer("image_step")(model.get_layer("image_embedding")(features))
+    steps = model.get_layer("steps")([image, model.get_layer("word_embedding")(caption_ids)])
+    hidden = model.get_layer("drop_image_step")(model.get_layer("lstm")(steps))
+    logits = model.get_layer("logits")(model.get_layer("dropout")(hidden))
+    return keras.Model([features, caption_ids], logits, name=f"{model.name}_decoder")
+
+
 def vocabulary_of(model):
     """The `Vocabulary` saved in a NIC model's "word_embedding" layer."""
     return model.get_layer("word_embedding").vocabulary

@@ -113,3 +113,15 @@ def test_paper_recipe_follows_the_reference_code():
     assert (recipe["batch_size"], recipe["learning_rate"], recipe["epochs"]) == (20, 1e-3, 100)
     assert recipe["optimizer"] == "adam" and recipe["trainable_encoder"] is False
     assert recipe["beam_size"] == 20 and recipe["units"] == 512
+
+
+def test_caption_decoder_is_nic_on_features_with_shared_weights(model, images):
+    decoder = nic_lib.caption_decoder(model)
+    features = reference.encode(model, images)
+    logits = decoder.predict([features, IDS[:, :-1]], verbose=0)
+    np.testing.assert_allclose(logits, reference.teacher_forced_logits(model, features, IDS[:, :-1]),
+                               rtol=1e-4, atol=1e-5)
+    # Training the decoder trains the model: the same variables, all but the encoder's.
+    shared = {id(v) for v in model.weights}
+    encoder = {id(v) for v in model.get_layer("encoder").weights}
+    assert {id(v) for v in decoder.weights} == shared - encoder
