@@ -45,10 +45,7 @@ _DATA_DIR = flags.DEFINE_string("data_dir", None, "tensorflow-datasets data dire
 def check_flags():
     """`{method: path}` of --backbones after every flag check (raises ConfigError naming the flag)."""
     backbones = training.parse_method_dirs(_BACKBONES.value, flag="backbones")
-    methods = _METHODS.value
-    if not methods or any(m not in training.METHODS for m in methods) or len(set(methods)) != len(methods):
-        raise training.ConfigError("methods", f"Expected distinct methods among {list(training.METHODS)}. "
-                                              f"Received: {methods}")
+    methods = training.check_methods(_METHODS.value)
     if _BEAM_SIZE.value < 1:
         raise training.ConfigError("beam_size", f"Expected --beam_size >= 1. Received: {_BEAM_SIZE.value}")
     if _PRESET.value == "coco" and set(methods) - set(backbones):

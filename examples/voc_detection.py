@@ -49,11 +49,8 @@ def check_flags():
     if unknown or not _DETECTORS.value:
         raise training.ConfigError("detectors", f"Expected detectors among {sorted(detectors.DETECTORS)}. "
                                                 f"Received: {_DETECTORS.value}")
-    methods = _METHODS.value
-    if not methods or any(m not in training.METHODS for m in methods) or len(set(methods)) != len(methods):
-        raise training.ConfigError("methods", f"Expected distinct methods among {list(training.METHODS)}. "
-                                              f"Received: {methods}")
-    if detection_run.PRESETS[_PRESET.value].pretrain is None and set(_METHODS.value) - set(backbones):
+    methods = training.check_methods(_METHODS.value)
+    if detection_run.PRESETS[_PRESET.value].pretrain is None and set(methods) - set(backbones):
         raise training.ConfigError("backbones", f"Expected a backbone for every method with --preset="
                                                 f"{_PRESET.value}. Received: {_BACKBONES.value!r}")
     return backbones

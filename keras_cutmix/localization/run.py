@@ -34,7 +34,7 @@ from keras_cutmix import data
 from keras_cutmix.localization.evaluate import CAM_METHODS, evaluate_localization
 from keras_cutmix.localization.presets import PAPER_TOP1_LOC, get_wsol_config
 from keras_cutmix.training import results as results_io
-from keras_cutmix.training.config import METHODS, Config, ConfigError
+from keras_cutmix.training.config import METHODS, Config, ConfigError, check_methods
 from keras_cutmix.training.train import check_run, train_and_evaluate
 
 # Table columns: (title, key in a run's metrics).
@@ -102,9 +102,7 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
             `dataset`, `eval_only`, a config field or `workdir`).
         keras_cutmix.data.DatasetNotFoundError, FileNotFoundError: as `training.check_run`.
     """
-    methods, seeds = list(methods), list(seeds)
-    if not methods or any(m not in METHODS for m in methods) or len(set(methods)) != len(methods):
-        raise ConfigError("methods", f"Expected distinct methods among {list(METHODS)}. Received: methods={methods}")
+    methods, seeds = check_methods(methods), list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds) \
             or len(set(seeds)) != len(seeds):
         raise ConfigError("seeds", f"Expected distinct ints >= 0. Received: seeds={seeds}")

@@ -27,6 +27,7 @@ from keras_cutmix.training.config import (
     STRATEGIES,
     Config,
     ConfigError,
+    check_methods,
     get_config,
 )
 from keras_cutmix.training.method_runs import method_runs, parse_method_dirs, run_methods
@@ -43,6 +44,7 @@ __all__ = [
     "STRATEGIES",
     "Config",
     "ConfigError",
+    "check_methods",
     "EpochCosineDecay",
     "EpochStepDecay",
     "TorchSGD",

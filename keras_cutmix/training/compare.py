@@ -31,7 +31,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from keras_cutmix.training import results as results_lib  # noqa: E402
-from keras_cutmix.training.config import METHODS, Config, ConfigError  # noqa: E402
+from keras_cutmix.training.config import METHODS, Config, ConfigError, check_methods  # noqa: E402
 from keras_cutmix.training.train import check_run, train_and_evaluate  # noqa: E402
 
 # The summary fields averaged over seeds.
@@ -112,10 +112,7 @@ def plot_errors(results, path, title):
 
 def check_methods_and_seeds(methods, seeds):
     """Validates `methods` and `seeds`; raises `ConfigError` naming the bad one."""
-    if not methods or any(m not in METHODS for m in methods) or len(set(methods)) != len(methods):
-        raise ConfigError(
-            "methods", f"Expected `methods` to be distinct names from {list(METHODS)}. "
-            f"Received: methods={list(methods)!r}")
+    check_methods(methods)
     if not seeds or len(set(seeds)) != len(seeds) or any(
             isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
         raise ConfigError(

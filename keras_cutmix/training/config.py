@@ -207,6 +207,14 @@ class Config:
         return cls(**d)
 
 
+def check_methods(methods):
+    """`methods` as a list after checking they are distinct names from `METHODS`; else `ConfigError("methods")`."""
+    methods = list(methods)
+    if not methods or any(m not in METHODS for m in methods) or len(set(methods)) != len(methods):
+        raise ConfigError("methods", f"Expected distinct methods among {list(METHODS)}. Received: methods={methods}")
+    return methods
+
+
 def _one_of(name, value, choices):
     if value not in choices:
         raise ConfigError(name, f"Expected `{name}` to be one of {list(choices)}. Received: {name}={value!r}")

@@ -21,7 +21,7 @@ import numpy as np
 
 from keras_cutmix import data
 from keras_cutmix.training import results as results_io
-from keras_cutmix.training.config import METHODS, Config, ConfigError
+from keras_cutmix.training.config import METHODS, Config, ConfigError, check_methods
 from keras_cutmix.training.train import check_run, load_final_model, train_and_evaluate
 
 
@@ -51,9 +51,7 @@ def method_runs(config, models_dir, methods=METHODS, workdirs=None, overwrite=Fa
         ConfigError: naming the argument (`methods`, `workdirs` (no `config.json` there, or a run of another
             method), a config field or `workdir`).
     """
-    methods = list(methods)
-    if not methods or any(m not in METHODS for m in methods) or len(set(methods)) != len(methods):
-        raise ConfigError("methods", f"Expected distinct methods among {list(METHODS)}. Received: methods={methods}")
+    methods = check_methods(methods)
     workdirs = dict(workdirs or {})
     runs = []
     for method in methods:

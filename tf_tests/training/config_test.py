@@ -85,3 +85,11 @@ def test_markdown_table_shows_the_paper_numbers_for_a_preset():
     assert "| cutmix | 14.00 | 3.00 | 14.50 | 3.10 | 290 | 14.47 | 2.97 |" in table
     table = results.markdown_table({"cutmix": summary}, config_lib.Config())
     assert "| cutmix | 14.00 | 3.00 | 14.50 | 3.10 | 290 |\n" in table and "paper" not in table
+
+
+def test_check_methods_keeps_distinct_known_methods_and_names_the_argument():
+    assert config_lib.check_methods(("cutmix", "baseline")) == ["cutmix", "baseline"]
+    for bad in ([], ["cutmix", "cutmix"], ["cutmix", "foo"]):
+        with pytest.raises(config_lib.ConfigError, match=r"Expected distinct methods among \[.baseline.") as error:
+            config_lib.check_methods(bad)
+        assert error.value.name == "methods"
