@@ -121,9 +121,5 @@ def load_captions(name="synthetic_captions", split=None, *, batch_size, training
     ds = loaders.read_split(builder, split, training=training, seed=seed, data_dir=data_dir,
                             loader="load_captions", remedies=_COCO_REMEDIES)
     ds = ds.map(_example_fn(image_size), num_parallel_calls=tf.data.AUTOTUNE)
-    if cache:
-        ds = ds.cache()
-    if training:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return loaders.cache_shuffle_batch(ds, cache=cache, training=training, shuffle_buffer=shuffle_buffer, seed=seed,
+                                       batch_size=batch_size, drop_remainder=drop_remainder)

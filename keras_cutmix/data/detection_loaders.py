@@ -205,9 +205,5 @@ def load_detection(name="synthetic_detection", split=None, *, batch_size, traini
     ds = parts[0]
     for part in parts[1:]:
         ds = ds.concatenate(part)
-    if cache:
-        ds = ds.cache()
-    if training:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return loaders.cache_shuffle_batch(ds, cache=cache, training=training, shuffle_buffer=shuffle_buffer, seed=seed,
+                                       batch_size=batch_size, drop_remainder=drop_remainder)

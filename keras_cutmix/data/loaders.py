@@ -197,6 +197,16 @@ def prepared_builder(name, data_dir, build, manual_dir=None):
     return builder
 
 
+def cache_shuffle_batch(ds, *, cache, training, shuffle_buffer, seed, batch_size, drop_remainder):
+    """The end of the detection and caption pipelines: cache, shuffle (training), batch, prefetch."""
+    if cache:
+        ds = ds.cache()
+    if training:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
 def prepare(name, data_dir=None):
     """Builds an embedded data set in `data_dir` if it is not there yet; does nothing for other data sets.
 
