@@ -18,6 +18,7 @@ from keras_cutmix.data.detection_loaders import detection_spec
 from keras_cutmix.data.detection_loaders import load_detection  # Registers "synthetic_detection".
 from keras_cutmix.data.detection_loaders import prepare_detection
 from keras_cutmix.data.loaders import EMBEDDED
+from keras_cutmix.data.loaders import check_readable
 from keras_cutmix.data.loaders import DatasetNotFoundError
 from keras_cutmix.data.loaders import DatasetSpec
 from keras_cutmix.data.loaders import dataset_spec
@@ -32,6 +33,7 @@ from keras_cutmix.data.wsol_metadata import imagenet_wsol_dataset
 
 __all__ = [
     "EMBEDDED",
+    "check_readable",
     "prepare",
     "AUGMENTATIONS",
     "DatasetNotFoundError",

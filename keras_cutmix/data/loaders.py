@@ -172,6 +172,31 @@ def read_split(builder, split, *, training, seed, data_dir, loader, remedies, de
         raise DatasetNotFoundError(missing_data_message(builder, data_dir, loader, remedies)) from error
 
 
+def check_readable(name, splits, data_dir=None):
+    """Raises `DatasetNotFoundError` unless tfds can read every split of `name` in `data_dir`.
+
+    Asks tfds to open each split (`builder.as_dataset`, which reads no example), the question a
+    training run needs answered; it holds for data prepared by `tfds build`, for data tfds reads
+    without preparing them and under `tfds.testing.mock_data`. Embedded data sets pass (built on
+    first use).
+
+    Args:
+        name: A data set name (see `dataset_spec`).
+        splits: tfds split names (slicing allowed, e.g. "train[:10%]").
+        data_dir: tfds data dir. Defaults to None (tfds default).
+
+    Raises:
+        DatasetNotFoundError: naming where tfds looked and how to provide the data.
+    """
+    spec = dataset_spec(name)
+    if spec.name in EMBEDDED:
+        return
+    builder = tfds.builder(name, data_dir=data_dir)
+    for split in splits:
+        read_split(builder, split, training=False, seed=None, data_dir=data_dir, loader="load",
+                   remedies=how_to_provide(name))
+
+
 def prepared_builder(name, data_dir, build, manual_dir=None):
     """The tfds builder of `name`, built first when `build` and it is not prepared yet.
 

@@ -126,18 +126,11 @@ def _check_workdir(workdir, config, overwrite):
 
 
 def _check_data(config):
-    """Raises `DatasetNotFoundError` if tfds has not prepared `config.dataset` (no data is read)."""
-    if config.dataset in data.EMBEDDED:
-        return  # Built offline on first use.
-    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-
-    if tfds.builder(config.dataset, data_dir=config.data_dir).is_prepared():
-        return
-    # `load` raises the error that says where tfds looked and how to provide the files.
-    data.load(config.dataset, config.train_split, batch_size=1, training=False,
-              data_dir=config.data_dir)
-    raise data.DatasetNotFoundError(
-        f"Data set {config.dataset!r} is not prepared for data_dir={config.data_dir!r}.")
+    """Raises `DatasetNotFoundError` unless tfds can read the run's splits (no example is read)."""
+    spec = data.dataset_spec(config.dataset)
+    data.check_readable(config.dataset,
+                        [config.train_split or spec.train_split, config.test_split or spec.test_split],
+                        data_dir=config.data_dir)
 
 
 def _check_names(config):

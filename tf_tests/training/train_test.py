@@ -309,3 +309,17 @@ def test_same_seed_same_weights_across_processes(data_dir, tmp_path):
         assert out.returncode == 0, out.stderr[-3000:]
     assert_same_arrays(saved_arrays(tmp_path / "a" / "checkpoints" / "last.weights.h5"),
                        saved_arrays(tmp_path / "b" / "checkpoints" / "last.weights.h5"))
+
+
+def test_check_run_asks_tfds_whether_it_can_read_the_splits(tmp_path):
+    """Under mock_data tfds reads cifar10 without preparing it: the run check lets it through (it used to
+    refuse every data set `is_prepared()` denied); without data it is still refused, before any write."""
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+    empty = str(tmp_path / "no_tfds_here")
+    config = training.Config(dataset="cifar10", model="resnet56", data_dir=empty)
+    with tfds.testing.mock_data(num_examples=4):
+        assert training.check_run(config, str(tmp_path / "run")).dataset == "cifar10"
+    with pytest.raises(data.DatasetNotFoundError, match="cifar10"):
+        training.check_run(config, str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
