@@ -11,19 +11,20 @@ targets `[B, K]` (one-hot, soft, multi-label or binary `[B, 1]`), used as given.
 
 | wrapped loss       | y_true dtype | y_true shape            | P   | read as                             |
 |--------------------|--------------|------------------------|-----|-------------------------------------|
-| sparse categorical | any number   | `[B]` or `[B, 1]`      | > 1 | class ids, one-hot with depth P     |
-| any                | integer      | `[B]` or `[B, 1]`      | > 1 | class ids, one-hot with depth P     |
+| any                | any number   | `[B]` or `[B, 1]`      | > 1 | class ids, one-hot with depth P     |
 | any                | any number   | predictions' shape     | any | targets as given, as floats         |
 | any but sparse     | any number   | `[B]` against `[B, 1]` | 1   | binary or regression targets [B, 1] |
 
 (P is the predictions' last dimension; `num_classes`, where given, must equal it when P > 1.)
 
 So a `Dense(1)` sigmoid model keeps its 0/1 targets (mixed as floats), `mse` keeps its regression values,
-multi-label `[B, K]` targets (integer or float) are mixed as floats, and only sparse class ids are one-hot
-encoded. Anything else (float `[B]` targets against `P > 1` with a non-sparse loss, a sparse loss against
-one output, shapes that match no row) raises a ValueError naming what was expected and what was received.
+multi-label `[B, K]` targets (integer or float) are mixed as floats, and only class ids are one-hot
+encoded. Class ids may come as floats, as Keras's own sparse losses take them: `fit` under
+`tf.distribute` strategies hands integer NumPy labels to the loss as float64. Anything else (a sparse loss
+against one output, shapes that match no row) raises a ValueError naming what was expected and what was
+received.
 
-Integer class ids must lie in `[0, num_classes)`. Eagerly and in graphs (`tf.function`, `tf.data`) an
+Class ids must be whole numbers in `[0, num_classes)`. Eagerly and in graphs (`tf.function`, `tf.data`) an
 out-of-range id raises `tf.errors.InvalidArgumentError`. Under XLA (`tf.function(jit_compile=True)`, or
 Keras `fit` with `jit_compile=True`, which the default `jit_compile="auto"` picks on a machine with a GPU
 and no distribution strategy) assertions are dropped and nothing can raise: the one-hot row of an
@@ -71,12 +72,13 @@ def one_hot(ids, num_classes, caller, dtype=tf.float32):
 
     Returns:
         `(labels, checks)`: `dtype` one-hot labels `[B, num_classes]`, whose row is NaN where an id is out of
-        range (what XLA computes, where the checks are dropped), and the assertion ops (None entries
+        range or not a whole number (what XLA computes, where the checks are dropped), and the assertion ops (None entries
         eagerly, where they already ran). Use `wait_for(checks, labels)` in graphs.
 
     Raises:
         ValueError: if `ids` is not of shape `[B]` or `[B, 1]`.
-        tf.errors.InvalidArgumentError: eagerly, for an id outside `[0, num_classes)`.
+        tf.errors.InvalidArgumentError: eagerly, for an id outside `[0, num_classes)` or a float id that is
+            not a whole number.
     """
     ids = tf.convert_to_tensor(ids)
     if ids.shape.rank == 2 and ids.shape[1] == 1:
@@ -86,15 +88,23 @@ def one_hot(ids, num_classes, caller, dtype=tf.float32):
             f"{caller}: Expected integer class ids of shape [batch] or [batch, 1]. "
             f"Received: labels.shape={ids.shape}"
         )
+    expected = f"{caller}: Expected integer labels in [0, num_classes={num_classes})"
+    checks = []
+    whole = None
+    if ids.dtype.is_floating:  # Class ids as floats (Keras's sparse losses take them): whole numbers only.
+        whole = tf.equal(ids, tf.floor(ids))
+        checks.append(tf.debugging.assert_equal(
+            whole, True, message=f"{expected}: float labels must be whole numbers (class ids)"))
     if not ids.dtype.is_integer:
         ids = tf.cast(ids, tf.int64)
-    expected = f"{caller}: Expected integer labels in [0, num_classes={num_classes})"
     limit = tf.cast(num_classes, ids.dtype)
-    checks = [
+    checks += [
         tf.debugging.assert_greater_equal(ids, tf.cast(0, ids.dtype), message=f"{expected}: labels must be >= 0"),
         tf.debugging.assert_less(ids, limit, message=f"{expected}: labels must be < {num_classes}"),
     ]
     in_range = (ids >= 0) & (ids < limit)
+    if whole is not None:
+        in_range &= whole
     encoded = tf.one_hot(ids, num_classes, dtype=dtype)
     encoded = tf.where(in_range[:, None], encoded, tf.constant(float("nan"), dtype))
     return encoded, checks
@@ -175,7 +185,7 @@ def loss_targets(y_true, y_pred, num_classes, sparse_loss, caller, dtype=tf.floa
                 f"y_pred.shape={y_pred.shape}")
     ids_shaped = y_pred.shape.rank == 2 and (
         y_true.shape.rank == 1 or (y_true.shape.rank == 2 and y_true.shape[1] == 1))
-    if ids_shaped and depth is not None and depth > 1 and (sparse_loss or y_true.dtype.is_integer):
+    if ids_shaped and depth is not None and depth > 1:
         targets, checks = one_hot(y_true, depth, caller, dtype)
         return targets, checks, True
     if sparse_loss and (width is None or width < 2 or y_true.shape.rank != y_pred.shape.rank):

@@ -50,7 +50,14 @@ def replay_step(images, labels, seed, kernel, bias):
     return own, swapped, not np.allclose(mixes[0], mixes[1])
 
 
-def test_fit_with_mixed_loss_uses_each_replicas_own_mix(strategy):
+# Under a strategy, fit hands integer NumPy labels to the loss as float64: every loss form must take them
+# (the README's example wraps CategoricalCrossentropy; it used to fail here and only here).
+@pytest.mark.parametrize("loss", [
+    lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    lambda: keras.losses.CategoricalCrossentropy(from_logits=True),
+    lambda: "categorical_crossentropy",  # on probabilities: the model ends in a softmax
+], ids=["sparse", "categorical", "categorical_by_name"])
+def test_fit_with_mixed_loss_uses_each_replicas_own_mix(strategy, loss):
     per_replica, epochs = B // 2, 3
     images = np.concatenate([onehot_images(per_replica, H, W)] * 2)  # channel c: sample c of its replica
     labels = np.array([0, 1, 2, 0, 2, 2, 1, 0])
@@ -58,14 +65,16 @@ def test_fit_with_mixed_loss_uses_each_replicas_own_mix(strategy):
         layer = kc.CutMix(num_classes=K, seed=6)
         model = keras.Sequential([keras.Input((H, W, per_replica)), layer, keras.layers.Flatten(),
                                   keras.layers.Dense(K, kernel_initializer=keras.initializers.RandomNormal(seed=3))])
+        if isinstance(loss(), str):
+            model.add(keras.layers.Softmax())
         model.compile(optimizer=keras.optimizers.SGD(0.0),
-                      loss=layer.mixed_loss(keras.losses.SparseCategoricalCrossentropy(from_logits=True)))
+                      loss=layer.mixed_loss(loss()))
     history = model.fit(images, labels, batch_size=B, epochs=epochs, shuffle=False, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     np.testing.assert_array_equal(layer.seed_generator.state.numpy(), [6, epochs])
 
     # Replay each one-step epoch: replica r holds rows [4r, 4r + 4) and draws with seed [6, step] and salt r.
-    kernel, bias = (np.asarray(v) for v in model.layers[-1].weights)
+    kernel, bias = (np.asarray(v) for v in model.layers[2].weights)  # the Dense layer (logits)
     told_apart = 0
     for step in range(epochs):
         own, swapped, replicas_differ = replay_step(images, labels, [6, step], kernel, bias)

@@ -120,6 +120,8 @@ REGRESSION = np.array([1.5, -2.0, 3.0, 0.25, 7.0, -1.0], "float32")
     (IDS.astype("int32"), LOGITS, True, np_one_hot(IDS, K), True),  # sparse ids
     (IDS.astype("float32"), LOGITS, True, np_one_hot(IDS, K), True),  # float ids for a sparse loss
     (IDS[:, None].astype("int64"), LOGITS, False, np_one_hot(IDS, K), True),  # int ids, categorical loss
+    (IDS.astype("float64"), LOGITS, False, np_one_hot(IDS, K), True),  # float ids (fit under a strategy)
+    (IDS[:, None].astype("float32"), LOGITS, False, np_one_hot(IDS, K), True),  # float id column
     (np_one_hot(IDS, K), LOGITS, True, np_one_hot(IDS, K), False),  # one-hot for a sparse loss
     (MULTI_HOT.astype("int32"), LOGITS, False, MULTI_HOT.astype("float32"), False),  # multi-label ints
     (MULTI_HOT.astype("float32"), LOGITS, False, MULTI_HOT.astype("float32"), False),  # multi-label floats
@@ -128,7 +130,8 @@ REGRESSION = np.array([1.5, -2.0, 3.0, 0.25, 7.0, -1.0], "float32")
     (np.array([1, 2, 3, 4, 5, 6]), ONE_OUTPUT, False, np.arange(1, 7, dtype="float32")[:, None], False),  # int regression
     (REGRESSION, ONE_OUTPUT, False, REGRESSION[:, None], False),
     (REGRESSION, REGRESSION, False, REGRESSION, False),  # rank-1 predictions
-], ids=["sparse_ids", "sparse_float_ids", "int_ids_column", "one_hot_for_sparse", "multi_label_int",
+], ids=["sparse_ids", "sparse_float_ids", "int_ids_column", "float_ids", "float_ids_column",
+        "one_hot_for_sparse", "multi_label_int",
         "multi_label_float", "binary_vector", "binary_column", "int_regression", "float_regression", "rank1"])
 def test_loss_targets_rules(y_true, y_pred, sparse, expected, is_ids):
     targets, checks, ids = labels_lib.loss_targets(y_true, y_pred, None, sparse, caller="loss")
@@ -138,12 +141,11 @@ def test_loss_targets_rules(y_true, y_pred, sparse, expected, is_ids):
 
 
 @pytest.mark.parametrize("y_true,y_pred,sparse,num_classes,fragment", [
-    (IDS.astype("float32"), LOGITS, False, None, "y_true.shape=(6,), y_true.dtype=float32, y_pred.shape=(6, 5)"),
-    (IDS[:, None].astype("float32"), LOGITS, False, None, "y_true.shape=(6, 1), y_true.dtype=float32"),
     (np.zeros((B, 3), "int32"), LOGITS, False, None, "y_true.shape=(6, 3)"),
+    (np.zeros((B, 3), "float32"), LOGITS, False, None, "y_true.shape=(6, 3), y_true.dtype=float32"),
     (np.array([0, 1, 1, 0, 1, 0]), ONE_OUTPUT, True, None, "A sparse categorical loss expects class ids"),
     (IDS, LOGITS, False, 4, "Expected predictions with num_classes=4 columns. Received: y_pred.shape=(6, 5)"),
-], ids=["float_vector_vs_classes", "float_column_vs_classes", "wrong_width", "sparse_vs_one_output",
+], ids=["wrong_width", "wrong_float_width", "sparse_vs_one_output",
         "num_classes_mismatch"])
 def test_loss_targets_ambiguous_raise(y_true, y_pred, sparse, num_classes, fragment):
     with pytest.raises(ValueError) as info:

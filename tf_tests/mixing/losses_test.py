@@ -329,10 +329,33 @@ def test_binary_model_learns_the_right_answer_with_cutmix():
     assert accuracy > 0.95, accuracy
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("column", [False, True])
+def test_class_ids_as_floats_are_class_ids_for_every_loss(dtype, column):
+    """Keras's sparse losses take float class ids, and fit under tf.distribute hands integer labels over as
+    float64: `[B]` / `[B, 1]` ids against predictions of width > 1 are class ids whatever their dtype."""
+    logits = np.random.RandomState(0).normal(size=(B, K)).astype("float32")
+    y_true = LABELS.astype(dtype)[:, None] if column else LABELS.astype(dtype)
+    expected = numpy_cross_entropy(numpy_one_hot(LABELS), logits)
+    for wrapped in ("categorical_crossentropy", keras.losses.CategoricalCrossentropy(from_logits=True),
+                    keras.losses.SparseCategoricalCrossentropy(from_logits=True)):
+        loss = kc.MixedLoss(wrapped, layer_name="no_layer_mixed_here")  # unmixed: plain cross-entropy
+        predictions = logits if not isinstance(wrapped, str) else tf.nn.softmax(logits)
+        np.testing.assert_allclose(float(loss(y_true, predictions)), expected, rtol=1e-5)
+
+
+def test_float_class_ids_must_be_whole_numbers():
+    loss = kc.MixedLoss("categorical_crossentropy", layer_name="cut_mix")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="whole numbers"):
+        loss(np.array([0, 1.5, 2, 3, 1, 2], "float32"), np.full((B, K), 0.25, "float32"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"num_classes=4\): labels must be < 4"):
+        loss(np.array([0, 1, 2, 4, 1, 2], "float32"), np.full((B, K), 0.25, "float32"))
+
+
 def test_ambiguous_targets_raise():
     loss = kc.MixedLoss("categorical_crossentropy", layer_name="cut_mix")
-    with pytest.raises(ValueError, match=r"Received: y_true.shape=\(6,\), y_true.dtype=float32, y_pred.shape=\(6, 4\)"):
-        loss(LABELS.astype("float32"), np.zeros((B, K), "float32"))
+    with pytest.raises(ValueError, match=r"Received: y_true.shape=\(6, 3\), y_true.dtype=float32, y_pred.shape=\(6, 4\)"):
+        loss(np.zeros((B, 3), "float32"), np.zeros((B, K), "float32"))
     smoothed = kc.CutMix(label_smoothing=0.1).mixed_loss(keras.losses.BinaryCrossentropy())
     with pytest.raises(ValueError, match=r"cannot apply to one output.*Received: label_smoothing=0.1"):
         smoothed(BINARY, np.full((B, 1), 0.5, "float32"))
