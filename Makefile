@@ -1,20 +1,30 @@
 # `make demo` and `make test` work on a fresh machine with Python 3.11: they create .venv if needed.
+# demo installs keras_cutmix with its experiments extra; test adds the dev extra (the tests' references,
+# JAX) and PyTorch's CPU build (TORCH=, e.g. `make test TORCH=`, leaves it out: the torch backend test then
+# fails). On this project's machines torch==2.13.0 is a CPU wheel on local disk; elsewhere pick a CPU build.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 WORKDIR ?= demo_output
+TORCH ?= torch==2.13.0
 
-.PHONY: setup demo mix_demo test benchmark clean
+.PHONY: setup setup-dev demo mix_demo test benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: setup.py | $(BIN)/python
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[experiments]"
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[dev]" $(TORCH)
 	touch $@
 
 setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev
 
 # The localization experiment (Table 9) on the embedded CUB-like data: all four methods, one seed.
 demo: setup
@@ -24,10 +34,10 @@ demo: setup
 mix_demo: setup
 	$(BIN)/python examples/demo.py --workdir=$(WORKDIR)/mix
 
-test: setup
+test: setup-dev
 	$(BIN)/python -m pytest tf_tests -n 2 -q --durations=15
 
-benchmark: setup
+benchmark: setup-dev
 	$(BIN)/python benchmarks/mixing.py
 	$(BIN)/python benchmarks/in_model.py
 	$(BIN)/python benchmarks/localization.py

@@ -17,11 +17,14 @@ module imports nothing from keras_cutmix.
   export. Used to lower RetinaNet's confidence threshold (0.5 by default) for mAP; without it the detector
   keeps keras-hub's default decoder (fewer low-score detections, a lower mAP).
 
-The private Keras members the layers used before need no door: the public `autocast=False` layer argument
-replaces `_convert_input_args` (inputs keep their dtype), and `_allow_non_tensor_positional_args` is not
-needed with the TensorFlow backend, whose tensors (also inside `tf.data`) are Keras backend tensors.
+- `tf_tensor_inputs(layer)`: Keras's `Layer._convert_input_args` and `_allow_non_tensor_positional_args`,
+  which Keras's own `DataLayer` (its preprocessing layers' base) sets to run on TensorFlow tensors inside
+  `tf.data` under the JAX or torch backend. Used by the mixing layers under those backends only (with the
+  TensorFlow backend, whose tensors are Keras backend tensors, nothing is set); without them the layers
+  fail inside `tf.data` under JAX / torch as they did before (the map functions keep working).
 """
 
+import contextlib
 import warnings
 
 import keras
@@ -91,3 +94,30 @@ def keras_hub_non_max_suppression(**kwargs):
                    "default decoder)")
         return None
     return NonMaxSuppression(**kwargs)
+
+
+@contextlib.contextmanager
+def tf_tensor_inputs(layer):
+    """Within the block, `layer(...)` takes TensorFlow tensors as they are under any Keras backend.
+
+    What `keras.layers` preprocessing layers do inside `tf.data` under JAX or torch: the inputs are neither
+    converted to the backend's tensors nor refused as non-tensor positional arguments.
+
+    Args:
+        layer: A `keras.layers.Layer` about to be called on TensorFlow tensors.
+
+    Yields:
+        Nothing; the layer's settings are restored on exit.
+    """
+    names = ("_convert_input_args", "_allow_non_tensor_positional_args")
+    if not all(hasattr(layer, name) for name in names):
+        _warn_once("keras.layers.Layer._convert_input_args / _allow_non_tensor_positional_args")
+        yield
+        return
+    saved = [getattr(layer, name) for name in names]
+    layer._convert_input_args, layer._allow_non_tensor_positional_args = False, True
+    try:
+        yield
+    finally:
+        for name, value in zip(names, saved):
+            setattr(layer, name, value)

@@ -10,6 +10,10 @@ Modules: `vocabulary` (StringLookup vocabulary, tokenize / detokenize), `nic` (S
 `examples/coco_captioning.py`).
 """
 
+from keras_cutmix import extras
+
+extras.require_extra("keras_cutmix.captioning", "captioning")  # One clear ImportError without the extra.
+
 from keras_cutmix.captioning.decoding import beam_search, greedy_decode
 # The builder `nic.nic` is not re-exported: the name would hide the module `nic`.
 from keras_cutmix.captioning.nic import PAPER_RECIPE, caption_loss, pooled_encoder, vocabulary_of

@@ -11,6 +11,10 @@ Importing this package registers the embedded "synthetic_shapes" and
                          augmentation="resize_crop")  # Default: "official_imagenet".
 """
 
+from keras_cutmix import extras
+
+extras.require_extra("keras_cutmix.data")  # One clear ImportError without the extra.
+
 from keras_cutmix.data.caption_loaders import load_captions  # Registers "synthetic_captions".
 from keras_cutmix.data.caption_loaders import prepare_captions
 from keras_cutmix.data.detection_loaders import VOC_CLASS_NAMES

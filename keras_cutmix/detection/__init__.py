@@ -11,6 +11,10 @@ Modules: `ssd_anchors` (default boxes, match, encode/decode), `ssd_model` (netwo
 (VOC mAP).
 """
 
+from keras_cutmix import extras
+
+extras.require_extra("keras_cutmix.detection")  # One clear ImportError without the extra.
+
 from keras_cutmix.detection.ssd_anchors import VOC_300, boxes_per_location, decode, default_boxes, encode, match
 from keras_cutmix.detection.ssd_augment import ssd_augmentation
 from keras_cutmix.detection.ssd_loss import hard_negatives, multibox_loss

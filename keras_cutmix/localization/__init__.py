@@ -9,6 +9,10 @@ set; `presets` holds the paper's recipes and Table 9; `run_wsol` is
 `models`, `mixing` and `data` never import it.
 """
 
+from keras_cutmix import extras
+
+extras.require_extra("keras_cutmix.localization")  # One clear ImportError without the extra.
+
 from keras_cutmix.localization.boxes import boxes_from_maps
 from keras_cutmix.localization.cam import cam, gradcam
 from keras_cutmix.localization.evaluate import evaluate_localization

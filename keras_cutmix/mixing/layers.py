@@ -32,6 +32,25 @@ from keras_cutmix.mixing import losses
 from keras_cutmix.mixing import mixup as mixup_lib
 
 
+class BackendError(RuntimeError):
+    """A mixing layer was asked to run inside a model (or on arrays) of a non-TensorFlow Keras backend."""
+
+
+def _on_tensorflow():
+    return keras.backend.backend() == "tensorflow"
+
+
+def _symbolic_or_foreign(data):
+    """Whether `data` holds Keras symbolic tensors (a model being built) or arrays TF cannot read here."""
+    for value in tf.nest.flatten(data):
+        if isinstance(value, keras.KerasTensor):
+            return True
+        if not isinstance(value, (tf.Tensor, tf.Variable)) and type(value).__module__.split(".")[0] in (
+                "jax", "jaxlib", "torch"):
+            return True  # A jax tracer or array, a torch tensor: the model's own backend is running.
+    return False
+
+
 def _replica_salt():
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
@@ -91,7 +110,36 @@ class MixingLayer(keras.layers.Layer):
         self.data_format = inputs.resolve_data_format(data_format, caller)
         self.box_rules = box_lib.check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self._tf_seed_state = None
+        if not _on_tensorflow():
+            # Under another backend the layer still runs in tf.data on TensorFlow ops (as Keras's own
+            # preprocessing layers do); this is the TF backend's SeedGenerator state: same seed, same draws.
+            with tf.init_scope():
+                initial = self.seed_generator.state.numpy().astype("int64")
+                object.__setattr__(self, "_tf_seed_state", tf.Variable(initial, trainable=False))
         self.built = True
+
+    def __call__(self, data, *args, **kwargs):
+        if _on_tensorflow():
+            return super().__call__(data, *args, **kwargs)
+        if _symbolic_or_foreign(data):
+            raise BackendError(
+                f"{type(self).__name__} mixes with TensorFlow ops and runs inside a model only under the "
+                f"TensorFlow backend. Received: KERAS_BACKEND={keras.backend.backend()!r}. Mix in the tf.data "
+                f"pipeline instead: `ds.map({type(self).__name__}(...))` on batches, or "
+                "`kc.map_with_seed(ds, kc.cutmix_fn, ...)`; those work under every backend.")
+        # tf.data (or TF tensors eagerly): TensorFlow ops, inputs left as TF tensors.
+        with compat.tf_tensor_inputs(self):
+            return super().__call__(data, *args, **kwargs)
+
+    def _next_seed(self):
+        """The seed of this call: the layer's SeedGenerator, or its TF twin under another backend."""
+        if self._tf_seed_state is None:
+            return self.seed_generator.next()
+        seed = tf.identity(self._tf_seed_state)
+        with tf.control_dependencies([seed]):
+            self._tf_seed_state.assign_add(tf.constant([0, 1], tf.int64))
+        return seed
 
     def method_config(self):
         """The arguments specific to the method (e.g. `alpha`), passed to `mix_function`."""
@@ -108,7 +156,7 @@ class MixingLayer(keras.layers.Layer):
         outputs, mix = type(self).mix_function(
             images, labels, num_classes=self.num_classes, probability=self.probability,
             label_smoothing=self.label_smoothing, data_format=self.data_format,
-            seed=self.seed_generator.next(), seed_salt=_replica_salt(), **self.box_rules._asdict(),
+            seed=self._next_seed(), seed_salt=_replica_salt(), **self.box_rules._asdict(),
             **self.method_config(),
         )
         # A layer that mixes no labels (Cutout) records "no mix", so its loss scores plain targets.

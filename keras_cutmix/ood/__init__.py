@@ -16,6 +16,10 @@
   Table 12 / A2 in Markdown with the plots, `run_ood` for `examples/ood.py`.
 """
 
+from keras_cutmix import extras
+
+extras.require_extra("keras_cutmix.ood")  # One clear ImportError without the extra.
+
 from keras_cutmix.ood.calibration import expected_calibration_error
 from keras_cutmix.ood.datasets import embedded_near_ood
 from keras_cutmix.ood.datasets import find_images

@@ -23,6 +23,10 @@ This area is a higher layer: it imports `mixing` (the pure appliers `erase_boxes
 never import it.
 """
 
+from keras_cutmix import extras
+
+extras.require_extra("keras_cutmix.robustness")  # One clear ImportError without the extra.
+
 from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, outputs_are_probabilities, pgd
 from keras_cutmix.robustness.evaluate import evaluate_robustness, robustness_evaluator
 from keras_cutmix.robustness.in_between import (

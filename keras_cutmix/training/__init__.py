@@ -18,6 +18,10 @@
 | `cli`            | the scripts' flag errors: one line naming the flag, exit 2/1 |
 """
 
+from keras_cutmix import extras
+
+extras.require_extra("keras_cutmix.training")  # One clear ImportError without the extra.
+
 from keras_cutmix.training.compare import compare_methods
 from keras_cutmix.training.config import (
     LR_SCHEDULES,
