@@ -119,3 +119,17 @@ def test_keras_hub_non_max_suppression_is_there_and_degrades_to_none(monkeypatch
     monkeypatch.setitem(sys.modules, "keras_hub.src.layers.modeling.non_max_supression", None)
     with pytest.warns(RuntimeWarning, match="NonMaxSuppression"):
         assert compat.keras_hub_non_max_suppression(bounding_box_format="yxyx") is None
+
+
+def test_keras_still_has_the_input_conversion_switches_of_its_data_layers():
+    """What Keras's DataLayer sets to run on TF tensors in tf.data under JAX / torch (compat.tf_tensor_inputs);
+    backends_test.py runs the layers under those backends."""
+    layer = keras.layers.Identity()
+    for name in ("_convert_input_args", "_allow_non_tensor_positional_args"):
+        assert hasattr(layer, name), (
+            f"Keras {keras.__version__} removed Layer.{name}: the mixing layers no longer run inside tf.data "
+            f"under the JAX and torch backends (the map functions still do). {FIX}")
+    before = (layer._convert_input_args, layer._allow_non_tensor_positional_args)
+    with compat.tf_tensor_inputs(layer):
+        assert (layer._convert_input_args, layer._allow_non_tensor_positional_args) == (False, True)
+    assert (layer._convert_input_args, layer._allow_non_tensor_positional_args) == before
