@@ -1,0 +1,341 @@
+"""The evaluation APIs' one validation home: counts, fractions, class ids, probabilities, scores, boxes, maps.
+
+`keras_cutmix.mixing.inputs` checks what the mixing core takes; this module checks what the evaluation
+APIs take (`localization`, `robustness`, `ood`, `detection`, `captioning`) and holds the package's one rule
+for telling logits from probabilities (`outputs_logits`). Every public evaluation function calls these
+first, before any work, and nothing below it checks again. Each check returns the value in the one form
+the caller computes with (a Python number, a NumPy array) or raises `ValueError` (`TypeError` for a value
+of the wrong kind) whose message names the caller and the argument, says what was expected and what was
+received, and, where a value looks like another convention (a percentage, pixels, normalised coordinates,
+logits, one-hot rows), says which and how to convert it.
+
+NumPy scalars are accepted wherever a Python number is (`batch_size=np.int64(32)`, `iou_threshold=
+np.float32(0.5)`), as the mixing core accepts them. This module imports nothing from keras_cutmix's
+experiment packages: every layer of the package may use it.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+
+from keras_cutmix.mixing.inputs import python_number
+
+
+def _kind(value):
+    return type(value).__name__
+
+
+def count(name, value, caller, *, minimum=1, allow_none=False):
+    """`value` as a Python int >= `minimum` (a NumPy integer included).
+
+    Args:
+        name: The argument's name, for the message.
+        value: The value given.
+        caller: The public function's name, for the message.
+        minimum: Smallest accepted value. Defaults to 1.
+        allow_none: Whether None passes through. Defaults to False.
+
+    Returns:
+        A Python int (or None when allowed).
+
+    Raises:
+        ValueError: for anything else (bools and whole floats included).
+    """
+    value = python_number(value)
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        none = "None or " if allow_none else ""
+        raise ValueError(f"{caller}: Expected `{name}` to be {none}an int >= {minimum}. Received: {name}={value!r}")
+    return int(value)
+
+
+def fraction(name, value, caller, *, open_low=False, open_high=False):
+    """`value` as a Python float in [0, 1] (ends open as asked), with a hint when it looks like a percentage.
+
+    Args:
+        name, value, caller: As `count`.
+        open_low: Exclude 0. Defaults to False.
+        open_high: Exclude 1. Defaults to False.
+
+    Returns:
+        A Python float.
+
+    Raises:
+        ValueError: for a value outside the interval or not a finite number.
+    """
+    value = python_number(value)
+    interval = ("(" if open_low else "[") + "0, 1" + (")" if open_high else "]")
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    ok = ok and (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
+    if not ok:
+        hint = ""
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and 1 < value <= 100:
+            hint = f" ({value!r} looks like a percentage: pass {value / 100:g})"
+        raise ValueError(f"{caller}: Expected `{name}` to be a fraction in {interval}{hint}. Received: {name}={value!r}")
+    return float(value)
+
+
+def fractions(name, values, caller, *, open_low=False, open_high=False):
+    """A non-empty sequence of fractions (see `fraction`) as a tuple of Python floats."""
+    if isinstance(values, (str, bytes)) or not np.iterable(values):
+        raise ValueError(f"{caller}: Expected `{name}` to be a sequence of fractions in [0, 1]. "
+                         f"Received: {name}={values!r}")
+    values = tuple(values)
+    if not values:
+        raise ValueError(f"{caller}: Expected `{name}` to hold at least one fraction. Received: {name}=()")
+    return tuple(fraction(f"{name}[{i}]", v, caller, open_low=open_low, open_high=open_high)
+                 for i, v in enumerate(values))
+
+
+def _array(name, value, caller, dtype=None):
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        raise TypeError(f"{caller}: Expected `{name}` to be an array. Received: {name} of type {_kind(value)}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{caller}: Expected `{name}` to be an array. Received: {name} of type {_kind(value)} "
+                        f"({error})") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{caller}: Expected a numeric `{name}`. Received: {name}.dtype={array.dtype}")
+    return array.astype(dtype) if dtype is not None else array
+
+
+def _finite(name, array, caller):
+    if array.size and not np.all(np.isfinite(array)):
+        raise ValueError(f"{caller}: Expected finite `{name}`. Received: {int(np.sum(~np.isfinite(array)))} "
+                         f"NaN or infinite values in {name}")
+    return array
+
+
+def class_ids(name, labels, caller, *, num_classes=None, length=None):
+    """Class ids as an int64 array [N], from ids [N] or [N, 1] (integers or whole floats) or one-hot rows [N, K].
+
+    Args:
+        name, caller: As `count`.
+        labels: The labels given.
+        num_classes: Ids must be < this (and one-hot rows this wide) when given. Defaults to None.
+        length: The number of examples the caller expects (e.g. the images' batch size). Defaults to None.
+
+    Returns:
+        An int64 array [N].
+
+    Raises:
+        ValueError: for another shape, ids out of range or not whole, soft rows (not one-hot), or a length
+            other than `length`.
+    """
+    array = _array(name, labels, caller)
+    received = f"Received: {name}.shape={array.shape}"
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    elif array.ndim == 2:  # One-hot rows: exactly one 1 per row, zeros elsewhere.
+        if num_classes is not None and array.shape[1] != num_classes:
+            raise ValueError(f"{caller}: Expected `{name}` as class ids [N] or one-hot rows [N, {num_classes}]. "
+                             f"{received}")
+        one_hot = array.size and np.all((array == 0) | (array == 1)) and np.all(array.sum(axis=1) == 1)
+        if not one_hot and array.shape[0]:
+            raise ValueError(f"{caller}: Expected `{name}` as class ids [N] or [N, 1], or one-hot rows [N, K]; "
+                             f"rows that are not one-hot (soft or multi-label) name no single class. {received}")
+        array = np.argmax(array, axis=1) if array.shape[0] else np.zeros([0], np.int64)
+    if array.ndim != 1:
+        raise ValueError(f"{caller}: Expected `{name}` as class ids [N] or [N, 1], or one-hot rows [N, K]. "
+                         f"{received}")
+    _finite(name, array.astype(np.float64) if array.dtype != bool else array, caller)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(array == np.floor(array)):
+            raise ValueError(f"{caller}: Expected `{name}` to hold whole-number class ids. Received: "
+                             f"{name} with fractional values, e.g. {array[array != np.floor(array)][0]!r}")
+    array = array.astype(np.int64)
+    if array.size and (array.min() < 0 or (num_classes is not None and array.max() >= num_classes)):
+        upper = f", num_classes={num_classes})" if num_classes is not None else ", ...)"
+        raise ValueError(f"{caller}: Expected `{name}` in [0{upper}. Received: {name} in "
+                         f"[{array.min()}, {array.max()}]")
+    if length is not None and array.shape[0] != length:
+        raise ValueError(f"{caller}: Expected {length} `{name}`, one per example. Received: {array.shape[0]}")
+    return array
+
+
+def probabilities(name, values, caller, *, atol=1e-3):
+    """Class probabilities [N, K] (rows in [0, 1] summing to 1) as float64, with a hint for logits.
+
+    Args:
+        name, caller: As `count`.
+        values: The probabilities given.
+        atol: Tolerance of the row sums (float32 softmax rows sum to 1 within ~1e-6). Defaults to 1e-3.
+
+    Returns:
+        A float64 array [N, K].
+
+    Raises:
+        ValueError: for another rank, non-finite values, or rows that are not probabilities.
+    """
+    array = _finite(name, _array(name, values, caller, np.float64), caller)
+    if array.ndim != 2 or array.shape[1] < 2:
+        raise ValueError(f"{caller}: Expected `{name}` as class probabilities [N, num_classes >= 2]. "
+                         f"Received: {name}.shape={array.shape}")
+    if array.size and (array.min() < 0 or array.max() > 1 or np.abs(array.sum(axis=1) - 1).max() > atol):
+        raise ValueError(f"{caller}: Expected `{name}` to be probabilities (rows in [0, 1] summing to 1); these "
+                         f"look like logits: apply a softmax first. Received: {name} in [{array.min():.4g}, "
+                         f"{array.max():.4g}], row sums in [{array.sum(axis=1).min():.4g}, "
+                         f"{array.sum(axis=1).max():.4g}]")
+    return array
+
+
+def scores(name, values, caller):
+    """One finite score per example as float64 [N] (from [N] or [N, 1]).
+
+    Raises:
+        ValueError: for [N, K > 1] (class probabilities are not scores: take e.g. their maximum), other
+            ranks, or non-finite values.
+    """
+    array = _array(name, values, caller, np.float64)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"{caller}: Expected `{name}` to hold one score per example, shape [N] or [N, 1] (for "
+                         f"class probabilities [N, K], pass e.g. their maximum per row). Received: "
+                         f"{name}.shape={array.shape}")
+    return _finite(name, array, caller)
+
+
+def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxes=True):
+    """Boxes [..., 4] as float64, checked against their coordinate convention.
+
+    The convention is the caller's: `normalized=True` for fractions of the image side (e.g. `[ymin, xmin,
+    ymax, xmax]` in [0, 1]), False for pixels. Boxes are `(low, low, high, high)` pairs along two axes, so
+    the check is order-free: each high must be >= its low. Pixel boxes are checked against `image_size`
+    when known.
+
+    Args:
+        name, caller: As `count`.
+        values: The boxes given, any leading shape, last axis 4.
+        normalized: Whether coordinates are fractions of the image side.
+        image_size: `(height, width)`, or one side, for pixel boxes; the larger bounds every coordinate.
+            Defaults to None.
+        allow_empty_boxes: Whether zero-width or zero-height boxes pass. Defaults to True.
+
+    Returns:
+        A float64 array of the boxes.
+
+    Raises:
+        ValueError: for a last axis other than 4, non-finite or inverted boxes, normalised boxes outside
+            [0, 1] (they look like pixels), pixel boxes that all lie within [0, 1] with fractional values
+            (they look normalised) or that leave the image.
+    """
+    array = _finite(name, _array(name, values, caller, np.float64), caller)
+    if array.ndim < 1 or array.shape[-1] != 4:
+        raise ValueError(f"{caller}: Expected `{name}` with a last axis of 4 coordinates. Received: "
+                         f"{name}.shape={array.shape}")
+    if not array.size:
+        return array
+    low, high = array[..., :2], array[..., 2:]
+    if np.any(high < low) or (not allow_empty_boxes and np.any(high == low)):
+        bad = array.reshape(-1, 4)[np.any((high < low) | ((high == low) & (not allow_empty_boxes)), axis=-1)
+                                   .reshape(-1)][0]
+        what = "inverted or empty" if not allow_empty_boxes else "inverted"
+        raise ValueError(f"{caller}: Expected `{name}` as (low, low, high, high) with high >= low"
+                         f"{'' if allow_empty_boxes else ' and a non-zero size'}. Received: {what} boxes, e.g. "
+                         f"{bad.tolist()}")
+    if normalized and (array.min() < 0 or array.max() > 1):
+        raise ValueError(f"{caller}: Expected `{name}` normalised to [0, 1] (fractions of the image side); "
+                         f"these look like pixels: divide by the image size. Received: {name} in "
+                         f"[{array.min():g}, {array.max():g}]")
+    if not normalized:
+        if array.max() <= 1 and np.any(array != np.round(array)):
+            raise ValueError(f"{caller}: Expected `{name}` in pixels; these look normalised to [0, 1]: multiply "
+                             f"by the image size. Received: {name} in [{array.min():g}, {array.max():g}]")
+        if image_size is not None:
+            limit = float(np.max(image_size))
+            if array.min() < 0 or array.max() > limit:
+                raise ValueError(f"{caller}: Expected `{name}` within the image (pixels in [0, {limit:g}]). "
+                                 f"Received: {name} in [{array.min():g}, {array.max():g}]")
+    return array
+
+
+def maps(name, values, caller):
+    """Score maps [N, H, W] (a single [H, W] map becomes [1, H, W]) as float32, finite.
+
+    Raises:
+        ValueError: for another rank, an empty map, or non-finite values.
+    """
+    array = _array(name, values, caller, np.float32)
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or (array.shape[0] and 0 in array.shape[1:]):
+        raise ValueError(f"{caller}: Expected `{name}` as maps [N, H, W] (or one map [H, W]). Received: "
+                         f"{name}.shape={array.shape}")
+    return _finite(name, array, caller)
+
+
+def masks(name, values, caller, *, like=None):
+    """Binary masks [N, H, W] (bool, or 0 / 1 numbers) as bool, shaped like `like` when given.
+
+    Raises:
+        ValueError: for values other than 0 and 1, another rank, or a shape other than `like`'s.
+    """
+    array = _array(name, values, caller)
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3:
+        raise ValueError(f"{caller}: Expected `{name}` as masks [N, H, W] (or one mask [H, W]). Received: "
+                         f"{name}.shape={array.shape}")
+    if array.dtype != bool:
+        if array.size and not np.all((array == 0) | (array == 1)):
+            raise ValueError(f"{caller}: Expected binary `{name}` (bool, or 0 and 1). Received: values in "
+                             f"[{array.min()}, {array.max()}]")
+        array = array.astype(bool)
+    if like is not None and array.shape != tuple(like):
+        raise ValueError(f"{caller}: Expected `{name}` of shape {tuple(like)}, one per map. Received: "
+                         f"{name}.shape={array.shape}")
+    return array
+
+
+_PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
+
+
+def _activation_name(layer):
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None)
+
+
+def outputs_logits(model, outputs=None, *, atol=1e-3):
+    """The package's one rule: does `model` output logits (True) or class probabilities (False)?
+
+    Read from the model's structure where it says (the last layer, inside nested models: a `Softmax`
+    layer, or a softmax / sigmoid `activation`, means probabilities; a linear `Dense` means logits);
+    where it does not (a `Lambda`, a subclassed model's `call`, any other last layer), from `outputs`,
+    the model's outputs on some inputs: rows in [0, 1] summing to 1 are probabilities.
+
+    Args:
+        model: A `keras.Model`.
+        outputs: The model's outputs [N, K] on a batch, used when the structure is silent. Defaults to None.
+        atol: Tolerance of the row sums. Defaults to 1e-3.
+
+    Returns:
+        True for logits, False for probabilities.
+
+    Raises:
+        ValueError: when the structure is silent and no `outputs` are given (pass `from_logits`).
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"Expected a keras.Model. Received: model of type {_kind(model)}")
+    # Functional and Sequential models have symbolic `outputs`; a subclassed model's `call` says nothing.
+    structured = bool(getattr(model, "outputs", None))
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    last = layers[-1] if structured and layers else None
+    if isinstance(last, keras.Model):
+        return outputs_logits(last, outputs, atol=atol)
+    if isinstance(last, keras.layers.Softmax) or _activation_name(last) in _PROBABILITY_ACTIVATIONS:
+        return False
+    if isinstance(last, (keras.layers.Dense, keras.layers.Conv2D)) and _activation_name(last) == "linear":
+        return True
+    if outputs is None:
+        raise ValueError(
+            f"Cannot tell whether {model.name!r} outputs logits or probabilities from its last layer "
+            f"({_kind(last) if last is not None else 'a subclassed call'}); pass `from_logits=True` or False.")
+    array = np.asarray(outputs, np.float64)
+    rows = array.reshape(-1, array.shape[-1]) if array.ndim else array.reshape(1, 1)
+    is_probabilities = (rows.size > 0 and rows.min() >= 0 and rows.max() <= 1
+                        and np.abs(rows.sum(axis=-1) - 1).max() <= atol)
+    return not is_probabilities

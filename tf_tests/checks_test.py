@@ -1,0 +1,160 @@
+"""keras_cutmix.checks: the evaluation APIs' validation home and the one logits rule, on hand cases in both
+conventions (pixels vs fractions, logits vs probabilities, percent vs fraction, NumPy vs Python scalars,
+[N, 1] vs [N], one-hot vs ids)."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_cutmix import checks
+
+
+@pytest.mark.parametrize("value,expected", [(3, 3), (np.int64(2), 2), (np.uint8(1), 1), (np.array(5), 5)])
+def test_count_accepts_python_and_numpy_integers(value, expected):
+    got = checks.count("batch_size", value, "f")
+    assert got == expected and type(got) is int
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.0, True, "2", None, np.float32(2)])
+def test_count_refuses_the_rest_naming_the_argument(value):
+    with pytest.raises(ValueError, match=r"^f: Expected `batch_size` to be an int >= 1\. Received: batch_size="):
+        checks.count("batch_size", value, "f")
+    assert checks.count("n", None, "f", allow_none=True) is None
+    assert checks.count("n", 0, "f", minimum=0) == 0
+
+
+@pytest.mark.parametrize("value", [0, 0.5, 1, np.float32(0.25), np.float64(1.0)])
+def test_fraction_accepts_fractions(value):
+    assert checks.fraction("iou_threshold", value, "f") == pytest.approx(float(value))
+
+
+def test_fraction_gives_a_percentage_hint_and_respects_open_ends():
+    with pytest.raises(ValueError, match=r"Expected `iou_threshold` to be a fraction in \[0, 1\] \(50 looks like a "
+                                         r"percentage: pass 0\.5\)\. Received: iou_threshold=50"):
+        checks.fraction("iou_threshold", 50, "f")
+    with pytest.raises(ValueError, match=r"fraction in \(0, 1\)\. Received: t=1"):
+        checks.fraction("t", 1, "f", open_low=True, open_high=True)
+    for bad in (-0.1, float("nan"), float("inf"), "0.5", None, True, 101):
+        with pytest.raises(ValueError, match=r"Received: t="):
+            checks.fraction("t", bad, "f")
+    assert checks.fractions("iou_thresholds", [0.3, np.float32(0.5), 0.7], "f") == pytest.approx((0.3, 0.5, 0.7))
+    with pytest.raises(ValueError, match=r"iou_thresholds\[1\].*\(50 looks like a percentage: pass 0\.5\)"):
+        checks.fractions("iou_thresholds", (30, 50, 70)[1:] and (0.3, 50), "f")
+    with pytest.raises(ValueError, match="at least one"):
+        checks.fractions("iou_thresholds", (), "f")
+
+
+@pytest.mark.parametrize("labels", [
+    [2, 0, 1], np.array([[2], [0], [1]]), np.array([2.0, 0.0, 1.0]), np.eye(3)[[2, 0, 1]],
+    np.eye(3, dtype="float32")[[2, 0, 1]], np.array([2, 0, 1], "uint8"),
+])
+def test_class_ids_from_every_convention(labels):
+    ids = checks.class_ids("labels", labels, "f", num_classes=3, length=3)
+    np.testing.assert_array_equal(ids, [2, 0, 1])
+    assert ids.dtype == np.int64
+
+
+@pytest.mark.parametrize("labels,fragment", [
+    ([0, 3], r"in \[0, num_classes=3\)\. Received: labels in \[0, 3\]"),
+    ([-1, 0], r"Received: labels in \[-1, 0\]"),
+    ([0.5, 1], "whole-number"),
+    ([[0.7, 0.3, 0.0]], "not one-hot"),
+    (np.eye(4)[[0, 1]], r"one-hot rows \[N, 3\]"),
+    (np.zeros((2, 2, 2)), r"Received: labels.shape=\(2, 2, 2\)"),
+    ([0, 1, 2, 1], r"Expected 3 `labels`, one per example\. Received: 4"),
+    ([0, float("nan")], "finite"),
+])
+def test_class_ids_errors(labels, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        checks.class_ids("labels", labels, "f", num_classes=3, length=3 if len(np.shape(labels)) and
+                         np.shape(labels)[0] == 4 else None)
+
+
+def test_class_ids_refuses_what_is_no_array():
+    for value in ("abc", {"labels": [1]}, None, [object()]):
+        with pytest.raises(TypeError, match="Expected"):
+            checks.class_ids("labels", value, "f")
+
+
+def test_probabilities_and_the_logits_hint():
+    p = np.array([[0.2, 0.8], [0.5, 0.5]], "float32")
+    np.testing.assert_allclose(checks.probabilities("p", p, "f"), p)
+    with pytest.raises(ValueError, match="look like logits: apply a softmax first"):
+        checks.probabilities("p", [[2.0, -1.0], [0.1, 0.3]], "f")
+    with pytest.raises(ValueError, match="finite"):
+        checks.probabilities("p", [[np.nan, 1.0]], "f")
+    with pytest.raises(ValueError, match=r"\[N, num_classes >= 2\]"):
+        checks.probabilities("p", [0.2, 0.8], "f")
+
+
+def test_scores_take_n_or_n_by_1_and_refuse_class_probabilities():
+    np.testing.assert_array_equal(checks.scores("s", [[0.1], [0.9]], "f"), [0.1, 0.9])
+    with pytest.raises(ValueError, match=r"one score per example.*pass e\.g\. their maximum"):
+        checks.scores("s", [[0.1, 0.9], [0.6, 0.4]], "f")
+    with pytest.raises(ValueError, match="finite"):
+        checks.scores("s", [0.1, np.inf], "f")
+
+
+def test_boxes_in_pixels_and_fractions():
+    np.testing.assert_array_equal(checks.boxes("b", [[1, 2, 10, 9.5]], "f", normalized=False, image_size=(16, 20)),
+                                  [[1, 2, 10, 9.5]])
+    with pytest.raises(ValueError, match="look normalised to \\[0, 1\\]: multiply by the image size"):
+        checks.boxes("b", [[0.1, 0.1, 0.6, 0.6]], "f", normalized=False)
+    with pytest.raises(ValueError, match=r"within the image \(pixels in \[0, 20\]\)"):
+        checks.boxes("b", [[0, 0, 30, 5]], "f", normalized=False, image_size=(16, 20))
+    assert checks.boxes("b", [[0.1, 0.2, 0.6, 0.7]], "f", normalized=True).shape == (1, 4)
+    with pytest.raises(ValueError, match="look like pixels: divide by the image size"):
+        checks.boxes("b", [[1, 2, 10, 9]], "f", normalized=True)
+    with pytest.raises(ValueError, match=r"inverted boxes, e\.g\. \[5\.0, 0\.0, 2\.0, 3\.0\]"):
+        checks.boxes("b", [[0, 0, 1, 1], [5, 0, 2, 3]], "f", normalized=False)
+    with pytest.raises(ValueError, match="inverted or empty"):
+        checks.boxes("b", [[0.2, 0.2, 0.2, 0.5]], "f", normalized=True, allow_empty_boxes=False)
+    with pytest.raises(ValueError, match=r"last axis of 4"):
+        checks.boxes("b", [[0, 0, 1]], "f", normalized=True)
+    assert checks.boxes("b", np.zeros((2, 0, 4)), "f", normalized=True).shape == (2, 0, 4)
+
+
+def test_maps_and_masks():
+    assert checks.maps("maps", np.zeros((4, 5)), "f").shape == (1, 4, 5)
+    with pytest.raises(ValueError, match=r"maps \[N, H, W\]"):
+        checks.maps("maps", np.zeros((2, 3, 4, 1)), "f")
+    with pytest.raises(ValueError, match="finite"):
+        checks.maps("maps", np.full((1, 2, 2), np.nan), "f")
+    assert checks.masks("masks", np.ones((1, 2, 2), "uint8"), "f", like=(1, 2, 2)).dtype == bool
+    with pytest.raises(ValueError, match=r"binary `masks`"):
+        checks.masks("masks", np.full((1, 2, 2), 0.5), "f")
+    with pytest.raises(ValueError, match=r"of shape \(2, 2, 2\), one per map"):
+        checks.masks("masks", np.ones((1, 2, 2)), "f", like=(2, 2, 2))
+
+
+class SoftmaxInCall(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(3)
+
+    def call(self, x):
+        return keras.ops.softmax(self.dense(x))
+
+
+def test_the_one_logits_rule():
+    inputs = keras.Input((4,))
+    dense = keras.Sequential([inputs, keras.layers.Dense(3)])
+    assert checks.outputs_logits(dense) is True
+    assert checks.outputs_logits(keras.Sequential([inputs, keras.layers.Dense(3, activation="softmax")])) is False
+    assert checks.outputs_logits(keras.Sequential([inputs, keras.layers.Dense(3), keras.layers.Softmax()])) is False
+    assert checks.outputs_logits(keras.Sequential([inputs, keras.layers.Dense(3),
+                                                   keras.layers.Activation("softmax")])) is False
+    nested = keras.Sequential([inputs, keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),
+                                                         keras.layers.Softmax()])])
+    assert checks.outputs_logits(nested) is False
+    x = np.random.RandomState(0).normal(size=(5, 4)).astype("float32")
+    in_lambda = keras.Sequential([inputs, keras.layers.Dense(3), keras.layers.Lambda(keras.ops.softmax)])
+    subclassed = SoftmaxInCall()
+    for model in (in_lambda, subclassed):
+        with pytest.raises(ValueError, match="pass `from_logits=True` or False"):
+            checks.outputs_logits(model)
+        assert checks.outputs_logits(model, model(x)) is False  # its outputs are probabilities
+    assert checks.outputs_logits(keras.Sequential([inputs, keras.layers.Dense(3), keras.layers.Lambda(lambda t: t)]),
+                                 np.array([[2.0, -1.0, 0.5]])) is True
+    with pytest.raises(TypeError, match="keras.Model"):
+        checks.outputs_logits(lambda t: t)
