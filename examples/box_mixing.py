@@ -29,6 +29,7 @@ from keras_cutmix.data.synthetic_birds_generator import CLASS_NAMES
 from keras_cutmix.mixing import cutmix as cutmix_lib
 from keras_cutmix.mixing import cutout as cutout_lib
 from keras_cutmix.mixing import mixup as mixup_lib
+from keras_cutmix.training import cli
 from keras_cutmix.visualization import plot_box_grid
 
 FLAGS = flags.FLAGS
@@ -38,7 +39,8 @@ def _define_flags():
     """Defines the flags when run as a script only, so tests can import `run_box_demo` beside other examples."""
     flags.DEFINE_string("workdir", "box_output", "Where to write box_mixing.png and box_mixing.json.")
     flags.DEFINE_integer("seed", 0, "Seed of every mix.")
-    flags.DEFINE_integer("num_images", 6, "Images in the batch (columns of the grid).")
+    flags.DEFINE_integer("num_images", 6, "Images in the batch (columns of the grid).", lower_bound=1,
+                         upper_bound=data.dataset_spec("synthetic_birds").num_train_examples)
     flags.DEFINE_string("data_dir", None, "tfds data_dir (default: tfds's, ~/tensorflow_datasets).")
 
 FORMAT = "rel_yxyx"
@@ -153,4 +155,4 @@ def main(argv):
 
 if __name__ == "__main__":
     _define_flags()
-    app.run(main)
+    app.run(main, flags_parser=cli.parse_flags)  # A bad flag: one line, exit 2.

@@ -1,4 +1,4 @@
-"""`make demo`: CutMix, MixUp and Cutout on a batch of the embedded data set, drawn as a PNG grid.
+"""`make mix_demo`: CutMix, MixUp and Cutout on a batch of the embedded data set, drawn as a PNG grid.
 
     python examples/demo.py --workdir=demo_output [--seed=0] [--data_dir=...]
 
@@ -21,12 +21,14 @@ import tensorflow as tf
 import keras_cutmix as kc
 from keras_cutmix import data
 from keras_cutmix.mixing import cutmix as cutmix_lib
+from keras_cutmix.training import cli
 from keras_cutmix.visualization import plot_mix_grid
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", "demo_output", "Where to write mix_grid.png and demo.json.")
 flags.DEFINE_integer("seed", 0, "Seed of the batch and of every mix.")
-flags.DEFINE_integer("num_images", 8, "Images in the batch (columns of the grid).")
+flags.DEFINE_integer("num_images", 8, "Images in the batch (columns of the grid).", lower_bound=1,
+                     upper_bound=data.dataset_spec("synthetic_shapes").num_train_examples)
 flags.DEFINE_string("data_dir", None, "tfds data_dir (default: tfds's, ~/tensorflow_datasets).")
 
 
@@ -88,4 +90,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=cli.parse_flags)  # A bad flag: one line, exit 2.
