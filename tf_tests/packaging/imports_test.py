@@ -50,3 +50,43 @@ def test_a_missing_extra_is_one_import_error_naming_it(package, blocked, extra):
     message = out.stdout.strip().splitlines()[-1]
     assert message.startswith(f"ImportError: {package} needs {blocked}"), message
     assert f'pip install "keras_cutmix[{extra}]"' in message, message
+
+
+def _imports(path, top_level_only=False):
+    import ast  # pylint: disable=g-import-not-at-top
+
+    tree = ast.parse(open(path).read())
+    for node in (tree.body if top_level_only else ast.walk(tree)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module.split(".")[0]
+
+
+def test_every_import_is_installed_by_the_core_or_the_extras():
+    """The core (mixing, compat, extras, checks, the package's __init__) imports only TensorFlow, Keras and
+    NumPy at module level; the experiment packages and examples/ only what `keras_cutmix[captioning]` installs (so every
+    example runs after `pip install keras_cutmix[experiments]`, captioning with its own extra). A test
+    reference (cv2, sklearn, pytest) creeping into the library or a script fails here."""
+    from keras_cutmix import extras  # pylint: disable=g-import-not-at-top
+
+    stdlib = set(sys.stdlib_module_names)
+    core = {"tensorflow", "keras", "numpy", "keras_cutmix"}
+    experiments = core | set(extras.EXTRAS["experiments"]) | set(extras.EXTRAS["captioning"]) | {"tensorboard"}
+    offenders = []
+    for folder, allowed in (("keras_cutmix", experiments), ("examples", experiments)):
+        for root, _, files in os.walk(os.path.join(REPO, folder)):
+            for name in files:
+                if not name.endswith(".py"):
+                    continue
+                path = os.path.join(root, name)
+                relative = os.path.relpath(path, REPO)
+                is_core = (relative.startswith("keras_cutmix/mixing/")
+                           or relative in ("keras_cutmix/__init__.py", "keras_cutmix/compat.py",
+                                           "keras_cutmix/extras.py", "keras_cutmix/checks.py"))
+                # The core may import an experiment package lazily, inside a function that only an
+                # experiment calls (compat's keras-hub decoder); at module level it may not.
+                for module in _imports(path, top_level_only=is_core):
+                    if module not in stdlib and module not in (core if is_core else allowed):
+                        offenders.append(f"{relative}: {module}")
+    assert not offenders, offenders
