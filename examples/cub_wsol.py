@@ -93,6 +93,10 @@ _WSOL_METADATA = flags.DEFINE_string(
     "wsol_metadata", None, "imagenet2012: wsolevaluation metadata folder (e.g. metadata/ILSVRC/test).")
 _IMAGE_ROOT = flags.DEFINE_string(
     "image_root", None, "imagenet2012: folder of the metadata's image paths (default: tfds images).")
+_MAX_EVAL_IMAGES = flags.DEFINE_integer(
+    "max_eval_images", None, "Localization: evaluate the first N test images only (default: all).")
+_VERBOSE = flags.DEFINE_enum(
+    "verbose", None, ["0", "1", "2"], "Progress bars of training and evaluation: 0 none (default: shown).")
 # Each flag overrides the preset only when given.
 _OVERRIDES = [
     flags.DEFINE_string("dataset", None, "keras_cutmix.data name with boxes."),
@@ -101,6 +105,9 @@ _OVERRIDES = [
     flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory."),
     flags.DEFINE_integer("epochs", None, "Training epochs."),
     flags.DEFINE_integer("batch_size", None, "Global batch size."),
+    flags.DEFINE_integer("steps_per_epoch", None, "Limit on training steps per epoch."),
+    flags.DEFINE_integer("eval_steps", None, "Limit on test batches per epoch's test evaluation."),
+    flags.DEFINE_integer("image_size", None, "Image side (default: the preset's, 224 for the paper's)."),
     flags.DEFINE_string("train_split", None, "tfds training split, e.g. 'train[:10%]'."),
     flags.DEFINE_string("test_split", None, "tfds test split."),
 ]
@@ -118,16 +125,18 @@ def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
     overrides = {f.name: f.value for f in _OVERRIDES if f.value is not None}
+    if _VERBOSE.value is not None:
+        overrides["verbose"] = int(_VERBOSE.value)
     seeds = cli.checked(_seeds)
     # Every check before any data is loaded or any file is written.
     config, _ = cli.checked(lambda: localization.run.resolve_config(_CONFIG.value, **overrides))
     cli.checked(lambda: localization.check_wsol(
         config, _WORKDIR.value, _METHODS.value, seeds, _CAM.value, _EVAL_ONLY.value, _OVERWRITE.value,
-        _WSOL_METADATA.value))
+        _WSOL_METADATA.value, _IMAGE_ROOT.value, _MAX_EVAL_IMAGES.value))
     output = localization.run_wsol(
         _CONFIG.value, _WORKDIR.value, methods=_METHODS.value, seeds=seeds, cam_method=_CAM.value,
         eval_only=_EVAL_ONLY.value, overwrite=_OVERWRITE.value, wsol_metadata=_WSOL_METADATA.value,
-        image_root=_IMAGE_ROOT.value, **overrides)
+        image_root=_IMAGE_ROOT.value, max_eval_images=_MAX_EVAL_IMAGES.value, **overrides)
     for method, s in output["methods"].items():
         print(f"{method}: top-1 Loc {s['mean']['top1_loc']:.2f}%, GT-known Loc {s['mean']['gt_known_loc']:.2f}%, "
               f"MaxBoxAccV2 {s['mean']['max_box_acc_v2']:.2f}%")
