@@ -51,23 +51,38 @@ VGG-GAP: CAM (baseline) 37.12 / 42.73, Mixup 41.73 / 42.54, Cutout 44.83 /
 43.13, CutMix 52.53 / 43.45. ResNet-50: baseline 49.41 / 46.30, Mixup 49.30 /
 45.84, Cutout 52.78 / 46.69, CutMix 54.81 / 47.25.
 
-    python examples/cub_wsol.py --config=cub_resnet50 --weights=resnet50_imagenet.weights.h5 \
+    python examples/cub_wsol.py --config=cub_resnet50 --weights=IMAGENET_WEIGHTS \
         --workdir=/tmp/cub_resnet50 --strategy=mirrored --data_dir=/data/tensorflow_datasets
-    python examples/cub_wsol.py --config=cub_vgg_gap --weights=vgg16_notop.h5 ...
+    python examples/cub_wsol.py --config=cub_vgg_gap --weights=IMAGENET_WEIGHTS \
+        --workdir=/tmp/cub_vgg_gap --strategy=mirrored --data_dir=/data/tensorflow_datasets
     #   CUB: 600 epochs, batch 32, SGD momentum 0.9, weight decay 1e-4, lr /10
     #   every 150 epochs, head 0.01 / rest 0.001 (ResNet-50) or 0.001 / 0.0001
     #   (VGG-GAP); resize 256, random 224 crop and flip. Needs accelerators.
     #   (--weights: see keras_cutmix.models for the files that load.)
 
 --config=imagenet_vgg_gap / imagenet_resnet50 hold the ImageNet recipe (20
-epochs, batch 256, head 0.1 / rest 0.01, /10 every 6 epochs); ImageNet's
-validation boxes come from a wsolevaluation metadata folder
-(`keras_cutmix.data.imagenet_wsol_dataset`; a clear error where this checkout
-lacks it):
+epochs, batch 256, head 0.1 / rest 0.01, /10 every 6 epochs). tfds has no
+boxes for ImageNet: its validation boxes come from a wsolevaluation metadata
+folder (--wsol_metadata, required there and read before training;
+`keras_cutmix.data.imagenet_wsol_dataset`: resize 256, centre crop 224, every
+box of an image), the images from tfds (or from --image_root, the folder of
+the metadata's paths):
 
-    python examples/cub_wsol.py --config=imagenet_resnet50 --weights=... \
+    python examples/cub_wsol.py --config=imagenet_resnet50 --weights=IMAGENET_WEIGHTS \
         --wsol_metadata=wsolevaluation/metadata/ILSVRC/test \
-        --data_dir=/data/tensorflow_datasets --workdir=/tmp/imagenet_wsol --strategy=mirrored
+        --data_dir=/data/tensorflow_datasets --workdir=/tmp/imagenet_resnet50 --strategy=mirrored
+    python examples/cub_wsol.py --config=imagenet_vgg_gap --weights=IMAGENET_WEIGHTS \
+        --wsol_metadata=wsolevaluation/metadata/ILSVRC/test \
+        --data_dir=/data/tensorflow_datasets --workdir=/tmp/imagenet_vgg_gap --strategy=mirrored
+    #   The localization evaluation of each run (50,000 images) shows a
+    #   progress bar; --verbose=0 silences it and Keras's.
+
+Smaller runs of the same commands (what tf_tests/rehearsals/cub_wsol_test.py
+runs on mock data): --epochs, --batch_size, --steps_per_epoch (training
+batches per epoch), --eval_steps (test batches of each epoch's Keras
+evaluation), --image_size (the 256 / 224 resize keeps its ratio),
+--max_eval_images (the first N test images of the localization evaluation),
+--methods and --seeds (which runs).
 
 --eval_only re-evaluates the finished runs of --workdir (e.g. with
 --cam=gradcam) without training; --overwrite deletes runs of another config.

@@ -104,7 +104,7 @@ def _check_boxes(config, wsol_metadata, image_root):
 
 def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=False, overwrite=False,
                wsol_metadata=None, image_root=None, max_eval_images=None):
-    """Every check of `run_wsol` that reads no data and writes nothing; returns the run configs.
+    """Every check of `run_wsol` that reads no image and writes nothing; returns the run configs.
 
     Args: as `run_wsol`, with `config` a `Config`.
 
@@ -112,7 +112,9 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
         `[(method, seed, config, run_dir)]` in run order.
 
     Nothing is written in `workdir` (an embedded data set not yet built is
-    built by training or by the first `data.load`).
+    built by training or by the first `data.load`). For imagenet2012 the
+    `wsol_metadata` folder is read (its four text files), so a bad one fails
+    before training rather than after it.
 
     Raises:
         ConfigError: naming the argument (`methods`, `seeds`, `cam`,
