@@ -51,23 +51,38 @@ VGG-GAP: CAM (baseline) 37.12 / 42.73, Mixup 41.73 / 42.54, Cutout 44.83 /
 43.13, CutMix 52.53 / 43.45. ResNet-50: baseline 49.41 / 46.30, Mixup 49.30 /
 45.84, Cutout 52.78 / 46.69, CutMix 54.81 / 47.25.
 
-    python examples/cub_wsol.py --config=cub_resnet50 --weights=resnet50_imagenet.weights.h5 \
+    python examples/cub_wsol.py --config=cub_resnet50 --weights=IMAGENET_WEIGHTS \
         --workdir=/tmp/cub_resnet50 --strategy=mirrored --data_dir=/data/tensorflow_datasets
-    python examples/cub_wsol.py --config=cub_vgg_gap --weights=vgg16_notop.h5 ...
+    python examples/cub_wsol.py --config=cub_vgg_gap --weights=IMAGENET_WEIGHTS \
+        --workdir=/tmp/cub_vgg_gap --strategy=mirrored --data_dir=/data/tensorflow_datasets
     #   CUB: 600 epochs, batch 32, SGD momentum 0.9, weight decay 1e-4, lr /10
     #   every 150 epochs, head 0.01 / rest 0.001 (ResNet-50) or 0.001 / 0.0001
     #   (VGG-GAP); resize 256, random 224 crop and flip. Needs accelerators.
     #   (--weights: see keras_cutmix.models for the files that load.)
 
 --config=imagenet_vgg_gap / imagenet_resnet50 hold the ImageNet recipe (20
-epochs, batch 256, head 0.1 / rest 0.01, /10 every 6 epochs); ImageNet's
-validation boxes come from a wsolevaluation metadata folder
-(`keras_cutmix.data.imagenet_wsol_dataset`; a clear error where this checkout
-lacks it):
+epochs, batch 256, head 0.1 / rest 0.01, /10 every 6 epochs). tfds has no
+boxes for ImageNet: its validation boxes come from a wsolevaluation metadata
+folder (--wsol_metadata, required there and read before training;
+`keras_cutmix.data.imagenet_wsol_dataset`: resize 256, centre crop 224, every
+box of an image), the images from tfds (or from --image_root, the folder of
+the metadata's paths):
 
-    python examples/cub_wsol.py --config=imagenet_resnet50 --weights=... \
+    python examples/cub_wsol.py --config=imagenet_resnet50 --weights=IMAGENET_WEIGHTS \
         --wsol_metadata=wsolevaluation/metadata/ILSVRC/test \
-        --data_dir=/data/tensorflow_datasets --workdir=/tmp/imagenet_wsol --strategy=mirrored
+        --data_dir=/data/tensorflow_datasets --workdir=/tmp/imagenet_resnet50 --strategy=mirrored
+    python examples/cub_wsol.py --config=imagenet_vgg_gap --weights=IMAGENET_WEIGHTS \
+        --wsol_metadata=wsolevaluation/metadata/ILSVRC/test \
+        --data_dir=/data/tensorflow_datasets --workdir=/tmp/imagenet_vgg_gap --strategy=mirrored
+    #   The localization evaluation of each run (50,000 images) shows a
+    #   progress bar; --verbose=0 silences it and Keras's.
+
+Smaller runs of the same commands (what tf_tests/rehearsals/cub_wsol_test.py
+runs on mock data): --epochs, --batch_size, --steps_per_epoch (training
+batches per epoch), --eval_steps (test batches of each epoch's Keras
+evaluation), --image_size (the 256 / 224 resize keeps its ratio),
+--max_eval_images (the first N test images of the localization evaluation),
+--methods and --seeds (which runs).
 
 --eval_only re-evaluates the finished runs of --workdir (e.g. with
 --cam=gradcam) without training; --overwrite deletes runs of another config.
@@ -93,6 +108,10 @@ _WSOL_METADATA = flags.DEFINE_string(
     "wsol_metadata", None, "imagenet2012: wsolevaluation metadata folder (e.g. metadata/ILSVRC/test).")
 _IMAGE_ROOT = flags.DEFINE_string(
     "image_root", None, "imagenet2012: folder of the metadata's image paths (default: tfds images).")
+_MAX_EVAL_IMAGES = flags.DEFINE_integer(
+    "max_eval_images", None, "Localization: evaluate the first N test images only (default: all).")
+_VERBOSE = flags.DEFINE_enum(
+    "verbose", None, ["0", "1", "2"], "Progress bars of training and evaluation: 0 none (default: shown).")
 # Each flag overrides the preset only when given.
 _OVERRIDES = [
     flags.DEFINE_string("dataset", None, "keras_cutmix.data name with boxes."),
@@ -101,6 +120,9 @@ _OVERRIDES = [
     flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory."),
     flags.DEFINE_integer("epochs", None, "Training epochs."),
     flags.DEFINE_integer("batch_size", None, "Global batch size."),
+    flags.DEFINE_integer("steps_per_epoch", None, "Limit on training steps per epoch."),
+    flags.DEFINE_integer("eval_steps", None, "Limit on test batches per epoch's test evaluation."),
+    flags.DEFINE_integer("image_size", None, "Image side (default: the preset's, 224 for the paper's)."),
     flags.DEFINE_string("train_split", None, "tfds training split, e.g. 'train[:10%]'."),
     flags.DEFINE_string("test_split", None, "tfds test split."),
 ]
@@ -118,16 +140,18 @@ def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
     overrides = {f.name: f.value for f in _OVERRIDES if f.value is not None}
+    if _VERBOSE.value is not None:
+        overrides["verbose"] = int(_VERBOSE.value)
     seeds = cli.checked(_seeds)
     # Every check before any data is loaded or any file is written.
     config, _ = cli.checked(lambda: localization.run.resolve_config(_CONFIG.value, **overrides))
     cli.checked(lambda: localization.check_wsol(
         config, _WORKDIR.value, _METHODS.value, seeds, _CAM.value, _EVAL_ONLY.value, _OVERWRITE.value,
-        _WSOL_METADATA.value))
+        _WSOL_METADATA.value, _IMAGE_ROOT.value, _MAX_EVAL_IMAGES.value))
     output = localization.run_wsol(
         _CONFIG.value, _WORKDIR.value, methods=_METHODS.value, seeds=seeds, cam_method=_CAM.value,
         eval_only=_EVAL_ONLY.value, overwrite=_OVERWRITE.value, wsol_metadata=_WSOL_METADATA.value,
-        image_root=_IMAGE_ROOT.value, **overrides)
+        image_root=_IMAGE_ROOT.value, max_eval_images=_MAX_EVAL_IMAGES.value, **overrides)
     for method, s in output["methods"].items():
         print(f"{method}: top-1 Loc {s['mean']['top1_loc']:.2f}%, GT-known Loc {s['mean']['gt_known_loc']:.2f}%, "
               f"MaxBoxAccV2 {s['mean']['max_box_acc_v2']:.2f}%")

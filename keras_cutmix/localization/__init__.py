@@ -4,9 +4,10 @@
 resolution (see `cam.py` for the upsampling and the absence of a ReLU in CAM);
 `boxes_from_maps` is the paper's box rule; `metrics` holds top-1 Loc,
 GT-known Loc and MaxBoxAcc; `evaluate_localization` scores a model on a data
-set; `presets` holds the paper's recipes and Table 9; `run_wsol` is
-`examples/cub_wsol.py`. This area is a higher layer: it imports `models`;
-`models`, `mixing` and `data` never import it.
+set (with a progress bar); `presets` holds the paper's recipes and Table 9,
+`table` its layout; `run_wsol` is `examples/cub_wsol.py`. This area is a
+higher layer: it imports `models`; `models`, `mixing` and `data` never import
+it.
 """
 
 from keras_cutmix import extras

@@ -27,7 +27,11 @@ References:
     - [Choe et al., 2020](https://arxiv.org/abs/2001.07437), code clovaai/wsolevaluation.
 """
 
+import math
+
+import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_cutmix.localization import metrics
 from keras_cutmix.localization.boxes import boxes_from_maps
@@ -107,9 +111,29 @@ def _baselines(height, width, gt_list, pred_classes, labels, iou_threshold):
     }
 
 
+def _num_batches(dataset):
+    """The number of batches of `dataset` if known (`len`, or a `tf.data` cardinality), else None."""
+    if isinstance(dataset, tf.data.Dataset):
+        count = int(dataset.cardinality())
+        return count if count >= 0 else None
+    try:
+        return len(dataset)
+    except TypeError:
+        return None
+
+
+def _progbar_verbose(verbose):
+    """Keras's verbosity as a `Progbar`'s: "auto" and True show the bar (1); 0 and False hide it."""
+    if verbose == "auto" or verbose is True:
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f'Expected `verbose` to be 0, 1, 2 or "auto". Received: verbose={verbose!r}')
+    return int(verbose)
+
+
 def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_threshold=0.5,
                           iou_thresholds=(0.3, 0.5, 0.7), cam_curve_interval=0.001, num_examples=16,
-                          max_images=None, layer_name=None):
+                          max_images=None, layer_name=None, verbose=1):
     """Localization metrics of `model` on `dataset`, with the trivial baselines and a few examples.
 
     Args:
@@ -127,6 +151,10 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
         num_examples: How many of the first images to keep for pictures. Defaults to 16.
         max_images: Stop after this many images (None: all). Defaults to None.
         layer_name: Feature layer passed to `cam`/`gradcam`. Defaults to None (the CAM layer).
+        verbose: 0 hides the progress bar (`keras.utils.Progbar`, one step
+            per batch; its target is the data set's batch count when known,
+            cut at `max_images`), 1 or `"auto"` shows it, 2 prints one line at
+            the end. Defaults to 1.
 
     Returns:
         A dict of fractions: `top1_loc`, `gt_known_loc`, `top1_cls_error`,
@@ -140,11 +168,13 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
         before saving.
 
     Raises:
-        ValueError: For an unknown `cam_method`, a dataset without `bbox`, or no image with a box.
+        ValueError: For an unknown `cam_method` or `verbose`, a dataset without `bbox`, or no image with a box.
     """
     if cam_method not in CAM_METHODS:
         raise ValueError(f"Expected `cam_method` to be one of {sorted(CAM_METHODS)}. "
                          f"Received: cam_method={cam_method!r}")
+    progbar = keras.utils.Progbar(_num_batches(dataset), verbose=_progbar_verbose(verbose), unit_name="batch")
+    num_batches = 0
     labels, pred_classes, pred_boxes, true_boxes, gt_list = [], [], [], [], []
     examples = {k: [] for k in ("images", "maps", "gt_known_maps", "pred_boxes")}
     thresholds = counts = None
@@ -162,14 +192,19 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
             batch_bbox = np.asarray(batch["bbox"])[:keep]
         else:
             batch_bbox = np.asarray(batch["bbox"])
+        if max_images is not None and num_batches == 0 and len(images):  # The first batch gives its size.
+            most = math.ceil(max_images / len(images))
+            progbar.target = most if progbar.target is None else min(progbar.target, most)
         seen += len(images)
         if not len(images):
             break
+        num_batches += 1
         height, width = images.shape[1], images.shape[2]
         batch_gt = _gt_lists(batch_bbox, height, width)
         has_box = np.array([len(g) > 0 for g in batch_gt], bool)
         num_skipped += int((~has_box).sum())
         if not has_box.any():
+            progbar.update(num_batches)
             continue
         images, batch_labels = images[has_box], batch_labels[has_box]
         batch_gt = [g for g, h in zip(batch_gt, has_box) if h]
@@ -195,8 +230,11 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
         pred_boxes.append(boxes_pred)
         true_boxes.append(boxes_true)
         gt_list.extend(batch_gt)
+        progbar.update(num_batches)
         if max_images is not None and seen >= max_images:
             break
+    if progbar.target is None or num_batches < progbar.target:  # Reaching the target finalizes it.
+        progbar.update(num_batches, finalize=True)
     if not gt_list:
         raise ValueError(f"Expected at least one image with a box. Received: {num_skipped} images, none with a box")
     labels, pred_classes = np.concatenate(labels), np.concatenate(pred_classes)

@@ -31,15 +31,14 @@ import os
 import numpy as np
 
 from keras_cutmix import data
+from keras_cutmix.data.wsol_metadata import read_metadata
 from keras_cutmix.localization.evaluate import CAM_METHODS, evaluate_localization
 from keras_cutmix.localization.presets import PAPER_TOP1_LOC, get_wsol_config
+from keras_cutmix.localization.table import markdown_table, summarize, summarize_baselines
 from keras_cutmix.training import results as results_io
 from keras_cutmix.training.config import METHODS, Config, ConfigError, check_methods
 from keras_cutmix.training.train import check_run, train_and_evaluate
 
-# Table columns: (title, key in a run's metrics).
-COLUMNS = (("top-1 Loc", "top1_loc"), ("GT-known Loc", "gt_known_loc"),
-           ("MaxBoxAccV2", "max_box_acc_v2"), ("top-1 cls error", "top1_cls_error"))
 NUM_PICTURES = 8
 
 
@@ -74,20 +73,38 @@ def results_basename(cam_method):
     return "results" if cam_method == "cam" else f"results_{cam_method}"
 
 
-def _check_imagenet(config, wsol_metadata):
-    """imagenet2012's boxes come from a wsolevaluation metadata folder (`data.imagenet_wsol_dataset`)."""
+def _check_boxes(config, wsol_metadata, image_root):
+    """The test boxes: the data set's own, or for imagenet2012 a wsolevaluation metadata folder's.
+
+    The metadata folder is read here (seconds for ImageNet's 50,000 lines), so
+    a missing or malformed file fails before training rather than after it.
+    """
     if config.dataset != "imagenet2012":
+        try:
+            has_boxes = data.dataset_spec(config.dataset).has_boxes
+        except ValueError as error:
+            raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
+        if not has_boxes:
+            raise ConfigError("dataset", f"Expected a data set with boxes, or imagenet2012 with "
+                                         f"wsol_metadata. Received: dataset={config.dataset!r}")
         return
-    if wsol_metadata is None or not os.path.isdir(wsol_metadata):
+    if wsol_metadata is None:
         raise ConfigError(
             "wsol_metadata", "Expected a wsolevaluation metadata folder for imagenet2012's boxes, e.g. "
             "wsolevaluation/metadata/ILSVRC/test (image_ids.txt, class_labels.txt, image_sizes.txt, "
-            f"localization.txt). Received: wsol_metadata={wsol_metadata!r}")
+            "localization.txt). Received: wsol_metadata=None")
+    try:
+        read_metadata(wsol_metadata)
+    except (FileNotFoundError, ValueError) as error:  # read_metadata names its argument metadata_folder.
+        raise ConfigError("wsol_metadata", str(error).replace("metadata_folder=", "wsol_metadata=")) from None
+    if image_root is not None and not os.path.isdir(image_root):
+        raise ConfigError("image_root", "Expected the folder that the metadata's image paths are relative "
+                                        f"to (or None: tfds images). Received: image_root={image_root!r}")
 
 
 def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=False, overwrite=False,
-               wsol_metadata=None):
-    """Every check of `run_wsol` that reads no data and writes nothing; returns the run configs.
+               wsol_metadata=None, image_root=None, max_eval_images=None):
+    """Every check of `run_wsol` that reads no image and writes nothing; returns the run configs.
 
     Args: as `run_wsol`, with `config` a `Config`.
 
@@ -95,11 +112,14 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
         `[(method, seed, config, run_dir)]` in run order.
 
     Nothing is written in `workdir` (an embedded data set not yet built is
-    built by training or by the first `data.load`).
+    built by training or by the first `data.load`). For imagenet2012 the
+    `wsol_metadata` folder is read (its four text files), so a bad one fails
+    before training rather than after it.
 
     Raises:
         ConfigError: naming the argument (`methods`, `seeds`, `cam`,
-            `dataset`, `eval_only`, a config field or `workdir`).
+            `dataset`, `wsol_metadata`, `image_root`, `max_eval_images`,
+            `eval_only`, a config field or `workdir`).
         keras_cutmix.data.DatasetNotFoundError, FileNotFoundError: as `training.check_run`.
     """
     methods, seeds = check_methods(methods), list(seeds)
@@ -110,13 +130,11 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
         raise ConfigError("cam", f"Expected one of {sorted(CAM_METHODS)}. Received: cam={cam_method!r}")
     if eval_only and overwrite:
         raise ConfigError("eval_only", "Expected at most one of eval_only and overwrite. Received both")
-    _check_imagenet(config, wsol_metadata)
-    try:
-        has_boxes = data.dataset_spec(config.dataset).has_boxes
-    except ValueError as error:
-        raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
-    if not has_boxes:
-        raise ConfigError("dataset", f"Expected a data set with boxes. Received: dataset={config.dataset!r}")
+    if max_eval_images is not None and (isinstance(max_eval_images, bool) or not isinstance(
+            max_eval_images, (int, np.integer)) or max_eval_images < 1):
+        raise ConfigError("max_eval_images", "Expected an int >= 1 or None (every test image). "
+                                             f"Received: max_eval_images={max_eval_images!r}")
+    _check_boxes(config, wsol_metadata, image_root)
     runs = []
     for method in methods:
         for seed in seeds:
@@ -134,24 +152,30 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
 def evaluation_dataset(config, batch_size=64, wsol_metadata=None, image_root=None):
     """The test images, labels and boxes of `config`: its test split, or for imagenet2012 the
     validation images with every box of a wsolevaluation metadata folder
-    (`data.imagenet_wsol_dataset(wsol_metadata, image_root, config.data_dir, ...)`: resize 256, centre
-    crop 224, all boxes as `[B, K, 4]` padded with zero rows)."""
+    (`data.imagenet_wsol_dataset(wsol_metadata, image_root, config.data_dir, ...)`: resize to
+    256 / 224 of the image size, centre crop to the image size (224 by default), all boxes as
+    `[B, K, 4]` padded with zero rows)."""
     if config.dataset == "imagenet2012":
+        size = config.image_size or 224
         return data.imagenet_wsol_dataset(wsol_metadata, image_root, config.data_dir, batch_size=batch_size,
-                                          image_size=config.image_size or 224)
+                                          image_size=size, resize_size=round(size * 256 / 224))
     return data.load(config.dataset, config.test_split, batch_size=batch_size, training=False, with_boxes=True,
                      image_size=config.image_size, augmentation=config.augmentation, data_dir=config.data_dir)
 
 
-def localization_evaluator(cam_method="cam", num_examples=16, batch_size=64, wsol_metadata=None, image_root=None):
+def localization_evaluator(cam_method="cam", num_examples=16, batch_size=64, wsol_metadata=None, image_root=None,
+                           max_images=None):
     """A `train_and_evaluate` evaluator: localization metrics on `evaluation_dataset(config, ...)`.
 
-    Saves the kept examples in `workdir/localization_examples_<cam_method>.npz`
-    and returns the JSON-ready metrics of `evaluate_localization`.
+    Evaluates at most `max_images` test images (None: all), with a progress
+    bar unless `config.verbose` is 0. Saves the kept examples in
+    `workdir/localization_examples_<cam_method>.npz` and returns the
+    JSON-ready metrics of `evaluate_localization`.
     """
     def evaluate(model, config, workdir):
         dataset = evaluation_dataset(config, batch_size, wsol_metadata, image_root)
-        metrics = evaluate_localization(model, dataset, cam_method=cam_method, num_examples=num_examples)
+        metrics = evaluate_localization(model, dataset, cam_method=cam_method, num_examples=num_examples,
+                                        max_images=max_images, verbose=config.verbose)
         examples = metrics.pop("examples")
         gt = examples.pop("gt_boxes")
         np.savez_compressed(
@@ -160,107 +184,6 @@ def localization_evaluator(cam_method="cam", num_examples=16, batch_size=64, wso
             **examples)
         return metrics
     return evaluate
-
-
-def _stats(values):
-    values = [100.0 * v for v in values]
-    return (round(float(np.mean(values)), 4),
-            round(float(np.std(values, ddof=1)), 4) if len(values) > 1 else None)
-
-
-def _value(metrics, key):
-    value = metrics[key]
-    return value["mean"] if isinstance(value, dict) else value
-
-
-def summarize(per_seed, paper=None):
-    """Mean and std (%, over seeds; std None for one seed) of every column, per method.
-
-    Args:
-        per_seed: `{method: {seed: localization metrics (fractions)}}`.
-        paper: `{method: top-1 Loc %}` or None.
-
-    Returns:
-        `{method: {"seeds": ..., "mean": {key: %}, "std": {key: % or None}, "paper_top1_loc": % or None}}`.
-    """
-    summary = {}
-    for method, seeds in per_seed.items():
-        runs = list(seeds.values())
-        keys = [k for _, k in COLUMNS] + [f"max_box_acc_v2@{t}" for t in ("0.3", "0.5", "0.7")]
-        values = {k: [_value(r, k) for r in runs] for _, k in COLUMNS}
-        for t in ("0.3", "0.5", "0.7"):
-            values[f"max_box_acc_v2@{t}"] = [r["max_box_acc_v2"][t] for r in runs]
-        stats = {k: _stats(values[k]) for k in keys}
-        summary[method] = {
-            "seeds": {str(s): r for s, r in seeds.items()},
-            "mean": {k: v[0] for k, v in stats.items()},
-            "std": {k: v[1] for k, v in stats.items()},
-            "paper_top1_loc": (paper or {}).get(method),
-        }
-    return summary
-
-
-def _baselines(per_seed):
-    """The trivial boxes' GT-known Loc (model-free) and top-1 Loc with the first method's classes (%)."""
-    first_method = next(iter(per_seed))
-    runs = list(per_seed[first_method].values())
-    result = {"top1_loc_classes_of": first_method}
-    for name in ("whole_image", "best_centred_box"):
-        result[name] = {
-            "gt_known_loc": _stats([r["baselines"][name]["gt_known_loc"] for r in runs]),
-            "top1_loc": _stats([r["baselines"][name]["top1_loc"] for r in runs]),
-        }
-    best = runs[0]["baselines"]["best_centred_box"]
-    result["best_centred_box"].update(box=best["box"], height_fraction=best["height_fraction"],
-                                      width_fraction=best["width_fraction"], note=best["note"])
-    return result
-
-
-def _cell(stat):
-    mean, std = stat
-    return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
-
-
-def markdown_table(summary, baselines, config, cam_method, seeds):
-    """Table 9's layout: method rows, four metric columns (mean ± std %), the paper's top-1 Loc beside."""
-    with_paper = any(s["paper_top1_loc"] is not None for s in summary.values())
-    header = "| method | " + " | ".join(title for title, _ in COLUMNS) + " |"
-    rule = "|---" * (len(COLUMNS) + 1) + "|"
-    if with_paper:
-        header += " paper top-1 Loc |"
-        rule += "---|"
-    lines = [
-        f"## Localization: {config.model} on {config.dataset}, {config.epochs} epochs, "
-        f"{cam_method.upper() if cam_method == 'cam' else 'Grad-CAM'}, seeds {', '.join(map(str, seeds))}",
-        "",
-        "In %, mean ± std over seeds. Top-1 Loc: right class and IoU > 0.5 with the box of the "
-        "predicted class's map (sigma = 0.15, largest connected region); GT-known Loc: the same box from "
-        "the true class's map, whatever the prediction; MaxBoxAccV2 (Choe et al. 2020): best CAM threshold, "
-        "all contours, mean over IoU 0.3/0.5/0.7, true-class maps.",
-        "",
-        header,
-        rule,
-    ]
-    for method, s in summary.items():
-        cells = [_cell((s["mean"][k], s["std"][k])) for _, k in COLUMNS]
-        row = f"| {method} | " + " | ".join(cells) + " |"
-        if with_paper:
-            row += f" {s['paper_top1_loc']:.2f} |" if s["paper_top1_loc"] is not None else " - |"
-        lines.append(row)
-    centred = baselines["best_centred_box"]
-    names = {
-        "whole_image": "*whole-image box*",
-        "best_centred_box": f"*best centred box ({centred['height_fraction']:.2f} x "
-                            f"{centred['width_fraction']:.2f} of the side, tuned on the test set)*",
-    }
-    for name, title in names.items():
-        b = baselines[name]
-        row = f"| {title} | {_cell(b['top1_loc'])} | {_cell(b['gt_known_loc'])} | - | - |"
-        lines.append(row + (" - |" if with_paper else ""))
-    lines += ["", f"Trivial boxes: no map at all; their top-1 Loc uses the classes predicted by "
-                  f"`{baselines['top1_loc_classes_of']}`. The centred box is chosen for its GT-known Loc on the "
-                  "evaluated images themselves: an upper bound for any fixed box."]
-    return "\n".join(lines) + "\n"
 
 
 def _load_examples(path):
@@ -293,7 +216,7 @@ def write_pictures(workdir, runs_by_method, cam_method):
 
 
 def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eval_only=False, overwrite=False,
-             num_examples=16, wsol_metadata=None, image_root=None, **overrides):
+             num_examples=16, wsol_metadata=None, image_root=None, max_eval_images=None, **overrides):
     """Trains (or, with `eval_only`, only evaluates) every method x seed; writes the table and pictures.
 
     Args:
@@ -314,6 +237,8 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
         image_root: For imagenet2012: the folder its metadata paths are
             relative to; None reads the tfds `imagenet2012` validation
             images. Defaults to None.
+        max_eval_images: Evaluate localization on at most this many test
+            images (the first ones). Defaults to None: all of them.
         **overrides: `Config` fields applied over the preset (e.g. `epochs`,
             `weights`, `data_dir`, `strategy`, `dataset`).
 
@@ -324,10 +249,11 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
         ConfigError: For a bad argument (before anything is written).
     """
     config, preset = resolve_config(config, **overrides)
-    runs = check_wsol(config, workdir, methods, seeds, cam_method, eval_only, overwrite, wsol_metadata)
+    runs = check_wsol(config, workdir, methods, seeds, cam_method, eval_only, overwrite, wsol_metadata, image_root,
+                      max_eval_images)
     name = f"localization_{cam_method}"
     evaluator = {name: localization_evaluator(cam_method, num_examples, wsol_metadata=wsol_metadata,
-                                              image_root=image_root)}
+                                              image_root=image_root, max_images=max_eval_images)}
     per_seed, first_dirs = {}, {}
     for method, seed, run_config, path in runs:
         print(f"== {method}, seed {seed}: {path}", flush=True)
@@ -335,7 +261,7 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
         per_seed.setdefault(method, {})[seed] = result[method][name]
         first_dirs.setdefault(method, path)
     summary = summarize(per_seed, PAPER_TOP1_LOC.get(preset))
-    baselines = _baselines(per_seed)
+    baselines = summarize_baselines(per_seed)
     output = {"preset": preset, "cam_method": cam_method, "seeds": [int(s) for s in seeds],
               "config": config.to_dict(), "methods": summary, "baselines": baselines}
     os.makedirs(workdir, exist_ok=True)

@@ -9,6 +9,7 @@ import tensorflow_datasets as tfds
 
 from keras_cutmix import data
 from keras_cutmix.data import wsol_metadata
+from wsol_metadata_files import write_metadata  # tf_tests/, shared with the rehearsals
 
 # Three images in a wsolevaluation-like layout: path, label, (width, height), colour, boxes.
 _IMAGES = [
@@ -20,18 +21,7 @@ _IMAGES = [
 
 
 def _write_metadata(folder, images=_IMAGES):
-    os.makedirs(folder, exist_ok=True)
-    files = {
-        "image_ids.txt": [path for path, *_ in images],
-        "class_labels.txt": [f"{path},{label}" for path, label, *_ in images],
-        "image_sizes.txt": [f"{path},{w},{h}" for path, _, (w, h), *_ in images],
-        "localization.txt": [f"{path},{x0},{y0},{x1},{y1}" for path, *_, boxes in images
-                             for x0, y0, x1, y1 in boxes],
-    }
-    for name, lines in files.items():
-        with open(os.path.join(folder, name), "w") as f:
-            f.write("\n".join(lines))  # No trailing newline, like wsolevaluation's files.
-    return str(folder)
+    return write_metadata(folder, [(path, label, size, boxes) for path, label, size, _, boxes in images])
 
 
 def _encoded(size, colour, fmt="png"):

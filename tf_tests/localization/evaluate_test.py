@@ -9,6 +9,7 @@ the rectangles drawn in the images (the comments give the arithmetic).
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_cutmix.localization import evaluate, max_box_acc
 
@@ -167,3 +168,20 @@ def test_errors_name_the_argument():
               "bbox": np.zeros((2, 4), np.float32)}
     with pytest.raises(ValueError, match="at least one image with a box"):
         evaluate.evaluate_localization(_model(), [no_box])
+
+
+def test_progress_bar_counts_batches_and_verbose_0_silences_it(capsys):
+    """A `keras.utils.Progbar` over the batches: the target is the data set's length, cut by `max_images`."""
+    evaluate.evaluate_localization(_model(), _dataset(), verbose=1)
+    assert "2/2" in capsys.readouterr().out  # A list of two batches.
+    first = _dataset()[0]
+    batches = tf.data.Dataset.from_tensor_slices(first).batch(1)  # Cardinality 2 (batches of one image).
+    evaluate.evaluate_localization(_model(), batches, max_images=1, verbose=1)
+    out = capsys.readouterr().out
+    assert "1/1" in out and "2/2" not in out and "batch" in out
+    evaluate.evaluate_localization(_model(), batches, verbose="auto")
+    assert "2/2" in capsys.readouterr().out
+    result = evaluate.evaluate_localization(_model(), _dataset(), verbose=0)
+    assert capsys.readouterr().out == "" and result["num_images"] == 4
+    with pytest.raises(ValueError, match="verbose=3"):
+        evaluate.evaluate_localization(_model(), _dataset(), verbose=3)

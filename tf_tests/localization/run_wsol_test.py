@@ -1,14 +1,17 @@
-"""`run_wsol` / `examples/cub_wsol.py` on a tiny config; the table's layout; flag errors; the presets."""
+"""`run_wsol` / `examples/cub_wsol.py` on a tiny config; the table's layout; flag errors; the presets;
+the run check of imagenet2012 with a wsolevaluation metadata folder."""
 
 import json
 import os
 
 import numpy as np
 import pytest
+import tensorflow_datasets as tfds
 from PIL import Image
 
 from keras_cutmix import data, localization, training
-from keras_cutmix.localization import presets, run
+from keras_cutmix.localization import presets, run, table
+from wsol_metadata_files import write_metadata  # tf_tests/
 
 TINY = dict(dataset="synthetic_shapes", model="small_cnn", epochs=1, batch_size=8, steps_per_epoch=2,
             eval_steps=1, image_size=32, train_split="train[:32]", test_split="test[:12]", verbose=0)
@@ -38,10 +41,10 @@ def test_tiny_run_writes_table_pictures_and_reevaluates(data_dir, tmp_path):
             assert picture.size[0] > 100
     assert json.loads((tmp_path / "results.json").read_text())["methods"]["cutmix"]["mean"] == \
         output["methods"]["cutmix"]["mean"]
-    table = (tmp_path / "results.md").read_text().splitlines()
-    header = next(line for line in table if line.startswith("| method"))
+    markdown = (tmp_path / "results.md").read_text().splitlines()
+    header = next(line for line in markdown if line.startswith("| method"))
     assert header == "| method | top-1 Loc | GT-known Loc | MaxBoxAccV2 | top-1 cls error |"
-    rows = [line for line in table if line.startswith("| ") and not line.startswith("| method")]
+    rows = [line for line in markdown if line.startswith("| ") and not line.startswith("| method")]
     assert [r.split(" | ")[0] for r in rows[:2]] == ["| baseline", "| cutmix"]
     assert "*whole-image box*" in rows[2] and "tuned on the test set" in rows[3]
     assert all(r.count("|") == 6 for r in rows)
@@ -79,14 +82,14 @@ def test_table_layout_with_paper_numbers_and_hand_computed_mean_std():
                 "baselines": {"whole_image": {"gt_known_loc": 0.1, "top1_loc": 0.05}, "best_centred_box": centred}}
     per_seed = {"baseline": {0: metrics(0.40, 0.5, 0.6, 0.2), 1: metrics(0.50, 0.7, 0.6, 0.1)},
                 "cutmix": {0: metrics(0.55, 0.6, 0.7, 0.3)}}
-    summary = run.summarize(per_seed, presets.PAPER_TOP1_LOC["cub_resnet50"])
+    summary = table.summarize(per_seed, presets.PAPER_TOP1_LOC["cub_resnet50"])
     config = training.get_config(dataset="caltech_birds2011", model="resnet50_last_stride1")
-    table = run.markdown_table(summary, run._baselines(per_seed), config, "cam", [0, 1]).splitlines()
+    lines = table.markdown_table(summary, table.summarize_baselines(per_seed), config, "cam", [0, 1]).splitlines()
     # mean 45, sample std of (40, 50) = 7.07; GT-known (50, 70): 60 ± 14.14.
-    assert "| baseline | 45.00 ± 7.07 | 60.00 ± 14.14 | 60.00 ± 0.00 | 15.00 ± 7.07 | 49.41 |" in table
-    assert "| cutmix | 55.00 | 60.00 | 70.00 | 30.00 | 54.81 |" in table
-    assert any(line.startswith("| method |") and line.endswith("| paper top-1 Loc |") for line in table)
-    assert "| *whole-image box* | 5.00 ± 0.00 | 10.00 ± 0.00 | - | - | - |" in table
+    assert "| baseline | 45.00 ± 7.07 | 60.00 ± 14.14 | 60.00 ± 0.00 | 15.00 ± 7.07 | 49.41 |" in lines
+    assert "| cutmix | 55.00 | 60.00 | 70.00 | 30.00 | 54.81 |" in lines
+    assert any(line.startswith("| method |") and line.endswith("| paper top-1 Loc |") for line in lines)
+    assert "| *whole-image box* | 5.00 ± 0.00 | 10.00 ± 0.00 | - | - | - |" in lines
 
 
 def test_presets_hold_the_papers_recipes():
@@ -104,16 +107,18 @@ def test_presets_hold_the_papers_recipes():
         presets.get_wsol_config("cub")
 
 
-@pytest.mark.parametrize("flag, message, status", [
+@pytest.mark.parametrize("flag, message, expected_status", [
     ("--methods=cutmix,foo", "--methods: Expected distinct methods", 2),
     ("--seeds=0,x", "--seeds: Expected --seeds=INT", 2),
     ("--config=imagenet_resnet50", "--wsol_metadata: Expected a wsolevaluation metadata folder", 2),
     ("--dataset=cifar10", "--dataset: Expected a data set with boxes", 2),
+    ("--max_eval_images=0", "--max_eval_images: Expected an int >= 1", 2),
+    ("--verbose=3", "flag --verbose=3: value should be one of", 2),
     ("--eval_only", "--eval_only: Expected a finished run", 2),
 ])
-def test_script_flag_errors_are_one_line(run_script, flag, message, status):
+def test_script_flag_errors_are_one_line(run_script, flag, message, expected_status):
     status, stderr, workdir = run_script("cub_wsol.py", flag)
-    assert status == status, stderr[-2000:]
+    assert status == expected_status, stderr[-2000:]
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("cub_wsol.py: error: ") and message in last, last
     assert not workdir.exists()
@@ -125,8 +130,9 @@ def test_imagenet_boxes_come_from_imagenet_wsol_dataset(monkeypatch, tmp_path):
 
     calls = []
 
-    def fake(metadata_folder, image_root=None, data_dir=None, *, batch_size, image_size=224, **kwargs):
-        calls.append((metadata_folder, image_root, data_dir, batch_size, image_size))
+    def fake(metadata_folder, image_root=None, data_dir=None, *, batch_size, image_size=224, resize_size=256,
+             **kwargs):
+        calls.append((metadata_folder, image_root, data_dir, batch_size, image_size, resize_size))
         return evaluate_test._dataset()
 
     monkeypatch.setattr(data, "imagenet_wsol_dataset", fake, raising=False)
@@ -134,9 +140,62 @@ def test_imagenet_boxes_come_from_imagenet_wsol_dataset(monkeypatch, tmp_path):
     evaluator = run.localization_evaluator("cam", num_examples=2, batch_size=16, wsol_metadata="/meta",
                                            image_root="/images")
     metrics = evaluator(evaluate_test._model(), config, str(tmp_path))
-    assert calls == [("/meta", "/images", "/tfds", 16, 224)]
+    assert calls == [("/meta", "/images", "/tfds", 16, 224, 256)]
     assert metrics["top1_loc"] == pytest.approx(0.5) and metrics["gt_known_loc"] == pytest.approx(0.75)
     assert (tmp_path / "localization_examples_cam.npz").exists()
-    with pytest.raises(training.ConfigError, match="wsol_metadata=") as error:
-        localization.check_wsol(config, str(tmp_path / "w"), ["cutmix"], [0], wsol_metadata=str(tmp_path / "no"))
+    # A smaller image keeps the paper's 256 / 224 resize before the centre crop: 32 * 256 / 224 = 36.6.
+    evaluator = run.localization_evaluator("cam", batch_size=16, wsol_metadata="/meta", max_images=3)
+    metrics = evaluator(evaluate_test._model(), config.replace(image_size=32), str(tmp_path))
+    assert calls[-1] == ("/meta", None, "/tfds", 16, 32, 37)
+    assert metrics["num_images"] == 3  # max_images: img0, img1 and img2 (the first of the second batch).
+
+
+def _metadata(folder):
+    return write_metadata(folder, [("val/ILSVRC2012_val_00000001.JPEG", 65, (40, 30), [(10, 3, 29, 26)])])
+
+
+def test_imagenet_with_a_metadata_folder_passes_the_run_check(tmp_path):
+    """imagenet2012 has no boxes of its own in tfds: the metadata folder's stand in for them."""
+    config = presets.get_wsol_config("imagenet_vgg_gap", data_dir=str(tmp_path / "tfds"))
+    with tfds.testing.mock_data(num_examples=2):  # tfds can read imagenet2012's splits.
+        runs = localization.check_wsol(config, str(tmp_path / "w"), ["baseline", "cutmix"], [0],
+                                       wsol_metadata=_metadata(tmp_path / "metadata"))
+        assert [(method, seed, c.dataset) for method, seed, c, _ in runs] == [
+            ("baseline", 0, "imagenet2012"), ("cutmix", 0, "imagenet2012")]
+        # A data set without boxes of its own is still refused.
+        with pytest.raises(training.ConfigError, match="dataset='cifar10'") as error:
+            localization.check_wsol(config.replace(dataset="cifar10"), str(tmp_path / "w"), ["cutmix"], [0],
+                                    wsol_metadata=str(tmp_path / "metadata"))
+        assert error.value.name == "dataset"
+    assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("problem, match", [
+    (None, "Received: wsol_metadata=None"),
+    ("missing folder", "not a folder"),
+    ("no localization.txt", "localization.txt"),
+    ("bad line", "class_labels.txt, line 1"),
+])
+def test_imagenet_metadata_is_checked_before_training(tmp_path, problem, match):
+    folder = None if problem is None else str(tmp_path / "metadata")
+    if problem in ("no localization.txt", "bad line"):
+        _metadata(folder)
+    if problem == "no localization.txt":
+        os.remove(os.path.join(folder, "localization.txt"))
+    if problem == "bad line":
+        (tmp_path / "metadata" / "class_labels.txt").write_text("val/ILSVRC2012_val_00000001.JPEG,cat")
+    config = presets.get_wsol_config("imagenet_resnet50")
+    with pytest.raises(training.ConfigError, match=match) as error:
+        localization.check_wsol(config, str(tmp_path / "w"), ["cutmix"], [0], wsol_metadata=folder)
     assert error.value.name == "wsol_metadata"
+    if problem == "missing folder":
+        assert f"wsol_metadata={folder!r}" in str(error.value)
+
+
+def test_image_root_must_be_a_folder(tmp_path):
+    config = presets.get_wsol_config("imagenet_resnet50")
+    with pytest.raises(training.ConfigError, match="image_root=") as error:
+        localization.check_wsol(config, str(tmp_path / "w"), ["cutmix"], [0],
+                                wsol_metadata=_metadata(tmp_path / "metadata"), image_root=str(tmp_path / "no"))
+    assert error.value.name == "image_root"
+

@@ -1,0 +1,146 @@
+"""Rehearsals of the paper's localization commands in examples/cub_wsol.py's docstring (Table 9).
+
+Each test takes its command from the docstring itself (so the two cannot drift apart), swaps the paths
+(--workdir, --data_dir, --weights, --wsol_metadata) for files made here, adds size flags only, and runs it on
+tfds mock data through the `rehearse` fixture (conftest.py), unpatched, under `--strategy=mirrored` on two
+logical CPUs as written. ImageNet's boxes come from a wsolevaluation metadata folder in the real layout,
+written for the mock validation images (their file names, labels and sizes).
+
+Weights: the ImageNet presets get a whole-model `.weights.h5` file of the same model (1000 classes), which
+loads today. The CUB presets run without --weights: an ImageNet file does not fit their 200-class model
+until keras_cutmix.models loads ImageNet backbones (VGG-16 notop, keras-hub presets, timm folders).
+
+Sizes: 32x32 images, one training step, one test batch, the 4 mock test images, and one method per command
+(--methods; the four rehearsals cover the four methods): a run costs ~10 s (VGG-GAP) to ~40-60 s
+(ResNet-50, its compiled training step) of two CPU cores, and the docstring's commands run all four. VGG-GAP
+trains on batches of 2 (one image per replica); ResNet-50 on 4, as one image per replica drives its
+BatchNorm statistics to NaN at 32x32.
+"""
+
+import ast
+import json
+import math
+import os
+import pathlib
+import re
+
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from keras_cutmix import models
+from wsol_metadata_files import write_metadata  # tf_tests/
+
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                      "examples", "cub_wsol.py")
+NUM_EXAMPLES = 4  # Mock examples per split.
+SIZE_FLAGS = ["--epochs=1", "--steps_per_epoch=1", "--eval_steps=1", "--image_size=32",
+              f"--max_eval_images={NUM_EXAMPLES}"]
+COLUMNS = ("top1_loc", "gt_known_loc", "max_box_acc_v2", "top1_cls_error")
+
+
+def documented_flags(preset):
+    """The flags of the docstring's `python examples/cub_wsol.py --config=<preset> ...` command."""
+    with open(SCRIPT) as f:
+        text = ast.get_docstring(ast.parse(f.read())).replace("\\\n", " ")
+    commands = [line.split()[2:] for line in text.splitlines()
+                if line.split()[:2] == ["python", "examples/cub_wsol.py"] and f"--config={preset}" in line.split()]
+    assert len(commands) == 1, f"Expected one documented command of --config={preset}. Received: {commands}"
+    return commands[0]
+
+
+def with_paths(flags, **paths):
+    """`flags` with the value of each `--name=` in `paths` replaced (or the flag dropped for None)."""
+    result, replaced = [], set()
+    for flag in flags:
+        name = flag[2:].split("=", 1)[0]
+        if name in paths:
+            replaced.add(name)
+            if paths[name] is not None:
+                result.append(f"--{name}={paths[name]}")
+        else:
+            result.append(flag)
+    assert replaced == set(paths), f"Expected the documented command to give {sorted(paths)}: {flags}"
+    return result
+
+
+def mock_imagenet_metadata(folder, data_dir):
+    """A wsolevaluation metadata folder (`val/<file name>` paths) for the mock imagenet2012 validation images.
+
+    Two boxes per image (corners included): the lower-right three quarters and the upper-left third.
+    """
+    images = []
+    with tfds.testing.mock_data(num_examples=NUM_EXAMPLES):
+        ds = tfds.load("imagenet2012", split="validation", data_dir=data_dir,
+                       decoders={"image": tfds.decode.SkipDecoding()})
+        for example in ds:
+            height, width = tf.io.decode_image(example["image"], channels=3).shape[:2]
+            boxes = [(width // 4, height // 4, width - 1, height - 1), (0, 0, width // 3, height // 3)]
+            images.append((f"val/{example['file_name'].numpy().decode()}", int(example["label"]),
+                           (width, height), boxes))
+    assert len(images) == NUM_EXAMPLES
+    return write_metadata(folder, images)
+
+
+def whole_model_weights(path, model):
+    """A whole-model `.weights.h5` file of `model` with ImageNet's 1000 classes (random weights)."""
+    models.get_model(model, num_classes=1000, input_shape=(32, 32, 3)).save_weights(path)
+    return str(path)
+
+
+def check_outputs(workdir, methods, num_test_images):
+    """Exit 0 checked by the caller; here: results.json / results.md hold finite numbers for every method."""
+    results = json.loads((workdir / "results.json").read_text())
+    assert list(results["methods"]) == methods
+    for method in methods:
+        mean = results["methods"][method]["mean"]
+        for key in COLUMNS:
+            assert isinstance(mean[key], float) and 0 <= mean[key] <= 100, (method, key, mean[key])
+        run = results["methods"][method]["seeds"]["0"]
+        assert run["num_images"] + run["num_skipped"] == num_test_images and run["num_images"] >= 1, run
+        history = json.loads((workdir / method / "seed_0" / "history.json").read_text())
+        assert len(history) == 1 and all(math.isfinite(history[0][k]) for k in ("loss", "val_loss")), history
+    number = r" (\d+\.\d\d) \|"
+    rows = [line for line in (workdir / "results.md").read_text().splitlines()
+            if re.match(rf"\| ({'|'.join(methods)}) \|{number * 4}", line)]
+    assert [row.split(" | ")[0][2:] for row in rows] == methods, rows
+    assert (workdir / "cam_methods.png").is_file()
+
+
+def run_and_check(rehearse, flags, method, batch_size, num_test_images):
+    extra = [f"--batch_size={batch_size}", f"--methods={method}"]
+    process = rehearse("cub_wsol.py", *flags, *SIZE_FLAGS, *extra, num_examples=NUM_EXAMPLES, logical_cpus=2)
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-5000:]
+    workdir = next(f.split("=", 1)[1] for f in flags if f.startswith("--workdir="))
+    check_outputs(pathlib.Path(workdir), [method], num_test_images)
+    return process
+
+
+@pytest.mark.parametrize("preset, batch_size, method", [
+    ("cub_vgg_gap", 2, "mixup"),
+    ("cub_resnet50", 4, "cutmix"),
+])
+def test_cub(rehearse, tmp_path, preset, batch_size, method):
+    flags = with_paths(documented_flags(preset), weights=None, workdir=tmp_path / "w",
+                       data_dir=tmp_path / "tfds")
+    assert "--strategy=mirrored" in flags
+    run_and_check(rehearse, flags, method, batch_size, NUM_EXAMPLES)
+
+
+@pytest.mark.parametrize("preset, model, batch_size, method", [
+    ("imagenet_vgg_gap", "vgg_gap", 2, "cutout"),
+    ("imagenet_resnet50", "resnet50_last_stride1", 4, "baseline"),
+])
+def test_imagenet(rehearse, tmp_path, preset, model, batch_size, method):
+    data_dir = tmp_path / "tfds"
+    metadata = mock_imagenet_metadata(tmp_path / "wsolevaluation" / "metadata" / "ILSVRC" / "test", data_dir)
+    flags = with_paths(documented_flags(preset), workdir=tmp_path / "w", data_dir=data_dir,
+                       weights=whole_model_weights(tmp_path / f"{model}_imagenet.weights.h5", model),
+                       wsol_metadata=metadata)
+    assert "--strategy=mirrored" in flags
+    process = run_and_check(rehearse, flags, method, batch_size, NUM_EXAMPLES)
+    results = json.loads((tmp_path / "w" / "results.json").read_text())
+    # Every metadata image was evaluated with its boxes (none skipped), under a progress bar (Keras's own
+    # bars count steps).
+    assert results["methods"][method]["seeds"]["0"]["num_images"] == NUM_EXAMPLES
+    assert "/batch" in process.stdout
