@@ -28,17 +28,13 @@ Keras's `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`;
 `resnet50_last_stride1` gives 14x14 maps at 224; `cam_cnn` is the small net
 for the embedded 128x128 CUB-like data (16x16 maps; see `cam_cnn.py`).
 
-**Starting from ImageNet** takes one argument, `weights="imagenet"` (the
-`--weights` flag of the scripts): for `resnet50` / `resnet50_last_stride1`
-torchvision's ResNet-50 v1.5 (`hf://timm/resnet50.tv_in1k` through keras-hub,
-the weights the paper fine-tuned), for `vgg_gap` / `resnet50_keras` Keras's
-VGG-16 / ResNet-50 v1 notop files (keras.applications). Offline, `weights`
-is a local keras-hub preset folder (keras-hub's or timm's layout) for the
-`resnet50*` models, or a notop file for the others. Every model also takes a
-whole-model file of its own (or a workdir of `examples/classification.py`)
-with any class count: the head starts fresh when the count differs.
-`check_weights(name, weights)` recognises these forms without loading
-anything; `pretrained.py` lists them.
+**Starting from ImageNet** is `weights="imagenet"` (the scripts' `--weights`):
+torchvision's ResNet-50 v1.5 for `resnet50*` (`hf://timm/resnet50.tv_in1k`
+through keras-hub, the paper's), Keras's VGG-16 / ResNet-50 v1 notop files
+for `vgg_gap` / `resnet50_keras`; offline, a keras-hub or timm preset folder
+or a notop file. Every model takes a whole-model file of its own (or a workdir
+of `examples/classification.py`) with any class count, the head then fresh.
+`check_weights(name, weights)` recognises the forms (`pretrained.py`).
 
 **Normalisation that belongs to the model.** The ImageNet models normalise
 their inputs as their weights were trained: `resnet50` with torchvision's
@@ -98,10 +94,8 @@ class _Entry:
         std: Default pixel standard deviation(s), 0-255 scale.
         takes_data_statistics: `False` when the normalisation belongs to the
             model (fixed by the weights it is trained or loaded with).
-        loads_weights: Whether `builder` loads `weights` itself (else
-            `get_model` loads whole-model files).
-        weights_forms: The `pretrained` kinds of `weights` it takes besides
-            whole-model files.
+        loads_weights: Whether `builder` loads `weights` (else `get_model`).
+        weights_forms: `pretrained` kinds it takes besides whole-model files.
         how_to_obtain: Sentence for weights errors.
     """
 
@@ -207,15 +201,13 @@ def takes_data_statistics(name):
 def check_weights(name, weights):
     """Recognises the form of `weights` for model `name`, loading and downloading nothing.
 
-    The training path calls it before anything is loaded (`training.check_run`), so a bad `--weights`
-    fails at once; `get_model` calls it too.
+    `training.check_run` calls it, so a bad `--weights` fails before anything loads.
 
     Args:
         name: One of `MODEL_NAMES`.
-        weights: `None`, `"imagenet"`, a keras-hub preset name or handle (`hf://...`, `kaggle://...`), a
-            local folder (a keras-hub or timm preset, a workdir of `examples/classification.py`) or a
-            local file (a whole-model `.weights.h5` / `.keras` file, a keras.applications notop file).
-            Which forms each model takes: see `pretrained.py`.
+        weights: `None`, `"imagenet"`, a keras-hub preset name or handle (`hf://`, `kaggle://`), a local
+            folder (keras-hub or timm preset; workdir of `examples/classification.py`) or file (whole-model
+            `.weights.h5` / `.keras`; keras.applications notop). Which model takes which: `pretrained.py`.
 
     Returns:
         The kind of `weights`: None, `"imagenet"`, `"preset"`, `"backbone_file"` or `"model_file"`.
@@ -260,14 +252,9 @@ def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=No
             and `vgg_gap` (as Keras's ImageNet weights expect) and 64 for
             `small_cnn` and `cam_cnn`. Same rule as `mean` for the ImageNet
             models.
-        weights: `None` (random initialisation), `"imagenet"` (the
-            `resnet50*`, `vgg_gap` and `resnet50_keras` models; downloaded and
-            cached by keras-hub / Keras), a keras-hub preset name, handle or
-            local folder (`resnet50*`), a keras.applications notop file
-            (`vgg_gap`, `resnet50_keras`), or, for every model, a whole-model
-            `.weights.h5` / `.keras` file of it or a workdir of
-            `examples/classification.py`, with any class count (the head
-            starts fresh when it differs). Defaults to `None`.
+        weights: `None` (random initialisation), `"imagenet"`, a keras-hub
+            preset name, handle or folder, a notop file, a whole-model file or
+            a workdir: the forms `check_weights` names. Defaults to `None`.
 
     Returns:
         A functional `keras.Model`.

@@ -34,29 +34,21 @@ Parameters with 1000 classes: 25,557,032 trainable (as torchvision's
 kernel, zero bias), where PyTorch's `nn.Linear` draws kernel and bias from
 U(-1/sqrt(2048), 1/sqrt(2048)).
 
-Inputs are RGB pixels in [0, 255], normalised inside with the torchvision
+Inputs are RGB pixels in [0, 255], normalised inside with torchvision's
 ImageNet statistics (mean `(123.675, 116.28, 103.53)`, std
-`(58.395, 57.12, 57.375)` on the 0-255 scale), which every ImageNet weights
-below were trained with.
+`(58.395, 57.12, 57.375)`, 0-255 scale), as all the weights below expect.
 
-**ImageNet weights** (`weights=`; see `pretrained.py` for every form):
-
-* `"imagenet"`: torchvision's own ImageNet ResNet-50 (`IMAGENET1K_V1`, 76.13%
-  top-1 at 224, the weights the CutMix paper fine-tuned for localization),
-  from timm's copy `hf://timm/resnet50.tv_in1k`, which keras-hub converts on
-  load (needs the `safetensors` package; cached by huggingface_hub);
-* a keras-hub preset: `"resnet_50_imagenet"` (Keras's Kaggle preset: timm's
-  `resnet50.a1_in1k`, the same v1.5 network trained with the "ResNet strikes
-  back" A1 recipe, 80.4% top-1), any `hf://` / `kaggle://` handle of a
-  ResNet-50, or a local folder: one that keras-hub's `save_to_preset` wrote, or
-  a timm folder (`config.json` + `model.safetensors`) of a `resnet50`;
-* a whole-model `.weights.h5` / `.keras` file of this model, any class count
-  (the head starts fresh when it differs).
-
-A preset loads into the backbone (every layer but the head; its stride does
-not matter, so `last_stride=1` loads the same weights), after checking that it
-is a ResNet-50 v1 (bottleneck, no pre-activation) and that its image converter
-normalises as this model does (a preset without one is assumed to).
+**ImageNet weights** (`weights=`; every form in `pretrained.py`): `"imagenet"`
+is torchvision's own ResNet-50 (`IMAGENET1K_V1`, 76.13% top-1; the paper
+fine-tuned it for localization) from timm's copy `hf://timm/resnet50.tv_in1k`,
+converted by keras-hub on load (needs `safetensors`). Also: keras-hub's
+`"resnet_50_imagenet"` (timm's `resnet50.a1_in1k`: the same v1.5 network
+trained with the "ResNet strikes back" A1 recipe), any `hf://` / `kaggle://`
+handle or local folder of a ResNet-50 preset (keras-hub's `save_to_preset`
+layout, or timm's `config.json` + `model.safetensors`), or a whole-model file
+of this model with any class count. A preset must be a ResNet-50 v1 (no
+pre-activation) whose image converter normalises as this model does; it loads
+into every layer but the head, whatever the strides (`last_stride=1` too).
 
 References:
     - [He et al., 2016, Deep Residual Learning for Image
@@ -203,6 +195,9 @@ def resnet50(
     _check_last_stride(last_stride)
     # Fail before the (slow) build.
     kind, source = pretrained.weights_kind(weights, WEIGHTS_FORMS, HOW_TO_OBTAIN)
+    if kind in (pretrained.IMAGENET, pretrained.PRESET):
+        source = preset_backbone(TORCHVISION_PRESET if kind == pretrained.IMAGENET else source,
+                                 arch or RESNET50_ARCH, mean, std)
     inputs, x = common.normalized_input(input_shape, mean, std)
     template = _keras_hub_backbone(input_shape, last_stride, arch)
 
@@ -221,20 +216,23 @@ def resnet50(
         pretrained.load_model_file(model, source, lambda k: resnet50(
             num_classes=k, input_shape=input_shape, mean=mean, std=std, last_stride=last_stride,
             name=name, arch=arch))
-    elif kind is not None:
-        load_preset(model, TORCHVISION_PRESET if kind == pretrained.IMAGENET else source,
-                    arch or RESNET50_ARCH, mean, std)
+    elif kind is not None:  # Every layer but the head.
+        count = pretrained.copy_layer_weights(source.layers, model)
+        logging.info("Loaded %s into %d layers of %s; the head starts fresh.",
+                     weights, count, model.name)
     return model
 
 
-def load_preset(model, preset, arch, mean, std):
-    """Loads a keras-hub `ResNetBackbone` preset into `model`'s backbone layers (all but the head).
+def preset_backbone(preset, arch, mean, std):
+    """A keras-hub `ResNetBackbone` preset, loaded and checked against the model it will load into.
 
     Args:
-        model: A `resnet50()` model.
         preset: A keras-hub preset name, handle or folder (keras-hub's or timm's layout).
-        arch: The `ResNetBackbone` arguments `model` was built with (its strides aside).
-        mean, std: `model`'s normalisation, 0-255 scale.
+        arch: The `ResNetBackbone` arguments of the model (its strides aside: weights do not depend on them).
+        mean, std: The model's normalisation, 0-255 scale.
+
+    Returns:
+        The `keras_hub.models.ResNetBackbone`.
 
     Raises:
         ValueError: If the preset is not a `ResNetBackbone` of `arch`, or its image converter
@@ -245,28 +243,18 @@ def load_preset(model, preset, arch, mean, std):
     source = keras_hub.models.Backbone.from_preset(preset)
     config = source.get_config()
     wanted = dict(arch, use_pre_activation=False)
-    differ = {key: config.get(key) for key, value in wanted.items()
-              if _plain(config.get(key)) != _plain(value)}
+    plain = lambda v: list(v) if isinstance(v, (list, tuple)) else v  # noqa: E731
+    differ = {key: config.get(key) for key, value in wanted.items() if plain(config.get(key)) != plain(value)}
     if not isinstance(source, keras_hub.models.ResNetBackbone) or differ:
         raise ValueError(
             f"Expected `weights` to be a ResNetBackbone preset with {wanted}. Received: weights={preset!r}, "
             f"a {type(source).__name__} with {differ}")
     _check_normalization(preset, mean, std)
-    count = pretrained.copy_layer_weights(source.layers, model)
-    logging.info("Loaded the keras-hub preset %s into %d layers of %s; the head starts fresh.",
-                 preset, count, model.name)
-
-
-def _plain(value):
-    return list(value) if isinstance(value, (list, tuple)) else value
+    return source
 
 
 def preset_normalization(preset):
-    """`(mean, std)` per channel on the 0-255 scale of a preset's image converter, or None if it has none.
-
-    keras-hub's converter computes `pixels * scale + offset`; the same as `(pixels - mean) / std` with
-    `std = 1 / scale`, `mean = -offset / scale`.
-    """
+    """`(mean, std)`, 0-255 scale, of a preset's image converter (`pixels * scale + offset`), or None."""
     import keras_hub  # pylint: disable=g-import-not-at-top
 
     try:
