@@ -284,12 +284,12 @@ def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=No
     common.per_channel(mean, channels, "mean")
     common.per_channel(std, channels, "std")
     kind, source = _resolve(name, weights)  # Fails before a slow build.
-    build = functools.partial(entry.builder, input_shape=input_shape, mean=mean, std=std)
+    kwargs = dict(num_classes=num_classes, input_shape=input_shape, mean=mean, std=std)
     if entry.loads_weights:
-        return build(num_classes=num_classes, weights=weights)
-    model = build(num_classes=num_classes)
+        return entry.builder(weights=weights, **kwargs)
+    model = entry.builder(**kwargs)
     if kind is not None:
-        pretrained.load_model_file(model, source, lambda k: build(num_classes=k))
+        pretrained.load_model_file(model, source)
     return model
 
 

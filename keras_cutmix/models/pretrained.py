@@ -18,6 +18,7 @@ import io
 import logging
 import os
 import re
+import tempfile
 import zipfile
 
 import h5py
@@ -176,39 +177,41 @@ def copy_layer_weights(source_layers, model, fresh=(common.HEAD_NAME,)):
     return len(sources)
 
 
-def load_model_file(model, path, rebuild=None):
+def load_model_file(model, path):
     """Loads a whole-model `.weights.h5` / `.keras` file; with another class count, all but the head.
 
     Args:
         model: The model to load into; its head is `Dense(name="head")`.
         path: The file.
-        rebuild: `rebuild(num_classes)` -> the same model with another class count; None refuses files
-            of another class count.
 
     Raises:
-        ValueError: For a file of another model or, without `rebuild`, another class count.
+        ValueError: For a file of another model.
     """
     path = os.fspath(path)
     classes = saved_num_classes(path)
     own = model.get_layer(common.HEAD_NAME).units
-    if classes != own and (classes is None or rebuild is None):
-        raise ValueError(
-            f"Expected `weights` to hold a model with a head of {own} classes. Received: weights={path!r} "
-            f"({classes} classes); get_model(...) loads it with any class count")
-    source = model if classes == own else rebuild(classes)
+    if classes is None:
+        raise ValueError(f"Expected `weights` to hold a model with a 'head' layer. Received: weights={path!r}")
     try:
-        source.load_weights(path)
+        if classes == own:
+            model.load_weights(path)
+        else:  # Keras skips the head only in a '.weights.h5' file: the one inside a '.keras' file.
+            with tempfile.TemporaryDirectory() as folder:
+                weights_h5 = path
+                if path.endswith(".keras"):
+                    weights_h5 = os.path.join(folder, "model.weights.h5")
+                    with zipfile.ZipFile(path) as archive, open(weights_h5, "wb") as f:
+                        f.write(archive.read("model.weights.h5"))
+                model.load_weights(weights_h5, objects_to_skip=[model.get_layer(common.HEAD_NAME)])
     except ValueError as error:
         raise ValueError(
             f"Expected `weights` to be a file saved from get_model(...) of {model.name!r}. "
             f"Received: weights={path!r} ({error})") from error
-    if source is model:
+    if classes == own:
         logging.info("Loaded %s (all layers).", path)
-        return
-    copy_layer_weights(source.layers, model)  # All but the head: same builder, same layer names.
-    logging.warning(
-        "Loaded %s except its head (%d classes; this model has %d): the head starts fresh.",
-        path, classes, own)
+    else:
+        logging.warning("Loaded %s except its head (%d classes; this model has %d): the head starts fresh.",
+                        path, classes, own)
 
 
 def keras_applications_backbone(application, weights, model, fresh=(common.HEAD_NAME,)):

@@ -213,9 +213,7 @@ def resnet50(
     )
     model = common.finish_model(inputs, trunk.output, num_classes, name)
     if kind == pretrained.MODEL_FILE:
-        pretrained.load_model_file(model, source, lambda k: resnet50(
-            num_classes=k, input_shape=input_shape, mean=mean, std=std, last_stride=last_stride,
-            name=name, arch=arch))
+        pretrained.load_model_file(model, source)
     elif kind is not None:  # Every layer but the head.
         count = pretrained.copy_layer_weights(source.layers, model)
         logging.info("Loaded %s into %d layers of %s; the head starts fresh.",
@@ -240,6 +238,7 @@ def preset_backbone(preset, arch, mean, std):
     """
     import keras_hub  # pylint: disable=g-import-not-at-top
 
+    _check_normalization(preset, mean, std)  # Before the (slow) load.
     source = keras_hub.models.Backbone.from_preset(preset)
     config = source.get_config()
     wanted = dict(arch, use_pre_activation=False)
@@ -249,7 +248,6 @@ def preset_backbone(preset, arch, mean, std):
         raise ValueError(
             f"Expected `weights` to be a ResNetBackbone preset with {wanted}. Received: weights={preset!r}, "
             f"a {type(source).__name__} with {differ}")
-    _check_normalization(preset, mean, std)
     return source
 
 

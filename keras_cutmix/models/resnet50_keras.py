@@ -99,8 +99,7 @@ def resnet50_keras(
     features = backbone.output
     model = common.finish_model(inputs, features, num_classes, name)
     if kind == pretrained.MODEL_FILE:
-        pretrained.load_model_file(model, source, lambda k: resnet50_keras(
-            num_classes=k, input_shape=input_shape, mean=mean, std=std, name=name))
+        pretrained.load_model_file(model, source)
     elif kind is not None:
         pretrained.keras_applications_backbone(keras.applications.ResNet50, source, model)
     return model

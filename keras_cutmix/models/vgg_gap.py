@@ -117,8 +117,7 @@ def vgg_gap(
     features = keras.layers.ReLU(name="conv6_relu")(x)
     model = common.finish_model(inputs, features, num_classes, name)
     if kind == pretrained.MODEL_FILE:
-        pretrained.load_model_file(model, source, lambda k: vgg_gap(
-            num_classes=k, input_shape=input_shape, mean=mean, std=std, name=name))
+        pretrained.load_model_file(model, source)
     elif kind is not None:  # The 13 convs of VGG16(include_top=False); its pools have no weights.
         pretrained.keras_applications_backbone(
             keras.applications.VGG16, source, model, fresh=("conv6", common.HEAD_NAME))
