@@ -16,6 +16,8 @@ setuptools.setup(
         "keras>=3.0",
         # The paper's ResNet-50 is keras-hub's ResNetBackbone (resnet50.py).
         "keras-hub>=0.32",
+        # keras-hub reads timm checkpoints (hf://timm/resnet50.tv_in1k, ResNet-50's weights="imagenet") with it.
+        "safetensors",
         "tensorflow-datasets>=4.9",
         # tensorflow-datasets imports it but does not declare it.
         "importlib_resources",

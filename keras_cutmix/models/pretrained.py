@@ -1,12 +1,18 @@
 """Pretrained weights: the forms `get_model(..., weights=)` takes, recognised in one place, and their loaders.
 
-| `weights`                                  | models                   | what loads                    |
-|--------------------------------------------|--------------------------|-------------------------------|
-| `"imagenet"`                               | `resnet50`, `resnet50_last_stride1` | torchvision's ImageNet ResNet-50 (`hf://timm/resnet50.tv_in1k`) |
-| a keras-hub preset: a name (`"resnet_50_imagenet"`), a handle (`hf://`, `kaggle://`, `modelscope://`, `gs://`) or a local folder (keras-hub's `save_to_preset` layout, or timm's `config.json` + `model.safetensors`) | `resnet50`, `resnet50_last_stride1` | the backbone |
-| `"imagenet"`                               | `vgg_gap`, `resnet50_keras` | keras.applications' notop file, downloaded and cached by Keras |
-| a keras.applications notop file: the `.h5` Keras hosts, or the `.weights.h5` / `.keras` that `save_weights` / `save` write from `keras.applications.VGG16(include_top=False)` (or `ResNet50`) | `vgg_gap`, `resnet50_keras` | the backbone |
-| a whole-model `.weights.h5` / `.keras` file of the same model, or a workdir of `examples/classification.py` (its `checkpoints/last.weights.h5`) | every model | every layer; with another class count, all but the head, which starts fresh (logged) |
+* `"imagenet"`: for `resnet50` / `resnet50_last_stride1`, torchvision's ImageNet ResNet-50
+  (`hf://timm/resnet50.tv_in1k`, through keras-hub); for `vgg_gap` / `resnet50_keras`, keras.applications'
+  VGG-16 / ResNet-50 notop file. Loads into the backbone; the head (and VGG-GAP's conv6) start fresh.
+* A keras-hub preset (`resnet50*`): a name (`"resnet_50_imagenet"`), a handle (`hf://`, `kaggle://`,
+  `modelscope://`, `gs://`) or a local folder: keras-hub's `save_to_preset` layout, or timm's
+  (`config.json` + `model.safetensors`). Loads into the backbone.
+* A keras.applications notop file (`vgg_gap`, `resnet50_keras`): the legacy `.h5` Keras hosts (what
+  `"imagenet"` caches in `~/.keras/models/`), or the `.weights.h5` / `.keras` that `save_weights` / `save`
+  write from `keras.applications.VGG16(include_top=False)` (or `ResNet50`), told apart from a whole model
+  by its lack of a head. Keras reads it as `keras.applications.VGG16(weights=path)` does.
+* A whole-model `.weights.h5` / `.keras` file of the same model, or a workdir of
+  `examples/classification.py` (its `checkpoints/last.weights.h5`), for every model: every layer; with
+  another class count all but the head, which starts fresh (logged).
 
 Handles and `"imagenet"` download through keras-hub or Keras, which cache them; everything else is local.
 A backbone loads into the model's layers of the same names, and the model keeps the normalisation the

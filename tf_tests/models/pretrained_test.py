@@ -20,7 +20,7 @@ import tensorflow_datasets as tfds
 from keras.src.legacy.saving import legacy_h5_format
 
 from keras_cutmix import models, training
-from keras_cutmix.models import resnet50, vgg_gap
+from keras_cutmix.models import vgg_gap
 
 TORCHVISION_MEAN = np.array([0.485, 0.456, 0.406])  # timm's IMAGENET_DEFAULT_MEAN / _STD (0-1 scale).
 TORCHVISION_STD = np.array([0.229, 0.224, 0.225])
@@ -107,7 +107,8 @@ def np_conv(x, weight, stride=1, pad=0):
     out = np.zeros((x.shape[0], oh, ow, kernel.shape[3]))
     for i in range(kh):
         for j in range(kw):
-            out += x[:, i : i + stride * (oh - 1) + 1 : stride, j : j + stride * (ow - 1) + 1 : stride] @ kernel[i, j]
+            rows, cols = slice(i, i + stride * (oh - 1) + 1, stride), slice(j, j + stride * (ow - 1) + 1, stride)
+            out += x[:, rows, cols] @ kernel[i, j]
     return out
 
 
