@@ -59,9 +59,14 @@ A bad flag prints one line naming it and exits with status 2 before anything
 is loaded or written; a missing data set or weights file, or a workdir in use,
 exits with status 1.
 
---weights=PATH starts from a local .weights.h5 / .keras file (nothing is
-downloaded; the error says how to get one). --lr_multipliers="head/=10"
-trains variables whose path matches the regex at 10x the learning rate.
+--weights starts from pretrained weights: a .weights.h5 / .keras file of the
+same model or the workdir of an earlier run (any class count: the head starts
+fresh when it differs), or, for the ImageNet models, --weights=imagenet
+(downloaded and cached by keras-hub / Keras) or its offline stand-ins (a
+keras-hub or timm preset folder for resnet50*, a notop file for vgg_gap and
+resnet50_keras; keras_cutmix.models.pretrained lists them; the error says how
+to get one). --lr_multipliers="head/=10" trains variables whose path matches
+the regex at 10x the learning rate.
 """
 
 from absl import app, flags
@@ -94,7 +99,7 @@ _OVERRIDES = [
     flags.DEFINE_enum("strategy", None, training.STRATEGIES, "tf.distribute strategy."),
     flags.DEFINE_string("tpu", None, "TPU address for --strategy=tpu."),
     flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory."),
-    flags.DEFINE_string("weights", None, "Local weights file to start from."),
+    flags.DEFINE_string("weights", None, "Weights to start from: imagenet, a preset, a file or workdir."),
     flags.DEFINE_integer("steps_per_epoch", None, "Limit on training steps per epoch."),
     flags.DEFINE_integer("eval_steps", None, "Limit on test batches per evaluation."),
     flags.DEFINE_integer("image_size", None, "Image side, if not the data set's."),

@@ -11,13 +11,16 @@ all their options live in the submodules (`pyramidnet.pyramidnet`,
 `small_cnn.small_cnn`, `cam_cnn.cam_cnn`, `vgg_gap.vgg_gap`).
 `takes_data_statistics(name)` says whether a model
 takes a data set's pixel statistics (not the ImageNet models, whose
-normalisation belongs to their weights).
+normalisation belongs to their weights). `check_weights(name, weights)`
+recognises the forms of pretrained weights (`"imagenet"`, keras-hub presets,
+notop files, whole-model files; see `pretrained.py`) without loading them.
 """
 
 from keras_cutmix.models.layers import ChannelZeroPad, PixelNormalization
 from keras_cutmix.models.factory import (
     MODEL_NAMES,
     cam_feature_layer_name,
+    check_weights,
     get_model,
     takes_data_statistics,
 )
@@ -27,6 +30,7 @@ __all__ = [
     "ChannelZeroPad",
     "PixelNormalization",
     "cam_feature_layer_name",
+    "check_weights",
     "get_model",
     "takes_data_statistics",
 ]

@@ -16,7 +16,6 @@ References:
 """
 
 import numbers
-import os
 
 import keras
 
@@ -154,91 +153,6 @@ def cam_feature_layer_name(model):
             "Expected `model` to end in GlobalAveragePooling2D -> Dense(name="
             f"'head'). Received: model={model.name!r} ({error})"
         ) from error
-
-
-def check_weights_path(weights, how_to_obtain=""):
-    """Checks that `weights` names an existing local file.
-
-    Args:
-        weights: Path to a weights file.
-        how_to_obtain: Extra sentence for the error message.
-
-    Raises:
-        ValueError: If `weights` is not a path (e.g. `"imagenet"`).
-        FileNotFoundError: If the file does not exist.
-    """
-    if not isinstance(weights, (str, os.PathLike)) or weights == "imagenet":
-        raise ValueError(
-            "Expected `weights` = None or the path of a local weights file "
-            "(nothing is downloaded). " + how_to_obtain + f" Received: weights={weights!r}"
-        )
-    if not os.path.isfile(weights):
-        raise FileNotFoundError(
-            f"No weights file at weights={os.fspath(weights)!r}. " + how_to_obtain
-        )
-
-
-def load_model_weights(model, weights):
-    """Loads a whole-model `.weights.h5` or `.keras` file into `model`.
-
-    Raises:
-        ValueError, FileNotFoundError: See `check_weights_path`; also
-            `ValueError` for an unsupported file suffix.
-    """
-    check_weights_path(
-        weights,
-        "Save one with model.save_weights('name.weights.h5') or "
-        "model.save('name.keras') from a model built with the same arguments.",
-    )
-    path = os.fspath(weights)
-    if not (path.endswith(".weights.h5") or path.endswith(".keras")):
-        raise ValueError(
-            "Expected `weights` to end in '.weights.h5' or '.keras'. "
-            f"Received: weights={path!r}"
-        )
-    model.load_weights(path)
-
-
-def check_keras_weights(weights, how_to_obtain, backbone_file):
-    """Checks `weights` of a model built on a keras.applications backbone; returns its path or None.
-
-    Such a model takes either the backbone's legacy `..._notop.h5` file or a whole-model `.weights.h5` /
-    `.keras` file. Called before the (slow) build, so a bad path fails at once.
-
-    Args:
-        weights: None or a path.
-        how_to_obtain: Sentence for the error messages saying how to get the backbone file.
-        backbone_file: What the `.h5` file is, for the error message (e.g. "VGG-16 notop file").
-
-    Returns:
-        The path as a string, or None when `weights` is None.
-
-    Raises:
-        ValueError, FileNotFoundError: See `check_weights_path`; also `ValueError` for another suffix.
-    """
-    if weights is None:
-        return None
-    check_weights_path(weights, how_to_obtain)
-    path = os.fspath(weights)
-    if not path.endswith(".h5") and not path.endswith(".keras"):
-        raise ValueError(
-            f"Expected `weights` to end in '.h5' ({backbone_file}), '.weights.h5' or "
-            f"'.keras' (whole model). Received: weights={path!r}"
-        )
-    return path
-
-
-def load_keras_weights(model, backbone, path):
-    """Loads `path` (see `check_keras_weights`) into `model`, or the notop file into `backbone` only.
-
-    The legacy notop file holds the backbone's layers, matched in layer order.
-    """
-    if path is None:
-        return
-    if path.endswith(".weights.h5") or path.endswith(".keras"):
-        load_model_weights(model, path)
-    else:
-        backbone.load_weights(path)
 
 
 def at_input_size(classifier, image_size):

@@ -28,6 +28,14 @@ Keras's `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`;
 `resnet50_last_stride1` gives 14x14 maps at 224; `cam_cnn` is the small net
 for the embedded 128x128 CUB-like data (16x16 maps; see `cam_cnn.py`).
 
+**Starting from ImageNet** is `weights="imagenet"` (the scripts' `--weights`):
+torchvision's ResNet-50 v1.5 for `resnet50*` (`hf://timm/resnet50.tv_in1k`
+through keras-hub, the paper's), Keras's VGG-16 / ResNet-50 v1 notop files
+for `vgg_gap` / `resnet50_keras`; offline, a keras-hub or timm preset folder
+or a notop file. Every model takes a whole-model file of its own (or a workdir
+of `examples/classification.py`) with any class count, the head then fresh.
+`check_weights(name, weights)` recognises the forms (`pretrained.py`).
+
 **Normalisation that belongs to the model.** The ImageNet models normalise
 their inputs as their weights were trained: `resnet50` with torchvision's
 ImageNet mean and std, `resnet50_keras` and `vgg_gap` caffe-style (BGR, means
@@ -57,6 +65,7 @@ from typing import Callable
 from keras_cutmix.models import (
     cam_cnn,
     common,
+    pretrained,
     pyramidnet,
     resnet50,
     resnet50_keras,
@@ -85,7 +94,9 @@ class _Entry:
         std: Default pixel standard deviation(s), 0-255 scale.
         takes_data_statistics: `False` when the normalisation belongs to the
             model (fixed by the weights it is trained or loaded with).
-        loads_weights: Whether `builder` loads `weights` itself.
+        loads_weights: Whether `builder` loads `weights` (else `get_model`).
+        weights_forms: `pretrained` kinds it takes besides whole-model files.
+        how_to_obtain: Sentence for weights errors.
     """
 
     builder: Callable
@@ -93,10 +104,16 @@ class _Entry:
     std: object
     takes_data_statistics: bool = True
     loads_weights: bool = False
+    weights_forms: tuple = ()
+    how_to_obtain: str = (
+        "Train get_model(NAME, ...) (e.g. examples/classification.py) and pass its workdir, or a "
+        "file saved with model.save_weights('name.weights.h5') or model.save('name.keras')."
+    )
 
 
-def _imagenet_entry(builder, mean, std):
-    return _Entry(builder, mean, std, takes_data_statistics=False, loads_weights=True)
+def _imagenet_entry(builder, mean, std, module):
+    return _Entry(builder, mean, std, takes_data_statistics=False, loads_weights=True,
+                  weights_forms=module.WEIGHTS_FORMS, how_to_obtain=module.HOW_TO_OBTAIN)
 
 
 _REGISTRY = {
@@ -120,20 +137,22 @@ _REGISTRY = {
         CIFAR_STD,
     ),
     "resnet50": _imagenet_entry(
-        resnet50.resnet50, resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD
+        resnet50.resnet50, resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD, resnet50
     ),
     "resnet50_last_stride1": _imagenet_entry(
         functools.partial(resnet50.resnet50, last_stride=1, name="resnet50_last_stride1"),
         resnet50.IMAGENET_MEAN,
         resnet50.IMAGENET_STD,
+        resnet50,
     ),
     "resnet50_keras": _imagenet_entry(
         resnet50_keras.resnet50_keras,
         resnet50_keras.CAFFE_MEAN_RGB,
         resnet50_keras.CAFFE_STD,
+        resnet50_keras,
     ),
     "vgg_gap": _imagenet_entry(
-        vgg_gap.vgg_gap, resnet50_keras.CAFFE_MEAN_RGB, resnet50_keras.CAFFE_STD
+        vgg_gap.vgg_gap, resnet50_keras.CAFFE_MEAN_RGB, resnet50_keras.CAFFE_STD, vgg_gap
     ),
     "cam_cnn": _Entry(cam_cnn.cam_cnn, GENERIC_MEAN, GENERIC_STD),
     "resnet_tiny": _Entry(resnet50.resnet_tiny, GENERIC_MEAN, GENERIC_STD, loads_weights=True),
@@ -179,6 +198,34 @@ def takes_data_statistics(name):
     return _entry(name).takes_data_statistics
 
 
+def check_weights(name, weights):
+    """Recognises the form of `weights` for model `name`, loading and downloading nothing.
+
+    `training.check_run` calls it, so a bad `--weights` fails before anything loads.
+
+    Args:
+        name: One of `MODEL_NAMES`.
+        weights: `None`, `"imagenet"`, a keras-hub preset name or handle (`hf://`, `kaggle://`), a local
+            folder (keras-hub or timm preset; workdir of `examples/classification.py`) or file (whole-model
+            `.weights.h5` / `.keras`; keras.applications notop). Which model takes which: `pretrained.py`.
+
+    Returns:
+        The kind of `weights`: None, `"imagenet"`, `"preset"`, `"backbone_file"` or `"model_file"`.
+
+    Raises:
+        ValueError: For an unknown `name`, or a form or file format model `name` does not take.
+        FileNotFoundError: For a local path that does not exist.
+    """
+    return _resolve(name, weights)[0]
+
+
+def _resolve(name, weights):
+    """`(kind, source)` of `weights` for model `name` (`pretrained.weights_kind`)."""
+    entry = _entry(name)
+    how = entry.how_to_obtain.replace("NAME", repr(name))
+    return pretrained.weights_kind(weights, entry.weights_forms, how)
+
+
 def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=None):
     """Builds a classification model that maps pixels to logits.
 
@@ -205,21 +252,21 @@ def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=No
             and `vgg_gap` (as Keras's ImageNet weights expect) and 64 for
             `small_cnn` and `cam_cnn`. Same rule as `mean` for the ImageNet
             models.
-        weights: `None` (random initialisation) or the path of a local file:
-            a `.weights.h5` / `.keras` file of the same model, or, for
-            `resnet50_keras` and `vgg_gap`, the keras.applications
-            `..._notop.h5` backbone file. Nothing is downloaded. Defaults to `None`.
+        weights: `None` (random initialisation), `"imagenet"`, a keras-hub
+            preset name, handle or folder, a notop file, a whole-model file or
+            a workdir: the forms `check_weights` names. Defaults to `None`.
 
     Returns:
         A functional `keras.Model`.
 
     Raises:
         ValueError: For an unknown `name`, a bad `num_classes`,
-            `input_shape`, `mean` or `std`, `weights="imagenet"`, or a
-            `mean` / `std` that would override the normalisation of an
-            ImageNet model loaded with `weights`.
-        FileNotFoundError: If `weights` names a missing file; the message says
-            how to obtain it.
+            `input_shape`, `mean` or `std`, a form of `weights` the model does
+            not take (see `check_weights`), or a `mean` / `std` that would
+            override the normalisation of an ImageNet model loaded with
+            `weights`.
+        FileNotFoundError: If `weights` names a missing file or folder; the
+            message says how to obtain it.
     """
     entry = _entry(name)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
@@ -236,18 +283,13 @@ def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=No
     # Validate now rather than after a slow build.
     common.per_channel(mean, channels, "mean")
     common.per_channel(std, channels, "std")
+    kind, source = _resolve(name, weights)  # Fails before a slow build.
     kwargs = dict(num_classes=num_classes, input_shape=input_shape, mean=mean, std=std)
     if entry.loads_weights:
         return entry.builder(weights=weights, **kwargs)
-    if weights is not None:
-        common.check_weights_path(
-            weights,
-            f"Train get_model({name!r}, ...) and save it with "
-            "model.save_weights('name.weights.h5') or model.save('name.keras').",
-        )
     model = entry.builder(**kwargs)
-    if weights is not None:
-        common.load_model_weights(model, weights)
+    if kind is not None:
+        pretrained.load_model_file(model, source)
     return model
 
 

@@ -34,11 +34,21 @@ Parameters with 1000 classes: 25,557,032 trainable (as torchvision's
 kernel, zero bias), where PyTorch's `nn.Linear` draws kernel and bias from
 U(-1/sqrt(2048), 1/sqrt(2048)).
 
-Inputs are RGB pixels in [0, 255], normalised inside with the torchvision
+Inputs are RGB pixels in [0, 255], normalised inside with torchvision's
 ImageNet statistics (mean `(123.675, 116.28, 103.53)`, std
-`(58.395, 57.12, 57.375)` on the 0-255 scale). Pretrained weights are a
-whole-model `.weights.h5` / `.keras` file of this model; to fine-tune from
-Keras's ImageNet file use `resnet50_keras`.
+`(58.395, 57.12, 57.375)`, 0-255 scale), as all the weights below expect.
+
+**ImageNet weights** (`weights=`; every form in `pretrained.py`): `"imagenet"`
+is torchvision's own ResNet-50 (`IMAGENET1K_V1`, 76.13% top-1; the paper
+fine-tuned it for localization) from timm's copy `hf://timm/resnet50.tv_in1k`,
+converted by keras-hub on load (needs `safetensors`). Also: keras-hub's
+`"resnet_50_imagenet"` (timm's `resnet50.a1_in1k`: the same v1.5 network
+trained with the "ResNet strikes back" A1 recipe), any `hf://` / `kaggle://`
+handle or local folder of a ResNet-50 preset (keras-hub's `save_to_preset`
+layout, or timm's `config.json` + `model.safetensors`), or a whole-model file
+of this model with any class count. A preset must be a ResNet-50 v1 (no
+pre-activation) whose image converter normalises as this model does; it loads
+into every layer but the head, whatever the strides (`last_stride=1` too).
 
 References:
     - [He et al., 2016, Deep Residual Learning for Image
@@ -48,11 +58,11 @@ References:
       Methods Right](https://arxiv.org/abs/2001.07437) (last stride 1)
 """
 
-import os
+import logging
 
 import keras
 
-from keras_cutmix.models import common
+from keras_cutmix.models import common, pretrained
 from keras_cutmix.models.layers import conv_initializer
 
 # torchvision's ImageNet normalisation, RGB, on the 0-255 scale.
@@ -69,9 +79,13 @@ RESNET50_ARCH = dict(input_conv_filters=[64], input_conv_kernel_sizes=[7], stack
 RESNET_TINY_ARCH = dict(input_conv_filters=[64], input_conv_kernel_sizes=[7], stackwise_num_filters=[64, 32, 64, 128],
                         stackwise_num_blocks=[1, 1, 1, 1], block_type="basic_block")
 
+# torchvision's ImageNet weights, as timm hosts them (keras-hub converts timm checkpoints on load).
+TORCHVISION_PRESET = "hf://timm/resnet50.tv_in1k"
+WEIGHTS_FORMS = (pretrained.IMAGENET, pretrained.PRESET)
 HOW_TO_OBTAIN = (
-    "Pass a '.weights.h5' or '.keras' file saved from get_model('resnet50', ...) "
-    "with the same num_classes. Keras's ImageNet file "
+    f"'imagenet' is torchvision's ResNet-50 ({TORCHVISION_PRESET}, downloaded by keras-hub); offline, pass "
+    "a folder that keras_hub.models.Backbone.from_preset(...).save_to_preset(folder) wrote, or a timm "
+    "folder (config.json + model.safetensors). Keras's ImageNet file "
     "(resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5) belongs to another "
     "network: load it with get_model('resnet50_keras', ..., weights=path)."
 )
@@ -156,8 +170,10 @@ def resnet50(
             torchvision's ImageNet standard deviations.
         last_stride: Stride of the last stage: 2 (torchvision, 7x7 features at
             224x224) or 1 (14x14). Defaults to 2.
-        weights: `None` (random initialisation) or the path of a whole-model
-            `.weights.h5` / `.keras` file of the same model. Defaults to `None`.
+        weights: `None` (random initialisation), `"imagenet"` (torchvision's),
+            a keras-hub preset (name, handle or folder, timm's layout
+            included) or a whole-model `.weights.h5` / `.keras` file of this
+            model (any class count). Defaults to `None`.
         name: Model name. Defaults to `"resnet50"`.
         arch: keras-hub `ResNetBackbone` arguments. Defaults to None:
             ResNet-50's (`RESNET50_ARCH`).
@@ -167,23 +183,21 @@ def resnet50(
         `cam_feature_layer` is `"stack3_block2_out"`.
 
     Raises:
-        ValueError: If `last_stride` is not 1 or 2, or `weights` is not a
-            `.weights.h5` / `.keras` path.
-        FileNotFoundError: If `weights` names a missing file.
+        ValueError: If `last_stride` is not 1 or 2, `weights` is of a form
+            this model does not take, or its preset is not a ResNet-50 v1 or
+            normalises otherwise.
+        FileNotFoundError: If `weights` names a missing file or folder.
 
     References:
         - [He et al., 2016](https://arxiv.org/abs/1512.03385)
     """
     input_shape = common.check_image_shape(input_shape, channels=3)
     _check_last_stride(last_stride)
-    if weights is not None:  # Fail before the (slow) build.
-        common.check_weights_path(weights, HOW_TO_OBTAIN)
-        path = os.fspath(weights)
-        if not (path.endswith(".weights.h5") or path.endswith(".keras")):
-            raise ValueError(
-                "Expected `weights` to end in '.weights.h5' or '.keras'. "
-                f"{HOW_TO_OBTAIN} Received: weights={path!r}"
-            )
+    # Fail before the (slow) build.
+    kind, source = pretrained.weights_kind(weights, WEIGHTS_FORMS, HOW_TO_OBTAIN)
+    if kind in (pretrained.IMAGENET, pretrained.PRESET):
+        source = preset_backbone(TORCHVISION_PRESET if kind == pretrained.IMAGENET else source,
+                                 arch or RESNET50_ARCH, mean, std)
     inputs, x = common.normalized_input(input_shape, mean, std)
     template = _keras_hub_backbone(input_shape, last_stride, arch)
 
@@ -198,9 +212,72 @@ def resnet50(
         template, input_tensors=inputs, clone_function=_torchvision_clone, call_function=call
     )
     model = common.finish_model(inputs, trunk.output, num_classes, name)
-    if weights is not None:
-        common.load_model_weights(model, path)
+    if kind == pretrained.MODEL_FILE:
+        pretrained.load_model_file(model, source)
+    elif kind is not None:  # Every layer but the head.
+        count = pretrained.copy_layer_weights(source.layers, model)
+        logging.info("Loaded %s into %d layers of %s; the head starts fresh.",
+                     weights, count, model.name)
     return model
+
+
+def preset_backbone(preset, arch, mean, std):
+    """A keras-hub `ResNetBackbone` preset, loaded and checked against the model it will load into.
+
+    Args:
+        preset: A keras-hub preset name, handle or folder (keras-hub's or timm's layout).
+        arch: The `ResNetBackbone` arguments of the model (its strides aside: weights do not depend on them).
+        mean, std: The model's normalisation, 0-255 scale.
+
+    Returns:
+        The `keras_hub.models.ResNetBackbone`.
+
+    Raises:
+        ValueError: If the preset is not a `ResNetBackbone` of `arch`, or its image converter
+            normalises otherwise.
+    """
+    import keras_hub  # pylint: disable=g-import-not-at-top
+
+    _check_normalization(preset, mean, std)  # Before the (slow) load.
+    source = keras_hub.models.Backbone.from_preset(preset)
+    config = source.get_config()
+    wanted = dict(arch, use_pre_activation=False)
+    plain = lambda v: list(v) if isinstance(v, (list, tuple)) else v  # noqa: E731
+    differ = {key: config.get(key) for key, value in wanted.items() if plain(config.get(key)) != plain(value)}
+    if not isinstance(source, keras_hub.models.ResNetBackbone) or differ:
+        raise ValueError(
+            f"Expected `weights` to be a ResNetBackbone preset with {wanted}. Received: weights={preset!r}, "
+            f"a {type(source).__name__} with {differ}")
+    return source
+
+
+def preset_normalization(preset):
+    """`(mean, std)`, 0-255 scale, of a preset's image converter (`pixels * scale + offset`), or None."""
+    import keras_hub  # pylint: disable=g-import-not-at-top
+
+    try:
+        converter = keras_hub.layers.ImageConverter.from_preset(preset)
+    except FileNotFoundError:
+        return None
+    if converter is None:
+        return None
+    scale = common.per_channel(1.0 if converter.scale is None else converter.scale, 3, "scale")
+    offset = common.per_channel(0.0 if converter.offset is None else converter.offset, 3, "offset")
+    return [-o / s for o, s in zip(offset, scale)], [1.0 / s for s in scale]
+
+
+def _check_normalization(preset, mean, std):
+    found = preset_normalization(preset)
+    if found is None:
+        logging.warning("The preset %s has no image converter: assuming it was trained on pixels "
+                        "normalised as this model does (mean %s, std %s).", preset, mean, std)
+        return
+    own = common.per_channel(mean, 3, "mean"), common.per_channel(std, 3, "std")
+    if any(abs(a - b) > 1e-3 * abs(b) for got, want in zip(found, own) for a, b in zip(got, want)):
+        raise ValueError(
+            f"Expected `weights` trained on pixels normalised with mean {own[0]} and std {own[1]} (0-255 "
+            f"scale), as this model does. Received: weights={preset!r}, whose image converter normalises "
+            f"with mean {[round(v, 3) for v in found[0]]} and std {[round(v, 3) for v in found[1]]}")
 
 
 def resnet_tiny(*, num_classes, input_shape, mean, std, weights=None, name="resnet_tiny"):

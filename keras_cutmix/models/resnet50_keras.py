@@ -18,13 +18,19 @@ scaling. The model therefore defaults to that normalisation (mean
 `(123.68, 116.779, 103.939)` in RGB order, std 1) and reverses the channels
 after normalising, so it takes RGB pixels in [0, 255] like every other model.
 
-Nothing is ever downloaded: `weights` is a local file, either
+**ImageNet weights** (`weights=`): `"imagenet"` is Keras's ImageNet ResNet-50
+(v1, the 2015 caffe model of He et al., converted by keras-applications)
+without its classifier, `resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5`,
+which `keras.applications.ResNet50(weights="imagenet", include_top=False)`
+downloads and caches in `~/.keras/models/`; it loads into the backbone and the
+head starts fresh. `weights` may also be
 
-* the backbone file `resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5`
-  (what `keras.applications.ResNet50(weights="imagenet", include_top=False)`
-  caches in `~/.keras/models/`), loaded into the backbone only; or
+* that notop file, or one written by Keras from
+  `keras.applications.ResNet50(include_top=False)` (`NAME.weights.h5` /
+  `NAME.keras`): Keras reads it as `keras.applications.ResNet50(weights=path)`
+  does; or
 * a `.weights.h5` / `.keras` file of a whole model built with the same
-  arguments (e.g. a fine-tuned checkpoint).
+  arguments, any class count (e.g. a fine-tuned checkpoint).
 
 References:
     - [He et al., 2016, Deep Residual Learning for Image
@@ -34,20 +40,18 @@ References:
 
 import keras
 
-from keras_cutmix.models import common
+from keras_cutmix.models import common, pretrained
 
 # keras.applications.imagenet_utils.preprocess_input(mode="caffe"), RGB order.
 CAFFE_MEAN_RGB = (123.68, 116.779, 103.939)
 CAFFE_STD = (1.0, 1.0, 1.0)
 BACKBONE_FILE = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
+WEIGHTS_FORMS = (pretrained.IMAGENET, pretrained.BACKBONE_FILE)
 HOW_TO_OBTAIN = (
-    f"To get the ImageNet backbone weights ({BACKBONE_FILE}), run "
-    'keras.applications.ResNet50(weights="imagenet", include_top=False) on a '
-    f"machine with internet access; it caches ~/.keras/models/{BACKBONE_FILE}. "
-    "Copy that file here and pass its path as `weights`. A whole-model "
-    "'.weights.h5' or '.keras' file saved from get_model('resnet50_keras', ...) with "
-    "the same num_classes also works."
+    f"weights='imagenet' has Keras download its ImageNet notop file: keras.applications.ResNet50("
+    f"weights=\"imagenet\", include_top=False) caches ~/.keras/models/{BACKBONE_FILE}. Offline, copy that "
+    "file here and pass its path."
 )
 
 
@@ -69,9 +73,9 @@ def resnet50_keras(
             that the `keras.applications` ImageNet weights expect.
         std: Per-channel RGB standard deviations (0-255 scale). Defaults to 1,
             as the ImageNet weights expect.
-        weights: `None` (random initialisation) or the path of a local file:
-            the `..._notop.h5` backbone file, or a whole-model `.weights.h5` /
-            `.keras` file. Defaults to `None`.
+        weights: `None` (random initialisation), `"imagenet"`, a ResNet-50
+            notop file, or a whole-model `.weights.h5` / `.keras` file (any
+            class count). Defaults to `None`.
         name: Model name. Defaults to `"resnet50_keras"`.
 
     Returns:
@@ -81,18 +85,21 @@ def resnet50_keras(
     Raises:
         FileNotFoundError: If `weights` names a file that does not exist; the
             message says how to obtain the ImageNet file.
-        ValueError: If `weights` is `"imagenet"` or has an unknown suffix.
+        ValueError: If `weights` is of another form or format.
 
     References:
         - [He et al., 2016](https://arxiv.org/abs/1512.03385)
     """
     input_shape = common.check_image_shape(input_shape, channels=3)
-    path = common.check_keras_weights(weights, HOW_TO_OBTAIN, "backbone")
+    kind, source = pretrained.weights_kind(weights, WEIGHTS_FORMS, HOW_TO_OBTAIN)
     inputs, x = common.normalized_input(input_shape, mean, std, reverse_channels=True)
     backbone = keras.applications.ResNet50(
         include_top=False, weights=None, input_tensor=x, input_shape=input_shape
     )
     features = backbone.output
     model = common.finish_model(inputs, features, num_classes, name)
-    common.load_keras_weights(model, backbone, path)
+    if kind == pretrained.MODEL_FILE:
+        pretrained.load_model_file(model, source)
+    elif kind is not None:
+        pretrained.keras_applications_backbone(keras.applications.ResNet50, source, model)
     return model

@@ -23,15 +23,20 @@ ImageNet's 1000.
 `resnet50_keras`: the model takes RGB pixels in [0, 255], subtracts
 `(123.68, 116.779, 103.939)` and reverses the channels in its first layer.
 
-**Pretrained weights**, never downloaded: `weights` is a local file, either
+**ImageNet weights** (`weights=`): `"imagenet"` is Keras's ImageNet VGG-16
+without its classifier, `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`
+(58.9 MB; the original VGG-16 caffe weights of Simonyan & Zisserman, converted
+by keras-applications), which `keras.applications.VGG16(weights="imagenet",
+include_top=False)` downloads and caches in `~/.keras/models/`. It loads into
+the 13 VGG conv layers; conv6 and the head start fresh. `weights` may also be
 
-* `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5` (58.9 MB), what
-  `keras.applications.VGG16(weights="imagenet", include_top=False)` caches in
-  `~/.keras/models/` (from
-  `https://storage.googleapis.com/tensorflow/keras-applications/vgg16/`),
-  loaded into the 13 VGG conv layers; conv6 and the head start fresh; or
-* a `.weights.h5` / `.keras` file of a whole `vgg_gap` model built with the
-  same `num_classes` (e.g. a fine-tuned checkpoint).
+* that notop file, or one written by Keras from
+  `keras.applications.VGG16(include_top=False)` (`save_weights` writes
+  `NAME.weights.h5`, `save` writes `NAME.keras`): Keras reads it as
+  `keras.applications.VGG16(weights=path)` does (the legacy `.h5`, or a Keras 3
+  file), then the conv layers of the same names take it; or
+* a `.weights.h5` / `.keras` file of a whole `vgg_gap` model (told apart by its
+  head), any class count: the head starts fresh when the count differs.
 
 References:
     - [Zhou et al., 2016, Learning Deep Features for Discriminative
@@ -44,7 +49,7 @@ References:
 
 import keras
 
-from keras_cutmix.models import common
+from keras_cutmix.models import common, pretrained
 from keras_cutmix.models.layers import conv_initializer
 from keras_cutmix.models.resnet50_keras import CAFFE_MEAN_RGB, CAFFE_STD
 
@@ -52,13 +57,11 @@ BACKBONE_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 BACKBONE_LAST_LAYER = "block5_conv3"
 EXTRA_CHANNELS = 1024
 
+WEIGHTS_FORMS = (pretrained.IMAGENET, pretrained.BACKBONE_FILE)
 HOW_TO_OBTAIN = (
-    f"To get the ImageNet VGG-16 conv weights ({BACKBONE_FILE}), run "
-    'keras.applications.VGG16(weights="imagenet", include_top=False) on a '
-    f"machine with internet access; it caches ~/.keras/models/{BACKBONE_FILE}. "
-    "Copy that file here and pass its path as `weights`. A whole-model "
-    "'.weights.h5' or '.keras' file saved from get_model('vgg_gap', ...) with "
-    "the same num_classes also works."
+    f"weights='imagenet' has Keras download its ImageNet notop file: keras.applications.VGG16("
+    f"weights=\"imagenet\", include_top=False) caches ~/.keras/models/{BACKBONE_FILE}. Offline, copy that "
+    "file here and pass its path."
 )
 
 
@@ -80,9 +83,9 @@ def vgg_gap(
             that the `keras.applications` ImageNet weights expect.
         std: Per-channel RGB standard deviations (0-255 scale). Defaults to 1,
             as the ImageNet weights expect.
-        weights: `None` (random initialisation) or the path of a local file:
-            the VGG-16 `..._notop.h5` file, or a whole-model `.weights.h5` /
-            `.keras` file. Defaults to `None`.
+        weights: `None` (random initialisation), `"imagenet"`, a VGG-16
+            notop file, or a whole-model `.weights.h5` / `.keras` file (any
+            class count). Defaults to `None`.
         name: Model name. Defaults to `"vgg_gap"`.
 
     Returns:
@@ -92,13 +95,13 @@ def vgg_gap(
     Raises:
         FileNotFoundError: If `weights` names a file that does not exist; the
             message says how to obtain the ImageNet file.
-        ValueError: If `weights` is `"imagenet"` or has an unknown suffix.
+        ValueError: If `weights` is of another form or format.
 
     References:
         - [Zhou et al., 2016](https://arxiv.org/abs/1512.04150)
     """
     input_shape = common.check_image_shape(input_shape, channels=3)
-    path = common.check_keras_weights(weights, HOW_TO_OBTAIN, "VGG-16 notop file")
+    kind, source = pretrained.weights_kind(weights, WEIGHTS_FORMS, HOW_TO_OBTAIN)
     inputs, x = common.normalized_input(input_shape, mean, std, reverse_channels=True)
     vgg = keras.applications.VGG16(
         include_top=False, weights=None, input_tensor=x, input_shape=input_shape
@@ -113,6 +116,9 @@ def vgg_gap(
     )(x)
     features = keras.layers.ReLU(name="conv6_relu")(x)
     model = common.finish_model(inputs, features, num_classes, name)
-    # The notop file of keras.applications.VGG16(include_top=False) holds the 13 convs (pools have no weights).
-    common.load_keras_weights(model, vgg, path)
+    if kind == pretrained.MODEL_FILE:
+        pretrained.load_model_file(model, source)
+    elif kind is not None:  # The 13 convs of VGG16(include_top=False); its pools have no weights.
+        pretrained.keras_applications_backbone(
+            keras.applications.VGG16, source, model, fresh=("conv6", common.HEAD_NAME))
     return model

@@ -164,17 +164,18 @@ def check_run(config, workdir, overwrite=False):
             another config (finished or interrupted) and not `overwrite`.
         keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
             data set in `config.data_dir`.
-        FileNotFoundError: If `config.weights` names a missing file.
+        FileNotFoundError: If `config.weights` names a missing local file or
+            folder (`models.check_weights` says which forms each model takes).
     """
     if isinstance(config, dict):
         config = Config.from_dict(config)
     config.validate()
     _check_names(config)
     _check_workdir(workdir, config, overwrite)
-    if config.weights is not None and not os.path.isfile(config.weights):
-        raise FileNotFoundError(
-            f"Expected `weights` to be the path of a local weights file. "
-            f"Received: weights={config.weights!r}, which does not exist")
+    try:  # Recognises the form ("imagenet", a preset, a file, ...); loads nothing.
+        models.check_weights(config.model, config.weights)
+    except ValueError as error:
+        raise ConfigError("weights", str(error)) from None
     _check_data(config)
     return config
 
@@ -311,7 +312,8 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False, evaluator
             another config and not `overwrite`. Nothing is written then.
         keras_cutmix.data.DatasetNotFoundError: If the data set is not
             prepared (before anything is written).
-        FileNotFoundError: If `config.weights` names a missing file.
+        FileNotFoundError: If `config.weights` names a missing local file or
+            folder (`models.check_weights` says which forms each model takes).
     """
     if isinstance(config, dict):
         config = Config.from_dict(config)

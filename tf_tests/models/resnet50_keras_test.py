@@ -1,4 +1,4 @@
-"""keras.applications ResNet-50: local weight files (never downloaded), caffe preprocessing."""
+"""keras.applications ResNet-50: local weight files (tests download nothing), caffe preprocessing."""
 
 import h5py
 import keras
@@ -95,7 +95,8 @@ def test_missing_file_says_how_to_get_it(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "weights,match", [("imagenet", "nothing is downloaded"), ("model.pt", "'.h5'")]
+    "weights,match",
+    [("hf://timm/resnet50.tv_in1k", "a handle this model cannot load"), ("model.pt", "another format")],
 )
 def test_bad_weights_arguments(weights, match, tmp_path):
     if weights.endswith(".pt"):
