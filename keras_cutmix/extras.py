@@ -16,7 +16,7 @@ import sys
 
 # Extra -> the import names of what it installs (keras-hub only on Python >= 3.11).
 EXTRAS = {
-    "experiments": ("tensorflow_datasets", "absl", "matplotlib", "scipy", "numba", "keras_hub"),
+    "experiments": ("tensorflow_datasets", "absl", "matplotlib", "scipy", "numba", "keras_hub", "safetensors"),
     "captioning": ("pycocoevalcap",),
 }
 

@@ -29,6 +29,7 @@ import zipfile
 
 import h5py
 
+from keras_cutmix import extras
 from keras_cutmix.models import common
 
 IMAGENET = "imagenet"
@@ -120,7 +121,7 @@ def weights_kind(weights, forms=(MODEL_FILE,), how_to_obtain=""):
 
 def is_preset_name(text):
     """Whether `text` names a keras-hub `ResNetBackbone` preset (imports keras-hub, downloads nothing)."""
-    import keras_hub  # pylint: disable=g-import-not-at-top
+    keras_hub = extras.import_optional("keras_hub", "the ResNet-50 models (keras-hub)")
 
     return text in keras_hub.models.ResNetBackbone.presets
 

@@ -62,6 +62,7 @@ import logging
 
 import keras
 
+from keras_cutmix import extras
 from keras_cutmix.models import common, pretrained
 from keras_cutmix.models.layers import conv_initializer
 
@@ -102,7 +103,7 @@ def _keras_hub_backbone(image_shape, last_stride, arch=None):
     """keras-hub's ResNetBackbone with the ResNet-50 configuration, or `arch` (Glorot init)."""
     _check_last_stride(last_stride)
     # Imported here: keras_hub takes seconds to import, and only these ResNets need it.
-    import keras_hub  # pylint: disable=g-import-not-at-top
+    keras_hub = extras.import_optional("keras_hub", "the ResNet-50 models (keras-hub)")
 
     return keras_hub.models.ResNetBackbone(
         **(arch or RESNET50_ARCH),
@@ -236,7 +237,7 @@ def preset_backbone(preset, arch, mean, std):
         ValueError: If the preset is not a `ResNetBackbone` of `arch`, or its image converter
             normalises otherwise.
     """
-    import keras_hub  # pylint: disable=g-import-not-at-top
+    keras_hub = extras.import_optional("keras_hub", "the ResNet-50 models (keras-hub)")
 
     _check_normalization(preset, mean, std)  # Before the (slow) load.
     source = keras_hub.models.Backbone.from_preset(preset)
@@ -253,7 +254,7 @@ def preset_backbone(preset, arch, mean, std):
 
 def preset_normalization(preset):
     """`(mean, std)`, 0-255 scale, of a preset's image converter (`pixels * scale + offset`), or None."""
-    import keras_hub  # pylint: disable=g-import-not-at-top
+    keras_hub = extras.import_optional("keras_hub", "the ResNet-50 models (keras-hub)")
 
     try:
         converter = keras_hub.layers.ImageConverter.from_preset(preset)

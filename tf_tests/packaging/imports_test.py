@@ -72,7 +72,9 @@ def test_every_import_is_installed_by_the_core_or_the_extras():
 
     stdlib = set(sys.stdlib_module_names)
     core = {"tensorflow", "keras", "numpy", "keras_cutmix"}
-    experiments = core | set(extras.EXTRAS["experiments"]) | set(extras.EXTRAS["captioning"]) | {"tensorboard"}
+    # Keras itself installs h5py (its weights files) and tensorboard comes with the experiments extra.
+    experiments = (core | set(extras.EXTRAS["experiments"]) | set(extras.EXTRAS["captioning"])
+                   | {"tensorboard", "h5py"})
     offenders = []
     for folder, allowed in (("keras_cutmix", experiments), ("examples", experiments)):
         for root, _, files in os.walk(os.path.join(REPO, folder)):
