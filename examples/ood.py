@@ -13,7 +13,11 @@ github.com/facebookresearch/odin's README, unpacked anywhere):
 
     python examples/ood.py --workdir=/tmp/ood_cifar \
         --workdirs=baseline=/tmp/base,mixup=/tmp/mixup,cutout=/tmp/cutout,cutmix=/tmp/cutmix \
-        --tfds_sets=svhn_cropped,cifar10 --folder_sets=tin_crop=/data/Imagenet,lsun_resize=/data/LSUN_resize
+        --tfds_sets=svhn_cropped,cifar10 --folder_sets=tin_crop=/data/Imagenet,lsun_resize=/data/LSUN_resize \
+        --data_dir=/data/tensorflow_datasets
+
+The --tfds_sets are read from --data_dir (`tfds build svhn_cropped --data_dir=DIR` prepares one) and checked
+before any model loads: one that tfds cannot read stops the script with tfds' advice (status 1).
 
 Writes to --workdir: results.json, results.md (Table 12's mean over the sets with ECE, then Table A2 per
 set: TNR at TPR 95, AUROC, detection accuracy, the difference to the baseline in brackets, best in bold; the
@@ -26,7 +30,7 @@ import os
 
 from absl import app, flags
 
-from keras_cutmix import ood, training
+from keras_cutmix import data, ood, training
 from keras_cutmix.training import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", "/tmp/keras_cutmix_ood", "Output directory.")
@@ -38,14 +42,21 @@ _FOLDER_SETS = flags.DEFINE_list("folder_sets", [], "NAME=FOLDER of images used 
 
 
 def extra_sets():
-    """The `{name: load}` sets of --tfds_sets and --folder_sets.
+    """The `{name: load}` sets of --tfds_sets and --folder_sets, each checked (tfds can read it, the folder exists).
 
     Raises:
-        training.ConfigError: naming the flag, for a malformed item or a missing folder.
+        training.ConfigError: naming the flag, for a malformed item, a name tfds does not know or a missing
+            folder.
     """
     sets = {}
     for item in _TFDS_SETS.value:
         name, _, split = item.partition(":")
+        try:
+            ood.check_tfds_ood(name, split or "test", _RUNS.data_dir.value)
+        except data.DatasetNotFoundError as error:
+            cli.fail(f"--tfds_sets / --data_dir: {error}", cli.RUN_ERROR)
+        except ValueError as error:
+            raise training.ConfigError("tfds_sets", f"{error} (from --tfds_sets item {item!r})") from None
         sets[item] = ood.tfds_set(name, split or "test", _RUNS.data_dir.value)
     for item in _FOLDER_SETS.value:
         name, sep, path = item.partition("=")
