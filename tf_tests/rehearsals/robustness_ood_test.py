@@ -21,6 +21,7 @@ import tensorflow_datasets as tfds
 from keras_cutmix import training
 
 METHODS = training.METHODS
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PRESETS = {"cifar100": ("pyramidnet200_cifar100", {}), "imagenet2012": ("resnet50_imagenet", {"image_size": 32})}
 
 
@@ -34,7 +35,7 @@ def runs(request, tmp_path_factory):
     with tfds.testing.mock_data(num_examples=4):
         for method in METHODS:
             config = training.get_config(preset, method=method, model="small_cnn", epochs=1, steps_per_epoch=1,
-                                         eval_steps=1, batch_size=2, verbose=0, data_dir=str(root / "tfds"),
+                                         eval_steps=1, batch_size=2, data_dir=str(root / "tfds"),
                                          **sizes)
             workdirs[method] = str(root / method)
             training.train_and_evaluate(config, workdirs[method])
@@ -59,6 +60,8 @@ def table_numbers(markdown, method):
 
 def check_outputs(workdir, process, keys):
     assert process.returncode == 0, process.stderr[-3000:]
+    out = ANSI.sub("", process.stdout)
+    assert "Loading 4 test images of " in out and re.search(r"\b4/4\b", out), out[-3000:]  # Progress bars.
     results = json.loads((workdir / "results.json").read_text())["results"]
     markdown = (workdir / "results.md").read_text()
     for method in METHODS:
@@ -76,11 +79,13 @@ def test_robustness_on_classification_runs(rehearse, tmp_path, runs):
     dataset, workdirs = runs
     command = ["--workdir=" + str(tmp_path / "robustness"),
                "--workdirs=" + ",".join(f"{m}={workdirs[m]}" for m in ("baseline", "mixup", "cutout", "cutmix"))]
-    process = rehearse("robustness.py", *command, "--num_images=4", "--num_pairs=2", "--pgd_steps=1")
+    process = rehearse("robustness.py", *command, "--num_images=4", "--num_pairs=2", "--pgd_steps=1",
+                        "--batch_size=3")
     results, markdown = check_outputs(tmp_path / "robustness", process,
                                       ("clean_top1_acc", "fgsm_top1_acc", "pgd_top1_acc"))
     assert ("paper" in markdown) == (dataset == "imagenet2012")  # Table 11's paper column on ImageNet.
     assert all(results[m]["num_images"] == 4 for m in METHODS)
+    assert re.search(r"Robustness: 4 images, 2 pairs, (\d+) model passes", ANSI.sub("", process.stdout))
     assert (tmp_path / "robustness" / "figure5.png").stat().st_size > 0
 
 
@@ -89,8 +94,9 @@ def test_ood_on_classification_runs(rehearse, tmp_path, runs):
     imagenet, lsun = odin_folder(tmp_path / "data" / "Imagenet"), odin_folder(tmp_path / "data" / "LSUN_resize")
     command = ["--workdir=" + str(tmp_path / "ood_cifar"),
                "--workdirs=" + ",".join(f"{m}={workdirs[m]}" for m in ("baseline", "mixup", "cutout", "cutmix")),
-               "--tfds_sets=svhn_cropped,cifar10", f"--folder_sets=tin_crop={imagenet},lsun_resize={lsun}"]
-    process = rehearse("ood.py", *command, "--num_images=4", "--num_ood_images=3")
+               "--tfds_sets=svhn_cropped,cifar10", f"--folder_sets=tin_crop={imagenet},lsun_resize={lsun}",
+               "--data_dir=" + str(tmp_path / "tensorflow_datasets")]
+    process = rehearse("ood.py", *command, "--num_images=4", "--num_ood_images=3", "--batch_size=3")
     results, markdown = check_outputs(tmp_path / "ood_cifar", process,
                                       ("ece", "mean/auroc", "mean/tnr_at_tpr95", "mean/detection_accuracy"))
     assert ("paper" in markdown) == (dataset == "cifar100")  # Table 12's paper means on CIFAR-100.
