@@ -2,11 +2,12 @@
 
 The documented commands (the scripts' docstrings, README "Robustness and out-of-distribution detection")
 run as written with only size flags added (`--num_images`, `--num_pairs`, `--pgd_steps`,
-`--num_ood_images`), on tfds mock data with the real data sets' features: `--workdirs` name four
+`--num_ood_images`, `--batch_size`), on tfds mock data with the real data sets' features: `--workdirs` name four
 classification workdirs written by `training.train_and_evaluate` (what examples/classification.py runs)
 from the paper's presets on CIFAR-100 and ImageNet, with only the size changed (small_cnn, one step, and 32x32
 for ImageNet); ood.py's `--tfds_sets=svhn_cropped,cifar10` are mocked too, and its `--folder_sets` are
 folders in ODIN's layout (`Imagenet/test/*.jpg`, `LSUN_resize/test/*.jpg`, 32x32 JPEGs) made here.
+Each checks the exit status, the numbers in results.json / results.md, and the progress bars in the output.
 """
 
 import json
