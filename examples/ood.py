@@ -13,7 +13,13 @@ github.com/facebookresearch/odin's README, unpacked anywhere):
 
     python examples/ood.py --workdir=/tmp/ood_cifar \
         --workdirs=baseline=/tmp/base,mixup=/tmp/mixup,cutout=/tmp/cutout,cutmix=/tmp/cutmix \
-        --tfds_sets=svhn_cropped,cifar10 --folder_sets=tin_crop=/data/Imagenet,lsun_resize=/data/LSUN_resize
+        --tfds_sets=svhn_cropped,cifar10 --folder_sets=tin_crop=/data/Imagenet,lsun_resize=/data/LSUN_resize \
+        --data_dir=/data/tensorflow_datasets
+
+The --tfds_sets are read from --data_dir (`tfds build svhn_cropped --data_dir=DIR` prepares one) and checked
+before any model loads: one that tfds cannot read stops the script with tfds' advice (status 1). Every set is
+scored in batches of --batch_size (default 256) with a progress bar; the first --num_images test images are
+held in memory (float32; ImageNet's 50,000 at 224x224 need about 30 GB).
 
 Writes to --workdir: results.json, results.md (Table 12's mean over the sets with ECE, then Table A2 per
 set: TNR at TPR 95, AUROC, detection accuracy, the difference to the baseline in brackets, best in bold; the
@@ -26,7 +32,7 @@ import os
 
 from absl import app, flags
 
-from keras_cutmix import ood, training
+from keras_cutmix import data, ood, training
 from keras_cutmix.training import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", "/tmp/keras_cutmix_ood", "Output directory.")
@@ -35,24 +41,33 @@ _NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "In-distribution test ima
 _NUM_OOD = flags.DEFINE_integer("num_ood_images", 1000, "Images per generated OOD set (ODIN: 10000).")
 _TFDS_SETS = flags.DEFINE_list("tfds_sets", [], "tfds data sets used as OOD sets (NAME or NAME:SPLIT).")
 _FOLDER_SETS = flags.DEFINE_list("folder_sets", [], "NAME=FOLDER of images used as OOD sets.")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 256, "Images per model call and per batch read from disk.",
+                                   lower_bound=1)
 
 
 def extra_sets():
-    """The `{name: load}` sets of --tfds_sets and --folder_sets.
+    """The `{name: load}` sets of --tfds_sets and --folder_sets, each checked (tfds can read it, the folder exists).
 
     Raises:
-        training.ConfigError: naming the flag, for a malformed item or a missing folder.
+        training.ConfigError: naming the flag, for a malformed item, a name tfds does not know or a missing
+            folder.
     """
     sets = {}
     for item in _TFDS_SETS.value:
         name, _, split = item.partition(":")
-        sets[item] = ood.tfds_set(name, split or "test", _RUNS.data_dir.value)
+        try:
+            ood.check_tfds_ood(name, split or "test", _RUNS.data_dir.value)
+        except data.DatasetNotFoundError as error:
+            cli.fail(f"--tfds_sets / --data_dir: {error}", cli.RUN_ERROR)
+        except ValueError as error:
+            raise training.ConfigError("tfds_sets", f"{error} (from --tfds_sets item {item!r})") from None
+        sets[item] = ood.tfds_set(name, split or "test", _RUNS.data_dir.value, _BATCH_SIZE.value)
     for item in _FOLDER_SETS.value:
         name, sep, path = item.partition("=")
         if not sep or not name or not os.path.isdir(path):
             raise training.ConfigError("folder_sets", f"Expected NAME=FOLDER with an existing folder. "
                                                       f"Received: {item!r}")
-        sets[name] = ood.folder_set(path)
+        sets[name] = ood.folder_set(path, _BATCH_SIZE.value)
     return sets
 
 
@@ -62,7 +77,7 @@ def main(argv):
     config, workdirs, models_dir = _RUNS.checked(_WORKDIR.value)
     sets = cli.checked(extra_sets)
     results = ood.run_ood(_WORKDIR.value, config, workdirs, models_dir, _RUNS.methods.value, _RUNS.seed.value,
-                          _NUM_IMAGES.value, _NUM_OOD.value, sets)
+                          _NUM_IMAGES.value, _NUM_OOD.value, sets, _BATCH_SIZE.value)
     for method, r in results.items():
         mean = r["mean"]
         print(f"{method}: TNR at TPR 95 {mean['tnr_at_tpr95']:.1f}%, AUROC {mean['auroc']:.1f}%, "

@@ -21,6 +21,7 @@ from keras_cutmix import extras
 extras.require_extra("keras_cutmix.ood")  # One clear ImportError without the extra.
 
 from keras_cutmix.ood.calibration import expected_calibration_error
+from keras_cutmix.ood.datasets import check_tfds_ood
 from keras_cutmix.ood.datasets import embedded_near_ood
 from keras_cutmix.ood.datasets import find_images
 from keras_cutmix.ood.datasets import folder_ood
@@ -38,6 +39,7 @@ from keras_cutmix.ood.scores import max_softmax_score
 from keras_cutmix.ood.scores import outputs_logits
 
 __all__ = [
+    "check_tfds_ood",
     "class_probabilities",
     "default_ood_sets",
     "detection_metrics",

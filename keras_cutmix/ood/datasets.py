@@ -46,7 +46,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from keras_cutmix.data import DatasetNotFoundError
+from keras_cutmix.data import loaders
 from keras_cutmix.data import synthetic_generator
 from keras_cutmix.data.transforms import resize
 
@@ -146,6 +146,29 @@ def _batched(dataset, image_size, batch_size):
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+def _tfds_split(name, split, data_dir):
+    """tfds' unbatched split of `name`; `DatasetNotFoundError` (with tfds' advice) when it is not prepared."""
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise ValueError(f"Expected the name of a tensorflow-datasets data set, e.g. 'svhn_cropped'. "
+                         f"Received: name={name!r}") from None
+    remedies = [f"  * build it on a machine with internet: `tfds build {name} --data_dir=DIR`, then copy "
+                f"DIR/{name.split('/')[0]} here; or call tfds_ood(..., download=True)."]
+    return loaders.read_split(builder, split, training=False, seed=None, data_dir=data_dir, loader="tfds_ood",
+                              remedies=remedies)
+
+
+def check_tfds_ood(name, split="test", data_dir=None):
+    """Raises unless tfds can read `split` of `name` (reads no example): the check before a long run.
+
+    Raises:
+        ValueError: If tfds knows no data set `name`, or `split` is not one of its splits.
+        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the set in `data_dir`.
+    """
+    _tfds_split(name, split, data_dir)
+
+
 def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, download=False):
     """Any tensorflow-datasets image set by name, resized to the model's input.
 
@@ -163,19 +186,13 @@ def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, d
         the stored order.
 
     Raises:
+        ValueError: As `check_tfds_ood`.
         keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
             set and `download` is False.
     """
-    builder = tfds.builder(name, data_dir=data_dir)
     if download:
-        builder.download_and_prepare()
-    try:
-        dataset = builder.as_dataset(split=split, shuffle_files=False)
-    except AssertionError as error:  # tfds' "could not find data in ..." error.
-        raise DatasetNotFoundError(
-            f"Expected tfds data set {name!r} prepared in {builder.data_dir!r}. Received: not "
-            f"prepared. Run `tfds build {name} --data_dir=DIR` on a machine with internet and pass "
-            "data_dir=DIR, or call tfds_ood(..., download=True).") from error
+        tfds.builder(name, data_dir=data_dir).download_and_prepare()
+    dataset = _tfds_split(name, split, data_dir)
     return _batched(dataset.map(lambda example: example["image"]), image_size, batch_size)
 
 

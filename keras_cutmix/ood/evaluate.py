@@ -27,7 +27,7 @@ from keras_cutmix.ood.calibration import expected_calibration_error
 from keras_cutmix.ood.datasets import embedded_near_ood, folder_ood, gaussian_noise, tfds_ood, uniform_noise
 from keras_cutmix.ood.metrics import detection_metrics, roc_curve
 from keras_cutmix.ood.scores import class_probabilities
-from keras_cutmix.training.method_runs import test_images
+from keras_cutmix.training.method_runs import progress_bar, test_images
 
 TABLE_METRICS = ("tnr_at_tpr95", "auroc", "detection_accuracy")
 ROC_POINTS = 201
@@ -63,14 +63,14 @@ def _resized(images, shape):
     return tf.image.resize(images, tuple(shape[:2])).numpy()
 
 
-def tfds_set(name, split="test", data_dir=None):
-    """A `{name: load}` entry reading any tfds data set, resized to the model's input."""
-    return lambda shape: tfds_ood(name, split, image_size=tuple(shape[:2]), data_dir=data_dir)
+def tfds_set(name, split="test", data_dir=None, batch_size=256):
+    """A `{name: load}` entry reading any tfds data set, resized to the model's input, in batches of `batch_size`."""
+    return lambda shape: tfds_ood(name, split, image_size=tuple(shape[:2]), data_dir=data_dir, batch_size=batch_size)
 
 
-def folder_set(path):
-    """A `{name: load}` entry reading a folder of images (ODIN's TinyImageNet / LSUN / iSUN layout)."""
-    return lambda shape: folder_ood(path, image_size=tuple(shape[:2]))
+def folder_set(path, batch_size=256):
+    """A `{name: load}` entry reading a folder of images (ODIN's TinyImageNet / LSUN / iSUN layout) in batches."""
+    return lambda shape: folder_ood(path, image_size=tuple(shape[:2]), batch_size=batch_size)
 
 
 def _pct(metrics):
@@ -85,7 +85,7 @@ def _sampled_roc(in_scores, out_scores):
     return {"fpr": [round(float(f), 4) for f in grid], "tpr": [round(float(t), 5) for t in sampled]}
 
 
-def evaluate_ood(model, images, labels, ood_sets, batch_size=256):
+def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
     """OOD detection metrics per set, their mean, and calibration, for one model.
 
     Args:
@@ -94,17 +94,25 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256):
         labels: int [N].
         ood_sets: `{name: load(image_shape)}`.
         batch_size: Images per model call. Defaults to 256.
+        verbose: Keras verbosity of a progress bar over the test images, then one per OOD set (a set read
+            from disk counts its images as they come); 0 is silent. Defaults to 0.
 
     Returns:
         JSON-ready dict: `sets` (`{name: metrics in % (plus num_images and roc)}`), `mean` (the three table
         metrics averaged over the sets), `top1_acc` and `ece` (%), `reliability` (the ECE bins as lists).
     """
-    probabilities = class_probabilities(model, images, batch_size=batch_size)
+    progress = progress_bar(len(images), verbose, f"OOD: {len(images)} in-distribution test images")
+    probabilities = class_probabilities(model, images, batch_size=batch_size, progress=progress)
     in_scores = probabilities.max(axis=-1)
     ece, bins = expected_calibration_error(probabilities, labels)
     sets = {}
     for name, load in ood_sets.items():
-        out_probabilities = class_probabilities(model, load(images.shape[1:]), batch_size=batch_size)
+        out_images = load(images.shape[1:])
+        target = None if isinstance(out_images, tf.data.Dataset) else len(out_images)
+        progress = progress_bar(target, verbose, f"OOD set {name}" + (f": {target} images" if target else ""))
+        out_probabilities = class_probabilities(model, out_images, batch_size=batch_size, progress=progress)
+        if target is None:
+            progress.update(len(out_probabilities), finalize=True)
         out_scores = out_probabilities.max(axis=-1)
         sets[name] = {**_pct(detection_metrics(in_scores, out_scores)), "num_images": int(len(out_scores)),
                       "roc": _sampled_roc(in_scores, out_scores)}
@@ -119,9 +127,12 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256):
 
 
 def ood_evaluator(ood_sets, num_images=1000, batch_size=256):
-    """A `train_and_evaluate` evaluator: `evaluate_ood` on the run's first `num_images` test images."""
+    """A `train_and_evaluate` evaluator: `evaluate_ood` on the run's first `num_images` test images.
+
+    Loading and evaluating show progress bars unless the run's `Config.verbose` is 0.
+    """
     def evaluate(model, config, workdir):
         del workdir
-        images, labels = test_images(config, num_images)
-        return evaluate_ood(model, images, labels, ood_sets, batch_size)
+        images, labels = test_images(config, num_images, verbose=config.verbose)
+        return evaluate_ood(model, images, labels, ood_sets, batch_size, verbose=config.verbose)
     return evaluate

@@ -18,7 +18,7 @@ from keras_cutmix.training import results as results_io
 
 
 def run_ood(workdir, config=None, workdirs=None, models_dir=None, methods=training.METHODS, seed=0,
-            num_images=1000, num_ood_images=1000, extra_sets=None):
+            num_images=1000, num_ood_images=1000, extra_sets=None, batch_size=256):
     """Trains or reuses one model per method, evaluates OOD detection and calibration, writes the outputs.
 
     Args:
@@ -31,6 +31,7 @@ def run_ood(workdir, config=None, workdirs=None, models_dir=None, methods=traini
         num_images: In-distribution test images. Defaults to 1000.
         num_ood_images: Images of each generated set (ODIN: 10,000). Defaults to 1000.
         extra_sets: More `{name: load}` sets (`ood.evaluate.tfds_set`, `folder_set`). Defaults to None.
+        batch_size: Images per model call (and per batch read from disk). Defaults to 256.
 
     Returns:
         `{method: evaluate_ood dict}` (also in `workdir/results.json`).
@@ -46,7 +47,7 @@ def run_ood(workdir, config=None, workdirs=None, models_dir=None, methods=traini
         raise ValueError(f"Expected every run on one data set and image shape. Received: {sorted(shapes)}")
     (dataset, shape), = shapes
     sets = {**default_ood_sets(dataset, shape, num_ood_images, seed), **(extra_sets or {})}
-    summaries = training.run_methods(config, models_dir, methods, evaluators={"ood": ood_evaluator(sets, num_images)},
+    summaries = training.run_methods(config, models_dir, methods, evaluators={"ood": ood_evaluator(sets, num_images, batch_size)},
                                      workdirs=workdirs)
     results = {method: s["ood"] for method, s in summaries.items()}
     line = f"{', '.join(sorted({c.model for _, c, _ in runs}))} on {dataset}"

@@ -88,10 +88,12 @@ def _chunks(images, batch_size):
         yield images[start:start + batch_size]
 
 
-def class_probabilities(model, images, *, from_logits=None, batch_size=256):
+def class_probabilities(model, images, *, from_logits=None, batch_size=256, progress=None):
     """The softmax probabilities `[N, K]` of each image (the model's outputs if they already are).
 
-    Args and Raises: as `max_softmax_score`.
+    Args and Raises: as `max_softmax_score`, and
+        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images
+            of each chunk done. Defaults to None.
 
     Returns:
         float32 NumPy array `[N, K]`.
@@ -104,7 +106,11 @@ def class_probabilities(model, images, *, from_logits=None, batch_size=256):
     if bool(from_logits) not in functions:
         functions[bool(from_logits)] = _score_function(model, bool(from_logits))
     compute = functions[bool(from_logits)]
-    chunks = [compute(tf.convert_to_tensor(chunk, tf.float32)).numpy() for chunk in _chunks(images, batch_size)]
+    chunks = []
+    for chunk in _chunks(images, batch_size):
+        chunks.append(compute(tf.convert_to_tensor(chunk, tf.float32)).numpy())
+        if progress is not None:
+            progress.add(len(chunks[-1]))
     return np.concatenate(chunks) if chunks else np.zeros([0, 0], np.float32)
 
 

@@ -126,7 +126,8 @@ def _check_from_logits(from_logits, caller):
     return None if from_logits is None else bool(from_logits)
 
 
-def _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, caller):
+def _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, caller,
+         progress=None):
     """Checks the arguments and runs the compiled attack chunk by chunk; returns float32 NumPy images."""
     images = _check_attack_images(images, caller)
     eps = float(inputs.check_fraction("eps", eps, caller))
@@ -158,10 +159,12 @@ def _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, 
         end = begin + batch_size
         chunk = attack(tf.constant(images[begin:end]), targets[begin:end], tf.constant(start[begin:end]), *scalars)
         chunks.append(chunk.numpy())
+        if progress is not None:  # One unit per image and step (a gradient pass).
+            progress.add(len(chunks[-1]) * steps)
     return np.concatenate(chunks)
 
 
-def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=255.0, batch_size=128):
+def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=255.0, batch_size=128, progress=None):
     """Fast Gradient Sign Method: `clip(x + eps * sign(grad_x CE(model(x * pixel_scale), y)), 0, 1)`.
 
     Args:
@@ -173,6 +176,8 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
             Defaults to None.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Images per call of the compiled function. Defaults to 128.
+        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images
+            times steps of each chunk done. Defaults to None.
 
     Returns:
         float32 NumPy array `[B, H, W, C]` in `[0, 1]`.
@@ -185,15 +190,15 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
         - [Goodfellow et al., 2015](https://arxiv.org/abs/1412.6572)
     """
     return _run(model, images, labels, eps, eps if eps > 0 else 1.0, 1, None, from_logits, pixel_scale,
-                batch_size, "fgsm")
+                batch_size, "fgsm", progress)
 
 
 def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_start=True, seed=0, *,
-        from_logits=None, pixel_scale=255.0, batch_size=128):
+        from_logits=None, pixel_scale=255.0, batch_size=128, progress=None):
     """Projected gradient descent in the L-inf ball (Madry et al.), with a seeded random start.
 
     Args:
-        model, images, labels, from_logits, pixel_scale, batch_size: As `fgsm`.
+        model, images, labels, from_logits, pixel_scale, batch_size, progress: As `fgsm`.
         eps: Radius of the L-inf ball in `[0, 1]` pixel units. Defaults to 8 / 255.
         step_size: Size of each signed-gradient step. Defaults to 2 / 255.
         steps: Number of steps, an int >= 1. Defaults to 10.
@@ -215,10 +220,11 @@ def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_
         raise ValueError(f"pgd: Expected `steps` to be an int >= 1. Received: steps={steps!r}")
     start_seed = sampling.resolve_seed(seed) if random_start else None
     return _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size,
-                "pgd")
+                "pgd", progress)
 
 
-def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_size=128, **attack_kwargs):
+def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_size=128, progress=None,
+                          **attack_kwargs):
     """Top-1 accuracy of `model` on the images `attack` makes from `data`.
 
     Args:
@@ -228,6 +234,8 @@ def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_
             returning adversarial images in `[0, 1]`. Defaults to `fgsm`.
         pixel_scale: As `fgsm`; also used for the predictions. Defaults to 255.0.
         batch_size: Images per compiled call. Defaults to 128.
+        progress: None, or what counts the work (`keras.utils.Progbar`), given to `attack` and to the
+            predictions (one unit per image predicted). Defaults to None.
         **attack_kwargs: Passed to `attack` (e.g. `eps=4 / 255`, `steps=20`).
 
     Returns:
@@ -239,9 +247,11 @@ def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_
     batches = data if isinstance(data, tf.data.Dataset) else [data]
     correct = total = 0
     for images, labels in batches:
+        if progress is not None:
+            attack_kwargs["progress"] = progress
         adversarial = attack(model, images, labels, pixel_scale=pixel_scale, batch_size=batch_size, **attack_kwargs)
         predictions = predict_lib.predicted_classes(model, adversarial, pixel_scale=pixel_scale,
-                                                    batch_size=batch_size)
+                                                    batch_size=batch_size, progress=progress)
         truth = predict_lib.class_ids(labels, len(predictions), "accuracy_under_attack")
         correct += int(np.sum(predictions == truth))
         total += len(truth)

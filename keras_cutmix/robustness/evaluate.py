@@ -24,13 +24,13 @@ from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, pgd
 from keras_cutmix.robustness.in_between import cutmix_lambda, in_between_accuracy, sample_pairs
 from keras_cutmix.robustness.occlusion import occlusion_accuracy
 from keras_cutmix.robustness.predict import predicted_classes
-from keras_cutmix.training.method_runs import test_images
+from keras_cutmix.training.method_runs import progress_bar, test_images
 
 NUM_SWEEP_POINTS = 11
 
 
 def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num_pairs=500, seed=0,
-                        batch_size=128):
+                        batch_size=128, verbose=0):
     """Every robustness number of one model on `images` in [0, 1] (NHWC) and int `labels`.
 
     Args:
@@ -42,6 +42,8 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
         num_pairs: In-between pairs. Defaults to 500.
         seed: Seed of PGD's start and of the pairs. Defaults to 0.
         batch_size: Images per compiled call. Defaults to 128.
+        verbose: Keras verbosity of one progress bar over every model pass on an image (clean, FGSM, PGD's
+            steps, each occlusion size and in-between value); 0 is silent. Defaults to 0.
 
     Returns:
         JSON-ready dict of accuracies in % (see the module docstring) and the sweeps' x values.
@@ -51,29 +53,33 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
     sizes = sorted({int(round(s)) for s in np.linspace(0, side, NUM_SWEEP_POINTS)})
     lambdas = np.linspace(0.0, 1.0, NUM_SWEEP_POINTS)
     pct = lambda values: [round(100.0 * float(v), 4) for v in np.atleast_1d(values)]  # noqa: E731
-    clean = np.mean(predicted_classes(model, images, batch_size=batch_size) == labels)
+    pairs = sample_pairs(len(images), num_pairs, seed, labels)
+    count = len(images)
+    passes = count * (1 + 2 + (pgd_steps + 1 if pgd_steps else 0) + 2 * len(sizes)) + len(pairs) * (
+        len(lambdas) + len(sizes))
+    progress = progress_bar(passes, verbose, f"Robustness: {count} images, {len(pairs)} pairs, "
+                                             f"{passes} model passes")
+    run = dict(batch_size=batch_size, progress=progress)
+    clean = np.mean(predicted_classes(model, images, **run) == labels)
     result = {
-        "num_images": int(len(images)),
+        "num_images": int(count),
         "eps": float(eps),
         "clean_top1_acc": pct(clean)[0],
-        "fgsm_top1_acc": pct(accuracy_under_attack(model, (images, labels), fgsm, eps=eps,
-                                                   batch_size=batch_size))[0],
+        "fgsm_top1_acc": pct(accuracy_under_attack(model, (images, labels), fgsm, eps=eps, **run))[0],
     }
     if pgd_steps:
         result["pgd_top1_acc"] = pct(accuracy_under_attack(model, (images, labels), pgd, eps=eps, steps=pgd_steps,
-                                                           seed=seed, batch_size=batch_size))[0]
+                                                           seed=seed, **run))[0]
         result["pgd_steps"] = int(pgd_steps)
     result["occlusion"] = {"sizes": sizes, **{
-        mode: pct(occlusion_accuracy(model, images, labels, sizes, mode, batch_size=batch_size))
-        for mode in ("center", "boundary")}}
-    pairs = sample_pairs(len(images), num_pairs, seed, labels)
+        mode: pct(occlusion_accuracy(model, images, labels, sizes, mode, **run)) for mode in ("center", "boundary")}}
     result["in_between"] = {
         "num_pairs": int(len(pairs)),
         "mixup_lambdas": [float(v) for v in lambdas],
-        "mixup": pct(in_between_accuracy(model, images, labels, pairs, lambdas, "mixup", batch_size=batch_size)),
+        "mixup": pct(in_between_accuracy(model, images, labels, pairs, lambdas, "mixup", **run)),
         "cutmix_sides": sizes,
         "cutmix_lambdas": [round(cutmix_lambda(s, height, width), 6) for s in sizes],
-        "cutmix": pct(in_between_accuracy(model, images, labels, pairs, sizes, "cutmix", batch_size=batch_size)),
+        "cutmix": pct(in_between_accuracy(model, images, labels, pairs, sizes, "cutmix", **run)),
     }
     return result
 
@@ -81,12 +87,14 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
 def robustness_evaluator(num_images=1000, **kwargs):
     """A `train_and_evaluate` evaluator: `evaluate_robustness` on the run's first `num_images` test images.
 
+    Loading and evaluating show progress bars unless the run's `Config.verbose` is 0.
+
     Args:
         num_images: Test images evaluated. Defaults to 1000.
         **kwargs: Passed to `evaluate_robustness` (`eps`, `pgd_steps`, `num_pairs`, `seed`, `batch_size`).
     """
     def evaluate(model, config, workdir):
         del workdir
-        images, labels = test_images(config, num_images)
-        return evaluate_robustness(model, images / 255.0, labels, **kwargs)
+        images, labels = test_images(config, num_images, verbose=config.verbose)
+        return evaluate_robustness(model, images / 255.0, labels, verbose=config.verbose, **kwargs)
     return evaluate

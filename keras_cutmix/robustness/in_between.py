@@ -149,7 +149,8 @@ def cutmix_lambda(side, height, width):
     return 1.0 - (y1 - y0) * (x1 - x0) / (height * width)
 
 
-def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_scale=255.0, batch_size=128):
+def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_scale=255.0, batch_size=128,
+                        progress=None):
     """Top-1 accuracy on in-between-class samples, one value per entry of `values`.
 
     A prediction is correct when it is either of the pair's two classes (see the module docstring).
@@ -164,6 +165,8 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
         kind: `"mixup"` or `"cutmix"`.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Pairs per compiled call. Defaults to 128.
+        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the samples
+            predicted, one unit per pair and value. Defaults to None.
 
     Returns:
         float64 NumPy array `[len(values)]` of accuracies in `[0, 1]` (NaN for no pair).
@@ -193,6 +196,7 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
         first, second = pairs[begin:begin + batch_size, 0], pairs[begin:begin + batch_size, 1]
         for index, value in enumerate(values):
             predictions = predict_lib.predicted_classes(model, mix(images[first], images[second], value),
-                                                        pixel_scale=pixel_scale, batch_size=batch_size)
+                                                        pixel_scale=pixel_scale, batch_size=batch_size,
+                                                        progress=progress)
             correct[index] += int(np.sum((predictions == truth[first]) | (predictions == truth[second])))
     return correct / len(pairs) if len(pairs) else np.full([len(values)], np.nan)

@@ -94,7 +94,8 @@ def occlude(images, size, mode="center"):
     return result.numpy() if as_numpy else result
 
 
-def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_scale=255.0, batch_size=128):
+def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_scale=255.0, batch_size=128,
+                       progress=None):
     """Top-1 accuracy of `model` on `occlude(images, size, mode)` for each size in `sizes`.
 
     Args:
@@ -105,6 +106,8 @@ def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_sca
         mode: `"center"` or `"boundary"`. Defaults to `"center"`.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Images per compiled call. Defaults to 128.
+        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images
+            predicted, one unit per image and size. Defaults to None.
 
     Returns:
         float64 NumPy array `[len(sizes)]` of accuracies in `[0, 1]` (NaN for no image).
@@ -122,6 +125,6 @@ def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_sca
         chunk = images[begin:begin + batch_size]
         for index, size in enumerate(sizes):
             predictions = predict_lib.predicted_classes(model, occlude(chunk, size, mode), pixel_scale=pixel_scale,
-                                                        batch_size=batch_size)
+                                                        batch_size=batch_size, progress=progress)
             correct[index] += int(np.sum(predictions == truth[begin:begin + batch_size]))
     return correct / len(images) if len(images) else np.full([len(sizes)], np.nan)

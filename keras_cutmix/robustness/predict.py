@@ -78,7 +78,7 @@ def _predict_function(model_ref, pixel_scale):
     return predict
 
 
-def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128):
+def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128, progress=None):
     """Top-1 predictions of `model` on `images`, in chunks through one compiled function.
 
     Args:
@@ -87,6 +87,8 @@ def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128):
         images: `[B, H, W, C]` NumPy array or tensor, in `[0, 1]` (any dtype; cast to float32).
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Images per call. Defaults to 128.
+        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images of
+            each chunk done. Defaults to None.
 
     Returns:
         int32 NumPy array `[B]`.
@@ -102,5 +104,7 @@ def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128):
     chunks = [np.zeros([0], np.int32)]
     for start in range(0, len(images), batch_size):
         chunks.append(predict(tf.convert_to_tensor(images[start:start + batch_size])).numpy())
+        if progress is not None:
+            progress.add(len(chunks[-1]))
     return np.concatenate(chunks)
 

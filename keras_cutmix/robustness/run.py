@@ -17,7 +17,7 @@ from keras_cutmix.training import results as results_io
 
 
 def run_robustness(workdir, config=None, workdirs=None, models_dir=None, methods=training.METHODS, seed=0,
-                   num_images=1000, num_pairs=500, pgd_steps=10):
+                   num_images=1000, num_pairs=500, pgd_steps=10, batch_size=128):
     """Trains or reuses one model per method, evaluates robustness, writes the table and Figure 5.
 
     Args:
@@ -27,13 +27,15 @@ def run_robustness(workdir, config=None, workdirs=None, models_dir=None, methods
         models_dir: Where the other models train. Defaults to `workdir/models`.
         methods: Methods, in table order. Defaults to all four.
         seed: Seed of PGD's start and of the pairs. Defaults to 0.
-        num_images, num_pairs, pgd_steps: See `robustness.evaluate_robustness`.
+        num_images, num_pairs, pgd_steps, batch_size: See `robustness.evaluate_robustness` (`batch_size`:
+            images per model call, 128 by default).
 
     Returns:
         `{method: evaluate_robustness dict}` (also in `workdir/results.json`).
     """
     config = config or training.get_config(seed=seed)
-    evaluator = robustness_evaluator(num_images, num_pairs=num_pairs, pgd_steps=pgd_steps, seed=seed)
+    evaluator = robustness_evaluator(num_images, num_pairs=num_pairs, pgd_steps=pgd_steps, seed=seed,
+                                     batch_size=batch_size)
     summaries = training.run_methods(config, models_dir or os.path.join(workdir, "models"), methods,
                                      evaluators={"robustness": evaluator}, workdirs=workdirs)
     results = {method: s["robustness"] for method, s in summaries.items()}

@@ -95,13 +95,32 @@ def run_methods(config, models_dir, methods=METHODS, evaluators=None, workdirs=N
     return results
 
 
-def test_images(config, num_images, batch_size=256):
+def progress_bar(target, verbose, title=None):
+    """A `keras.utils.Progbar` of `target` images (None: unknown) for a long evaluation, after a `title` line.
+
+    Args:
+        target: Units the evaluation will count, or None.
+        verbose: Keras verbosity (a `Config.verbose`): "auto" or 1 shows the bar, 2 one line at the end, 0
+            nothing (no title either).
+        title: Printed first unless silent. Defaults to None.
+
+    Returns:
+        The `Progbar`; call its `add(n)` as the work goes.
+    """
+    verbose = 1 if verbose == "auto" else int(verbose)
+    if verbose and title:
+        print(title, flush=True)
+    return keras.utils.Progbar(target, verbose=verbose, unit_name="image")
+
+
+def test_images(config, num_images, batch_size=256, verbose=0):
     """The first `num_images` test images of a run's config, as evaluators read them.
 
     Args:
         config: The run's `Config` (its data set, test split, image size, recipe and data_dir).
         num_images: How many (fewer if the split is smaller).
         batch_size: Images per loaded batch. Defaults to 256.
+        verbose: Keras verbosity of a progress bar over the loaded images (`progress_bar`). Defaults to 0.
 
     Returns:
         `(images, labels)`: float32 pixels [N, H, W, C] in [0, 255] (the test recipe of
@@ -112,13 +131,17 @@ def test_images(config, num_images, batch_size=256):
     """
     dataset = data.load(config.dataset, config.test_split, batch_size=batch_size, training=False,
                         image_size=config.image_size, augmentation=config.augmentation, data_dir=config.data_dir)
+    progress = progress_bar(num_images, verbose, f"Loading {num_images} test images of {config.dataset}")
     images, labels, count = [], [], 0
     for batch_images, batch_labels in dataset:
         images.append(np.asarray(batch_images, np.float32))
         labels.append(np.asarray(batch_labels).reshape(-1).astype(np.int64))
         count += len(images[-1])
+        progress.update(min(count, num_images), finalize=count >= num_images)
         if count >= num_images:
             break
+    if count < num_images:  # A smaller split: the bar ends where the images do.
+        progress.update(count, finalize=True)
     if not images:
         raise ValueError(f"Expected test images in {config.dataset!r} split {config.test_split!r}. Received none")
     return np.concatenate(images)[:num_images], np.concatenate(labels)[:num_images]

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_cutmix.robustness import cutmix_between, cutmix_lambda, in_between_accuracy, mixup_between, sample_pairs
 
-from robustness_helpers import linear_model, linear_weights, logits, random_images  # noqa: E402  (same folder)
+from robustness_helpers import linear_model, linear_weights, logits, random_images, top1  # noqa: E402  (same folder)
 
 
 def _pair(height=5, width=7, count=3, dtype=np.float32, seed=0):
@@ -100,13 +100,13 @@ def test_in_between_accuracy_counts_either_class():
     kernel, bias = linear_weights(7)
     model = linear_model(kernel, bias, input_scale=1 / 255)
     images = random_images(12, 8)
-    predicted = np.argmax(logits(images, kernel, bias), axis=1)
+    predicted = top1(logits(images, kernel, bias))
     labels = predicted.copy()
     labels[::4] = (labels[::4] + 1) % kernel.shape[1]  # These images are misclassified alone.
     pairs = np.array([[0, 1], [1, 0], [2, 4], [4, 8], [5, 6], [9, 10], [11, 3]])
 
     def reference(mixed):
-        prediction = np.argmax(logits(mixed, kernel, bias), axis=1)
+        prediction = top1(logits(mixed, kernel, bias))
         return np.mean((prediction == labels[pairs[:, 0]]) | (prediction == labels[pairs[:, 1]]))
 
     a, b = images[pairs[:, 0]], images[pairs[:, 1]]

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_cutmix.robustness import centred_box, occlude, occlusion_accuracy
 
-from robustness_helpers import linear_model, linear_weights, logits, random_images  # noqa: E402  (same folder)
+from robustness_helpers import linear_model, linear_weights, logits, random_images, top1  # noqa: E402  (same folder)
 
 # (height, width, size) -> the rows and columns the centred square covers, by hand from
 # top-left = ((H - size) // 2, (W - size) // 2).
@@ -87,7 +87,7 @@ def test_occlusion_accuracy_matches_numpy_predictions():
     kernel, bias = linear_weights(4)
     model = linear_model(kernel, bias, input_scale=1 / 255)
     images = random_images(9, 5)
-    labels = np.argmax(logits(images, kernel, bias), axis=1)
+    labels = top1(logits(images, kernel, bias))
     labels[::3] = (labels[::3] + 1) % kernel.shape[1]  # Some wrong already without occlusion.
     # The 3 x 4 squares by hand: size -> (rows, cols).
     squares = {0: ([], []), 1: ([1], [1]), 2: ([0, 1], [1, 2]), 3: ([0, 1, 2], [0, 1, 2]),
@@ -99,10 +99,10 @@ def test_occlusion_accuracy_matches_numpy_predictions():
             rows, cols = squares[size]
             inside = _hand_mask(3, 4, rows, cols)[None, :, :, None]
             occluded = np.where(inside if mode == "center" else ~inside, 0.0, images)
-            expected.append(np.mean(np.argmax(logits(occluded, kernel, bias), axis=1) == labels))
+            expected.append(np.mean(top1(logits(occluded, kernel, bias)) == labels))
         result = occlusion_accuracy(model, images, labels, sizes, mode, batch_size=4)
         np.testing.assert_allclose(result, expected)
-    assert result[-1] == pytest.approx(np.mean(np.argmax(logits(images, kernel, bias), axis=1) == labels))
+    assert result[-1] == pytest.approx(np.mean(top1(logits(images, kernel, bias)) == labels))
 
 
 def test_bad_arguments_are_named():

@@ -49,3 +49,24 @@ def input_gradient(images, labels, kernel, bias):
 
 def random_images(count, seed=1, shape=SHAPE):
     return np.random.default_rng(seed).uniform(size=(count,) + shape).astype(np.float32)
+
+
+# Float32 runs of these tiny models move a logit or a gradient component by about 1e-6 with the batch size,
+# thread count or CPU (another summation order). A float64 reference is only comparable with them where it
+# is this far from a tie: an argmax between two logits, or the sign of a gradient component.
+MARGIN = 1e-4
+
+
+def top1(reference_logits):
+    """The argmax of float64 reference logits, after checking that no row is within `MARGIN` of a tie."""
+    top2 = np.sort(reference_logits, axis=-1)[..., -2:]
+    gap = float(np.min(top2[..., 1] - top2[..., 0]))
+    assert gap > MARGIN, f"A reference top-1 is {gap:.2e} from a tie: a float32 run could pick the other class."
+    return np.argmax(reference_logits, axis=-1)
+
+
+def gradient_signs(gradient):
+    """`np.sign(gradient)` after checking that every component is at least `MARGIN` from 0."""
+    smallest = float(np.min(np.abs(gradient)))
+    assert smallest > MARGIN, f"A reference gradient component is {smallest:.2e} from 0: its float32 sign could flip."
+    return np.sign(gradient)

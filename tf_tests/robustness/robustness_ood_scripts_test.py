@@ -6,6 +6,8 @@ softmax, scikit-learn's AUROC), the outputs' layout, and the scripts' one-line f
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -118,4 +120,30 @@ def test_flag_errors_are_one_line(run_script, script, flag, message):
     assert status == 2, stderr[-2000:]
     last = stderr.strip().splitlines()[-1]
     assert last.startswith(f"{script}: error: ") and message in last, last
+    assert not workdir.exists()
+
+
+def _run(script, *flags):
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    process = subprocess.run([sys.executable, os.path.join(repo, "examples", script), *flags], capture_output=True,
+                             text=True, cwd=repo, timeout=300, env=dict(os.environ, PYTHONPATH=repo))
+    return process.returncode, process.stderr
+
+
+def test_ood_checks_tfds_sets_before_anything_trains(tmp_path):
+    # An unprepared --tfds_sets set: status 1 and tfds' advice, before any model trains (it used to train
+    # every model, then stop with a traceback at the first evaluation).
+    workdir, empty = tmp_path / "w", tmp_path / "empty"
+    empty.mkdir()
+    status, stderr = _run("ood.py", f"--workdir={workdir}", "--tfds_sets=svhn_cropped", f"--data_dir={empty}",
+                          "--methods=baseline", "--epochs=1")
+    assert status == 1, stderr[-2000:]
+    assert "ood.py: error: --tfds_sets / --data_dir: " in stderr and "svhn_cropped" in stderr, stderr[-2000:]
+    assert "Traceback" not in stderr and "tfds build svhn_cropped" in stderr, stderr[-2000:]
+    assert not workdir.exists()
+    # A name tfds does not know: a usage error on one line.
+    status, stderr = _run("ood.py", f"--workdir={workdir}", "--tfds_sets=svhn_croped")
+    assert status == 2, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("ood.py: error: --tfds_sets: ") and "'svhn_croped'" in last, last
     assert not workdir.exists()
