@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_cutmix import training
+from keras_cutmix import data, training
 from keras_cutmix.captioning import beam_search, detokenize, run, vocabulary_of
 from keras_cutmix.data import caption_loaders, synthetic_captions
 
@@ -50,8 +50,8 @@ def test_run_captioning_outputs_reuse_and_blind_row(setup):
     saved = json.loads((root / "run" / "results.json").read_text())
     # The stored captions are the reloaded model's beam search on the test images.
     model = keras.saving.load_model(str(root / "run" / "cutmix" / "nic.keras"), safe_mode=True)
-    images, _, _ = run._examples(TINY, None, False, data_dir, 0)
-    ids, _ = beam_search(model, images[:6].astype(np.float32), beam_size=2, max_length=TINY.max_length)
+    images = next(iter(data.load_captions("synthetic_captions", batch_size=6, training=False, data_dir=data_dir)))
+    ids, _ = beam_search(model, np.asarray(images["images"], np.float32), beam_size=2, max_length=TINY.max_length)
     assert saved["examples"]["cutmix"] == detokenize(np.asarray(ids), vocabulary_of(model))
     mtime = os.path.getmtime(root / "run" / "cutmix" / "nic.keras")
     again = run.run_captioning(workdir, TINY, backbones, methods=("baseline", "cutmix"), data_dir=data_dir,
