@@ -70,18 +70,23 @@ def _read(spec, training, data_dir, seed, batch_size):
 
 
 def _pairs(features, captions, vocab, preset, seed):
-    """Every (image's features, reference) pair, shuffled: `((features, ids[:, :-1]), ids[:, 1:])` batches."""
+    """Every (image's features, reference) pair, shuffled: `((features, ids[:, :-1]), ids[:, 1:])` batches.
+
+    The features stay one NumPy array that each batch gathers from: a tf.data function that captured it
+    (as a constant or a tensor) would copy it, a constant several times (8 GB for 0.5 GB of features).
+    """
     count, per_image = captions.shape
     ids = vocabulary.tokenize(captions.reshape(-1), vocab, preset.max_length + 1)
     index = np.repeat(np.arange(count), per_image)
     order = np.random.default_rng(seed).permutation(len(index))
-    ds = tf.data.Dataset.from_tensor_slices((index[order], ids[order]))
-    features = tf.convert_to_tensor(features)  # Captured by reference: a NumPy array would become a constant.
+    ds = tf.data.Dataset.from_tensor_slices((index[order], ids[order])).batch(preset.batch_size)
 
-    def pair(i, caption):
-        return (tf.gather(features, i), caption[:-1]), caption[1:]
+    def pairs(i, caption):
+        rows = tf.numpy_function(lambda i: features[i], [i], tf.float32, stateful=False)
+        rows.set_shape([None, features.shape[1]])
+        return (rows, caption[:, :-1]), caption[:, 1:]
 
-    return ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE).batch(preset.batch_size).prefetch(2)
+    return ds.map(pairs).prefetch(2)
 
 
 def train_captioner(classifier, vocab, read_images, image_ids, captions, preset, workdir, seed=0, blind=False,

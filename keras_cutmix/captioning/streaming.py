@@ -51,8 +51,8 @@ def read_references(batches, limit=None, keep_images=0):
         keep_images: How many of the first images to return. Defaults to 0.
 
     Returns:
-        `(image_ids, captions, images)`: int64 `[N]`, str `[N, 5]` and uint8 `[min(N, keep_images), S, S, 3]`
-        (None when `keep_images` is 0).
+        `(image_ids, captions, images)`: int64 `[N]`, object `[N, 5]` (Python strings) and uint8
+        `[min(N, keep_images), S, S, 3]` (None when `keep_images` is 0).
 
     Raises:
         ValueError: If `batches` holds no image.
@@ -61,7 +61,7 @@ def read_references(batches, limit=None, keep_images=0):
     for batch in batches:
         take = len(batch["image_ids"]) if limit is None else min(len(batch["image_ids"]), limit - count)
         ids.append(np.asarray(batch["image_ids"])[:take].astype(np.int64))
-        captions.append(np.asarray(batch["captions"])[:take].astype(str))
+        captions.append(np.asarray(batch["captions"], object)[:take])
         if count < keep_images:
             kept.append(np.asarray(batch["images"])[:min(take, keep_images - count)])
         count += take
@@ -69,7 +69,10 @@ def read_references(batches, limit=None, keep_images=0):
             break
     if not count:
         raise ValueError("Expected batches with at least one image. Received: none")
-    return np.concatenate(ids), np.concatenate(captions), (np.concatenate(kept) if kept else None)
+    # Python strings: NumPy's str arrays give every caption the longest one's width, 4 bytes a character.
+    captions = np.vectorize(lambda c: c.decode("utf-8") if isinstance(c, bytes) else str(c), otypes=[object])(
+        np.concatenate(captions))
+    return np.concatenate(ids), captions, (np.concatenate(kept) if kept else None)
 
 
 def encode_images(encoder, batches, image_ids, blank=False, verbose=1):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from keras_cutmix import data, training
-from keras_cutmix.captioning import beam_search, detokenize, run, vocabulary_of
+from keras_cutmix.captioning import beam_search, build_vocabulary, detokenize, run, vocabulary_of
 from keras_cutmix.data import caption_loaders, synthetic_captions
 
 TINY = run.CaptionPreset("synthetic_captions", 64, 1, batch_size=8, min_count=1, max_length=12, units=16,
@@ -88,3 +88,22 @@ def test_flag_errors_are_one_line(run_script, flag, message):
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("coco_captioning.py: error: ") and message in last, last
     assert not workdir.exists()
+
+
+def test_pairs_gather_each_captions_image_features():
+    """Every (features, caption) pair of an epoch: the features of the caption's own image, each caption once."""
+    words = ["red", "green", "blue", "star", "circle", "square", "above", "below"]
+    captions = np.array([[f"a {words[i]} {words[j]} {n}" for n in range(5)] for i in range(8) for j in range(3)],
+                        dtype=object)  # 24 images, 5 distinct captions each.
+    features = np.arange(24 * 3, dtype=np.float32).reshape(24, 3)
+    vocab = build_vocabulary(captions.reshape(-1), min_count=1)
+    preset = run.CaptionPreset("synthetic_captions", 64, 1, batch_size=7, max_length=6)
+    seen = []
+    for (rows, inputs), targets in run._pairs(features, captions, vocab, preset, seed=0):
+        assert rows.shape[0] == inputs.shape[0] == targets.shape[0] <= 7
+        for row, target in zip(rows.numpy(), targets.numpy()):
+            image = int(row[0]) // 3
+            np.testing.assert_array_equal(row, features[image])
+            seen.append(detokenize(target[None], vocab)[0])
+            assert seen[-1] in list(captions[image]), (seen[-1], captions[image])
+    assert sorted(seen) == sorted(captions.reshape(-1))
