@@ -81,6 +81,8 @@ def test_same_seed_same_nic_whatever_ran_before(setup):
     ("--backbones=foo=/x", "--backbones: Expected --backbones=METHOD=DIR"),
     ("--preset=coco", "--backbones: Expected a backbone for every method"),
     ("--beam_size=0", "--beam_size: Expected --beam_size >= 1"),
+    ("--epochs=0", "--epochs: Expected --epochs >= 1. Received: 0"),
+    ("--num_test_images=-3", "--num_test_images: Expected --num_test_images >= 1. Received: -3"),
 ])
 def test_flag_errors_are_one_line(run_script, flag, message):
     status, stderr, workdir = run_script("coco_captioning.py", flag)
