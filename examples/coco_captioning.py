@@ -18,10 +18,18 @@ The paper's setup (MS-COCO Karpathy splits, NIC on the method's ImageNet ResNet-
     #   31.4 / 22.9 / 22.8 / 44.7 / 71.2, Mixup 61.6 / 44.1 / 31.6 / 23.2 / 22.9 / 47.9 / 72.2, Cutout
     #   63.0 / 45.3 / 32.6 / 24.0 / 22.6 / 48.2 / 74.1, CutMix 64.2 / 46.3 / 33.6 / 24.9 / 23.1 / 49.0 / 77.6.
 
+The images are read one batch at a time: what grows with the data set is the frozen encoder's features of
+the training images (float32, N x D: 0.93 GB for COCO's 113,287 images and ResNet-50's 2,048, one row per
+image, not per caption) and their 5 captions each (about 0.2 GB with their token ids). Size
+flags for quick runs (never in the presets): --epochs, --image_size, --num_test_images, --beam_size. The
+command above runs as written, plus `--epochs=1 --beam_size=3`, on tfds' mock COCO and ResNet-50 workdirs in
+tf_tests/rehearsals/coco_captioning_test.py.
+
 Scores come from pycocoevalcap (its PTB tokenizer and METEOR need Java; without it METEOR is left out with a
 warning saying how to install one; SPICE is left out). Each NIC trains in --workdir/<method>/ (resumes after
-a kill; a finished one reloads its nic.keras). Writes results.json, results.md (Table A1's layout) and
-captions.png. A bad flag prints one line and exits with status 2.
+a kill; a finished one reloads its nic.keras). Progress bars show the encoding, training and beam search
+(--verbose=0 silences them). Writes results.json, results.md (Table A1's layout) and captions.png. A bad
+flag prints one line and exits with status 2.
 """
 
 from absl import app, flags
@@ -40,6 +48,13 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed of the models trained here and of 
 _BEAM_SIZE = flags.DEFINE_integer("beam_size", 20, "Beam width of the test captions (the paper's: 20).")
 _BLIND = flags.DEFINE_bool("blind", True, "Also train and score a NIC on blank images.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
+# Size flags for quick runs (default: the preset's).
+_EPOCHS = flags.DEFINE_integer("epochs", None, "NIC training epochs (default: the preset's: coco 100, embedded 2).")
+_IMAGE_SIZE = flags.DEFINE_integer("image_size", None, "Image side seen by the encoder (default: the preset's: "
+                                                       "coco 224, embedded 64).")
+_NUM_TEST_IMAGES = flags.DEFINE_integer("num_test_images", None, "Caption only the first test images "
+                                                                 "(default: all).")
+_VERBOSE = flags.DEFINE_integer("verbose", 1, "Progress bars (training, encoding, captioning): 0 silences them.")
 
 
 def check_flags():
@@ -48,6 +63,9 @@ def check_flags():
     methods = training.check_methods(_METHODS.value)
     if _BEAM_SIZE.value < 1:
         raise training.ConfigError("beam_size", f"Expected --beam_size >= 1. Received: {_BEAM_SIZE.value}")
+    for flag in (_EPOCHS, _IMAGE_SIZE, _NUM_TEST_IMAGES):
+        if flag.value is not None and flag.value < 1:
+            raise training.ConfigError(flag.name, f"Expected --{flag.name} >= 1. Received: {flag.value}")
     if _PRESET.value == "coco" and set(methods) - set(backbones):
         raise training.ConfigError("backbones", "Expected a backbone for every method with --preset=coco. "
                                                 f"Received: {_BACKBONES.value!r}")
@@ -58,9 +76,11 @@ def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
     backbones = cli.checked(check_flags)
+    sizes = {"epochs": _EPOCHS.value, "image_size": _IMAGE_SIZE.value, "max_test_images": _NUM_TEST_IMAGES.value}
     results = captioning_run.run_captioning(
         _WORKDIR.value, _PRESET.value, backbones, _MODELS_DIR.value, tuple(_METHODS.value), _SEED.value,
-        _DATA_DIR.value, _BEAM_SIZE.value, _BLIND.value)
+        _DATA_DIR.value, _BEAM_SIZE.value, _BLIND.value, _VERBOSE.value,
+        **{k: v for k, v in sizes.items() if v is not None})
     for method, scores in results.items():
         print(f"{method}: BLEU-4 {100 * scores['BLEU-4']:.1f}, CIDEr {100 * scores['CIDEr']:.1f}")
     print(f"Table in {_WORKDIR.value}/results.md, captions in {_WORKDIR.value}/captions.png")

@@ -6,7 +6,8 @@
     score_captions({1: ["a red star above a blue circle"]}, {1: "a red star"})   # BLEU-1..4, METEOR, ...
 
 Modules: `vocabulary` (StringLookup vocabulary, tokenize / detokenize), `nic` (Show and Tell, its recipe),
-`decoding` (greedy and beam search, compiled), `scoring` (pycocoevalcap), `run` (`run_captioning`,
+`decoding` (greedy and beam search, compiled), `scoring` (pycocoevalcap), `streaming` (a data set's
+references, encoder features and captions, one batch of images at a time), `run` (`run_captioning`,
 `examples/coco_captioning.py`).
 """
 

@@ -10,7 +10,8 @@ pooled features, encoder frozen as the code the paper names) trains in `workdir/
 (resumable; a finished run reloads its `.keras` model in safe mode), then captions the test images by beam
 search and `scoring.score_captions` scores them. A `blind` row trains the same NIC on blank images: the
 language prior alone, the floor any model that looks at the image must clear. Writes `workdir/results.json`,
-`results.md` (Table A1's layout) and `captions.png`.
+`results.md` (Table A1's layout) and `captions.png`. Images are read one batch at a time (`streaming`):
+memory grows with the data set only by the training images' features (`N x D` float32) and captions.
 
 References:
     - [Vinyals et al., 2015, Show and Tell](https://arxiv.org/abs/1411.4555); [Yun et al., 2019](
@@ -25,9 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_cutmix import data, training
-from keras_cutmix.captioning import decoding, scoring, vocabulary
-from keras_cutmix.captioning.nic import (PAPER_RECIPE, caption_decoder, caption_loss, nic, pooled_encoder,
-                                         vocabulary_of)
+from keras_cutmix.captioning import scoring, streaming, vocabulary
+from keras_cutmix.captioning.nic import PAPER_RECIPE, caption_decoder, caption_loss, nic, pooled_encoder
 from keras_cutmix.models.common import at_input_size
 from keras_cutmix.training import results as results_io
 from keras_cutmix.training.method_runs import load_classifier
@@ -36,6 +36,8 @@ from keras_cutmix.training.method_runs import load_classifier
 PAPER = {"baseline": (61.4, 43.8, 31.4, 22.9, 22.8, 44.7, 71.2), "mixup": (61.6, 44.1, 31.6, 23.2, 22.9, 47.9, 72.2),
          "cutout": (63.0, 45.3, 32.6, 24.0, 22.6, 48.2, 74.1), "cutmix": (64.2, 46.3, 33.6, 24.9, 23.1, 49.0, 77.6)}
 BLIND = "blind"
+# Images per batch when encoding the training images and when captioning the test images.
+TRAIN_BATCH, TEST_BATCH = 256, 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,36 +63,55 @@ PRESETS = {
 }
 
 
-def _examples(preset, split, training_split, data_dir, seed):
-    """NumPy images [N, S, S, 3] uint8, image ids [N], captions [N, 5] (str)."""
-    ds = data.load_captions(preset.dataset, split, batch_size=256, training=training_split, data_dir=data_dir,
-                            seed=seed, image_size=preset.image_size, drop_remainder=False)
-    batches = [tf.nest.map_structure(lambda t: t.numpy(), b) for b in ds]
-    captions = np.concatenate([b["captions"] for b in batches]).astype(str)
-    return (np.concatenate([b["images"] for b in batches]), np.concatenate([b["image_ids"] for b in batches]),
-            captions)
+def _read(spec, training, data_dir, seed, batch_size):
+    """A fresh read of the training (shuffled by `seed`) or test images, batches of `batch_size`."""
+    return data.load_captions(spec.dataset, None, batch_size=batch_size, training=training, data_dir=data_dir,
+                              seed=seed, image_size=spec.image_size, drop_remainder=False)
 
 
 def _pairs(features, captions, vocab, preset, seed):
-    """Every (image's features, reference) pair, shuffled: `((features, ids[:, :-1]), ids[:, 1:])` batches."""
+    """Every (image's features, reference) pair, shuffled: `((features, ids[:, :-1]), ids[:, 1:])` batches.
+
+    The features stay one NumPy array that each batch gathers from: a tf.data function that captured it
+    (as a constant or a tensor) would copy it, a constant several times (8 GB for 0.5 GB of features).
+    """
     count, per_image = captions.shape
     ids = vocabulary.tokenize(captions.reshape(-1), vocab, preset.max_length + 1)
     index = np.repeat(np.arange(count), per_image)
     order = np.random.default_rng(seed).permutation(len(index))
-    ds = tf.data.Dataset.from_tensor_slices((index[order], ids[order]))
+    ds = tf.data.Dataset.from_tensor_slices((index[order], ids[order])).batch(preset.batch_size)
 
-    def pair(i, caption):
-        return (tf.gather(features, i), caption[:-1]), caption[1:]
+    def pairs(i, caption):
+        rows = tf.numpy_function(lambda i: features[i], [i], tf.float32, stateful=False)
+        rows.set_shape([None, features.shape[1]])
+        return (rows, caption[:, :-1]), caption[:, 1:]
 
-    return ds.map(pair, num_parallel_calls=tf.data.AUTOTUNE).batch(preset.batch_size).prefetch(2)
+    return ds.map(pairs).prefetch(2)
 
 
-def train_captioner(classifier, vocab, images, captions, preset, workdir, seed=0, blind=False, verbose=1):
+def train_captioner(classifier, vocab, read_images, image_ids, captions, preset, workdir, seed=0, blind=False,
+                    verbose=1):
     """Trains NIC on `classifier`'s pooled features (frozen) in `workdir`; a finished run only reloads it.
 
-    The encoder is frozen, so its features are computed once (blank images' for the blind NIC) and
-    `nic.caption_decoder`, which shares every other layer, trains on them: the same training, without
-    running the encoder each step (about half of a step here).
+    The encoder is frozen, so its features are computed once, one batch of images at a time
+    (`streaming.encode_images`; blank images' for the blind NIC), and `nic.caption_decoder`, which shares
+    every other layer, trains on them: the same training, without running the encoder each step.
+
+    Args:
+        classifier: The backbone (a `keras_cutmix.models` classifier).
+        vocab: The `Vocabulary`.
+        read_images: A function returning a fresh iterable of batches of the training images, in the order
+            of `image_ids` (see `streaming`); called once, after seeding, only when the NIC trains.
+        image_ids: int `[N]` of the training images.
+        captions: str `[N, 5]`: their references.
+        preset: A `CaptionPreset`.
+        workdir: Where the NIC trains (resumable) and is saved as `nic.keras`.
+        seed: Seed of the NIC's weights and of the caption order. Defaults to 0.
+        blind: Train on blank images. Defaults to False.
+        verbose: Keras progress bars. Defaults to 1.
+
+    Returns:
+        The trained (or reloaded) NIC.
     """
     path = os.path.join(workdir, "nic.keras")
     if os.path.exists(path):
@@ -98,8 +119,9 @@ def train_captioner(classifier, vocab, images, captions, preset, workdir, seed=0
     keras.utils.set_random_seed(seed)
     encoder = pooled_encoder(at_input_size(classifier, preset.image_size))
     model = nic(vocab, encoder, units=preset.units, embedding_dim=preset.units)
-    shown = np.zeros_like(images) if blind else images
-    features = model.get_layer("encoder").predict(shown.astype(np.float32), batch_size=256, verbose=0)
+    if verbose:
+        print(f"Encoding {len(image_ids)} training images", flush=True)
+    features = streaming.encode_images(model.get_layer("encoder"), read_images(), image_ids, blind, verbose)
     decoder = caption_decoder(model)
     decoder.compile(optimizer=keras.optimizers.Adam(preset.learning_rate), loss=caption_loss)
     callbacks = [keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup"))]
@@ -107,17 +129,6 @@ def train_captioner(classifier, vocab, images, captions, preset, workdir, seed=0
                 verbose=verbose)
     model.save(path)
     return model
-
-
-def caption_images(model, images, beam_size, max_length, batch_size=64):
-    """Beam-search captions (strings) of `images`."""
-    vocab = vocabulary_of(model)
-    texts = []
-    for start in range(0, len(images), batch_size):
-        ids, _ = decoding.beam_search(model, images[start:start + batch_size].astype(np.float32),
-                                      beam_size=beam_size, max_length=max_length)
-        texts.extend(vocabulary.detokenize(np.asarray(ids), vocab))
-    return texts
 
 
 def markdown_table(results, preset_name):
@@ -140,8 +151,9 @@ def _picture(path, images, references, captions_by_method, count=6):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
-    figure, axes = plt.subplots(1, count, figsize=(3.2 * count, 4.6))
-    for i, ax in enumerate(axes):
+    count = min(count, len(images))
+    figure, axes = plt.subplots(1, count, figsize=(3.2 * count, 4.6), squeeze=False)
+    for i, ax in enumerate(axes[0]):
         ax.imshow(images[i])
         ax.axis("off")
         lines = [f"ref: {references[i][0]}"] + [f"{m}: {c[i]}" for m, c in captions_by_method.items()]
@@ -153,8 +165,11 @@ def _picture(path, images, references, captions_by_method, count=6):
 
 
 def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, methods=training.METHODS,
-                   seed=0, data_dir=None, beam_size=20, blind=True, verbose=1):
+                   seed=0, data_dir=None, beam_size=20, blind=True, verbose=1, **overrides):
     """Trains NIC on each method's backbone (and a blind one), scores the test captions, writes the outputs.
+
+    The images are read one batch at a time, never held (see `streaming`): memory grows with the data set
+    only by the training features (`N x D` float32) and captions.
 
     Args:
         workdir: Output directory.
@@ -166,12 +181,14 @@ def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, 
         data_dir: tfds data_dir. Defaults to None.
         beam_size: Beam width (the paper's evaluation: 20). Defaults to 20.
         blind: Also train and score the blind NIC. Defaults to True.
-        verbose: Keras progress bars. Defaults to 1.
+        verbose: Keras progress bars (training, encoding, captioning). Defaults to 1.
+        **overrides: `CaptionPreset` fields to replace (e.g. `epochs`, `image_size`, `max_test_images`).
 
     Returns:
         `{method: scores}` (also in `workdir/results.json`).
     """
     spec = PRESETS[preset] if isinstance(preset, str) else preset
+    spec = dataclasses.replace(spec, **overrides)
     sources = dict(backbones or {})
     missing = [m for m in methods if m not in sources]
     if missing:
@@ -180,30 +197,31 @@ def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, 
         sources.update({m: os.path.join(models_dir, m) for m in missing})
     # tf.data's seeded shuffles also read TF's global seed (unset in a fresh process, set by any training
     # before): fix it here, after building the data, so that training the backbones in this process or
-    # reusing them gives the same caption order and the same NICs.
+    # reusing them gives the same caption order and the same NICs (`train_captioner` sets it again before
+    # it reads the images, in the same order).
     data.prepare_captions(spec.dataset, data_dir)
     keras.utils.set_random_seed(seed)
-    images, _, captions = _examples(spec, None, True, data_dir, seed)
-    test_images, test_ids, test_captions = _examples(spec, None, False, data_dir, seed)
-    if spec.max_test_images:
-        test_images, test_ids, test_captions = (a[:spec.max_test_images] for a in (test_images, test_ids,
-                                                                                      test_captions))
+    train_ids, captions, _ = streaming.read_references(_read(spec, True, data_dir, seed, TRAIN_BATCH))
+    test_ids, test_captions, first_images = streaming.read_references(
+        _read(spec, False, data_dir, seed, TEST_BATCH), spec.max_test_images, keep_images=6)
     vocab = vocabulary.build_vocabulary(captions.reshape(-1), min_count=spec.min_count)
     references = {int(i): list(c) for i, c in zip(test_ids, test_captions)}
     runs = [(m, sources[m], False) for m in methods] + ([(BLIND, sources[methods[0]], True)] if blind else [])
     results, generated = {}, {}
     for method, source, is_blind in runs:
         print(f"== {method}: {source}", flush=True)
-        model = train_captioner(load_classifier(source), vocab, images, captions, spec,
-                                os.path.join(workdir, method), seed, is_blind, verbose)
-        shown = np.zeros_like(test_images) if is_blind else test_images
-        generated[method] = caption_images(model, shown, beam_size, spec.max_length)
+        model = train_captioner(load_classifier(source), vocab, lambda: _read(spec, True, data_dir, seed, TRAIN_BATCH),
+                                train_ids, captions, spec, os.path.join(workdir, method), seed, is_blind, verbose)
+        if verbose:
+            print(f"Captioning {len(test_ids)} test images (beam {beam_size})", flush=True)
+        generated[method] = streaming.caption_batches(model, _read(spec, False, data_dir, seed, TEST_BATCH),
+                                                      test_ids, beam_size, spec.max_length, is_blind, verbose)
         results[method] = scoring.score_captions(references, {int(i): c for i, c in zip(test_ids, generated[method])})
     os.makedirs(workdir, exist_ok=True)
     results_io.write_json(os.path.join(workdir, "results.json"), {
-        "preset": preset if isinstance(preset, str) else "custom", "backbones": sources, "results": results,
-        "examples": {m: c[:20] for m, c in generated.items()}})
+        "preset": preset if isinstance(preset, str) else "custom", "overrides": overrides, "backbones": sources,
+        "results": results, "examples": {m: c[:20] for m, c in generated.items()}})
     with open(os.path.join(workdir, "results.md"), "w") as f:
         f.write(markdown_table(results, f"{spec.dataset}, beam {beam_size}"))
-    _picture(os.path.join(workdir, "captions.png"), test_images, test_captions, generated)
+    _picture(os.path.join(workdir, "captions.png"), first_images, test_captions, generated)
     return results

@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_cutmix import training
-from keras_cutmix.captioning import beam_search, detokenize, run, vocabulary_of
+from keras_cutmix import data, training
+from keras_cutmix.captioning import beam_search, build_vocabulary, detokenize, run, vocabulary_of
 from keras_cutmix.data import caption_loaders, synthetic_captions
 
 TINY = run.CaptionPreset("synthetic_captions", 64, 1, batch_size=8, min_count=1, max_length=12, units=16,
@@ -50,8 +50,8 @@ def test_run_captioning_outputs_reuse_and_blind_row(setup):
     saved = json.loads((root / "run" / "results.json").read_text())
     # The stored captions are the reloaded model's beam search on the test images.
     model = keras.saving.load_model(str(root / "run" / "cutmix" / "nic.keras"), safe_mode=True)
-    images, _, _ = run._examples(TINY, None, False, data_dir, 0)
-    ids, _ = beam_search(model, images[:6].astype(np.float32), beam_size=2, max_length=TINY.max_length)
+    images = next(iter(data.load_captions("synthetic_captions", batch_size=6, training=False, data_dir=data_dir)))
+    ids, _ = beam_search(model, np.asarray(images["images"], np.float32), beam_size=2, max_length=TINY.max_length)
     assert saved["examples"]["cutmix"] == detokenize(np.asarray(ids), vocabulary_of(model))
     mtime = os.path.getmtime(root / "run" / "cutmix" / "nic.keras")
     again = run.run_captioning(workdir, TINY, backbones, methods=("baseline", "cutmix"), data_dir=data_dir,
@@ -81,6 +81,8 @@ def test_same_seed_same_nic_whatever_ran_before(setup):
     ("--backbones=foo=/x", "--backbones: Expected --backbones=METHOD=DIR"),
     ("--preset=coco", "--backbones: Expected a backbone for every method"),
     ("--beam_size=0", "--beam_size: Expected --beam_size >= 1"),
+    ("--epochs=0", "--epochs: Expected --epochs >= 1. Received: 0"),
+    ("--num_test_images=-3", "--num_test_images: Expected --num_test_images >= 1. Received: -3"),
 ])
 def test_flag_errors_are_one_line(run_script, flag, message):
     status, stderr, workdir = run_script("coco_captioning.py", flag)
@@ -88,3 +90,22 @@ def test_flag_errors_are_one_line(run_script, flag, message):
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("coco_captioning.py: error: ") and message in last, last
     assert not workdir.exists()
+
+
+def test_pairs_gather_each_captions_image_features():
+    """Every (features, caption) pair of an epoch: the features of the caption's own image, each caption once."""
+    words = ["red", "green", "blue", "star", "circle", "square", "above", "below"]
+    captions = np.array([[f"a {words[i]} {words[j]} {n}" for n in range(5)] for i in range(8) for j in range(3)],
+                        dtype=object)  # 24 images, 5 distinct captions each.
+    features = np.arange(24 * 3, dtype=np.float32).reshape(24, 3)
+    vocab = build_vocabulary(captions.reshape(-1), min_count=1)
+    preset = run.CaptionPreset("synthetic_captions", 64, 1, batch_size=7, max_length=6)
+    seen = []
+    for (rows, inputs), targets in run._pairs(features, captions, vocab, preset, seed=0):
+        assert rows.shape[0] == inputs.shape[0] == targets.shape[0] <= 7
+        for row, target in zip(rows.numpy(), targets.numpy()):
+            image = int(row[0]) // 3
+            np.testing.assert_array_equal(row, features[image])
+            seen.append(detokenize(target[None], vocab)[0])
+            assert seen[-1] in list(captions[image]), (seen[-1], captions[image])
+    assert sorted(seen) == sorted(captions.reshape(-1))
