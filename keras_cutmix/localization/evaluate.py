@@ -15,7 +15,8 @@ targets, return_cam=True))`). Boxes follow the paper's rule
 Ground truth: the dataset's `"bbox"` is float `[B, 4]` or `[B, K, 4]`
 normalised `[ymin, xmin, ymax, xmax]`; rows of zeros pad `[B, K, 4]` (no box).
 They become pixel boxes with exclusive max by rounding (`pixel_boxes`). An
-image without any box is skipped (and counted in `num_skipped`). Pixel boxes
+image without any box is skipped (and counted in `num_skipped`); an inverted
+row (ymax < ymin or xmax < xmin, as tfds mock data has) is no box. Pixel boxes
 are refused (divide them by the image size), as are labels out of the model's
 classes; labels may be ids `[B]` or `[B, 1]` or one-hot rows `[B, K]`. Every
 argument is checked before the first batch is read, and each batch's
@@ -136,6 +137,24 @@ def _progbar_verbose(verbose):
 
 
 
+def _checked_bbox(bbox):
+    """Normalised boxes as float64; an inverted row (tfds mock data has them) becomes a row of zeros: no box.
+
+    Every coordinate is checked (kind, finiteness, range: pixels are refused), inverted rows included.
+    """
+    raw = bbox.numpy() if hasattr(bbox, "numpy") else bbox
+    try:
+        array = np.asarray(raw, np.float64)
+    except (TypeError, ValueError):
+        return checks.boxes("bbox", raw, _CALLER, normalized=True)  # Raises, naming `bbox`.
+    if array.ndim < 1 or array.shape[-1] != 4:
+        return checks.boxes("bbox", array, _CALLER, normalized=True)  # Raises, naming `bbox`.
+    low, high = np.minimum(array[..., :2], array[..., 2:]), np.maximum(array[..., :2], array[..., 2:])
+    checks.boxes("bbox", np.concatenate([low, high], axis=-1), _CALLER, normalized=True)
+    inverted = np.any(array[..., 2:] < array[..., :2], axis=-1, keepdims=True)
+    return np.where(inverted, 0.0, array)
+
+
 def _checked_batch(batch, num_classes, size):
     """A batch's images, labels (int32 [B]) and bbox (float64 [B, K, 4], normalised), checked together."""
     if not isinstance(batch, dict) or "bbox" not in batch or "images" not in batch or "labels" not in batch:
@@ -151,7 +170,7 @@ def _checked_batch(batch, num_classes, size):
         raise ValueError(f"{_CALLER}: Expected every batch's `images` at one size {size} (the baselines and the "
                          f"boxes are in its pixels). Received: images.shape={images.shape}")
     labels = checks.class_ids("labels", batch["labels"], _CALLER, num_classes=num_classes, length=len(images))
-    bbox = checks.boxes("bbox", batch["bbox"], _CALLER, normalized=True)
+    bbox = _checked_bbox(batch["bbox"])
     if bbox.ndim == 2:
         bbox = bbox[:, None, :]
     if bbox.ndim != 3 or len(bbox) != len(images):

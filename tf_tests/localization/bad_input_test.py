@@ -253,3 +253,15 @@ def test_evaluate_localization_reads_tensors():
     dataset = tf.data.Dataset.from_tensor_slices({"images": x, "labels": labels, "bbox": bbox}).batch(3)
     got = localization.evaluate_localization(model, dataset, verbose=0)
     assert got["gt_known_loc"] == expected["gt_known_loc"] and got["top1_loc"] == expected["top1_loc"]
+
+
+def test_evaluate_localization_inverted_rows_are_no_box_but_pixels_are_still_refused():
+    model, x, labels, bbox = _eval_inputs()
+    padded = np.stack([bbox, np.zeros_like(bbox)], axis=1)  # [B, 2, 4]: the second row is padding.
+    expected = localization.evaluate_localization(model, box_dataset(x, labels, padded), verbose=0)
+    padded[:, 1] = [0.7, 0.2, 0.1, 0.0]  # Inverted (as tfds mock data has): no box, like the zero row.
+    got = localization.evaluate_localization(model, box_dataset(x, labels, padded), verbose=0)
+    assert got["gt_known_loc"] == expected["gt_known_loc"] and got["num_images"] == expected["num_images"] == 4
+    padded[:, 1] = [12, 2, 1, 0]
+    with pytest.raises(ValueError, match=r"^evaluate_localization: Expected `bbox` normalised to \[0, 1\]"):
+        localization.evaluate_localization(model, box_dataset(x, labels, padded), verbose=0)
