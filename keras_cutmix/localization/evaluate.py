@@ -297,7 +297,8 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     if progbar.target is None or num_batches < progbar.target:  # Reaching the target finalizes it.
         progbar.update(num_batches, finalize=True)
     if not gt_list:
-        raise ValueError(f"{_CALLER}: Expected at least one image with a box. Received: {num_skipped} images, none with a box")
+        raise ValueError(f"{_CALLER}: Expected at least one image with a box. Received: {num_skipped} images, "
+                         "none with a box")
     labels, pred_classes = np.concatenate(labels), np.concatenate(pred_classes)
     pred_boxes, true_boxes = np.concatenate(pred_boxes), np.concatenate(true_boxes)
     count = len(gt_list)

@@ -74,7 +74,8 @@ def test_top1_and_gt_known_loc_equal_wsolevaluation_iou(seed):
     pred_classes[: count // 2] = true_classes[: count // 2]
     threshold = float(rng.choice([0.0, 0.3, 0.5, 0.7, rng.random()]))
     hits = _wsol_hits(pred, gts, threshold)
-    assert localization.gt_known_loc(pred, gts, iou_threshold=np.float64(threshold)) == pytest.approx(hits.mean(), abs=1e-12)
+    got = localization.gt_known_loc(pred, gts, iou_threshold=np.float64(threshold))
+    assert got == pytest.approx(hits.mean(), abs=1e-12)
     expected = (hits & (pred_classes == true_classes)).mean()
     got = localization.top1_loc(np.eye(num_classes)[pred_classes], true_classes[:, None], pred.tolist(), gts,
                                 iou_threshold=threshold)
