@@ -199,21 +199,24 @@ def scores(name, values, caller):
     return _finite(name, array, caller)
 
 
-def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxes=True):
+def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxes=True, whole=False):
     """Boxes [..., 4] as float64, checked against their coordinate convention.
 
     The convention is the caller's: `normalized=True` for fractions of the image side (e.g. `[ymin, xmin,
-    ymax, xmax]` in [0, 1]), False for pixels. Boxes are `(low, low, high, high)` pairs along two axes, so
+    ymax, xmax]` in [0, 1]), False for pixels, None for either (a scale-free computation such as IoU: only
+    the shape, finiteness and order are checked). Boxes are `(low, low, high, high)` pairs along two axes, so
     the check is order-free: each high must be >= its low. Pixel boxes are checked against `image_size`
     when known.
 
     Args:
         name, caller: As `count`.
         values: The boxes given, any leading shape, last axis 4.
-        normalized: Whether coordinates are fractions of the image side.
+        normalized: Whether coordinates are fractions of the image side (None: either).
         image_size: `(height, width)`, or one side, for pixel boxes; the larger bounds every coordinate.
             Defaults to None.
         allow_empty_boxes: Whether zero-width or zero-height boxes pass. Defaults to True.
+        whole: Whether pixel coordinates must be whole numbers (integer pixel grids, e.g. wsolevaluation's
+            `+ 1` areas). Defaults to False.
 
     Returns:
         A float64 array of the boxes.
@@ -221,7 +224,7 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
     Raises:
         ValueError: for a last axis other than 4, non-finite or inverted boxes, normalised boxes outside
             [0, 1] (they look like pixels), pixel boxes that all lie within [0, 1] with fractional values
-            (they look normalised) or that leave the image.
+            (they look normalised), that leave the image, or fractional pixels where `whole` is asked.
     """
     array = _finite(name, _array(name, values, caller, np.float64), caller)
     if array.ndim < 1 or array.shape[-1] != 4:
@@ -241,7 +244,7 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
         raise ValueError(f"{caller}: Expected `{name}` normalised to [0, 1] (fractions of the image side); "
                          f"these look like pixels: divide by the image size. Received: {name} in "
                          f"[{array.min():g}, {array.max():g}]")
-    if not normalized:
+    if normalized is False:
         if array.max() <= 1 and np.any(array != np.round(array)):
             raise ValueError(f"{caller}: Expected `{name}` in pixels; these look normalised to [0, 1]: multiply "
                              f"by the image size. Received: {name} in [{array.min():g}, {array.max():g}]")
@@ -250,16 +253,24 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
             if array.min() < 0 or array.max() > limit:
                 raise ValueError(f"{caller}: Expected `{name}` within the image (pixels in [0, {limit:g}]). "
                                  f"Received: {name} in [{array.min():g}, {array.max():g}]")
+        if whole and np.any(array != np.round(array)):
+            rows = array.reshape(-1, 4)
+            bad = rows[np.any(rows != np.round(rows), axis=1)][0]
+            raise ValueError(f"{caller}: Expected `{name}` in whole pixels. Received: fractional coordinates, "
+                             f"e.g. {bad.tolist()}")
     return array
 
 
-def maps(name, values, caller):
-    """Score maps [N, H, W] (a single [H, W] map becomes [1, H, W]) as float32, finite.
+def maps(name, values, caller, *, dtype=np.float32):
+    """Score maps [N, H, W] (a single [H, W] map becomes [1, H, W]) as float32 (or `dtype`), finite.
+
+    `dtype=None` keeps the maps' own numeric dtype (for computations that must follow it, e.g.
+    wsolevaluation's quantisation of float64 maps).
 
     Raises:
         ValueError: for another rank, an empty map, or non-finite values.
     """
-    array = _array(name, values, caller, np.float32)
+    array = _array(name, values, caller, dtype)
     if array.ndim == 2:
         array = array[None]
     if array.ndim != 3 or (array.shape[0] and 0 in array.shape[1:]):

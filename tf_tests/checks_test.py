@@ -114,6 +114,31 @@ def test_boxes_in_pixels_and_fractions():
     assert checks.boxes("b", np.zeros((2, 0, 4)), "f", normalized=True).shape == (2, 0, 4)
 
 
+
+def test_boxes_in_either_convention_and_in_whole_pixels():
+    # normalized=None: scale-free callers (IoU) take pixels or fractions, and still refuse the malformed.
+    for boxes in ([[0.1, 0.2, 0.6, 0.7]], [[1, 2, 10, 9.5]]):
+        np.testing.assert_array_equal(checks.boxes("b", boxes, "f", normalized=None), boxes)
+    with pytest.raises(ValueError, match=r"^f: Expected `b` as \(low, low, high, high\)"):
+        checks.boxes("b", [[0.5, 0.1, 0.2, 0.3]], "f", normalized=None)
+    with pytest.raises(ValueError, match=r"^f: Expected finite `b`"):
+        checks.boxes("b", [[0, 0, np.inf, 1]], "f", normalized=None)
+    # whole=True: integer pixel grids; whole floats pass, fractions are named.
+    assert checks.boxes("b", [[1.0, 2.0, 10.0, 9.0]], "f", normalized=False, whole=True).tolist() == [[1, 2, 10, 9]]
+    with pytest.raises(ValueError, match=r"^f: Expected `b` in whole pixels\. Received: fractional coordinates, "
+                                         r"e\.g\. \[1\.0, 2\.0, 10\.0, 9\.5\]"):
+        checks.boxes("b", [[0, 0, 1, 1], [1, 2, 10, 9.5]], "f", normalized=False, whole=True)
+
+
+def test_maps_keep_their_dtype_when_asked():
+    maps = np.random.default_rng(0).random((2, 3, 4))
+    assert checks.maps("maps", maps, "f").dtype == np.float32
+    kept = checks.maps("maps", maps, "f", dtype=None)
+    assert kept.dtype == np.float64 and np.array_equal(kept, maps)
+    assert checks.maps("maps", np.ones((1, 2, 2), np.uint8), "f", dtype=None).dtype == np.uint8
+    with pytest.raises(ValueError, match="finite"):
+        checks.maps("maps", np.full((1, 2, 2), -np.inf), "f", dtype=None)
+
 def test_maps_and_masks():
     assert checks.maps("maps", np.zeros((4, 5)), "f").shape == (1, 4, 5)
     with pytest.raises(ValueError, match=r"maps \[N, H, W\]"):

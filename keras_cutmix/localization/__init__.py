@@ -8,6 +8,12 @@ set (with a progress bar); `presets` holds the paper's recipes and Table 9,
 `table` its layout; `run_wsol` is `examples/cub_wsol.py`. This area is a
 higher layer: it imports `models`; `models`, `mixing` and `data` never import
 it.
+
+Every public function checks its inputs first (through `keras_cutmix.checks`)
+and answers right or raises one `ValueError` naming itself and the argument:
+thresholds are fractions (50 gets "pass 0.5"), `max_box_acc` and
+`evaluate_localization` refuse boxes in the other convention (normalised vs
+pixels), class labels may be ids or one-hot rows, NumPy numbers are numbers.
 """
 
 from keras_cutmix import extras

@@ -13,19 +13,19 @@ References:
 import numpy as np
 import scipy.ndimage
 
+from keras_cutmix import checks
+
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
-def as_maps(maps, name="maps"):
-    """Returns `maps` (NumPy array or tensor) as a NumPy array [B, H, W], or raises a ValueError."""
-    array = np.asarray(maps.numpy() if hasattr(maps, "numpy") else maps)
-    if array.ndim != 3:
-        raise ValueError(f"Expected `{name}` of shape [batch, height, width]. Received: {name}.shape={array.shape}")
-    if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
-        raise ValueError(f"Expected numeric `{name}`. Received: {name}.dtype={array.dtype}")
-    if array.size and np.isnan(array).any():
-        raise ValueError(f"Expected `{name}` without NaNs. Received: {name} with NaNs")
-    return array
+def checked_maps(maps, name, caller):
+    """`maps` (NumPy array or tensor) as a finite NumPy array [B, H, W] in its own dtype, or a ValueError."""
+    array = maps.numpy() if hasattr(maps, "numpy") else maps
+    checked = checks.maps(name, array, caller, dtype=None)  # Kind, dtype, finiteness ([H, W] -> [1, H, W]).
+    if np.ndim(array) != 3:
+        raise ValueError(f"{caller}: Expected `{name}` of shape [batch, height, width]. Received: "
+                         f"{name}.shape={np.shape(array)}")
+    return checked
 
 
 def boxes_from_maps(maps, threshold=0.15):
@@ -38,19 +38,19 @@ def boxes_from_maps(maps, threshold=0.15):
     foreground gives `[0, 0, 0, 0]`.
 
     Args:
-        maps: Localization maps (NumPy array or tensor) of shape [B, H, W], any real dtype, any range.
-        threshold: Fraction of each map's maximum that a pixel must exceed. Defaults to 0.15, the paper's
-            sigma.
+        maps: Localization maps (NumPy array or tensor) of shape [B, H, W], any real dtype, any finite range.
+        threshold: Fraction in [0, 1] of each map's maximum that a pixel must exceed (0.15, not 15).
+            Defaults to 0.15, the paper's sigma.
 
     Returns:
         NumPy int32 array [B, 4] of `[ymin, xmin, ymax, xmax]` boxes, max exclusive.
 
     Raises:
-        ValueError: If `maps` is not [B, H, W] or has NaNs, or `threshold` is not a finite number.
+        ValueError: If `maps` is not a numeric [B, H, W] or has NaN or infinite values, or `threshold` is not
+            a fraction in [0, 1] (with a hint when it looks like a percentage).
     """
-    maps = as_maps(maps)
-    if not np.isscalar(threshold) or not np.isfinite(threshold):
-        raise ValueError(f"Expected a finite number `threshold`. Received: threshold={threshold!r}")
+    maps = checked_maps(maps, "maps", "boxes_from_maps")
+    threshold = checks.fraction("threshold", threshold, "boxes_from_maps")
     boxes = np.zeros((maps.shape[0], 4), dtype=np.int32)
     for index, score_map in enumerate(maps):
         if score_map.size == 0:

@@ -37,8 +37,16 @@ step, so that thresholds and boxes mean the same as in the WSOL literature:
 `class_ids=None` takes each image's predicted class (argmax of the logits).
 Images go through the model in chunks of `batch_size`, each through one
 `tf.function` that computes the whole chunk (features, class choice, map,
-upsampling, normalisation). The function is built once per model, method and
-layer, and cached while the model lives.
+upsampling, normalisation). The function is built once per model, method,
+layer, image shape and dtype and number of class choices, with an input
+signature whose batch axis is free, and cached while the model lives: any
+batch size, image size and number of class choices work, in any order.
+
+Bad input (images not 4-D or not the model's size, class ids out of range or
+of another length, a `batch_size` that is not a positive int) raises a
+`ValueError` naming the function and the argument before any work; class ids
+may be ids [B] or [B, 1], whole floats or one-hot rows [B, K], and NumPy
+integers are accepted wherever an int is.
 
 References:
     - [Zhou et al., 2016, Learning Deep Features for Discriminative
@@ -55,13 +63,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
 from keras_cutmix.models import cam_feature_layer_name
 from keras_cutmix.models.common import HEAD_NAME
 
 # OpenCV's INTER_CUBIC coefficient (imgproc/src/resize.cpp, interpolateCubic).
 CV2_CUBIC_A = -0.75
 
-# model -> {(method, layer_name): compiled function}; entries go with the model.
+# model -> {(method, layer_name, images shape [H, W, C], images dtype, class choices K): compiled function};
+# entries go with the model.
 _FUNCTIONS = weakref.WeakKeyDictionary()
 
 
@@ -127,11 +137,17 @@ def _features_and_logits(model, layer_name):
     return keras.Model(inputs, [model.get_layer(layer_name).output, model.outputs[0]])
 
 
-def _cam_function(model, layer_name):
+def _signature(image_shape, image_dtype, num_choices):
+    """Images [any batch, H, W, C] and class ids [K, any batch]: one trace serves every batch size."""
+    return [tf.TensorSpec([None, *image_shape], tf.as_dtype(image_dtype)),
+            tf.TensorSpec([num_choices, None], tf.int32)]
+
+
+def _cam_function(model, layer_name, signature):
     features_and_logits = _features_and_logits(model, layer_name)
     kernel = model.get_layer(HEAD_NAME).kernel
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(input_signature=signature)
     def compute(images, class_ids):
         """class_ids [K, B] -> (maps [K, B, H, W], logits [B, N]), one forward pass."""
         features, logits = features_and_logits(images, training=False)
@@ -147,10 +163,10 @@ def _cam_function(model, layer_name):
     return compute
 
 
-def _gradcam_function(model, layer_name):
+def _gradcam_function(model, layer_name, signature):
     features_and_logits = _features_and_logits(model, layer_name)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(input_signature=signature)
     def compute(images, class_ids):
         """class_ids [K, B] -> (maps [K, B, H, W], logits [B, N]), one forward pass."""
         with tf.GradientTape(persistent=True) as tape:
@@ -171,61 +187,77 @@ def _gradcam_function(model, layer_name):
     return compute
 
 
-def _check_feature_layer(model, layer_name, method):
+def _check_feature_layer(model, layer_name, method, caller):
     if layer_name is None:
         layer_name = cam_feature_layer_name(model)
     try:
-        layer = model.get_layer(layer_name)
-    except ValueError as error:
+        layer = model.get_layer(layer_name) if isinstance(layer_name, str) else None
+    except ValueError:
+        layer = None
+    if layer is None:
         raise ValueError(
-            f"Expected `layer_name` to name a layer of model {model.name!r}. "
+            f"{caller}: Expected `layer_name` to name a layer of model {model.name!r}. "
             f"Received: layer_name={layer_name!r}"
-        ) from error
+        )
     shape = layer.output.shape
     if len(shape) != 4:
         raise ValueError(
-            "Expected `layer_name` to name a layer with a 4-D output "
+            f"{caller}: Expected `layer_name` to name a layer with a 4-D output "
             f"[batch, height, width, channels]. Received: layer_name={layer_name!r} "
             f"with output shape {tuple(shape)}"
         )
     if method == "cam":
-        kernel = model.get_layer(HEAD_NAME).kernel
+        head = next((layer for layer in model.layers if layer.name == HEAD_NAME), None)
+        if head is None or getattr(head, "kernel", None) is None or len(head.kernel.shape) != 2:
+            raise ValueError(f"{caller}: CAM needs a Dense layer named {HEAD_NAME!r} after global pooling; "
+                             f"use gradcam() for other models. Received: model {model.name!r} without one")
+        kernel = head.kernel
         if shape[-1] != kernel.shape[0]:
             raise ValueError(
-                f"CAM needs the layer that feeds global pooling before 'head' "
+                f"{caller}: CAM needs the layer that feeds global pooling before 'head' "
                 f"({kernel.shape[0]} channels). Received: layer_name={layer_name!r} "
                 f"with {shape[-1]} channels; use gradcam() for other layers"
             )
     return layer_name
 
 
-def _compiled(model, method, layer_name):
+def _compiled(model, method, layer_name, image_shape, image_dtype, num_choices):
     functions = _FUNCTIONS.setdefault(model, {})
-    key = (method, layer_name)
+    key = (method, layer_name, tuple(image_shape), tf.as_dtype(image_dtype).name, num_choices)
     if key not in functions:
         build = _cam_function if method == "cam" else _gradcam_function
-        functions[key] = build(model, layer_name)
+        functions[key] = build(model, layer_name, _signature(image_shape, image_dtype, num_choices))
     return functions[key]
 
 
-def _checked_class_ids(class_ids, count, num_classes):
-    """`class_ids` (None or `count` ints) as int32 [count], -1 for the predicted class."""
-    if class_ids is None:
-        return np.full([count], -1, np.int32)
-    class_ids = np.asarray(class_ids).reshape(-1)
-    if class_ids.shape[0] != count or not np.issubdtype(class_ids.dtype, np.integer):
-        raise ValueError(
-            f"Expected `class_ids` = None or {count} ints, one per image. "
-            f"Received: class_ids={class_ids!r}"
-        )
-    if count and (class_ids.min() < 0 or class_ids.max() >= num_classes):
-        raise ValueError(
-            f"Expected `class_ids` in [0, {num_classes}). Received: class_ids={class_ids!r}"
-        )
-    return class_ids.astype(np.int32)
+def _checked_images(images, model, caller):
+    """`images` as a NumPy array or tensor [B, H, W, C] of numbers that the model's input shape admits."""
+    if not tf.is_tensor(images):
+        if isinstance(images, (str, bytes, dict)) or images is None:
+            raise ValueError(f"{caller}: Expected `images` as an array [batch, height, width, channels]. "
+                             f"Received: images of type {type(images).__name__}")
+        try:
+            images = np.asarray(images)
+        except ValueError as error:  # Ragged nested lists.
+            raise ValueError(f"{caller}: Expected `images` as an array [batch, height, width, channels]. "
+                             f"Received: {error}") from None
+        if not (np.issubdtype(images.dtype, np.number) or images.dtype == bool):
+            raise ValueError(f"{caller}: Expected numeric `images`. Received: images.dtype={images.dtype}")
+    elif not (images.dtype.is_floating or images.dtype.is_integer or images.dtype.is_bool):
+        raise ValueError(f"{caller}: Expected numeric `images`. Received: images.dtype={images.dtype.name}")
+    if len(images.shape) != 4:
+        raise ValueError(f"{caller}: Expected `images` of shape [batch, height, width, channels]. "
+                         f"Received: images.shape={tuple(images.shape)}")
+    expected = tuple(model.inputs[0].shape[1:])
+    if len(expected) == 3 and any(e is not None and e != int(g) for e, g in zip(expected, images.shape[1:])):
+        raise ValueError(f"{caller}: Expected `images` of the model's input shape [batch, "
+                         f"{', '.join('any' if e is None else str(e) for e in expected)}]. "
+                         f"Received: images.shape={tuple(images.shape)}")
+    return images
 
 
-def maps_and_logits(model, images, class_ids=(None,), method="cam", layer_name=None, *, batch_size=64):
+def maps_and_logits(model, images, class_ids=(None,), method="cam", layer_name=None, *, batch_size=64,
+                    caller=None):
     """The maps of several class choices and the logits, from one forward pass per chunk.
 
     `evaluate_localization` needs the predicted classes, the maps of those
@@ -237,6 +269,7 @@ def maps_and_logits(model, images, class_ids=(None,), method="cam", layer_name=N
         class_ids: A sequence of K class choices, each as `cam`'s `class_ids`
             (None: the predicted class). Defaults to `(None,)`.
         method: `"cam"` or `"gradcam"`. Defaults to `"cam"`.
+        caller: The public function's name, for error messages. Defaults to None: the method.
 
     Returns:
         `(maps, logits)`: a list of K float32 NumPy arrays `[B, H, W]` (as
@@ -245,22 +278,21 @@ def maps_and_logits(model, images, class_ids=(None,), method="cam", layer_name=N
     Raises:
         ValueError: As `cam` / `gradcam`, or for an unknown `method`.
     """
+    caller = caller or str(method)
     if method not in ("cam", "gradcam"):
-        raise ValueError(f"Expected `method` to be 'cam' or 'gradcam'. Received: method={method!r}")
-    layer_name = _check_feature_layer(model, layer_name, method)
-    images = np.asarray(images) if not tf.is_tensor(images) else images
-    if len(images.shape) != 4:
-        raise ValueError(
-            "Expected `images` of shape [batch, height, width, channels]. "
-            f"Received: images.shape={tuple(images.shape)}"
-        )
+        raise ValueError(f"{caller}: Expected `method` to be 'cam' or 'gradcam'. Received: method={method!r}")
+    if not isinstance(model, keras.Model) or not getattr(model, "outputs", None):
+        raise ValueError(f"{caller}: Expected a functional keras.Model (with symbolic inputs and outputs). "
+                         f"Received: model of type {type(model).__name__}")
+    layer_name = _check_feature_layer(model, layer_name, method, caller)
+    images = _checked_images(images, model, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
     count = int(images.shape[0])
     num_classes = int(model.outputs[0].shape[-1])
-    class_ids = np.stack([_checked_class_ids(c, count, num_classes) for c in class_ids])  # [K, B]
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"Expected `batch_size` to be a positive int. Received: batch_size={batch_size!r}")
-    compute = _compiled(model, method, layer_name)
+    class_ids = np.stack([np.full([count], -1, np.int32) if c is None else checks.class_ids(
+        "class_ids", c, caller, num_classes=num_classes, length=count).astype(np.int32) for c in class_ids])
     height, width = int(images.shape[1]), int(images.shape[2])
+    compute = _compiled(model, method, layer_name, images.shape[1:], images.dtype, len(class_ids))
     maps = [np.zeros([len(class_ids), 0, height, width], np.float32)]
     logits = [np.zeros([0, num_classes], np.float32)]
     for start in range(0, count, batch_size):
@@ -302,7 +334,7 @@ def cam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
     References:
         - [Zhou et al., 2016](https://arxiv.org/abs/1512.04150)
     """
-    return maps_and_logits(model, images, [class_ids], "cam", layer_name, batch_size=batch_size)[0][0]
+    return maps_and_logits(model, images, [class_ids], "cam", layer_name, batch_size=batch_size, caller="cam")[0][0]
 
 
 def gradcam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
@@ -333,4 +365,5 @@ def gradcam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
     References:
         - [Selvaraju et al., 2017](https://arxiv.org/abs/1610.02391)
     """
-    return maps_and_logits(model, images, [class_ids], "gradcam", layer_name, batch_size=batch_size)[0][0]
+    return maps_and_logits(model, images, [class_ids], "gradcam", layer_name, batch_size=batch_size,
+                           caller="gradcam")[0][0]

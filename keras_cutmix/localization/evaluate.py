@@ -15,7 +15,13 @@ targets, return_cam=True))`). Boxes follow the paper's rule
 Ground truth: the dataset's `"bbox"` is float `[B, 4]` or `[B, K, 4]`
 normalised `[ymin, xmin, ymax, xmax]`; rows of zeros pad `[B, K, 4]` (no box).
 They become pixel boxes with exclusive max by rounding (`pixel_boxes`). An
-image without any box is skipped (and counted in `num_skipped`).
+image without any box is skipped (and counted in `num_skipped`); an inverted
+row (ymax < ymin or xmax < xmin, as tfds mock data has) is no box. Pixel boxes
+are refused (divide them by the image size), as are labels out of the model's
+classes; labels may be ids `[B]` or `[B, 1]` or one-hot rows `[B, K]`. Every
+argument is checked before the first batch is read, and each batch's
+`images`, `labels` and `bbox` before its maps are computed: bad input raises a
+`ValueError` naming `evaluate_localization` and the argument or field.
 
 Trivial baselines on the same images (no model map at all): the whole-image
 box, and the best fixed centred box (the grid of `CENTRED_BOX_FRACTIONS`
@@ -33,11 +39,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
 from keras_cutmix.localization import metrics
 from keras_cutmix.localization.boxes import boxes_from_maps
-from keras_cutmix.localization.cam import cam, gradcam, maps_and_logits
+from keras_cutmix.localization.cam import _check_feature_layer, cam, gradcam, maps_and_logits
 
 CAM_METHODS = {"cam": cam, "gradcam": gradcam}
+_CALLER = "evaluate_localization"
 # Heights and widths (fractions of the image side) of the fixed centred boxes searched.
 CENTRED_BOX_FRACTIONS = tuple(np.round(np.arange(0.1, 1.0001, 0.05), 2).tolist())
 
@@ -65,12 +73,7 @@ def centred_box(height, width, box_height, box_width):
 
 
 def _gt_lists(bbox, height, width):
-    """The non-empty pixel boxes of each image: a list of int32 arrays `[k_i, 4]`."""
-    bbox = np.asarray(bbox, np.float32)
-    if bbox.ndim == 2:
-        bbox = bbox[:, None, :]
-    if bbox.ndim != 3 or bbox.shape[-1] != 4:
-        raise ValueError(f"Expected `bbox` of shape [B, 4] or [B, K, 4]. Received: bbox.shape={bbox.shape}")
+    """The non-empty pixel boxes of each image (checked normalised `bbox` [B, K, 4]): int32 arrays `[k_i, 4]`."""
     result = []
     for rows in bbox:
         boxes = pixel_boxes(rows[np.any(rows != 0, axis=1)], height, width).reshape(-1, 4)
@@ -124,11 +127,56 @@ def _num_batches(dataset):
 
 def _progbar_verbose(verbose):
     """Keras's verbosity as a `Progbar`'s: "auto" and True show the bar (1); 0 and False hide it."""
-    if verbose == "auto" or verbose is True:
+    if isinstance(verbose, str) and verbose == "auto" or verbose is True:
         return 1
-    if verbose not in (0, 1, 2):
-        raise ValueError(f'Expected `verbose` to be 0, 1, 2 or "auto". Received: verbose={verbose!r}')
+    if isinstance(verbose, (bool, np.bool_)):
+        return int(verbose)
+    if not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
+        raise ValueError(f'{_CALLER}: Expected `verbose` to be 0, 1, 2 or "auto". Received: verbose={verbose!r}')
     return int(verbose)
+
+
+
+def _checked_bbox(bbox):
+    """Normalised boxes as float64; an inverted row (tfds mock data has them) becomes a row of zeros: no box.
+
+    Every coordinate is checked (kind, finiteness, range: pixels are refused), inverted rows included.
+    """
+    raw = bbox.numpy() if hasattr(bbox, "numpy") else bbox
+    try:
+        array = np.asarray(raw, np.float64)
+    except (TypeError, ValueError):
+        return checks.boxes("bbox", raw, _CALLER, normalized=True)  # Raises, naming `bbox`.
+    if array.ndim < 1 or array.shape[-1] != 4:
+        return checks.boxes("bbox", array, _CALLER, normalized=True)  # Raises, naming `bbox`.
+    low, high = np.minimum(array[..., :2], array[..., 2:]), np.maximum(array[..., :2], array[..., 2:])
+    checks.boxes("bbox", np.concatenate([low, high], axis=-1), _CALLER, normalized=True)
+    inverted = np.any(array[..., 2:] < array[..., :2], axis=-1, keepdims=True)
+    return np.where(inverted, 0.0, array)
+
+
+def _checked_batch(batch, num_classes, size):
+    """A batch's images, labels (int32 [B]) and bbox (float64 [B, K, 4], normalised), checked together."""
+    if not isinstance(batch, dict) or "bbox" not in batch or "images" not in batch or "labels" not in batch:
+        raise ValueError(f"{_CALLER}: Expected a dataset of dicts with `images`, `labels` and `bbox` "
+                         f"(with_boxes=True). Received an element of type {type(batch).__name__}"
+                         + (f" with keys {sorted(batch)}" if isinstance(batch, dict) else ""))
+    images = batch["images"]
+    images = images.numpy() if hasattr(images, "numpy") else np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"{_CALLER}: Expected `images` of shape [batch, height, width, channels]. Received: "
+                         f"images.shape={images.shape}")
+    if size is not None and images.shape[1:3] != size:
+        raise ValueError(f"{_CALLER}: Expected every batch's `images` at one size {size} (the baselines and the "
+                         f"boxes are in its pixels). Received: images.shape={images.shape}")
+    labels = checks.class_ids("labels", batch["labels"], _CALLER, num_classes=num_classes, length=len(images))
+    bbox = _checked_bbox(batch["bbox"])
+    if bbox.ndim == 2:
+        bbox = bbox[:, None, :]
+    if bbox.ndim != 3 or len(bbox) != len(images):
+        raise ValueError(f"{_CALLER}: Expected `bbox` of shape [B, 4] or [B, K, 4], one row per image "
+                         f"(B={len(images)}). Received: bbox.shape={np.shape(batch['bbox'])}")
+    return images, labels.astype(np.int32), bbox
 
 
 def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_threshold=0.5,
@@ -141,7 +189,8 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
             `keras_cutmix.models` model); takes the dataset's images as they come.
         dataset: Iterable of dicts `{"images": [B, H, W, C], "labels": int [B],
             "bbox": float [B, 4] or [B, K, 4]}` (e.g. `data.load(...,
-            with_boxes=True, training=False)`); zero rows of `bbox` are padding.
+            with_boxes=True, training=False)`): labels as ids or one-hot rows,
+            `bbox` normalised to [0, 1]; zero rows of `bbox` are padding.
         cam_method: `"cam"` or `"gradcam"`. Defaults to `"cam"`.
         threshold: The box rule's sigma (fraction of the map's maximum).
             Defaults to 0.15, the paper's.
@@ -168,11 +217,29 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
         before saving.
 
     Raises:
-        ValueError: For an unknown `cam_method` or `verbose`, a dataset without `bbox`, or no image with a box.
+        ValueError: Naming the argument: an unknown `cam_method` or `verbose`, a threshold outside [0, 1]
+            (e.g. in percent), a bad `layer_name`, `num_examples` or `max_images`; a dataset without `bbox`;
+            a batch whose `images` are not 4-D or change size, whose `labels` are out of the model's classes
+            or not one per image, or whose `bbox` are not normalised (pixels) or not one row per image; or
+            no image with a box.
     """
-    if cam_method not in CAM_METHODS:
-        raise ValueError(f"Expected `cam_method` to be one of {sorted(CAM_METHODS)}. "
+    if not isinstance(model, keras.Model) or not getattr(model, "outputs", None):
+        raise ValueError(f"{_CALLER}: Expected a functional keras.Model. Received: model of type "
+                         f"{type(model).__name__}")
+    if not isinstance(cam_method, str) or cam_method not in CAM_METHODS:
+        raise ValueError(f"{_CALLER}: Expected `cam_method` to be one of {sorted(CAM_METHODS)}. "
                          f"Received: cam_method={cam_method!r}")
+    layer_name = _check_feature_layer(model, layer_name, cam_method, _CALLER)
+    threshold = checks.fraction("threshold", threshold, _CALLER)
+    iou_threshold = checks.fraction("iou_threshold", iou_threshold, _CALLER)
+    iou_thresholds = checks.fractions("iou_thresholds", iou_thresholds, _CALLER)
+    cam_curve_interval = checks.fraction("cam_curve_interval", cam_curve_interval, _CALLER, open_low=True)
+    num_examples = checks.count("num_examples", num_examples, _CALLER, minimum=0)
+    max_images = checks.count("max_images", max_images, _CALLER, allow_none=True)
+    if isinstance(dataset, (str, bytes, dict)) or not hasattr(dataset, "__iter__"):
+        raise ValueError(f"{_CALLER}: Expected `dataset` to be an iterable of batches (dicts). Received: "
+                         f"dataset of type {type(dataset).__name__}")
+    num_classes = int(model.outputs[0].shape[-1])
     progbar = keras.utils.Progbar(_num_batches(dataset), verbose=_progbar_verbose(verbose), unit_name="batch")
     num_batches = 0
     labels, pred_classes, pred_boxes, true_boxes, gt_list = [], [], [], [], []
@@ -181,17 +248,11 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     num_skipped = seen = 0
     height = width = None
     for batch in dataset:
-        if not isinstance(batch, dict) or "bbox" not in batch:
-            raise ValueError("Expected a dataset of dicts with `images`, `labels` and `bbox` "
-                             f"(with_boxes=True). Received an element of type {type(batch).__name__}")
-        images = np.asarray(batch["images"])
-        batch_labels = np.asarray(batch["labels"]).astype(np.int32).reshape(-1)
+        images, batch_labels, batch_bbox = _checked_batch(batch, num_classes, None if height is None
+                                                          else (height, width))
         if max_images is not None:
             keep = max(0, max_images - seen)
-            images, batch_labels = images[:keep], batch_labels[:keep]
-            batch_bbox = np.asarray(batch["bbox"])[:keep]
-        else:
-            batch_bbox = np.asarray(batch["bbox"])
+            images, batch_labels, batch_bbox = images[:keep], batch_labels[:keep], batch_bbox[:keep]
         if max_images is not None and num_batches == 0 and len(images):  # The first batch gives its size.
             most = math.ceil(max_images / len(images))
             progbar.target = most if progbar.target is None else min(progbar.target, most)
@@ -210,7 +271,7 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
         batch_gt = [g for g, h in zip(batch_gt, has_box) if h]
         # One forward pass: the logits, the predicted class's maps (None) and the true class's.
         (maps_pred, maps_true), logits = maps_and_logits(model, images, [None, batch_labels], cam_method,
-                                                         layer_name, batch_size=len(images))
+                                                         layer_name, batch_size=len(images), caller=_CALLER)
         batch_pred = np.argmax(logits, axis=-1).astype(np.int32)
         boxes_pred = boxes_from_maps(maps_pred, threshold)
         boxes_true = boxes_from_maps(maps_true, threshold)
@@ -236,7 +297,8 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     if progbar.target is None or num_batches < progbar.target:  # Reaching the target finalizes it.
         progbar.update(num_batches, finalize=True)
     if not gt_list:
-        raise ValueError(f"Expected at least one image with a box. Received: {num_skipped} images, none with a box")
+        raise ValueError(f"{_CALLER}: Expected at least one image with a box. Received: {num_skipped} images, "
+                         "none with a box")
     labels, pred_classes = np.concatenate(labels), np.concatenate(pred_classes)
     pred_boxes, true_boxes = np.concatenate(pred_boxes), np.concatenate(true_boxes)
     count = len(gt_list)

@@ -1,13 +1,21 @@
 """Localization metrics: IoU, top-1 Loc, GT-known Loc, and MaxBoxAcc (V1 and V2).
 
-Boxes are int32 `[ymin, xmin, ymax, xmax]` with an exclusive max (see `boxes.py`); their area is
-`(ymax - ymin) * (xmax - xmin)`, with no `+ 1`. Ground truth is either an array [B, 4] (one box per image)
-or a list of B int arrays [k_i, 4] (several boxes per image, as in ImageNet): an image counts as localised
-when its box matches ANY of its ground-truth boxes.
+Boxes are `[ymin, xmin, ymax, xmax]` with an exclusive max (see `boxes.py`); their area is
+`(ymax - ymin) * (xmax - xmin)`, with no `+ 1`. On whole pixel boxes that is the pixel count; on real-valued
+boxes it is the continuous area, so `iou`, `top1_loc` and `gt_known_loc` compute in float64 and take pixel
+boxes (whole or fractional) or normalised boxes alike, as long as both sides share one convention (IoU does
+not change when both are scaled): a side that looks normalised (all within [0, 1], fractional) against a side
+in pixels is refused. `max_box_acc` works on the integer pixel grid of the maps (wsolevaluation's `+ 1`
+areas): its boxes must be whole pixels within the maps. Ground truth is either an array [B, 4] (one box per
+image) or [B, K, 4], or a list of B arrays [k_i, 4] (several boxes per image, as in ImageNet): an image
+counts as localised when its box matches ANY of its ground-truth boxes.
 
 Comparisons: `top1_loc` and `gt_known_loc` count a box as correct when IoU > `iou_threshold` (strictly), as
 the paper states ("IoU with the ground truth > 0.5"). `max_box_acc` uses IoU >= threshold, as
-wsolevaluation's `BoxEvaluator` does.
+wsolevaluation's `BoxEvaluator` does. Thresholds are fractions (0.5, not 50).
+
+Bad input (a shape, a convention, a threshold in percent, labels out of range) raises a `ValueError` that
+names the function and the argument; class labels may be ids [B] or [B, 1] or one-hot rows [B, K].
 
 References:
     - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), supplementary Section B, Table 9.
@@ -18,8 +26,9 @@ References:
 
 import numpy as np
 
+from keras_cutmix import checks
 from keras_cutmix.localization import _sweep
-from keras_cutmix.localization.boxes import as_maps
+from keras_cutmix.localization.boxes import checked_maps
 
 _CHUNK_PIXELS = 800_000
 
@@ -27,70 +36,80 @@ _CHUNK_PIXELS = 800_000
 def iou(boxes_a, boxes_b):
     """Intersection over union of exclusive-max boxes, broadcast over leading dimensions.
 
-    Area is `(ymax - ymin) * (xmax - xmin)`; two empty boxes have IoU 0.
+    Area is `(ymax - ymin) * (xmax - xmin)`, in float64 (whole or fractional pixels, or normalised
+    coordinates: both sides in one convention); two empty boxes have IoU 0.
 
     Args:
-        boxes_a: Int array [..., 4] of `[ymin, xmin, ymax, xmax]`.
-        boxes_b: Int array [..., 4], broadcastable against `boxes_a`.
+        boxes_a: Array [..., 4] of `[ymin, xmin, ymax, xmax]` (NumPy, list or tensor).
+        boxes_b: Array [..., 4] in the same convention, broadcastable against `boxes_a`.
 
     Returns:
         float64 array of the broadcast leading shape.
 
     Raises:
-        ValueError: If the last dimension is not 4.
+        ValueError: If the last dimension is not 4, boxes are inverted or not finite, the leading shapes do
+            not broadcast, or one side looks normalised and the other in pixels.
     """
-    a = _box_array(boxes_a, "boxes_a")
-    b = _box_array(boxes_b, "boxes_b")
-    height = np.maximum(0, np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]))
-    width = np.maximum(0, np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]))
-    inter = height * width
-    union = _area(a) + _area(b) - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    a = _boxes(boxes_a, "boxes_a", "iou")
+    b = _boxes(boxes_b, "boxes_b", "iou")
+    _same_convention(("boxes_a", a), ("boxes_b", b), "iou")
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"iou: Expected `boxes_a` and `boxes_b` of broadcastable shapes [..., 4]. Received: "
+                         f"boxes_a.shape={a.shape}, boxes_b.shape={b.shape}") from None
+    return _iou(a, b)
 
 
 def top1_loc(pred_classes, true_classes, pred_boxes, true_boxes, iou_threshold=0.5):
     """Top-1 localization accuracy: the predicted class is right AND IoU > `iou_threshold` with a gt box.
 
     Args:
-        pred_classes: Int array [B] of predicted (top-1) classes.
-        true_classes: Int array [B].
-        pred_boxes: Int array [B, 4], one estimated box per image.
-        true_boxes: Int array [B, 4], or a list of B int arrays [k_i, 4] (correct when any matches).
-        iou_threshold: IoU that must be strictly exceeded. Defaults to 0.5.
+        pred_classes: Class ids [B] (or [B, 1], or one-hot rows [B, K]) of the predicted (top-1) classes.
+        true_classes: Class ids [B] (or [B, 1], or one-hot rows [B, K]).
+        pred_boxes: Array [B, 4], one estimated box per image.
+        true_boxes: Array [B, 4] or [B, K, 4], or a list of B arrays [k_i, 4] (correct when any matches), in
+            the convention of `pred_boxes`.
+        iou_threshold: IoU that must be strictly exceeded, a fraction. Defaults to 0.5.
 
     Returns:
         A float in [0, 1].
 
     Raises:
-        ValueError: On mismatched lengths or malformed boxes.
+        ValueError: On mismatched lengths, malformed boxes or labels, no image, or a threshold outside [0, 1].
     """
-    pred_classes = np.asarray(pred_classes).reshape(-1)
-    true_classes = np.asarray(true_classes).reshape(-1)
+    caller = "top1_loc"
+    pred_classes = checks.class_ids("pred_classes", pred_classes, caller)
+    true_classes = checks.class_ids("true_classes", true_classes, caller)
     if pred_classes.shape != true_classes.shape:
-        raise ValueError("Expected `pred_classes` and `true_classes` of the same length. Received: "
+        raise ValueError(f"{caller}: Expected `pred_classes` and `true_classes` of the same length. Received: "
                          f"pred_classes.shape={pred_classes.shape}, true_classes.shape={true_classes.shape}")
-    hits = _box_hits(pred_boxes, true_boxes, iou_threshold)
-    if len(hits) != len(pred_classes):
-        raise ValueError(f"Expected one box per class. Received: {len(hits)} boxes, {len(pred_classes)} classes")
-    return float(np.mean(hits & (pred_classes == true_classes))) if len(hits) else 0.0
+    iou_threshold = checks.fraction("iou_threshold", iou_threshold, caller)
+    pred, gts = _pred_and_gt(pred_boxes, true_boxes, caller)
+    if len(pred) != len(pred_classes):
+        raise ValueError(f"{caller}: Expected one box in `pred_boxes` per class in `pred_classes`. Received: "
+                         f"{len(pred)} boxes, {len(pred_classes)} classes")
+    return float(np.mean(_hits(pred, gts, iou_threshold) & (pred_classes == true_classes)))
 
 
 def gt_known_loc(pred_boxes, true_boxes, iou_threshold=0.5):
     """GT-known localization accuracy: IoU > `iou_threshold` with a gt box, whatever the predicted class.
 
     Args:
-        pred_boxes: Int array [B, 4] (the boxes of the maps of the true class).
-        true_boxes: Int array [B, 4], or a list of B int arrays [k_i, 4] (correct when any matches).
-        iou_threshold: IoU that must be strictly exceeded. Defaults to 0.5.
+        pred_boxes: Array [B, 4] (the boxes of the maps of the true class).
+        true_boxes: Array [B, 4] or [B, K, 4], or a list of B arrays [k_i, 4] (correct when any matches), in
+            the convention of `pred_boxes`.
+        iou_threshold: IoU that must be strictly exceeded, a fraction. Defaults to 0.5.
 
     Returns:
         A float in [0, 1].
 
     Raises:
-        ValueError: On mismatched lengths or malformed boxes.
+        ValueError: On mismatched lengths, malformed boxes, no image, or a threshold outside [0, 1].
     """
-    hits = _box_hits(pred_boxes, true_boxes, iou_threshold)
-    return float(np.mean(hits)) if len(hits) else 0.0
+    iou_threshold = checks.fraction("iou_threshold", iou_threshold, "gt_known_loc")
+    pred, gts = _pred_and_gt(pred_boxes, true_boxes, "gt_known_loc")
+    return float(np.mean(_hits(pred, gts, iou_threshold)))
 
 
 def max_box_acc(maps, gt_boxes, iou_thresholds=(0.3, 0.5, 0.7), cam_curve_interval=0.001, multi_contour=True,
@@ -110,37 +129,52 @@ def max_box_acc(maps, gt_boxes, iou_thresholds=(0.3, 0.5, 0.7), cam_curve_interv
     exact on smooth maps, and may differ where a region has holes (their area is not added back) or on noisy
     maps with ties; tests bound the gap.
 
-    Box conventions: `gt_boxes` are ours (`[ymin, xmin, ymax, xmax]`, max exclusive) and are converted to
-    wsolevaluation's by pixel coverage: `(x0, y0, x1, y1) = (xmin, ymin, xmax - 1, ymax - 1)`. Boxes read from
-    wsolevaluation's `localization.txt` (`x0,y0,x1,y1`) therefore enter as `[y0, x0, y1 + 1, x1 + 1]`.
+    Box conventions: `gt_boxes` are ours (`[ymin, xmin, ymax, xmax]`, max exclusive, whole pixels of the
+    maps) and are converted to wsolevaluation's by pixel coverage: `(x0, y0, x1, y1) = (xmin, ymin, xmax - 1,
+    ymax - 1)`. Boxes read from wsolevaluation's `localization.txt` (`x0,y0,x1,y1`) therefore enter as
+    `[y0, x0, y1 + 1, x1 + 1]`. Normalised boxes are refused (multiply by the map size).
 
     Args:
         maps: Maps [B, H, W] in [0, 1] at image resolution (float; NumPy or tensor).
-        gt_boxes: A list of B int arrays [k_i, 4] (or an array [B, 4]) of non-empty boxes in our convention.
-        iou_thresholds: IoU thresholds. Defaults to (0.3, 0.5, 0.7), as wsolevaluation's MaxBoxAccV2.
-        cam_curve_interval: Step of the CAM thresholds. Defaults to 0.001.
+        gt_boxes: A list of B arrays [k_i, 4] (or an array [B, 4] or [B, K, 4]) of non-empty pixel boxes
+            within the maps (`ymax <= H`, `xmax <= W`), whole numbers, in our convention.
+        iou_thresholds: IoU thresholds, fractions in [0, 1]. Defaults to (0.3, 0.5, 0.7), as
+            wsolevaluation's MaxBoxAccV2 (which writes them in percent).
+        cam_curve_interval: Step of the CAM thresholds, in (0, 1]. Defaults to 0.001.
         multi_contour: True: V2 (all contours); False: V1 (the largest). Defaults to True.
         chunk_size: Maps quantised and swept per call; bounds the memory of the uint8 copies and of the
             per-level scores. Defaults to None: about 800,000 pixels (16 maps of 224 x 224).
 
     Returns:
-        `{"max_box_acc": {iou: fraction}, "mean": fraction, "best_cam_threshold": {iou: threshold}}`.
+        `{"max_box_acc": {iou: fraction}, "mean": fraction, "best_cam_threshold": {iou: threshold}}`, keyed
+        by the thresholds as Python floats.
 
     Raises:
-        ValueError: If maps are not in [0, 1] or boxes are malformed or empty.
+        ValueError: If maps are not [B, H, W] in [0, 1], boxes are malformed, empty, normalised, fractional or
+            outside the maps, or an argument is out of its range (e.g. thresholds in percent).
     """
-    maps = as_maps(maps)
-    if maps.size and (maps.min() < 0 or maps.max() > 1):
-        raise ValueError(f"Expected `maps` in [0, 1]. Received: maps.min()={maps.min()}, maps.max()={maps.max()}")
-    gt_list = _gt_list(gt_boxes, len(maps))
+    caller = "max_box_acc"
+    maps = checked_maps(maps, "maps", caller)
     if not len(maps):
-        raise ValueError(f"Expected at least one map. Received: maps.shape={maps.shape}")
+        raise ValueError(f"{caller}: Expected at least one map. Received: maps.shape={maps.shape}")
+    if maps.min() < 0 or maps.max() > 1:
+        raise ValueError(f"{caller}: Expected `maps` in [0, 1]. Received: maps.min()={maps.min()}, "
+                         f"maps.max()={maps.max()}")
+    iou_thresholds = checks.fractions("iou_thresholds", iou_thresholds, caller)
+    cam_curve_interval = checks.fraction("cam_curve_interval", cam_curve_interval, caller, open_low=True)
+    if not isinstance(multi_contour, (bool, np.bool_)):
+        raise ValueError(f"{caller}: Expected `multi_contour` to be True or False. Received: "
+                         f"multi_contour={multi_contour!r}")
+    chunk_size = checks.count("chunk_size", chunk_size, caller, allow_none=True)
+    gt_list = _gt_list(gt_boxes, len(maps), "gt_boxes", caller, normalized=False, image_size=maps.shape[1:],
+                       allow_empty_boxes=False, whole=True)
     for i, boxes in enumerate(gt_list):
-        if not len(boxes) or (boxes[:, :2] < 0).any() or (boxes[:, 2:] <= boxes[:, :2]).any():
-            raise ValueError(f"Expected at least one non-empty box per image with non-negative corners. "
-                             f"Received: gt_boxes[{i}]={boxes.tolist()}")
-    cam_thresholds, num_correct = correct_counts(maps, gt_list, iou_thresholds, cam_curve_interval, multi_contour,
-                                                 chunk_size)
+        if not len(boxes):
+            raise ValueError(f"{caller}: Expected at least one box per image in `gt_boxes`. Received: "
+                             f"gt_boxes[{i}] with none")
+    gt_list = [g.astype(np.int64) for g in gt_list]
+    cam_thresholds, num_correct = correct_counts(maps, gt_list, iou_thresholds, cam_curve_interval,
+                                                 bool(multi_contour), chunk_size)
     accuracy = {t: float(num_correct[t].max() / len(maps)) for t in iou_thresholds}
     return {
         "max_box_acc": accuracy,
@@ -172,36 +206,89 @@ def correct_counts(maps, gt_list, iou_thresholds, cam_curve_interval, multi_cont
     return cam_thresholds, num_correct
 
 
-def _box_array(boxes, name):
-    array = np.asarray(boxes.numpy() if hasattr(boxes, "numpy") else boxes)
-    if array.shape[-1:] != (4,):
-        raise ValueError(f"Expected `{name}` of shape [..., 4]. Received: {name}.shape={array.shape}")
-    return array.astype(np.int64)
+def _boxes(values, name, caller, normalized=None, **kwargs):
+    values = values.numpy() if hasattr(values, "numpy") else values
+    return checks.boxes(name, values, caller, normalized=normalized, **kwargs)
+
+
+def _looks_normalized(array):
+    return array.size and array.max() <= 1 and bool(np.any(array != np.round(array)))
+
+
+def _same_convention(first, second, caller):
+    """Refuses one side normalised (fractional, within [0, 1]) against the other in pixels (beyond 1)."""
+    for (name_a, a), (name_b, b) in ((first, second), (second, first)):
+        if _looks_normalized(a) and b.size and b.max() > 1:
+            raise ValueError(f"{caller}: Expected `{name_a}` and `{name_b}` in one convention; `{name_a}` looks "
+                             f"normalised to [0, 1], `{name_b}` in pixels: multiply `{name_a}` by the image size. "
+                             f"Received: {name_a} in [{a.min():g}, {a.max():g}], {name_b} in "
+                             f"[{b.min():g}, {b.max():g}]")
+
+
+def _iou(a, b):
+    height = np.maximum(0.0, np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]))
+    width = np.maximum(0.0, np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]))
+    inter = height * width
+    union = _area(a) + _area(b) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
 def _area(boxes):
-    return np.maximum(0, boxes[..., 2] - boxes[..., 0]) * np.maximum(0, boxes[..., 3] - boxes[..., 1])
+    return np.maximum(0.0, boxes[..., 2] - boxes[..., 0]) * np.maximum(0.0, boxes[..., 3] - boxes[..., 1])
 
 
-def _gt_list(true_boxes, count):
-    """`true_boxes` as a list of `count` int64 arrays [k_i, 4]."""
-    if isinstance(true_boxes, (list, tuple)):
-        result = [_box_array(b, "true_boxes[i]").reshape(-1, 4) for b in true_boxes]
+def _gt_list(true_boxes, count, name, caller, **box_checks):
+    """`true_boxes` ([B, 4], [B, K, 4] or a list of B arrays [k_i, 4] or [4]) as a list of float64 [k_i, 4]."""
+    if _ragged(true_boxes):
+        result = []
+        for i, boxes in enumerate(true_boxes):
+            boxes = _boxes(boxes, f"{name}[{i}]", caller, **box_checks)
+            if boxes.ndim not in (1, 2):
+                raise ValueError(f"{caller}: Expected `{name}[{i}]` of shape [k, 4]. Received: "
+                                 f"{name}[{i}].shape={boxes.shape}")
+            result.append(boxes.reshape(-1, 4))
     else:
-        array = _box_array(true_boxes, "true_boxes")
-        result = list(array.reshape(len(array), -1, 4)) if array.ndim in (2, 3) else None
-        if result is None:
-            raise ValueError(f"Expected `true_boxes` of shape [B, 4] or [B, K, 4], or a list of [k_i, 4]. "
-                             f"Received: true_boxes.shape={array.shape}")
+        array = _boxes(true_boxes, name, caller, **box_checks)
+        if array.ndim not in (2, 3):
+            raise ValueError(f"{caller}: Expected `{name}` of shape [B, 4] or [B, K, 4], or a list of B arrays "
+                             f"[k_i, 4]. Received: {name}.shape={array.shape}")
+        result = list(array.reshape(len(array), -1, 4))
     if len(result) != count:
-        raise ValueError(f"Expected gt boxes for each of the {count} images. Received: {len(result)}")
+        raise ValueError(f"{caller}: Expected gt boxes in `{name}` for each of the {count} images. Received: "
+                         f"{len(result)}")
+    if "image_size" in box_checks:  # Pixel boxes within the maps, axis by axis.
+        height, width = box_checks["image_size"]
+        for i, boxes in enumerate(result):
+            if len(boxes) and (boxes[:, 2].max() > height or boxes[:, 3].max() > width):
+                raise ValueError(f"{caller}: Expected `{name}` within the maps ([ymin, xmin, ymax, xmax] with ymax "
+                                 f"<= {height}, xmax <= {width}). Received: {name}[{i}]={boxes.tolist()}")
     return result
 
 
-def _box_hits(pred_boxes, true_boxes, iou_threshold):
-    pred = _box_array(pred_boxes, "pred_boxes").reshape(-1, 4)
-    gts = _gt_list(true_boxes, len(pred))
-    return np.array([bool(len(g)) and bool((iou(p[None], g) > iou_threshold).any()) for p, g in zip(pred, gts)],
+def _ragged(values):
+    """Whether a list holds per-image box arrays of different lengths (else it is one array)."""
+    if not isinstance(values, (list, tuple)):
+        return False
+    try:
+        return np.asarray(values).dtype == object
+    except ValueError:  # NumPy >= 1.24 refuses ragged nested sequences.
+        return True
+
+
+def _pred_and_gt(pred_boxes, true_boxes, caller):
+    pred = _boxes(pred_boxes, "pred_boxes", caller)
+    if pred.ndim != 2:
+        raise ValueError(f"{caller}: Expected `pred_boxes` of shape [B, 4]. Received: pred_boxes.shape={pred.shape}")
+    if not len(pred):
+        raise ValueError(f"{caller}: Expected at least one image. Received: pred_boxes.shape={pred.shape}")
+    gts = _gt_list(true_boxes, len(pred), "true_boxes", caller)
+    every_gt = np.concatenate(gts) if gts else np.zeros((0, 4))
+    _same_convention(("pred_boxes", pred), ("true_boxes", every_gt), caller)
+    return pred, gts
+
+
+def _hits(pred, gts, iou_threshold):
+    return np.array([bool(len(g)) and bool((_iou(p[None], g) > iou_threshold).any()) for p, g in zip(pred, gts)],
                     dtype=bool)
 
 

@@ -84,7 +84,7 @@ def get_wsol_config(preset, **overrides):
     """
     from keras_cutmix.training.config import ConfigError  # pylint: disable=g-import-not-at-top
 
-    if preset not in WSOL_PRESETS:
+    if not isinstance(preset, str) or preset not in WSOL_PRESETS:
         raise ConfigError("config", f"Expected `config` to be one of {sorted(WSOL_PRESETS)}. "
                                     f"Received: config={preset!r}")
     fields = dict(WSOL_PRESETS[preset])

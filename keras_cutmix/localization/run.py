@@ -103,7 +103,7 @@ def _check_boxes(config, wsol_metadata, image_root):
 
 
 def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=False, overwrite=False,
-               wsol_metadata=None, image_root=None, max_eval_images=None):
+               wsol_metadata=None, image_root=None, max_eval_images=None, num_examples=16):
     """Every check of `run_wsol` that reads no image and writes nothing; returns the run configs.
 
     Args: as `run_wsol`, with `config` a `Config`.
@@ -119,10 +119,13 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
     Raises:
         ConfigError: naming the argument (`methods`, `seeds`, `cam`,
             `dataset`, `wsol_metadata`, `image_root`, `max_eval_images`,
-            `eval_only`, a config field or `workdir`).
+            `num_examples`, `eval_only`, a config field or `workdir`).
         keras_cutmix.data.DatasetNotFoundError, FileNotFoundError: as `training.check_run`.
     """
-    methods, seeds = check_methods(methods), list(seeds)
+    methods = check_methods(methods)
+    if isinstance(seeds, (str, bytes)) or not np.iterable(seeds):
+        raise ConfigError("seeds", f"Expected a sequence of distinct ints >= 0. Received: seeds={seeds!r}")
+    seeds = list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds) \
             or len(set(seeds)) != len(seeds):
         raise ConfigError("seeds", f"Expected distinct ints >= 0. Received: seeds={seeds}")
@@ -134,6 +137,9 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
             max_eval_images, (int, np.integer)) or max_eval_images < 1):
         raise ConfigError("max_eval_images", "Expected an int >= 1 or None (every test image). "
                                              f"Received: max_eval_images={max_eval_images!r}")
+    if isinstance(num_examples, bool) or not isinstance(num_examples, (int, np.integer)) or num_examples < 0:
+        raise ConfigError("num_examples", "Expected an int >= 0 (test images kept for the pictures). "
+                                          f"Received: num_examples={num_examples!r}")
     _check_boxes(config, wsol_metadata, image_root)
     runs = []
     for method in methods:
@@ -250,7 +256,7 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
     """
     config, preset = resolve_config(config, **overrides)
     runs = check_wsol(config, workdir, methods, seeds, cam_method, eval_only, overwrite, wsol_metadata, image_root,
-                      max_eval_images)
+                      max_eval_images, num_examples)
     name = f"localization_{cam_method}"
     evaluator = {name: localization_evaluator(cam_method, num_examples, wsol_metadata=wsol_metadata,
                                               image_root=image_root, max_images=max_eval_images)}

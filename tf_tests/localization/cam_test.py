@@ -189,9 +189,11 @@ def test_chunks_uint8_and_tensor_inputs_agree_and_the_function_is_cached():
     whole = localization.cam(model, x)
     np.testing.assert_allclose(localization.cam(model, x, batch_size=3), whole, atol=1e-6)
     np.testing.assert_allclose(localization.cam(model, tf.constant(x)), whole, atol=1e-6)
-    assert set(cam_module._FUNCTIONS[model]) == {("cam", "features")}
+    # One function per method, layer, image shape and dtype, and number of class choices; any batch size.
+    assert set(cam_module._FUNCTIONS[model]) == {("cam", "features", (8, 10, 3), "uint8", 1)}
     localization.gradcam(model, x, batch_size=2)
-    assert set(cam_module._FUNCTIONS[model]) == {("cam", "features"), ("gradcam", "features")}
+    assert set(cam_module._FUNCTIONS[model]) == {("cam", "features", (8, 10, 3), "uint8", 1),
+                                                 ("gradcam", "features", (8, 10, 3), "uint8", 1)}
 
 
 @pytest.mark.parametrize(
@@ -212,7 +214,7 @@ def test_works_on_keras_cutmix_models(name, shape):
     "kwargs,message",
     [
         (dict(class_ids=[0, 1]), "class_ids"),
-        (dict(class_ids=[0, 1, 2, 3, 4]), r"\[0, 3\)"),
+        (dict(class_ids=[0, 1, 2, 3, 4]), r"\[0, num_classes=3\)"),
         (dict(class_ids=[0.5] * 5), "class_ids"),
         (dict(layer_name="nope"), "layer_name"),
         (dict(layer_name="head"), "4-D"),

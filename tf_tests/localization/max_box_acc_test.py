@@ -105,7 +105,7 @@ def test_zero_map_and_float64_maps_follow_wsolevaluation():
 
 @pytest.mark.parametrize("maps,gt_boxes,match", [
     (np.full((1, 4, 4), 1.5), [np.array([[0, 0, 2, 2]])], r"maps.max\(\)"),
-    (np.zeros((1, 4, 4)), [np.array([[2, 2, 2, 3]])], "non-empty"),
+    (np.zeros((1, 4, 4)), [np.array([[2, 2, 2, 3]])], "non-zero size"),
     (np.zeros((2, 4, 4)), [np.array([[0, 0, 2, 2]])], "gt boxes"),
 ])
 def test_errors_name_the_argument(maps, gt_boxes, match):

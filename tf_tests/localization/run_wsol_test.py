@@ -199,3 +199,22 @@ def test_image_root_must_be_a_folder(tmp_path):
                                 wsol_metadata=_metadata(tmp_path / "metadata"), image_root=str(tmp_path / "no"))
     assert error.value.name == "image_root"
 
+
+
+@pytest.mark.parametrize("kwargs,name,match", [
+    (dict(seeds=3), "seeds", r"Expected a sequence of distinct ints >= 0\. Received: seeds=3"),
+    (dict(num_examples=-1), "num_examples", r"Expected an int >= 0 .*Received: num_examples=-1"),
+    (dict(num_examples=2.5), "num_examples", r"Received: num_examples=2\.5"),
+    (dict(config=["wsol_demo"]), "config", r"Expected a preset name, a Config or a dict"),
+])
+def test_run_wsol_arguments_fail_before_anything_is_written(tmp_path, kwargs, name, match):
+    args = dict(config="wsol_demo", workdir=str(tmp_path / "w"), methods=["cutmix"], seeds=[0])
+    args.update(kwargs)
+    with pytest.raises(training.ConfigError, match=match) as error:
+        localization.run_wsol(**args)
+    assert error.value.name == name and not (tmp_path / "w").exists()
+
+
+def test_get_wsol_config_names_an_unhashable_preset():
+    with pytest.raises(training.ConfigError, match=r"Expected `config` to be one of .*Received: config=\['cub'\]"):
+        presets.get_wsol_config(["cub"])
