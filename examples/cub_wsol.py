@@ -51,14 +51,18 @@ VGG-GAP: CAM (baseline) 37.12 / 42.73, Mixup 41.73 / 42.54, Cutout 44.83 /
 43.13, CutMix 52.53 / 43.45. ResNet-50: baseline 49.41 / 46.30, Mixup 49.30 /
 45.84, Cutout 52.78 / 46.69, CutMix 54.81 / 47.25.
 
-    python examples/cub_wsol.py --config=cub_resnet50 --weights=IMAGENET_WEIGHTS \
+    python examples/cub_wsol.py --config=cub_resnet50 --weights=imagenet \
         --workdir=/tmp/cub_resnet50 --strategy=mirrored --data_dir=/data/tensorflow_datasets
-    python examples/cub_wsol.py --config=cub_vgg_gap --weights=IMAGENET_WEIGHTS \
+    python examples/cub_wsol.py --config=cub_vgg_gap --weights=imagenet \
         --workdir=/tmp/cub_vgg_gap --strategy=mirrored --data_dir=/data/tensorflow_datasets
     #   CUB: 600 epochs, batch 32, SGD momentum 0.9, weight decay 1e-4, lr /10
     #   every 150 epochs, head 0.01 / rest 0.001 (ResNet-50) or 0.001 / 0.0001
     #   (VGG-GAP); resize 256, random 224 crop and flip. Needs accelerators.
-    #   (--weights: see keras_cutmix.models for the files that load.)
+    #   --weights=imagenet: Keras's VGG-16 notop weights / torchvision's ResNet-50
+    #   (keras-hub's timm conversion of hf://timm/resnet50.tv_in1k), downloaded and
+    #   cached on first use; offline, a local copy (a notop file, a keras-hub or
+    #   timm preset folder) or a classification.py workdir: README, "Starting
+    #   from ImageNet weights".
 
 --config=imagenet_vgg_gap / imagenet_resnet50 hold the ImageNet recipe (20
 epochs, batch 256, head 0.1 / rest 0.01, /10 every 6 epochs). tfds has no
@@ -68,10 +72,10 @@ folder (--wsol_metadata, required there and read before training;
 box of an image), the images from tfds (or from --image_root, the folder of
 the metadata's paths):
 
-    python examples/cub_wsol.py --config=imagenet_resnet50 --weights=IMAGENET_WEIGHTS \
+    python examples/cub_wsol.py --config=imagenet_resnet50 --weights=imagenet \
         --wsol_metadata=wsolevaluation/metadata/ILSVRC/test \
         --data_dir=/data/tensorflow_datasets --workdir=/tmp/imagenet_resnet50 --strategy=mirrored
-    python examples/cub_wsol.py --config=imagenet_vgg_gap --weights=IMAGENET_WEIGHTS \
+    python examples/cub_wsol.py --config=imagenet_vgg_gap --weights=imagenet \
         --wsol_metadata=wsolevaluation/metadata/ILSVRC/test \
         --data_dir=/data/tensorflow_datasets --workdir=/tmp/imagenet_vgg_gap --strategy=mirrored
     #   The localization evaluation of each run (50,000 images) shows a
@@ -115,7 +119,8 @@ _VERBOSE = flags.DEFINE_enum(
 # Each flag overrides the preset only when given.
 _OVERRIDES = [
     flags.DEFINE_string("dataset", None, "keras_cutmix.data name with boxes."),
-    flags.DEFINE_string("weights", None, "Local weights file to start from."),
+    flags.DEFINE_string("weights", None, "Weights to start from: imagenet, a keras-hub / timm preset folder or name, a notop file, a "
+                        "whole-model file or a classification.py workdir (README: Starting from ImageNet weights)."),
     flags.DEFINE_enum("strategy", None, training.STRATEGIES, "tf.distribute strategy."),
     flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory."),
     flags.DEFINE_integer("epochs", None, "Training epochs."),

@@ -20,7 +20,8 @@ backbone's), resize to 256 and random 224 crop with flip for training, resize
 256 and centre crop 224 for testing (`augmentation="resize_crop"`; for
 imagenet2012 the resize keeps the aspect ratio, as keras_cutmix's ImageNet
 pipeline does). CutMix with p = 1 and Cutout half the side (112), as on
-ImageNet classification. Start from ImageNet weights with `weights=PATH`.
+ImageNet classification. Start from ImageNet weights with `weights="imagenet"` (see `keras_cutmix.models.check_weights`
+for every form).
 
 The embedded presets train `cam_cnn` from scratch (no head multiplier: there
 is no pretrained backbone to protect) with a cosine schedule; their epochs are

@@ -84,8 +84,11 @@ class Config:
             for a tiny run); `None`: the dataset's training split.
         test_split: tfds split to evaluate on; `None`: the dataset's test
             split.
-        weights: Path of a local weights file to start from (`None`: random
-            initialisation). Nothing is downloaded.
+        weights: What to start from (`None`: random initialisation):
+            "imagenet", a keras-hub preset name or handle, a preset folder, a
+            notop file, a whole-model file or a classification workdir; see
+            `keras_cutmix.models.check_weights`. Only "imagenet" and hub
+            handles download (cached by Keras / keras-hub).
         data_dir: tfds data directory (`None`: the tfds default).
         strategy: One of `STRATEGIES` (`tf.distribute`).
         tpu: TPU address for `strategy="tpu"` (`""`: local / from env).

@@ -6,9 +6,10 @@ tfds mock data through the `rehearse` fixture (conftest.py), unpatched, under `-
 logical CPUs as written. ImageNet's boxes come from a wsolevaluation metadata folder in the real layout,
 written for the mock validation images (their file names, labels and sizes).
 
-Weights: the ImageNet presets get a whole-model `.weights.h5` file of the same model (1000 classes), which
-loads today. The CUB presets run without --weights: an ImageNet file does not fit their 200-class model
-until keras_cutmix.models loads ImageNet backbones (VGG-16 notop, keras-hub presets, timm folders).
+Weights: every preset starts from a 1000-class whole-model `.weights.h5` file of the same model (an
+ImageNet run of classification.py): the CUB presets load all but its head (a new 200-class head: this failed
+at `head` before), the ImageNet presets start a new head too. `--weights=imagenet` itself, offline: a keras-hub
+preset folder and Keras's VGG-16 notop file, in imagenet_weights_test.py.
 
 Sizes: 32x32 images, one training step, one test batch, the 4 mock test images, and one method per command
 (--methods; the four rehearsals cover the four methods): a run costs ~10 s (VGG-GAP) to ~40-60 s
@@ -116,13 +117,13 @@ def run_and_check(rehearse, flags, method, batch_size, num_test_images):
     return process
 
 
-@pytest.mark.parametrize("preset, batch_size, method", [
-    ("cub_vgg_gap", 2, "mixup"),
-    ("cub_resnet50", 4, "cutmix"),
+@pytest.mark.parametrize("preset, model, batch_size, method", [
+    ("cub_vgg_gap", "vgg_gap", 2, "mixup"),
+    ("cub_resnet50", "resnet50_last_stride1", 4, "cutmix"),
 ])
-def test_cub(rehearse, tmp_path, preset, batch_size, method):
-    flags = with_paths(documented_flags(preset), weights=None, workdir=tmp_path / "w",
-                       data_dir=tmp_path / "tfds")
+def test_cub(rehearse, tmp_path, preset, model, batch_size, method):
+    flags = with_paths(documented_flags(preset), workdir=tmp_path / "w", data_dir=tmp_path / "tfds",
+                       weights=whole_model_weights(tmp_path / f"{model}_imagenet.weights.h5", model))
     assert "--strategy=mirrored" in flags
     run_and_check(rehearse, flags, method, batch_size, NUM_EXAMPLES)
 
