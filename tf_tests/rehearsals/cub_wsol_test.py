@@ -6,10 +6,11 @@ tfds mock data through the `rehearse` fixture (conftest.py), unpatched, under `-
 logical CPUs as written. ImageNet's boxes come from a wsolevaluation metadata folder in the real layout,
 written for the mock validation images (their file names, labels and sizes).
 
-Weights: every preset starts from a 1000-class whole-model `.weights.h5` file of the same model (an
-ImageNet run of classification.py): the CUB presets load all but its head (a new 200-class head: this failed
-at `head` before), the ImageNet presets start a new head too. `--weights=imagenet` itself, offline: a keras-hub
-preset folder and Keras's VGG-16 notop file, in imagenet_weights_test.py.
+Weights: the documented `--weights=imagenet` gets its offline stand-ins, made in the real layouts: for the
+CUB presets a keras-hub ResNet-50 preset folder (`save_to_preset`, with the image converter of keras-hub's
+ImageNet presets) and the VGG-16 notop file that Keras writes (`keras.applications.VGG16(include_top=False)
+.save_weights`), checked in the log; for the ImageNet presets a 1000-class whole-model `.weights.h5` file of
+the same model (an ImageNet run of classification.py), whose head starts anew as in the paper's recipe.
 
 Sizes: 32x32 images, one training step, one test batch, the 4 mock test images, and one method per command
 (--methods; the four rehearsals cover the four methods): a run costs ~10 s (VGG-GAP) to ~40-60 s
@@ -25,6 +26,8 @@ import os
 import pathlib
 import re
 
+import keras
+import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
@@ -83,6 +86,30 @@ def mock_imagenet_metadata(folder, data_dir):
     return write_metadata(folder, images)
 
 
+TORCHVISION_MEAN = np.array([0.485, 0.456, 0.406])
+TORCHVISION_STD = np.array([0.229, 0.224, 0.225])
+
+
+def resnet50_preset(folder):
+    """A keras-hub ResNet-50 preset folder as `save_to_preset` writes it (random weights)."""
+    import keras_hub  # pylint: disable=g-import-not-at-top
+
+    keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64], input_conv_kernel_sizes=[7], stackwise_num_filters=[64, 128, 256, 512],
+        stackwise_num_blocks=[3, 4, 6, 3], stackwise_num_strides=[1, 2, 2, 2], block_type="bottleneck_block",
+        use_pre_activation=False, image_shape=(None, None, 3)).save_to_preset(str(folder))
+    keras_hub.layers.ResNetImageConverter(
+        image_size=(224, 224), scale=(1 / (255 * TORCHVISION_STD)).tolist(),
+        offset=(-TORCHVISION_MEAN / TORCHVISION_STD).tolist()).save_to_preset(str(folder))
+    return str(folder)
+
+
+def vgg16_notop(path):
+    """The notop file Keras writes for VGG-16 (random weights)."""
+    keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3)).save_weights(str(path))
+    return str(path)
+
+
 def whole_model_weights(path, model):
     """A whole-model `.weights.h5` file of `model` with ImageNet's 1000 classes (random weights)."""
     models.get_model(model, num_classes=1000, input_shape=(32, 32, 3)).save_weights(path)
@@ -117,15 +144,20 @@ def run_and_check(rehearse, flags, method, batch_size, num_test_images):
     return process
 
 
-@pytest.mark.parametrize("preset, model, batch_size, method", [
-    ("cub_vgg_gap", "vgg_gap", 2, "mixup"),
-    ("cub_resnet50", "resnet50_last_stride1", 4, "cutmix"),
+@pytest.mark.parametrize("preset, model, layers, batch_size, method", [
+    ("cub_vgg_gap", "vgg_gap", 13, 2, "mixup"),  # VGG-16's 13 convs.
+    ("cub_resnet50", "resnet50_last_stride1", 106, 4, "cutmix"),  # 53 convs + 53 BatchNorms.
 ])
-def test_cub(rehearse, tmp_path, preset, model, batch_size, method):
+def test_cub(rehearse, tmp_path, preset, model, layers, batch_size, method):
+    if model == "vgg_gap":
+        weights = vgg16_notop(tmp_path / "vgg16_notop.weights.h5")
+    else:
+        weights = resnet50_preset(tmp_path / "resnet_50_imagenet")
     flags = with_paths(documented_flags(preset), workdir=tmp_path / "w", data_dir=tmp_path / "tfds",
-                       weights=whole_model_weights(tmp_path / f"{model}_imagenet.weights.h5", model))
-    assert "--strategy=mirrored" in flags
-    run_and_check(rehearse, flags, method, batch_size, NUM_EXAMPLES)
+                       weights=weights)
+    assert "--strategy=mirrored" in flags and "--weights=imagenet" in documented_flags(preset)
+    process = run_and_check(rehearse, flags, method, batch_size, NUM_EXAMPLES)
+    assert f"Loaded {weights} into {layers} layers of {model}" in process.stderr  # The ImageNet weights.
 
 
 @pytest.mark.parametrize("preset, model, batch_size, method", [
