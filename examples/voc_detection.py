@@ -39,6 +39,9 @@ _METHODS = flags.DEFINE_list("methods", list(training.METHODS), "Methods (backbo
 _MIXING = flags.DEFINE_enum("mixing", "none", MIXINGS, "Box-aware mixing while fine-tuning.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the backbones trained here, the data order and the mixes.")
 _STEPS = flags.DEFINE_integer("steps", None, "Training steps per detector (default: the preset's).")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Training batch (default: the preset's).")
+_NUM_EVAL_IMAGES = flags.DEFINE_integer("num_eval_images", None, "Score the first N test images (default: all).")
+_STRATEGY = flags.DEFINE_enum("strategy", "default", training.STRATEGIES, "tf.distribute strategy of the training.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 
 
@@ -50,6 +53,9 @@ def check_flags():
         raise training.ConfigError("detectors", f"Expected detectors among {sorted(detectors.DETECTORS)}. "
                                                 f"Received: {_DETECTORS.value}")
     methods = training.check_methods(_METHODS.value)
+    for flag in (_STEPS, _BATCH_SIZE, _NUM_EVAL_IMAGES):
+        if flag.value is not None and flag.value < 1:
+            raise training.ConfigError(flag.name, f"Expected --{flag.name} >= 1. Received: {flag.value}")
     if detection_run.PRESETS[_PRESET.value].pretrain is None and set(methods) - set(backbones):
         raise training.ConfigError("backbones", f"Expected a backbone for every method with --preset="
                                                 f"{_PRESET.value}. Received: {_BACKBONES.value!r}")
@@ -62,7 +68,8 @@ def main(argv):
     backbones = cli.checked(check_flags)
     results = detection_run.run_detection(
         _WORKDIR.value, _PRESET.value, backbones, tuple(_DETECTORS.value), tuple(_METHODS.value), _MIXING.value,
-        _SEED.value, _DATA_DIR.value, _STEPS.value)
+        _SEED.value, _DATA_DIR.value, _STEPS.value, batch_size=_BATCH_SIZE.value,
+        num_eval_images=_NUM_EVAL_IMAGES.value, strategy=_STRATEGY.value)
     for method, by_detector in results.items():
         print(f"{method}: " + ", ".join(f"{d} mAP {100 * r['map']:.2f}%" for d, r in by_detector.items()))
     print(f"Table in {_WORKDIR.value}/results.md, pictures {_WORKDIR.value}/detections_*.png")
