@@ -1,14 +1,18 @@
-"""Fine-tuning a detector and scoring it with VOC07 mAP: the input pipeline, the resumable fit, evaluation.
+"""Fine-tuning a detector and scoring it with VOC07 mAP: the input pipeline, the optimiser, the resumable fit,
+evaluation.
 
     train_ds = detection_dataset("synthetic_detection", "train", training=True, batch_size=16, image_size=128,
-                                 mixing="cutmix")
+                                 mixing_method="cutmix", augment=ssd.augment(128))
     fit_detector(detector, train_ds, workdir, epochs=10, steps_per_epoch=100)
-    metrics = evaluate_detector(lambda images: retinanet.detect(detector, images), test_ds)
+    metrics = evaluate_detector(lambda images: retinanet.detect(detector, images), test_ds, num_classes=10)
 
-Batches from `data.load_detection` are dicts with uint8 images and rel_yxyx boxes (label -1 padding);
-`mixing` ("cutmix", "mixup" or "none") mixes them box-aware in the pipeline (`keras_cutmix.mixing.boxes`:
+Batches from `data.load_detection` are dicts with images and rel_yxyx boxes (label -1 padding). Training
+images are augmented one by one at their original size by `augment` (SSD's, which ends with the resize) or
+only resized; their objects are padded (and capped) to `max_boxes`, difficult ones dropped if asked.
+`mixing_method` ("cutmix", "mixup" or "none") then mixes the batches box-aware (`keras_cutmix.mixing.boxes`:
 beyond the paper, which fine-tunes without mixing). MixUp's box weights are dropped: keras-hub's RetinaNet
-has no per-box loss weight. Detectors then get float pixels in [0, 255] and pixel yxyx boxes.
+has no per-box loss weight. Detectors get float pixels in [0, 255] and pixel yxyx boxes. Test batches keep
+every object (padded to the batch's most), so that no ground truth is lost to the score.
 
 `fit_detector` resumes after a kill (keras.callbacks.BackupAndRestore in `workdir/backup`), writes
 `history.json` every epoch and `detector.weights.h5` at the end; a finished workdir only loads them.

@@ -134,6 +134,7 @@ def test_run_detection_writes_table_pictures_and_reuses(data_dir, tmp_path):
     ("--detectors=frcnn", "--detectors: Expected detectors among"),
     ("--preset=voc", "--backbones: Expected a backbone for every method"),
     ("--methods=cutmix,cutmix", "--methods: Expected distinct methods"),
+    ("--num_eval_images=0", "--num_eval_images: Expected --num_eval_images >= 1. Received: 0"),
 ])
 def test_flag_errors_are_one_line(run_script, flag, message):
     status, stderr, workdir = run_script("voc_detection.py", flag)
