@@ -222,13 +222,23 @@ def prepared_builder(name, data_dir, build, manual_dir=None):
     return builder
 
 
-def cache_shuffle_batch(ds, *, cache, training, shuffle_buffer, seed, batch_size, drop_remainder):
-    """The end of the detection and caption pipelines: cache, shuffle (training), batch, prefetch."""
+def cache_shuffle_batch(ds, *, cache, training, shuffle_buffer, seed, batch_size, drop_remainder,
+                        before_batch=None, padding_values=None):
+    """The end of the detection and caption pipelines: cache, shuffle (training), batch, prefetch.
+
+    `before_batch(ds) -> ds` runs after the shuffle (per-example augmentation); with `padding_values`,
+    each batch is padded to its largest element (`padded_batch`) instead of requiring equal shapes.
+    """
     if cache:
         ds = ds.cache()
     if training:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
+    if before_batch is not None:
+        ds = before_batch(ds)
+    if padding_values is not None:
+        ds = ds.padded_batch(int(batch_size), padding_values=padding_values, drop_remainder=drop_remainder)
+    else:
+        ds = ds.batch(int(batch_size), drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -10,7 +10,7 @@ Each takes a pyramid encoder (`backbones.pyramid_encoder`: pixels in [0, 255] ->
 """
 
 import dataclasses
-from typing import Callable
+from typing import Callable, Optional
 
 from keras_cutmix.detection import retinanet as retinanet_lib
 from keras_cutmix.detection import ssd as ssd_lib
@@ -23,7 +23,10 @@ class DetectorKind:
     Attributes:
         title: Its name in tables.
         build: `build(encoder, num_classes, image_size) -> keras.Model`.
-        compile: `compile(model, learning_rate, steps, optimizer, warmup_steps)`.
+        compile: `compile(model, optimizer)`: its loss, with an optimiser from `train.detector_optimizer`.
+        weight_decay: Its recipe's weight decay (SSD: ssd.pytorch's 5e-4; RetinaNet: Lin et al.'s 1e-4).
+        augment: `augment(image_size)` -> the per-example training augmentation `data.load_detection` applies
+            at the original resolution, or None (images resized, not augmented).
         training_data: `training_data(dataset, image_size, num_classes)`: the detector's training batches.
         detect: `detect(model, images) -> (boxes pixel yxyx [B, D, 4], scores, classes, counts)`.
     """
@@ -31,6 +34,8 @@ class DetectorKind:
     title: str
     build: Callable
     compile: Callable
+    weight_decay: float
+    augment: Optional[Callable]
     training_data: Callable
     detect: Callable
 
@@ -45,8 +50,9 @@ def _retinanet(encoder, num_classes, image_size):
 
 
 DETECTORS = {
-    "ssd": DetectorKind("SSD", ssd_lib.build, ssd_lib.compile_ssd, ssd_lib.training_data, ssd_lib.detect),
-    "retinanet": DetectorKind("RetinaNet", _retinanet, retinanet_lib.compile_retinanet,
-                              lambda dataset, image_size, num_classes: dataset, retinanet_lib.detect),
+    "ssd": DetectorKind("SSD", ssd_lib.build, ssd_lib.compile_ssd, ssd_lib.WEIGHT_DECAY, ssd_lib.augment,
+                        ssd_lib.training_data, ssd_lib.detect),
+    "retinanet": DetectorKind("RetinaNet", _retinanet, retinanet_lib.compile_retinanet, retinanet_lib.WEIGHT_DECAY,
+                              None, lambda dataset, image_size, num_classes: dataset, retinanet_lib.detect),
 }
 TITLES = {name: kind.title for name, kind in DETECTORS.items()}

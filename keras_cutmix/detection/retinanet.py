@@ -29,7 +29,6 @@ import keras
 from keras import ops
 
 from keras_cutmix import compat
-from keras_cutmix.detection.train import detector_optimizer
 
 BOX_FORMAT = "yxyx"
 
@@ -111,11 +110,13 @@ class FocalLoss(keras.losses.Loss):
         return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma}
 
 
-def compile_retinanet(detector, learning_rate, steps, optimizer="sgd", warmup_steps=0, weight_decay=1e-4):
-    """SGD with momentum (or AdamW) and a cosine decay over `steps`; `FocalLoss` and keras-hub's Huber box loss."""
-    detector.compile(optimizer=detector_optimizer(optimizer, learning_rate, steps, weight_decay=weight_decay,
-                                                  warmup_steps=warmup_steps),
-                     classification_loss=FocalLoss())
+# Lin et al.'s weight decay (L2, coupled into SGD's gradient in Detectron).
+WEIGHT_DECAY = 1e-4
+
+
+def compile_retinanet(detector, optimizer):
+    """Compiles with `optimizer` (`train.detector_optimizer`), `FocalLoss` and keras-hub's Huber box loss."""
+    detector.compile(optimizer=optimizer, classification_loss=FocalLoss())
     return detector
 
 

@@ -7,10 +7,39 @@ Backbones: `backbones={method: source}` (classification workdirs or .keras files
 preset, four `resnet_tiny` classifiers trained on synthetic_shapes in `workdir/backbones/<method>/` by
 `training.run_methods` (reused when they exist). Each detector trains in `workdir/<detector>/<method>/`
 (`train.fit_detector`: resumable, reused when finished), and is scored by VOC07 mAP (IoU 0.5, 11-point) on
-the test split. Writes `workdir/results.json`, `results.md` (Table 10's layout) and `detections.png`.
+the test split, every ground-truth object kept. Writes `workdir/results.json`, `results.md` (Table 10's
+layout) and `detections_<detector>.png`.
+
+The "voc" preset is ssd.pytorch's SSD300 recipe (github.com/amdegroot/ssd.pytorch: `train.py`,
+`data/config.py`'s `voc`, `data/voc0712.py`, `utils/augmentations.py`), which the paper ran on ResNet-50:
+VOC2007 + VOC2012 trainval for training (16,551 images), VOC2007 test (4,952) for testing; batch 32;
+`optim.SGD(lr=1e-3, momentum=0.9, weight_decay=5e-4)`, i.e. L2 added to the gradient (`training.TorchSGD`),
+not Keras's decoupled decay; the rate divided by 10 at iterations 80K and 100K of 120K; no warm-up, no
+gradient clipping; difficult objects left out of the training targets (`VOCAnnotationTransform
+(keep_difficult=False)`; evaluation keeps them, as VOC's "ignore"); `SSDAugmentation` on the image at its
+original size (photometric distortion, expand, IoU crop, flip), then the resize to 300x300. What still
+departs from ssd.pytorch:
+
+* the network is ours (`ssd_model`: ResNet-50 layer2 + L2Norm, layer3, layer4 and three extras; its
+  BatchNorm layers train), and pixels are normalised by ImageNet's mean and std inside the model (ssd.pytorch
+  subtracts BGR means); expand fills with the RGB ImageNet mean;
+* augmentation details (`ssd_augment`): pixels clipped to [0, 255] in the photometric step; the crop gives up
+  after 8 modes x 50 trials (ssd.pytorch retries forever); bilinear `tf.image.resize` for cv2's;
+* tfds' boxes are VOC's 1-based corners over the image size (ssd.pytorch subtracts 1 first: a pixel);
+* data order: tf.data's shuffle buffer of 2,000 images with the two years drawn in proportion, not a full
+  permutation each epoch; a training image's objects past the 100th would be dropped (ssd.pytorch has no cap);
+* evaluation scores detections in the 300x300 frame (ssd.pytorch rescales them to the original image: IoU
+  is the same but for the devkit's +1 pixel) and keeps at most 100 detections per image after per-class NMS
+  (ssd.pytorch keeps up to 200 per class);
+* `--steps` shorter than 120K moves the two rate drops to the same fractions (2/3, 5/6) of the run.
+
+RetinaNet (the stand-in for Faster R-CNN) shares the voc recipe at Lin et al.'s lr 1e-2 and L2 1e-4 on
+320x320 images (its FPN needs a multiple of 32); Lin et al. also warm up for 500 iterations and drop the
+rate at 2/3 and 8/9 of 90K iterations of 16 images, which it does not follow.
 
 References:
     - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), supplementary Section C, Table 10.
+    - [Liu et al., 2016](https://arxiv.org/abs/1512.02325); github.com/amdegroot/ssd.pytorch.
 """
 
 import dataclasses
@@ -22,7 +51,7 @@ import numpy as np
 from keras_cutmix import data, training
 from keras_cutmix.detection import backbones as backbone_lib
 from keras_cutmix.detection import detectors
-from keras_cutmix.detection.train import detection_dataset, evaluate_detector, fit_detector
+from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector, fit_detector
 from keras_cutmix.training import results as results_io
 
 # Table 10: VOC07 test mAP (%) of detectors fine-tuned from each method's ImageNet ResNet-50.
@@ -32,26 +61,51 @@ PAPER_MAP = {"ssd": {"baseline": 76.7, "mixup": 76.6, "cutout": 76.8, "cutmix": 
 
 @dataclasses.dataclass(frozen=True)
 class DetectionPreset:
-    """A fine-tuning recipe (per detector) and, for the embedded data, how the backbones pretrain."""
+    """A fine-tuning recipe (per detector) and, for the embedded data, how the backbones pretrain.
+
+    Attributes:
+        dataset, train_split, test_split: `data.load_detection`'s name and splits.
+        image_size: Square input side, or `{detector: side}`.
+        batch_size: Training images per step (global, split across replicas).
+        steps: `{detector: training steps}`.
+        learning_rate: `{detector: peak learning rate}`.
+        steps_per_epoch: Steps between checkpoints (`fit_detector`'s epochs).
+        optimizer: `train.detector_optimizer`'s "sgd" (PyTorch's coupled L2) or "adamw".
+        schedule: "cosine" or "steps" (/10 at 2/3 and 5/6 of the steps).
+        clipnorm: Global gradient norm clip, or None.
+        warmup_steps: Linear warm-up ("cosine" only).
+        drop_difficult: Drop difficult objects from the training targets.
+        max_boxes: Objects per training image kept in the targets (evaluation keeps every object).
+        pretrain: `training.get_config` fields of the backbone classifiers, or None (backbones are given).
+    """
 
     dataset: str
     train_split: str
     test_split: str
     image_size: int
     batch_size: int
-    steps: dict  # {detector: training steps}
-    learning_rate: dict  # {detector: peak learning rate}
+    steps: dict
+    learning_rate: dict
     steps_per_epoch: int
-    optimizer: str = "sgd"  # "sgd" or "adamw" (`train.detector_optimizer`).
+    optimizer: str = "sgd"
+    schedule: str = "cosine"
+    clipnorm: float = 10.0
     warmup_steps: int = 0
-    pretrain: dict = None  # training.get_config fields of the backbone classifiers, or None.
+    drop_difficult: bool = False
+    max_boxes: int = 32
+    pretrain: dict = None
+
+    def input_size(self, detector):
+        """`detector`'s square input side."""
+        return self.image_size[detector] if isinstance(self.image_size, dict) else self.image_size
 
 
 PRESETS = {
-    # The paper's SSD recipe (batch 32, lr 0.001, 120K iterations; /10 at 80K and 100K there, a cosine decay
-    # here) on 07+12 trainval, VOC07 test; RetinaNet on the same budget.
-    "voc": DetectionPreset("voc/2007+2012", "train", "test", 300, 32, {"ssd": 120_000, "retinanet": 120_000},
-                           {"ssd": 1e-3, "retinanet": 1e-2}, 1000),
+    # ssd.pytorch's SSD300 recipe on 07+12 trainval, VOC07 test (the module docstring: what it follows, what
+    # departs). RetinaNet shares it at Lin et al.'s lr 1e-2 and L2 1e-4, at 320 pixels.
+    "voc": DetectionPreset("voc/2007+2012", "trainval", "test", {"ssd": 300, "retinanet": 320}, 32, {"ssd": 120_000, "retinanet": 120_000},
+                           {"ssd": 1e-3, "retinanet": 1e-2}, 1000, optimizer="sgd", schedule="steps", clipnorm=None,
+                           drop_difficult=True, max_boxes=100),
     # Minutes on a CPU: 128x128 scenes, resnet_tiny backbones pretrained 6 epochs on synthetic_shapes, AdamW
     # with a 30-step warm-up (SGD at these rates barely moves in a few hundred steps). RetinaNet's 256-channel
     # FPN and heads cost about 3x SSD's step here, hence half the steps.
@@ -111,8 +165,33 @@ def _picture(path, kind, models_by_method, test_ds, class_names, num_images=6, p
                                f"with score >= {min_score} (cyan, with their score)")
 
 
+def preset_optimizer(spec, detector, steps):
+    """The optimiser `spec` trains `detector` with for `steps` steps (`train.detector_optimizer`)."""
+    return detector_optimizer(spec.optimizer, spec.learning_rate[detector], steps,
+                              weight_decay=detectors.DETECTORS[detector].weight_decay, warmup_steps=spec.warmup_steps,
+                              clipnorm=spec.clipnorm, schedule=spec.schedule)
+
+
+def training_batches(spec, detector, *, batch_size=None, seed=0, mixing_method="none", data_dir=None):
+    """`detector`'s training batches on `spec`: its augmentation, `spec`'s difficult rule and box cap, mixing."""
+    kind, size = detectors.DETECTORS[detector], spec.input_size(detector)
+    ds = detection_dataset(spec.dataset, spec.train_split, training=True, batch_size=batch_size or spec.batch_size,
+                           image_size=size, seed=seed, mixing_method=mixing_method, data_dir=data_dir,
+                           max_boxes=spec.max_boxes, drop_difficult=spec.drop_difficult,
+                           augment=kind.augment and kind.augment(size))
+    return kind.training_data(ds, size, data.detection_spec(spec.dataset).num_classes)
+
+
+def evaluation_batches(spec, detector, data_dir=None, batch_size=32):
+    """`spec`'s test split for `evaluate_detector` at `detector`'s input size: every object kept, difficult
+    ones flagged."""
+    return detection_dataset(spec.dataset, spec.test_split, training=False, batch_size=batch_size,
+                             image_size=spec.input_size(detector), data_dir=data_dir)
+
+
 def run_detection(workdir, preset="embedded", backbones=None, detector_names=("ssd", "retinanet"),
-                  methods=training.METHODS, mixing_method="none", seed=0, data_dir=None, steps=None, verbose=1):
+                  methods=training.METHODS, mixing_method="none", seed=0, data_dir=None, steps=None, verbose=1,
+                  batch_size=None, num_eval_images=None, strategy="default"):
     """Fine-tunes each method's backbone as each detector, scores VOC07 mAP, writes the table and pictures.
 
     Args:
@@ -124,8 +203,12 @@ def run_detection(workdir, preset="embedded", backbones=None, detector_names=("s
         mixing_method: Box-aware mixing while fine-tuning: "none", "cutmix" or "mixup". Defaults to "none".
         seed: Seed of everything drawn here. Defaults to 0.
         data_dir: tfds data_dir. Defaults to None.
-        steps: Training steps per detector, overriding the preset's. Defaults to None.
+        steps: Training steps per detector, overriding the preset's (a "steps" schedule keeps its fractions).
+            Defaults to None.
         verbose: Keras progress bars (1) or none (0). Defaults to 1.
+        batch_size: Training batch, overriding the preset's. Defaults to None.
+        num_eval_images: Score the first this many test images. Defaults to None (all).
+        strategy: `training.get_strategy` name the detectors train under. Defaults to "default".
 
     Returns:
         `{method: {detector: {"map", "ap", "num_images"}}}` (also in `workdir/results.json`).
@@ -133,27 +216,29 @@ def run_detection(workdir, preset="embedded", backbones=None, detector_names=("s
     spec = PRESETS[preset] if isinstance(preset, str) else preset
     preset = preset if isinstance(preset, str) else "custom"
     num_classes = data.detection_spec(spec.dataset).num_classes
+    batch_size = batch_size or spec.batch_size
     sources = _backbone_sources(spec, workdir, methods, backbones, seed, data_dir)
-    test_ds = detection_dataset(spec.dataset, spec.test_split, training=False, batch_size=32,
-                                image_size=spec.image_size, data_dir=data_dir)
+    distribution = training.get_strategy(strategy)
     results = {m: {} for m in methods}
     for name in detector_names:
-        kind = detectors.DETECTORS[name]
+        kind, size = detectors.DETECTORS[name], spec.input_size(name)
+        test_ds = evaluation_batches(spec, name, data_dir)
         trained = {}
         for method in methods:
             keras.utils.set_random_seed(seed)
-            classifier = backbone_lib.at_input_size(backbone_lib.load_classifier(sources[method]), spec.image_size)
-            encoder = backbone_lib.pyramid_encoder(classifier)
-            model = kind.build(encoder, num_classes, spec.image_size)
             total = steps or spec.steps[name]
-            kind.compile(model, spec.learning_rate[name], total, spec.optimizer, spec.warmup_steps)
-            train_ds = kind.training_data(detection_dataset(
-                spec.dataset, spec.train_split, training=True, batch_size=spec.batch_size, image_size=spec.image_size,
-                seed=seed, mixing_method=mixing_method, data_dir=data_dir), spec.image_size, num_classes)
+            with distribution.scope():
+                classifier = backbone_lib.at_input_size(backbone_lib.load_classifier(sources[method]), size)
+                model = kind.build(backbone_lib.pyramid_encoder(classifier), num_classes, size)
+                kind.compile(model, preset_optimizer(spec, name, total))
+            train_ds = training_batches(spec, name, batch_size=batch_size, seed=seed, mixing_method=mixing_method,
+                                        data_dir=data_dir)
             print(f"== {name}, {method} backbone: {sources[method]}", flush=True)
             fit_detector(model, train_ds, os.path.join(workdir, name, method), max(1, total // spec.steps_per_epoch),
                          min(total, spec.steps_per_epoch), verbose=verbose)
-            results[method][name] = evaluate_detector(lambda images: kind.detect(model, images), test_ds, num_classes)
+            print(f"== {name}, {method}: VOC07 mAP on {spec.dataset} {spec.test_split}", flush=True)
+            results[method][name] = evaluate_detector(lambda images: kind.detect(model, images), test_ds,
+                                                      num_classes, max_images=num_eval_images, verbose=verbose)
             trained[method] = model
         _picture(os.path.join(workdir, f"detections_{name}.png"), kind, trained, test_ds,
                  data.detection_spec(spec.dataset).class_names)

@@ -1,15 +1,19 @@
 """SSD in `run_detection`: the model on a pyramid encoder, its loss, its training batches, its detections.
 
-Training batches: each image of the (already mixed, if asked) batch goes through SSD's augmentation
-(`ssd_augment.ssd_augmentation`, seeded by its position in the stream), then `ssd_anchors.match` encodes
-its boxes against the default boxes. The model is trained on one output, `[B, A, 4 + C + 1]` (deltas then
-class logits), against `[B, A, 5]` (encoded targets then the matched class), so that Keras's `fit` sees one
-loss: ssd.pytorch's MultiBox loss (smooth L1 + cross-entropy with 3:1 hard negative mining, both divided by
-the number of positives), SGD with momentum 0.9 and weight decay 5e-4 as ssd.pytorch, a cosine decay here.
+Training batches: each training image goes through SSD's augmentation at its original resolution (`augment`:
+`ssd_augment.ssd_augmentation`, which ends with the resize, as ssd.pytorch's `SSDAugmentation`; the loader
+seeds it by the image's position in the stream), the batch is mixed if asked, then `ssd_anchors.match`
+encodes its boxes against the default boxes (`training_data`). The model is trained on one output,
+`[B, A, 4 + C + 1]` (deltas then class logits), against `[B, A, 5]` (encoded targets then the matched class),
+so that Keras's `fit` sees one loss: ssd.pytorch's MultiBox loss (smooth L1 + cross-entropy with 3:1 hard
+negative mining, both divided by the number of positives). The optimiser comes from the preset
+(`run.PRESETS`; "voc": ssd.pytorch's SGD, L2 `WEIGHT_DECAY` 5e-4 coupled into the gradient).
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325); github.com/amdegroot/ssd.pytorch (`train.py`).
 """
+
+import functools
 
 import keras
 import numpy as np
@@ -19,7 +23,6 @@ from keras_cutmix.detection import ssd_anchors
 from keras_cutmix.detection.ssd_augment import ssd_augmentation
 from keras_cutmix.detection.ssd_loss import multibox_loss
 from keras_cutmix.detection.ssd_model import decode_detections, ssd300
-from keras_cutmix.detection.train import detector_optimizer
 
 
 def build(encoder, num_classes, image_size):
@@ -43,31 +46,38 @@ def _loss(y_true, y_pred):
     return loc_loss + conf_loss
 
 
-def compile_ssd(model, learning_rate, steps, optimizer="sgd", warmup_steps=0, weight_decay=5e-4):
-    """ssd.pytorch's optimiser (SGD, momentum 0.9, weight decay 5e-4; or AdamW) with a cosine decay over `steps`."""
-    model.compile(optimizer=detector_optimizer(optimizer, learning_rate, steps, weight_decay=weight_decay,
-                                               warmup_steps=warmup_steps), loss=_loss)
+# ssd.pytorch's `--weight_decay` (L2, coupled into SGD's gradient).
+WEIGHT_DECAY = 5e-4
+
+
+def compile_ssd(model, optimizer):
+    """Compiles `model` with ssd.pytorch's MultiBox loss and `optimizer` (`train.detector_optimizer`)."""
+    model.compile(optimizer=optimizer, loss=_loss)
     return model
 
 
-def training_data(dataset, image_size, num_classes, seed=0):
-    """`(images, {"boxes": pixel yxyx, "labels"})` batches -> augmented images and encoded targets [B, A, 5]."""
+def augment(image_size):
+    """SSD's training augmentation of one example at its original resolution, ending at `image_size`.
+
+    Returns:
+        `fn(image, boxes, labels, seed) -> (image [S, S, 3] float32, boxes, labels)` for `data.load_detection`'s
+        `augment` (ssd.pytorch's `SSDAugmentation`: distort, expand, crop, flip, then resize).
+    """
+    return functools.partial(ssd_augmentation, size=image_size)
+
+
+def training_data(dataset, image_size, num_classes):
+    """`(images, {"boxes": pixel yxyx, "labels"})` batches (already augmented) -> images and encoded targets
+    [B, A, 5]."""
     del num_classes
     anchors = ssd_anchors.default_boxes(ssd_anchors.ssd_config(image_size))
-    batch_size = dataset.element_spec[0].shape[0]
     scale = float(image_size)
 
-    def augment(index, element):
-        image, targets = element
-        seed_pair = tf.random.experimental.stateless_fold_in(tf.constant([seed, 0], tf.int64), index)
-        return ssd_augmentation(image, targets["boxes"] / scale, targets["labels"], seed_pair, size=image_size)
-
-    def encode(images, boxes, labels):
-        loc_t, cls_t = ssd_anchors.match(boxes, labels, anchors)
+    def encode(images, targets):
+        loc_t, cls_t = ssd_anchors.match(targets["boxes"] / scale, targets["labels"], anchors)
         return images, tf.concat([loc_t, tf.cast(cls_t, tf.float32)[..., None]], axis=-1)
 
-    ds = dataset.unbatch().enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(batch_size or 16, drop_remainder=True).map(encode, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.map(encode, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def detect(model, images, max_detections=100):

@@ -1,14 +1,18 @@
-"""Fine-tuning a detector and scoring it with VOC07 mAP: the input pipeline, the resumable fit, evaluation.
+"""Fine-tuning a detector and scoring it with VOC07 mAP: the input pipeline, the optimiser, the resumable fit,
+evaluation.
 
     train_ds = detection_dataset("synthetic_detection", "train", training=True, batch_size=16, image_size=128,
-                                 mixing="cutmix")
+                                 mixing_method="cutmix", augment=ssd.augment(128))
     fit_detector(detector, train_ds, workdir, epochs=10, steps_per_epoch=100)
-    metrics = evaluate_detector(lambda images: retinanet.detect(detector, images), test_ds)
+    metrics = evaluate_detector(lambda images: retinanet.detect(detector, images), test_ds, num_classes=10)
 
-Batches from `data.load_detection` are dicts with uint8 images and rel_yxyx boxes (label -1 padding);
-`mixing` ("cutmix", "mixup" or "none") mixes them box-aware in the pipeline (`keras_cutmix.mixing.boxes`:
+Batches from `data.load_detection` are dicts with images and rel_yxyx boxes (label -1 padding). Training
+images are augmented one by one at their original size by `augment` (SSD's, which ends with the resize) or
+only resized; their objects are padded (and capped) to `max_boxes`, difficult ones dropped if asked.
+`mixing_method` ("cutmix", "mixup" or "none") then mixes the batches box-aware (`keras_cutmix.mixing.boxes`:
 beyond the paper, which fine-tunes without mixing). MixUp's box weights are dropped: keras-hub's RetinaNet
-has no per-box loss weight. Detectors then get float pixels in [0, 255] and pixel yxyx boxes.
+has no per-box loss weight. Detectors get float pixels in [0, 255] and pixel yxyx boxes. Test batches keep
+every object (padded to the batch's most), so that no ground truth is lost to the score.
 
 `fit_detector` resumes after a kill (keras.callbacks.BackupAndRestore in `workdir/backup`), writes
 `history.json` every epoch and `detector.weights.h5` at the end; a finished workdir only loads them.
@@ -24,25 +28,33 @@ import tensorflow as tf
 from keras_cutmix import data
 from keras_cutmix import mixing
 from keras_cutmix.detection.voc_eval import voc_map
+from keras_cutmix.training import schedules as training_schedules
+from keras_cutmix.training.optimizers import TorchSGD
 
 MIXINGS = ("none", "cutmix", "mixup")
 _MIX_FUNCTIONS = {"cutmix": mixing.cutmix_fn, "mixup": mixing.mixup_fn}
 
 
 def detection_dataset(name, split, *, training, batch_size, image_size, seed=0, mixing_method="none",
-                      data_dir=None, max_boxes=32):
+                      data_dir=None, max_boxes=32, drop_difficult=False, augment=None):
     """Batches `(images float32 [B, S, S, 3] in [0, 255], {"boxes": pixel yxyx [B, M, 4], "labels": [B, M]})`.
 
     Args:
         name: `data.load_detection` data set name.
         split: Its split.
-        training: Shuffle, augment and (with `mixing_method`) mix.
+        training: Shuffle, augment (with `augment`) and mix (with `mixing_method`).
         batch_size: Images per batch.
         image_size: Square input side.
         seed: Seed of order, augmentation and mixing. Defaults to 0.
         mixing_method: One of `MIXINGS`. Defaults to "none".
         data_dir: tfds data_dir. Defaults to None.
-        max_boxes: Boxes per image (padding -1). Defaults to 32.
+        max_boxes: Objects per training image (padding -1): the training targets drop an image's objects past
+            it. Evaluation (`training=False`) never drops one: each batch is padded to its most objects.
+            Defaults to 32.
+        drop_difficult: Drop difficult objects from the training targets. Defaults to False.
+        augment: Per-example training augmentation at the original resolution, ending at `image_size`
+            (`data.load_detection`'s `augment`, e.g. `ssd.augment(image_size)`); applied before mixing.
+            Defaults to None (images resized, not augmented).
 
     Returns:
         A `tf.data.Dataset`; with `training=False` its elements also carry "difficult" [B, M] as a third item.
@@ -50,7 +62,8 @@ def detection_dataset(name, split, *, training, batch_size, image_size, seed=0, 
     if mixing_method not in MIXINGS:
         raise ValueError(f"Expected `mixing` in {MIXINGS}. Received: mixing={mixing_method!r}")
     ds = data.load_detection(name, split, batch_size=batch_size, training=training, data_dir=data_dir, seed=seed,
-                             image_size=image_size, max_boxes=max_boxes)
+                             image_size=image_size, max_boxes=max_boxes if training else None,
+                             drop_difficult=drop_difficult and training, augment=augment if training else None)
     if training and mixing_method != "none":
         ds = mixing.map_with_seed(ds, _MIX_FUNCTIONS[mixing_method], seed=seed, bounding_box_format="rel_yxyx",
                                   max_boxes=max_boxes)
@@ -68,33 +81,53 @@ def detection_dataset(name, split, *, training, batch_size, image_size, seed=0, 
 
 
 OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("cosine", "steps")
+# ssd.pytorch's lr_steps, 80K and 100K of its 120K iterations, as fractions of the training steps.
+STEP_FRACTIONS = (2 / 3, 5 / 6)
 
 
-def detector_optimizer(name, learning_rate, steps, *, weight_decay, warmup_steps=0, momentum=0.9, clipnorm=10.0):
-    """A detector's optimiser: a linear warm-up to `learning_rate`, then a cosine decay to 0 at `steps`.
+def detector_optimizer(name, learning_rate, steps, *, weight_decay, warmup_steps=0, momentum=0.9, clipnorm=10.0,
+                       schedule="cosine"):
+    """A detector's optimiser and learning-rate schedule.
 
     Args:
-        name: "sgd" (momentum, as ssd.pytorch and RetinaNet train; the "voc" preset) or "adamw" (the embedded
-            preset: detectors learn in hundreds of steps instead of thousands).
+        name: "sgd": PyTorch's `optim.SGD` (momentum buffer of gradients, L2 `weight_decay * w` added to the
+            gradient: `training.TorchSGD` without Nesterov), as ssd.pytorch and Detectron's RetinaNet train.
+            "adamw": Keras's AdamW (decoupled weight decay; the embedded preset, where detectors learn in
+            hundreds of steps instead of thousands).
         learning_rate: Peak learning rate.
-        steps: Training steps (the end of the decay).
-        weight_decay: Decoupled weight decay (Keras's, for both).
-        warmup_steps: Linear warm-up from 0. Defaults to 0.
+        steps: Training steps.
+        weight_decay: The L2 coefficient ("sgd") or the decoupled decay ("adamw").
+        warmup_steps: Linear warm-up from 0 ("cosine" only). Defaults to 0.
         momentum: SGD's momentum. Defaults to 0.9.
-        clipnorm: Global gradient norm clip. Defaults to 10.
+        clipnorm: Global gradient norm clip, or None for none. Defaults to 10.
+        schedule: "cosine": after the warm-up, a cosine decay to 0 at `steps`. "steps": `learning_rate`
+            divided by 10 from step `round(f * steps)` for f in `STEP_FRACTIONS` on (ssd.pytorch's 80K and 100K
+            of 120K; the update of 0-based step 80,000 is the first at lr / 10, as there). Defaults to "cosine".
 
     Returns:
         A `keras.optimizers.Optimizer`.
+
+    Raises:
+        ValueError: for an unknown `name` or `schedule`, or a warm-up with "steps".
     """
     if name not in OPTIMIZERS:
         raise ValueError(f"Expected `optimizer` in {OPTIMIZERS}. Received: optimizer={name!r}")
-    warmup_steps = min(int(warmup_steps), max(0, steps - 1))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        0.0 if warmup_steps else learning_rate, max(1, steps - warmup_steps),
-        warmup_target=learning_rate if warmup_steps else None, warmup_steps=warmup_steps)
+    if schedule not in SCHEDULES:
+        raise ValueError(f"Expected `schedule` in {SCHEDULES}. Received: schedule={schedule!r}")
+    if schedule == "steps":
+        if warmup_steps:
+            raise ValueError(f"Expected warmup_steps=0 with schedule='steps'. Received: warmup_steps={warmup_steps}")
+        rate = training_schedules.EpochStepDecay(learning_rate, [round(f * steps) for f in STEP_FRACTIONS],
+                                                 steps_per_epoch=1)
+    else:
+        warmup_steps = min(int(warmup_steps), max(0, steps - 1))
+        rate = keras.optimizers.schedules.CosineDecay(
+            0.0 if warmup_steps else learning_rate, max(1, steps - warmup_steps),
+            warmup_target=learning_rate if warmup_steps else None, warmup_steps=warmup_steps)
     if name == "sgd":
-        return keras.optimizers.SGD(schedule, momentum=momentum, weight_decay=weight_decay, global_clipnorm=clipnorm)
-    return keras.optimizers.AdamW(schedule, weight_decay=weight_decay, global_clipnorm=clipnorm)
+        return TorchSGD(rate, momentum=momentum, nesterov=False, weight_decay=weight_decay, global_clipnorm=clipnorm)
+    return keras.optimizers.AdamW(rate, weight_decay=weight_decay, global_clipnorm=clipnorm)
 
 
 class _History(keras.callbacks.Callback):
@@ -137,21 +170,30 @@ def to_voc(boxes):
     return np.stack([boxes[..., 1], boxes[..., 0], boxes[..., 3] - 1, boxes[..., 2] - 1], axis=-1)
 
 
-def evaluate_detector(detect, test_ds, num_classes, max_images=None, use_07_metric=True):
+def evaluate_detector(detect, test_ds, num_classes, max_images=None, use_07_metric=True, verbose=1):
     """VOC mAP at IoU 0.5 of `detect` on `test_ds` (`detection_dataset(..., training=False)`).
+
+    Every ground-truth object of the batches is scored (none cut: a dropped ground truth would turn its
+    detection into a false positive).
 
     Args:
         detect: `detect(images) -> (boxes [B, D, 4] pixel yxyx, scores [B, D], classes [B, D], counts [B])`.
-        test_ds: Batches `(images, {"boxes", "labels"}, difficult)`.
+        test_ds: Batches `(images, {"boxes", "labels"}, difficult)`, labels -1 for padding.
         num_classes: Object classes.
         max_images: Stop after this many images. Defaults to None (all).
         use_07_metric: VOC07's 11-point AP (True) or all-point AP. Defaults to True.
+        verbose: A progress bar over the batches (1) or none (0). Defaults to 1.
 
     Returns:
         `{"map": fraction, "ap": [per class], "num_images": n}`.
     """
-    detections, ground_truths = [], []
-    for images, targets, difficult in test_ds:
+    batches = int(test_ds.cardinality())
+    progress = keras.utils.Progbar(batches if batches >= 0 else None, verbose=verbose, unit_name="batch")
+    detections, ground_truths, step = [], [], 0
+    for step, (images, targets, difficult) in enumerate(test_ds, 1):
+        if step == 1 and max_images is not None:  # The batches that hold `max_images` images.
+            needed = -(-int(max_images) // len(images))
+            progress.target = needed if progress.target is None else min(progress.target, needed)
         boxes, scores, classes, counts = (np.asarray(t) for t in detect(images))
         labels = np.asarray(targets["labels"])
         for i in range(len(labels)):
@@ -159,8 +201,12 @@ def evaluate_detector(detect, test_ds, num_classes, max_images=None, use_07_metr
             detections.append((to_voc(boxes[i, :n]), scores[i, :n], classes[i, :n].astype(np.int64)))
             ground_truths.append((to_voc(np.asarray(targets["boxes"])[i][valid]), labels[i][valid],
                                   np.asarray(difficult)[i][valid].astype(bool)))
-        if max_images is not None and len(detections) >= max_images:
+        done = max_images is not None and len(detections) >= max_images
+        progress.update(step, finalize=done)
+        if done:
             break
+    else:
+        progress.update(step, finalize=True)
     detections, ground_truths = detections[:max_images], ground_truths[:max_images]
     result = voc_map(detections, ground_truths, num_classes, iou_threshold=0.5, use_07_metric=use_07_metric)
     return {"map": float(result["map"]), "ap": [float(a) for a in result["ap"]], "num_images": len(detections)}

@@ -134,3 +134,64 @@ def test_voc_reads_the_paper_splits(name, training, expected, monkeypatch):
     monkeypatch.setattr(detection_loaders, "_read", fake_read)
     data.load_detection(name, batch_size=1, training=training)
     assert calls == expected
+
+
+def _fake_read_of(examples):
+    def read(tfds_name, split, **kwargs):
+        return tf.data.Dataset.from_generator(lambda: iter(examples), output_signature={
+            "image": tf.TensorSpec([None, None, 3], tf.uint8),
+            "objects": {"bbox": tf.TensorSpec([None, 4], tf.float32), "label": tf.TensorSpec([None], tf.int64),
+                        "is_difficult": tf.TensorSpec([None], tf.bool)}})
+    return read
+
+
+def _objects(count, difficult_every=0):
+    boxes = np.array([[i / 50, 0.1, i / 50 + 0.01, 0.2] for i in range(count)], np.float32).reshape(count, 4)
+    difficult = np.array([difficult_every > 0 and i % difficult_every == 0 for i in range(count)])
+    return {"image": np.full((6, 9, 3), 7, np.uint8),
+            "objects": {"bbox": boxes, "label": np.arange(count, dtype=np.int64) % 20, "is_difficult": difficult}}
+
+
+def test_every_object_kept_unless_asked_each_batch_padded_to_its_most(monkeypatch):
+    """VOC07 test has images with 42 objects: none may be cut (a cut ground truth makes a false positive)."""
+    examples = [_objects(41, difficult_every=5), _objects(3), _objects(0), _objects(2)]
+    monkeypatch.setattr(detection_loaders, "_read", _fake_read_of(examples))
+    batches = _batches(data.load_detection("voc/2007", batch_size=2, training=False, image_size=16))
+    assert [b["bounding_boxes"]["labels"].shape for b in batches] == [(2, 41), (2, 2)]
+    first = batches[0]
+    np.testing.assert_array_equal(first["bounding_boxes"]["boxes"][0], examples[0]["objects"]["bbox"])
+    np.testing.assert_array_equal(first["difficult"][0], examples[0]["objects"]["is_difficult"])
+    assert (first["bounding_boxes"]["labels"][1, 3:] == -1).all() and not first["bounding_boxes"]["boxes"][1, 3:].any()
+    assert (batches[1]["bounding_boxes"]["labels"][0] == -1).all()
+    # Training targets: difficult objects dropped first, then the cap.
+    capped = _batches(data.load_detection("voc/2007", "test", batch_size=4, training=True, image_size=16,
+                                          max_boxes=32, drop_difficult=True, seed=3))[0]
+    counts = sorted((capped["bounding_boxes"]["labels"] >= 0).sum(1).tolist())
+    assert counts == [0, 2, 3, 32] and not capped["difficult"].any()  # 41 - 9 difficult = 32.
+    kept = capped["bounding_boxes"]["boxes"][(capped["bounding_boxes"]["labels"] >= 0).sum(1) == 32][0]
+    np.testing.assert_array_equal(kept, examples[0]["objects"]["bbox"][~examples[0]["objects"]["is_difficult"]])
+
+
+def test_augment_gets_the_original_image_and_the_stream_position(monkeypatch):
+    examples = [_objects(2), _objects(1)]
+    examples[1]["image"] = np.full((13, 5, 3), 200, np.uint8)
+    monkeypatch.setattr(detection_loaders, "_read", _fake_read_of(examples))
+
+    def augment(image, boxes, labels, seed):
+        """Records the input's height, width and the seed in the output pixels."""
+        shape = tf.cast(tf.shape(image), tf.float32)
+        record = tf.stack([shape[0], shape[1], tf.cast(seed[1], tf.float32), tf.cast(image[0, 0, 0], tf.float32)])
+        return tf.broadcast_to(tf.reshape(record, [1, 4, 1]), [4, 4, 3]), boxes, labels
+
+    ds = data.load_detection("voc/2007", "test", batch_size=2, training=True, image_size=4, augment=augment, seed=5,
+                             max_boxes=3)
+    for _ in range(2):  # Each pass numbers the stream from 0 again.
+        batch = _batches(ds)[0]
+        records = sorted(tuple(r) for r in batch["images"][:, 0, :, 0])
+        seeds = [tuple(tf.random.experimental.stateless_fold_in(tf.constant([5, 0], tf.int64), i).numpy())
+                 for i in range(2)]
+        heights = {6: 7.0, 13: 200.0}
+        assert [r[0] for r in records] == [6.0, 13.0] and [r[1] for r in records] == [9.0, 5.0]
+        assert all(r[3] == heights[int(r[0])] for r in records)
+        assert sorted(r[2] for r in records) == sorted(float(np.float32(s[1])) for s in seeds)
+        assert batch["images"].dtype == np.float32 and batch["bounding_boxes"]["labels"].shape == (2, 3)

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from keras_cutmix import models, training
 from keras_cutmix.detection import backbones, retinanet
+from keras_cutmix.detection.train import detector_optimizer
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def test_non_resnet_is_refused():
 def test_retinanet_trains_a_step_and_detects(classifier):
     encoder = backbones.pyramid_encoder(models.get_model("resnet_tiny", num_classes=10, input_shape=(64, 64, 3)))
     detector = retinanet.retinanet(encoder, num_classes=4, image_size=64, max_level=5, head_convs=1)
-    retinanet.compile_retinanet(detector, 0.01, steps=4)
+    retinanet.compile_retinanet(detector, detector_optimizer("sgd", 0.01, 4, weight_decay=retinanet.WEIGHT_DECAY))
     images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype(np.float32)
     targets = {"boxes": np.array([[[8, 8, 40, 48], [0, 0, 0, 0]]] * 2, np.float32),
                "labels": np.array([[2, -1]] * 2, np.int32)}
