@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 WORKDIR ?= demo_output
 TORCH ?= torch==2.13.0
 
-.PHONY: setup setup-dev demo mix_demo test benchmark clean
+.PHONY: setup setup-dev demo mix_demo test rehearse benchmark clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,12 @@ mix_demo: setup
 	$(BIN)/python examples/demo.py --workdir=$(WORKDIR)/mix
 
 test: setup-dev
-	$(BIN)/python -m pytest tf_tests -n 2 -q --durations=15
+	$(BIN)/python -m pytest tf_tests -n 2 -q --durations=15 --ignore=tf_tests/rehearsals
+
+# The paper's real-data commands as documented, on tfds mock data (tf_tests/rehearsals/): slow, since each
+# builds the paper's full-size networks (ResNet-50, PyramidNet-200, SSD and RetinaNet) and traces their steps.
+rehearse: setup-dev
+	$(BIN)/python -m pytest tf_tests/rehearsals -n 2 -q --durations=15
 
 benchmark: setup-dev
 	$(BIN)/python benchmarks/mixing.py

@@ -28,6 +28,7 @@ import math
 import keras
 from keras import ops
 
+from keras_cutmix import extras
 from keras_cutmix import compat
 
 BOX_FORMAT = "yxyx"
@@ -51,7 +52,8 @@ def retinanet(encoder, num_classes, image_size, *, max_level=7, head_convs=4, an
     Returns:
         An uncompiled `keras_hub.models.RetinaNetObjectDetector` on pixel "yxyx" boxes.
     """
-    import keras_hub  # pylint: disable=g-import-not-at-top  (slow to import; only detection needs it)
+    # Imported here: slow to import, and only RetinaNet needs it.
+    keras_hub = extras.import_optional("keras_hub", "RetinaNet (keras-hub)")
 
     shape = (image_size, image_size, 3)
     backbone = keras_hub.models.RetinaNetBackbone(image_encoder=encoder, min_level=3, max_level=max_level,
