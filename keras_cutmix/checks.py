@@ -345,8 +345,23 @@ def outputs_logits(model, outputs=None, *, atol=1e-3):
         raise ValueError(
             f"Cannot tell whether {model.name!r} outputs logits or probabilities from its last layer "
             f"({_kind(last) if last is not None else 'a subclassed call'}); pass `from_logits=True` or False.")
-    array = np.asarray(outputs, np.float64)
+    return not are_probabilities(outputs, atol=atol)
+
+
+def are_probabilities(values, *, atol=1e-3):
+    """Whether `values` [..., K] are class probabilities (every row in [0, 1], summing to 1 within `atol`).
+
+    The part of `outputs_logits` that reads outputs, for callers that have outputs but no model (e.g.
+    decoding a detector's class scores).
+
+    Args:
+        values: Outputs [..., K], K >= 2.
+        atol: Tolerance of the row sums. Defaults to 1e-3.
+
+    Returns:
+        A Python bool (False for empty input).
+    """
+    array = np.asarray(values, np.float64)
     rows = array.reshape(-1, array.shape[-1]) if array.ndim else array.reshape(1, 1)
-    is_probabilities = (rows.size > 0 and rows.min() >= 0 and rows.max() <= 1
-                        and np.abs(rows.sum(axis=-1) - 1).max() <= atol)
-    return not is_probabilities
+    return bool(rows.size > 0 and rows.min() >= 0 and rows.max() <= 1
+                and np.abs(rows.sum(axis=-1) - 1).max() <= atol)

@@ -153,6 +153,26 @@ def decode(deltas, anchors, variances=VOC_300["variance"]):
     )
 
 
+def _check_gt_boxes(gt_boxes, valid):
+    """Assertions (eager, graphs, tf.data; dropped under XLA) that the valid boxes are normalised and non-empty."""
+    boxes = tf.boolean_mask(gt_boxes, valid)  # [M, 4]
+    padded = tf.concat([boxes, tf.constant([[0.25, 0.25, 0.75, 0.75]])], 0)  # Never empty.
+    return [
+        tf.debugging.assert_greater_equal(
+            tf.reduce_min(padded), 0.0,
+            message="match: Expected gt_boxes normalised to [0, 1] (fractions of the image side); negative "
+                    "coordinates found"),
+        tf.debugging.assert_less_equal(
+            tf.reduce_max(padded), 1.0,
+            message="match: Expected gt_boxes normalised to [0, 1] (fractions of the image side); these look "
+                    "like pixels: divide by the image size"),
+        tf.debugging.assert_equal(
+            tf.reduce_all((padded[:, 2] > padded[:, 0]) & (padded[:, 3] > padded[:, 1])), True,
+            message="match: Expected gt_boxes as [ymin, xmin, ymax, xmax] with ymax > ymin and xmax > xmin; "
+                    "inverted or zero-size boxes found (label them -1 to mark padding)"),
+    ]
+
+
 def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["variance"]):
     """Training targets for every default box, as ssd.pytorch's `match`.
 
@@ -161,7 +181,9 @@ def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["va
     takes its best ground-truth box if their IoU is at least `iou_threshold`, else background.
 
     Args:
-        gt_boxes: [N, 4] or [B, N, 4] normalised yxyx boxes.
+        gt_boxes: [N, 4] or [B, N, 4] normalised yxyx boxes (N may be 0: all background). A valid box
+            outside [0, 1] (pixels), inverted or of zero size raises `tf.errors.InvalidArgumentError`
+            (eagerly, in graphs and in tf.data; not under XLA).
         gt_labels: [N] or [B, N] integer classes in [0, num_classes); -1 marks padding.
         anchors: [A, 4] default boxes in centre form (`default_boxes()`).
         iou_threshold: Minimum IoU for a match. Defaults to 0.5.
@@ -178,6 +200,16 @@ def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["va
     unbatched = gt_boxes.shape.rank == 2
     if unbatched:
         gt_boxes, gt_labels = gt_boxes[None], gt_labels[None]
+    if gt_boxes.shape.rank != 3 or gt_boxes.shape[-1] != 4 or gt_labels.shape.rank != 2:
+        raise ValueError(f"match: Expected gt_boxes [N, 4] or [B, N, 4] and gt_labels [N] or [B, N]. Received: "
+                         f"gt_boxes.shape={gt_boxes.shape}, gt_labels.shape={gt_labels.shape}")
+    # One padding row more: an image without objects (N = 0) is all background, not an empty argmax.
+    gt_boxes = tf.pad(gt_boxes, [[0, 0], [0, 1], [0, 0]])
+    gt_labels = tf.pad(gt_labels, [[0, 0], [0, 1]], constant_values=-1)
+    assertions = _check_gt_boxes(gt_boxes, gt_labels >= 0)
+    if not tf.executing_eagerly():  # Eagerly they already ran.
+        with tf.control_dependencies(assertions):
+            gt_boxes = tf.identity(gt_boxes)
     anchors = tf.convert_to_tensor(anchors, tf.float32)
     num_anchors = tf.shape(anchors)[0]
     valid = gt_labels >= 0  # [B, N]

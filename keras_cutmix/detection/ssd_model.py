@@ -26,8 +26,10 @@ References:
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
 from keras_cutmix.detection import ssd_anchors
 from keras_cutmix.models import resnet50
 from keras_cutmix.models.layers import PixelNormalization
@@ -135,7 +137,8 @@ def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=Tr
     return keras.Model(pixels, outputs, name="ssd300")
 
 
-def decode_detections(outputs, anchors, score_threshold=0.01, iou_threshold=0.45, max_detections=200):
+def decode_detections(outputs, anchors, score_threshold=0.01, iou_threshold=0.45, max_detections=200, *,
+                      from_logits=None):
     """Detections from SSD outputs: softmax, decode, per-class NMS (ssd.pytorch's `Detect`).
 
     Uses `tf.image.combined_non_max_suppression`: per class, boxes with a score above `score_threshold`,
@@ -143,18 +146,45 @@ def decode_detections(outputs, anchors, score_threshold=0.01, iou_threshold=0.45
     conf_thresh 0.01, nms_thresh 0.45). Runs eagerly (it returns a Python list of per-image tensors).
 
     Args:
-        outputs: `{"boxes": [B, A, 4] deltas, "classes": [B, A, C + 1] logits}` (the model's outputs).
+        outputs: `{"boxes": [B, A, 4] deltas, "classes": [B, A, C + 1] logits}` (the model's outputs), or
+            class probabilities in "classes".
         anchors: [A, 4] default boxes (`ssd_anchors.default_boxes()`).
-        score_threshold: Minimum class probability. Defaults to 0.01.
-        iou_threshold: NMS IoU threshold. Defaults to 0.45.
+        score_threshold: Minimum class probability, a fraction. Defaults to 0.01.
+        iou_threshold: NMS IoU threshold, a fraction. Defaults to 0.45.
         max_detections: Detections kept per class and per image. Defaults to 200.
+        from_logits: Whether "classes" holds logits (a softmax is applied) or probabilities (used as they
+            are). Defaults to None: decided from the values by the package's one rule
+            (`keras_cutmix.checks.are_probabilities`).
 
     Returns:
         A list, one per image, of `(boxes [n, 4] normalised yxyx, scores [n], classes [n] int32)`, sorted by
         descending score; classes are object classes in [0, C) (background removed, labels as given to `match`).
+
+    Raises:
+        ValueError: for outputs that are not such a dict of [B, A, 4] and [B, A, C + 1] arrays, anchors that
+            do not match them, thresholds outside [0, 1] (a percentage gets a hint) or a count below 1.
     """
+    caller = "decode_detections"
+    if not isinstance(outputs, dict) or not {"boxes", "classes"} <= set(outputs):
+        raise ValueError(f"{caller}: Expected `outputs` to be the SSD model's dict with 'boxes' and 'classes'. "
+                         f"Received: outputs of type {type(outputs).__name__}"
+                         + (f" with keys {sorted(outputs)}" if isinstance(outputs, dict) else ""))
+    score_threshold = checks.fraction("score_threshold", score_threshold, caller)
+    iou_threshold = checks.fraction("iou_threshold", iou_threshold, caller)
+    max_detections = checks.count("max_detections", max_detections, caller)
+    box_shape, class_shape = tuple(outputs["boxes"].shape), tuple(outputs["classes"].shape)
+    anchor_shape = tuple(np.shape(anchors))
+    if (len(box_shape) != 3 or box_shape[-1] != 4 or len(class_shape) != 3 or class_shape[-1] < 2
+            or box_shape[:2] != class_shape[:2] or anchor_shape != (box_shape[1], 4)):
+        raise ValueError(f"{caller}: Expected outputs['boxes'] [B, A, 4], outputs['classes'] [B, A, C + 1] and "
+                         f"anchors [A, 4] with the same A. Received: {box_shape}, {class_shape} and {anchor_shape}")
+    if from_logits is None:
+        from_logits = not checks.are_probabilities(outputs["classes"])
     boxes = ssd_anchors.decode(tf.cast(outputs["boxes"], tf.float32), anchors)
-    probabilities = tf.nn.softmax(tf.cast(outputs["classes"], tf.float32), axis=-1)[..., 1:]
+    probabilities = tf.cast(outputs["classes"], tf.float32)
+    if from_logits:
+        probabilities = tf.nn.softmax(probabilities, axis=-1)
+    probabilities = probabilities[..., 1:]
     nmsed_boxes, scores, classes, valid = tf.image.combined_non_max_suppression(
         boxes[:, :, None, :], probabilities, max_output_size_per_class=max_detections,
         max_total_size=max_detections, iou_threshold=iou_threshold, score_threshold=score_threshold,
