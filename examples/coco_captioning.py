@@ -29,7 +29,8 @@ Scores come from pycocoevalcap (its PTB tokenizer and METEOR need Java; without 
 warning saying how to install one; SPICE is left out). Each NIC trains in --workdir/<method>/ (resumes after
 a kill; a finished one reloads its nic.keras). Progress bars show the encoding, training and beam search
 (--verbose=0 silences them). Writes results.json, results.md (Table A1's layout) and captions.png. A bad
-flag prints one line and exits with status 2.
+flag (a --backbones path that is neither a classification workdir nor a .keras file included) prints one line
+and exits with status 2, a data set tfds has not prepared with status 1, before any model is loaded or trained.
 """
 
 from absl import app, flags
@@ -44,43 +45,51 @@ _BACKBONES = flags.DEFINE_string("backbones", "", "METHOD=PATH,... classificatio
 _MODELS_DIR = flags.DEFINE_string("models_dir", None, "Where models without --backbones train "
                                                       "(default: --workdir/models).")
 _METHODS = flags.DEFINE_list("methods", list(training.METHODS), "Methods (backbones) to compare.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of the models trained here and of the caption order.")
-_BEAM_SIZE = flags.DEFINE_integer("beam_size", 20, "Beam width of the test captions (the paper's: 20).")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the models trained here and of the caption order.", lower_bound=0)
+_BEAM_SIZE = flags.DEFINE_integer("beam_size", 20, "Beam width of the test captions (the paper's: 20).",
+                                  lower_bound=1)
 _BLIND = flags.DEFINE_bool("blind", True, "Also train and score a NIC on blank images.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 # Size flags for quick runs (default: the preset's).
-_EPOCHS = flags.DEFINE_integer("epochs", None, "NIC training epochs (default: the preset's: coco 100, embedded 2).")
+_EPOCHS = flags.DEFINE_integer("epochs", None, "NIC training epochs (default: the preset's: coco 100, embedded 2).",
+                               lower_bound=1)
 _IMAGE_SIZE = flags.DEFINE_integer("image_size", None, "Image side seen by the encoder (default: the preset's: "
-                                                       "coco 224, embedded 64).")
+                                                       "coco 224, embedded 64).", lower_bound=1)
 _NUM_TEST_IMAGES = flags.DEFINE_integer("num_test_images", None, "Caption only the first test images "
-                                                                 "(default: all).")
-_VERBOSE = flags.DEFINE_integer("verbose", 1, "Progress bars (training, encoding, captioning): 0 silences them.")
+                                                                 "(default: all).", lower_bound=1)
+_VERBOSE = flags.DEFINE_integer("verbose", 1, "Progress bars (training, encoding, captioning): 0 silences them.",
+                                lower_bound=0)
+# `run_captioning`'s arguments (`CaptionPreset` fields) spelled otherwise as flags.
+_FLAG_NAMES = {"max_test_images": "num_test_images", "dataset": "preset"}
+
+
+def _sizes():
+    sizes = {"epochs": _EPOCHS.value, "image_size": _IMAGE_SIZE.value, "max_test_images": _NUM_TEST_IMAGES.value}
+    return {k: v for k, v in sizes.items() if v is not None}
 
 
 def check_flags():
-    """`{method: path}` of --backbones after every flag check (raises ConfigError naming the flag)."""
+    """`{method: path}` of --backbones after every flag check and finding the data (raises naming the flag).
+
+    absl has checked the bounds of the integer flags when it parsed them.
+    """
     backbones = training.parse_method_dirs(_BACKBONES.value, flag="backbones")
     methods = training.check_methods(_METHODS.value)
-    if _BEAM_SIZE.value < 1:
-        raise training.ConfigError("beam_size", f"Expected --beam_size >= 1. Received: {_BEAM_SIZE.value}")
-    for flag in (_EPOCHS, _IMAGE_SIZE, _NUM_TEST_IMAGES):
-        if flag.value is not None and flag.value < 1:
-            raise training.ConfigError(flag.name, f"Expected --{flag.name} >= 1. Received: {flag.value}")
     if _PRESET.value == "coco" and set(methods) - set(backbones):
         raise training.ConfigError("backbones", "Expected a backbone for every method with --preset=coco. "
                                                 f"Received: {_BACKBONES.value!r}")
+    captioning_run.check_run(_PRESET.value, backbones, methods, _SEED.value, _DATA_DIR.value, _BEAM_SIZE.value,
+                             _VERBOSE.value, **_sizes())
     return backbones
 
 
 def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
-    backbones = cli.checked(check_flags)
-    sizes = {"epochs": _EPOCHS.value, "image_size": _IMAGE_SIZE.value, "max_test_images": _NUM_TEST_IMAGES.value}
+    backbones = cli.checked(check_flags, _FLAG_NAMES)
     results = captioning_run.run_captioning(
         _WORKDIR.value, _PRESET.value, backbones, _MODELS_DIR.value, tuple(_METHODS.value), _SEED.value,
-        _DATA_DIR.value, _BEAM_SIZE.value, _BLIND.value, _VERBOSE.value,
-        **{k: v for k, v in sizes.items() if v is not None})
+        _DATA_DIR.value, _BEAM_SIZE.value, _BLIND.value, _VERBOSE.value, **_sizes())
     for method, scores in results.items():
         print(f"{method}: BLEU-4 {100 * scores['BLEU-4']:.1f}, CIDEr {100 * scores['CIDEr']:.1f}")
     print(f"Table in {_WORKDIR.value}/results.md, captions in {_WORKDIR.value}/captions.png")

@@ -365,3 +365,68 @@ def are_probabilities(values, *, atol=1e-3):
     rows = array.reshape(-1, array.shape[-1]) if array.ndim else array.reshape(1, 1)
     return bool(rows.size > 0 and rows.min() >= 0 and rows.max() <= 1
                 and np.abs(rows.sum(axis=-1) - 1).max() <= atol)
+
+
+def number(name, value, caller, *, minimum=None):
+    """`value` as a finite Python float (a NumPy number included), >= `minimum` when given.
+
+    Raises:
+        ValueError: for anything else (bools, strings, NaN, infinities included).
+    """
+    value = python_number(value)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if not ok or (minimum is not None and value < minimum):
+        bound = f" >= {minimum}" if minimum is not None else ""
+        raise ValueError(f"{caller}: Expected `{name}` to be a finite number{bound}. Received: {name}={value!r}")
+    return float(value)
+
+
+def integer_array(name, values, caller, *, ndim, upper=None):
+    """Integer ids (e.g. token ids) of rank `ndim` in [0, `upper`) as int64; whole floats accepted.
+
+    Raises:
+        TypeError: for a value that is not a numeric array.
+        ValueError: for another rank, values that are not whole, or ids out of range.
+    """
+    array = _finite(name, _array(name, values, caller), caller)
+    if array.ndim != ndim:
+        raise ValueError(f"{caller}: Expected `{name}` of rank {ndim}. Received: {name}.shape={array.shape}")
+    if array.size and np.issubdtype(array.dtype, np.floating) and np.any(array != np.floor(array)):
+        raise ValueError(f"{caller}: Expected whole-number `{name}`. Received: {name} with fractional values, "
+                         f"e.g. {array[array != np.floor(array)][0]!r}")
+    array = array.astype(np.int64)
+    if array.size and (array.min() < 0 or (upper is not None and array.max() >= upper)):
+        bound = f"[0, {upper})" if upper is not None else ">= 0"
+        raise ValueError(f"{caller}: Expected `{name}` in {bound}. Received: {name} in [{array.min()}, {array.max()}]")
+    return array
+
+
+def pixel_images(name, values, caller, *, shape=None):
+    """Images `[B, H, W, C]` of pixels in [0, 255] (uint8 or float) as float32, with hints for other scales.
+
+    Args:
+        name, caller: As `count`.
+        values: The images given.
+        shape: The model's `(H, W, C)`; None entries take any size. Defaults to None.
+
+    Returns:
+        A float32 array `[B, H, W, C]`.
+
+    Raises:
+        ValueError: for another rank or shape, non-finite values, values outside [0, 255] (preprocessed
+            images), or images within [0, 1] with fractional values (they look scaled to [0, 1]).
+    """
+    array = _finite(name, _array(name, values, caller, np.float32), caller)
+    expected = "[batch, " + ", ".join("any" if s is None else str(s) for s in shape) + "]" if shape else "rank 4"
+    if array.ndim != 4 or (shape and any(s is not None and s != a for s, a in zip(shape, array.shape[1:]))):
+        one = " (for one image, add a batch axis: images[None])" if shape and array.ndim == 3 else ""
+        raise ValueError(f"{caller}: Expected `{name}` of shape {expected}{one}. Received: "
+                         f"{name}.shape={array.shape}")
+    if array.size and (array.min() < 0 or array.max() > 255):
+        raise ValueError(f"{caller}: Expected `{name}` as pixels in [0, 255] (the models scale them "
+                         f"themselves); these look preprocessed. Received: {name} in [{array.min():g}, "
+                         f"{array.max():g}]")
+    if array.size and array.max() <= 1 and np.any(array != np.round(array)):
+        raise ValueError(f"{caller}: Expected `{name}` as pixels in [0, 255]; these look scaled to [0, 1]: "
+                         f"multiply by 255. Received: {name} in [{array.min():g}, {array.max():g}]")
+    return array

@@ -183,3 +183,39 @@ def test_the_one_logits_rule():
                                  np.array([[2.0, -1.0, 0.5]])) is True
     with pytest.raises(TypeError, match="keras.Model"):
         checks.outputs_logits(lambda t: t)
+
+
+def test_number_takes_finite_numbers_above_a_bound():
+    assert checks.number("alpha", np.float32(0.5), "f", minimum=0) == 0.5
+    assert type(checks.number("alpha", np.int64(2), "f")) is float
+    for value in (-0.1, float("nan"), float("inf"), "1", True, None):
+        with pytest.raises(ValueError, match=r"^f: Expected `alpha` to be a finite number >= 0\. Received: alpha="):
+            checks.number("alpha", value, "f", minimum=0)
+
+
+def test_integer_array_rank_range_and_whole_floats():
+    got = checks.integer_array("ids", [[4.0, 3.0], [0.0, 7.0]], "f", ndim=2, upper=8)
+    assert got.dtype == np.int64 and got.tolist() == [[4, 3], [0, 7]]
+    assert checks.integer_array("ids", np.zeros((0, 3), np.int32), "f", ndim=2, upper=1).shape == (0, 3)
+    for ids, fragment in [([[8]], r"`ids` in \[0, 8\)\. Received: ids in \[8, 8\]"),
+                          ([[-1, 2]], r"`ids` in \[0, 8\)\. Received: ids in \[-1, 2\]"),
+                          ([1, 2], r"`ids` of rank 2\. Received: ids.shape=\(2,\)"),
+                          ([[1.5]], "whole-number `ids`"), ([[np.nan]], "finite `ids`")]:
+        with pytest.raises(ValueError, match="^f: Expected " + fragment):
+            checks.integer_array("ids", ids, "f", ndim=2, upper=8)
+    with pytest.raises(TypeError, match="f: Expected a numeric `ids`"):
+        checks.integer_array("ids", [["a"]], "f", ndim=2)
+
+
+def test_pixel_images_shape_and_scale():
+    pixels = np.array([0, 17, 255], np.uint8).reshape(1, 1, 3, 1)
+    got = checks.pixel_images("images", pixels, "f", shape=(None, 3, 1))
+    assert got.dtype == np.float32 and got.ravel().tolist() == [0, 17, 255]
+    assert checks.pixel_images("images", np.ones((2, 4, 4, 3)), "f", shape=(4, 4, 3)).shape == (2, 4, 4, 3)
+    scaled = r"as pixels in \[0, 255\]; these look scaled to \[0, 1\]: multiply by 255"
+    for images, fragment in [(pixels / 255.0, scaled),
+                             (pixels / 127.5 - 1, r"as pixels in \[0, 255\] .*look preprocessed"),
+                             (pixels[0], r"of shape \[batch, any, 3, 1\] \(for one image, add a batch axis"),
+                             (np.zeros((1, 1, 4, 1)), r"of shape \[batch, any, 3, 1\]\. Received: images.shape")]:
+        with pytest.raises(ValueError, match="^f: Expected `images` " + fragment):
+            checks.pixel_images("images", images, "f", shape=(None, 3, 1))

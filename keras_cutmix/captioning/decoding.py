@@ -21,8 +21,11 @@ References:
 
 import weakref
 
+import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
+from keras_cutmix.captioning.nic import check_nic
 from keras_cutmix.captioning.vocabulary import END_ID, PAD_ID, START_ID
 
 _NEG_INF = -1e9
@@ -121,9 +124,18 @@ def _compiled(model, key, fn):
     return cache[key]
 
 
-def _check(name, value, minimum):
-    if not isinstance(value, int) or value < minimum:
-        raise ValueError(f"Expected `{name}` >= {minimum}. Received: {name}={value!r}")
+def _images(model, images, caller):
+    """The model's and the images' checks at the door: float32 pixels [B, H, W, C] in [0, 255]."""
+    check_nic(model, caller)
+    shape = tuple(model.get_layer("encoder").inputs[0].shape[1:])
+    return checks.pixel_images("images", images, caller, shape=shape)
+
+
+def _run(model, key, fn, images, max_length):
+    if not len(images):  # Nothing to caption (a traced empty batch would fail inside the encoder).
+        return np.zeros([0, max_length], np.int32), np.zeros([0], np.float32)
+    ids, scores = _compiled(model, key, fn)(images)
+    return ids.numpy(), scores.numpy()
 
 
 def greedy_decode(model, images, max_length=20):
@@ -131,16 +143,21 @@ def greedy_decode(model, images, max_length=20):
 
     Args:
         model: A `nic` model.
-        images: Pixels `[B, H, W, 3]`.
+        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the
+            size the model's encoder takes.
         max_length: Most tokens generated (`<end>` included). Defaults to 20.
 
     Returns:
         `(ids, scores)`: int32 NumPy `[B, max_length]` and float32 `[B]`, the
         log-probability of the caption (through `<end>`).
+
+    Raises:
+        ValueError: If `model` is not a `nic` model, `images` are not pixels
+            of its encoder's shape, or `max_length` < 1.
     """
-    _check("max_length", max_length, 1)
-    ids, scores = _compiled(model, ("greedy", max_length), _greedy)(tf.cast(images, tf.float32))
-    return ids.numpy(), scores.numpy()
+    images = _images(model, images, "greedy_decode")
+    max_length = checks.count("max_length", max_length, "greedy_decode")
+    return _run(model, ("greedy", max_length), _greedy, images, max_length)
 
 
 def beam_search(model, images, beam_size=20, max_length=20, length_normalization=0.0):
@@ -148,7 +165,8 @@ def beam_search(model, images, beam_size=20, max_length=20, length_normalization
 
     Args:
         model: A `nic` model.
-        images: Pixels `[B, H, W, 3]`.
+        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the
+            size the model's encoder takes.
         beam_size: Beams per image. Defaults to 20 (Table A1).
         max_length: Most tokens generated (`<end>` included). Defaults to 20.
         length_normalization: `alpha`; when > 0 beams are ranked by
@@ -157,14 +175,14 @@ def beam_search(model, images, beam_size=20, max_length=20, length_normalization
     Returns:
         `(ids, scores)`: int32 NumPy `[B, max_length]` (the best beam) and
         float32 `[B]`, its (normalised) score.
+
+    Raises:
+        ValueError: If `model` is not a `nic` model, `images` are not pixels
+            of its encoder's shape, `beam_size` or `max_length` < 1, or
+            `length_normalization` < 0.
     """
-    _check("beam_size", beam_size, 1)
-    _check("max_length", max_length, 1)
-    if not length_normalization >= 0:
-        raise ValueError(
-            "Expected `length_normalization` >= 0. "
-            f"Received: length_normalization={length_normalization!r}"
-        )
-    key = ("beam", beam_size, max_length, float(length_normalization))
-    ids, scores = _compiled(model, key, _beam)(tf.cast(images, tf.float32))
-    return ids.numpy(), scores.numpy()
+    images = _images(model, images, "beam_search")
+    beam_size = checks.count("beam_size", beam_size, "beam_search")
+    max_length = checks.count("max_length", max_length, "beam_search")
+    alpha = checks.number("length_normalization", length_normalization, "beam_search", minimum=0)
+    return _run(model, ("beam", beam_size, max_length, alpha), _beam, images, max_length)

@@ -22,8 +22,11 @@ References:
 """
 
 import keras
+import numpy as np
+import tensorflow as tf
 
-from keras_cutmix.captioning.vocabulary import PAD_ID, Vocabulary
+from keras_cutmix import checks
+from keras_cutmix.captioning.vocabulary import PAD_ID, Vocabulary, check_vocabulary
 from keras_cutmix.models.common import POOL_NAME
 
 # The recipe of CutMix Table A1 (batch, learning rate, epochs from the issue /
@@ -80,6 +83,25 @@ class CaptionEmbedding(keras.layers.Embedding):
         return config
 
 
+def _check_functional(name, model, caller):
+    if not isinstance(model, keras.Model) or not getattr(model, "outputs", None):
+        raise ValueError(f"{caller}: Expected `{name}` to be a functional keras.Model (built from keras.Input). "
+                         f"Received: {name} of type {type(model).__name__}")
+
+
+_NIC_LAYERS = ("encoder", "image_embedding", "word_embedding", "lstm", "logits")
+
+
+def check_nic(model, caller):
+    """Raises a ValueError naming `model` unless it is a model from `nic` (its layers, by name)."""
+    names = {layer.name for layer in getattr(model, "layers", [])} if isinstance(model, keras.Model) else set()
+    if not set(_NIC_LAYERS) <= names or not isinstance(model.get_layer("word_embedding"), CaptionEmbedding):
+        what = f"{model.name!r} without layers {sorted(set(_NIC_LAYERS) - names)}" if isinstance(
+            model, keras.Model) else f"of type {type(model).__name__}"
+        raise ValueError(f"{caller}: Expected `model` to be a NIC model from `nic.nic` (or loaded from its .keras "
+                         f"file). Received: model {what}")
+
+
 def pooled_encoder(classifier, pool_name=POOL_NAME):
     """A classifier cut at its global pooling: pixels -> features `[B, D]`.
 
@@ -95,8 +117,9 @@ def pooled_encoder(classifier, pool_name=POOL_NAME):
         A `keras.Model(classifier.inputs, pooled_features)` sharing weights.
 
     Raises:
-        ValueError: If the classifier has no global average pooling layer.
+        ValueError: If `classifier` is not a functional `keras.Model` or has no global average pooling layer.
     """
+    _check_functional("classifier", classifier, "pooled_encoder")
     names = [layer.name for layer in classifier.layers]
     if pool_name not in names:
         pools = [
@@ -147,19 +170,21 @@ def nic(
         "image_embedding", "word_embedding", "lstm", "logits".
 
     Raises:
-        ValueError: If `vocabulary` is not a `Vocabulary` or the encoder's
-            output is not `[B, D]`.
+        ValueError: If `vocabulary` is not a `Vocabulary`, the encoder does
+            not map images `[B, H, W, C]` to features `[B, D]`, a size is not
+            a positive int or `dropout` is not in [0, 1).
     """
-    if not isinstance(vocabulary, Vocabulary):
-        raise ValueError(
-            f"Expected `vocabulary` to be a Vocabulary. Received: vocabulary={vocabulary!r}"
-        )
-    if len(encoder.outputs) != 1 or len(encoder.outputs[0].shape) != 2:
-        raise ValueError(
-            "Expected `encoder` with one output of shape [batch, features] "
-            "(see `pooled_encoder`). Received: encoder output shapes "
-            f"{[tuple(o.shape) for o in encoder.outputs]}"
-        )
+    check_vocabulary("vocabulary", vocabulary, "nic")
+    _check_functional("encoder", encoder, "nic")
+    shapes = [tuple(o.shape) for o in encoder.inputs], [tuple(o.shape) for o in encoder.outputs]
+    if len(encoder.inputs) != 1 or len(encoder.inputs[0].shape) != 4 or len(encoder.outputs) != 1 or len(
+            encoder.outputs[0].shape) != 2:
+        raise ValueError("nic: Expected `encoder` from images [batch, height, width, channels] to features "
+                         f"[batch, features] (see `pooled_encoder`). Received: input shapes {shapes[0]}, "
+                         f"output shapes {shapes[1]}")
+    embedding_dim = checks.count("embedding_dim", embedding_dim, "nic")
+    units = checks.count("units", units, "nic")
+    dropout = checks.fraction("dropout", dropout, "nic", open_high=True)
     encoder = keras.Model(encoder.inputs, encoder.outputs[0], name="encoder")
     encoder.trainable = bool(trainable_encoder)
     images = keras.Input(shape=encoder.inputs[0].shape[1:], name="images")
@@ -201,7 +226,12 @@ def caption_decoder(model):
 
 
 def vocabulary_of(model):
-    """The `Vocabulary` saved in a NIC model's "word_embedding" layer."""
+    """The `Vocabulary` saved in a NIC model's "word_embedding" layer.
+
+    Raises:
+        ValueError: If `model` is not a model from `nic`.
+    """
+    check_nic(model, "vocabulary_of")
     return model.get_layer("word_embedding").vocabulary
 
 
@@ -216,7 +246,21 @@ def caption_loss(y_true_ids, logits):
     Returns:
         Scalar: sum of `-log softmax(logits)[target]` over targets != 0,
         divided by their number (0 if there are none).
+
+    Raises:
+        ValueError: If the shapes do not match (`[B, T]` and `[B, T, V]`)
+            or, on eager values, a target is outside [0, V).
     """
+    y_true_ids = y_true_ids if hasattr(y_true_ids, "shape") else np.asarray(y_true_ids)
+    logits = logits if hasattr(logits, "shape") else np.asarray(logits, np.float32)
+    shape, logits_shape = tuple(y_true_ids.shape), tuple(logits.shape)
+    if len(shape) != 2 or len(logits_shape) != 3 or any(
+            a is not None and b is not None and a != b for a, b in zip(shape, logits_shape[:2])):
+        raise ValueError("caption_loss: Expected target ids [B, T] and logits [B, T, V] (targets ids[:, 1:] of "
+                         f"inputs ids[:, :-1]). Received: y_true_ids.shape={shape}, logits.shape={logits_shape}")
+    if tf.executing_eagerly() and not isinstance(y_true_ids, keras.KerasTensor):  # Compiled: no value checks.
+        checks.integer_array("y_true_ids", keras.ops.convert_to_numpy(y_true_ids), "caption_loss", ndim=2,
+                             upper=logits_shape[-1])
     y_true_ids = keras.ops.cast(y_true_ids, "int32")
     ce = keras.losses.sparse_categorical_crossentropy(
         y_true_ids, keras.ops.cast(logits, "float32"), from_logits=True

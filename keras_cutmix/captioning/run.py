@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_cutmix import data, training
+from keras_cutmix import checks, data, training
 from keras_cutmix.captioning import scoring, streaming, vocabulary
 from keras_cutmix.captioning.nic import PAPER_RECIPE, caption_decoder, caption_loss, nic, pooled_encoder
 from keras_cutmix.models.common import at_input_size
@@ -61,6 +61,65 @@ PRESETS = {
     # Minutes on a CPU: 3,000 64x64 scenes with 5 captions each (15,000 pairs an epoch), 2 epochs, a smaller LSTM.
     "embedded": CaptionPreset("synthetic_captions", 64, 2, batch_size=32, units=256, max_length=16),
 }
+
+
+def _field(name, check):
+    """`check()`, its ValueError as a `training.ConfigError` naming `name` (the script's flag)."""
+    try:
+        return check()
+    except ValueError as error:
+        raise training.ConfigError(name, str(error)) from None
+
+
+def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=0, data_dir=None, beam_size=20,
+              verbose=1, **overrides):
+    """Every argument of `run_captioning` checked, and its data found, before anything trains or loads.
+
+    Returns:
+        `(spec, backbones, methods)`: the `CaptionPreset` with `overrides`, `{method: source}`, a list.
+
+    Raises:
+        training.ConfigError: naming the argument (an override by its field name): an unknown preset or
+            field, a size below 1, a seed or verbose below 0, unknown methods, or a backbone that is neither
+            a classification workdir (with config.json) nor a .keras file.
+        data.DatasetNotFoundError: if tfds has not prepared the preset's data set in `data_dir`.
+    """
+    caller = "run_captioning"
+    if not isinstance(preset, CaptionPreset) and preset not in PRESETS:
+        raise training.ConfigError("preset", f"{caller}: Expected `preset` to be one of {sorted(PRESETS)} or a "
+                                             f"CaptionPreset. Received: preset={preset!r}")
+    spec = PRESETS[preset] if isinstance(preset, str) else preset
+    fields = {f.name for f in dataclasses.fields(CaptionPreset)}
+    for name, value in overrides.items():
+        if name not in fields:
+            raise training.ConfigError(name, f"{caller}: Expected overrides among the CaptionPreset fields "
+                                             f"{sorted(fields)}. Received: {name}={value!r}")
+    values = dataclasses.asdict(spec) | overrides
+    for name in ("image_size", "epochs", "batch_size", "min_count", "max_length", "units", "max_test_images"):
+        values[name] = _field(name, lambda n=name: checks.count(n, values[n], caller,
+                                                                allow_none=n == "max_test_images"))
+    values["learning_rate"] = _field("learning_rate", lambda: checks.number(
+        "learning_rate", values["learning_rate"], caller, minimum=0))
+    _field("seed", lambda: checks.count("seed", seed, caller, minimum=0))
+    _field("beam_size", lambda: checks.count("beam_size", beam_size, caller))
+    _field("verbose", lambda: checks.count("verbose", verbose, caller, minimum=0))
+    methods = training.check_methods(methods)
+    sources = dict(backbones or {})
+    for method, source in sources.items():
+        if method not in training.METHODS:
+            raise training.ConfigError("backbones", f"{caller}: Expected backbones of methods among "
+                                                    f"{list(training.METHODS)}. Received: {method!r}")
+        source = os.fspath(source)
+        if not (os.path.isfile(os.path.join(source, "config.json"))
+                or (source.endswith(".keras") and os.path.isfile(source))):
+            raise training.ConfigError("backbones", f"{caller}: Expected backbones[{method!r}] to be a "
+                                                    "classification workdir (with config.json) or a .keras file. "
+                                                    f"Received: {source!r}")
+    spec = CaptionPreset(**values)
+    # Last: builds the embedded data set the first time; finds COCO (DatasetNotFoundError) without reading it.
+    _field("dataset", lambda: data.prepare_captions(spec.dataset, data_dir))
+    _read(spec, False, data_dir, seed, TEST_BATCH)
+    return spec, sources, methods
 
 
 def _read(spec, training, data_dir, seed, batch_size):
@@ -186,10 +245,12 @@ def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, 
 
     Returns:
         `{method: scores}` (also in `workdir/results.json`).
+
+    Raises:
+        training.ConfigError: for a bad argument, before anything trains (see `check_run`).
+        data.DatasetNotFoundError: if tfds has not prepared the data set in `data_dir`.
     """
-    spec = PRESETS[preset] if isinstance(preset, str) else preset
-    spec = dataclasses.replace(spec, **overrides)
-    sources = dict(backbones or {})
+    spec, sources, methods = check_run(preset, backbones, methods, seed, data_dir, beam_size, verbose, **overrides)
     missing = [m for m in methods if m not in sources]
     if missing:
         models_dir = models_dir or os.path.join(workdir, "models")
@@ -199,7 +260,6 @@ def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, 
     # before): fix it here, after building the data, so that training the backbones in this process or
     # reusing them gives the same caption order and the same NICs (`train_captioner` sets it again before
     # it reads the images, in the same order).
-    data.prepare_captions(spec.dataset, data_dir)
     keras.utils.set_random_seed(seed)
     train_ids, captions, _ = streaming.read_references(_read(spec, True, data_dir, seed, TRAIN_BATCH))
     test_ids, test_captions, first_images = streaming.read_references(

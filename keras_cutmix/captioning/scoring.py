@@ -33,6 +33,7 @@ import re
 import shutil
 import warnings
 
+import numpy as np
 from pycocoevalcap.bleu.bleu import Bleu
 from pycocoevalcap.cider.cider import Cider
 from pycocoevalcap.meteor.meteor import Meteor
@@ -69,24 +70,26 @@ def _validate(references, candidates):
     """Checks the two dicts; returns them as `{id: [str, ...]}` and `{id: str}`."""
     for arg, value in (("references", references), ("candidates", candidates)):
         if not isinstance(value, dict) or not value:
-            raise ValueError(f"Expected {arg} to be a non-empty dict keyed by image id. "
+            raise ValueError(f"score_captions: Expected `{arg}` to be a non-empty dict keyed by image id. "
                              f"Received: {arg}={type(value).__name__} of length "
                              f"{len(value) if hasattr(value, '__len__') else 'n/a'}")
     if set(references) != set(candidates):
         only_refs = sorted(map(str, set(references) - set(candidates)))[:5]
         only_cands = sorted(map(str, set(candidates) - set(references)))[:5]
-        raise ValueError("Expected references and candidates to have the same image ids. Received: ids "
-                         f"only in references={only_refs}, only in candidates={only_cands}")
+        raise ValueError("score_captions: Expected `references` and `candidates` to have the same image ids. "
+                         f"Received: ids only in references={only_refs}, only in candidates={only_cands}")
     refs, cands = {}, {}
     for image_id, candidate in candidates.items():
         if not isinstance(candidate, str):
-            raise ValueError(f"Expected candidates[{image_id!r}] to be one string. "
+            raise ValueError(f"score_captions: Expected candidates[{image_id!r}] to be one string. "
                              f"Received: candidates[{image_id!r}]={candidate!r}")
         captions = references[image_id]
-        if isinstance(captions, str) or not captions or not all(isinstance(c, str) for c in captions):
-            raise ValueError(f"Expected references[{image_id!r}] to be a non-empty list of strings. "
-                             f"Received: references[{image_id!r}]={captions!r}")
-        refs[image_id], cands[image_id] = list(captions), candidate
+        captions = list(captions) if np.iterable(captions) and not isinstance(captions, (str, bytes, dict)) else []
+        if not captions or not all(isinstance(c, str) and simple_tokenize(c) for c in captions):
+            raise ValueError(f"score_captions: Expected references[{image_id!r}] to be a non-empty list of "
+                             f"captions (strings with at least one word). Received: "
+                             f"references[{image_id!r}]={references[image_id]!r}")
+        refs[image_id], cands[image_id] = [str(c) for c in captions], str(candidate)
     return refs, cands
 
 
@@ -130,7 +133,8 @@ def score_captions(references, candidates):
 
     Raises:
         ValueError: if an argument is not a non-empty dict, the ids differ, a
-            candidate is not one string, or an image has no reference.
+            candidate is not one string, or an image's references are not a
+            non-empty list of strings each holding a word.
     """
     refs, cands = _validate(references, candidates)
     use_java = java_available()

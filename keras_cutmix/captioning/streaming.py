@@ -18,8 +18,9 @@ int64 `[B]`, as `data.load_captions` yields), stops after `len(image_ids)` image
 import keras
 import numpy as np
 
+from keras_cutmix import checks
 from keras_cutmix.captioning import decoding, vocabulary
-from keras_cutmix.captioning.nic import vocabulary_of
+from keras_cutmix.captioning.nic import check_nic, vocabulary_of
 
 
 def _images(batches, image_ids, blank, verbose, unit):
@@ -55,8 +56,10 @@ def read_references(batches, limit=None, keep_images=0):
         `[min(N, keep_images), S, S, 3]` (None when `keep_images` is 0).
 
     Raises:
-        ValueError: If `batches` holds no image.
+        ValueError: If `limit` < 1 or `keep_images` < 0, or `batches` holds no image.
     """
+    limit = checks.count("limit", limit, "read_references", allow_none=True)
+    keep_images = checks.count("keep_images", keep_images, "read_references", minimum=0)
     ids, captions, kept, count = [], [], [], 0
     for batch in batches:
         take = len(batch["image_ids"]) if limit is None else min(len(batch["image_ids"]), limit - count)
@@ -116,8 +119,12 @@ def caption_batches(model, batches, image_ids, beam_size, max_length, blank=Fals
         A list of `N` captions.
 
     Raises:
-        ValueError: If `batches` holds other images or fewer than `image_ids`.
+        ValueError: If `model` is not a `nic` model, `beam_size` or `max_length` < 1, or `batches` holds
+            other images or fewer than `image_ids`.
     """
+    check_nic(model, "caption_batches")
+    beam_size = checks.count("beam_size", beam_size, "caption_batches")
+    max_length = checks.count("max_length", max_length, "caption_batches")
     vocab, texts = vocabulary_of(model), []
     for _, images in _images(batches, np.asarray(image_ids), blank, verbose, "image"):
         ids, _ = decoding.beam_search(model, images, beam_size=beam_size, max_length=max_length)

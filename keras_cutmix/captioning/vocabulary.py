@@ -23,6 +23,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
+
 PAD, UNK, START, END = "<pad>", "<unk>", "<start>", "<end>"
 SPECIAL_TOKENS = (PAD, UNK, START, END)
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
@@ -45,6 +47,32 @@ def split_words(captions):
     return tf.strings.split(text)
 
 
+def check_captions(name, captions, caller, allow_empty=True):
+    """`captions` (a flat sequence of str or bytes, not one string) as a list; else a ValueError naming `name`."""
+    if tf.is_tensor(captions):
+        captions = captions.numpy()
+    if isinstance(captions, (str, bytes, dict)) or not np.iterable(captions):
+        raise ValueError(f"{caller}: Expected `{name}` to be a sequence of caption strings (for one caption, "
+                         f"pass [caption]). Received: {name} of type {type(captions).__name__}")
+    if isinstance(captions, np.ndarray) and captions.ndim != 1:
+        raise ValueError(f"{caller}: Expected `{name}` as a flat sequence of captions (reshape(-1) a table of "
+                         f"them). Received: {name}.shape={captions.shape}")
+    captions = list(captions)
+    for i, caption in enumerate(captions):
+        if not isinstance(caption, (str, bytes)):
+            raise ValueError(f"{caller}: Expected `{name}` to hold strings. Received: {name}[{i}]={caption!r}")
+    if not captions and not allow_empty:
+        raise ValueError(f"{caller}: Expected at least one caption in `{name}`. Received: {name}=[]")
+    return captions
+
+
+def check_vocabulary(name, vocab, caller):
+    """Raises a ValueError naming `name` unless `vocab` is a `Vocabulary`."""
+    if not isinstance(vocab, Vocabulary):
+        raise ValueError(f"{caller}: Expected `{name}` to be a Vocabulary (see build_vocabulary). "
+                         f"Received: {name} of type {type(vocab).__name__}")
+
+
 class Vocabulary:
     """Token list <-> ids, backed by `keras.layers.StringLookup`.
 
@@ -60,7 +88,7 @@ class Vocabulary:
         tokens = [str(t) for t in tokens]
         if tuple(tokens[:4]) != SPECIAL_TOKENS or len(set(tokens)) != len(tokens):
             raise ValueError(
-                f"Expected `tokens` to start with {list(SPECIAL_TOKENS)} and "
+                f"Vocabulary: Expected `tokens` to start with {list(SPECIAL_TOKENS)} and "
                 f"have no duplicates. Received: tokens={tokens[:8]!r}..."
             )
         self.tokens = tokens
@@ -94,16 +122,13 @@ def build_vocabulary(captions, min_count=5, max_tokens=None):
         A `Vocabulary`.
 
     Raises:
-        ValueError: If `min_count` < 1 or `max_tokens` < 4.
+        ValueError: If `captions` is one string, empty or holds a non-string, `min_count` < 1 or
+            `max_tokens` < 4 (the special tokens).
     """
-    if not isinstance(min_count, int) or min_count < 1:
-        raise ValueError(f"Expected `min_count` >= 1. Received: min_count={min_count!r}")
-    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 4):
-        raise ValueError(
-            "Expected `max_tokens` = None or an int >= 4 (the special tokens). "
-            f"Received: max_tokens={max_tokens!r}"
-        )
-    words = split_words(list(captions)).flat_values.numpy()
+    captions = check_captions("captions", captions, "build_vocabulary", allow_empty=False)
+    min_count = checks.count("min_count", min_count, "build_vocabulary")
+    max_tokens = checks.count("max_tokens", max_tokens, "build_vocabulary", minimum=4, allow_none=True)
+    words = split_words(captions).flat_values.numpy()
     counts = collections.Counter(w.decode("utf-8") for w in words)
     for token in SPECIAL_TOKENS:
         counts.pop(token, None)
@@ -131,11 +156,15 @@ def tokenize(captions, vocab, max_length):
         int32 NumPy array `[num_captions, max_length]`.
 
     Raises:
-        ValueError: If `max_length` < 2.
+        ValueError: If `captions` is one string or holds a non-string, `vocab` is not a `Vocabulary`,
+            or `max_length` < 2.
     """
-    if not isinstance(max_length, int) or max_length < 2:
-        raise ValueError(f"Expected `max_length` >= 2. Received: max_length={max_length!r}")
-    words = split_words(list(captions))[:, : max_length - 2]
+    captions = check_captions("captions", captions, "tokenize")
+    check_vocabulary("vocab", vocab, "tokenize")
+    max_length = checks.count("max_length", max_length, "tokenize", minimum=2)
+    if not captions:
+        return np.zeros([0, max_length], np.int32)
+    words = split_words(captions)[:, : max_length - 2]
     ids = tf.cast(vocab.lookup(words), tf.int32)
     column = lambda token: tf.RaggedTensor.from_tensor(tf.fill([ids.nrows(), 1], token))
     ids = tf.concat([column(START_ID), ids, column(END_ID)], axis=1)
@@ -151,10 +180,13 @@ def detokenize(ids, vocab):
 
     Returns:
         A list of strings (words joined by single spaces).
+
+    Raises:
+        ValueError: If `ids` is not rank 2 or holds ids outside [0, len(vocab)), or `vocab` is not a
+            `Vocabulary`.
     """
-    ids = np.asarray(ids)
-    if ids.ndim != 2:
-        raise ValueError(f"Expected `ids` of rank 2. Received: ids.shape={ids.shape}")
+    check_vocabulary("vocab", vocab, "detokenize")
+    ids = checks.integer_array("ids", ids, "detokenize", ndim=2, upper=len(vocab))
     captions = []
     for row in ids:
         words = []

@@ -136,8 +136,8 @@ def test_without_java_other_metrics_still_run(no_meteor, monkeypatch):
     ({1: ["a"]}, {1: ["a"]}, r"candidates\[1\] to be one string"),
     ({1: []}, {1: "a"}, r"references\[1\] to be a non-empty list"),
     ({1: "a b"}, {1: "a"}, r"references\[1\] to be a non-empty list"),
-    ({}, {}, "references to be a non-empty dict"),
-    ({1: ["a"]}, [("a")], "candidates to be a non-empty dict"),
+    ({}, {}, "`references` to be a non-empty dict"),
+    ({1: ["a"]}, [("a")], "`candidates` to be a non-empty dict"),
 ])
 def test_errors_name_the_argument(refs, cands, message):
     with pytest.raises(ValueError, match=message):
