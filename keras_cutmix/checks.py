@@ -339,3 +339,32 @@ def outputs_logits(model, outputs=None, *, atol=1e-3):
     is_probabilities = (rows.size > 0 and rows.min() >= 0 and rows.max() <= 1
                         and np.abs(rows.sum(axis=-1) - 1).max() <= atol)
     return not is_probabilities
+
+
+def images(name, values, caller, *, unit_range=False):
+    """A batch of images [N, H, W, C] as a NumPy array, finite; float32 in [0, 1] when `unit_range`.
+
+    Args:
+        name, caller: As `count`.
+        values: The images given (NumPy array, tensor or nested lists).
+        unit_range: Whether pixels must lie in [0, 1] (then returned as float32). Defaults to False (any
+            scale, the array's own dtype).
+
+    Returns:
+        A NumPy array [N, H, W, C].
+
+    Raises:
+        ValueError: for another rank, non-finite values, or, with `unit_range`, pixels outside [0, 1]
+            (with a hint when they look like [0, 255] pixels).
+    """
+    array = _finite(name, _array(name, values, caller), caller)
+    if array.ndim != 4:
+        raise ValueError(f"{caller}: Expected `{name}` of shape [batch, height, width, channels]. Received: "
+                         f"{name}.shape={array.shape}")
+    if not unit_range:
+        return array
+    if array.size and (array.min() < 0 or array.max() > 1):
+        hint = " (these look like [0, 255] pixels: divide by 255)" if array.min() >= 0 and array.max() <= 255 else ""
+        raise ValueError(f"{caller}: Expected `{name}` in [0, 1]{hint}. Received: {name} in "
+                         f"[{array.min():g}, {array.max():g}]")
+    return array.astype(np.float32)

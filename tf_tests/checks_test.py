@@ -158,3 +158,21 @@ def test_the_one_logits_rule():
                                  np.array([[2.0, -1.0, 0.5]])) is True
     with pytest.raises(TypeError, match="keras.Model"):
         checks.outputs_logits(lambda t: t)
+
+
+def test_images_rank_finiteness_and_unit_range():
+    batch = np.random.default_rng(0).uniform(size=(2, 3, 4, 1))
+    assert checks.images("images", batch, "f").dtype == np.float64
+    unit = checks.images("images", batch, "f", unit_range=True)
+    assert unit.dtype == np.float32 and unit.shape == (2, 3, 4, 1)
+    assert checks.images("images", np.zeros((0, 3, 4, 1)), "f", unit_range=True).shape == (0, 3, 4, 1)
+    with pytest.raises(ValueError, match=r"^f: Expected `images` of shape \[batch, height, width, channels\]"):
+        checks.images("images", batch[0], "f")
+    with pytest.raises(ValueError, match=r"^f: Expected `images` in \[0, 1\] \(these look like \[0, 255\] pixels"):
+        checks.images("images", batch * 255, "f", unit_range=True)
+    with pytest.raises(ValueError, match=r"^f: Expected `images` in \[0, 1\]\. Received: images in \[-"):
+        checks.images("images", batch - 1, "f", unit_range=True)
+    with pytest.raises(ValueError, match="finite `images`"):
+        checks.images("images", np.full((1, 2, 2, 1), np.nan), "f")
+    with pytest.raises(TypeError, match="to be an array"):
+        checks.images("images", {"image": batch}, "f")
