@@ -24,7 +24,7 @@ from keras_cutmix import checks
 from keras_cutmix.mixing import inputs
 from keras_cutmix.robustness import predict as predict_lib
 from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, pgd
-from keras_cutmix.robustness.in_between import _sample_pairs, cutmix_lambda, in_between_accuracy
+from keras_cutmix.robustness.in_between import pairs_for, cutmix_lambda, in_between_accuracy
 from keras_cutmix.robustness.occlusion import occlusion_accuracy
 from keras_cutmix.training.method_runs import progress_bar, test_images
 
@@ -90,7 +90,7 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
         raise ValueError(f"{caller}: Expected at least 2 `images` (the in-between pairs need two). Received: "
                          f"images.shape={images.shape}")
     labels = predict_lib.class_ids(model, images, labels, PIXEL_SCALE, caller)
-    pairs = _sample_pairs(len(images), num_pairs, seed, labels, caller)
+    pairs = pairs_for(len(images), num_pairs, seed, labels, caller)
     height, width = images.shape[1], images.shape[2]
     side = max(height, width)
     sizes = sorted({int(round(s)) for s in np.linspace(0, side, NUM_SWEEP_POINTS)})

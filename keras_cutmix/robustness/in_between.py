@@ -58,10 +58,11 @@ def sample_pairs(num_images, num_pairs, seed, labels=None):
         ValueError: For bad counts or labels, or labels with a single class.
         TypeError: For a seed that is not an int.
     """
-    return _sample_pairs(num_images, num_pairs, seed, labels, "sample_pairs")
+    return pairs_for(num_images, num_pairs, seed, labels, "sample_pairs")
 
 
-def _sample_pairs(num_images, num_pairs, seed, labels, caller):
+def pairs_for(num_images, num_pairs, seed, labels, caller):
+    """`sample_pairs` with errors naming `caller` (every argument checked here)."""
     num_images = checks.count("num_images", num_images, caller, minimum=2)
     num_pairs = checks.count("num_pairs", num_pairs, caller, minimum=0)
     seed = inputs.check_seed(seed, caller)

@@ -31,7 +31,7 @@ def _labels(count, seed=2):
     return np.random.default_rng(seed).integers(NUM_CLASSES, size=count)
 
 
-class _SoftmaxInCall(keras.Model):
+class SoftmaxInCall(keras.Model):
     """A classifier whose softmax is in `call`: its structure does not say it outputs probabilities."""
 
     def __init__(self, kernel, bias):
@@ -160,7 +160,7 @@ def test_run_robustness_checks_its_arguments_before_anything_trains(tmp_path):
 
 def test_a_softmax_in_call_is_read_by_the_one_logits_rule():
     kernel, bias = linear_weights(0)
-    model = _SoftmaxInCall(kernel, bias)
+    model = SoftmaxInCall(kernel, bias)
     images, labels = random_images(5), _labels(5)
     reference = linear_model(kernel, bias, activation="softmax")
     np.testing.assert_allclose(fgsm(model, images, labels, eps=EPS, pixel_scale=1.0),
