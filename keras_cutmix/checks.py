@@ -368,3 +368,18 @@ def images(name, values, caller, *, unit_range=False):
         raise ValueError(f"{caller}: Expected `{name}` in [0, 1]{hint}. Received: {name} in "
                          f"[{array.min():g}, {array.max():g}]")
     return array.astype(np.float32)
+
+
+def verbosity(name, value, caller):
+    """A Keras verbosity: "auto", 0, 1 or 2 (a NumPy integer included), returned as given or as a Python int.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if isinstance(value, str) and value == "auto":
+        return value
+    number = python_number(value)
+    if isinstance(number, bool) or not isinstance(number, numbers.Integral) or number not in (0, 1, 2):
+        raise ValueError(f"{caller}: Expected `{name}` to be 'auto', 0, 1 or 2 (Keras verbosity). Received: "
+                         f"{name}={value!r}")
+    return int(number)

@@ -176,3 +176,11 @@ def test_images_rank_finiteness_and_unit_range():
         checks.images("images", np.full((1, 2, 2, 1), np.nan), "f")
     with pytest.raises(TypeError, match="to be an array"):
         checks.images("images", {"image": batch}, "f")
+
+
+def test_verbosity_is_keras_verbosity():
+    assert checks.verbosity("verbose", "auto", "f") == "auto"
+    assert [checks.verbosity("verbose", v, "f") for v in (0, np.int64(1), 2)] == [0, 1, 2]
+    for value in (3, -1, "yes", True, 1.0, None):
+        with pytest.raises(ValueError, match=r"^f: Expected `verbose` to be 'auto', 0, 1 or 2 \(Keras verbosity\)"):
+            checks.verbosity("verbose", value, "f")

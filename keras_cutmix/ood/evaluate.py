@@ -132,7 +132,7 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
                          f"images.shape={images.shape}")
     ood_sets = check_sets(ood_sets, caller)
     batch_size = checks.count("batch_size", batch_size, caller)
-    verbose = checks.count("verbose", verbose, caller, minimum=0)
+    verbose = checks.verbosity("verbose", verbose, caller)
     progress = progress_bar(len(images), verbose, f"OOD: {len(images)} in-distribution test images")
     probabilities = checked_probabilities(model, images, None, batch_size, progress, caller)
     labels = checks.class_ids("labels", labels.numpy() if tf.is_tensor(labels) else labels, caller,

@@ -46,7 +46,7 @@ def check_options(caller, *, num_images=None, eps=8 / 255, pgd_steps=10, num_pai
         num_pairs=checks.count("num_pairs", num_pairs, caller),
         seed=inputs.check_seed(seed, caller),
         batch_size=checks.count("batch_size", batch_size, caller),
-        verbose=checks.count("verbose", verbose, caller, minimum=0),
+        verbose=checks.verbosity("verbose", verbose, caller),
     )
     if options["seed"] is None:
         raise TypeError(f"{caller}: Expected `seed` to be an int. Received: seed=None")
