@@ -41,7 +41,6 @@ References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Table 11 (FGSM, eps = 8 / 255).
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
 

@@ -198,3 +198,12 @@ def test_compiled_predictions_take_any_batch_and_image_size_in_any_order():
         labels = _labels(count)
         accuracy = occlusion_accuracy(model, images, labels, [0], pixel_scale=1.0, batch_size=4)
         assert accuracy[0] == pytest.approx(np.mean(expected == labels))
+        # FGSM's compiled function too: d CE / dx of mean-pooled logits is W (p - y) / (H * W) at every pixel.
+        pooled_logits = images.mean(axis=(1, 2)).astype(np.float64) @ kernel + bias
+        probabilities = np.exp(pooled_logits - pooled_logits.max(1, keepdims=True))
+        probabilities /= probabilities.sum(1, keepdims=True)
+        direction = (probabilities - np.eye(NUM_CLASSES)[labels]) @ kernel.astype(np.float64).T  # [count, C]
+        assert np.abs(direction).min() > 1e-4  # Float32 signs need a margin.
+        expected_images = np.clip(images + EPS * np.sign(direction)[:, None, None, :], 0.0, 1.0)
+        np.testing.assert_allclose(fgsm(model, images, labels, eps=EPS, pixel_scale=1.0, batch_size=count % 3 + 1),
+                                   expected_images, atol=1e-6)
