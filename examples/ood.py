@@ -25,7 +25,8 @@ Writes to --workdir: results.json, results.md (Table 12's mean over the sets wit
 set: TNR at TPR 95, AUROC, detection accuracy, the difference to the baseline in brackets, best in bold; the
 paper's CIFAR-100 PyramidNet-200 means beside ours on cifar100: baseline 26.3 / 87.3 / 82.0, Mixup 11.8 /
 49.3 / 60.9, Cutout 18.8 / 68.7 / 71.3, CutMix 69.0 / 94.4 / 89.1), roc_<set>.png and
-reliability_<method>.png. A bad flag prints one line and exits with status 2.
+reliability_<method>.png. A bad flag (e.g. --num_images or --num_ood_images below 1) prints one line naming it
+and exits with status 2 before anything is loaded or trained.
 """
 
 import os
@@ -37,8 +38,9 @@ from keras_cutmix.training import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", "/tmp/keras_cutmix_ood", "Output directory.")
 _RUNS = cli.MethodRunFlags("Seed of the models trained here and of the generated OOD sets.")
-_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "In-distribution test images.")
-_NUM_OOD = flags.DEFINE_integer("num_ood_images", 1000, "Images per generated OOD set (ODIN: 10000).")
+_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "In-distribution test images.", lower_bound=1)
+_NUM_OOD = flags.DEFINE_integer("num_ood_images", 1000, "Images per generated OOD set (ODIN: 10000).",
+                                lower_bound=1)
 _TFDS_SETS = flags.DEFINE_list("tfds_sets", [], "tfds data sets used as OOD sets (NAME or NAME:SPLIT).")
 _FOLDER_SETS = flags.DEFINE_list("folder_sets", [], "NAME=FOLDER of images used as OOD sets.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 256, "Images per model call and per batch read from disk.",

@@ -19,7 +19,8 @@ Writes to --workdir: results.json (every number per method), results.md (Table 1
 and PGD top-1 accuracy; the paper's ImageNet ResNet-50 FGSM numbers beside ours when the data set is
 imagenet2012: baseline 8.2, Mixup 24.4, Cutout 11.5, CutMix 31.0) and figure5.png (centre and boundary
 occlusion, Mixup and CutMix in-between samples: top-1 accuracy, one line per method). Each model's numbers
-also go into its run's results.json ("robustness"). A bad flag prints one line and exits with status 2.
+also go into its run's results.json ("robustness"). A bad flag (e.g. --num_images below 2, --num_pairs below 1,
+--pgd_steps below 0) prints one line naming it and exits with status 2 before anything is loaded or trained.
 """
 
 
@@ -30,9 +31,10 @@ from keras_cutmix.training import cli
 
 _WORKDIR = flags.DEFINE_string("workdir", "/tmp/keras_cutmix_robustness", "Output directory.")
 _RUNS = cli.MethodRunFlags("Seed of the models trained here, PGD's start and the pairs.")
-_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Test images evaluated.")
-_NUM_PAIRS = flags.DEFINE_integer("num_pairs", 500, "In-between pairs.")
-_PGD_STEPS = flags.DEFINE_integer("pgd_steps", 10, "PGD steps (0: no PGD).")
+_NUM_IMAGES = flags.DEFINE_integer("num_images", 1000, "Test images evaluated (at least 2, for the pairs).",
+                                   lower_bound=2)
+_NUM_PAIRS = flags.DEFINE_integer("num_pairs", 500, "In-between pairs.", lower_bound=1)
+_PGD_STEPS = flags.DEFINE_integer("pgd_steps", 10, "PGD steps (0: no PGD).", lower_bound=0)
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 128, "Images per model call (lower it if memory runs out).",
                                    lower_bound=1)
 

@@ -71,7 +71,7 @@ def fraction(name, value, caller, *, open_low=False, open_high=False):
     ok = ok and (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
     if not ok:
         hint = ""
-        if isinstance(value, numbers.Real) and not isinstance(value, bool) and 1 < value <= 100:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and 2 <= value <= 100:
             hint = f" ({value!r} looks like a percentage: pass {value / 100:g})"
         raise ValueError(f"{caller}: Expected `{name}` to be a fraction in {interval}{hint}. Received: {name}={value!r}")
     return float(value)
@@ -430,3 +430,47 @@ def pixel_images(name, values, caller, *, shape=None):
         raise ValueError(f"{caller}: Expected `{name}` as pixels in [0, 255]; these look scaled to [0, 1]: "
                          f"multiply by 255. Received: {name} in [{array.min():g}, {array.max():g}]")
     return array
+
+
+def images(name, values, caller, *, unit_range=False):
+    """A batch of images [N, H, W, C] as a NumPy array, finite; float32 in [0, 1] when `unit_range`.
+
+    Args:
+        name, caller: As `count`.
+        values: The images given (NumPy array, tensor or nested lists).
+        unit_range: Whether pixels must lie in [0, 1] (then returned as float32). Defaults to False (any
+            scale, the array's own dtype).
+
+    Returns:
+        A NumPy array [N, H, W, C].
+
+    Raises:
+        ValueError: for another rank, non-finite values, or, with `unit_range`, pixels outside [0, 1]
+            (with a hint when they look like [0, 255] pixels).
+    """
+    array = _finite(name, _array(name, values, caller), caller)
+    if array.ndim != 4:
+        raise ValueError(f"{caller}: Expected `{name}` of shape [batch, height, width, channels]. Received: "
+                         f"{name}.shape={array.shape}")
+    if not unit_range:
+        return array
+    if array.size and (array.min() < 0 or array.max() > 1):
+        hint = " (these look like [0, 255] pixels: divide by 255)" if array.min() >= 0 and array.max() <= 255 else ""
+        raise ValueError(f"{caller}: Expected `{name}` in [0, 1]{hint}. Received: {name} in "
+                         f"[{array.min():g}, {array.max():g}]")
+    return array.astype(np.float32)
+
+
+def verbosity(name, value, caller):
+    """A Keras verbosity: "auto", 0, 1 or 2 (a NumPy integer included), returned as given or as a Python int.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if isinstance(value, str) and value == "auto":
+        return value
+    number = python_number(value)
+    if isinstance(number, bool) or not isinstance(number, numbers.Integral) or number not in (0, 1, 2):
+        raise ValueError(f"{caller}: Expected `{name}` to be 'auto', 0, 1 or 2 (Keras verbosity). Received: "
+                         f"{name}={value!r}")
+    return int(number)

@@ -219,3 +219,27 @@ def test_pixel_images_shape_and_scale():
                              (np.zeros((1, 1, 4, 1)), r"of shape \[batch, any, 3, 1\]\. Received: images.shape")]:
         with pytest.raises(ValueError, match="^f: Expected `images` " + fragment):
             checks.pixel_images("images", images, "f", shape=(None, 3, 1))
+def test_images_rank_finiteness_and_unit_range():
+    batch = np.random.default_rng(0).uniform(size=(2, 3, 4, 1))
+    assert checks.images("images", batch, "f").dtype == np.float64
+    unit = checks.images("images", batch, "f", unit_range=True)
+    assert unit.dtype == np.float32 and unit.shape == (2, 3, 4, 1)
+    assert checks.images("images", np.zeros((0, 3, 4, 1)), "f", unit_range=True).shape == (0, 3, 4, 1)
+    with pytest.raises(ValueError, match=r"^f: Expected `images` of shape \[batch, height, width, channels\]"):
+        checks.images("images", batch[0], "f")
+    with pytest.raises(ValueError, match=r"^f: Expected `images` in \[0, 1\] \(these look like \[0, 255\] pixels"):
+        checks.images("images", batch * 255, "f", unit_range=True)
+    with pytest.raises(ValueError, match=r"^f: Expected `images` in \[0, 1\]\. Received: images in \[-"):
+        checks.images("images", batch - 1, "f", unit_range=True)
+    with pytest.raises(ValueError, match="finite `images`"):
+        checks.images("images", np.full((1, 2, 2, 1), np.nan), "f")
+    with pytest.raises(TypeError, match="to be an array"):
+        checks.images("images", {"image": batch}, "f")
+
+
+def test_verbosity_is_keras_verbosity():
+    assert checks.verbosity("verbose", "auto", "f") == "auto"
+    assert [checks.verbosity("verbose", v, "f") for v in (0, np.int64(1), 2)] == [0, 1, 2]
+    for value in (3, -1, "yes", True, 1.0, None):
+        with pytest.raises(ValueError, match=r"^f: Expected `verbose` to be 'auto', 0, 1 or 2 \(Keras verbosity\)"):
+            checks.verbosity("verbose", value, "f")

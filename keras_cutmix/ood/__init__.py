@@ -17,6 +17,7 @@
 """
 
 from keras_cutmix import extras
+from keras_cutmix.checks import outputs_logits  # The package's one logits rule, re-exported.
 
 extras.require_extra("keras_cutmix.ood")  # One clear ImportError without the extra.
 
@@ -36,7 +37,6 @@ from keras_cutmix.ood.plots import plot_roc_curves
 from keras_cutmix.ood.run import run_ood
 from keras_cutmix.ood.scores import class_probabilities
 from keras_cutmix.ood.scores import max_softmax_score
-from keras_cutmix.ood.scores import outputs_logits
 
 __all__ = [
     "check_tfds_ood",

@@ -30,16 +30,20 @@ References:
 
 import numpy as np
 
+from keras_cutmix import checks
+
 
 def expected_calibration_error(probabilities, labels, num_bins=15):
     """ECE with equal-width confidence bins, weighted by bin counts.
 
     Args:
-        probabilities: Class probabilities, array-like `[N, K]` (softmax
-            outputs; apply the softmax to logits first).
-        labels: Integer class ids `[N]`, or one-hot / soft labels `[N, K]`
-            (their argmax is taken).
-        num_bins: Number of equal-width bins over [0, 1]. Defaults to 15.
+        probabilities: Class probabilities, array-like `[N, K]`, N >= 1 (softmax
+            outputs: rows in [0, 1] summing to 1; apply the softmax to logits
+            first).
+        labels: Class ids `[N]` or `[N, 1]` (ints or whole floats), or one-hot
+            rows `[N, K]`, in `[0, K)`.
+        num_bins: Number of equal-width bins over [0, 1], an int >= 1 (a NumPy
+            integer included). Defaults to 15.
 
     Returns:
         `(ece, bins)`: `ece` a Python float in [0, 1]; `bins` a dict of NumPy
@@ -48,22 +52,19 @@ def expected_calibration_error(probabilities, labels, num_bins=15):
         `[num_bins]` (0 for an empty bin), and `count` int64 `[num_bins]`.
 
     Raises:
-        ValueError: If the shapes do not match, the input is empty, or
-            `num_bins` is not a positive int.
+        ValueError: For probabilities that are not finite rows in [0, 1]
+            summing to 1 (logits get a hint) or hold no prediction, labels of
+            another shape or count, outside `[0, K)` or not one-hot, or a
+            `num_bins` that is not an int >= 1 (`keras_cutmix.checks`).
     """
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    labels = np.asarray(labels)
-    if probabilities.ndim != 2 or len(probabilities) == 0:
-        raise ValueError("Expected `probabilities` of shape [N, K] with N >= 1. "
-                         f"Received: probabilities.shape={probabilities.shape}")
-    if labels.ndim == 2:
-        labels = np.argmax(labels, axis=-1)
-    if labels.shape != probabilities.shape[:1]:
-        raise ValueError("Expected `labels` [N] (class ids) or [N, K], N as in `probabilities`. "
-                         f"Received: labels.shape={np.shape(labels)}, "
+    caller = "expected_calibration_error"
+    probabilities = checks.probabilities("probabilities", probabilities, caller)
+    if len(probabilities) == 0:
+        raise ValueError(f"{caller}: Expected `probabilities` to hold at least one prediction. Received: "
                          f"probabilities.shape={probabilities.shape}")
-    if isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) or num_bins < 1:
-        raise ValueError(f"Expected `num_bins` a positive int. Received: num_bins={num_bins!r}")
+    labels = checks.class_ids("labels", labels, caller, num_classes=probabilities.shape[1],
+                              length=len(probabilities))
+    num_bins = checks.count("num_bins", num_bins, caller)
     confidence = probabilities.max(axis=-1)
     correct = (np.argmax(probabilities, axis=-1) == labels).astype(np.float64)
     edges = np.linspace(0.0, 1.0, num_bins + 1)

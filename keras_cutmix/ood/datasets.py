@@ -46,32 +46,40 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from keras_cutmix import checks
 from keras_cutmix.data import loaders
 from keras_cutmix.data import synthetic_generator
 from keras_cutmix.data.transforms import resize
+from keras_cutmix.mixing import inputs
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 ODIN_URL = "https://github.com/facebookresearch/odin#downloading-out-of-distribtion-datasets"
 _CHUNK = 256  # Images per generator call, as generate_split.
 
 
-def _check_count(num_images):
-    if isinstance(num_images, bool) or not isinstance(num_images, (int, np.integer)) or num_images < 1:
-        raise ValueError(f"Expected `num_images` a positive int. Received: num_images={num_images!r}")
+def _check_seed(seed, caller):
+    """A seed of `numpy.random.default_rng`: None, an int >= 0 or a non-empty sequence of them."""
+    values = seed if isinstance(seed, (list, tuple, np.ndarray)) and np.ndim(seed) == 1 and len(seed) else [seed]
+    if seed is not None:
+        for value in values:
+            checks.count("seed", value, caller, minimum=0)
+    return seed
 
 
-def _check_shape(image_shape):
-    shape = tuple(int(s) for s in image_shape)
-    if len(shape) != 3 or min(shape) < 1:
-        raise ValueError("Expected `image_shape` (height, width, channels) of positive ints. "
-                         f"Received: image_shape={image_shape!r}")
-    return shape
+def _check_shape(name, shape, length, caller):
+    """`shape` as a tuple of `length` Python ints >= 1 (NumPy integers accepted)."""
+    what = "(height, width, channels)" if length == 3 else "(height, width)"
+    if isinstance(shape, (str, bytes)) or not np.iterable(shape) or len(shape) != length:
+        raise ValueError(f"{caller}: Expected `{name}` as {what} of ints >= 1. Received: {name}={shape!r}")
+    return tuple(checks.count(f"{name}[{i}]", side, caller) for i, side in enumerate(shape))
 
 
-def _noise(draw, num_images, image_shape, seed, scale):
-    _check_count(num_images)
-    rng = np.random.default_rng(seed)
-    unit = draw(rng, (num_images,) + _check_shape(image_shape)).astype(np.float32)
+def _noise(draw, num_images, image_shape, seed, scale, caller):
+    num_images = checks.count("num_images", num_images, caller)
+    shape = _check_shape("image_shape", image_shape, 3, caller)
+    scale = inputs.check_positive("scale", scale, caller)
+    rng = np.random.default_rng(_check_seed(seed, caller))
+    unit = draw(rng, (num_images,) + shape).astype(np.float32)
     return unit * np.float32(scale)
 
 
@@ -86,9 +94,13 @@ def uniform_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
 
     Returns:
         float32 NumPy array `[num_images, H, W, C]` in `[0, scale)`.
+
+    Raises:
+        ValueError: For a `num_images` or a side of `image_shape` that is not an int >= 1, a `scale` that is
+            not a number > 0, or a `seed` that is not None or ints >= 0.
     """
     return _noise(lambda rng, shape: rng.random(shape, dtype=np.float32),
-                  num_images, image_shape, seed, scale)
+                  num_images, image_shape, seed, scale, "uniform_noise")
 
 
 def gaussian_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
@@ -104,9 +116,12 @@ def gaussian_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
 
     Returns:
         float32 NumPy array `[num_images, H, W, C]` in `[0, scale]`.
+
+    Raises:
+        ValueError: As `uniform_noise`.
     """
     draw = lambda rng, shape: np.clip(rng.standard_normal(shape, dtype=np.float32) + 0.5, 0.0, 1.0)
-    return _noise(draw, num_images, image_shape, seed, scale)
+    return _noise(draw, num_images, image_shape, seed, scale, "gaussian_noise")
 
 
 def embedded_near_ood(num_images=1000, *, seed=0, image_size=synthetic_generator.IMAGE_SIZE):
@@ -120,9 +135,15 @@ def embedded_near_ood(num_images=1000, *, seed=0, image_size=synthetic_generator
 
     Returns:
         float32 NumPy array `[num_images, S, S, 3]` in [0, 255].
+
+    Raises:
+        ValueError: For a `num_images` or `image_size` that is not an int >= 1 (or one the generator cannot
+            draw at), or a `seed` that is not None or ints >= 0.
     """
-    _check_count(num_images)
-    rng = np.random.default_rng(seed)
+    caller = "embedded_near_ood"
+    num_images = checks.count("num_images", num_images, caller)
+    image_size = checks.count("image_size", image_size, caller)
+    rng = np.random.default_rng(_check_seed(seed, caller))
     chunks = [synthetic_generator.generate_novel_batch(
                   rng, min(_CHUNK, num_images - start), image_size=image_size)["image"]
               for start in range(0, num_images, _CHUNK)]
@@ -137,10 +158,11 @@ def _to_model_input(image, image_size):
     return resize(image, image_size)
 
 
-def _batched(dataset, image_size, batch_size):
-    size = tuple(int(s) for s in image_size)
-    if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"Expected `image_size` (height, width). Received: image_size={image_size!r}")
+def _check_batching(image_size, batch_size, caller):
+    return _check_shape("image_size", image_size, 2, caller), checks.count("batch_size", batch_size, caller)
+
+
+def _batched(dataset, size, batch_size):
     dataset = dataset.map(lambda image: _to_model_input(image, size),
                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -148,6 +170,9 @@ def _batched(dataset, image_size, batch_size):
 
 def _tfds_split(name, split, data_dir):
     """tfds' unbatched split of `name`; `DatasetNotFoundError` (with tfds' advice) when it is not prepared."""
+    for arg, value in (("name", name), ("split", split)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"Expected `{arg}` to be a non-empty string. Received: {arg}={value!r}")
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError:
@@ -186,10 +211,12 @@ def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, d
         the stored order.
 
     Raises:
-        ValueError: As `check_tfds_ood`.
+        ValueError: As `check_tfds_ood`, or for an `image_size` that is not two ints >= 1 or a
+            `batch_size` that is not an int >= 1.
         keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
             set and `download` is False.
     """
+    image_size, batch_size = _check_batching(image_size, batch_size, "tfds_ood")
     if download:
         tfds.builder(name, data_dir=data_dir).download_and_prepare()
     dataset = _tfds_split(name, split, data_dir)
@@ -209,6 +236,9 @@ def find_images(path):
     Raises:
         FileNotFoundError: If `path` is not a folder or holds no image.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"find_images: Expected `path` to be a folder path. Received: path of type "
+                         f"{type(path).__name__}")
     where = f"Download ODIN's sets (Tiny-ImageNet, LSUN, iSUN) from the links in {ODIN_URL} and unpack them."
     if not os.path.isdir(path):
         raise FileNotFoundError(f"Expected a folder of images. Received: path={path!r}, which is not "
@@ -238,7 +268,9 @@ def folder_ood(path, *, image_size, batch_size=256):
 
     Raises:
         FileNotFoundError: If `path` is not a folder or holds no image.
+        ValueError: For an `image_size` that is not two ints >= 1 or a `batch_size` that is not an int >= 1.
     """
+    image_size, batch_size = _check_batching(image_size, batch_size, "folder_ood")
     files = find_images(path)
     decode = lambda file: tf.io.decode_image(tf.io.read_file(file), channels=3, expand_animations=False)
     return _batched(tf.data.Dataset.from_tensor_slices(files).map(decode), image_size, batch_size)

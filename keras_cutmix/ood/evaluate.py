@@ -23,10 +23,11 @@ References:
 import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
 from keras_cutmix.ood.calibration import expected_calibration_error
 from keras_cutmix.ood.datasets import embedded_near_ood, folder_ood, gaussian_noise, tfds_ood, uniform_noise
 from keras_cutmix.ood.metrics import detection_metrics, roc_curve
-from keras_cutmix.ood.scores import class_probabilities
+from keras_cutmix.ood.scores import checked_probabilities
 from keras_cutmix.training.method_runs import progress_bar, test_images
 
 TABLE_METRICS = ("tnr_at_tpr95", "auroc", "detection_accuracy")
@@ -46,7 +47,14 @@ def default_ood_sets(dataset, image_shape, num_images=1000, seed=0):
 
     Returns:
         `{name: load(image_shape)}`.
+
+    Raises:
+        ValueError: For a `num_images` that is not an int >= 1 or a `seed` that is not an int >= 0 (checked
+            here, before any set is drawn).
     """
+    caller = "default_ood_sets"
+    num_images = checks.count("num_images", num_images, caller)
+    seed = checks.count("seed", seed, caller, minimum=0)
     sets = {
         "uniform": lambda shape: uniform_noise(num_images, image_shape=tuple(shape), seed=seed),
         "gaussian": lambda shape: gaussian_noise(num_images, image_shape=tuple(shape), seed=seed + 1),
@@ -64,12 +72,22 @@ def _resized(images, shape):
 
 
 def tfds_set(name, split="test", data_dir=None, batch_size=256):
-    """A `{name: load}` entry reading any tfds data set, resized to the model's input, in batches of `batch_size`."""
+    """A `{name: load}` entry reading any tfds data set, resized to the model's input, in batches of `batch_size`.
+
+    Raises:
+        ValueError: For a `batch_size` that is not an int >= 1 (checked here, before anything is read).
+    """
+    batch_size = checks.count("batch_size", batch_size, "tfds_set")
     return lambda shape: tfds_ood(name, split, image_size=tuple(shape[:2]), data_dir=data_dir, batch_size=batch_size)
 
 
 def folder_set(path, batch_size=256):
-    """A `{name: load}` entry reading a folder of images (ODIN's TinyImageNet / LSUN / iSUN layout) in batches."""
+    """A `{name: load}` entry reading a folder of images (ODIN's TinyImageNet / LSUN / iSUN layout) in batches.
+
+    Raises:
+        ValueError: For a `batch_size` that is not an int >= 1 (checked here, before anything is read).
+    """
+    batch_size = checks.count("batch_size", batch_size, "folder_set")
     return lambda shape: folder_ood(path, image_size=tuple(shape[:2]), batch_size=batch_size)
 
 
@@ -89,20 +107,36 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
     """OOD detection metrics per set, their mean, and calibration, for one model.
 
     Args:
-        model: A classifier taking the images' pixel scale.
-        images: In-distribution test images [N, H, W, C] (float, [0, 255] for our models).
-        labels: int [N].
+        model: A `keras.Model` classifier taking the images' pixel scale, outputting `[N, K]`.
+        images: In-distribution test images [N, H, W, C], N >= 1 (float, [0, 255] for our models).
+        labels: Class ids [N] or [N, 1], or one-hot rows [N, K], in [0, K).
         ood_sets: `{name: load(image_shape)}`.
-        batch_size: Images per model call. Defaults to 256.
+        batch_size: Images per model call, an int >= 1. Defaults to 256.
         verbose: Keras verbosity of a progress bar over the test images, then one per OOD set (a set read
             from disk counts its images as they come); 0 is silent. Defaults to 0.
 
     Returns:
         JSON-ready dict: `sets` (`{name: metrics in % (plus num_images and roc)}`), `mean` (the three table
         metrics averaged over the sets), `top1_acc` and `ece` (%), `reliability` (the ECE bins as lists).
+
+    Raises:
+        ValueError: For images that are not finite [N, H, W, C] numbers or hold no image, labels of another
+            shape or count or outside the model's classes, malformed `ood_sets`, or a bad `batch_size` or
+            `verbose`; the labels are checked on the model's outputs, before any OOD set is loaded.
+        TypeError: For a `model` that is not a `keras.Model`.
     """
+    caller = "evaluate_ood"
+    images = checks.images("images", images.numpy() if tf.is_tensor(images) else images, caller)
+    if len(images) == 0:
+        raise ValueError(f"{caller}: Expected at least one in-distribution image. Received: "
+                         f"images.shape={images.shape}")
+    ood_sets = check_sets(ood_sets, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
+    verbose = checks.verbosity("verbose", verbose, caller)
     progress = progress_bar(len(images), verbose, f"OOD: {len(images)} in-distribution test images")
-    probabilities = class_probabilities(model, images, batch_size=batch_size, progress=progress)
+    probabilities = checked_probabilities(model, images, None, batch_size, progress, caller)
+    labels = checks.class_ids("labels", labels.numpy() if tf.is_tensor(labels) else labels, caller,
+                              num_classes=probabilities.shape[1], length=len(images))
     in_scores = probabilities.max(axis=-1)
     ece, bins = expected_calibration_error(probabilities, labels)
     sets = {}
@@ -110,7 +144,8 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
         out_images = load(images.shape[1:])
         target = None if isinstance(out_images, tf.data.Dataset) else len(out_images)
         progress = progress_bar(target, verbose, f"OOD set {name}" + (f": {target} images" if target else ""))
-        out_probabilities = class_probabilities(model, out_images, batch_size=batch_size, progress=progress)
+        out_probabilities = checked_probabilities(model, out_images, None, batch_size, progress,
+                                                 f"{caller} (OOD set {name!r})")
         if target is None:
             progress.update(len(out_probabilities), finalize=True)
         out_scores = out_probabilities.max(axis=-1)
@@ -126,11 +161,36 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
     }
 
 
+def check_sets(ood_sets, caller):
+    """Raises ValueError naming `caller` unless `ood_sets` is `{name: load(image_shape)}`; returns it."""
+    if not isinstance(ood_sets, dict) or not all(isinstance(k, str) and callable(v) for k, v in ood_sets.items()):
+        raise ValueError(f"{caller}: Expected `ood_sets` as {{name: load(image_shape)}} (see default_ood_sets, "
+                         f"tfds_set, folder_set). Received: {ood_sets!r}"[:300])
+    return ood_sets
+
+
 def ood_evaluator(ood_sets, num_images=1000, batch_size=256):
     """A `train_and_evaluate` evaluator: `evaluate_ood` on the run's first `num_images` test images.
 
-    Loading and evaluating show progress bars unless the run's `Config.verbose` is 0.
+    Every argument is checked here, before any model trains. Loading and evaluating show progress bars
+    unless the run's `Config.verbose` is 0.
+
+    Args:
+        ood_sets: `{name: load(image_shape)}`.
+        num_images: In-distribution test images, an int >= 1. Defaults to 1000.
+        batch_size: Images per model call, an int >= 1. Defaults to 256.
+
+    Returns:
+        `evaluate(model, config, workdir)`.
+
+    Raises:
+        ValueError: For malformed `ood_sets` or a `num_images` / `batch_size` that is not an int >= 1.
     """
+    caller = "ood_evaluator"
+    ood_sets = check_sets(ood_sets, caller)
+    num_images = checks.count("num_images", num_images, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
+
     def evaluate(model, config, workdir):
         del workdir
         images, labels = test_images(config, num_images, verbose=config.verbose)

@@ -77,14 +77,14 @@ References:
 
 import numpy as np
 
+from keras_cutmix import checks
 
-def _as_scores(name, scores):
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+
+def _as_scores(name, scores, caller):
+    """One finite score per image, [N] or [N, 1] (`checks.scores`), at least one."""
+    scores = checks.scores(name, scores, caller)
     if scores.size == 0:
-        raise ValueError(f"Expected `{name}` to hold at least one score. Received: {name}.shape=(0,)")
-    if not np.all(np.isfinite(scores)):
-        raise ValueError(f"Expected finite `{name}`. Received: {np.sum(~np.isfinite(scores))} "
-                         "NaN or infinite scores.")
+        raise ValueError(f"{caller}: Expected `{name}` to hold at least one score. Received: {name}.shape=(0,)")
     return scores
 
 
@@ -115,8 +115,10 @@ def roc_curve(in_scores, out_scores):
     """The exact ROC, in-distribution positive: FPR and TPR at each distinct threshold.
 
     Args:
-        in_scores: Scores of in-distribution images, array-like [N_in].
-        out_scores: Scores of out-of-distribution images, array-like [N_out].
+        in_scores: Scores of in-distribution images, array-like [N_in] or
+            [N_in, 1].
+        out_scores: Scores of out-of-distribution images, array-like [N_out]
+            or [N_out, 1].
 
     Returns:
         `(fpr, tpr)`, float64 NumPy arrays [K + 1] for K distinct scores,
@@ -124,9 +126,12 @@ def roc_curve(in_scores, out_scores):
         `(1, 1)`.
 
     Raises:
-        ValueError: If a set is empty or holds NaN or infinite scores.
+        ValueError: If a set is empty, holds NaN or infinite scores, or is
+            not one score per image (class probabilities [N, K > 1] are
+            not scores: take their maximum, e.g. `max_softmax_score`).
     """
-    tp, fp = _roc_counts(_as_scores("in_scores", in_scores), _as_scores("out_scores", out_scores))
+    tp, fp = _roc_counts(_as_scores("in_scores", in_scores, "roc_curve"),
+                         _as_scores("out_scores", out_scores, "roc_curve"))
     return fp / fp[-1], tp / tp[-1]
 
 
@@ -135,19 +140,22 @@ def detection_metrics(in_scores, out_scores):
 
     Args:
         in_scores: Scores of in-distribution images (the positives), array-like
-            [N_in]; higher means more in-distribution (e.g.
+            [N_in] or [N_in, 1]; higher means more in-distribution (e.g.
             `max_softmax_score`).
-        out_scores: Scores of out-of-distribution images, array-like [N_out].
+        out_scores: Scores of out-of-distribution images, array-like [N_out]
+            or [N_out, 1].
 
     Returns:
         A dict of Python floats in [0, 1]: `tnr_at_tpr95`, `fpr_at_tpr95`,
         `auroc`, `detection_accuracy`, `aupr_in`, `aupr_out`.
 
     Raises:
-        ValueError: If a set is empty or holds NaN or infinite scores.
+        ValueError: If a set is empty, holds NaN or infinite scores, or is
+            not one score per image (class probabilities [N, K > 1] are
+            not scores: take their maximum, e.g. `max_softmax_score`).
     """
-    in_scores = _as_scores("in_scores", in_scores)
-    out_scores = _as_scores("out_scores", out_scores)
+    in_scores = _as_scores("in_scores", in_scores, "detection_metrics")
+    out_scores = _as_scores("out_scores", out_scores, "detection_metrics")
     tp, fp = _roc_counts(in_scores, out_scores)
     num_in, num_out = tp[-1], fp[-1]
     tpr, fpr = tp / num_in, fp / num_out

@@ -19,6 +19,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from keras_cutmix import checks  # noqa: E402
+
 
 def _save(fig, path, title, dpi):
     if title:
@@ -43,15 +45,30 @@ def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
         `path`.
 
     Raises:
-        ValueError: If `curves_by_name` is empty or a curve's arrays differ in length.
+        ValueError: If `curves_by_name` is not a non-empty dict of `(fpr, tpr)` pairs, or a curve's arrays
+            are not fractions in [0, 1] of one length; before anything is drawn.
     """
-    if not curves_by_name:
-        raise ValueError(f"Expected at least one curve. Received: curves_by_name={curves_by_name!r}")
+    caller = "plot_roc_curves"
+    if not isinstance(curves_by_name, dict) or not curves_by_name:
+        raise ValueError(f"{caller}: Expected `curves_by_name` as a non-empty dict {{name: (fpr, tpr)}}. "
+                         f"Received: {curves_by_name!r}"[:300])
+    curves = {}
+    for name, curve in curves_by_name.items():
+        if isinstance(curve, np.ndarray) or not isinstance(curve, (tuple, list)) or len(curve) != 2:
+            raise ValueError(f"{caller}: Expected `curves_by_name[{name!r}]` as (fpr, tpr). Received: "
+                             f"{curve!r}"[:300])
+        fpr, tpr = (checks.scores(f"{axis} of the curve {name!r}", values, caller) for axis, values in
+                    (("fpr", curve[0]), ("tpr", curve[1])))
+        for axis, values in (("fpr", fpr), ("tpr", tpr)):
+            if values.size and (values.min() < 0 or values.max() > 1):
+                raise ValueError(f"{caller}: Expected `{axis}` of the curve {name!r} in [0, 1] (fractions, not "
+                                 f"%). Received: values in [{values.min():g}, {values.max():g}]")
+        if fpr.shape != tpr.shape:
+            raise ValueError(f"{caller}: Expected `fpr` and `tpr` of the same shape for {name!r}. Received: "
+                             f"fpr.shape={fpr.shape}, tpr.shape={tpr.shape}")
+        curves[name] = fpr, tpr
     fig, ax = plt.subplots(figsize=(4.2, 4.0))
-    for name, (fpr, tpr) in curves_by_name.items():
-        if np.shape(fpr) != np.shape(tpr):
-            raise ValueError(f"Expected `fpr` and `tpr` of the same shape for {name!r}. Received: "
-                             f"fpr.shape={np.shape(fpr)}, tpr.shape={np.shape(tpr)}")
+    for name, (fpr, tpr) in curves.items():
         ax.plot(fpr, tpr, lw=1.5, label=str(name))
     ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1)
     ax.axhline(0.95, color="0.4", ls=":", lw=1)
@@ -78,12 +95,20 @@ def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
         `path`.
 
     Raises:
-        ValueError: If the bin arrays do not match the edges.
+        ValueError: If `bins` lacks a key, its arrays are not finite 1-D numbers, the bin arrays do not
+            match the edges, or `ece` is not None or a fraction in [0, 1].
     """
-    edges = np.asarray(bins["edges"], np.float64)
-    confidence, accuracy, count = (np.asarray(bins[k]) for k in ("confidence", "accuracy", "count"))
+    caller = "plot_reliability_diagram"
+    keys = ("edges", "confidence", "accuracy", "count")
+    if not isinstance(bins, dict) or any(k not in bins for k in keys):
+        got = sorted(bins) if isinstance(bins, dict) else type(bins).__name__
+        raise ValueError(f"{caller}: Expected `bins` with keys {keys}, as expected_calibration_error returns. "
+                         f"Received: {got}")
+    edges, confidence, accuracy, count = (checks.scores(f"bins[{k!r}]", bins[k], caller) for k in keys)
+    if ece is not None:
+        ece = checks.fraction("ece", ece, caller)
     if not len(edges) - 1 == len(confidence) == len(accuracy) == len(count):
-        raise ValueError("Expected `bins` with `edges` [M + 1] and `confidence`, `accuracy`, "
+        raise ValueError(f"{caller}: Expected `bins` with `edges` [M + 1] and `confidence`, `accuracy`, "
                          f"`count` [M]. Received: lengths {len(edges)}, {len(confidence)}, "
                          f"{len(accuracy)}, {len(count)}")
     left, width = edges[:-1], np.diff(edges)

@@ -11,9 +11,9 @@ go into its run's results.json (`"ood"`).
 
 import os
 
-from keras_cutmix import data, training
+from keras_cutmix import checks, data, training
 from keras_cutmix.ood import report
-from keras_cutmix.ood.evaluate import default_ood_sets, ood_evaluator
+from keras_cutmix.ood.evaluate import check_sets, default_ood_sets, ood_evaluator
 from keras_cutmix.training import results as results_io
 
 
@@ -37,8 +37,17 @@ def run_ood(workdir, config=None, workdirs=None, models_dir=None, methods=traini
         `{method: evaluate_ood dict}` (also in `workdir/results.json`).
 
     Raises:
-        ValueError: If the runs do not share one data set and image shape (the OOD sets are built once).
+        ValueError: If the runs do not share one data set and image shape (the OOD sets are built once), or
+            for a `num_images`, `num_ood_images` or `batch_size` that is not an int >= 1 (NumPy integers
+            are accepted), malformed `extra_sets` or a `seed` that is not an int >= 0; before any model trains.
     """
+    caller = "run_ood"
+    num_images = checks.count("num_images", num_images, caller)
+    num_ood_images = checks.count("num_ood_images", num_ood_images, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
+    seed = checks.count("seed", seed, caller, minimum=0)
+    if extra_sets is not None:
+        check_sets(extra_sets, caller)
     config = config or training.get_config(seed=seed)
     models_dir = models_dir or os.path.join(workdir, "models")
     runs = training.method_runs(config, models_dir, methods, workdirs)

@@ -9,18 +9,19 @@ the model's pixel scale: our models (`keras_cutmix.models.get_model`) take
 pixels in [0, 255] and normalise inside, and every set in
 `keras_cutmix.ood.datasets` is in that scale.
 
-**Logits or probabilities.** `from_logits=None` decides from the model's last
-layer: a `keras.layers.Softmax`, or a layer whose `activation` is the softmax
-(`Dense(..., activation="softmax")`, `Activation("softmax")`), means the model
-outputs probabilities, which are used as they are; anything else (our models
-end in a linear `Dense(name="head")`) means logits, to which a softmax is
-applied (in float32, also for mixed-precision models). Pass `from_logits`
-explicitly for a model whose last layer does not tell, e.g. a softmax written
-as a Lambda or inside a subclassed model's `call`.
+**Logits or probabilities.** `from_logits=None` applies the package's one
+rule, `keras_cutmix.checks.outputs_logits`: the model's structure first (a
+`Softmax` layer or a softmax / sigmoid `activation` means probabilities, used
+as they are; a linear `Dense`, as our models' `head`, means logits, to which a
+softmax is applied in float32, also for mixed-precision models; nested models
+are followed), and where the structure is silent (a softmax written as a
+`Lambda` or inside a subclassed model's `call`) the model's outputs on the
+first batch: rows in [0, 1] summing to 1 are probabilities.
 
 Images go through the model in chunks of `batch_size`, each through one
-`tf.function` (model call with `training=False`, softmax, max), built once per
-model and `from_logits` and cached while the model lives.
+`tf.function` (model call with `training=False`, float32 cast), built once
+per model and cached while the model lives. Every argument is checked first
+(`keras_cutmix.checks`); a data set's batches are checked as they come.
 
 References:
     - [Hendrycks & Gimpel, 2017, A Baseline for Detecting Misclassified and
@@ -34,58 +35,68 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# model -> {from_logits: compiled function}; entries go with the model.
+from keras_cutmix import checks
+
+# model -> compiled function; entries go with the model.
 _FUNCTIONS = weakref.WeakKeyDictionary()
 
 
-def _is_softmax(activation):
-    return getattr(activation, "__name__", None) == "softmax"
-
-
-def outputs_logits(model):
-    """Whether `model` outputs logits (True) or probabilities (False), read from its last layer.
-
-    Args:
-        model: A `keras.Model`.
-
-    Returns:
-        False when the last layer is a `keras.layers.Softmax` or has a softmax
-        `activation`; True otherwise.
-
-    Raises:
-        ValueError: If `model` has no layers to read.
-    """
-    layers = getattr(model, "layers", None)
-    if not layers:
-        raise ValueError("Expected a keras.Model with layers, to tell logits from probabilities; "
-                         f"pass `from_logits` instead. Received: model={model!r}")
-    last = layers[-1]
-    if isinstance(last, keras.Model):  # A nested model: look inside it.
-        return outputs_logits(last)
-    return not (isinstance(last, keras.layers.Softmax) or _is_softmax(getattr(last, "activation", None)))
-
-
-def _score_function(model, from_logits):
+def _outputs_function(model_ref):
     @tf.function(reduce_retracing=True)
     def compute(images):
-        outputs = model(images, training=False)
+        outputs = model_ref()(images, training=False)
         if isinstance(outputs, (list, tuple)):
             outputs = outputs[0]
-        outputs = tf.cast(outputs, tf.float32)
-        return tf.nn.softmax(outputs, axis=-1) if from_logits else outputs
+        return tf.cast(outputs, tf.float32)
 
     return compute
 
 
-def _chunks(images, batch_size):
-    """Batches of images from a NumPy array / tensor or a batched tf.data.Dataset."""
+def _batches(images, batch_size, caller):
+    """Checked image batches (float32 NumPy [b, H, W, C]) of an array / tensor or a batched tf.data.Dataset."""
     if isinstance(images, tf.data.Dataset):
         for element in images:
-            yield element[0] if isinstance(element, (tuple, list)) else element
+            if isinstance(element, (tuple, list)) and element:
+                element = element[0]
+            if not tf.is_tensor(element):
+                raise ValueError(f"{caller}: Expected `images` as an array [N, H, W, C] or a tf.data.Dataset of "
+                                 f"image batches (or of (images, ...) tuples). Received: a data set of "
+                                 f"{type(element).__name__}")
+            yield checks.images("images", element.numpy(), caller).astype(np.float32)
         return
-    images = np.asarray(images)
+    images = checks.images("images", images.numpy() if tf.is_tensor(images) else images, caller)
     for start in range(0, len(images), batch_size):
-        yield images[start:start + batch_size]
+        yield images[start:start + batch_size].astype(np.float32)
+
+
+def _check_model(model, caller):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{caller}: Expected `model` to be a keras.Model. Received: model of type "
+                        f"{type(model).__name__}")
+
+
+def checked_probabilities(model, images, from_logits, batch_size, progress, caller):
+    """`class_probabilities` with errors naming `caller` (every argument checked here)."""
+    _check_model(model, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
+    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
+        raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. Received: "
+                         f"from_logits={from_logits!r}")
+    if model not in _FUNCTIONS:
+        _FUNCTIONS[model] = _outputs_function(weakref.ref(model))
+    compute = _FUNCTIONS[model]
+    chunks = []
+    for chunk in _batches(images, batch_size, caller):
+        outputs = compute(tf.convert_to_tensor(chunk))
+        if outputs.shape.rank != 2 or outputs.shape[-1] < 2:
+            raise ValueError(f"{caller}: Expected `model` to output class scores [batch, num_classes >= 2]. "
+                             f"Received: outputs of shape {tuple(outputs.shape)}")
+        if from_logits is None:  # The package's one rule, on the first batch where the structure is silent.
+            from_logits = checks.outputs_logits(model, outputs.numpy())
+        chunks.append((tf.nn.softmax(outputs, axis=-1) if from_logits else outputs).numpy())
+        if progress is not None:
+            progress.add(len(chunks[-1]))
+    return np.concatenate(chunks) if chunks else np.zeros([0, 0], np.float32)
 
 
 def class_probabilities(model, images, *, from_logits=None, batch_size=256, progress=None):
@@ -96,44 +107,33 @@ def class_probabilities(model, images, *, from_logits=None, batch_size=256, prog
             of each chunk done. Defaults to None.
 
     Returns:
-        float32 NumPy array `[N, K]`.
+        float32 NumPy array `[N, K]` (`[0, 0]` for no image).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"Expected `batch_size` a positive int. Received: batch_size={batch_size!r}")
-    if from_logits is None:
-        from_logits = outputs_logits(model)
-    functions = _FUNCTIONS.setdefault(model, {})
-    if bool(from_logits) not in functions:
-        functions[bool(from_logits)] = _score_function(model, bool(from_logits))
-    compute = functions[bool(from_logits)]
-    chunks = []
-    for chunk in _chunks(images, batch_size):
-        chunks.append(compute(tf.convert_to_tensor(chunk, tf.float32)).numpy())
-        if progress is not None:
-            progress.add(len(chunks[-1]))
-    return np.concatenate(chunks) if chunks else np.zeros([0, 0], np.float32)
+    return checked_probabilities(model, images, from_logits, batch_size, progress, "class_probabilities")
 
 
 def max_softmax_score(model, images, *, from_logits=None, batch_size=256):
     """The maximum softmax probability of each image.
 
     Args:
-        model: A `keras.Model` from images to class logits or probabilities.
+        model: A `keras.Model` from images to class logits or probabilities `[N, K]`.
         images: NumPy array or tensor `[N, H, W, C]` in the model's pixel
             scale ([0, 255] for our models), or a batched `tf.data.Dataset`
             of such batches (or of `(images, ...)` tuples).
-        from_logits: Whether the model outputs logits. Defaults to None: read
-            from the model's last layer (see the module docstring).
-        batch_size: Images per model call, for array inputs (a Dataset keeps
-            its own batches). Defaults to 256.
+        from_logits: Whether the model outputs logits: True, False, or None
+            (the one rule, see the module docstring). Defaults to None.
+        batch_size: Images per model call, an int >= 1, for array inputs (a
+            Dataset keeps its own batches). Defaults to 256.
 
     Returns:
         float32 NumPy array `[N]` in (0, 1]: higher means more
         in-distribution.
 
     Raises:
-        ValueError: If `batch_size` is not a positive int, or `from_logits`
-            is None and the model's last layer cannot be read.
+        ValueError: For images (or a data set's batches) that are not finite
+            `[N, H, W, C]` numbers, a model that does not output `[N, K]`,
+            or a bad `batch_size` or `from_logits`.
+        TypeError: For a `model` that is not a `keras.Model`.
     """
-    probabilities = class_probabilities(model, images, from_logits=from_logits, batch_size=batch_size)
+    probabilities = checked_probabilities(model, images, from_logits, batch_size, None, "max_softmax_score")
     return probabilities.max(axis=-1) if probabilities.size else np.zeros([0], np.float32)

@@ -2,8 +2,8 @@
 
 | module          | public names                                          | paper                        |
 |-----------------|-------------------------------------------------------|------------------------------|
-| `attacks.py`    | `fgsm`, `pgd`, `accuracy_under_attack`,               | Table 11 (FGSM, eps 8 / 255) |
-|                 | `outputs_are_probabilities`                           | PGD: beyond the paper        |
+| `attacks.py`    | `fgsm`, `pgd`, `accuracy_under_attack`                | Table 11 (FGSM, eps 8 / 255) |
+|                 |                                                       | PGD: beyond the paper        |
 | `occlusion.py`  | `occlude`, `occlusion_accuracy`, `centred_box`        | Figure 5a                    |
 | `in_between.py` | `sample_pairs`, `mixup_between`, `cutmix_between`,    | Figure 5b                    |
 |                 | `cutmix_lambda`, `in_between_accuracy`                |                              |
@@ -15,8 +15,12 @@
 Images are in `[0, 1]` and the model receives `images * pixel_scale` (default 255 for
 `keras_cutmix.models`, which take `[0, 255]`; 1.0 for a model taking `[0, 1]`). Attacks return float32
 NumPy arrays; `occlude` and the in-between builders keep the input's type (NumPy or tensor) and dtype.
-Accuracies are top-1 fractions in `[0, 1]`; for in-between samples a prediction counts as correct when it
-is either of the two classes (the paper's "probability to predict neither two classes" is the error).
+Every public function checks its arguments before any model pass (`keras_cutmix.checks`): images in
+`[0, 1]` (a hint for `[0, 255]` pixels), class ids `[N]` / `[N, 1]` or one-hot rows within the model's
+classes, fractions and counts (NumPy scalars accepted); logits are told from probabilities by the package's
+one rule, `keras_cutmix.checks.outputs_logits`. Accuracies are top-1 fractions in `[0, 1]`; for
+in-between samples a prediction counts as correct when it is either of the two classes (the paper's
+"probability to predict neither two classes" is the error).
 
 This area is a higher layer: it imports `mixing` (the pure appliers `erase_boxes`, `box_masks`,
 `blend_images`, `paste_boxes`, the label rules and the stateless sampler); `mixing`, `models` and `data`
@@ -27,7 +31,7 @@ from keras_cutmix import extras
 
 extras.require_extra("keras_cutmix.robustness")  # One clear ImportError without the extra.
 
-from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, outputs_are_probabilities, pgd
+from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, pgd
 from keras_cutmix.robustness.evaluate import evaluate_robustness, robustness_evaluator
 from keras_cutmix.robustness.in_between import (
     cutmix_between,
@@ -51,7 +55,6 @@ __all__ = [
     "mixup_between",
     "occlude",
     "occlusion_accuracy",
-    "outputs_are_probabilities",
     "pgd",
     "predicted_classes",
     "robustness_evaluator",

@@ -18,14 +18,15 @@ and both run the same compiled function. A zero gradient component leaves that p
 
 **Cross-entropy on logits or probabilities** (`from_logits`): `True` takes the output as logits
 (`softmax_cross_entropy_with_logits`), `False` as probabilities (`-sum y log p`, with `p` floored at the
-smallest normal float32 so that a zero probability gives a finite loss). `None` (the default) detects:
-the output is probabilities when the model's last layer has a softmax activation (`Dense(...,
-activation="softmax")`, `Activation("softmax")`, `Softmax()`), or, failing that, when every row of the
-model's output on the first chunk of clean images is non-negative and sums to 1 within 1e-3; otherwise
-logits. (A logit row meeting that test by chance is not a realistic case; pass the flag to be sure.)
+smallest normal float32 so that a zero probability gives a finite loss). `None` (the default) applies the
+package's one rule, `keras_cutmix.checks.outputs_logits`: the model's structure first (a `Softmax` layer or
+a softmax / sigmoid activation, nested models followed, means probabilities; a linear `Dense` logits), and
+where it is silent (a `Lambda`, a subclassed `call`) the model's outputs on the first chunk of clean
+images (rows in [0, 1] summing to 1 within 1e-3 are probabilities). Pass the flag to be sure.
 
-**Labels**: integer class ids `[B]` (or `[B, 1]`) in `[0, num_classes)`, or float targets `[B, K]`
-(one-hot), used as given in the loss.
+**Labels**: class ids `[B]` or `[B, 1]` (ints or whole floats) in `[0, num_classes)`, or one-hot rows
+`[B, K]` (`keras_cutmix.checks.class_ids`). Every argument is checked before the first gradient; an empty
+batch gives an empty batch.
 
 Images go through the model in chunks of `batch_size`, each chunk through one `tf.function` built once per
 model, loss type and pixel scale and cached while the model lives (`predict.compiled`). The random start
@@ -40,45 +41,15 @@ References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Table 11 (FGSM, eps = 8 / 255).
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
 from keras_cutmix.mixing import inputs, sampling
-from keras_cutmix.mixing import labels as label_lib
 from keras_cutmix.robustness import predict as predict_lib
 
 _TINY = float(np.finfo(np.float32).tiny)
 _SUM_TOLERANCE = 1e-3
-
-
-def _last_layer_is_softmax(model):
-    layers = getattr(model, "layers", None)
-    if not layers:
-        return False
-    last = layers[-1]
-    return isinstance(last, keras.layers.Softmax) or getattr(last, "activation", None) is keras.activations.softmax
-
-
-def outputs_are_probabilities(model, outputs=None):
-    """The `from_logits=None` rule: True when the model's outputs are read as probabilities.
-
-    Args:
-        model: A Keras classifier.
-        outputs: Optional `[B, K]` outputs of the model on clean images, checked when the last layer does
-            not settle it.
-
-    Returns:
-        True if the last layer has a softmax activation, or if `outputs` is given and each row is
-        non-negative and sums to 1 within 1e-3; False otherwise.
-    """
-    if _last_layer_is_softmax(model):
-        return True
-    if outputs is None:
-        return False
-    outputs = np.asarray(tf.cast(outputs, tf.float32))
-    return bool(outputs.size) and bool(np.all(outputs >= 0)) and bool(
-        np.all(np.abs(outputs.sum(axis=-1) - 1.0) <= _SUM_TOLERANCE))
 
 
 def _cross_entropy(outputs, targets, from_logits):
@@ -107,18 +78,6 @@ def _attack_function(model_ref, from_logits, pixel_scale):
     return attack
 
 
-def _check_attack_images(images, caller):
-    images = predict_lib.check_images(images, caller)
-    if not np.issubdtype(images.dtype, np.floating):
-        raise ValueError(f"{caller}: Expected float `images` in [0, 1] (divide uint8 pixels by 255). "
-                         f"Received: images.dtype={images.dtype}")
-    images = images.astype(np.float32)
-    if images.size and (images.min() < 0 or images.max() > 1):
-        raise ValueError(f"{caller}: Expected `images` in [0, 1]. "
-                         f"Received: images in [{images.min()}, {images.max()}]")
-    return images
-
-
 def _check_from_logits(from_logits, caller):
     if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
         raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. "
@@ -126,27 +85,36 @@ def _check_from_logits(from_logits, caller):
     return None if from_logits is None else bool(from_logits)
 
 
-def _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, caller,
-         progress=None):
-    """Checks the arguments and runs the compiled attack chunk by chunk; returns float32 NumPy images."""
-    images = _check_attack_images(images, caller)
-    eps = float(inputs.check_fraction("eps", eps, caller))
+def _checked(model, images, labels, eps, step_size, from_logits, pixel_scale, batch_size, caller):
+    """Every argument of an attack checked, before any gradient: `(images, ids, eps, step_size, from_logits,
+    pixel_scale, batch_size, clean)` with `clean` the model's outputs on the first chunk (None when empty)."""
+    predict_lib.check_model(model, caller)
+    images = images.numpy() if tf.is_tensor(images) else images
+    dtype = np.asarray(images).dtype
+    if not np.issubdtype(dtype, np.floating):
+        raise ValueError(f"{caller}: Expected float `images` in [0, 1] (divide uint8 pixels by 255). "
+                         f"Received: images.dtype={dtype}")
+    images = predict_lib.check_images(images, caller)
+    eps = checks.fraction("eps", eps, caller)
     step_size = float(inputs.check_positive("step_size", step_size, caller))
     pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
-    batch_size = predict_lib.check_batch_size(batch_size, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
     from_logits = _check_from_logits(from_logits, caller)
     # One eager call on the first chunk: the class count of any model, and the outputs `from_logits=None` reads.
-    clean = model(images[:batch_size] * pixel_scale, training=False) if len(images) else None
-    num_classes = int(clean.shape[-1]) if clean is not None else None
-    if tf.is_tensor(labels):
-        labels = labels.numpy()
-    targets, _ = label_lib.class_targets(labels, num_classes, 0.0, caller)  # Eager: the checks already ran.
-    targets = tf.cast(targets, tf.float32)
-    if targets.shape[0] != len(images):
-        raise ValueError(f"{caller}: Expected one label per image ({len(images)}). "
-                         f"Received: labels.shape={tuple(np.shape(labels))}")
-    if from_logits is None:
-        from_logits = not outputs_are_probabilities(model, clean)
+    clean = predict_lib.class_outputs(model, images[:batch_size], pixel_scale, caller) if len(images) else None
+    ids = checks.class_ids("labels", labels.numpy() if tf.is_tensor(labels) else labels, caller,
+                           num_classes=None if clean is None else int(clean.shape[-1]), length=len(images))
+    if from_logits is None and clean is not None:
+        from_logits = checks.outputs_logits(model, clean.numpy())  # The package's one rule.
+    return images, ids, eps, step_size, from_logits, pixel_scale, batch_size, clean
+
+
+def _run(model, images, ids, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, clean,
+         progress=None):
+    """Runs the compiled attack chunk by chunk on checked arguments; returns float32 NumPy images."""
+    if clean is None:  # No image.
+        return np.zeros(images.shape, np.float32)
+    targets = tf.one_hot(ids, int(clean.shape[-1]), dtype=tf.float32)
     if start_seed is None:
         start = np.zeros_like(images)
     else:
@@ -168,9 +136,10 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
     """Fast Gradient Sign Method: `clip(x + eps * sign(grad_x CE(model(x * pixel_scale), y)), 0, 1)`.
 
     Args:
-        model: A Keras classifier whose (first) output is `[B, num_classes]` logits or probabilities.
-        images: `[B, H, W, C]` float NumPy array or tensor in `[0, 1]`.
-        labels: The true labels: int class ids `[B]` (or `[B, 1]`), or one-hot float `[B, K]`.
+        model: A `keras.Model` classifier whose (first) output is `[B, num_classes]` logits or probabilities.
+        images: `[B, H, W, C]` float NumPy array or tensor in `[0, 1]` (an empty batch gives an empty batch).
+        labels: The true labels: class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`,
+            in `[0, num_classes)`.
         eps: Perturbation size in `[0, 1]` pixel units. Defaults to 8 / 255 (the paper's Table 11).
         from_logits: True (logits), False (probabilities) or None (detect; see the module docstring).
             Defaults to None.
@@ -183,14 +152,18 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
         float32 NumPy array `[B, H, W, C]` in `[0, 1]`.
 
     Raises:
-        ValueError: For images not float 4-D in `[0, 1]`, labels that do not fit the model's classes, or a
-            bad `eps`, `from_logits`, `pixel_scale` or `batch_size`.
+        ValueError: For images not float 4-D in `[0, 1]`, labels that do not fit the model's classes
+            (`keras_cutmix.checks.class_ids`), a model that does not output `[B, K]`, or a bad `eps` (a
+            fraction in `[0, 1]`), `from_logits`, `pixel_scale` or `batch_size`.
+        TypeError: For a `model` that is not a `keras.Model`.
 
     References:
         - [Goodfellow et al., 2015](https://arxiv.org/abs/1412.6572)
     """
-    return _run(model, images, labels, eps, eps if eps > 0 else 1.0, 1, None, from_logits, pixel_scale,
-                batch_size, "fgsm", progress)
+    images, ids, eps, _, from_logits, pixel_scale, batch_size, clean = _checked(
+        model, images, labels, eps, 1.0, from_logits, pixel_scale, batch_size, "fgsm")
+    return _run(model, images, ids, eps, eps if eps > 0 else 1.0, 1, None, from_logits, pixel_scale, batch_size,
+                clean, progress)
 
 
 def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_start=True, seed=0, *,
@@ -210,17 +183,26 @@ def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_
         float32 NumPy array `[B, H, W, C]`, within `eps` of `images` and in `[0, 1]`.
 
     Raises:
-        ValueError: As `fgsm`, or for a bad `step_size` or `steps`.
+        ValueError: As `fgsm`, or for a bad `step_size`, `steps` or `random_start`.
+        TypeError: As `fgsm`, or for a `seed` of another kind.
 
     References:
         - [Madry et al., 2018](https://arxiv.org/abs/1706.06083)
     """
-    steps = inputs.python_number(steps)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"pgd: Expected `steps` to be an int >= 1. Received: steps={steps!r}")
+    caller = "pgd"
+    steps = checks.count("steps", steps, caller)
+    if not isinstance(random_start, (bool, np.bool_)):
+        raise ValueError(f"{caller}: Expected `random_start` to be True or False. Received: "
+                         f"random_start={random_start!r}")
+    seed = inputs.python_number(seed)
+    if isinstance(seed, bool) or not (seed is None or isinstance(seed, int) or tf.is_tensor(seed)):
+        raise TypeError(f"{caller}: Expected `seed` to be None, an int or a shape-[2] int tensor. Received: "
+                        f"seed={seed!r}")
+    images, ids, eps, step_size, from_logits, pixel_scale, batch_size, clean = _checked(
+        model, images, labels, eps, step_size, from_logits, pixel_scale, batch_size, caller)
     start_seed = sampling.resolve_seed(seed) if random_start else None
-    return _run(model, images, labels, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size,
-                "pgd", progress)
+    return _run(model, images, ids, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, clean,
+                progress)
 
 
 def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_size=128, progress=None,
@@ -242,17 +224,32 @@ def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_
         A Python float in `[0, 1]` (NaN when `data` holds no image).
 
     Raises:
-        ValueError: As `attack` and `predicted_classes`.
+        ValueError: As `attack` and `predicted_classes`, or for `data` that is not `(images, labels)` (a
+            pair, or a data set of pairs).
+        TypeError: For a `model` that is not a `keras.Model` or an `attack` that is not callable.
     """
+    caller = "accuracy_under_attack"
+    predict_lib.check_model(model, caller)
+    if not callable(attack):
+        raise TypeError(f"{caller}: Expected `attack` to be a function such as fgsm or pgd. Received: "
+                        f"attack of type {type(attack).__name__}")
+    pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
     batches = data if isinstance(data, tf.data.Dataset) else [data]
     correct = total = 0
-    for images, labels in batches:
+    for batch in batches:
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            kind = f"a data set of {type(batch).__name__}" if isinstance(data, tf.data.Dataset) else type(data).__name__
+            raise ValueError(f"{caller}: Expected `data` as (images, labels), or a tf.data.Dataset of (images, "
+                             f"labels) batches. Received: {kind}")
+        images, labels = batch
+        images = predict_lib.check_images(images, caller)
+        truth = predict_lib.class_ids(model, images, labels, pixel_scale, caller)
         if progress is not None:
             attack_kwargs["progress"] = progress
-        adversarial = attack(model, images, labels, pixel_scale=pixel_scale, batch_size=batch_size, **attack_kwargs)
-        predictions = predict_lib.predicted_classes(model, adversarial, pixel_scale=pixel_scale,
-                                                    batch_size=batch_size, progress=progress)
-        truth = predict_lib.class_ids(labels, len(predictions), "accuracy_under_attack")
+        adversarial = attack(model, images, truth, pixel_scale=pixel_scale, batch_size=batch_size, **attack_kwargs)
+        adversarial = predict_lib.check_images(adversarial, f"{caller} (the images `attack` returned)")
+        predictions = predict_lib.predictions(model, adversarial, pixel_scale, batch_size, progress)
         correct += int(np.sum(predictions == truth))
         total += len(truth)
     return correct / total if total else float("nan")

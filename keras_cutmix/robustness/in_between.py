@@ -30,6 +30,7 @@ References:
 import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
 from keras_cutmix.mixing import apply, inputs
 from keras_cutmix.robustness import predict as predict_lib
 from keras_cutmix.robustness.occlusion import centred_box, check_side
@@ -48,7 +49,7 @@ def sample_pairs(num_images, num_pairs, seed, labels=None):
         num_images: Number of images to draw from, an int >= 2.
         num_pairs: Number of pairs, an int >= 0.
         seed: Int seed of a NumPy `default_rng`; the same seed gives the same pairs.
-        labels: Optional int class ids `[num_images]` (or one-hot `[num_images, K]`).
+        labels: Optional class ids `[num_images]` or `[num_images, 1]`, or one-hot rows `[num_images, K]`.
 
     Returns:
         int64 NumPy array `[num_pairs, 2]`.
@@ -57,22 +58,25 @@ def sample_pairs(num_images, num_pairs, seed, labels=None):
         ValueError: For bad counts or labels, or labels with a single class.
         TypeError: For a seed that is not an int.
     """
-    caller = "sample_pairs"
-    num_images, num_pairs = inputs.python_number(num_images), inputs.python_number(num_pairs)
-    if isinstance(num_images, bool) or not isinstance(num_images, int) or num_images < 2:
-        raise ValueError(f"{caller}: Expected `num_images` to be an int >= 2. Received: num_images={num_images!r}")
-    if isinstance(num_pairs, bool) or not isinstance(num_pairs, int) or num_pairs < 0:
-        raise ValueError(f"{caller}: Expected `num_pairs` to be an int >= 0. Received: num_pairs={num_pairs!r}")
+    return pairs_for(num_images, num_pairs, seed, labels, "sample_pairs")
+
+
+def pairs_for(num_images, num_pairs, seed, labels, caller):
+    """`sample_pairs` with errors naming `caller` (every argument checked here)."""
+    num_images = checks.count("num_images", num_images, caller, minimum=2)
+    num_pairs = checks.count("num_pairs", num_pairs, caller, minimum=0)
     seed = inputs.check_seed(seed, caller)
     if seed is None:
         raise TypeError(f"{caller}: Expected `seed` to be an int. Received: seed=None")
+    if labels is not None:
+        labels = checks.class_ids("labels", labels.numpy() if tf.is_tensor(labels) else labels, caller,
+                                  length=num_images)
     rng = np.random.default_rng(seed)
     first = rng.integers(num_images, size=num_pairs)
     if labels is None:
         # The others of i: positions 0..N-2 of range(N) with i left out.
         offset = rng.integers(num_images - 1, size=num_pairs)
         return np.stack([first, offset + (offset >= first)], axis=1).astype(np.int64)
-    labels = predict_lib.class_ids(labels, num_images, caller)
     classes, class_of, counts = np.unique(labels, return_inverse=True, return_counts=True)
     if len(classes) < 2:
         raise ValueError(f"{caller}: Expected `labels` with at least 2 classes to pair. Received: one class "
@@ -99,25 +103,45 @@ def _check_pair(images_a, images_b, caller):
     return a, b
 
 
+def _check_lam(lam, count, caller):
+    """`lam` as a Python float or a float32 array [count] of fractions; a symbolic tensor passes unchecked."""
+    if tf.is_tensor(lam) and not hasattr(lam, "numpy"):
+        return lam  # Inside a graph: its values are not known here.
+    lam = lam.numpy() if tf.is_tensor(lam) else lam
+    if np.ndim(lam) == 0:
+        return checks.fraction("lam", lam, caller)
+    if np.ndim(lam) != 1 or (count is not None and len(lam) != count):
+        raise ValueError(f"{caller}: Expected `lam` to be a number or one per pair [{count}]. Received: "
+                         f"lam.shape={np.shape(lam)}")
+    return np.array(checks.fractions("lam", lam, caller), np.float32)
+
+
 def mixup_between(images_a, images_b, lam):
     """`lam * images_a + (1 - lam) * images_b`, through `apply.blend_images`.
 
     Args:
         images_a: `[B, H, W, C]` NumPy array or tensor.
         images_b: Partners, same shape and dtype.
-        lam: Weight of `images_a`, a number in `[0, 1]` or one per pair `[B]`.
+        lam: Weight of `images_a`, a number in `[0, 1]` or one per pair `[B]` (a symbolic tensor inside a
+            graph is used unchecked).
 
     Returns:
         Blends like `images_a` (integer images are rounded, as `blend_images` does); NumPy for NumPy input.
 
     Raises:
-        ValueError: For images of different shapes or dtypes.
+        ValueError: For images of different shapes or dtypes, or a `lam` outside `[0, 1]` or of another
+            shape.
     """
-    a, b = _check_pair(images_a, images_b, "mixup_between")
+    caller = "mixup_between"
+    a, b = _check_pair(images_a, images_b, caller)
+    mixed = _mixup(a, b, _check_lam(lam, a.shape[0], caller))
+    return mixed if tf.is_tensor(images_a) else mixed.numpy()
+
+
+def _mixup(a, b, lam):
     count = tf.shape(a)[0]
     weight = tf.broadcast_to(tf.cast(lam, tf.float32), [count])
-    mixed = apply.blend_images(tf.concat([a, b], 0), _swap_halves(count), tf.concat([weight, weight], 0))[:count]
-    return mixed if tf.is_tensor(images_a) else mixed.numpy()
+    return apply.blend_images(tf.concat([a, b], 0), _swap_halves(count), tf.concat([weight, weight], 0))[:count]
 
 
 def cutmix_between(images_a, images_b, side):
@@ -137,14 +161,26 @@ def cutmix_between(images_a, images_b, side):
     caller = "cutmix_between"
     a, b = _check_pair(images_a, images_b, caller)
     side = check_side("side", side, a.shape[1], a.shape[2], caller)
-    count = tf.shape(a)[0]
-    box = centred_box(tf.shape(a)[1], tf.shape(a)[2], side)
-    mixed = apply.paste_boxes(tf.concat([a, b], 0), _swap_halves(count), box)[:count]
+    mixed = _cutmix(a, b, side)
     return mixed if tf.is_tensor(images_a) else mixed.numpy()
 
 
+def _cutmix(a, b, side):
+    count = tf.shape(a)[0]
+    box = centred_box(tf.shape(a)[1], tf.shape(a)[2], side)
+    return apply.paste_boxes(tf.concat([a, b], 0), _swap_halves(count), box)[:count]
+
+
 def cutmix_lambda(side, height, width):
-    """The share of the first image after `cutmix_between`: `1 - area(centred square) / (height * width)`."""
+    """The share of the first image after `cutmix_between`: `1 - area(centred square) / (height * width)`.
+
+    Raises:
+        ValueError: For a `height` or `width` that is not an int >= 1, or a `side` outside `[0, max(H, W)]`.
+    """
+    caller = "cutmix_lambda"
+    height = checks.count("height", height, caller)
+    width = checks.count("width", width, caller)
+    side = check_side("side", side, height, width, caller)
     y0, x0, y1, x1 = centred_box(height, width, side)[0].numpy().tolist()
     return 1.0 - (y1 - y0) * (x1 - x0) / (height * width)
 
@@ -156,12 +192,13 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
     A prediction is correct when it is either of the pair's two classes (see the module docstring).
 
     Args:
-        model: A Keras classifier.
+        model: A `keras.Model` classifier whose (first) output is `[B, num_classes]`.
         images: `[N, H, W, C]` images in `[0, 1]` (NumPy or tensor).
-        labels: Int class ids `[N]` (or one-hot `[N, K]`).
+        labels: Class ids `[N]` or `[N, 1]` (ints or whole floats), or one-hot rows `[N, K]`, in
+            `[0, num_classes)`.
         pairs: Int `[P, 2]` indices into `images`, e.g. from `sample_pairs`.
-        values: For `"mixup"`, lambdas in `[0, 1]`; for `"cutmix"`, square sides (`cutmix_lambda` gives
-            their lambdas).
+        values: A non-empty sequence: for `"mixup"`, lambdas in `[0, 1]`; for `"cutmix"`, square sides
+            (`cutmix_lambda` gives their lambdas).
         kind: `"mixup"` or `"cutmix"`.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Pairs per compiled call. Defaults to 128.
@@ -172,31 +209,42 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
         float64 NumPy array `[len(values)]` of accuracies in `[0, 1]` (NaN for no pair).
 
     Raises:
-        ValueError: For an unknown `kind`, bad `pairs`, values, labels or images.
+        ValueError: For an unknown `kind`, bad `pairs`, values (lambdas outside `[0, 1]`), labels (of
+            another shape or outside the model's classes) or images (outside `[0, 1]`).
+        TypeError: For a `model` that is not a `keras.Model`.
     """
     caller = "in_between_accuracy"
+    predict_lib.check_model(model, caller)
     if kind not in KINDS:
         raise ValueError(f"{caller}: Expected `kind` to be one of {KINDS}. Received: kind={kind!r}")
     images = predict_lib.check_images(images, caller)
-    truth = predict_lib.class_ids(labels, len(images), caller)
-    batch_size = predict_lib.check_batch_size(batch_size, caller)
-    pairs = np.asarray(pairs)
+    pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
+    truth = predict_lib.class_ids(model, images, labels, pixel_scale, caller)
+    pairs = np.asarray(pairs.numpy() if tf.is_tensor(pairs) else pairs)
+    if pairs.size == 0:
+        pairs = pairs.reshape(0, 2).astype(np.int64)
     if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer) or (
             pairs.size and (pairs.min() < 0 or pairs.max() >= len(images))):
         raise ValueError(f"{caller}: Expected `pairs` as int [P, 2] indices in [0, {len(images)}). "
-                         f"Received: pairs.shape={pairs.shape}, dtype={pairs.dtype}")
+                         f"Received: pairs.shape={pairs.shape}, dtype={pairs.dtype}"
+                         + (f", values in [{pairs.min()}, {pairs.max()}]" if pairs.size and pairs.ndim == 2 else ""))
+    values = values.numpy() if tf.is_tensor(values) else values
+    if isinstance(values, (str, bytes)) or not np.iterable(values):
+        raise ValueError(f"{caller}: Expected `values` to be a sequence. Received: values={values!r}")
     if kind == "mixup":
-        values = [float(inputs.check_fraction("values", value, caller)) for value in values]
-        mix = mixup_between
+        values = list(checks.fractions("values", values, caller))
+        mix = _mixup
     else:
-        values = [check_side("values", value, images.shape[1], images.shape[2], caller) for value in values]
-        mix = cutmix_between
+        values = [check_side(f"values[{i}]", value, images.shape[1], images.shape[2], caller)
+                  for i, value in enumerate(values)]
+        mix = _cutmix
     correct = np.zeros([len(values)], np.int64)
     for begin in range(0, len(pairs), batch_size):
         first, second = pairs[begin:begin + batch_size, 0], pairs[begin:begin + batch_size, 1]
+        a, b = tf.constant(images[first]), tf.constant(images[second])
         for index, value in enumerate(values):
-            predictions = predict_lib.predicted_classes(model, mix(images[first], images[second], value),
-                                                        pixel_scale=pixel_scale, batch_size=batch_size,
-                                                        progress=progress)
+            predictions = predict_lib.predictions(model, mix(a, b, value), pixel_scale,
+                                                  batch_size, progress)
             correct[index] += int(np.sum((predictions == truth[first]) | (predictions == truth[second])))
     return correct / len(pairs) if len(pairs) else np.full([len(values)], np.nan)

@@ -24,6 +24,7 @@ References:
 import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
 from keras_cutmix.mixing import apply, inputs
 from keras_cutmix.robustness import predict as predict_lib
 
@@ -40,7 +41,13 @@ def centred_box(height, width, size):
 
     Returns:
         int32 tensor `[1, 4]`, top-left at `((height - size) // 2, (width - size) // 2)`.
+
+    Raises:
+        ValueError: For a number (not a tensor) that is not an int, a side < 1 or a size < 0.
     """
+    for name, value, minimum in (("height", height, 1), ("width", width, 1), ("size", size, 0)):
+        if not tf.is_tensor(value):
+            checks.count(name, value, "centred_box", minimum=minimum)
     height = tf.cast(height, tf.int32)
     width = tf.cast(width, tf.int32)
     size = tf.cast(size, tf.int32)
@@ -79,19 +86,22 @@ def occlude(images, size, mode="center"):
     if mode not in MODES:
         raise ValueError(f"{caller}: Expected `mode` to be one of {MODES}. Received: mode={mode!r}")
     as_numpy = not tf.is_tensor(images)
-    tensor = tf.convert_to_tensor(images)
+    tensor = tf.convert_to_tensor(checks.images("images", images, caller) if as_numpy else images)
     if tensor.shape.rank != 4:
         raise ValueError(f"{caller}: Expected `images` of shape [batch, height, width, channels]. "
                          f"Received: images.shape={tensor.shape}")
     size = check_side("size", size, tensor.shape[1], tensor.shape[2], caller)
+    result = _occlude(tensor, size, mode)
+    return result.numpy() if as_numpy else result
+
+
+def _occlude(tensor, size, mode):
     height, width = tf.shape(tensor)[1], tf.shape(tensor)[2]
     box = centred_box(height, width, size)
     if mode == "center":
-        result = apply.erase_boxes(tensor, box, fill_value=0)
-    else:
-        kept = apply.box_masks(box, height, width)[:, :, :, None]
-        result = tf.where(kept, tensor, tf.zeros([], tensor.dtype))
-    return result.numpy() if as_numpy else result
+        return apply.erase_boxes(tensor, box, fill_value=0)
+    kept = apply.box_masks(box, height, width)[:, :, :, None]
+    return tf.where(kept, tensor, tf.zeros([], tensor.dtype))
 
 
 def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_scale=255.0, batch_size=128,
@@ -99,10 +109,11 @@ def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_sca
     """Top-1 accuracy of `model` on `occlude(images, size, mode)` for each size in `sizes`.
 
     Args:
-        model: A Keras classifier.
+        model: A `keras.Model` classifier whose (first) output is `[B, num_classes]`.
         images: `[B, H, W, C]` images in `[0, 1]` (NumPy or tensor).
-        labels: Int class ids `[B]` (or one-hot `[B, K]`).
-        sizes: Hole sides, each as `occlude`'s `size`.
+        labels: Class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`, in
+            `[0, num_classes)`.
+        sizes: A sequence of hole sides, each as `occlude`'s `size`.
         mode: `"center"` or `"boundary"`. Defaults to `"center"`.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Images per compiled call. Defaults to 128.
@@ -113,18 +124,26 @@ def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_sca
         float64 NumPy array `[len(sizes)]` of accuracies in `[0, 1]` (NaN for no image).
 
     Raises:
-        ValueError: As `occlude` and `predicted_classes`.
+        ValueError: As `occlude` and `predicted_classes`, for images outside `[0, 1]`, or labels of another
+            shape or outside the model's classes (`keras_cutmix.checks.class_ids`).
     """
     caller = "occlusion_accuracy"
+    predict_lib.check_model(model, caller)
     images = predict_lib.check_images(images, caller)
-    truth = predict_lib.class_ids(labels, len(images), caller)
-    batch_size = predict_lib.check_batch_size(batch_size, caller)
-    sizes = [check_side("sizes", size, images.shape[1], images.shape[2], caller) for size in sizes]
+    pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
+    truth = predict_lib.class_ids(model, images, labels, pixel_scale, caller)
+    if mode not in MODES:
+        raise ValueError(f"{caller}: Expected `mode` to be one of {MODES}. Received: mode={mode!r}")
+    if isinstance(sizes, (str, bytes)) or not np.iterable(sizes):
+        raise ValueError(f"{caller}: Expected `sizes` to be a sequence of square sides. Received: sizes={sizes!r}")
+    sizes = [check_side(f"sizes[{i}]", size, images.shape[1], images.shape[2], caller)
+             for i, size in enumerate(sizes)]
     correct = np.zeros([len(sizes)], np.int64)
     for begin in range(0, len(images), batch_size):
-        chunk = images[begin:begin + batch_size]
+        chunk = tf.constant(images[begin:begin + batch_size])
         for index, size in enumerate(sizes):
-            predictions = predict_lib.predicted_classes(model, occlude(chunk, size, mode), pixel_scale=pixel_scale,
-                                                        batch_size=batch_size, progress=progress)
+            predictions = predict_lib.predictions(model, _occlude(chunk, size, mode).numpy(), pixel_scale, batch_size,
+                                                  progress)
             correct[index] += int(np.sum(predictions == truth[begin:begin + batch_size]))
     return correct / len(images) if len(images) else np.full([len(sizes)], np.nan)

@@ -9,13 +9,18 @@ literature whatever the model's normalisation.
 Compiled functions are built once per model and key (as `keras_cutmix.localization.cam`), held in a
 `weakref.WeakKeyDictionary`. The functions reach the model through a weak reference, so the model and its
 entry go together (a function holding the model itself would keep the model alive through the cache).
+
+Every public function checks its arguments at the door (`keras_cutmix.checks`: images in [0, 1], class ids
+within the model's classes, counts), before any model pass; the helpers here serve those checks.
 """
 
 import weakref
 
+import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
 from keras_cutmix.mixing import inputs
 
 # model -> {key: compiled function}; entries go with the model.
@@ -39,67 +44,50 @@ def check_pixel_scale(pixel_scale, caller):
     return float(inputs.check_positive("pixel_scale", pixel_scale, caller))
 
 
-def check_batch_size(batch_size, caller):
-    """Returns `batch_size`; raises ValueError unless it is a positive int."""
-    batch_size = inputs.python_number(batch_size)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"{caller}: Expected `batch_size` to be a positive int. Received: batch_size={batch_size!r}")
-    return batch_size
-
-
 def check_images(images, caller):
-    """`images` as a NumPy array [B, H, W, C]; raises ValueError for another rank."""
-    images = images.numpy() if tf.is_tensor(images) else np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(f"{caller}: Expected `images` of shape [batch, height, width, channels]. "
-                         f"Received: images.shape={images.shape}")
-    return images
+    """`images` as float32 NumPy [B, H, W, C] in [0, 1] (`checks.images`); raises ValueError otherwise."""
+    return checks.images("images", images.numpy() if tf.is_tensor(images) else images, caller, unit_range=True)
 
 
-def class_ids(labels, count, caller):
-    """Integer class ids [count] from ids `[B]` / `[B, 1]` or one-hot (or soft: argmax) labels `[B, K]`."""
-    labels = labels.numpy() if tf.is_tensor(labels) else np.asarray(labels)
-    if labels.ndim == 2 and labels.shape[1] == 1 and np.issubdtype(labels.dtype, np.integer):
-        labels = labels[:, 0]
-    if labels.ndim == 2 and labels.shape[1] > 1:
-        labels = np.argmax(labels, axis=1)
-    if labels.ndim != 1 or labels.shape[0] != count or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"{caller}: Expected labels as {count} integer class ids [B] (or one-hot [B, K]). "
-                         f"Received: labels.shape={labels.shape}, labels.dtype={labels.dtype}")
-    return labels.astype(np.int64)
+def check_model(model, caller):
+    """Raises TypeError unless `model` is a `keras.Model` (it is called, compiled and cached per model)."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{caller}: Expected `model` to be a keras.Model. Received: model of type "
+                        f"{type(model).__name__}")
+    return model
+
+
+def class_outputs(model, images, pixel_scale, caller):
+    """The model's float32 outputs [B, K] on `images * pixel_scale` (one eager call), checked for that rank."""
+    outputs = model(tf.convert_to_tensor(images * np.float32(pixel_scale)), training=False)
+    if isinstance(outputs, (list, tuple)):
+        outputs = outputs[0]
+    if outputs.shape.rank != 2 or outputs.shape[-1] < 2:
+        raise ValueError(f"{caller}: Expected `model` to output class scores [batch, num_classes >= 2]. "
+                         f"Received: outputs of shape {tuple(outputs.shape)}")
+    return tf.cast(outputs, tf.float32)
+
+
+def class_ids(model, images, labels, pixel_scale, caller):
+    """`labels` as int64 class ids [B] (`checks.class_ids`), within the model's classes (read from one image)."""
+    labels = labels.numpy() if tf.is_tensor(labels) else labels
+    num_classes = int(class_outputs(model, images[:1], pixel_scale, caller).shape[-1]) if len(images) else None
+    return checks.class_ids("labels", labels, caller, num_classes=num_classes, length=len(images))
 
 
 def _predict_function(model_ref, pixel_scale):
     @tf.function(reduce_retracing=True)
     def predict(images):
         outputs = model_ref()(tf.cast(images, tf.float32) * pixel_scale, training=False)
+        if isinstance(outputs, (list, tuple)):
+            outputs = outputs[0]
         return tf.argmax(outputs, axis=-1, output_type=tf.int32)
 
     return predict
 
 
-def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128, progress=None):
-    """Top-1 predictions of `model` on `images`, in chunks through one compiled function.
-
-    Args:
-        model: A Keras classifier whose (first) output is `[B, num_classes]` (logits or probabilities: the
-            argmax is the same).
-        images: `[B, H, W, C]` NumPy array or tensor, in `[0, 1]` (any dtype; cast to float32).
-        pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
-        batch_size: Images per call. Defaults to 128.
-        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images of
-            each chunk done. Defaults to None.
-
-    Returns:
-        int32 NumPy array `[B]`.
-
-    Raises:
-        ValueError: For `images` not 4-D or a bad `pixel_scale` / `batch_size`.
-    """
-    caller = "predicted_classes"
-    images = check_images(images, caller)
-    pixel_scale = check_pixel_scale(pixel_scale, caller)
-    batch_size = check_batch_size(batch_size, caller)
+def predictions(model, images, pixel_scale, batch_size, progress=None):
+    """Top-1 predictions on checked arguments (no checks: the public callers made them)."""
     predict = compiled(model, ("predict", pixel_scale), lambda model_ref: _predict_function(model_ref, pixel_scale))
     chunks = [np.zeros([0], np.int32)]
     for start in range(0, len(images), batch_size):
@@ -108,3 +96,32 @@ def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128, progr
             progress.add(len(chunks[-1]))
     return np.concatenate(chunks)
 
+
+def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128, progress=None):
+    """Top-1 predictions of `model` on `images`, in chunks through one compiled function.
+
+    Args:
+        model: A `keras.Model` whose (first) output is `[B, num_classes]` (logits or probabilities: the
+            argmax is the same).
+        images: `[B, H, W, C]` NumPy array or tensor, in `[0, 1]` (any numeric dtype; cast to float32).
+        pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
+        batch_size: Images per call, an int >= 1. Defaults to 128.
+        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images of
+            each chunk done. Defaults to None.
+
+    Returns:
+        int32 NumPy array `[B]`.
+
+    Raises:
+        ValueError: For `images` not 4-D or outside `[0, 1]`, a model that does not output `[B, K]`, or a
+            bad `pixel_scale` / `batch_size`.
+        TypeError: For a `model` that is not a `keras.Model`.
+    """
+    caller = "predicted_classes"
+    check_model(model, caller)
+    images = check_images(images, caller)
+    pixel_scale = check_pixel_scale(pixel_scale, caller)
+    batch_size = checks.count("batch_size", batch_size, caller)
+    if len(images):
+        class_outputs(model, images[:1], pixel_scale, caller)
+    return predictions(model, images, pixel_scale, batch_size, progress)

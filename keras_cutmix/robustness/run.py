@@ -12,7 +12,7 @@ import os
 
 from keras_cutmix import training
 from keras_cutmix.robustness import report
-from keras_cutmix.robustness.evaluate import robustness_evaluator
+from keras_cutmix.robustness.evaluate import check_options, robustness_evaluator
 from keras_cutmix.training import results as results_io
 
 
@@ -32,14 +32,20 @@ def run_robustness(workdir, config=None, workdirs=None, models_dir=None, methods
 
     Returns:
         `{method: evaluate_robustness dict}` (also in `workdir/results.json`).
+
+    Raises:
+        ValueError: For `num_images` < 2, `num_pairs` < 1, `pgd_steps` < 0 or `batch_size` < 1 (NumPy
+            integers are accepted), or runs `training.method_runs` refuses; before any model trains.
     """
-    config = config or training.get_config(seed=seed)
-    evaluator = robustness_evaluator(num_images, num_pairs=num_pairs, pgd_steps=pgd_steps, seed=seed,
-                                     batch_size=batch_size)
+    options = check_options("run_robustness", num_images=num_images, num_pairs=num_pairs, pgd_steps=pgd_steps,
+                            seed=seed, batch_size=batch_size)
+    options.pop("verbose")
+    config = config or training.get_config(seed=options["seed"])
+    runs = training.method_runs(config, models_dir or os.path.join(workdir, "models"), methods, workdirs)
+    evaluator = robustness_evaluator(**options)
     summaries = training.run_methods(config, models_dir or os.path.join(workdir, "models"), methods,
                                      evaluators={"robustness": evaluator}, workdirs=workdirs)
     results = {method: s["robustness"] for method, s in summaries.items()}
-    runs = training.method_runs(config, models_dir or os.path.join(workdir, "models"), methods, workdirs)
     datasets = sorted({c.dataset for _, c, _ in runs})
     line = f"{', '.join(sorted({c.model for _, c, _ in runs}))} on {', '.join(datasets)}"
     os.makedirs(workdir, exist_ok=True)

@@ -81,7 +81,7 @@ def test_dataset_input_equals_array_input():
 def test_errors():
     with pytest.raises(ValueError, match="batch_size"):
         max_softmax_score(_model(), IMAGES, batch_size=0)
-    with pytest.raises(ValueError, match="from_logits"):
+    with pytest.raises(TypeError, match=r"^max_softmax_score: Expected `model` to be a keras.Model"):
         max_softmax_score(lambda x, training=False: x, IMAGES)
 
 

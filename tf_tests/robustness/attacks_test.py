@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_cutmix.robustness import accuracy_under_attack, fgsm, outputs_are_probabilities, pgd, predicted_classes
+from keras_cutmix import checks
+from keras_cutmix.robustness import accuracy_under_attack, fgsm, pgd, predicted_classes
 from keras_cutmix.mixing import sampling
 from keras_cutmix.robustness import predict as predict_lib
 
@@ -128,16 +129,16 @@ def test_pixel_scale_feeds_the_model_its_own_pixel_range():
 
 def test_probabilities_are_detected_from_the_last_layer_or_the_outputs():
     kernel, bias, images, labels, gradient = _setup()
-    assert outputs_are_probabilities(linear_model(kernel, bias, activation="softmax"))
-    assert outputs_are_probabilities(linear_model(kernel, bias, last=keras.layers.Activation("softmax")))
-    assert outputs_are_probabilities(linear_model(kernel, bias, last=keras.layers.Softmax()))
-    logit_model = linear_model(kernel, bias)
-    assert not outputs_are_probabilities(logit_model)
-    assert not outputs_are_probabilities(logit_model, logit_model(images))
+    # The package's one rule (keras_cutmix.checks.outputs_logits) decides; each reading gives the closed form.
+    expected = _reference_fgsm(images, gradient, EPS)
+    for last in (None, keras.layers.Activation("softmax"), keras.layers.Softmax()):
+        model = linear_model(kernel, bias, activation="softmax" if last is None else None, last=last)
+        assert checks.outputs_logits(model) is False
+        np.testing.assert_allclose(fgsm(model, images, labels, eps=EPS, pixel_scale=1.0), expected, atol=1e-6, rtol=0)
+    assert checks.outputs_logits(linear_model(kernel, bias)) is True
     # A softmax the last layer does not show: found from the outputs.
     hidden = linear_model(kernel, bias, last=keras.layers.Lambda(keras.ops.softmax))
-    assert not outputs_are_probabilities(hidden)
-    assert outputs_are_probabilities(hidden, hidden(images))
+    assert checks.outputs_logits(hidden, hidden(images)) is False
     expected = _reference_fgsm(images, gradient, EPS)
     detected = fgsm(hidden, images, labels, eps=EPS, pixel_scale=1.0)
     np.testing.assert_allclose(detected, expected, atol=1e-6, rtol=0)
@@ -176,9 +177,9 @@ def test_bad_arguments_are_named():
         pgd(model, images, labels, steps=0)
     with pytest.raises(ValueError, match="pixel_scale"):
         fgsm(model, images, labels, pixel_scale=0)
-    with pytest.raises(ValueError, match="one label per image"):
+    with pytest.raises(ValueError, match="Expected 2 `labels`, one per example"):
         fgsm(model, images, labels[:1])
-    with pytest.raises(tf.errors.InvalidArgumentError, match="num_classes"):
+    with pytest.raises(ValueError, match=r"^fgsm: Expected `labels` in \[0, num_classes=4\)"):
         fgsm(model, images, np.array([0, NUM_CLASSES]))
 
 

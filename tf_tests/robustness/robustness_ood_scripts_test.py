@@ -147,3 +147,25 @@ def test_ood_checks_tfds_sets_before_anything_trains(tmp_path):
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("ood.py: error: --tfds_sets: ") and "'svhn_croped'" in last, last
     assert not workdir.exists()
+
+
+_TF_START_UP = ("I0000", "W0000", "E0000", "WARNING: All log messages")
+
+
+@pytest.mark.parametrize("script, flag, name", [
+    ("robustness.py", "--num_images=0", "num_images"),
+    ("robustness.py", "--num_images=1", "num_images"),  # The in-between pairs need two images.
+    ("robustness.py", "--num_pairs=-1", "num_pairs"),
+    ("robustness.py", "--pgd_steps=-1", "pgd_steps"),
+    ("ood.py", "--num_ood_images=0", "num_ood_images"),
+    ("ood.py", "--num_images=-1", "num_images"),
+])
+def test_size_flags_are_checked_before_anything_trains(run_script, script, flag, name):
+    # These used to train four models first (and --num_images=-1 dropped one test image).
+    status, stderr, workdir = run_script(script, flag)
+    lines = [line for line in stderr.strip().splitlines() if not line.startswith(_TF_START_UP)]
+    assert status == 2 and len(lines) == 1, stderr[-2000:]
+    value = flag.split("=")[1]
+    assert lines[0].startswith(f"{script}: error: flag --{name}={value}: {value} is not ") and "integer" in lines[0], \
+        lines[0]
+    assert not workdir.exists()
