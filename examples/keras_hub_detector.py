@@ -29,6 +29,7 @@ import tensorflow as tf
 
 import keras_cutmix as kc
 from keras_cutmix import data
+from keras_cutmix.training import cli
 
 FLAGS = flags.FLAGS
 BOX_FORMAT = "yxyx"
@@ -36,7 +37,7 @@ BOX_FORMAT = "yxyx"
 
 def _define_flags():
     """Defines the flags when run as a script only, so tests can import this module beside other examples."""
-    flags.DEFINE_integer("steps", 20, "Training steps (batches).")
+    flags.DEFINE_integer("steps", 20, "Training steps (batches).", lower_bound=1)
     flags.DEFINE_integer("seed", 0, "Seed of the data order, the mixes and the weights.")
     flags.DEFINE_string("data_dir", None, "tfds data_dir (default: tfds's, ~/tensorflow_datasets).")
 
@@ -129,4 +130,4 @@ def main(argv):
 
 if __name__ == "__main__":
     _define_flags()
-    app.run(main)
+    app.run(main, flags_parser=cli.parse_flags)  # A bad flag: one line, exit 2.

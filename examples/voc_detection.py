@@ -30,6 +30,8 @@ results.md (Table 10's layout) and detections_<detector>.png (ground truth and e
 on test images). A bad flag prints one line and exits with status 2.
 """
 
+import os
+
 from absl import app, flags
 
 from keras_cutmix import training
@@ -63,6 +65,10 @@ def check_flags():
     for flag in (_STEPS, _BATCH_SIZE, _NUM_EVAL_IMAGES):
         if flag.value is not None and flag.value < 1:
             raise training.ConfigError(flag.name, f"Expected --{flag.name} >= 1. Received: {flag.value}")
+    missing = {m: p for m, p in backbones.items() if not os.path.exists(p)}
+    if missing:  # Before any backbone pretrains or any detector trains.
+        raise training.ConfigError("backbones", f"Expected every --backbones path to be a classification "
+                                                f"workdir or a .keras file. Received missing paths: {missing}")
     if detection_run.PRESETS[_PRESET.value].pretrain is None and set(methods) - set(backbones):
         raise training.ConfigError("backbones", f"Expected a backbone for every method with --preset="
                                                 f"{_PRESET.value}. Received: {_BACKBONES.value!r}")

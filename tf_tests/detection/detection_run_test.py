@@ -135,10 +135,21 @@ def test_run_detection_writes_table_pictures_and_reuses(data_dir, tmp_path):
     ("--preset=voc", "--backbones: Expected a backbone for every method"),
     ("--methods=cutmix,cutmix", "--methods: Expected distinct methods"),
     ("--num_eval_images=0", "--num_eval_images: Expected --num_eval_images >= 1. Received: 0"),
+    # The missing backbone is refused before the others pretrain (issue 17).
+    ("--backbones=cutmix=/no/such/run", "--backbones: Expected every --backbones path to be a classification"),
 ])
 def test_flag_errors_are_one_line(run_script, flag, message):
     status, stderr, workdir = run_script("voc_detection.py", flag)
     assert status == 2, stderr[-2000:]
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("voc_detection.py: error: ") and message in last, last
+    assert not workdir.exists()
+
+
+def test_keras_hub_detector_flag_errors_are_one_line(run_script):
+    """--steps=-1 used to train on the whole data set; now one line, exit 2, before anything is loaded."""
+    status, stderr, workdir = run_script("keras_hub_detector.py", "--steps=-1")
+    assert status == 2, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("keras_hub_detector.py: error: ") and "--steps=-1" in last, last
     assert not workdir.exists()
