@@ -92,3 +92,14 @@ def test_every_import_is_installed_by_the_core_or_the_extras():
                     if module not in stdlib and module not in (core if is_core else allowed):
                         offenders.append(f"{relative}: {module}")
     assert not offenders, offenders
+
+
+def test_test_files_have_unique_names():
+    """tf_tests has no __init__.py files: pytest imports each test file by its base name, and two files of one
+    name fail the whole collection ("import file mismatch"), which has broken a clean clone's run twice."""
+    names = {}
+    for root, _, files in os.walk(os.path.join(REPO, "tf_tests")):
+        for name in files:
+            if name.endswith(".py"):
+                names.setdefault(name, []).append(os.path.relpath(os.path.join(root, name), REPO))
+    assert not {n: p for n, p in names.items() if len(p) > 1}, {n: p for n, p in names.items() if len(p) > 1}
