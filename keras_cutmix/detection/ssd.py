@@ -74,7 +74,12 @@ def training_data(dataset, image_size, num_classes):
     scale = float(image_size)
 
     def encode(images, targets):
-        loc_t, cls_t = ssd_anchors.match(targets["boxes"] / scale, targets["labels"], anchors)
+        boxes = targets["boxes"] / scale
+        # Boxes the data or the augmentation leave without area (tfds mock data has inverted ones) are no
+        # targets: marked as padding, so that `match` keeps refusing them only from its direct callers.
+        has_area = (boxes[..., 2] > boxes[..., 0]) & (boxes[..., 3] > boxes[..., 1])
+        labels = tf.where(has_area, tf.cast(targets["labels"], tf.int32), -1)
+        loc_t, cls_t = ssd_anchors.match(boxes, labels, anchors)
         return images, tf.concat([loc_t, tf.cast(cls_t, tf.float32)[..., None]], axis=-1)
 
     return dataset.map(encode, num_parallel_calls=tf.data.AUTOTUNE)
