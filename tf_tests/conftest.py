@@ -27,7 +27,9 @@ except RuntimeError:  # Devices were already initialised (e.g. conftest imported
 @pytest.fixture
 def run_script(tmp_path):
     """`run(script, flag) -> (exit status, stderr, workdir)`: examples/<script> with --workdir=tmp_path/w and
-    one more flag, in a subprocess on this checkout (the scripts' one-line flag errors)."""
+    one more flag, in a subprocess on this checkout (the scripts' one-line flag errors). TensorFlow's own
+    start-up lines (I0000 ..., W0000 ..., E0000 ..., "WARNING: All log messages ...") and blank lines are
+    left out of stderr, so that it holds the script's own output only."""
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     workdir = tmp_path / "w"
 
@@ -36,6 +38,8 @@ def run_script(tmp_path):
             [sys.executable, os.path.join(repo, "examples", script), f"--workdir={workdir}", flag],
             capture_output=True, text=True, cwd=repo, timeout=120,
             env=dict(os.environ, PYTHONPATH=repo, TF_CPP_MIN_LOG_LEVEL="2"))
-        return process.returncode, process.stderr, workdir
+        ours = [line for line in process.stderr.splitlines()
+                if line.strip() and not line.startswith(("I0000", "W0000", "E0000", "WARNING: All log messages"))]
+        return process.returncode, "\n".join(ours), workdir
 
     return run
