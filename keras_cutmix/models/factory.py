@@ -12,6 +12,7 @@
 | `resnet50_keras`        | keras.applications (v1, biases)         | 25,583,592 (25.6M), 1000 cl. |
 | `vgg_gap`               | VGG-16 convs, no pool5, conv6 1024, GAP | 19,639,304, 200 classes      |
 | `cam_cnn`               | stride-8 CNN, 16x16 CAM at 128x128      | 292,954 (10 classes)         |
+| `cam_vgg`               | VGG-GAP's shape at 1/8 width, 128x128   | 305,778 (10 classes)         |
 | `resnet_tiny`           | 1 basic block per stage (detection demo) | 404,298 (10 classes)         |
 
 `resnet50` is the network of the official CutMix ImageNet code (stride in
@@ -26,7 +27,10 @@ The weakly-supervised localization models (CAM, `keras_cutmix.localization`):
 `vgg_gap.py`; 20,459,304 parameters with 1000 classes), fine-tuned from
 Keras's `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`;
 `resnet50_last_stride1` gives 14x14 maps at 224; `cam_cnn` is the small net
-for the embedded 128x128 CUB-like data (16x16 maps; see `cam_cnn.py`).
+for the embedded 128x128 CUB-like data (16x16 maps; see `cam_cnn.py`);
+`cam_vgg` is VGG-GAP's shape scaled to those images (16x16 maps, each seeing
+the whole image), fine-tuned from a backbone pretrained on `synthetic_shapes`
+(`weights="synthetic_shapes"`; see `cam_vgg.py`).
 
 **Starting from ImageNet** is `weights="imagenet"` (the scripts' `--weights`):
 torchvision's ResNet-50 v1.5 for `resnet50*` (`hf://timm/resnet50.tv_in1k`
@@ -64,6 +68,7 @@ from typing import Callable
 
 from keras_cutmix.models import (
     cam_cnn,
+    cam_vgg,
     common,
     pretrained,
     pyramidnet,
@@ -97,6 +102,8 @@ class _Entry:
         loads_weights: Whether `builder` loads `weights` (else `get_model`).
         weights_forms: `pretrained` kinds it takes besides whole-model files.
         how_to_obtain: Sentence for weights errors.
+        resolve: `resolve(weights) -> (kind, source)` for a model with named
+            weights of its own (else `pretrained.weights_kind`).
     """
 
     builder: Callable
@@ -109,6 +116,7 @@ class _Entry:
         "Train get_model(NAME, ...) (e.g. examples/classification.py) and pass its workdir, or a "
         "file saved with model.save_weights('name.weights.h5') or model.save('name.keras')."
     )
+    resolve: Callable = None
 
 
 def _imagenet_entry(builder, mean, std, module):
@@ -155,6 +163,9 @@ _REGISTRY = {
         vgg_gap.vgg_gap, resnet50_keras.CAFFE_MEAN_RGB, resnet50_keras.CAFFE_STD, vgg_gap
     ),
     "cam_cnn": _Entry(cam_cnn.cam_cnn, GENERIC_MEAN, GENERIC_STD),
+    "cam_vgg": _Entry(cam_vgg.cam_vgg, cam_vgg.MEAN, cam_vgg.STD, takes_data_statistics=False,
+                      loads_weights=True, weights_forms=cam_vgg.WEIGHTS_FORMS,
+                      how_to_obtain=cam_vgg.HOW_TO_OBTAIN, resolve=cam_vgg.resolve_weights),
     "resnet_tiny": _Entry(resnet50.resnet_tiny, GENERIC_MEAN, GENERIC_STD, loads_weights=True),
 }
 MODEL_NAMES = tuple(_REGISTRY)
@@ -222,6 +233,8 @@ def check_weights(name, weights):
 def _resolve(name, weights):
     """`(kind, source)` of `weights` for model `name` (`pretrained.weights_kind`)."""
     entry = _entry(name)
+    if entry.resolve is not None:
+        return entry.resolve(weights)
     how = entry.how_to_obtain.replace("NAME", repr(name))
     return pretrained.weights_kind(weights, entry.weights_forms, how)
 
@@ -298,9 +311,8 @@ def _check_own_normalization(name, entry, mean, std, channels):
     for arg_name, value, own in (("mean", mean, entry.mean), ("std", std, entry.std)):
         if value is None:
             continue
-        if common.per_channel(value, channels, arg_name) != common.per_channel(
-            own, channels, arg_name
-        ):
+        own = common.per_channel(own, channels, arg_name)
+        if common.per_channel(value, channels, arg_name) != own:
             raise ValueError(
                 f"The normalisation of {name!r} belongs to its weights: expected "
                 f"`{arg_name}` = None or {tuple(own)} when `weights` is given. "
