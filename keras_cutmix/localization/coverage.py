@@ -69,8 +69,7 @@ def object_coverage(maps, masks, threshold=0.15):
     threshold = checks.fraction("threshold", threshold, _CALLER)
     masks = checked_masks(masks, "masks", _CALLER)
     maps = maps_at_mask_size(maps, masks.shape[1:], _CALLER, count=len(masks))
-    peak = maps.max(axis=(1, 2), keepdims=True) if maps.size else maps
-    region = maps > threshold * peak
+    region = maps > threshold  # The box rule's `map > threshold * max(map)`: normalised maps peak at 1 (or are 0).
     covered = _ratio(np.sum(region & masks, axis=(1, 2)), np.sum(masks, axis=(1, 2)))
     outside = _ratio(np.sum(region & ~masks, axis=(1, 2)), np.sum(region, axis=(1, 2)))
     return {
