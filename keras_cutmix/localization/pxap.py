@@ -86,7 +86,8 @@ def maps_at_mask_size(maps, size, caller, count=None):
         ValueError: for another rank or count, an empty map, or NaN or infinite values.
     """
     array = maps.numpy() if hasattr(maps, "numpy") else maps
-    array = checks.maps("maps", array, caller, dtype=np.float32)
+    array = checks.maps("maps", array, caller, dtype=None)  # float32 stays float32 (as OpenCV resizes it).
+    array = array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float64)
     if count is not None and len(array) != count:
         raise ValueError(f"{caller}: Expected one map in `maps` per mask ({count}). Received: "
                          f"maps.shape={array.shape}")

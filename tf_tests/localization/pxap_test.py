@@ -111,6 +111,17 @@ def test_equals_wsolevaluation_mask_evaluator(seed, height, width, interval):
         port_pxap(maps, masks.astype(np.uint8), interval), abs=1e-6)
 
 
+def test_float64_maps_keep_their_precision_at_the_bin_edges():
+    """Scores exactly on the float64 thresholds: a float32 copy would put some of them one bin lower."""
+    rng = np.random.default_rng(10)
+    edges = np.append(np.arange(0, 1, 0.001), 1.0)
+    maps = rng.choice(edges, (6, 16, 16))
+    maps[:, 0, 0], maps[:, 0, 1] = 0.0, 1.0
+    masks = rng.random((6, 16, 16)) < maps
+    assert np.any(maps.astype(np.float32).astype(np.float64) < maps)
+    assert pxap(maps, masks) == pytest.approx(port_pxap(maps, masks.astype(np.uint8)), abs=1e-6)
+
+
 def _normalised(maps):
     maps = maps.astype(np.float64)
     low, high = maps.min(axis=(1, 2), keepdims=True), maps.max(axis=(1, 2), keepdims=True)
