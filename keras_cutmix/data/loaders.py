@@ -49,6 +49,8 @@ class DatasetSpec:
         num_train_examples: Examples in `train_split`.
         num_test_examples: Examples in `test_split`.
         has_boxes: Whether `load(..., with_boxes=True)` is possible.
+        has_masks: Whether `load(..., with_masks=True)` is possible (the
+            tfds `segmentation_mask` feature).
         manual_download: Whether tfds needs files put in its manual_dir.
         shuffle_buffer: Default shuffle buffer of `load` for training.
         cache: Whether `load` caches the decoded split in memory by default.
@@ -64,6 +66,7 @@ class DatasetSpec:
     num_train_examples: int
     num_test_examples: int
     has_boxes: bool = False
+    has_masks: bool = False
     manual_download: bool = False
     shuffle_buffer: int = 10_000
     cache: bool = False
@@ -74,7 +77,8 @@ _SPECS = {
         DatasetSpec("synthetic_shapes", 10, (64, 64, 3), (121.8, 121.8, 121.3), (52.3, 52.0, 51.9),
                     "train", "test", 4000, 1000, has_boxes=True, shuffle_buffer=4000, cache=True),
         DatasetSpec("synthetic_birds", 10, (128, 128, 3), (123.8, 122.3, 121.9), (48.0, 48.4, 49.7),
-                    "train", "test", 3000, 1000, has_boxes=True, shuffle_buffer=3000, cache=True),
+                    "train", "test", 3000, 1000, has_boxes=True, has_masks=True, shuffle_buffer=3000,
+                    cache=True),
         DatasetSpec("cifar10", 10, (32, 32, 3), (125.3, 123.0, 113.9), (63.0, 62.1, 66.7),
                     "train", "test", 50_000, 10_000, shuffle_buffer=50_000, cache=True),
         DatasetSpec("cifar100", 100, (32, 32, 3), (129.3, 124.1, 112.4), (68.2, 65.4, 70.4),
@@ -82,7 +86,7 @@ _SPECS = {
         DatasetSpec("imagenet2012", 1000, (224, 224, 3), _IMAGENET_MEAN, _IMAGENET_STD,
                     "train", "validation", 1_281_167, 50_000, manual_download=True),
         DatasetSpec("caltech_birds2011", 200, (224, 224, 3), _IMAGENET_MEAN, _IMAGENET_STD,
-                    "train", "test", 5994, 5794, has_boxes=True, shuffle_buffer=1000),
+                    "train", "test", 5994, 5794, has_boxes=True, has_masks=True, shuffle_buffer=1000),
     ]
 }
 # The embedded data sets, built on first use (offline, seconds).
@@ -256,19 +260,21 @@ def prepare(name, data_dir=None):
         prepared_builder(name, data_dir, build=True)
 
 
-def _example_fn(spec, with_boxes):
-    """Picks (image, label, bbox) out of a tfds example and decodes encoded images."""
+def _example_fn(spec, with_boxes, with_masks=False):
+    """Picks (image, label, bbox[, mask]) out of a tfds example and decodes encoded images."""
     def fn(example):
         image = example["image"]
         if spec.name in _SKIP_DECODING:
             image = tf.io.decode_image(image, channels=3, expand_animations=False)
         bbox = tf.cast(example["bbox"], tf.float32) if with_boxes else tf.zeros([4])
+        if with_masks:  # 0-255 (CUB's are soft: annotators' agreement); binarised after the resize.
+            return image, tf.cast(example["label"], tf.int32), bbox, example["segmentation_mask"]
         return image, tf.cast(example["label"], tf.int32), bbox
     return fn
 
 
 def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=None, seed=0,
-         with_boxes=False, image_size=None, augmentation=None, drop_remainder=None,
+         with_boxes=False, with_masks=False, image_size=None, augmentation=None, drop_remainder=None,
          shuffle_buffer=None, cache=None, download=False, manual_dir=None):
     """Loads a data set as a batched, preprocessed, prefetched `tf.data.Dataset`.
 
@@ -291,6 +297,10 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         with_boxes: Also yield boxes (synthetic_shapes, synthetic_birds and
             caltech_birds2011).
             Defaults to False.
+        with_masks: With `with_boxes`, also yield the object masks
+            (synthetic_birds and caltech_birds2011: tfds `segmentation_mask`),
+            transformed with the image (nearest-neighbour) and binarised at
+            half the 0-255 scale. Defaults to False.
         image_size: Output height and width, if not the data set's. Defaults to None.
         augmentation: Preprocessing recipe, one of
             `keras_cutmix.data.AUGMENTATIONS`: `"pad_crop"`, `"official_imagenet"`
@@ -309,7 +319,8 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         A `tf.data.Dataset` of `(images, labels)`: uint8 [B, S, S, 3] and int32
         [B]; with `with_boxes`, of dicts `{"images", "labels", "bbox"}` where
         `bbox` is float32 [B, 4] normalised `[ymin, xmin, ymax, xmax]`,
-        transformed with the crops and flips.
+        transformed with the crops and flips; with `with_masks` also `"masks"`,
+        bool [B, S, S] (True on the object).
 
     Raises:
         ValueError: for an unknown `name` or `augmentation`, or `with_boxes`
@@ -321,6 +332,11 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         with_box_names = sorted(n for n, s in _SPECS.items() if s.has_boxes)
         raise ValueError(f"Expected with_boxes=False for {name!r}, which has no boxes "
                          f"(boxes: {with_box_names}). Received: with_boxes=True")
+    if with_masks and not (with_boxes and spec.has_masks):
+        with_mask_names = sorted(n for n, s in _SPECS.items() if s.has_masks)
+        raise ValueError(f"Expected with_masks=False, or with_boxes=True on a data set with masks "
+                         f"({with_mask_names}). Received: with_masks=True, with_boxes={with_boxes!r}, "
+                         f"name={name!r}")
     if int(batch_size) < 1:
         raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
     pipeline = pipelines.PIPELINES[name].with_augmentation(augmentation)
@@ -334,7 +350,7 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
     decoders = {"image": tfds.decode.SkipDecoding()} if spec.name in _SKIP_DECODING else None
     ds = read_split(builder, split, training=training, seed=seed, data_dir=data_dir, loader="load",
                     remedies=how_to_provide(name), decoders=decoders)
-    ds = ds.map(_example_fn(spec, with_boxes), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(_example_fn(spec, with_boxes, with_masks), num_parallel_calls=tf.data.AUTOTUNE)
     if cache:
         ds = ds.cache()
     if training:
@@ -343,9 +359,14 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def preprocess(example, example_seed):
-        image, label, bbox = example
+        image, label, bbox = example[:3]
+        if with_masks:  # The same draws as `pipelines.preprocess`, applied to the mask too.
+            params = pipelines.sample(pipeline, tf.shape(image)[:2], example_seed, training=training)
+            mask = pipelines.transform_mask(pipeline, example[3], params, training=training)
         image, bbox = pipelines.preprocess(
             pipeline, image, bbox if with_boxes else None, example_seed, training=training)
+        if with_masks:
+            return {"images": image, "labels": label, "bbox": bbox, "masks": mask[..., 0] >= 128}
         if with_boxes:
             return {"images": image, "labels": label, "bbox": bbox}
         return image, label

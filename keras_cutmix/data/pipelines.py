@@ -213,6 +213,38 @@ def preprocess(pipeline, image, boxes, seed, *, training):
     return image, boxes
 
 
+def transform_mask(pipeline, mask, params, *, training):
+    """Applies one example's sampled geometry (`sample`) to its object mask, nearest-neighbour.
+
+    The mask follows the image through the same resize, crop (zero outside the
+    image) and flip, with nearest-neighbour resizing as wsolevaluation resizes
+    its masks, so `mask` and the image `transform` returns line up pixel for pixel.
+
+    Args:
+        pipeline: A `Pipeline`.
+        mask: [H, W, 1] mask of the image (any dtype; 0 is background).
+        params: The dict `sample` returned for the image.
+        training: The flag given to `sample`.
+
+    Returns:
+        [S, S, 1] mask of `mask`'s dtype, `S = pipeline.image_size`.
+    """
+    kind = pipeline.augmentation
+    _check_augmentation(kind)
+    mask = tf.convert_to_tensor(mask)
+    size = [pipeline.image_size] * 2
+    offset, crop_hw, flip = params["offset"], params["crop_size"], params["flip"]
+
+    def nearest(x, hw):
+        return tf.cast(tf.image.resize(x, hw, method="nearest"), mask.dtype)
+
+    if kind == "pad_crop" or (kind == "official_imagenet" and training):
+        mask = nearest(transforms.crop(mask, offset, crop_hw), size)
+    else:
+        mask = transforms.crop(nearest(mask, _resized_hw(pipeline, tf.shape(mask)[:2])), offset, crop_hw)
+    return tf.ensure_shape(transforms.flip_left_right(mask, flip), size + [mask.shape[-1]])
+
+
 def _check_augmentation(augmentation):
     if augmentation not in AUGMENTATIONS:
         raise ValueError(f"Expected pipeline.augmentation to be one of {list(AUGMENTATIONS)}. "
