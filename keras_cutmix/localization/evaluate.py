@@ -43,6 +43,8 @@ from keras_cutmix import checks
 from keras_cutmix.localization import metrics
 from keras_cutmix.localization.boxes import boxes_from_maps
 from keras_cutmix.localization.cam import _check_feature_layer, cam, gradcam, maps_and_logits
+from keras_cutmix.localization.coverage import object_coverage
+from keras_cutmix.localization.pxap import PxAPAccumulator
 
 CAM_METHODS = {"cam": cam, "gradcam": gradcam}
 _CALLER = "evaluate_localization"
@@ -176,7 +178,23 @@ def _checked_batch(batch, num_classes, size):
     if bbox.ndim != 3 or len(bbox) != len(images):
         raise ValueError(f"{_CALLER}: Expected `bbox` of shape [B, 4] or [B, K, 4], one row per image "
                          f"(B={len(images)}). Received: bbox.shape={np.shape(batch['bbox'])}")
-    return images, labels.astype(np.int32), bbox
+    masks = batch.get("masks")
+    if masks is not None:
+        masks = checks.masks("masks", masks, _CALLER)
+        if masks.shape[0] != len(images):
+            raise ValueError(f"{_CALLER}: Expected one mask per image (B={len(images)}). Received: "
+                             f"masks.shape={masks.shape}")
+    return images, labels.astype(np.int32), bbox, masks
+
+
+def _mask_metrics(pixel_ap, coverage, count):
+    """PxAP and the object coverage at the box rule's threshold, when every image came with a mask."""
+    covered = {key: np.concatenate(values) if values else np.zeros([0]) for key, values in coverage.items()}
+    if len(covered["object_covered"]) != count:
+        return {}
+    return {"pxap": pixel_ap.result(),
+            "object_coverage": {key: float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+                                for key, values in covered.items()}}
 
 
 def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_threshold=0.5,
@@ -191,6 +209,8 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
             "bbox": float [B, 4] or [B, K, 4]}` (e.g. `data.load(...,
             with_boxes=True, training=False)`): labels as ids or one-hot rows,
             `bbox` normalised to [0, 1]; zero rows of `bbox` are padding.
+            An optional `"masks"` (bool or 0/1 `[B, H, W]`, the
+            object; `with_masks=True`) adds PxAP and the object coverage.
         cam_method: `"cam"` or `"gradcam"`. Defaults to `"cam"`.
         threshold: The box rule's sigma (fraction of the map's maximum).
             Defaults to 0.15, the paper's.
@@ -208,7 +228,12 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     Returns:
         A dict of fractions: `top1_loc`, `gt_known_loc`, `top1_cls_error`,
         `max_box_acc_v2` (`{"mean", "0.3", "0.5", "0.7", "best_cam_threshold"}`,
-        string keys), `num_images`, `num_skipped` (images without a box),
+        string keys); with masks, `pxap` (`localization.pxap` of the true
+        class's maps) and `object_coverage` (`object_covered`: mean fraction
+        of the object's pixels inside the true class's map thresholded at
+        `threshold` x its maximum, the box rule's region before its largest
+        box; `outside_object`: mean fraction of that region off the object);
+        `num_images`, `num_skipped` (images without a box),
         `baselines` (`whole_image` and `best_centred_box`, each with
         `gt_known_loc` and `top1_loc`), the settings, and `examples` (NumPy:
         `images`, `maps` and `pred_boxes` of the predicted class,
@@ -245,14 +270,16 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     labels, pred_classes, pred_boxes, true_boxes, gt_list = [], [], [], [], []
     examples = {k: [] for k in ("images", "maps", "gt_known_maps", "pred_boxes")}
     thresholds = counts = None
+    pixel_ap, coverage = PxAPAccumulator(cam_curve_interval), {"object_covered": [], "outside_object": []}
     num_skipped = seen = 0
     height = width = None
     for batch in dataset:
-        images, batch_labels, batch_bbox = _checked_batch(batch, num_classes, None if height is None
-                                                          else (height, width))
+        images, batch_labels, batch_bbox, masks = _checked_batch(batch, num_classes, None if height is None
+                                                                 else (height, width))
         if max_images is not None:
             keep = max(0, max_images - seen)
             images, batch_labels, batch_bbox = images[:keep], batch_labels[:keep], batch_bbox[:keep]
+            masks = None if masks is None else masks[:keep]
         if max_images is not None and num_batches == 0 and len(images):  # The first batch gives its size.
             most = math.ceil(max_images / len(images))
             progbar.target = most if progbar.target is None else min(progbar.target, most)
@@ -268,6 +295,7 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
             progbar.update(num_batches)
             continue
         images, batch_labels = images[has_box], batch_labels[has_box]
+        masks = None if masks is None else masks[has_box]
         batch_gt = [g for g, h in zip(batch_gt, has_box) if h]
         # One forward pass: the logits, the predicted class's maps (None) and the true class's.
         (maps_pred, maps_true), logits = maps_and_logits(model, images, [None, batch_labels], cam_method,
@@ -280,6 +308,11 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
             np.clip(maps_true, 0.0, 1.0), [g.astype(np.int64) for g in batch_gt], tuple(iou_thresholds),
             cam_curve_interval, True, None)
         counts = batch_counts if counts is None else {t: counts[t] + batch_counts[t] for t in counts}
+        if masks is not None:  # The true class's maps against the object, as MaxBoxAccV2's against its box.
+            pixel_ap.update(maps_true, masks)
+            covered = object_coverage(maps_true, masks, threshold)["per_image"]
+            for key in coverage:
+                coverage[key].append(covered[key])
         take = max(0, num_examples - len(examples["images"]))
         if take:
             examples["images"].extend(images[:take])
@@ -313,6 +346,7 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
             "best_cam_threshold": {str(t): float(thresholds[int(np.argmax(counts[t]))]) for t in iou_thresholds},
         },
         "top1_cls_error": float(np.mean(pred_classes != labels)),
+        **_mask_metrics(pixel_ap, coverage, count),
         "num_images": count,
         "num_skipped": num_skipped,
         "baselines": _baselines(height, width, gt_list, pred_classes, labels, iou_threshold),

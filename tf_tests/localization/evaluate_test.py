@@ -185,3 +185,36 @@ def test_progress_bar_counts_batches_and_verbose_0_silences_it(capsys):
     assert capsys.readouterr().out == "" and result["num_images"] == 4
     with pytest.raises(ValueError, match="verbose=3"):
         evaluate.evaluate_localization(_model(), _dataset(), verbose=3)
+
+
+def _rect_mask(rect):
+    mask = np.zeros((SIZE, SIZE), bool)
+    mask[rect[0]:rect[2], rect[1]:rect[3]] = True
+    return mask
+
+
+# Object masks of the five images (the last has no box: skipped, its mask with it).
+MASKS = [[2, 3, 10, 11], [3, 3, 9, 9], [0, 0, 10, 10], [1, 1, 9, 7], [0, 0, 16, 16]]
+
+
+def test_masks_add_pxap_and_object_coverage_of_the_true_class_maps():
+    """Rectangle maps score 1 on the true class's blob, 0 elsewhere: scikit-learn's AP over the pooled pixels
+    of the four kept images is exact there, and the coverage is counted by hand."""
+    from sklearn.metrics import average_precision_score  # pylint: disable=g-import-not-at-top
+
+    batches = _dataset()
+    masks = [_rect_mask(r) for r in MASKS]
+    batches[0]["masks"], batches[1]["masks"] = np.stack(masks[:2]), np.stack(masks[2:]).astype(np.uint8)
+    result = evaluate.evaluate_localization(_model(), batches, max_images=5)
+    blobs, objects = [_rect_mask(b) for b in TRUE_CLASS_BLOBS], masks[:4]
+    expected_ap = average_precision_score(np.concatenate([m.ravel() for m in objects]),
+                                          np.concatenate([b.ravel() for b in blobs]).astype(float))
+    assert result["pxap"] == pytest.approx(expected_ap, abs=1e-9)
+    covered = np.mean([(b & m).sum() / m.sum() for b, m in zip(blobs, objects)])
+    outside = np.mean([(b & ~m).sum() / b.sum() for b, m in zip(blobs, objects)])
+    assert result["object_coverage"]["object_covered"] == pytest.approx(covered)
+    assert result["object_coverage"]["outside_object"] == pytest.approx(outside)
+    assert "pxap" not in evaluate.evaluate_localization(_model(), _dataset())  # No masks, no mask metrics.
+    batches[0]["masks"] = np.stack(masks[:1])
+    with pytest.raises(ValueError, match="evaluate_localization: Expected one mask per image"):
+        evaluate.evaluate_localization(_model(), batches)
