@@ -50,12 +50,10 @@ def aggregate(per_seed):
         is None for a single seed.
     """
     summaries = list(per_seed.values())
-    mean = {m: round(statistics.fmean(s[m] for s in summaries), 4) for m in METRICS}
-    std = {m: round(statistics.stdev(s[m] for s in summaries), 4) if len(summaries) > 1 else None
-           for m in METRICS}
+    stats = {m: results_lib.mean_std(s[m] for s in summaries) for m in METRICS}
     return {
-        "mean": mean,
-        "std": std,
+        "mean": {m: v[0] for m, v in stats.items()},
+        "std": {m: v[1] for m, v in stats.items()},
         "num_seeds": len(summaries),
         "seeds": per_seed,
         "train_time_s": round(sum(s.get("train_time_s", 0.0) for s in summaries), 1),
@@ -69,22 +67,17 @@ def _cell(aggregated, metric):
 
 def markdown_table(results, config, seeds):
     """The Markdown table of `compare_methods`: mean ± std over seeds, and each seed's final top-1."""
-    lines = [
-        f"## {config.model} on {config.dataset}, {config.epochs} epochs, "
-        f"seeds {', '.join(str(s) for s in seeds)}",
-        "",
-        f"Test error in %, mean ± sample standard deviation over {len(seeds)} seed(s); "
-        "best = epoch of lowest top-1 error (as the official code).",
-        "",
-        "| method | top-1 err best | top-5 err best | top-1 err final | top-5 err final "
-        "| top-1 err final per seed |",
-        "|---|---|---|---|---|---|",
-    ]
-    for method, a in results.items():
-        per_seed = ", ".join(f"{a['seeds'][str(s)]['top1_error_final']:.2f}" for s in seeds)
-        cells = " | ".join(_cell(a, m) for m in METRICS)
-        lines.append(f"| {method} | {cells} | {per_seed} |")
-    return "\n".join(lines) + "\n"
+    columns = list(results_lib.TRAINING_COLUMNS[:4]) + ["top-1 err final per seed"]
+    rows = {method: {**{m: {"mean": a["mean"][m], "std": a["std"][m]} for m in METRICS},
+                     "top-1 err final per seed": ", ".join(
+                         f"{a['seeds'][str(s)]['top1_error_final']:.2f}" for s in seeds)}
+            for method, a in results.items()}
+    return results_lib.markdown_table(
+        rows, columns,
+        title=f"## {config.model} on {config.dataset}, {config.epochs} epochs, "
+              f"seeds {', '.join(str(s) for s in seeds)}",
+        intro=f"Test error in %, mean ± sample standard deviation over {len(seeds)} seed(s); "
+              "best = epoch of lowest top-1 error (as the official code).")
 
 
 def plot_errors(results, path, title):
