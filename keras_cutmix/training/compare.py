@@ -4,8 +4,8 @@
     training.compare_methods(training.get_config(), "/tmp/compare", seeds=(0, 1, 2))
 
 Runs `train_and_evaluate` once per method and seed in
-`workdir/<method>/seed_<seed>/` (each one resumable; finished ones are not
-rerun), then writes:
+`workdir/<method>/seed_<seed>/` through the one runner (`method_runs.plan_runs`
+and `run_all`: each run resumable, finished ones not rerun), then writes:
 
     compare.json   {method: {mean, std, per-seed summaries}} plus the config,
                    the seeds and the wall times
@@ -31,8 +31,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from keras_cutmix.training import results as results_lib  # noqa: E402
-from keras_cutmix.training.config import METHODS, Config, ConfigError, check_methods  # noqa: E402
-from keras_cutmix.training.train import check_run, train_and_evaluate  # noqa: E402
+from keras_cutmix.training.config import METHODS, Config  # noqa: E402
+from keras_cutmix.training.method_runs import check_seeds, plan_runs, run_all  # noqa: E402
 
 # The summary fields averaged over seeds.
 METRICS = ("top1_error_best", "top5_error_best", "top1_error_final", "top5_error_final")
@@ -103,34 +103,6 @@ def plot_errors(results, path, title):
     plt.close(fig)
 
 
-def check_methods_and_seeds(methods, seeds):
-    """Validates `methods` and `seeds`; raises `ConfigError` naming the bad one."""
-    check_methods(methods)
-    if not seeds or len(set(seeds)) != len(seeds) or any(
-            isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
-        raise ConfigError(
-            "seeds", "Expected `seeds` to be distinct ints >= 0. "
-            f"Received: seeds={list(seeds)!r}")
-
-
-def check_runs(config, workdir, methods, seeds, overwrite=False):
-    """`train.check_run` for every run of `compare_methods`, before the first one trains.
-
-    Raises:
-        ConfigError: For bad `methods` or `seeds`, a `workdir` that is a
-            file, or any run's own error (see `train.check_run`).
-    """
-    check_methods_and_seeds(methods, seeds)
-    if os.path.exists(workdir) and not os.path.isdir(workdir):
-        raise ConfigError(
-            "workdir", "Expected `workdir` to be a directory (or not to exist). "
-            f"Received: workdir={workdir!r}, which is a file")
-    for method in methods:
-        for seed in seeds:
-            check_run(config.replace(method=method, seed=seed),
-                      os.path.join(workdir, method, f"seed_{seed}"), overwrite)
-
-
 def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=False):
     """Trains each method with each seed and `config`'s budget; writes table and plot.
 
@@ -161,21 +133,11 @@ def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=Fals
     if isinstance(config, dict):
         config = Config.from_dict(config)
     config.validate()
-    methods = list(methods)
-    seeds = [config.seed] if seeds is None else list(seeds)
-    check_runs(config, workdir, methods, seeds, overwrite)
+    seeds = check_seeds([config.seed] if seeds is None else seeds)
+    runs = plan_runs(config, workdir, methods, seeds, overwrite=overwrite)
     start = time.perf_counter()
-    results = {}
-    for method in methods:
-        per_seed = {}
-        for seed in seeds:
-            run_dir = os.path.join(workdir, method, f"seed_{seed}")
-            run = config.replace(method=method, seed=seed)
-            summary = train_and_evaluate(run, run_dir, overwrite=overwrite)[method]
-            history = results_lib.read_json(os.path.join(run_dir, "history.json"), default=[])
-            summary["train_time_s"] = round(sum(e.get("epoch_time_s", 0.0) for e in history), 1)
-            per_seed[str(seed)] = summary
-        results[method] = aggregate(per_seed)
+    results = {method: aggregate({str(seed): summary for seed, summary in by_seed.items()})
+               for method, by_seed in run_all(runs).items()}
     wall = time.perf_counter() - start
     results_lib.write_json(os.path.join(workdir, "compare.json"), {
         "config": config.to_dict(),
