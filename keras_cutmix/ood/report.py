@@ -8,12 +8,12 @@ import os
 
 from keras_cutmix.ood.evaluate import TABLE_METRICS
 from keras_cutmix.ood.plots import plot_reliability_diagram, plot_roc_curves
+from keras_cutmix.ood.presets import OOD_PRESETS
 from keras_cutmix.training.results import Column, markdown_table as write_table
 
 TITLES = {"tnr_at_tpr95": "TNR at TPR 95%", "auroc": "AUROC", "detection_accuracy": "Detection acc."}
 # Table 12: CIFAR-100, PyramidNet-200, mean over 7 OOD sets (TNR at TPR 95, AUROC, detection accuracy).
-PAPER_MEAN = {"baseline": (26.3, 87.3, 82.0), "mixup": (11.8, 49.3, 60.9), "cutout": (18.8, 68.7, 71.3),
-              "cutmix": (69.0, 94.4, 89.1)}
+PAPER_MEAN = OOD_PRESETS["cifar100_pyramidnet200"].paper
 
 
 def markdown_tables(results, config_line, with_paper):
