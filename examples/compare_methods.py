@@ -55,8 +55,7 @@ def seeds_from_flag():
     except ValueError:
         raise training.ConfigError(
             "seeds", f"Expected --seeds=INT[,INT...]. Received: {','.join(_SEEDS.value)!r}") from None
-    training.compare.check_methods_and_seeds(_METHODS.value, seeds)
-    return seeds
+    return training.check_seeds(seeds)
 
 
 def main(argv):
@@ -67,8 +66,7 @@ def main(argv):
     config = cli.checked(
         lambda: training.get_config(**{k: v for k, v in overrides.items() if v is not None}))
     seeds = cli.checked(seeds_from_flag)
-    cli.checked(lambda: training.compare.check_runs(
-        config, _WORKDIR.value, _METHODS.value, seeds, _OVERWRITE.value))
+    cli.checked(lambda: training.plan_runs(config, _WORKDIR.value, _METHODS.value, seeds, overwrite=_OVERWRITE.value))
     training.compare_methods(config, _WORKDIR.value, _METHODS.value, seeds, _OVERWRITE.value)
     with open(f"{_WORKDIR.value}/compare.md") as f:
         print(f.read())

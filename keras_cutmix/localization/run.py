@@ -3,8 +3,9 @@
     from keras_cutmix import localization
     localization.run_wsol("wsol_demo", "/tmp/wsol", methods=("baseline", "cutmix"), seeds=(0, 1))
 
-Each method x seed trains in `workdir/<method>/seed_<s>/` with
-`training.train_and_evaluate` (resumable after a kill, progress bars), whose
+Each method x seed trains in `workdir/<method>/seed_<s>/` through the
+training runner (`training.plan_runs` / `run_all`, i.e. `train_and_evaluate`:
+resumable after a kill, progress bars), whose
 evaluator `localization_<cam>` runs `evaluate_localization` on the test split
 after training and stores its metrics in that run's `results.json` (and the
 first images, maps and boxes in `localization_examples_<cam>.npz`). Then
@@ -37,7 +38,7 @@ from keras_cutmix.localization.presets import PAPER_TOP1_LOC, get_wsol_config
 from keras_cutmix.localization.table import markdown_table, summarize, summarize_baselines
 from keras_cutmix.training import results as results_io
 from keras_cutmix.training.config import METHODS, Config, ConfigError, check_methods
-from keras_cutmix.training.train import check_run, train_and_evaluate
+from keras_cutmix.training.method_runs import check_seeds, plan_runs, run_all
 
 NUM_PICTURES = 8
 
@@ -55,11 +56,6 @@ def resolve_config(config, **overrides):
     if not isinstance(config, Config):
         raise ConfigError("config", f"Expected a preset name, a Config or a dict. Received: config={config!r}")
     return config.replace(**overrides), None
-
-
-def run_dir(workdir, method, seed):
-    """The workdir of one method and seed."""
-    return os.path.join(workdir, method, f"seed_{seed}")
 
 
 def _finished(path, config):
@@ -109,7 +105,7 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
     Args: as `run_wsol`, with `config` a `Config`.
 
     Returns:
-        `[(method, seed, config, run_dir)]` in run order.
+        `training.plan_runs`'s `[Run(method, seed, config, workdir, overwrite)]`, in run order.
 
     Nothing is written in `workdir` (an embedded data set not yet built is
     built by training or by the first `data.load`). For imagenet2012 the
@@ -122,13 +118,7 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
             `num_examples`, `eval_only`, a config field or `workdir`).
         keras_cutmix.data.DatasetNotFoundError, FileNotFoundError: as `training.check_run`.
     """
-    methods = check_methods(methods)
-    if isinstance(seeds, (str, bytes)) or not np.iterable(seeds):
-        raise ConfigError("seeds", f"Expected a sequence of distinct ints >= 0. Received: seeds={seeds!r}")
-    seeds = list(seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds) \
-            or len(set(seeds)) != len(seeds):
-        raise ConfigError("seeds", f"Expected distinct ints >= 0. Received: seeds={seeds}")
+    methods, seeds = check_methods(methods), check_seeds(seeds)  # Checked first, as the flags are read.
     if cam_method not in CAM_METHODS:
         raise ConfigError("cam", f"Expected one of {sorted(CAM_METHODS)}. Received: cam={cam_method!r}")
     if eval_only and overwrite:
@@ -141,17 +131,12 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
         raise ConfigError("num_examples", "Expected an int >= 0 (test images kept for the pictures). "
                                           f"Received: num_examples={num_examples!r}")
     _check_boxes(config, wsol_metadata, image_root)
-    runs = []
-    for method in methods:
-        for seed in seeds:
-            run_config = config.replace(method=method, seed=int(seed))
-            path = run_dir(workdir, method, seed)
-            check_run(run_config, path, overwrite)
-            if eval_only and not _finished(path, run_config):
-                raise ConfigError(
-                    "eval_only", f"Expected a finished run of this config in {path!r} to evaluate. "
-                    "Received a missing or unfinished run; train it first (drop --eval_only)")
-            runs.append((method, int(seed), run_config, path))
+    runs = plan_runs(config, workdir, methods, seeds, overwrite=overwrite)
+    for run in runs:
+        if eval_only and not _finished(run.workdir, run.config):
+            raise ConfigError(
+                "eval_only", f"Expected a finished run of this config in {run.workdir!r} to evaluate. "
+                "Received a missing or unfinished run; train it first (drop --eval_only)")
     return runs
 
 
@@ -260,12 +245,11 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
     name = f"localization_{cam_method}"
     evaluator = {name: localization_evaluator(cam_method, num_examples, wsol_metadata=wsol_metadata,
                                               image_root=image_root, max_images=max_eval_images)}
-    per_seed, first_dirs = {}, {}
-    for method, seed, run_config, path in runs:
-        print(f"== {method}, seed {seed}: {path}", flush=True)
-        result = train_and_evaluate(run_config, path, overwrite=overwrite, evaluators=evaluator)
-        per_seed.setdefault(method, {})[seed] = result[method][name]
-        first_dirs.setdefault(method, path)
+    per_seed = {method: {seed: summary[name] for seed, summary in by_seed.items()}
+                for method, by_seed in run_all(runs, evaluator).items()}
+    first_dirs = {}
+    for run in runs:
+        first_dirs.setdefault(run.method, run.workdir)
     summary = summarize(per_seed, PAPER_TOP1_LOC.get(preset))
     baselines = summarize_baselines(per_seed)
     output = {"preset": preset, "cam_method": cam_method, "seeds": [int(s) for s in seeds],

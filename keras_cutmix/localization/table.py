@@ -10,17 +10,16 @@ References:
     - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), supplementary Section B, Table 9.
 """
 
-import numpy as np
+from keras_cutmix.training.results import Column, markdown_table as write_table, mean_std
 
 # Table columns: (title, key in a run's metrics).
-COLUMNS = (("top-1 Loc", "top1_loc"), ("GT-known Loc", "gt_known_loc"),
-           ("MaxBoxAccV2", "max_box_acc_v2"), ("top-1 cls error", "top1_cls_error"))
+COLUMNS = (Column("top-1 Loc", "top1_loc"), Column("GT-known Loc", "gt_known_loc"),
+           Column("MaxBoxAccV2", "max_box_acc_v2"), Column("top-1 cls error", "top1_cls_error"))
+KEYS = tuple(c.key for c in COLUMNS)
 
 
 def _stats(values):
-    values = [100.0 * v for v in values]
-    return (round(float(np.mean(values)), 4),
-            round(float(np.std(values, ddof=1)), 4) if len(values) > 1 else None)
+    return mean_std(100.0 * float(v) for v in values)
 
 
 def _value(metrics, key):
@@ -41,8 +40,8 @@ def summarize(per_seed, paper=None):
     summary = {}
     for method, seeds in per_seed.items():
         runs = list(seeds.values())
-        keys = [k for _, k in COLUMNS] + [f"max_box_acc_v2@{t}" for t in ("0.3", "0.5", "0.7")]
-        values = {k: [_value(r, k) for r in runs] for _, k in COLUMNS}
+        keys = list(KEYS) + [f"max_box_acc_v2@{t}" for t in ("0.3", "0.5", "0.7")]
+        values = {k: [_value(r, k) for r in runs] for k in KEYS}
         for t in ("0.3", "0.5", "0.7"):
             values[f"max_box_acc_v2@{t}"] = [r["max_box_acc_v2"][t] for r in runs]
         stats = {k: _stats(values[k]) for k in keys}
@@ -71,37 +70,9 @@ def summarize_baselines(per_seed):
     return result
 
 
-def _cell(stat):
-    mean, std = stat
-    return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
-
-
 def markdown_table(summary, baselines, config, cam_method, seeds):
     """Table 9's layout: method rows, four metric columns (mean ± std %), the paper's top-1 Loc beside."""
-    with_paper = any(s["paper_top1_loc"] is not None for s in summary.values())
-    header = "| method | " + " | ".join(title for title, _ in COLUMNS) + " |"
-    rule = "|---" * (len(COLUMNS) + 1) + "|"
-    if with_paper:
-        header += " paper top-1 Loc |"
-        rule += "---|"
-    lines = [
-        f"## Localization: {config.model} on {config.dataset}, {config.epochs} epochs, "
-        f"{cam_method.upper() if cam_method == 'cam' else 'Grad-CAM'}, seeds {', '.join(map(str, seeds))}",
-        "",
-        "In %, mean ± std over seeds. Top-1 Loc: right class and IoU > 0.5 with the box of the "
-        "predicted class's map (sigma = 0.15, largest connected region); GT-known Loc: the same box from "
-        "the true class's map, whatever the prediction; MaxBoxAccV2 (Choe et al. 2020): best CAM threshold, "
-        "all contours, mean over IoU 0.3/0.5/0.7, true-class maps.",
-        "",
-        header,
-        rule,
-    ]
-    for method, s in summary.items():
-        cells = [_cell((s["mean"][k], s["std"][k])) for _, k in COLUMNS]
-        row = f"| {method} | " + " | ".join(cells) + " |"
-        if with_paper:
-            row += f" {s['paper_top1_loc']:.2f} |" if s["paper_top1_loc"] is not None else " - |"
-        lines.append(row)
+    rows = {method: {k: {"mean": s["mean"][k], "std": s["std"][k]} for k in KEYS} for method, s in summary.items()}
     centred = baselines["best_centred_box"]
     names = {
         "whole_image": "*whole-image box*",
@@ -109,10 +80,16 @@ def markdown_table(summary, baselines, config, cam_method, seeds):
                             f"{centred['width_fraction']:.2f} of the side, tuned on the test set)*",
     }
     for name, title in names.items():
-        b = baselines[name]
-        row = f"| {title} | {_cell(b['top1_loc'])} | {_cell(b['gt_known_loc'])} | - | - |"
-        lines.append(row + (" - |" if with_paper else ""))
-    lines += ["", f"Trivial boxes: no map at all; their top-1 Loc uses the classes predicted by "
-                  f"`{baselines['top1_loc_classes_of']}`. The centred box is chosen for its GT-known Loc on the "
-                  "evaluated images themselves: an upper bound for any fixed box."]
-    return "\n".join(lines) + "\n"
+        rows[title] = {k: dict(zip(("mean", "std"), baselines[name][k])) for k in ("top1_loc", "gt_known_loc")}
+    paper = {s["paper_top1_loc"] for s in summary.values()} != {None}
+    return write_table(
+        rows, COLUMNS, {"paper top-1 Loc": {m: s["paper_top1_loc"] for m, s in summary.items()}} if paper else None,
+        title=f"## Localization: {config.model} on {config.dataset}, {config.epochs} epochs, "
+              f"{cam_method.upper() if cam_method == 'cam' else 'Grad-CAM'}, seeds {', '.join(map(str, seeds))}",
+        intro="In %, mean ± std over seeds. Top-1 Loc: right class and IoU > 0.5 with the box of the "
+              "predicted class's map (sigma = 0.15, largest connected region); GT-known Loc: the same box from "
+              "the true class's map, whatever the prediction; MaxBoxAccV2 (Choe et al. 2020): best CAM threshold, "
+              "all contours, mean over IoU 0.3/0.5/0.7, true-class maps.",
+        note=f"Trivial boxes: no map at all; their top-1 Loc uses the classes predicted by "
+             f"`{baselines['top1_loc_classes_of']}`. The centred box is chosen for its GT-known Loc on the "
+             "evaluated images themselves: an upper bound for any fixed box.")

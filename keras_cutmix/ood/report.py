@@ -8,40 +8,12 @@ import os
 
 from keras_cutmix.ood.evaluate import TABLE_METRICS
 from keras_cutmix.ood.plots import plot_reliability_diagram, plot_roc_curves
+from keras_cutmix.ood.presets import OOD_PRESETS
+from keras_cutmix.training.results import Column, markdown_table as write_table
 
 TITLES = {"tnr_at_tpr95": "TNR at TPR 95%", "auroc": "AUROC", "detection_accuracy": "Detection acc."}
 # Table 12: CIFAR-100, PyramidNet-200, mean over 7 OOD sets (TNR at TPR 95, AUROC, detection accuracy).
-PAPER_MEAN = {"baseline": (26.3, 87.3, 82.0), "mixup": (11.8, 49.3, 60.9), "cutout": (18.8, 68.7, 71.3),
-              "cutmix": (69.0, 94.4, 89.1)}
-
-
-def _rows(values_by_method, reference="baseline"):
-    """Cells `value (+diff)` per method and metric, the best of each column in bold."""
-    best = {k: max(v[k] for v in values_by_method.values()) for k in TABLE_METRICS}
-    rows = {}
-    for method, values in values_by_method.items():
-        cells = []
-        for k in TABLE_METRICS:
-            cell = f"{values[k]:.1f}"
-            if reference in values_by_method and method != reference:
-                cell += f" ({values[k] - values_by_method[reference][k]:+.1f})"
-            cells.append(f"**{cell}**" if values[k] == best[k] else cell)
-        rows[method] = cells
-    return rows
-
-
-def _table(title, values_by_method, extra=None):
-    header = "| method | " + " | ".join(TITLES[k] for k in TABLE_METRICS) + " |"
-    extra = extra or {}
-    if extra:
-        header += " " + " | ".join(extra) + " |"
-    lines = [title, "", header, "|---" * (header.count("|") - 1) + "|"]
-    for method, cells in _rows(values_by_method).items():
-        row = f"| {method} | " + " | ".join(cells) + " |"
-        if extra:
-            row += " " + " | ".join(column(method) for column in extra.values()) + " |"
-        lines.append(row)
-    return lines + [""]
+PAPER_MEAN = OOD_PRESETS["cifar100_pyramidnet200"].paper
 
 
 def markdown_tables(results, config_line, with_paper):
@@ -57,20 +29,19 @@ def markdown_tables(results, config_line, with_paper):
     """
     first = next(iter(results.values()))
     sets = list(first["sets"])
-    extra = {"top-1 acc": lambda m: f"{results[m]['top1_acc']:.1f}", "ECE": lambda m: f"{results[m]['ece']:.2f}"}
-    if with_paper:
-        extra["paper (TNR / AUROC / acc.)"] = lambda m: (" / ".join(f"{v:.1f}" for v in PAPER_MEAN[m])
-                                                        if m in PAPER_MEAN else "-")
-    lines = [f"## Out-of-distribution detection: {config_line}", "",
+    columns = [Column(TITLES[k], k, digits=1, best=True, diff_to="baseline") for k in TABLE_METRICS]
+    mean_columns = columns + [Column("top-1 acc", "top1_acc", digits=1), Column("ECE", "ece")]
+    paper = {Column("paper (TNR / AUROC / acc.)", digits=1): PAPER_MEAN} if with_paper else None
+    tables = [write_table({m: {**r["mean"], "top1_acc": r["top1_acc"], "ece": r["ece"]} for m, r in results.items()},
+                          mean_columns, paper, title=f"### Mean over {len(sets)} OOD sets ({', '.join(sets)})")]
+    for name in sets:
+        tables.append(write_table({m: r["sets"][name] for m, r in results.items()}, columns,
+                                  title=f"### {name} ({first['sets'][name]['num_images']} images)"))
+    intro = [f"## Out-of-distribution detection: {config_line}", "",
              f"Maximum softmax score, in-distribution ({first['num_in_images']} test images) as positive; in %; "
              "in brackets the difference to the baseline; best in bold. ECE: 15 bins, in-distribution test images.",
-             ""]
-    lines += _table(f"### Mean over {len(sets)} OOD sets ({', '.join(sets)})",
-                    {m: r["mean"] for m, r in results.items()}, extra)
-    for name in sets:
-        count = first["sets"][name]["num_images"]
-        lines += _table(f"### {name} ({count} images)", {m: r["sets"][name] for m, r in results.items()})
-    return "\n".join(lines)
+             "", ""]
+    return "\n".join(intro) + "\n".join(tables)
 
 
 def write_plots(workdir, results, title):

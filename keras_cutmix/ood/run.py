@@ -50,19 +50,19 @@ def run_ood(workdir, config=None, workdirs=None, models_dir=None, methods=traini
         check_sets(extra_sets, caller)
     config = config or training.get_config(seed=seed)
     models_dir = models_dir or os.path.join(workdir, "models")
-    runs = training.method_runs(config, models_dir, methods, workdirs)
-    shapes = {(c.dataset, data.dataset_spec(c.dataset, image_size=c.image_size).image_shape) for _, c, _ in runs}
+    runs = training.plan_runs(config, models_dir, methods, workdirs=workdirs)
+    shapes = {(r.config.dataset, data.dataset_spec(r.config.dataset, image_size=r.config.image_size).image_shape)
+              for r in runs}
     if len(shapes) != 1:
         raise ValueError(f"Expected every run on one data set and image shape. Received: {sorted(shapes)}")
     (dataset, shape), = shapes
     sets = {**default_ood_sets(dataset, shape, num_ood_images, seed), **(extra_sets or {})}
-    summaries = training.run_methods(config, models_dir, methods, evaluators={"ood": ood_evaluator(sets, num_images, batch_size)},
-                                     workdirs=workdirs)
-    results = {method: s["ood"] for method, s in summaries.items()}
-    line = f"{', '.join(sorted({c.model for _, c, _ in runs}))} on {dataset}"
+    by_method = training.run_all(runs, {"ood": ood_evaluator(sets, num_images, batch_size)}, by_seed=False)
+    results = {method: s["ood"] for method, by_seed in by_method.items() for s in by_seed.values()}
+    line = f"{', '.join(sorted({r.config.model for r in runs}))} on {dataset}"
     os.makedirs(workdir, exist_ok=True)
     results_io.write_json(os.path.join(workdir, "results.json"), {
-        "runs": {m: {"workdir": p, "config": c.to_dict()} for m, c, p in runs}, "results": results})
+        "runs": {r.method: {"workdir": r.workdir, "config": r.config.to_dict()} for r in runs}, "results": results})
     with open(os.path.join(workdir, "results.md"), "w") as f:
         f.write(report.markdown_tables(results, line, with_paper=dataset == "cifar100"))
     report.write_plots(workdir, results, line)

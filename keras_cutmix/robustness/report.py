@@ -9,8 +9,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# Table 11: top-1 accuracy (%) under FGSM (eps 8/255), ImageNet, ResNet-50.
-PAPER_FGSM_TOP1_ACC = {"baseline": 8.2, "mixup": 24.4, "cutout": 11.5, "cutmix": 31.0}
+from keras_cutmix.robustness.presets import ROBUSTNESS_PRESETS  # noqa: E402
+from keras_cutmix.training.results import Column, markdown_table as write_table  # noqa: E402
+
+# Table 11: top-1 accuracy (%) under FGSM (eps 8/255), ImageNet, ResNet-50 (kept in `presets`).
+PAPER_FGSM_TOP1_ACC = ROBUSTNESS_PRESETS["imagenet_resnet50"].paper
 COLOURS = {"baseline": "tab:gray", "mixup": "tab:blue", "cutout": "tab:green", "cutmix": "tab:red"}
 
 
@@ -27,25 +30,13 @@ def markdown_table(results, config_line, with_paper):
     """
     first = next(iter(results.values()))
     pgd = "pgd_top1_acc" in first
-    header = "| method | clean top-1 acc | FGSM top-1 acc |" + (" PGD top-1 acc |" if pgd else "")
-    header += " paper FGSM (ImageNet, ResNet-50) |" if with_paper else ""
-    lines = [
-        f"## Robustness: {config_line}",
-        "",
-        f"Top-1 accuracy in % on {first['num_images']} test images; FGSM with eps = {first['eps'] * 255:.0f}/255"
-        + (f", PGD {first['pgd_steps']} steps of 2/255 from a random start" if pgd else "") + ".",
-        "",
-        header,
-        "|---" * (header.count("|") - 1) + "|",
-    ]
-    for method, r in results.items():
-        row = f"| {method} | {r['clean_top1_acc']:.2f} | {r['fgsm_top1_acc']:.2f} |"
-        row += f" {r['pgd_top1_acc']:.2f} |" if pgd else ""
-        if with_paper:
-            paper = PAPER_FGSM_TOP1_ACC.get(method)
-            row += f" {paper:.1f} |" if paper is not None else " - |"
-        lines.append(row)
-    return "\n".join(lines) + "\n"
+    columns = [Column("clean top-1 acc", "clean_top1_acc"), Column("FGSM top-1 acc", "fgsm_top1_acc")]
+    columns += [Column("PGD top-1 acc", "pgd_top1_acc")] if pgd else []
+    paper = {Column("paper FGSM (ImageNet, ResNet-50)", digits=1): PAPER_FGSM_TOP1_ACC} if with_paper else None
+    return write_table(
+        results, columns, paper, title=f"## Robustness: {config_line}",
+        intro=f"Top-1 accuracy in % on {first['num_images']} test images; FGSM with eps = {first['eps'] * 255:.0f}/255"
+              + (f", PGD {first['pgd_steps']} steps of 2/255 from a random start" if pgd else "") + ".")
 
 
 def plot_figure5(path, results, title=None):

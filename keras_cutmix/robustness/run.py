@@ -41,16 +41,15 @@ def run_robustness(workdir, config=None, workdirs=None, models_dir=None, methods
                             seed=seed, batch_size=batch_size)
     options.pop("verbose")
     config = config or training.get_config(seed=options["seed"])
-    runs = training.method_runs(config, models_dir or os.path.join(workdir, "models"), methods, workdirs)
+    runs = training.plan_runs(config, models_dir or os.path.join(workdir, "models"), methods, workdirs=workdirs)
     evaluator = robustness_evaluator(**options)
-    summaries = training.run_methods(config, models_dir or os.path.join(workdir, "models"), methods,
-                                     evaluators={"robustness": evaluator}, workdirs=workdirs)
-    results = {method: s["robustness"] for method, s in summaries.items()}
-    datasets = sorted({c.dataset for _, c, _ in runs})
-    line = f"{', '.join(sorted({c.model for _, c, _ in runs}))} on {', '.join(datasets)}"
+    results = {method: s["robustness"] for method, by_seed in training.run_all(
+        runs, {"robustness": evaluator}, by_seed=False).items() for s in by_seed.values()}
+    datasets = sorted({r.config.dataset for r in runs})
+    line = f"{', '.join(sorted({r.config.model for r in runs}))} on {', '.join(datasets)}"
     os.makedirs(workdir, exist_ok=True)
     results_io.write_json(os.path.join(workdir, "results.json"), {
-        "runs": {m: {"workdir": p, "config": c.to_dict()} for m, c, p in runs}, "results": results})
+        "runs": {r.method: {"workdir": r.workdir, "config": r.config.to_dict()} for r in runs}, "results": results})
     with open(os.path.join(workdir, "results.md"), "w") as f:
         f.write(report.markdown_table(results, line, with_paper=datasets == ["imagenet2012"]))
     report.plot_figure5(os.path.join(workdir, "figure5.png"), results, title=f"Robustness: {line}")

@@ -12,9 +12,9 @@
 | `strategy`       | `tf.distribute` strategies by name                           |
 | `input_pipeline` | data loading and the method's mix                            |
 | `train`          | `train_and_evaluate(config, workdir, evaluators=...)`        |
-| `results`        | history, `results.json` and `results.md`                     |
+| `results`        | history, `results.json`, the one table writer `markdown_table` |
 | `compare`        | `compare_methods`: every method, same seeds and budget, plot |
-| `method_runs`    | `run_methods`: one model per method, trained or reused, with evaluators |
+| `method_runs`    | the runner over methods x seeds: `plan_runs`, `run_all`, `run_methods` |
 | `cli`            | the scripts' flag errors: one line naming the flag, exit 2/1 |
 """
 
@@ -34,7 +34,14 @@ from keras_cutmix.training.config import (
     check_methods,
     get_config,
 )
-from keras_cutmix.training.method_runs import method_runs, parse_method_dirs, run_methods
+from keras_cutmix.training.method_runs import (
+    check_seeds,
+    method_runs,
+    parse_method_dirs,
+    plan_runs,
+    run_all,
+    run_methods,
+)
 from keras_cutmix.training.optimizers import TorchSGD, get_optimizer
 from keras_cutmix.training.schedules import EpochCosineDecay, EpochStepDecay, get_schedule
 from keras_cutmix.training.strategy import get_strategy
@@ -49,6 +56,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "check_methods",
+    "check_seeds",
     "EpochCosineDecay",
     "EpochStepDecay",
     "TorchSGD",
@@ -62,6 +70,8 @@ __all__ = [
     "load_final_model",
     "method_runs",
     "parse_method_dirs",
+    "plan_runs",
+    "run_all",
     "run_methods",
     "train_and_evaluate",
 ]

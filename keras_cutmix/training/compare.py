@@ -4,8 +4,8 @@
     training.compare_methods(training.get_config(), "/tmp/compare", seeds=(0, 1, 2))
 
 Runs `train_and_evaluate` once per method and seed in
-`workdir/<method>/seed_<seed>/` (each one resumable; finished ones are not
-rerun), then writes:
+`workdir/<method>/seed_<seed>/` through the one runner (`method_runs.plan_runs`
+and `run_all`: each run resumable, finished ones not rerun), then writes:
 
     compare.json   {method: {mean, std, per-seed summaries}} plus the config,
                    the seeds and the wall times
@@ -31,8 +31,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from keras_cutmix.training import results as results_lib  # noqa: E402
-from keras_cutmix.training.config import METHODS, Config, ConfigError, check_methods  # noqa: E402
-from keras_cutmix.training.train import check_run, train_and_evaluate  # noqa: E402
+from keras_cutmix.training.config import METHODS, Config  # noqa: E402
+from keras_cutmix.training.method_runs import check_seeds, plan_runs, run_all  # noqa: E402
 
 # The summary fields averaged over seeds.
 METRICS = ("top1_error_best", "top5_error_best", "top1_error_final", "top5_error_final")
@@ -50,12 +50,10 @@ def aggregate(per_seed):
         is None for a single seed.
     """
     summaries = list(per_seed.values())
-    mean = {m: round(statistics.fmean(s[m] for s in summaries), 4) for m in METRICS}
-    std = {m: round(statistics.stdev(s[m] for s in summaries), 4) if len(summaries) > 1 else None
-           for m in METRICS}
+    stats = {m: results_lib.mean_std(s[m] for s in summaries) for m in METRICS}
     return {
-        "mean": mean,
-        "std": std,
+        "mean": {m: v[0] for m, v in stats.items()},
+        "std": {m: v[1] for m, v in stats.items()},
         "num_seeds": len(summaries),
         "seeds": per_seed,
         "train_time_s": round(sum(s.get("train_time_s", 0.0) for s in summaries), 1),
@@ -69,22 +67,17 @@ def _cell(aggregated, metric):
 
 def markdown_table(results, config, seeds):
     """The Markdown table of `compare_methods`: mean ± std over seeds, and each seed's final top-1."""
-    lines = [
-        f"## {config.model} on {config.dataset}, {config.epochs} epochs, "
-        f"seeds {', '.join(str(s) for s in seeds)}",
-        "",
-        f"Test error in %, mean ± sample standard deviation over {len(seeds)} seed(s); "
-        "best = epoch of lowest top-1 error (as the official code).",
-        "",
-        "| method | top-1 err best | top-5 err best | top-1 err final | top-5 err final "
-        "| top-1 err final per seed |",
-        "|---|---|---|---|---|---|",
-    ]
-    for method, a in results.items():
-        per_seed = ", ".join(f"{a['seeds'][str(s)]['top1_error_final']:.2f}" for s in seeds)
-        cells = " | ".join(_cell(a, m) for m in METRICS)
-        lines.append(f"| {method} | {cells} | {per_seed} |")
-    return "\n".join(lines) + "\n"
+    columns = list(results_lib.TRAINING_COLUMNS[:4]) + ["top-1 err final per seed"]
+    rows = {method: {**{m: {"mean": a["mean"][m], "std": a["std"][m]} for m in METRICS},
+                     "top-1 err final per seed": ", ".join(
+                         f"{a['seeds'][str(s)]['top1_error_final']:.2f}" for s in seeds)}
+            for method, a in results.items()}
+    return results_lib.markdown_table(
+        rows, columns,
+        title=f"## {config.model} on {config.dataset}, {config.epochs} epochs, "
+              f"seeds {', '.join(str(s) for s in seeds)}",
+        intro=f"Test error in %, mean ± sample standard deviation over {len(seeds)} seed(s); "
+              "best = epoch of lowest top-1 error (as the official code).")
 
 
 def plot_errors(results, path, title):
@@ -108,34 +101,6 @@ def plot_errors(results, path, title):
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
-
-
-def check_methods_and_seeds(methods, seeds):
-    """Validates `methods` and `seeds`; raises `ConfigError` naming the bad one."""
-    check_methods(methods)
-    if not seeds or len(set(seeds)) != len(seeds) or any(
-            isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds):
-        raise ConfigError(
-            "seeds", "Expected `seeds` to be distinct ints >= 0. "
-            f"Received: seeds={list(seeds)!r}")
-
-
-def check_runs(config, workdir, methods, seeds, overwrite=False):
-    """`train.check_run` for every run of `compare_methods`, before the first one trains.
-
-    Raises:
-        ConfigError: For bad `methods` or `seeds`, a `workdir` that is a
-            file, or any run's own error (see `train.check_run`).
-    """
-    check_methods_and_seeds(methods, seeds)
-    if os.path.exists(workdir) and not os.path.isdir(workdir):
-        raise ConfigError(
-            "workdir", "Expected `workdir` to be a directory (or not to exist). "
-            f"Received: workdir={workdir!r}, which is a file")
-    for method in methods:
-        for seed in seeds:
-            check_run(config.replace(method=method, seed=seed),
-                      os.path.join(workdir, method, f"seed_{seed}"), overwrite)
 
 
 def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=False):
@@ -168,21 +133,11 @@ def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=Fals
     if isinstance(config, dict):
         config = Config.from_dict(config)
     config.validate()
-    methods = list(methods)
-    seeds = [config.seed] if seeds is None else list(seeds)
-    check_runs(config, workdir, methods, seeds, overwrite)
+    seeds = check_seeds([config.seed] if seeds is None else seeds)
+    runs = plan_runs(config, workdir, methods, seeds, overwrite=overwrite)
     start = time.perf_counter()
-    results = {}
-    for method in methods:
-        per_seed = {}
-        for seed in seeds:
-            run_dir = os.path.join(workdir, method, f"seed_{seed}")
-            run = config.replace(method=method, seed=seed)
-            summary = train_and_evaluate(run, run_dir, overwrite=overwrite)[method]
-            history = results_lib.read_json(os.path.join(run_dir, "history.json"), default=[])
-            summary["train_time_s"] = round(sum(e.get("epoch_time_s", 0.0) for e in history), 1)
-            per_seed[str(seed)] = summary
-        results[method] = aggregate(per_seed)
+    results = {method: aggregate({str(seed): summary for seed, summary in by_seed.items()})
+               for method, by_seed in run_all(runs).items()}
     wall = time.perf_counter() - start
     results_lib.write_json(os.path.join(workdir, "compare.json"), {
         "config": config.to_dict(),

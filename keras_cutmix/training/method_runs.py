@@ -1,20 +1,24 @@
-"""`run_methods`: one model per mixing method, trained or reused, with evaluators run on each.
+"""The one runner over methods x seeds: every script's runs, checked first, then trained or reused.
 
     from keras_cutmix import training
-    results = training.run_methods(training.get_config(), "/tmp/models", evaluators={"fgsm": fn})
-    results["cutmix"]["fgsm"]
+    runs = training.plan_runs(training.get_config(), "/tmp/compare", seeds=(0, 1, 2))  # checks, writes nothing
+    by_method = training.run_all(runs, evaluators={"fgsm": fn})  # {method: {seed: summary}}
+    by_method["cutmix"][1]["fgsm"]
 
-The robustness and out-of-distribution scripts evaluate the models of the
-classification runs, one per method. Given `workdirs={method: dir}` (e.g.
-from `--workdirs=baseline=DIR,cutmix=DIR`), each run's own `config.json` is
-read and `train_and_evaluate` reuses it (a finished run only loads its last
-weights; an interrupted one resumes). Otherwise each method trains with
-`config` in `models_dir/<method>/` (reused as well on the next call). Either
-way the evaluators run after training, through `train_and_evaluate`, and
-their results land in each run's `results.json` beside the training summary.
+A run of method `m` trains with `config.replace(method=m)` in `root/m/`, or
+with seeds given, `config.replace(method=m, seed=s)` in `root/m/seed_s/`
+(`compare_methods`, `localization.run_wsol`). Given `workdirs={method: dir}`
+(e.g. from `--workdirs=baseline=DIR,cutmix=DIR`: the robustness and OOD
+scripts), that method's run is the classification run in `dir`, read from its
+own `config.json`. Each run goes through `train_and_evaluate`: a finished run
+only loads its last weights, an interrupted one resumes, and the evaluators
+run after training, their results landing in the run's `results.json` beside
+the training summary. `run_methods` / `method_runs` are the one-seed form.
+Detection and captioning plug in through `plan_runs` / `run_all` too.
 """
 
 import os
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -23,6 +27,17 @@ from keras_cutmix import data
 from keras_cutmix.training import results as results_io
 from keras_cutmix.training.config import METHODS, Config, ConfigError, check_methods
 from keras_cutmix.training.train import check_run, load_final_model, train_and_evaluate
+
+
+class Run(NamedTuple):
+    """One run of `plan_runs`: its method, seed, `Config`, workdir and whether `run_all` may delete another
+    config's run there (never for a given `workdirs` run)."""
+
+    method: str
+    seed: int
+    config: Config
+    workdir: str
+    overwrite: bool
 
 
 def parse_method_dirs(text, flag="workdirs"):
@@ -42,38 +57,109 @@ def parse_method_dirs(text, flag="workdirs"):
     return result
 
 
+def check_seeds(seeds):
+    """`seeds` as a list of ints after checking they are distinct ints >= 0; else `ConfigError("seeds")`."""
+    if isinstance(seeds, (str, bytes)) or not np.iterable(seeds):
+        raise ConfigError("seeds", f"Expected a sequence of distinct ints >= 0. Received: seeds={seeds!r}")
+    seeds = list(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds) \
+            or len(set(seeds)) != len(seeds):
+        raise ConfigError("seeds", f"Expected a sequence of distinct ints >= 0. Received: seeds={seeds!r}")
+    return [int(s) for s in seeds]
+
+
+def run_dir(root, method, seed=None):
+    """`root/<method>` (one run per method), or `root/<method>/seed_<seed>` when the runs have seeds."""
+    return os.path.join(root, method) if seed is None else os.path.join(root, method, f"seed_{seed}")
+
+
+def _workdir_run(method, path):
+    saved = results_io.read_json(os.path.join(path, "config.json"))
+    if saved is None:
+        raise ConfigError("workdirs", f"Expected a classification run (config.json) in the workdir of "
+                                      f"{method}. Received: {path!r}, which has none")
+    run_config = Config.from_dict(saved)
+    if run_config.method != method:
+        raise ConfigError("workdirs", f"Expected the run in {path!r} to be trained with {method!r}. "
+                                      f"Received: a {run_config.method!r} run")
+    return run_config
+
+
+def plan_runs(config, root, methods=METHODS, seeds=None, workdirs=None, overwrite=False):
+    """Every run of methods x seeds, checked (`train.check_run`) before anything trains; writes nothing.
+
+    Args:
+        config: A `Config`; its `method` (and with `seeds`, its `seed`) is replaced by each run's.
+        root: Where the runs train: `run_dir(root, method, seed)`.
+        methods: Methods, in table order. Defaults to all four.
+        seeds: Seeds of each method, or None: one run per method with `config.seed`, in `root/<method>/`.
+        workdirs: `{method: dir}` of existing classification runs to use instead (one seed). Defaults to None.
+        overwrite: Delete a run of another config in a run directory (never in `workdirs`). Defaults to False.
+
+    Returns:
+        `[Run(method, seed, config, workdir, overwrite)]` in run order (`run_all`'s input).
+
+    Raises:
+        ConfigError: naming the argument (`methods`, `seeds`, `workdirs` (no `config.json` there, or a run
+            of another method), a config field or `workdir` (a file, or a run of another config)).
+    """
+    methods = check_methods(methods)
+    seeds = None if seeds is None else check_seeds(seeds)
+    workdirs = dict(workdirs or {})
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise ConfigError("workdir", "Expected `workdir` to be a directory (or not to exist). "
+                                     f"Received: workdir={root!r}, which is a file")
+    runs = []
+    for method in methods:
+        for seed in [None] if seeds is None else seeds:
+            if method in workdirs:
+                path, run_config = workdirs[method], _workdir_run(method, workdirs[method])
+            else:
+                path = run_dir(root, method, seed)
+                run_config = config.replace(method=method, **({} if seed is None else {"seed": seed}))
+            run = Run(method, run_config.seed, run_config, path, overwrite and method not in workdirs)
+            check_run(run.config, run.workdir, run.overwrite)
+            runs.append(run)
+    return runs
+
+
+def run_all(runs, evaluators=None, by_seed=True):
+    """Trains (or reuses) every run of `plan_runs` and runs `evaluators` on each.
+
+    Args:
+        runs: `plan_runs`'s list.
+        evaluators: `{name: fn(model, config, workdir) -> dict}`, as `train_and_evaluate` takes.
+        by_seed: Whether the progress lines name the seed. Defaults to True.
+
+    Returns:
+        `{method: {seed: summary}}`: each run's training summary (with `train_time_s`, the sum of its epoch
+        times) and one entry per evaluator.
+    """
+    results = {}
+    for run in runs:
+        print(f"== {run.method}, seed {run.seed}: {run.workdir}" if by_seed else f"== {run.method}: {run.workdir}",
+              flush=True)
+        summary = train_and_evaluate(run.config, run.workdir, overwrite=run.overwrite,
+                                     evaluators=evaluators)[run.method]
+        history = results_io.read_json(os.path.join(run.workdir, "history.json"), default=[])
+        summary["train_time_s"] = round(sum(e.get("epoch_time_s", 0.0) for e in history), 1)
+        results.setdefault(run.method, {})[run.seed] = summary
+    return results
+
+
 def method_runs(config, models_dir, methods=METHODS, workdirs=None, overwrite=False):
     """The runs of `run_methods`, checked before anything trains: `[(method, config, run_dir)]`.
 
     Args: as `run_methods`.
 
     Raises:
-        ConfigError: naming the argument (`methods`, `workdirs` (no `config.json` there, or a run of another
-            method), a config field or `workdir`).
+        ConfigError: as `plan_runs`.
     """
-    methods = check_methods(methods)
-    workdirs = dict(workdirs or {})
-    runs = []
-    for method in methods:
-        if method in workdirs:
-            path = workdirs[method]
-            saved = results_io.read_json(os.path.join(path, "config.json"))
-            if saved is None:
-                raise ConfigError("workdirs", f"Expected a classification run (config.json) in the workdir of "
-                                              f"{method}. Received: {path!r}, which has none")
-            run_config = Config.from_dict(saved)
-            if run_config.method != method:
-                raise ConfigError("workdirs", f"Expected the run in {path!r} to be trained with {method!r}. "
-                                              f"Received: a {run_config.method!r} run")
-        else:
-            run_config, path = config.replace(method=method), os.path.join(models_dir, method)
-        check_run(run_config, path, overwrite and method not in workdirs)
-        runs.append((method, run_config, path))
-    return runs
+    return [(r.method, r.config, r.workdir) for r in plan_runs(config, models_dir, methods, None, workdirs, overwrite)]
 
 
 def run_methods(config, models_dir, methods=METHODS, evaluators=None, workdirs=None, overwrite=False):
-    """Trains (or reuses) one model per method and runs `evaluators` on each.
+    """Trains (or reuses) one model per method and runs `evaluators` on each: `run_all` with one seed.
 
     Args:
         config: A `Config` for the methods not in `workdirs`; its `method` is replaced by each.
@@ -86,13 +172,8 @@ def run_methods(config, models_dir, methods=METHODS, evaluators=None, workdirs=N
     Returns:
         `{method: summary}`: the training summary of each run with one entry per evaluator.
     """
-    runs = method_runs(config, models_dir, methods, workdirs, overwrite)
-    results = {}
-    for method, run_config, path in runs:
-        print(f"== {method}: {path}", flush=True)
-        results[method] = train_and_evaluate(run_config, path, overwrite=overwrite and method not in (workdirs or {}),
-                                             evaluators=evaluators)[method]
-    return results
+    runs = plan_runs(config, models_dir, methods, None, workdirs, overwrite)
+    return {m: next(iter(by_seed.values())) for m, by_seed in run_all(runs, evaluators, by_seed=False).items()}
 
 
 def progress_bar(target, verbose, title=None):

@@ -16,8 +16,11 @@ of that same epoch; "final" is the last epoch.
 """
 
 import csv
+import dataclasses
 import json
 import os
+import statistics
+from typing import Optional
 
 import keras
 
@@ -114,6 +117,106 @@ def summarize(history):
     }
 
 
+def mean_std(values):
+    """`(mean, sample std)` of `values`, rounded to 4 decimals; the std is None for one value.
+
+    The one rule of every table and results file that averages over seeds (`ddof=1`).
+    """
+    values = [float(v) for v in values]
+    return (round(statistics.fmean(values), 4),
+            round(statistics.stdev(values), 4) if len(values) > 1 else None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A column of `markdown_table`.
+
+    Attributes:
+        title: The header.
+        key: The key of the rows' dicts. Defaults to `title`.
+        digits: Decimals of its numbers. Defaults to 2.
+        best: Whether the highest number of the column is set in bold. Defaults to False.
+        diff_to: A row whose value each other row's cell adds as `(+x)`. Defaults to None.
+    """
+
+    title: str
+    key: Optional[str] = None
+    digits: int = 2
+    best: bool = False
+    diff_to: Optional[str] = None
+
+
+def _number(value, digits):
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else f"{value:.{digits}f}"
+
+
+def _cell(value, digits):
+    """A number, `[per-seed numbers]` (mean ± std), `{"mean", "std"}`, a tuple (joined by " / "), text or None."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        value = dict(zip(("mean", "std"), mean_std(value)))
+    if isinstance(value, dict):
+        mean, std = value["mean"], value["std"]
+        return _number(mean, digits) if std is None else f"{mean:.{digits}f} ± {std:.{digits}f}"
+    if isinstance(value, tuple):
+        return " / ".join(_number(v, digits) for v in value)
+    return _number(value, digits)
+
+
+def markdown_table(rows, columns, paper=None, title=None, intro=None, note=None, row_title="method"):
+    """The one Markdown table writer of every `results.md`: rows x columns, the paper's columns last.
+
+    Args:
+        rows: `{row name: {column key: value}}`. A value is a number, a list of
+            per-seed numbers (shown as mean ± sample std when there are more
+            than one), a `{"mean": m, "std": s or None}` dict, a tuple of
+            numbers (joined by " / "), text, or missing / None ("-").
+        columns: `Column`s or titles, in order.
+        paper: `{Column or title: {row name: value}}`: the paper's numbers,
+            after ours; a row the paper lacks shows "-". Defaults to None.
+        title: A heading line before the table. Defaults to None.
+        intro: A paragraph between the heading and the table. Defaults to None.
+        note: A paragraph after the table. Defaults to None.
+        row_title: The first column's header. Defaults to "method".
+
+    Returns:
+        The text, ending with a newline.
+
+    Example:
+
+        markdown_table({"cutmix": {"top-1": [14.4, 14.6]}}, ["top-1"], {"paper": {"cutmix": 14.47}})
+        # | method | top-1 | paper |
+        # |---|---|---|
+        # | cutmix | 14.50 ± 0.14 | 14.47 |
+    """
+    ours = [c if isinstance(c, Column) else Column(c) for c in columns]
+    theirs = [(c if isinstance(c, Column) else Column(c), values) for c, values in (paper or {}).items()]
+    cells = {name: [] for name in rows}
+    for column in ours:
+        key = column.key or column.title
+        numbers = {name: row.get(key) for name, row in rows.items()}
+        best = max((v for v in numbers.values() if v is not None), default=None) if column.best else None
+        for name, value in numbers.items():
+            text = _cell(value, column.digits)
+            reference = numbers.get(column.diff_to)
+            if column.diff_to in numbers and name != column.diff_to and value is not None:
+                text += f" ({value - reference:+.{column.digits}f})"
+            cells[name].append(f"**{text}**" if best is not None and value == best else text)
+    for column, values in theirs:
+        for name in rows:
+            cells[name].append(_cell(values.get(name), column.digits))
+    titles = [row_title] + [c.title for c in ours] + [c.title for c, _ in theirs]
+    lines = [f"{title}", ""] if title else []
+    lines += [intro, ""] if intro else []
+    lines += ["| " + " | ".join(titles) + " |", "|---" * len(titles) + "|"]
+    lines += ["| " + " | ".join([name] + row) + " |" for name, row in cells.items()]
+    lines += ["", note] if note else []
+    return "\n".join(lines) + "\n"
+
+
 def matching_preset(config):
     """The `PRESETS` key with `config`'s dataset and model, else `None`."""
     for name, preset in PRESETS.items():
@@ -122,8 +225,13 @@ def matching_preset(config):
     return None
 
 
-def markdown_table(results, config):
-    """A Markdown table of `{method: summary}`, with the paper's numbers if known.
+TRAINING_COLUMNS = (Column("top-1 err best", "top1_error_best"), Column("top-5 err best", "top5_error_best"),
+                    Column("top-1 err final", "top1_error_final"), Column("top-5 err final", "top5_error_final"),
+                    Column("best epoch", "best_epoch"))
+
+
+def training_table(results, config):
+    """The `results.md` of one training run: `{method: summary}`, with the paper's numbers if known.
 
     Args:
         results: Dict mapping a method to a `summarize` dict.
@@ -134,33 +242,16 @@ def markdown_table(results, config):
         The table as a string, with a title line.
     """
     paper = PAPER_RESULTS.get(matching_preset(config), {})
-    header = "| method | top-1 err best | top-5 err best | top-1 err final | top-5 err final | best epoch |"
-    rule = "|---|---|---|---|---|---|"
-    if paper:
-        header += " paper top-1 | paper top-5 |"
-        rule += "---|---|"
-    lines = [
-        f"## {config.model} on {config.dataset}, {config.epochs} epochs, seed {config.seed}",
-        "",
-        "Test error in %; best = epoch of lowest top-1 error (as the official code).",
-        "",
-        header,
-        rule,
-    ]
-    for method, r in results.items():
-        row = (
-            f"| {method} | {r['top1_error_best']:.2f} | {r['top5_error_best']:.2f} "
-            f"| {r['top1_error_final']:.2f} | {r['top5_error_final']:.2f} | {r['best_epoch']} |"
-        )
-        if paper:
-            p = paper.get(method)
-            row += f" {p['top1_error']:.2f} | {p['top5_error']:.2f} |" if p else " - | - |"
-        lines.append(row)
-    return "\n".join(lines) + "\n"
+    columns = {"paper top-1": {m: p["top1_error"] for m, p in paper.items()},
+               "paper top-5": {m: p["top5_error"] for m, p in paper.items()}} if paper else None
+    return markdown_table(
+        results, TRAINING_COLUMNS, columns,
+        title=f"## {config.model} on {config.dataset}, {config.epochs} epochs, seed {config.seed}",
+        intro="Test error in %; best = epoch of lowest top-1 error (as the official code).")
 
 
 def write_results(workdir, results, config, basename="results"):
     """Writes `{basename}.json` and `{basename}.md` for `{method: summary}`."""
     write_json(os.path.join(workdir, f"{basename}.json"), results)
     with open(os.path.join(workdir, f"{basename}.md"), "w") as f:
-        f.write(markdown_table(results, config))
+        f.write(training_table(results, config))

@@ -160,7 +160,7 @@ def test_imagenet_with_a_metadata_folder_passes_the_run_check(tmp_path):
     with tfds.testing.mock_data(num_examples=2):  # tfds can read imagenet2012's splits.
         runs = localization.check_wsol(config, str(tmp_path / "w"), ["baseline", "cutmix"], [0],
                                        wsol_metadata=_metadata(tmp_path / "metadata"))
-        assert [(method, seed, c.dataset) for method, seed, c, _ in runs] == [
+        assert [(r.method, r.seed, r.config.dataset) for r in runs] == [
             ("baseline", 0, "imagenet2012"), ("cutmix", 0, "imagenet2012")]
         # A data set without boxes of its own is still refused.
         with pytest.raises(training.ConfigError, match="dataset='cifar10'") as error:

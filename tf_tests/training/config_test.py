@@ -81,9 +81,9 @@ def test_markdown_table_shows_the_paper_numbers_for_a_preset():
     from keras_cutmix.training import results
     summary = {"top1_error_best": 14.0, "top5_error_best": 3.0, "top1_error_final": 14.5,
                "top5_error_final": 3.1, "best_epoch": 290}
-    table = results.markdown_table({"cutmix": summary}, config_lib.get_config("pyramidnet200_cifar100"))
+    table = results.training_table({"cutmix": summary}, config_lib.get_config("pyramidnet200_cifar100"))
     assert "| cutmix | 14.00 | 3.00 | 14.50 | 3.10 | 290 | 14.47 | 2.97 |" in table
-    table = results.markdown_table({"cutmix": summary}, config_lib.Config())
+    table = results.training_table({"cutmix": summary}, config_lib.Config())
     assert "| cutmix | 14.00 | 3.00 | 14.50 | 3.10 | 290 |\n" in table and "paper" not in table
 
 
