@@ -145,13 +145,15 @@ def evaluation_dataset(config, batch_size=64, wsol_metadata=None, image_root=Non
     validation images with every box of a wsolevaluation metadata folder
     (`data.imagenet_wsol_dataset(wsol_metadata, image_root, config.data_dir, ...)`: resize to
     256 / 224 of the image size, centre crop to the image size (224 by default), all boxes as
-    `[B, K, 4]` padded with zero rows)."""
+    `[B, K, 4]` padded with zero rows). Data sets with object masks (synthetic_birds, caltech_birds2011)
+    yield them too, for PxAP and the object coverage."""
     if config.dataset == "imagenet2012":
         size = config.image_size or 224
         return data.imagenet_wsol_dataset(wsol_metadata, image_root, config.data_dir, batch_size=batch_size,
                                           image_size=size, resize_size=round(size * 256 / 224))
     return data.load(config.dataset, config.test_split, batch_size=batch_size, training=False, with_boxes=True,
-                     image_size=config.image_size, augmentation=config.augmentation, data_dir=config.data_dir)
+                     with_masks=data.dataset_spec(config.dataset).has_masks, image_size=config.image_size,
+                     augmentation=config.augmentation, data_dir=config.data_dir)
 
 
 def localization_evaluator(cam_method="cam", num_examples=16, batch_size=64, wsol_metadata=None, image_root=None,

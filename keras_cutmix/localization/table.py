@@ -16,6 +16,10 @@ from keras_cutmix.training.results import Column, markdown_table as write_table,
 COLUMNS = (Column("top-1 Loc", "top1_loc"), Column("GT-known Loc", "gt_known_loc"),
            Column("MaxBoxAccV2", "max_box_acc_v2"), Column("top-1 cls error", "top1_cls_error"))
 KEYS = tuple(c.key for c in COLUMNS)
+# With object masks (`evaluate_localization` on batches with "masks"): how the map meets the object.
+MASK_COLUMNS = (Column("PxAP", "pxap"), Column("object covered", "object_covered"),
+                Column("CAM outside object", "outside_object"))
+MASK_KEYS = tuple(c.key for c in MASK_COLUMNS)
 
 
 def _stats(values):
@@ -23,8 +27,15 @@ def _stats(values):
 
 
 def _value(metrics, key):
+    if key in MASK_KEYS[1:]:
+        return metrics["object_coverage"][key]
     value = metrics[key]
     return value["mean"] if isinstance(value, dict) else value
+
+
+def _keys(runs):
+    """The columns every run has: the box metrics, and the mask metrics when every run was scored with masks."""
+    return KEYS + (MASK_KEYS if all("pxap" in r for r in runs) else ())
 
 
 def summarize(per_seed, paper=None):
@@ -40,8 +51,8 @@ def summarize(per_seed, paper=None):
     summary = {}
     for method, seeds in per_seed.items():
         runs = list(seeds.values())
-        keys = list(KEYS) + [f"max_box_acc_v2@{t}" for t in ("0.3", "0.5", "0.7")]
-        values = {k: [_value(r, k) for r in runs] for k in KEYS}
+        keys = list(_keys(runs)) + [f"max_box_acc_v2@{t}" for t in ("0.3", "0.5", "0.7")]
+        values = {k: [_value(r, k) for r in runs] for k in _keys(runs)}
         for t in ("0.3", "0.5", "0.7"):
             values[f"max_box_acc_v2@{t}"] = [r["max_box_acc_v2"][t] for r in runs]
         stats = {k: _stats(values[k]) for k in keys}
@@ -72,7 +83,9 @@ def summarize_baselines(per_seed):
 
 def markdown_table(summary, baselines, config, cam_method, seeds):
     """Table 9's layout: method rows, four metric columns (mean ± std %), the paper's top-1 Loc beside."""
-    rows = {method: {k: {"mean": s["mean"][k], "std": s["std"][k]} for k in KEYS} for method, s in summary.items()}
+    masks = all(MASK_KEYS[0] in s["mean"] for s in summary.values())
+    keys = KEYS + (MASK_KEYS if masks else ())
+    rows = {method: {k: {"mean": s["mean"][k], "std": s["std"][k]} for k in keys} for method, s in summary.items()}
     centred = baselines["best_centred_box"]
     names = {
         "whole_image": "*whole-image box*",
@@ -83,13 +96,16 @@ def markdown_table(summary, baselines, config, cam_method, seeds):
         rows[title] = {k: dict(zip(("mean", "std"), baselines[name][k])) for k in ("top1_loc", "gt_known_loc")}
     paper = {s["paper_top1_loc"] for s in summary.values()} != {None}
     return write_table(
-        rows, COLUMNS, {"paper top-1 Loc": {m: s["paper_top1_loc"] for m, s in summary.items()}} if paper else None,
+        rows, COLUMNS + (MASK_COLUMNS if masks else ()), {"paper top-1 Loc": {m: s["paper_top1_loc"] for m, s in summary.items()}} if paper else None,
         title=f"## Localization: {config.model} on {config.dataset}, {config.epochs} epochs, "
               f"{cam_method.upper() if cam_method == 'cam' else 'Grad-CAM'}, seeds {', '.join(map(str, seeds))}",
         intro="In %, mean ± std over seeds. Top-1 Loc: right class and IoU > 0.5 with the box of the "
               "predicted class's map (sigma = 0.15, largest connected region); GT-known Loc: the same box from "
               "the true class's map, whatever the prediction; MaxBoxAccV2 (Choe et al. 2020): best CAM threshold, "
-              "all contours, mean over IoU 0.3/0.5/0.7, true-class maps.",
+              "all contours, mean over IoU 0.3/0.5/0.7, true-class maps."
+              + (" PxAP (Choe et al. 2020): pixel average precision of the true class's map against the "
+                 "object mask; object covered: fraction of the object inside that map thresholded at sigma; CAM "
+                 "outside object: fraction of that region off the object." if masks else ""),
         note=f"Trivial boxes: no map at all; their top-1 Loc uses the classes predicted by "
              f"`{baselines['top1_loc_classes_of']}`. The centred box is chosen for its GT-known Loc on the "
              "evaluated images themselves: an upper bound for any fixed box.")
