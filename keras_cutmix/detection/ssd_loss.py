@@ -19,6 +19,7 @@ References:
     - github.com/amdegroot/ssd.pytorch, `layers/modules/multibox_loss.py`.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from keras_cutmix import checks
@@ -66,7 +67,7 @@ def _checked(caller, cls_targets, pred_cls, negpos_ratio, from_logits, loc=(), c
         cls_targets = tf.identity(cls_targets)
     pred_cls = tf.cast(pred_cls, tf.float32)
     if not from_logits:  # log p: its log-softmax is itself, so the cross-entropy is -log p.
-        pred_cls = tf.math.log(tf.maximum(pred_cls, tf.float32.tiny))
+        pred_cls = tf.math.log(tf.maximum(pred_cls, np.finfo(np.float32).tiny))
     return cls_targets, pred_cls, negpos_ratio
 
 
