@@ -29,10 +29,11 @@ is not used because it has no +1 pixel convention.
 Bad input raises a `ValueError` (`TypeError` for a value that is not an array) naming `voc_map` and the
 argument before any work: boxes that look normalised to [0, 1] (the devkit counts pixels: divide-by-size
 boxes would all overlap), inverted boxes (`xmax < xmin - 1`: a negative devkit width), classes out of
-`[0, num_classes)` or not whole, non-finite scores, fields of different lengths, a percentage as
-`iou_threshold`. Classes may be ids [n] or [n, 1] (or whole floats), scores [n] or [n, 1] (probabilities or
-logits alike: only their order counts), an image without detections or objects empty arrays of any shape;
-NumPy numbers are accepted wherever a Python number is.
+`[0, num_classes)` or not whole, non-finite scores or ground-truth boxes, fields of different lengths, a
+percentage as `iou_threshold`. A detection box with NaN or infinite coordinates (a diverged detector's)
+overlaps nothing: a false positive, as in the devkit. Classes may be ids [n] or [n, 1] (or whole floats),
+scores [n] or [n, 1] (probabilities or logits alike: only their order counts), an image without detections
+or objects empty arrays of any shape; NumPy numbers are accepted wherever a Python number is.
 
 References:
     Everingham et al., The PASCAL Visual Object Classes (VOC) Challenge, IJCV 2010.
@@ -95,8 +96,9 @@ def _pixel_iou(boxes, gt_boxes):
     hi = np.minimum(boxes[:, None, 2:], gt_boxes[None, :, 2:])
     inter = np.prod(np.maximum(hi - lo + 1.0, 0.0), -1)
     area = lambda b: (b[:, 2] - b[:, 0] + 1.0) * (b[:, 3] - b[:, 1] + 1.0)
-    union = area(boxes)[:, None] + area(gt_boxes)[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    with np.errstate(invalid="ignore", over="ignore"):  # Non-finite detections: IoU NaN or 0, never a match.
+        union = area(boxes)[:, None] + area(gt_boxes)[None, :] - inter
+        return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def _flag(name, value, caller):
@@ -119,13 +121,29 @@ def _entries(name, entries, fields, caller):
     return list(entries)
 
 
-def _image_boxes(name, boxes, caller):
-    """One image's boxes as float64 [n, 4]: empty arrays of any shape are no boxes."""
+def _image_boxes(name, boxes, caller, nonfinite_ok=False):
+    """One image's boxes as float64 [n, 4]: empty arrays of any shape are no boxes.
+
+    With `nonfinite_ok` (detections: a diverged detector's overflowing boxes), rows with NaN or infinite
+    coordinates are kept as they are, unchecked: they overlap nothing, so they count as false positives.
+    """
     if not isinstance(boxes, (str, bytes, dict)) and boxes is not None and np.size(boxes) == 0:
         return np.zeros((0, 4))
+    rows = None
+    if nonfinite_ok and not isinstance(boxes, (str, bytes, dict)) and boxes is not None:
+        try:
+            array = np.asarray(boxes)
+        except (TypeError, ValueError):
+            array = np.zeros(0)
+        if np.issubdtype(array.dtype, np.floating) and array.ndim == 2 and array.shape[-1] == 4:
+            rows = ~np.all(np.isfinite(array), axis=1)
+            boxes = np.where(rows[:, None], 0.0, array)  # Checked as a 1-pixel box at the origin.
     array = checks.boxes(name, boxes, caller, normalized=None, inclusive=True)
     if array.ndim != 2:
         raise ValueError(f"{caller}: Expected `{name}` as [n, 4]. Received: {name}.shape={array.shape}")
+    if rows is not None and rows.any():
+        array = array.copy()
+        array[rows] = np.nan
     return array
 
 
@@ -138,7 +156,7 @@ def _checked(detections, ground_truths, num_classes, caller):
                          f"len(detections)={len(detections)}, len(ground_truths)={len(ground_truths)}")
     dets, gts = [], []
     for i, ((boxes, scores, classes), (gt_boxes, gt_classes, difficult)) in enumerate(zip(detections, ground_truths)):
-        boxes = _image_boxes(f"detections[{i}] boxes", boxes, caller)
+        boxes = _image_boxes(f"detections[{i}] boxes", boxes, caller, nonfinite_ok=True)
         n = len(boxes)
         scores = np.zeros(0) if n == 0 and np.size(scores) == 0 else checks.scores(
             f"detections[{i}] scores", scores, caller)
@@ -157,6 +175,7 @@ def _checked(detections, ground_truths, num_classes, caller):
         gts.append((gt_boxes, gt_classes, difficult))
     for name, images in (("detections", dets), ("ground_truths", gts)):
         every = np.concatenate([image[0] for image in images]) if images else np.zeros((0, 4))
+        every = every[np.all(np.isfinite(every), axis=1)]
         checks.boxes(f"{name} boxes", every, caller, normalized=False, inclusive=True)
     return dets, gts
 

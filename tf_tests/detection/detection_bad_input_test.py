@@ -292,3 +292,14 @@ def test_ssd_augmentation_refuses_pixel_boxes_scaled_images_and_shapes():
         args.update(kwargs)
         with pytest.raises(ValueError, match="^ssd_augmentation: Expected " + match):
             ssd_augment.ssd_augmentation(**args)
+
+
+def test_voc_map_counts_a_diverged_detection_as_a_false_positive():
+    # Boxes that overflowed (an untrained detector's decoded deltas) overlap nothing, as in the devkit:
+    # ranked first, they halve the precision at full recall (all-point AP 1/3 with two of them).
+    det = (np.array([[np.inf, 0, np.inf, 5], [12, 11, 49, 52.0], [np.nan] * 4]), np.array([0.95, 0.9, 0.99]),
+           np.array([0, 0, 0]))
+    result = voc_eval.voc_map([det], [(GT, np.array([0]), np.array([False]))], 1, use_07_metric=False)
+    assert result["map"] == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match=r"Expected finite `ground_truths\[0\] boxes`"):
+        voc_eval.voc_map([det], [(np.array([[np.nan, 0, 1, 1]]), np.array([0]), np.array([False]))], 1)
