@@ -199,7 +199,8 @@ def scores(name, values, caller):
     return _finite(name, array, caller)
 
 
-def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxes=True, whole=False):
+def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxes=True, whole=False,
+          inclusive=False):
     """Boxes [..., 4] as float64, checked against their coordinate convention.
 
     The convention is the caller's: `normalized=True` for fractions of the image side (e.g. `[ymin, xmin,
@@ -217,6 +218,9 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
         allow_empty_boxes: Whether zero-width or zero-height boxes pass. Defaults to True.
         whole: Whether pixel coordinates must be whole numbers (integer pixel grids, e.g. wsolevaluation's
             `+ 1` areas). Defaults to False.
+        inclusive: Whether the high corner is an inclusive pixel index, so that a side is `high - low + 1`
+            (the VOC devkit's convention): then a box is inverted when `high < low - 1` and empty when
+            `high == low - 1`. Defaults to False.
 
     Returns:
         A float64 array of the boxes.
@@ -233,11 +237,13 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
     if not array.size:
         return array
     low, high = array[..., :2], array[..., 2:]
-    if np.any(high < low) or (not allow_empty_boxes and np.any(high == low)):
-        bad = array.reshape(-1, 4)[np.any((high < low) | ((high == low) & (not allow_empty_boxes)), axis=-1)
+    sides = high - low + (1.0 if inclusive else 0.0)
+    if np.any(sides < 0) or (not allow_empty_boxes and np.any(sides == 0)):
+        bad = array.reshape(-1, 4)[np.any((sides < 0) | ((sides == 0) & (not allow_empty_boxes)), axis=-1)
                                    .reshape(-1)][0]
         what = "inverted or empty" if not allow_empty_boxes else "inverted"
-        raise ValueError(f"{caller}: Expected `{name}` as (low, low, high, high) with high >= low"
+        order = "high >= low - 1 (inclusive pixel corners)" if inclusive else "high >= low"
+        raise ValueError(f"{caller}: Expected `{name}` as (low, low, high, high) with {order}"
                          f"{'' if allow_empty_boxes else ' and a non-zero size'}. Received: {what} boxes, e.g. "
                          f"{bad.tolist()}")
     if normalized and (array.min() < 0 or array.max() > 1):

@@ -114,7 +114,6 @@ def test_boxes_in_pixels_and_fractions():
     assert checks.boxes("b", np.zeros((2, 0, 4)), "f", normalized=True).shape == (2, 0, 4)
 
 
-
 def test_boxes_in_either_convention_and_in_whole_pixels():
     # normalized=None: scale-free callers (IoU) take pixels or fractions, and still refuse the malformed.
     for boxes in ([[0.1, 0.2, 0.6, 0.7]], [[1, 2, 10, 9.5]]):
@@ -128,6 +127,19 @@ def test_boxes_in_either_convention_and_in_whole_pixels():
     with pytest.raises(ValueError, match=r"^f: Expected `b` in whole pixels\. Received: fractional coordinates, "
                                          r"e\.g\. \[1\.0, 2\.0, 10\.0, 9\.5\]"):
         checks.boxes("b", [[0, 0, 1, 1], [1, 2, 10, 9.5]], "f", normalized=False, whole=True)
+
+
+def test_boxes_with_inclusive_pixel_corners():
+    # The VOC devkit's corners: a side is high - low + 1, so [5, 5, 4.5, 6] is a half-pixel-wide box, and only
+    # high < low - 1 is inverted.
+    assert checks.boxes("b", [[5, 5, 4.5, 6], [5, 5, 4, 6]], "f", normalized=None, inclusive=True).shape == (2, 4)
+    with pytest.raises(ValueError, match=r"high >= low - 1 \(inclusive pixel corners\)\. Received: inverted "
+                                         r"boxes, e\.g\. \[5\.0, 5\.0, 3\.5, 6\.0\]"):
+        checks.boxes("b", [[5, 5, 3.5, 6]], "f", normalized=False, inclusive=True)
+    with pytest.raises(ValueError, match="inverted or empty"):
+        checks.boxes("b", [[5, 5, 4, 6]], "f", normalized=False, inclusive=True, allow_empty_boxes=False)
+    with pytest.raises(ValueError, match="inverted boxes"):  # Exclusive corners (the default) stay strict.
+        checks.boxes("b", [[5, 5, 4.5, 6]], "f", normalized=False)
 
 
 def test_maps_keep_their_dtype_when_asked():

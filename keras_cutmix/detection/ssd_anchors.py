@@ -14,6 +14,13 @@ Formats (all coordinates normalised to [0, 1] by the image size):
 
 Everything is plain TF/Keras ops: it runs eagerly, in `tf.function` and in `tf.data.Dataset.map`.
 
+Bad input raises a `ValueError` naming the function and the argument before any work: an `image_size`
+that is not an int >= 1, a config without `VOC_300`'s keys or with per-map entries of other lengths,
+variances that are not two positive numbers, a percentage as `iou_threshold`, shapes that disagree
+(`A` boxes against `A` anchors). `encode` / `decode` also check values where they are concrete (eagerly):
+boxes outside [0, 1] (pixels), inverted boxes, anchors without a positive size. Labels [N, 1] are taken as
+[N]; NumPy numbers are accepted wherever a Python number is.
+
 References:
     - [Liu et al., 2016, SSD: Single Shot MultiBox Detector](https://arxiv.org/abs/1512.02325)
     - github.com/amdegroot/ssd.pytorch: `data/config.py` (`voc`), `layers/functions/prior_box.py`
@@ -25,6 +32,8 @@ import math
 import keras
 import numpy as np
 import tensorflow as tf
+
+from keras_cutmix import checks
 
 # ssd.pytorch's `voc` configuration (data/config.py) for SSD300.
 VOC_300 = {
@@ -54,7 +63,11 @@ def ssd_config(image_size):
 
     Returns:
         A dict with the keys of `VOC_300`.
+
+    Raises:
+        ValueError: for an `image_size` that is not an int >= 1.
     """
+    image_size = checks.count("image_size", image_size, "ssd_config")
     if image_size == VOC_300["min_dim"]:
         return VOC_300
     maps = [math.ceil(image_size / stride) for stride in (8, 16, 32)]
@@ -72,6 +85,56 @@ def ssd_config(image_size):
         "variance": VOC_300["variance"],
         "clip": True,
     }
+
+
+def _check_config(config, caller):
+    """A default-box configuration with `VOC_300`'s keys and one entry per map in each per-map key."""
+    missing = sorted(set(VOC_300) - set(config)) if isinstance(config, dict) else None
+    if missing is None or missing:
+        what = f"missing {missing}" if missing else f"type {type(config).__name__}"
+        raise ValueError(f"{caller}: Expected `config` as a dict with the keys of VOC_300 "
+                         f"(`ssd_anchors.ssd_config(image_size)`). Received: config of {what}")
+    maps = config["feature_maps"]
+    lengths = {key: len(config[key]) for key in ("feature_maps", "steps", "min_sizes", "max_sizes", "aspect_ratios")}
+    if len(set(lengths.values())) != 1 or not all(checks.python_number(f) >= 1 for f in maps):
+        raise ValueError(f"{caller}: Expected `config` with one entry per feature map in each of {sorted(lengths)} "
+                         f"and map sizes >= 1. Received: lengths {lengths}, feature_maps={tuple(maps)}")
+    checks.count("config['min_dim']", config["min_dim"], caller)
+    return config
+
+
+def _variances(variances, caller="encode"):
+    if isinstance(variances, (str, bytes)) or not np.iterable(variances) or len(tuple(variances)) != 2:
+        raise ValueError(f"{caller}: Expected `variances` as (centre, size), two numbers > 0. Received: "
+                         f"variances={variances!r}")
+    centre, size = (checks.number(f"variances[{i}]", v, caller) for i, v in enumerate(variances))
+    if centre <= 0 or size <= 0:
+        raise ValueError(f"{caller}: Expected `variances` > 0. Received: variances={tuple(variances)!r}")
+    return [centre, centre, size, size]
+
+
+def _check_finite(caller, name, tensor):
+    array = np.asarray(tensor.numpy(), np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{caller}: Expected finite `{name}`. Received: {int(np.sum(~np.isfinite(array)))} NaN or "
+                         f"infinite values")
+    return array
+
+
+def _check_anchored(caller, name, values, anchors):
+    """Static shapes of `values` [..., A, 4] against `anchors` [A, 4]; eagerly, the anchors' sizes."""
+    values, anchors = tf.convert_to_tensor(values), tf.convert_to_tensor(anchors)
+    if (values.shape.rank is None or values.shape.rank < 2 or values.shape[-1] != 4 or anchors.shape.rank != 2
+            or anchors.shape[-1] != 4 or not values.shape[-2:-1].is_compatible_with(anchors.shape[:1])):
+        raise ValueError(f"{caller}: Expected `{name}` [..., A, 4] and `anchors` [A, 4] with the same A. Received: "
+                         f"{name}.shape={tuple(values.shape)}, anchors.shape={tuple(anchors.shape)}")
+    if tf.executing_eagerly():
+        _check_finite(caller, name, values)
+        anchor_array = _check_finite(caller, "anchors", anchors)
+        if anchor_array.size and anchor_array[:, 2:].min() <= 0:
+            raise ValueError(f"{caller}: Expected `anchors` in centre form (cx, cy, w, h) with w, h > 0 "
+                             f"(`default_boxes()`). Received: sizes down to {anchor_array[:, 2:].min():g}")
+    return values, anchors
 
 
 def boxes_per_location(config=VOC_300):
@@ -93,7 +156,11 @@ def default_boxes(config=VOC_300):
     Returns:
         float32 NumPy array [num_boxes, 4] of `(cx, cy, w, h)` (`"center_xywh"`), normalised;
         8,732 rows for `VOC_300`.
+
+    Raises:
+        ValueError: for a config without `VOC_300`'s keys or with per-map entries of other lengths.
     """
+    _check_config(config, "default_boxes")
     size = config["min_dim"]
     per_map = []
     for k, f in enumerate(config["feature_maps"]):
@@ -115,8 +182,11 @@ def default_boxes(config=VOC_300):
     return boxes
 
 
-def _variances(variances):
-    return [variances[0], variances[0], variances[1], variances[1]]
+def _encode(boxes, anchors, variances):
+    return keras.utils.bounding_boxes.encode_box_to_deltas(
+        anchors, boxes, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT,
+        encoding_format=ANCHOR_FORMAT, variance=variances,
+    )
 
 
 def encode(boxes, anchors, variances=VOC_300["variance"]):
@@ -129,11 +199,15 @@ def encode(boxes, anchors, variances=VOC_300["variance"]):
 
     Returns:
         float32 [..., A, 4] deltas `(dx, dy, dw, dh)`, as ssd.pytorch's `encode`.
+
+    Raises:
+        ValueError: for bad input (see the module docstring).
     """
-    return keras.utils.bounding_boxes.encode_box_to_deltas(
-        anchors, boxes, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT,
-        encoding_format=ANCHOR_FORMAT, variance=_variances(variances),
-    )
+    variances = _variances(variances, "encode")
+    boxes, anchors = _check_anchored("encode", "boxes", boxes, anchors)
+    if tf.executing_eagerly():
+        checks.boxes("boxes", boxes.numpy(), "encode", normalized=True)
+    return _encode(boxes, anchors, variances)
 
 
 def decode(deltas, anchors, variances=VOC_300["variance"]):
@@ -146,10 +220,15 @@ def decode(deltas, anchors, variances=VOC_300["variance"]):
 
     Returns:
         float32 [..., A, 4] normalised yxyx boxes.
+
+    Raises:
+        ValueError: for bad input (see the module docstring).
     """
+    variances = _variances(variances, "decode")
+    deltas, anchors = _check_anchored("decode", "deltas", deltas, anchors)
     return keras.utils.bounding_boxes.decode_deltas_to_boxes(
         anchors, deltas, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT,
-        encoded_format=ANCHOR_FORMAT, variance=_variances(variances),
+        encoded_format=ANCHOR_FORMAT, variance=variances,
     )
 
 
@@ -184,9 +263,9 @@ def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["va
         gt_boxes: [N, 4] or [B, N, 4] normalised yxyx boxes (N may be 0: all background). A valid box
             outside [0, 1] (pixels), inverted or of zero size raises `tf.errors.InvalidArgumentError`
             (eagerly, in graphs and in tf.data; not under XLA).
-        gt_labels: [N] or [B, N] integer classes in [0, num_classes); -1 marks padding.
+        gt_labels: [N] or [B, N] (or [N, 1], [B, N, 1]) integer classes in [0, num_classes); -1 marks padding.
         anchors: [A, 4] default boxes in centre form (`default_boxes()`).
-        iou_threshold: Minimum IoU for a match. Defaults to 0.5.
+        iou_threshold: Minimum IoU for a match, a fraction. Defaults to 0.5.
         variances: Encoding variances. Defaults to (0.1, 0.2).
 
     Works eagerly, in `tf.function` and in `tf.data.Dataset.map` (per image or per batch).
@@ -195,8 +274,12 @@ def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["va
         `(loc_targets, cls_targets)`: float32 [(B,) A, 4] deltas (meaningful where the class is not 0)
         and int32 [(B,) A] classes, 0 for background and `label + 1` for objects.
     """
+    iou_threshold = checks.fraction("iou_threshold", iou_threshold, "match")
+    variances = _variances(variances, "match")
     gt_boxes = tf.convert_to_tensor(gt_boxes, tf.float32)
     gt_labels = tf.cast(gt_labels, tf.int32)
+    if gt_labels.shape.rank == gt_boxes.shape.rank and gt_labels.shape[-1] == 1:  # Labels [(B,) N, 1].
+        gt_labels = gt_labels[..., 0]
     unbatched = gt_boxes.shape.rank == 2
     if unbatched:
         gt_boxes, gt_labels = gt_boxes[None], gt_labels[None]
@@ -227,7 +310,7 @@ def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["va
     matched = tf.gather(gt_boxes, best_truth, batch_dims=1)
     classes = tf.gather(gt_labels, best_truth, batch_dims=1) + 1
     classes = tf.where(best_overlap < iou_threshold, 0, classes)
-    loc = tf.cast(encode(matched, anchors, variances), tf.float32)
+    loc = tf.cast(_encode(matched, anchors, variances), tf.float32)  # Padding rows may hold anything.
     if unbatched:
         return loc[0], classes[0]
     return loc, classes

@@ -26,13 +26,22 @@ ssd.pytorch's IoU test reads `if overlap.min() < min_iou and max_iou < overlap.m
 (max_iou is +inf), so the paper's runs never enforced the minimum IoU: `enforce_min_iou=False` (default)
 reproduces that; `True` applies the intended test.
 
+Bad input: an image not [H, W, 3], boxes not [N, 4], labels not [N] (or [N, 1]) of the boxes' N, a `size`
+that is not an int >= 1 (NumPy integers are) and flags that are not bools raise a `ValueError` naming
+`ssd_augmentation` before any work (eagerly and when traced); an image outside [0, 255] or within [0, 1]
+with fractional values (scaled) and valid boxes outside [0, 1] (pixels) raise `tf.errors.InvalidArgumentError`
+with the same kind of message (eagerly, in graphs and tf.data; not under XLA). Inverted boxes pass through
+unchanged (SSD's training targets treat boxes without area as padding).
+
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325), Sec. 2.2 (data augmentation);
       github.com/amdegroot/ssd.pytorch, `utils/augmentations.py`.
 """
 
+import numpy as np
 import tensorflow as tf
 
+from keras_cutmix import checks
 from keras_cutmix.mixing import sampling
 from keras_cutmix.models import resnet50
 
@@ -165,6 +174,43 @@ def random_crop(image, boxes, labels, seed, enforce_min_iou=False):
     return cropped, tf.where(keep[:, None], new_boxes, 0.0), tf.where(keep, labels, -1)
 
 
+def _checked(image, boxes, labels, size, photometric, enforce_min_iou):
+    """`ssd_augmentation`'s arguments: shapes and flags statically, values by assertions."""
+    caller = "ssd_augmentation"
+    size = checks.count("size", size, caller)
+    for name, flag in (("photometric", photometric), ("enforce_min_iou", enforce_min_iou)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ValueError(f"{caller}: Expected `{name}` to be True or False. Received: {name}={flag!r}")
+    image = tf.cast(image, tf.float32)
+    boxes = tf.cast(boxes, tf.float32)
+    labels = tf.cast(labels, tf.int32)
+    if labels.shape.rank == 2 and labels.shape[-1] == 1:
+        labels = labels[:, 0]
+    if (image.shape.rank != 3 or image.shape[-1] != 3 or boxes.shape.rank != 2 or boxes.shape[-1] != 4
+            or labels.shape.rank != 1 or not boxes.shape[:1].is_compatible_with(labels.shape)):
+        raise ValueError(f"{caller}: Expected `image` [H, W, 3] (one image), `boxes` [N, 4] and `labels` [N]. "
+                         f"Received: image.shape={tuple(image.shape)}, boxes.shape={tuple(boxes.shape)}, "
+                         f"labels.shape={tuple(labels.shape)}")
+    valid_boxes = tf.boolean_mask(boxes, labels >= 0)
+    low, high = tf.reduce_min(image), tf.reduce_max(image)
+    assertions = [
+        tf.debugging.assert_equal(
+            (low >= 0.0) & (high <= 255.0), True,
+            message=f"{caller}: Expected `image` as RGB pixels in [0, 255]; values outside found (preprocessed?)"),
+        tf.debugging.assert_equal(
+            (high > 1.0) | tf.reduce_all(image == tf.round(image)), True,
+            message=f"{caller}: Expected `image` as pixels in [0, 255]; these look scaled to [0, 1]: multiply by 255"),
+        tf.debugging.assert_equal(
+            tf.reduce_all((valid_boxes >= 0.0) & (valid_boxes <= 1.0)), True,
+            message=f"{caller}: Expected `boxes` normalised to [0, 1] (fractions of the image side); these look "
+                    f"like pixels: divide by the image size (label a padding row -1)"),
+    ]
+    if not tf.executing_eagerly():  # Eagerly they already ran.
+        with tf.control_dependencies(assertions):
+            image = tf.identity(image)
+    return image, boxes, labels, size
+
+
 def ssd_augmentation(image, boxes, labels, seed, size=300, photometric=True, enforce_min_iou=False):
     """SSD's training augmentation of one image (see the module docstring).
 
@@ -180,12 +226,14 @@ def ssd_augmentation(image, boxes, labels, seed, size=300, photometric=True, enf
 
     Returns:
         `(image [size, size, 3] float32, boxes [N, 4] in [0, 1], labels [N] int32)`.
+
+    Raises:
+        ValueError, tf.errors.InvalidArgumentError: for bad input (see the module docstring).
     """
+    image, boxes, labels, size = _checked(image, boxes, labels, size, photometric, enforce_min_iou)
     seed = sampling.resolve_seed(seed)
     photo_seed, expand_seed, crop_seed, flip_seed = sampling.split_seed(seed, 4)
-    image = tf.cast(image, tf.float32)
-    boxes = tf.clip_by_value(tf.cast(boxes, tf.float32), 0.0, 1.0)
-    labels = tf.cast(labels, tf.int32)
+    boxes = tf.clip_by_value(boxes, 0.0, 1.0)
     if photometric:
         image = photometric_distort(image, photo_seed)
     image, boxes = expand(image, boxes, expand_seed)

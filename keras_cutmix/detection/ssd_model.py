@@ -77,9 +77,30 @@ def _check_sizes(sources, image_size, config=ssd_anchors.VOC_300):
     sizes = tuple(source.shape[1] for source in sources)
     if sizes != expected:
         raise ValueError(
-            f"Expected feature maps of sizes {expected} (SSD300). Received: image_size={image_size!r} "
+            f"ssd300: Expected feature maps of sizes {expected} (the config's). Received: image_size={image_size!r} "
             f"giving {sizes}"
         )
+
+
+def _check_arguments(num_classes, backbone, image_size, config, normalize):
+    """`ssd300`'s arguments at the door, before any layer is built."""
+    caller = "ssd300"
+    num_classes = checks.count("num_classes", num_classes, caller)
+    image_size = checks.count("image_size", image_size, caller)
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise ValueError(f"{caller}: Expected `normalize` to be True or False. Received: normalize={normalize!r}")
+    if config is not None:
+        ssd_anchors._check_config(config, caller)
+    if backbone is not None:
+        pyramid = getattr(backbone, "pyramid_outputs", None)
+        if not isinstance(backbone, keras.Model) or not isinstance(pyramid, dict) or not {"P3", "P4", "P5"} <= set(
+                pyramid):
+            levels = sorted(pyramid) if isinstance(pyramid, dict) else None
+            raise ValueError(f"{caller}: Expected `backbone` as a keras.Model with `pyramid_outputs` P3, P4 and P5 "
+                             f"(a keras-hub ResNetBackbone or `backbones.pyramid_encoder(classifier)`). Received: "
+                             f"backbone of type {type(backbone).__name__}"
+                             + (f" with levels {levels}" if levels is not None else " without pyramid_outputs"))
+    return num_classes, image_size, bool(normalize)
 
 
 def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=True):
@@ -101,10 +122,11 @@ def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=Tr
         `{"boxes": [B, 8732, 4] deltas (dx, dy, dw, dh), "classes": [B, 8732, num_classes + 1] logits}`.
 
     Raises:
-        ValueError: If `num_classes` < 1 or the feature maps do not have SSD300's sizes.
+        ValueError: If `num_classes` or `image_size` is not an int >= 1 (NumPy integers are), `normalize` not a
+            bool, `config` not a default-box configuration, `backbone` without P3-P5 `pyramid_outputs`, or the
+            feature maps do not have the config's sizes; before any layer is built.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"Expected `num_classes` to be a positive int. Received: num_classes={num_classes!r}")
+    num_classes, image_size, normalize = _check_arguments(num_classes, backbone, image_size, config, normalize)
     if backbone is None:
         backbone = resnet50.backbone(image_shape=(image_size, image_size, 3))
     config = config or ssd_anchors.ssd_config(image_size)

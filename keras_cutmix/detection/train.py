@@ -197,9 +197,11 @@ def evaluate_detector(detect, test_ds, num_classes, max_images=None, use_07_metr
         boxes, scores, classes, counts = (np.asarray(t) for t in detect(images))
         labels = np.asarray(targets["labels"])
         for i in range(len(labels)):
-            n, valid = int(counts[i]), labels[i] >= 0
+            n, gt = int(counts[i]), np.asarray(targets["boxes"])[i]
+            # Boxes without area (tfds mock VOC has inverted ones) are no objects, as in ssd.training_data.
+            valid = (labels[i] >= 0) & (gt[:, 2] > gt[:, 0]) & (gt[:, 3] > gt[:, 1])
             detections.append((to_voc(boxes[i, :n]), scores[i, :n], classes[i, :n].astype(np.int64)))
-            ground_truths.append((to_voc(np.asarray(targets["boxes"])[i][valid]), labels[i][valid],
+            ground_truths.append((to_voc(gt[valid]), labels[i][valid],
                                   np.asarray(difficult)[i][valid].astype(bool)))
         done = max_images is not None and len(detections) >= max_images
         progress.update(step, finalize=done)

@@ -26,12 +26,23 @@ and gets NaN or 0 depending on the metric; on VOC's test set every class has
 ground truth, so the mean is the same.) `keras.utils.bounding_boxes.compute_iou`
 is not used because it has no +1 pixel convention.
 
+Bad input raises a `ValueError` (`TypeError` for a value that is not an array) naming `voc_map` and the
+argument before any work: boxes that look normalised to [0, 1] (the devkit counts pixels: divide-by-size
+boxes would all overlap), inverted boxes (`xmax < xmin - 1`: a negative devkit width), classes out of
+`[0, num_classes)` or not whole, non-finite scores or ground-truth boxes, fields of different lengths, a
+percentage as `iou_threshold`. A detection box with NaN or infinite coordinates (a diverged detector's)
+overlaps nothing: a false positive, as in the devkit. Classes may be ids [n] or [n, 1] (or whole floats),
+scores [n] or [n, 1] (probabilities or logits alike: only their order counts), an image without detections
+or objects empty arrays of any shape; NumPy numbers are accepted wherever a Python number is.
+
 References:
     Everingham et al., The PASCAL Visual Object Classes (VOC) Challenge, IJCV 2010.
     https://github.com/rbgirshick/py-faster-rcnn/blob/master/lib/datasets/voc_eval.py
 """
 
 import numpy as np
+
+from keras_cutmix import checks
 
 # py-faster-rcnn's recall thresholds, np.arange(0., 1.1, 0.1): the same floats, so
 # that a recall like 0.3 compares with 0.30000000000000004 exactly as there.
@@ -42,16 +53,32 @@ def average_precision(recall, precision, use_07_metric=True):
     """AP of a precision-recall curve, as the VOC devkit computes it.
 
     Args:
-        recall: float [n], non-decreasing, after each ranked detection.
-        precision: float [n], after each ranked detection.
+        recall: float [n] fractions, non-decreasing, after each ranked detection.
+        precision: float [n] fractions, after each ranked detection.
         use_07_metric: True: mean of the largest precision at recall >= t for
             t in 0, 0.1, ..., 1 (VOC2007). False: area under the precision
             envelope (all points, VOC2010 and later). Defaults to True.
 
     Returns:
         The AP, a float in [0, 1].
+
+    Raises:
+        ValueError: for curves of different lengths, values outside [0, 1]
+            (percentages), or a recall that decreases.
     """
-    recall, precision = np.asarray(recall, np.float64), np.asarray(precision, np.float64)
+    caller = "average_precision"
+    recall, precision = checks.scores("recall", recall, caller), checks.scores("precision", precision, caller)
+    use_07_metric = _flag("use_07_metric", use_07_metric, caller)
+    if recall.shape != precision.shape:
+        raise ValueError(f"{caller}: Expected `recall` and `precision` of the same length. Received: "
+                         f"{recall.shape[0]} and {precision.shape[0]}")
+    for name, values in (("recall", recall), ("precision", precision)):
+        if values.size and (values.min() < 0 or values.max() > 1):
+            raise ValueError(f"{caller}: Expected `{name}` as fractions in [0, 1]. Received: {name} in "
+                             f"[{values.min():g}, {values.max():g}]")
+    if np.any(np.diff(recall) < 0):
+        raise ValueError(f"{caller}: Expected a non-decreasing `recall` (the curve in rank order). Received: "
+                         f"a recall that decreases at index {int(np.flatnonzero(np.diff(recall) < 0)[0]) + 1}")
     if use_07_metric:
         reached = recall[None, :] >= _RECALL_POINTS[:, None]  # [11, n]
         best = np.where(reached, precision[None, :], 0.0).max(1, initial=0.0)
@@ -64,30 +91,105 @@ def average_precision(recall, precision, use_07_metric=True):
 
 
 def _pixel_iou(boxes, gt_boxes):
-    """IoU [n, m] of inclusive-pixel `[xmin, ymin, xmax, ymax]` boxes (areas with +1)."""
+    """IoU [n, m] of inclusive-pixel `[xmin, ymin, xmax, ymax]` boxes (areas with +1; 0 where both are empty)."""
     lo = np.maximum(boxes[:, None, :2], gt_boxes[None, :, :2])
     hi = np.minimum(boxes[:, None, 2:], gt_boxes[None, :, 2:])
     inter = np.prod(np.maximum(hi - lo + 1.0, 0.0), -1)
     area = lambda b: (b[:, 2] - b[:, 0] + 1.0) * (b[:, 3] - b[:, 1] + 1.0)
-    return inter / (area(boxes)[:, None] + area(gt_boxes)[None, :] - inter)
+    with np.errstate(invalid="ignore", over="ignore"):  # Non-finite detections: IoU NaN or 0, never a match.
+        union = area(boxes)[:, None] + area(gt_boxes)[None, :] - inter
+        return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def _as_arrays(items, names, index):
-    arrays = [np.asarray(a) for a in items]
-    if len(arrays) != len(names):
-        raise ValueError(f"Expected image {index} to be a tuple {names}. Received: {len(arrays)} items")
-    n = len(arrays[1]) if arrays[0].size == 0 else len(arrays[0])
-    if arrays[0].size and arrays[0].shape != (n, 4) or any(len(a) != n for a in arrays[1:]):
-        shapes = {name: a.shape for name, a in zip(names, arrays)}
-        raise ValueError(f"Expected {names[0]} [n, 4] and the other fields [n] in image {index}. "
-                         f"Received: shapes {shapes}")
-    return [arrays[0].reshape(n, 4).astype(np.float64)] + arrays[1:]
+def _flag(name, value, caller):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{caller}: Expected `{name}` to be True or False. Received: {name}={value!r}")
+    return bool(value)
 
 
-def _check_classes(classes, num_classes, name, index):
-    if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
-        raise ValueError(f"Expected {name} in [0, {num_classes}) in image {index}. "
-                         f"Received: {name}={classes.tolist()}")
+def _entries(name, entries, fields, caller):
+    """`entries` as a list of per-image tuples of `len(fields)` items."""
+    if isinstance(entries, (str, bytes, dict, np.ndarray)) or not isinstance(entries, (list, tuple)):
+        raise ValueError(f"{caller}: Expected `{name}` as a list with one tuple {fields} per image. Received: "
+                         f"{name} of type {type(entries).__name__}")
+    for index, entry in enumerate(entries):
+        if isinstance(entry, (str, bytes, dict, np.ndarray)) or not isinstance(entry, (list, tuple)) \
+                or len(entry) != len(fields):
+            kind = f"{len(entry)} items" if isinstance(entry, (list, tuple)) else f"type {type(entry).__name__}"
+            raise ValueError(f"{caller}: Expected `{name}[{index}]` to be a tuple {fields} (a list of such tuples, "
+                             f"one per image). Received: {name}[{index}] of {kind}")
+    return list(entries)
+
+
+def _image_boxes(name, boxes, caller, nonfinite_ok=False):
+    """One image's boxes as float64 [n, 4]: empty arrays of any shape are no boxes.
+
+    With `nonfinite_ok` (detections: a diverged detector's overflowing boxes), rows with NaN or infinite
+    coordinates are kept as they are, unchecked: they overlap nothing, so they count as false positives.
+    """
+    if not isinstance(boxes, (str, bytes, dict)) and boxes is not None and np.size(boxes) == 0:
+        return np.zeros((0, 4))
+    rows = None
+    if nonfinite_ok and not isinstance(boxes, (str, bytes, dict)) and boxes is not None:
+        try:
+            array = np.asarray(boxes)
+        except (TypeError, ValueError):
+            array = np.zeros(0)
+        if np.issubdtype(array.dtype, np.floating) and array.ndim == 2 and array.shape[-1] == 4:
+            rows = ~np.all(np.isfinite(array), axis=1)
+            boxes = np.where(rows[:, None], 0.0, array)  # Checked as a 1-pixel box at the origin.
+    array = checks.boxes(name, boxes, caller, normalized=None, inclusive=True)
+    if array.ndim != 2:
+        raise ValueError(f"{caller}: Expected `{name}` as [n, 4]. Received: {name}.shape={array.shape}")
+    if rows is not None and rows.any():
+        array = array.copy()
+        array[rows] = np.nan
+    return array
+
+
+def _checked(detections, ground_truths, num_classes, caller):
+    """The images' arrays, checked: [(boxes, scores, classes)], [(boxes, classes, difficult)]."""
+    detections = _entries("detections", detections, ("boxes", "scores", "classes"), caller)
+    ground_truths = _entries("ground_truths", ground_truths, ("boxes", "classes", "difficult"), caller)
+    if len(detections) != len(ground_truths):
+        raise ValueError(f"{caller}: Expected one detections entry per ground_truths entry. Received: "
+                         f"len(detections)={len(detections)}, len(ground_truths)={len(ground_truths)}")
+    dets, gts = [], []
+    for i, ((boxes, scores, classes), (gt_boxes, gt_classes, difficult)) in enumerate(zip(detections, ground_truths)):
+        boxes = _image_boxes(f"detections[{i}] boxes", boxes, caller, nonfinite_ok=True)
+        n = len(boxes)
+        scores = np.zeros(0) if n == 0 and np.size(scores) == 0 else checks.scores(
+            f"detections[{i}] scores", scores, caller)
+        classes = np.zeros(0, np.int64) if n == 0 and np.size(classes) == 0 else checks.class_ids(
+            f"detections[{i}] classes", classes, caller, num_classes=num_classes, length=n)
+        if len(scores) != n:
+            raise ValueError(f"{caller}: Expected one score per box in detections[{i}]. Received: {n} boxes and "
+                             f"{len(scores)} scores")
+        gt_boxes = _image_boxes(f"ground_truths[{i}] boxes", gt_boxes, caller)
+        m = len(gt_boxes)
+        gt_classes = np.zeros(0, np.int64) if m == 0 and np.size(gt_classes) == 0 else checks.class_ids(
+            f"ground_truths[{i}] classes", gt_classes, caller, num_classes=num_classes, length=m)
+        difficult = np.zeros(0, bool) if m == 0 and np.size(difficult) == 0 else _difficult(
+            f"ground_truths[{i}] difficult", difficult, caller, m)
+        dets.append((boxes, scores, classes))
+        gts.append((gt_boxes, gt_classes, difficult))
+    for name, images in (("detections", dets), ("ground_truths", gts)):
+        every = np.concatenate([image[0] for image in images]) if images else np.zeros((0, 4))
+        every = every[np.all(np.isfinite(every), axis=1)]
+        checks.boxes(f"{name} boxes", every, caller, normalized=False, inclusive=True)
+    return dets, gts
+
+
+def _difficult(name, values, caller, length):
+    """One image's difficult flags as bool [m], from bools or 0 / 1 numbers, [m] or [m, 1]."""
+    array = checks.scores(name, np.asarray(values, np.float64) if np.asarray(values).dtype == bool else values,
+                          caller)
+    if array.size and not np.all((array == 0) | (array == 1)):
+        raise ValueError(f"{caller}: Expected `{name}` as flags (bool, or 0 and 1). Received: values in "
+                         f"[{array.min():g}, {array.max():g}]")
+    if len(array) != length:
+        raise ValueError(f"{caller}: Expected {length} `{name}`, one per box. Received: {len(array)}")
+    return array.astype(bool)
 
 
 def _match(det_boxes, det_classes, gt_boxes, gt_classes):
@@ -105,7 +207,8 @@ def voc_map(detections, ground_truths, num_classes, iou_threshold=0.5, use_07_me
     Args:
         detections: A list with one tuple `(boxes, scores, classes)` per image:
             boxes [n, 4] `[xmin, ymin, xmax, ymax]` in inclusive pixel
-            coordinates, scores [n], integer classes [n] in `[0, num_classes)`.
+            coordinates, scores [n] (any finite numbers: only their order
+            counts), integer classes [n] in `[0, num_classes)`.
         ground_truths: A list, aligned with `detections`, of tuples
             `(boxes, classes, difficult)`: boxes [m, 4] as above, classes [m],
             difficult bool [m].
@@ -122,28 +225,27 @@ def voc_map(detections, ground_truths, num_classes, iou_threshold=0.5, use_07_me
 
     Raises:
         ValueError: if the lists differ in length, a tuple's fields disagree
-            in length, or a class is outside `[0, num_classes)`.
+            in length, boxes look normalised or are inverted, a class is not
+            a whole number in `[0, num_classes)`, a score is not finite, or an
+            argument is out of range (see the module docstring).
+        TypeError: for fields that are not numeric arrays.
     """
-    if len(detections) != len(ground_truths):
-        raise ValueError(f"Expected one detections entry per ground_truths entry. Received: "
-                         f"len(detections)={len(detections)}, len(ground_truths)={len(ground_truths)}")
-    num_classes = int(num_classes)
+    caller = "voc_map"
+    num_classes = checks.count("num_classes", num_classes, caller)
+    iou_threshold = checks.fraction("iou_threshold", iou_threshold, caller)
+    use_07_metric = _flag("use_07_metric", use_07_metric, caller)
+    detections, ground_truths = _checked(detections, ground_truths, num_classes, caller)
     rows, scores = [], []  # Per detection: (image, class, matched gt or -1, ignored), score.
     num_positives = np.zeros(num_classes, np.int64)
-    for index, (det, gt) in enumerate(zip(detections, ground_truths)):
-        det_boxes, det_scores, det_classes = _as_arrays(det, ("boxes", "scores", "classes"), index)
-        gt_boxes, gt_classes, difficult = _as_arrays(gt, ("boxes", "classes", "difficult"), index)
-        det_classes, gt_classes = det_classes.astype(np.int64), gt_classes.astype(np.int64)
-        difficult = difficult.astype(bool)
-        _check_classes(det_classes, num_classes, "classes", index)
-        _check_classes(gt_classes, num_classes, "gt classes", index)
+    for index, ((det_boxes, det_scores, det_classes), (gt_boxes, gt_classes, difficult)) in enumerate(
+            zip(detections, ground_truths)):
         num_positives += np.bincount(gt_classes[~difficult], minlength=num_classes)
         best_iou, best_gt = _match(det_boxes, det_classes, gt_boxes, gt_classes)
         hit = best_iou > iou_threshold
         ignored = hit & difficult[best_gt] if len(gt_boxes) else np.zeros(len(hit), bool)
         matched_gt = np.where(hit & ~ignored, best_gt, -1)
         rows.append(np.stack([np.full(len(hit), index), det_classes, matched_gt, ignored], 1))
-        scores.append(det_scores.astype(np.float64).reshape(-1))
+        scores.append(det_scores)
     table = np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 4), np.int64)
     scores = np.concatenate(scores) if scores else np.zeros(0)
     ap = [_class_ap(table[table[:, 1] == c], scores[table[:, 1] == c], num_positives[c],

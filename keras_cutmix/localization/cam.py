@@ -18,7 +18,15 @@ step, so that thresholds and boxes mean the same as in the WSOL literature:
      removed: negative evidence stays in the map, below the object.
    * Grad-CAM: `ReLU(sum_k alpha_k * A_k)` with `alpha_k` the spatial mean of
      `d logit_c / d A_k` (the pre-softmax score, as Selvaraju et al.), taken
-     with `tf.GradientTape` at any layer with a 4-D output. For a model ending
+     with `tf.GradientTape` at any layer with a 4-D output. Whether the model
+     outputs logits is the package's one rule (`checks.outputs_logits`); for
+     a probability head the logits are taken where the graph has them (the
+     input of a last `Softmax` / `Activation` layer, the pre-activation of a
+     last softmax / sigmoid `Dense`), else (a nested head, a `Lambda`, a
+     subclassed call) the log of the probability, the logit up to a term the
+     classes share. (The gradient of the probability itself is `p_c` times
+     that of its log: the same map once normalised, but it vanishes in float32
+     where the softmax saturates; the logit's map differs from both.) For a model ending
      GAP -> Dense, `alpha_k = W[k, c] / (h * w)`, so Grad-CAM is
      `ReLU(CAM) / (h * w)`: the same map with its negative part cut to 0.
 2. **Upsampling** to the input's `[H, W]` with OpenCV's bicubic kernel
@@ -163,17 +171,74 @@ def _cam_function(model, layer_name, signature):
     return compute
 
 
+def _class_score_source(model):
+    """Where Grad-CAM's class score (the logit) comes from: `(kind, layer)` by the package's one logits rule.
+
+    `checks.outputs_logits` reads the model's structure. Logits: the outputs themselves (`"outputs"`).
+    Probabilities from a last `Softmax` / `Activation` layer (softmax over the last axis, or sigmoid): the
+    tensor feeding it is the logits (`"input"`). From a `Dense` with a softmax / sigmoid activation: its
+    pre-activation `x @ kernel + bias` (`"dense"`). Probabilities whose logits are out of reach (a nested
+    model, a `Lambda`, a subclassed `call`): the log of the probability (`"log"`). A structure that says
+    nothing: decided per batch from the outputs by the same rule (`"outputs_rule"`).
+    """
+    try:
+        if checks.outputs_logits(model):
+            return "outputs", None
+    except ValueError:  # The structure is silent: the outputs decide, in the compiled function.
+        return "outputs_rule", None
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    last = layers[-1]
+    single = len(getattr(last, "_inbound_nodes", [])) == 1
+    if single and isinstance(last, keras.layers.Softmax) and tuple(np.atleast_1d(last.axis)) in ((-1,), (1,)):
+        return "input", last
+    if single and isinstance(last, keras.layers.Activation):
+        return "input", last
+    if single and type(last) is keras.layers.Dense and last.kernel is not None:
+        return "dense", last
+    return "log", None
+
+
+def _features_outputs_and_scores(model, layer_name):
+    """`(model from the inputs to [features, outputs, score source], kind)`, sharing `model`'s layers."""
+    kind, layer = _class_score_source(model)
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    outputs = [model.get_layer(layer_name).output, model.outputs[0]]
+    if layer is not None:
+        outputs.append(layer.input)
+    return keras.Model(inputs, outputs), kind, layer
+
+
 def _gradcam_function(model, layer_name, signature):
-    features_and_logits = _features_and_logits(model, layer_name)
+    probe, kind, layer = _features_outputs_and_scores(model, layer_name)
+
+    def class_scores(outputs, source):
+        """Per image, the vector whose entry c is class c's logit (Selvaraju et al.'s pre-softmax score)."""
+        if kind == "input":
+            return tf.cast(source, tf.float32)
+        if kind == "dense":
+            scores = tf.matmul(tf.cast(source, tf.float32), tf.cast(layer.kernel, tf.float32))
+            return scores + tf.cast(layer.bias, tf.float32) if layer.use_bias else scores
+        outputs = tf.cast(outputs, tf.float32)
+        # The log of a probability: log softmax(z)_c = z_c - logsumexp(z), the class logit up to a term
+        # shared by the classes, whose gradient does not vanish where the softmax saturates.
+        log = tf.math.log(tf.maximum(outputs, np.finfo(np.float32).tiny))
+        if kind == "log":
+            return log
+        if kind == "outputs_rule":  # The one rule on this batch's outputs, as checks.outputs_logits reads them.
+            probabilities = tf.numpy_function(checks.are_probabilities, [outputs], tf.bool, stateful=False)
+            return tf.cond(tf.reshape(probabilities, []), lambda: log, lambda: outputs)
+        return outputs
 
     @tf.function(input_signature=signature)
     def compute(images, class_ids):
-        """class_ids [K, B] -> (maps [K, B, H, W], logits [B, N]), one forward pass."""
+        """class_ids [K, B] -> (maps [K, B, H, W], outputs [B, N]), one forward pass."""
         with tf.GradientTape(persistent=True) as tape:
-            features, logits = features_and_logits(images, training=False)
+            features, outputs, *source = probe(images, training=False)
+            scores_all = class_scores(outputs, source[0] if source else None)
             # Images are independent at inference, so one gradient of the
             # summed scores gives every image's own gradient.
-            scores = [tf.reduce_sum(tf.gather(logits, _choose_classes(logits, class_ids[k]), axis=1, batch_dims=1))
+            scores = [tf.reduce_sum(tf.gather(scores_all, _choose_classes(outputs, class_ids[k]), axis=1,
+                                              batch_dims=1))
                       for k in range(class_ids.shape[0])]
         maps = []
         for score in scores:
@@ -182,7 +247,7 @@ def _gradcam_function(model, layer_name, signature):
             raw = tf.nn.relu(tf.einsum("bhwc,bc->bhw", tf.cast(features, tf.float32), alphas))
             maps.append(_upsample_and_normalize(raw, images.shape[1], images.shape[2]))
         del tape
-        return tf.stack(maps), logits
+        return tf.stack(maps), outputs
 
     return compute
 
@@ -342,11 +407,14 @@ def gradcam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
 
     The raw map is `ReLU(sum_k alpha_k A_k)`, `alpha_k` the spatial mean of
     the gradient of the class logit with respect to feature map `A_k`; then
-    the same upsampling and normalisation as `cam`.
+    the same upsampling and normalisation as `cam`. A model that outputs
+    probabilities (by `checks.outputs_logits`) gives the Grad-CAM of the
+    logits feeding its softmax (or sigmoid), the same map as its logits twin;
+    where those are out of reach, of the log probability (module docstring).
 
     Args:
-        model: A functional `keras.Model` whose (first) output is logits
-            `[B, num_classes]`.
+        model: A functional `keras.Model` whose (first) output is logits or
+            class probabilities `[B, num_classes]`.
         images: `[B, H, W, C]` pixels as the model takes them.
         class_ids: `None` (each image's predicted class) or `B` ints in
             `[0, num_classes)`. Defaults to `None`.

@@ -80,9 +80,10 @@ def test_argument_errors():
     det, gt = _image([G1], [0], [G1], [1.0], [0])
     with pytest.raises(ValueError, match="len\\(detections\\)=1, len\\(ground_truths\\)=2"):
         voc_eval.voc_map([det], [gt, gt], 1)
-    with pytest.raises(ValueError, match="Expected classes in \\[0, 1\\).*classes=\\[3\\]"):
+    with pytest.raises(ValueError, match=r"Expected `detections\[0\] classes` in \[0, num_classes=1\)\. Received: "
+                                         r"detections\[0\] classes in \[3, 3\]"):
         voc_eval.voc_map([(det[0], det[1], np.array([3]))], [gt], 1)
-    with pytest.raises(ValueError, match="Received: shapes"):
+    with pytest.raises(ValueError, match=r"Expected one score per box in detections\[0\]\. Received: 1 boxes"):
         voc_eval.voc_map([(det[0], np.ones(2), det[2])], [gt], 1)
 
 
