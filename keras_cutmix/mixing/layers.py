@@ -64,6 +64,11 @@ def _replica_salt():
     return tf.cast(context.replica_id_in_sync_group, tf.int32)
 
 
+def _arg(name):
+    """A read-only attribute for the checked argument `name` of a layer (held in `layer.args`)."""
+    return property(lambda self: getattr(self.args, name), doc=f"The checked `{name}` (read-only).")
+
+
 def _split(data):
     """`(images_or_dict, labels, extras, form)` of a layer input; `form` is "tuple" or "single"."""
     if isinstance(data, (tuple, list)):
@@ -101,6 +106,8 @@ class MixingLayer(keras.layers.Layer):
     method = None
     method_args = ()
     mixes_labels = True
+    num_classes, probability, label_smoothing, data_format = map(_arg, _SHARED_ARGS[:4])
+    bounding_box_format, min_visibility, min_size, max_boxes = map(_arg, _SHARED_ARGS[4:])
     box_sources = 2  # Output boxes per input box slot: own and partner's (Cutout: 1).
     weighs_boxes = False  # MixUp's boxes carry "box_weights".
 
@@ -230,6 +237,7 @@ class LabelMixingLayer(MixingLayer):
     """
 
     method_args = ("alpha", "per_sample")
+    alpha, per_sample = map(_arg, method_args)
 
     def __init__(self, num_classes=None, alpha=1.0, probability=1.0, per_sample=False, label_smoothing=0.0,
                  data_format=None, seed=None, **kwargs):
@@ -302,6 +310,7 @@ class Cutout(MixingLayer):
 
     method = cutout_lib.METHOD
     method_args = ("size", "fill_value")
+    size, fill_value = map(_arg, method_args)
     mixes_labels = False
     box_sources = 1
 
