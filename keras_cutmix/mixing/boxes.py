@@ -99,15 +99,6 @@ def parse_boxes(data, images, rules, data_format):
     return BoxBatch(label_lib.wait_for(checks, pixels), labels)
 
 
-def mix_output(output, box_batch, transform, mix, rules, images, data_format):
-    """`output` (the packed mixed batch) with its `"bounding_boxes"` replaced by `transform`'s, if any."""
-    if box_batch is None:
-        return output
-    output = dict(output)
-    output[inputs.BOXES_KEY] = pack_boxes(transform(box_batch, mix, rules), rules, images, data_format)
-    return output
-
-
 def pack_boxes(box_batch, rules, images, data_format):
     """The output `{"boxes", "labels"[, "box_weights"]}` in the caller's format."""
     _, height, width = inputs.image_size(images, data_format)

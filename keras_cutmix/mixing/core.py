@@ -1,10 +1,9 @@
 """The path every mixing function and layer shares: check the arguments once, then parse, draw, apply, pack.
 
-A method (CutMix, MixUp, Cutout) is a `Method`: a pure sampler that draws the mix from a seed and the batch
-size, a pure applier that applies a drawn mix to a parsed `inputs.Batch`, and the box rule of
-`keras_cutmix.mixing.boxes`. `cutmix_fn` checks its arguments with `check_args` and calls `mix_inputs`; the
-`CutMix` layer checks the same arguments once in its constructor and calls `mix_inputs` at each training
-call with the seed of its `SeedGenerator`. Nothing below `check_args` checks an argument again.
+A method (CutMix, MixUp, Cutout) is a `Method`: a pure sampler (seed and sizes -> mix), a pure applier (a
+parsed `inputs.Batch` and a mix -> the mixed batch) and its box rule (`boxes.py`). `cutmix_fn` checks its
+arguments with `check_args` at each call, the `CutMix` layer once in its constructor; both then call
+`mix_inputs` (the layer with its `SeedGenerator`'s seed). Nothing below `check_args` checks an argument again.
 """
 
 import functools
@@ -38,17 +37,12 @@ class Args(NamedTuple):
 
 
 class Method(NamedTuple):
-    """A mixing method: its sampler, its applier and its box rule, over checked `Args`.
-
-    `sample(seed, batch_size, height, width, args)` returns the mix dict; `apply(batch, mix, args)` the mixed
-    `inputs.Batch`; `boxes(box_batch, mix, args)` the output `boxes.BoxBatch`. `name` is the map function's,
-    which the errors of this path carry (also under a layer, as they always have).
-    """
+    """A mixing method over checked `Args`; `name` is its map function's, which errors of this path carry."""
 
     name: str
-    sample: Callable
-    apply: Callable
-    boxes: Callable
+    sample: Callable  # (seed, batch_size, height, width, args) -> the mix dict.
+    apply: Callable  # (batch, mix, args) -> the mixed `inputs.Batch`.
+    boxes: Callable  # (box_batch, mix, args) -> the output `boxes.BoxBatch`.
     mask_error: Optional[str] = None  # Set when the method cannot mix segmentation masks.
 
 
@@ -65,28 +59,22 @@ def check_size(size):
     return tuple(pair)
 
 
-@functools.lru_cache(maxsize=None)
-def _keras_box_format_error(bounding_box_format):
-    """Keras's error for an unknown format name, or None; asked once per name (it converts a tensor)."""
-    try:
-        keras.utils.bounding_boxes.convert_format(tf.zeros([1, 4]), bounding_box_format, box_lib.INTERNAL_FORMAT,
-                                                  height=1, width=1)
-    except ValueError as error:
-        return str(error)
-    return None
-
-
 def _check_box_format(bounding_box_format):
-    if bounding_box_format is None:
-        return None
-    if not isinstance(bounding_box_format, str):
+    if bounding_box_format is not None and not isinstance(bounding_box_format, str):
         raise ValueError(errors.named("Expected `bounding_box_format` to be a Keras format name (a str). "
                                       f"Received: bounding_box_format={bounding_box_format!r}"))
-    error = _keras_box_format_error(bounding_box_format)
-    if error is not None:
+    return None if bounding_box_format is None else _known_box_format(bounding_box_format)
+
+
+@functools.lru_cache(maxsize=None)
+def _known_box_format(name):
+    """`name`, once Keras knows it: asked once per name (Keras converts a tensor to tell)."""
+    try:
+        keras.utils.bounding_boxes.convert_format(tf.zeros([1, 4]), name, box_lib.INTERNAL_FORMAT, height=1, width=1)
+    except ValueError as error:
         raise ValueError(errors.named("Expected `bounding_box_format` to be a Keras format name. "
-                                      f"Received: bounding_box_format={bounding_box_format!r} ({error})"))
-    return bounding_box_format
+                                      f"Received: bounding_box_format={name!r} ({error})")) from None
+    return name
 
 
 def _check_min_size(min_size):
@@ -96,13 +84,6 @@ def _check_min_size(min_size):
     return float(min_size)
 
 
-def _check_max_boxes(max_boxes):
-    max_boxes = inputs.python_number(max_boxes)
-    if max_boxes is not None and (isinstance(max_boxes, bool) or not isinstance(max_boxes, int) or max_boxes < 1):
-        raise ValueError(errors.named(f"Expected `max_boxes` to be None or an int >= 1. Received: max_boxes={max_boxes!r}"))
-    return max_boxes
-
-
 _CHECKS = {
     "alpha": lambda value: inputs.check_positive("alpha", value),
     "size": check_size,
@@ -110,12 +91,12 @@ _CHECKS = {
     "label_smoothing": lambda value: inputs.check_fraction("label_smoothing", value, upper_inclusive=False),
     "per_sample": lambda value: bool(inputs.python_number(value)),
     "fill_value": inputs.python_number,
-    "num_classes": inputs.check_num_classes,
+    "num_classes": lambda value: inputs.check_count("num_classes", value),
     "data_format": inputs.resolve_data_format,
     "bounding_box_format": _check_box_format,
     "min_visibility": lambda value: float(inputs.check_fraction("min_visibility", value)),
     "min_size": _check_min_size,
-    "max_boxes": _check_max_boxes,
+    "max_boxes": lambda value: inputs.check_count("max_boxes", value),
 }
 
 
@@ -152,4 +133,7 @@ def mix_inputs(method, args, images, labels, seed, seed_salt=None):
     batch_size, height, width = inputs.image_size(batch.images, args.data_format)
     mix = method.sample(sampling.resolve_seed(seed, seed_salt), batch_size, height, width, args)
     output = pack(method.apply(batch, mix, args))
-    return box_lib.mix_output(output, box_batch, method.boxes, mix, args, batch.images, args.data_format), mix
+    if box_batch is not None:
+        boxes = method.boxes(box_batch, mix, args)
+        output = {**output, inputs.BOXES_KEY: box_lib.pack_boxes(boxes, args, batch.images, args.data_format)}
+    return output, mix

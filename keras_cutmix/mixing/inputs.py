@@ -71,14 +71,12 @@ def check_fraction(name, value, upper_inclusive=True):
     return value
 
 
-def check_num_classes(num_classes):
-    """Returns `num_classes` as a Python int (or None); raises ValueError unless it is None or an int >= 1."""
-    num_classes = python_number(num_classes)
-    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
-                                    or num_classes < 1):
-        raise ValueError(errors.named(
-            f"Expected `num_classes` to be None or an int >= 1. Received: num_classes={num_classes!r}"))
-    return num_classes
+def check_count(name, value):
+    """Returns `value` as a Python int (or None); raises ValueError unless it is None or an int >= 1."""
+    value = python_number(value)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(errors.named(f"Expected `{name}` to be None or an int >= 1. Received: {name}={value!r}"))
+    return value
 
 
 def check_seed(seed, caller=None):
@@ -206,7 +204,7 @@ def parse(images, labels, num_classes=None, label_smoothing=0.0, data_format="ch
     Returns:
         `(batch, pack)`: the validated `Batch`, and `pack(batch)` which returns a mixed batch in the
         form the inputs came in (dict keys other than the three above are passed through unchanged;
-        "bounding_boxes" are parsed and replaced by `boxes.parse_boxes` / `boxes.mix_output`).
+        "bounding_boxes" are parsed and replaced by `boxes.parse_boxes` / `boxes.pack_boxes`).
 
     Raises:
         ValueError: For a dict without "images", labels given

@@ -34,26 +34,19 @@ def _current_graph():
     return None if tf.executing_eagerly() else tf.compat.v1.get_default_graph()
 
 
-def _thread_records():
-    """This thread's records: layer -> (graph, mix), the latest last (weak keys: a record dies with its layer)."""
-    if not hasattr(_records, "by_layer"):
-        _records.by_layer = weakref.WeakKeyDictionary()
-    return _records.by_layer
-
-
 def record_mix(layer, mix):
     """Records the mix `layer` applied in this step (None: it did not mix), for its `MixedLoss`."""
-    records = _thread_records()
-    records.pop(layer, None)  # Re-inserted: the latest record comes last.
-    records[layer] = (_current_graph(), mix)
+    if not hasattr(_records, "by_layer"):
+        _records.by_layer = weakref.WeakKeyDictionary()  # Layer -> (graph, mix); a record dies with its layer.
+    _records.by_layer.pop(layer, None)  # Re-inserted: the latest record comes last.
+    _records.by_layer[layer] = (_current_graph(), mix)
 
 
 def _record(layer):
-    """`(found, mix)`: the record, in this thread and graph, of `layer` (a layer, or a name: its latest layer)."""
-    records = _thread_records()
+    """`(found, mix)`: the record of `layer` (or of the latest layer of that name) in this thread and graph."""
+    records = getattr(_records, "by_layer", {})
     if isinstance(layer, str):
-        named = [key for key in records.keys() if key.name == layer]
-        layer = named[-1] if named else None
+        layer = next((key for key in reversed(list(records.keys())) if key.name == layer), None)
     graph, mix = records.get(layer, (False, None)) if layer is not None else (False, None)
     return graph is _current_graph(), mix
 
@@ -179,8 +172,7 @@ class MixedLoss(keras.losses.Loss):
         """The name of the followed layer: its current name when made by `layer.mixed_loss`."""
         return self._layer_name if self._layer is None else self._layer.name
 
-    def _followed(self):
-        """The layer object this loss follows, or its name (a loss loaded from a config)."""
+    def _followed(self):  # The layer object, or its name for a loss loaded from a config.
         return self._layer_name if self._layer is None else self._layer
 
     def targets(self, y_true, y_pred):
