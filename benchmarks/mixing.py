@@ -1,7 +1,8 @@
 """Throughput of CutMix and MixUp implementations, in one run; writes its section of benchmarks/RESULTS.md.
 
 Run: `make benchmark` (or `.venv/bin/python benchmarks/mixing.py [--repeats 15]`). Takes about 5 minutes
-on 2 cores. Each row times one call on a batch already in memory (median of `--repeats` timed calls after
+on 2 cores. `--shapes 32x64x64x3,64x32x32x3` times other batches (a quick check; the table then goes to
+stdout only, RESULTS.md keeps the default shapes' run). Each row times one call on a batch already in memory (median of `--repeats` timed calls after
 warm-up) and reports images/s and the time relative to the floor: `x * 0.5` in a `tf.function`, one read and
 one write of the batch (`x * 1` is optimised away). Our rows mix images AND labels (one-hot, 1000 or 100
 classes); the floor only touches images. MixUp rows compare with the plain float32 blend
@@ -102,11 +103,11 @@ def candidates():
     return rows
 
 
-def run_benchmark(repeats):
+def run_benchmark(repeats, shapes=SHAPES):
     """Times every candidate at every shape; returns a list of result dicts."""
     rng = np.random.default_rng(0)
     results = []
-    for shape in SHAPES:
+    for shape in shapes:
         num_classes = 1000 if shape[1] >= 224 else 100
         pixels = rng.integers(0, 256, size=shape, dtype=np.uint8)
         batches = {
@@ -146,9 +147,9 @@ def _format_row(row, float_floor):
             f"{images:,.0f} | {ratio:.2f}x | {row.get('note', '')} |")
 
 
-def summary(results):
+def summary(results, shapes=SHAPES):
     """The targets, checked on the rows of the first (224x224) shape."""
-    first = "x".join(map(str, SHAPES[0]))
+    first = "x".join(map(str, shapes[0]))
 
     def seconds(name, dtype):
         for row in results:
@@ -201,10 +202,25 @@ def write_results(results, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--shapes", type=_shapes, default=SHAPES,
+                        help="Comma-separated BxHxWxC batches (default: the RESULTS.md ones); others print only.")
     args = parser.parse_args()
     print("| batch | implementation | dtype | median ms | images/s | vs float32 floor | note |")
-    results = run_benchmark(args.repeats)
+    results = run_benchmark(args.repeats, args.shapes)
+    if args.shapes != SHAPES:
+        print("\n".join(summary(results, args.shapes)))
+        return
     print(write_results(results, args.repeats))
+
+
+def _shapes(text):
+    try:
+        shapes = tuple(tuple(int(n) for n in item.split("x")) for item in text.split(","))
+    except ValueError:
+        shapes = ()
+    if not shapes or any(len(shape) != 4 or min(shape) < 1 for shape in shapes):
+        raise argparse.ArgumentTypeError(f"Expected BxHxWxC[,BxHxWxC...] positive ints. Received: {text!r}")
+    return shapes
 
 
 if __name__ == "__main__":

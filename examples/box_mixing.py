@@ -4,8 +4,8 @@
 
 Builds the embedded `synthetic_birds` tfds data set on first use (offline), takes one test batch with its
 bird boxes (one box per image, normalised `rel_yxyx`), mixes it with `kc.cutmix_fn`, `kc.mixup_fn` and
-`kc.cutout_fn` (through their `*_with_params` twins, which return the same output plus the drawn mix, so the
-pasted rectangle can be drawn) with `bounding_box_format="rel_yxyx"` and one seed, and writes to --workdir:
+`kc.cutout_fn` (with `return_mix=True`, which returns the drawn mix beside the output, so the pasted
+rectangle can be drawn) with `bounding_box_format="rel_yxyx"` and one seed, and writes to --workdir:
 - `box_mixing.png`: originals with their boxes; CutMix (own boxes yellow, the partner's cyan, the pasted
   rectangle dashed); MixUp (both images' boxes with their weights); Cutout (the hole dashed). The picture in
   the README, `docs/box_mixing.png`, is this file for the default flags.
@@ -24,11 +24,9 @@ from absl import app
 from absl import flags
 import numpy as np
 
+import keras_cutmix as kc
 from keras_cutmix import data
 from keras_cutmix.data.synthetic_birds_generator import CLASS_NAMES
-from keras_cutmix.mixing import cutmix as cutmix_lib
-from keras_cutmix.mixing import cutout as cutout_lib
-from keras_cutmix.mixing import mixup as mixup_lib
 from keras_cutmix.training import cli
 from keras_cutmix.visualization import plot_box_grid
 
@@ -113,10 +111,10 @@ def run_box_demo(workdir, seed=0, num_images=6, data_dir=None):
     count, height, width = images.shape[:3]
     inputs = {"images": batch["images"],
               "bounding_boxes": {"boxes": batch["bbox"][:, None, :], "labels": batch["labels"][:, None]}}
-    cut, cut_mix = cutmix_lib.cutmix_with_params(inputs, per_sample=True, seed=seed, bounding_box_format=FORMAT)
-    mixup, mixup_mix = mixup_lib.mixup_with_params(inputs, per_sample=True, seed=seed, bounding_box_format=FORMAT)
-    cutout, cutout_mix = cutout_lib.cutout_with_params(inputs, size=height // 3, seed=seed,
-                                                       bounding_box_format=FORMAT)
+    cut, cut_mix = kc.cutmix_fn(inputs, per_sample=True, seed=seed, bounding_box_format=FORMAT, return_mix=True)
+    mixup, mixup_mix = kc.mixup_fn(inputs, per_sample=True, seed=seed, bounding_box_format=FORMAT, return_mix=True)
+    cutout, cutout_mix = kc.cutout_fn(inputs, size=height // 3, seed=seed, bounding_box_format=FORMAT,
+                                      return_mix=True)
     everything_own = np.full([count], 1 << 30)
     cut_rects = cut_mix["boxes"].numpy()
     size = np.array([height, width, height, width])

@@ -20,7 +20,6 @@ import tensorflow as tf
 
 import keras_cutmix as kc
 from keras_cutmix import data
-from keras_cutmix.mixing import cutmix as cutmix_lib
 from keras_cutmix.training import cli
 from keras_cutmix.visualization import plot_mix_grid
 
@@ -50,8 +49,8 @@ def run_demo(workdir, seed=0, num_images=8, data_dir=None):
                                 data_dir=data_dir)))
     images, labels = batch
     onehot = tf.one_hot(labels, spec.num_classes).numpy()
-    (cut_images, cut_labels), mix = cutmix_lib.cutmix_with_params(
-        images, labels, num_classes=spec.num_classes, per_sample=True, seed=seed)
+    (cut_images, cut_labels), mix = kc.cutmix_fn(images, labels, num_classes=spec.num_classes, per_sample=True,
+                                                 seed=seed, return_mix=True)
     mixup_images, mixup_labels = kc.mixup_fn(images, labels, num_classes=spec.num_classes, seed=seed)
     cutout_images = kc.cutout_fn(images, size=spec.image_shape[0] // 4, seed=seed)
     changed = np.any(cut_images.numpy() != images.numpy(), axis=-1).mean(axis=(1, 2))

@@ -36,13 +36,14 @@ import keras
 import tensorflow as tf
 
 from keras_cutmix import compat
+from keras_cutmix.mixing import errors
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import labels as label_lib
 
 BOXES = "boxes"
 LABELS = "labels"
 WEIGHTS = "box_weights"
-_INTERNAL_FORMAT = "yxyx"
+INTERNAL_FORMAT = "yxyx"
 
 
 class BoxBatch(NamedTuple):
@@ -53,46 +54,14 @@ class BoxBatch(NamedTuple):
     weights: Optional[tf.Tensor] = None
 
 
-class BoxRules(NamedTuple):
-    """The checked box arguments of a mixing function."""
-
-    bounding_box_format: Optional[str]
-    min_visibility: float = 0.5
-    min_size: float = 1.0
-    max_boxes: Optional[int] = None
-
-
-def check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller):
-    """Returns the arguments as `BoxRules` of Python values; raises ValueError naming a bad one."""
-    if bounding_box_format is not None:
-        if not isinstance(bounding_box_format, str):
-            raise ValueError(f"{caller}: Expected `bounding_box_format` to be a Keras format name (a str). "
-                             f"Received: bounding_box_format={bounding_box_format!r}")
-        try:
-            keras.utils.bounding_boxes.convert_format(tf.zeros([1, 4]), bounding_box_format, _INTERNAL_FORMAT,
-                                                      height=1, width=1)
-        except ValueError as error:
-            raise ValueError(f"{caller}: Expected `bounding_box_format` to be a Keras format name. "
-                             f"Received: bounding_box_format={bounding_box_format!r} ({error})") from None
-    min_visibility = inputs.check_fraction("min_visibility", min_visibility, caller)
-    min_size = inputs.python_number(min_size)
-    if isinstance(min_size, bool) or not isinstance(min_size, (int, float)) or not min_size >= 0:
-        raise ValueError(f"{caller}: Expected `min_size` to be a number >= 0 (pixels). Received: min_size={min_size!r}")
-    max_boxes = inputs.python_number(max_boxes)
-    if max_boxes is not None and (isinstance(max_boxes, bool) or not isinstance(max_boxes, int) or max_boxes < 1):
-        raise ValueError(f"{caller}: Expected `max_boxes` to be None or an int >= 1. Received: max_boxes={max_boxes!r}")
-    return BoxRules(bounding_box_format, float(min_visibility), float(min_size), max_boxes)
-
-
-def parse_boxes(data, images, rules, data_format, caller):
+def parse_boxes(data, images, rules, data_format):
     """The boxes of a mixing function's input as a pixel `BoxBatch`, or None if it has none.
 
     Args:
         data: The function's input: a dict (whose `"bounding_boxes"` are read) or a tensor (no boxes).
         images: The validated images tensor.
-        rules: `BoxRules`.
+        rules: The checked arguments (`core.Args`: `bounding_box_format`, `min_visibility`, ...).
         data_format: Layout of the images.
-        caller: Name used in error messages.
 
     Returns:
         A `BoxBatch` whose boxes wait for the run-time checks, or None.
@@ -101,22 +70,22 @@ def parse_boxes(data, images, rules, data_format, caller):
         return None
     bounding_boxes = data[inputs.BOXES_KEY]
     if rules.bounding_box_format is None:
-        raise ValueError(f"{caller}: Expected `bounding_box_format` (e.g. 'xyxy', 'rel_yxyx') for a dict with "
-                         f"'{inputs.BOXES_KEY}'. Received: bounding_box_format=None")
+        raise ValueError(errors.named(f"Expected `bounding_box_format` (e.g. 'xyxy', 'rel_yxyx') for a dict with "
+                                      f"'{inputs.BOXES_KEY}'. Received: bounding_box_format=None"))
     if not isinstance(bounding_boxes, dict) or BOXES not in bounding_boxes or LABELS not in bounding_boxes:
         got = sorted(bounding_boxes) if isinstance(bounding_boxes, dict) else type(bounding_boxes).__name__
-        raise ValueError(f"{caller}: Expected '{inputs.BOXES_KEY}' to be a dict with '{BOXES}' [B, N, 4] and "
-                         f"'{LABELS}' [B, N]. Received: {got}")
+        raise ValueError(errors.named(f"Expected '{inputs.BOXES_KEY}' to be a dict with '{BOXES}' [B, N, 4] and "
+                                      f"'{LABELS}' [B, N]. Received: {got}"))
     boxes = tf.convert_to_tensor(bounding_boxes[BOXES])
     labels = tf.convert_to_tensor(bounding_boxes[LABELS])
     if boxes.shape.rank != 3 or boxes.shape[-1] != 4 or labels.shape.rank != 2 or (
             None not in (boxes.shape[1], labels.shape[1]) and boxes.shape[1] != labels.shape[1]):
-        raise ValueError(f"{caller}: Expected bounding boxes [B, N, 4] and box labels [B, N]. "
-                         f"Received: boxes.shape={boxes.shape}, labels.shape={labels.shape}")
-    checks = [inputs.check_batch_size("bounding_boxes", boxes, images, caller),
-              inputs.check_batch_size("bounding_boxes labels", labels, images, caller)]
+        raise ValueError(errors.named("Expected bounding boxes [B, N, 4] and box labels [B, N]. "
+                                      f"Received: boxes.shape={boxes.shape}, labels.shape={labels.shape}"))
+    checks = [inputs.check_batch_size("bounding_boxes", boxes, images),
+              inputs.check_batch_size("bounding_boxes labels", labels, images)]
     _, height, width = inputs.image_size(images, data_format)
-    pixels = keras.utils.bounding_boxes.convert_format(boxes, rules.bounding_box_format, _INTERNAL_FORMAT,
+    pixels = keras.utils.bounding_boxes.convert_format(boxes, rules.bounding_box_format, INTERNAL_FORMAT,
                                                        height=height, width=width)
     valid = labels != -1
     y0, x0, y1, x1 = tf.unstack(pixels, axis=-1)
@@ -125,24 +94,15 @@ def parse_boxes(data, images, rules, data_format, caller):
     if not compat.in_xla_context():
         checks.append(tf.debugging.assert_equal(
             tf.reduce_all(inside | ~valid), True,
-            message=f"{caller}: Expected every bounding box inside the image, with max >= min, in "
-                    f"bounding_box_format={rules.bounding_box_format!r} (padding rows have label -1)."))
+            message=errors.named("Expected every bounding box inside the image, with max >= min, in "
+                                 f"bounding_box_format={rules.bounding_box_format!r} (padding rows have label -1).")))
     return BoxBatch(label_lib.wait_for(checks, pixels), labels)
-
-
-def mix_output(output, box_batch, transform, mix, rules, images, data_format):
-    """`output` (the packed mixed batch) with its `"bounding_boxes"` replaced by `transform`'s, if any."""
-    if box_batch is None:
-        return output
-    output = dict(output)
-    output[inputs.BOXES_KEY] = pack_boxes(transform(box_batch, mix, rules), rules, images, data_format)
-    return output
 
 
 def pack_boxes(box_batch, rules, images, data_format):
     """The output `{"boxes", "labels"[, "box_weights"]}` in the caller's format."""
     _, height, width = inputs.image_size(images, data_format)
-    boxes = keras.utils.bounding_boxes.convert_format(box_batch.boxes, _INTERNAL_FORMAT, rules.bounding_box_format,
+    boxes = keras.utils.bounding_boxes.convert_format(box_batch.boxes, INTERNAL_FORMAT, rules.bounding_box_format,
                                                       height=height, width=width)
     valid = box_batch.labels != -1
     out = {BOXES: tf.where(valid[..., None], boxes, 0.0), LABELS: box_batch.labels}
@@ -225,18 +185,18 @@ def compact(boxes, labels, keep, max_boxes, weights=None):
     return BoxBatch(boxes, labels, weights)
 
 
-def output_size(box_batch, rules, sources, caller):
+def output_size(box_batch, rules, sources):
     """`max_boxes`, or `sources` x N (N must then be known statically)."""
     if rules.max_boxes is not None:
         return rules.max_boxes
     count = box_batch.boxes.shape[1]
     if count is None:
-        raise ValueError(f"{caller}: Expected `max_boxes` when the number of boxes per image is not known "
-                         f"statically. Received: boxes.shape={box_batch.boxes.shape}, max_boxes=None")
+        raise ValueError(errors.named("Expected `max_boxes` when the number of boxes per image is not known "
+                                      f"statically. Received: boxes.shape={box_batch.boxes.shape}, max_boxes=None"))
     return sources * count
 
 
-def cutmix_boxes(box_batch, mix, rules, caller="cutmix_fn"):
+def cutmix_boxes(box_batch, mix, rules):
     """CutMix's boxes: own boxes covered by the pasted rectangle, then the partner's clipped to it."""
     rects = tf.cast(mix["boxes"], tf.float32)
     own, keep_own = covered_boxes(box_batch.boxes, rects, rules)
@@ -244,20 +204,20 @@ def cutmix_boxes(box_batch, mix, rules, caller="cutmix_fn"):
     partner_labels = tf.gather(box_batch.labels, mix["permutation"])
     pasted, keep_pasted = pasted_boxes(partner, rects, rules)
     return compact(tf.concat([own, pasted], 1), tf.concat([box_batch.labels, partner_labels], 1),
-                   tf.concat([keep_own, keep_pasted], 1), output_size(box_batch, rules, 2, caller))
+                   tf.concat([keep_own, keep_pasted], 1), output_size(box_batch, rules, 2))
 
 
-def mixup_boxes(box_batch, mix, rules, caller="mixup_fn"):
+def mixup_boxes(box_batch, mix, rules):
     """MixUp's boxes: both images' boxes, weighted by their image's blend weight."""
     weight = tf.cast(mix["mix_weight"], tf.float32)[:, None]
     count = tf.shape(box_batch.labels)[1]
     weights = tf.concat([tf.tile(weight, [1, count]), tf.tile(1.0 - weight, [1, count])], axis=1)
     labels = tf.concat([box_batch.labels, tf.gather(box_batch.labels, mix["permutation"])], 1)
     boxes = tf.concat([box_batch.boxes, tf.gather(box_batch.boxes, mix["permutation"])], 1)
-    return compact(boxes, labels, weights > 0, output_size(box_batch, rules, 2, caller), weights)
+    return compact(boxes, labels, weights > 0, output_size(box_batch, rules, 2), weights)
 
 
-def cutout_boxes(box_batch, mix, rules, caller="cutout_fn"):
+def cutout_boxes(box_batch, mix, rules):
     """Cutout's boxes: each loses the erased area, by the rule of CutMix's own boxes."""
     boxes, keep = covered_boxes(box_batch.boxes, tf.cast(mix["boxes"], tf.float32), rules)
-    return compact(boxes, box_batch.labels, keep, output_size(box_batch, rules, 1, caller))
+    return compact(boxes, box_batch.labels, keep, output_size(box_batch, rules, 1))

@@ -20,6 +20,8 @@ import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
 from keras_cutmix.mixing import boxes as box_lib
+from keras_cutmix.mixing import core
+from keras_cutmix.mixing import errors
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -99,32 +101,19 @@ def apply_cutmix(batch, mix, data_format="channels_last", shared_box=False):
     return inputs.Batch(images, labels, masks)
 
 
-def cutmix_with_params(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0,
-                       per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None,
-                       bounding_box_format=None, min_visibility=0.5, min_size=1.0, max_boxes=None):
-    """`cutmix_fn` that also returns the drawn mix (the layers record it for their loss).
-
-    Validates and parses the inputs, draws the mix with `sample_cutmix`, applies it with `apply_cutmix`,
-    and returns `(outputs, mix)`: the mixed inputs in the form they came in, and the dict of the mix.
-    `seed_salt` (an int32 scalar) is folded into the seed.
-    """
-    caller = "cutmix_fn"
-    alpha, probability, label_smoothing = inputs.check_mix_args(alpha, probability, label_smoothing, caller)
-    per_sample = bool(inputs.python_number(per_sample))
-    data_format = inputs.resolve_data_format(data_format, caller)
-    rules = box_lib.check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller)
-    batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
-    box_batch = box_lib.parse_boxes(images, batch.images, rules, data_format, caller)
-    batch_size, height, width = inputs.image_size(batch.images, data_format)
-    mix = sample_cutmix(sampling.resolve_seed(seed, seed_salt), batch_size, height, width, alpha=alpha,
-                        probability=probability, per_sample=per_sample)
-    output = pack(apply_cutmix(batch, mix, data_format, shared_box=not per_sample))
-    return box_lib.mix_output(output, box_batch, box_lib.cutmix_boxes, mix, rules, batch.images, data_format), mix
+METHOD = core.Method(
+    "cutmix_fn",
+    sample=lambda seed, batch_size, height, width, args: sample_cutmix(
+        seed, batch_size, height, width, args.alpha, args.probability, args.per_sample),
+    apply=lambda batch, mix, args: apply_cutmix(batch, mix, args.data_format, shared_box=not args.per_sample),
+    boxes=box_lib.cutmix_boxes,
+)
 
 
+@errors.caller("cutmix_fn")
 def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0, per_sample=False,
               label_smoothing=0.0, data_format=None, seed=None, bounding_box_format=None, min_visibility=0.5,
-              min_size=1.0, max_boxes=None):
+              min_size=1.0, max_boxes=None, return_mix=False):
     """CutMix for a batch: a `tf.data` map function that also runs eagerly, in `tf.function` and XLA.
 
     ```python
@@ -155,12 +144,15 @@ def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1
         min_size: Boxes that the mix clips must keep both sides at least this long (pixels). Defaults to 1.
         max_boxes: Boxes per output image, padded with label -1. Defaults to None: 2N.
         (The box rules, the output order and the padding: `keras_cutmix.mixing.boxes`.)
+        return_mix: Also return the drawn mix (to draw the pasted box, or check the label weights).
+            Defaults to False.
 
     Numbers may be Python or NumPy scalars (e.g. `num_classes=y.max() + 1`).
 
     Returns:
         The mixed batch in the form it came in: images; `(images, labels)` with float labels [B, K];
         or a dict (its "bounding_boxes" as `{"boxes": [B, M, 4], "labels": [B, M]}` in the same format).
+        With `return_mix=True`, `(outputs, mix)`: `mix` is the dict `sample_cutmix` drew.
 
     Raises:
         ValueError: For an argument out of range, images not of rank 4, labels, segmentation masks or
@@ -168,9 +160,9 @@ def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1
         tf.errors.InvalidArgumentError: For a box outside the image (eagerly, in graphs and `tf.data`).
         TypeError: For a seed, images or labels of the wrong kind.
     """
-    outputs, _ = cutmix_with_params(images, labels, num_classes=num_classes, alpha=alpha,
-                                    probability=probability, per_sample=per_sample,
-                                    label_smoothing=label_smoothing, data_format=data_format, seed=seed,
-                                    bounding_box_format=bounding_box_format, min_visibility=min_visibility,
-                                    min_size=min_size, max_boxes=max_boxes)
-    return outputs
+    args = core.check_args(alpha=alpha, probability=probability, label_smoothing=label_smoothing,
+                           per_sample=per_sample, num_classes=num_classes, data_format=data_format,
+                           bounding_box_format=bounding_box_format, min_visibility=min_visibility,
+                           min_size=min_size, max_boxes=max_boxes)
+    outputs, mix = core.mix_inputs(METHOD, args, images, labels, seed)
+    return (outputs, mix) if return_mix else outputs

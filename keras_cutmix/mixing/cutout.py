@@ -9,11 +9,12 @@ References:
     - [DeVries & Taylor, 2017](https://arxiv.org/abs/1708.04552); code: github.com/uoguelph-mlrg/Cutout.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
 from keras_cutmix.mixing import boxes as box_lib
+from keras_cutmix.mixing import core
+from keras_cutmix.mixing import errors
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -26,15 +27,15 @@ def sample_cutout(seed, batch_size, height, width, size=16, probability=1.0):
         batch_size: Batch size.
         height: Image height.
         width: Image width.
-        size: Hole side in pixels, or `(hole_height, hole_width)`. Defaults to 16 (CIFAR-10 in the paper
-            of Cutout; 8 for CIFAR-100).
+        size: Hole side in pixels, or `(hole_height, hole_width)` (checked by the caller: `core.check_size`).
+            Defaults to 16 (CIFAR-10 in the paper of Cutout; 8 for CIFAR-100).
         probability: Chance that each sample gets a hole. Defaults to 1.0.
 
     Returns:
         Dict with `boxes` (int32 [B, 4], (y0, x0, y1, x1), end-exclusive; zeros where no hole is cut).
     """
     apply_seed, box_seed = sampling.split_seed(seed, 2)
-    hole_height, hole_width = check_size(size, "sample_cutout")
+    hole_height, hole_width = (size, size) if isinstance(size, int) else size
     boxes = sampling.centred_boxes(box_seed, batch_size, tf.cast(height, tf.int32), tf.cast(width, tf.int32),
                                    hole_height, hole_width)
     applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample=True)
@@ -47,43 +48,19 @@ def apply_cutout(batch, mix, data_format="channels_last", fill_value=0):
     return inputs.Batch(images, batch.labels, batch.segmentation_masks)
 
 
-def check_size(size, caller):
-    """Returns `size` as a pair of Python ints; raises ValueError unless it is a positive int or a pair of them."""
-    size = inputs.python_number(size)
-    pair = (size, size) if isinstance(size, int) and not isinstance(size, bool) else size
-    if isinstance(pair, (tuple, list, np.ndarray)):
-        pair = [inputs.python_number(s) for s in pair]
-    if not (isinstance(pair, (tuple, list)) and len(pair) == 2
-            and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in pair)):
-        raise ValueError(
-            f"{caller}: Expected `size` to be a positive int or a pair of positive ints (height, width). "
-            f"Received: size={size!r}"
-        )
-    return tuple(pair)
+METHOD = core.Method(
+    "cutout_fn",
+    sample=lambda seed, batch_size, height, width, args: sample_cutout(
+        seed, batch_size, height, width, args.size, args.probability),
+    apply=lambda batch, mix, args: apply_cutout(batch, mix, args.data_format, args.fill_value),
+    boxes=box_lib.cutout_boxes,
+)
 
 
-def cutout_with_params(images, labels=None, *, size=16, probability=1.0, fill_value=0, num_classes=None,
-                       label_smoothing=0.0, data_format=None, seed=None, seed_salt=None, bounding_box_format=None,
-                       min_visibility=0.5, min_size=1.0, max_boxes=None):
-    """`cutout_fn` that also returns the drawn holes: parse, `sample_cutout`, `apply_cutout`."""
-    caller = "cutout_fn"
-    size = check_size(size, caller)
-    probability = inputs.check_fraction("probability", probability, caller)
-    label_smoothing = inputs.check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False)
-    fill_value = inputs.python_number(fill_value)
-    data_format = inputs.resolve_data_format(data_format, caller)
-    rules = box_lib.check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller)
-    batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
-    box_batch = box_lib.parse_boxes(images, batch.images, rules, data_format, caller)
-    mix = sample_cutout(sampling.resolve_seed(seed, seed_salt), *inputs.image_size(batch.images, data_format),
-                        size=size, probability=probability)
-    output = pack(apply_cutout(batch, mix, data_format, fill_value))
-    return box_lib.mix_output(output, box_batch, box_lib.cutout_boxes, mix, rules, batch.images, data_format), mix
-
-
+@errors.caller("cutout_fn")
 def cutout_fn(images, labels=None, *, size=16, probability=1.0, fill_value=0, num_classes=None,
               label_smoothing=0.0, data_format=None, seed=None, bounding_box_format=None, min_visibility=0.5,
-              min_size=1.0, max_boxes=None):
+              min_size=1.0, max_boxes=None, return_mix=False):
     """Cutout for a batch, with the interface of `cutmix_fn`.
 
     Args:
@@ -102,12 +79,15 @@ def cutout_fn(images, labels=None, *, size=16, probability=1.0, fill_value=0, nu
             to 0.5.
         min_size: Boxes clipped to their visible part must keep both sides this long. Defaults to 1.
         max_boxes: Boxes per output image. Defaults to None: N.
+        return_mix: Also return the drawn holes. Defaults to False.
 
     Returns:
-        The batch with holes, in the form it came in.
+        The batch with holes, in the form it came in; with `return_mix=True`, `(outputs, mix)`, `mix` being
+        the dict `sample_cutout` drew.
     """
-    outputs, _ = cutout_with_params(images, labels, size=size, probability=probability, fill_value=fill_value,
-                                    num_classes=num_classes, label_smoothing=label_smoothing,
-                                    data_format=data_format, seed=seed, bounding_box_format=bounding_box_format,
-                                    min_visibility=min_visibility, min_size=min_size, max_boxes=max_boxes)
-    return outputs
+    args = core.check_args(size=size, probability=probability, label_smoothing=label_smoothing,
+                           fill_value=fill_value, num_classes=num_classes, data_format=data_format,
+                           bounding_box_format=bounding_box_format, min_visibility=min_visibility,
+                           min_size=min_size, max_boxes=max_boxes)
+    outputs, mix = core.mix_inputs(METHOD, args, images, labels, seed)
+    return (outputs, mix) if return_mix else outputs

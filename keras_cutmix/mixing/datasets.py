@@ -16,9 +16,11 @@ samples. Cutout mixes nothing, so there the weights are exactly right.
 
 import tensorflow as tf
 
+from keras_cutmix.mixing import errors
 from keras_cutmix.mixing import inputs
 
 
+@errors.caller("map_with_seed")
 def map_with_seed(dataset, fn, seed=None, num_parallel_calls=tf.data.AUTOTUNE, **fn_kwargs):
     """Maps a mixing function over a batched dataset, giving each batch its own stateless seed.
 
@@ -45,13 +47,12 @@ def map_with_seed(dataset, fn, seed=None, num_parallel_calls=tf.data.AUTOTUNE, *
     """
     if not isinstance(dataset, tf.data.Dataset):
         raise TypeError(f"Expected `dataset` to be a tf.data.Dataset. Received: {type(dataset).__name__}")
-    seed = inputs.check_seed(seed, "map_with_seed")
+    seed = inputs.check_seed(seed)
     spec = dataset.element_spec
     if isinstance(spec, tuple) and len(spec) not in (1, 2, 3):
-        raise ValueError(
-            "map_with_seed: Expected elements `images`, `(images, labels)` or `(images, labels, sample_weight)`"
-            f". Received: tuples of {len(spec)} entries"
-        )
+        raise ValueError(errors.named(
+            "Expected elements `images`, `(images, labels)` or `(images, labels, sample_weight)`. "
+            f"Received: tuples of {len(spec)} entries"))
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def call(element, batch_seed):

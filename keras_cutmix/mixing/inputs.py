@@ -6,7 +6,8 @@ Inputs come in three forms, and outputs keep the form they came in:
 - a dict with `"images"`, optional `"labels"`, `"segmentation_masks"` and `"bounding_boxes"` (boxes.py), as
   `keras.layers.CutMix` takes.
 
-Bad input raises before any mixing work, naming the argument, what was expected and what was received.
+Bad input raises before any mixing work, naming the argument, what was expected and what was received;
+the messages start with the name of the public function or layer the user called (`errors.caller`).
 """
 
 import math
@@ -16,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_cutmix.mixing import errors
 from keras_cutmix.mixing import labels as label_lib
 
 IMAGES_KEY = "images"
@@ -47,61 +49,51 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def check_positive(name, value, caller):
-    """Returns `value` as a Python number; raises ValueError unless it is a finite number > 0."""
+def check_positive(name, value, caller=None):
+    """Returns `value` as a Python number; raises ValueError unless it is a finite number > 0.
+
+    `caller` names the function in the message where no `errors.caller` does (modules outside the core).
+    """
     value = python_number(value)
     if not _is_number(value) or value <= 0:
-        raise ValueError(f"{caller}: Expected `{name}` to be a finite number > 0. Received: {name}={value!r}")
+        raise ValueError(errors.named(f"Expected `{name}` to be a finite number > 0. Received: {name}={value!r}",
+                                      caller))
     return value
 
 
-def check_fraction(name, value, caller, upper_inclusive=True):
+def check_fraction(name, value, upper_inclusive=True):
     """Returns `value` as a Python number; raises ValueError unless it is in [0, 1] (or [0, 1))."""
     value = python_number(value)
     ok = _is_number(value) and 0.0 <= value and (value <= 1.0 if upper_inclusive else value < 1.0)
     if not ok:
         interval = "[0, 1]" if upper_inclusive else "[0, 1)"
-        raise ValueError(f"{caller}: Expected `{name}` in {interval}. Received: {name}={value!r}")
+        raise ValueError(errors.named(f"Expected `{name}` in {interval}. Received: {name}={value!r}"))
     return value
 
 
-def check_mix_args(alpha, probability, label_smoothing, caller):
-    """Checks CutMix's and MixUp's `alpha`, `probability` and `label_smoothing`; returns them as Python numbers.
-
-    Raises:
-        ValueError: For a value out of range or not a number.
-    """
-    return (check_positive("alpha", alpha, caller), check_fraction("probability", probability, caller),
-            check_fraction("label_smoothing", label_smoothing, caller, upper_inclusive=False))
+def check_count(name, value):
+    """Returns `value` as a Python int (or None); raises ValueError unless it is None or an int >= 1."""
+    value = python_number(value)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(errors.named(f"Expected `{name}` to be None or an int >= 1. Received: {name}={value!r}"))
+    return value
 
 
-def check_num_classes(num_classes, caller):
-    """Returns `num_classes` as a Python int (or None); raises ValueError unless it is None or an int >= 1."""
-    num_classes = python_number(num_classes)
-    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int)
-                                    or num_classes < 1):
-        raise ValueError(
-            f"{caller}: Expected `num_classes` to be None or an int >= 1. Received: num_classes={num_classes!r}"
-        )
-    return num_classes
-
-
-def check_seed(seed, caller):
+def check_seed(seed, caller=None):
     """Returns `seed` as a Python int (or None); raises TypeError unless it is None or an int."""
     seed = python_number(seed)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"{caller}: Expected `seed` to be an int or None. Received: seed={seed!r}")
+        raise TypeError(errors.named(f"Expected `seed` to be an int or None. Received: seed={seed!r}", caller))
     return seed
 
 
-def resolve_data_format(data_format, caller):
+def resolve_data_format(data_format):
     """Returns "channels_last" or "channels_first"; None means `keras.config.image_data_format()`."""
     data_format = data_format or keras.config.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"{caller}: Expected `data_format` to be 'channels_last' or 'channels_first'. "
-            f"Received: data_format={data_format!r}"
-        )
+        raise ValueError(errors.named(
+            "Expected `data_format` to be 'channels_last' or 'channels_first'. "
+            f"Received: data_format={data_format!r}"))
     return data_format
 
 
@@ -117,40 +109,37 @@ def image_size(images, data_format):
     return shape[0], shape[height_axis], shape[width_axis]
 
 
-def _check_images(images, caller):
+def _check_images(images):
     images = tf.convert_to_tensor(images) if not isinstance(images, tf.Tensor) else images
     if not (images.dtype.is_integer or images.dtype.is_floating) or images.dtype == tf.bool:
-        raise TypeError(
-            f"{caller}: Expected `images` of a numeric dtype (uint8, float16, bfloat16, float32, ...). "
-            f"Received: images.dtype={images.dtype.name}"
-        )
+        raise TypeError(errors.named(
+            "Expected `images` of a numeric dtype (uint8, float16, bfloat16, float32, ...). "
+            f"Received: images.dtype={images.dtype.name}"))
     if images.shape.rank != 4:
-        raise ValueError(
-            f"{caller}: Expected a batch of images of rank 4 ([batch, height, width, channels] or "
+        raise ValueError(errors.named(
+            "Expected a batch of images of rank 4 ([batch, height, width, channels] or "
             f"channels_first). Received: images of rank {images.shape.rank} with shape {images.shape}. "
             "Mixing pairs images within a batch: batch the dataset first, e.g. "
-            "`dataset.batch(64).map(cutmix_fn)`."
-        )
+            "`dataset.batch(64).map(cutmix_fn)`."))
     return images
 
 
-def check_batch_size(name, tensor, images, caller):
+def check_batch_size(name, tensor, images):
     """Raises ValueError if `tensor` and `images` have different static batch sizes; else the run-time check."""
     static_images, static_other = images.shape[0], tensor.shape[0]
     if static_images is not None and static_other is not None and static_images != static_other:
-        raise ValueError(
-            f"{caller}: Expected `{name}` to have the batch size of `images` ({static_images}). "
-            f"Received: {name}.shape={tensor.shape}, images.shape={images.shape}"
-        )
+        raise ValueError(errors.named(
+            f"Expected `{name}` to have the batch size of `images` ({static_images}). "
+            f"Received: {name}.shape={tensor.shape}, images.shape={images.shape}"))
     if static_images is None or static_other is None:
         return tf.debugging.assert_equal(
             tf.shape(tensor)[0], tf.shape(images)[0],
-            message=f"{caller}: Expected `{name}` to have the batch size of `images`.",
+            message=errors.named(f"Expected `{name}` to have the batch size of `images`."),
         )
     return None
 
 
-def prepare_labels(labels, images, num_classes, label_smoothing, caller):
+def prepare_labels(labels, images, num_classes, label_smoothing):
     """Validates labels and returns float one-hot (or soft) labels [B, K], smoothed.
 
     The rules (and the range check of class ids, NaN rows under XLA) live in `labels.class_targets`.
@@ -160,20 +149,19 @@ def prepare_labels(labels, images, num_classes, label_smoothing, caller):
         images: The validated images, for the batch size.
         num_classes: Number of classes, or None for float labels.
         label_smoothing: Fraction in [0, 1) moved from the target class to all classes, applied before mixing.
-        caller: Name used in error messages.
 
     Returns:
         `(labels, checks)`: float labels [B, K] (float32 for integer labels, the labels' own float dtype
         otherwise) that wait for the assertions, and the assertion ops (for graphs; None entries eagerly).
     """
     labels = tf.convert_to_tensor(labels)
-    batch_check = check_batch_size("labels", labels, images, caller)
-    labels, checks = label_lib.class_targets(labels, num_classes, label_smoothing, caller)
+    batch_check = check_batch_size("labels", labels, images)
+    labels, checks = label_lib.class_targets(labels, num_classes, label_smoothing)
     checks = [batch_check, *checks]
     return label_lib.wait_for(checks, labels), checks
 
 
-def _check_masks(masks, images, data_format, caller):
+def _check_masks(masks, images, data_format):
     """Validates segmentation masks against the images: rank, batch size, and height and width in layout.
 
     Returns:
@@ -181,20 +169,18 @@ def _check_masks(masks, images, data_format, caller):
     """
     masks = tf.convert_to_tensor(masks)
     if masks.shape.rank not in (3, 4):
-        raise ValueError(
-            f"{caller}: Expected segmentation_masks of rank 3 [B, H, W] or rank 4 (in `data_format`). "
-            f"Received: segmentation_masks.shape={masks.shape}"
-        )
-    checks = [check_batch_size("segmentation_masks", masks, images, caller)]
+        raise ValueError(errors.named(
+            "Expected segmentation_masks of rank 3 [B, H, W] or rank 4 (in `data_format`). "
+            f"Received: segmentation_masks.shape={masks.shape}"))
+    checks = [check_batch_size("segmentation_masks", masks, images)]
     image_axes = spatial_axes(data_format)
     mask_axes = (1, 2) if masks.shape.rank == 3 else image_axes
     layout = "[B, H, W]" if masks.shape.rank == 3 else (
         "[B, H, W, C]" if data_format == "channels_last" else "[B, C, H, W]")
-    message = (
-        f"{caller}: Expected segmentation_masks {layout} with the height and width of the images "
+    message = errors.named(
+        f"Expected segmentation_masks {layout} with the height and width of the images "
         f"(data_format={data_format!r}). Received: segmentation_masks.shape={masks.shape}, "
-        f"images.shape={images.shape}"
-    )
+        f"images.shape={images.shape}")
     static_masks = [masks.shape[a] for a in mask_axes]
     static_images = [images.shape[a] for a in image_axes]
     if any(m is not None and i is not None and m != i for m, i in zip(static_masks, static_images)):
@@ -205,21 +191,20 @@ def _check_masks(masks, images, data_format, caller):
     return masks, checks
 
 
-def parse(images, labels, caller, num_classes=None, label_smoothing=0.0, data_format="channels_last"):
+def parse(images, labels, num_classes=None, label_smoothing=0.0, data_format="channels_last"):
     """Validates the inputs of a mixing function and returns them as a `Batch` and a packer.
 
     Args:
         images: A rank-4 batch, or a dict with "images" and optional "labels" / "segmentation_masks".
         labels: Labels when `images` is a tensor, else None.
-        caller: Name used in error messages.
-        num_classes: Passed to `prepare_labels`.
+        num_classes: Passed to `prepare_labels` (already checked).
         label_smoothing: Passed to `prepare_labels`.
         data_format: Layout of the images (and of rank-4 segmentation masks).
 
     Returns:
         `(batch, pack)`: the validated `Batch`, and `pack(batch)` which returns a mixed batch in the
         form the inputs came in (dict keys other than the three above are passed through unchanged;
-        "bounding_boxes" are parsed and replaced by `boxes.parse_boxes` / `boxes.mix_output`).
+        "bounding_boxes" are parsed and replaced by `boxes.parse_boxes` / `boxes.pack_boxes`).
 
     Raises:
         ValueError: For a dict without "images", labels given
@@ -228,23 +213,21 @@ def parse(images, labels, caller, num_classes=None, label_smoothing=0.0, data_fo
     """
     if isinstance(images, dict):
         if labels is not None:
-            raise ValueError(f"{caller}: Pass labels inside the dict, not as a second argument. Received both.")
+            raise ValueError(errors.named("Pass labels inside the dict, not as a second argument. Received both."))
         if IMAGES_KEY not in images:
-            raise ValueError(
-                f"{caller}: Expected a dict with key '{IMAGES_KEY}' (and optional '{LABELS_KEY}', "
-                f"'{MASKS_KEY}'). Received keys: {sorted(images)}"
-            )
+            raise ValueError(errors.named(
+                f"Expected a dict with key '{IMAGES_KEY}' (and optional '{LABELS_KEY}', "
+                f"'{MASKS_KEY}'). Received keys: {sorted(images)}"))
         data = images
         images, labels, masks = data[IMAGES_KEY], data.get(LABELS_KEY), data.get(MASKS_KEY)
     else:
         data, masks = None, None
-    num_classes = check_num_classes(num_classes, caller)
-    images = _check_images(images, caller)
+    images = _check_images(images)
     checks = []
     if labels is not None:
-        labels, checks = prepare_labels(labels, images, num_classes, label_smoothing, caller)
+        labels, checks = prepare_labels(labels, images, num_classes, label_smoothing)
     if masks is not None:
-        masks, mask_checks = _check_masks(masks, images, data_format, caller)
+        masks, mask_checks = _check_masks(masks, images, data_format)
         checks = checks + mask_checks
         masks = label_lib.wait_for(checks, masks)
     # The mixing ops read the images: make them wait for every check, so a graph raises our message

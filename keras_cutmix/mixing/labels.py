@@ -35,6 +35,8 @@ mode (one `where` on [B, K]); outside XLA the assertion raises first.
 
 import tensorflow as tf
 
+from keras_cutmix.mixing import errors
+
 
 def wait_for(checks, tensor):
     """`tensor`, made to wait for the assertion ops `checks` in graphs (eager assertions already ran)."""
@@ -61,13 +63,13 @@ def smooth(labels, label_smoothing):
     return labels * tf.cast(1.0 - label_smoothing, labels.dtype) + tf.cast(label_smoothing, labels.dtype) / classes
 
 
-def one_hot(ids, num_classes, caller, dtype=tf.float32):
+def one_hot(ids, num_classes, caller=None, dtype=tf.float32):
     """One-hot encodes class ids `[B]` or `[B, 1]`, checking that they lie in `[0, num_classes)`.
 
     Args:
         ids: Class ids `[B]` or `[B, 1]`, integer (or whole-number floats, read as integers).
         num_classes: Depth of the encoding, an int >= 1.
-        caller: Name used in error messages.
+        caller: Name used in error messages where no `errors.caller` gives one (callers outside the core).
         dtype: Float dtype of the result. Defaults to float32.
 
     Returns:
@@ -84,11 +86,9 @@ def one_hot(ids, num_classes, caller, dtype=tf.float32):
     if ids.shape.rank == 2 and ids.shape[1] == 1:
         ids = ids[:, 0]
     if ids.shape.rank != 1:
-        raise ValueError(
-            f"{caller}: Expected integer class ids of shape [batch] or [batch, 1]. "
-            f"Received: labels.shape={ids.shape}"
-        )
-    expected = f"{caller}: Expected integer labels in [0, num_classes={num_classes})"
+        raise ValueError(errors.named(
+            f"Expected integer class ids of shape [batch] or [batch, 1]. Received: labels.shape={ids.shape}", caller))
+    expected = errors.named(f"Expected integer labels in [0, num_classes={num_classes})", caller)
     checks = []
     whole = None
     if ids.dtype.is_floating:  # Class ids as floats (Keras's sparse losses take them): whole numbers only.
@@ -110,14 +110,13 @@ def one_hot(ids, num_classes, caller, dtype=tf.float32):
     return encoded, checks
 
 
-def class_targets(labels, num_classes, label_smoothing, caller):
+def class_targets(labels, num_classes, label_smoothing):
     """The labels of a mixing function as float `[B, K]`, smoothed (rules in the module docstring).
 
     Args:
         labels: Integer class ids `[B]` or `[B, 1]` (need `num_classes`), or float targets `[B, K]`.
         num_classes: Number of classes, or None for float labels (then checked against K if given).
         label_smoothing: Fraction in [0, 1), applied after one-hot encoding.
-        caller: Name used in error messages.
 
     Returns:
         `(labels, checks)`: float labels `[B, K]` (float32 for integer ids, the labels' own float dtype
@@ -131,28 +130,24 @@ def class_targets(labels, num_classes, label_smoothing, caller):
     checks = []
     if labels.dtype.is_integer:
         if num_classes is None:
-            raise ValueError(
-                f"{caller}: Integer labels need `num_classes` to be one-hot encoded. Received: "
-                f"labels.dtype={labels.dtype.name}, labels.shape={labels.shape}, num_classes=None"
-            )
-        labels, checks = one_hot(labels, num_classes, caller)
+            raise ValueError(errors.named(
+                "Integer labels need `num_classes` to be one-hot encoded. Received: "
+                f"labels.dtype={labels.dtype.name}, labels.shape={labels.shape}, num_classes=None"))
+        labels, checks = one_hot(labels, num_classes)
     elif labels.dtype.is_floating:
         if labels.shape.rank != 2:
-            raise ValueError(
-                f"{caller}: Expected float labels of shape [batch, num_classes] (one-hot or soft). "
-                f"Received: labels.shape={labels.shape}"
-            )
+            raise ValueError(errors.named(
+                "Expected float labels of shape [batch, num_classes] (one-hot or soft). "
+                f"Received: labels.shape={labels.shape}"))
         if num_classes is not None and labels.shape[1] is not None and labels.shape[1] != num_classes:
-            raise ValueError(
-                f"{caller}: Expected float labels with num_classes={num_classes} columns. "
-                f"Received: labels.shape={labels.shape}"
-            )
+            raise ValueError(errors.named(
+                f"Expected float labels with num_classes={num_classes} columns. Received: labels.shape={labels.shape}"))
     else:
-        raise TypeError(f"{caller}: Expected integer or float labels. Received: labels.dtype={labels.dtype.name}")
+        raise TypeError(errors.named(f"Expected integer or float labels. Received: labels.dtype={labels.dtype.name}"))
     return smooth(labels, label_smoothing), checks
 
 
-def loss_targets(y_true, y_pred, num_classes, sparse_loss, caller, dtype=tf.float32):
+def loss_targets(y_true, y_pred, num_classes, sparse_loss, dtype=tf.float32):
     """Reads `y_true` against `y_pred` by the rules in the module docstring, as dense float targets.
 
     Args:
@@ -160,7 +155,6 @@ def loss_targets(y_true, y_pred, num_classes, sparse_loss, caller, dtype=tf.floa
         y_pred: Predictions `[B, ..., P]`.
         num_classes: Depth for class ids; None means P. Must equal P when both are known.
         sparse_loss: Whether the wrapped loss takes class ids (a sparse categorical loss).
-        caller: Name used in error messages.
         dtype: Float dtype of the targets. Defaults to float32.
 
     Returns:
@@ -173,33 +167,29 @@ def loss_targets(y_true, y_pred, num_classes, sparse_loss, caller, dtype=tf.floa
     y_true = tf.convert_to_tensor(y_true)
     y_pred = tf.convert_to_tensor(y_pred)
     if not (y_true.dtype.is_integer or y_true.dtype.is_floating or y_true.dtype == tf.bool):
-        raise TypeError(f"{caller}: Expected numeric targets. Received: y_true.dtype={y_true.dtype.name}")
+        raise TypeError(errors.named(f"Expected numeric targets. Received: y_true.dtype={y_true.dtype.name}"))
     width = y_pred.shape[-1] if y_pred.shape.rank else 1
     if num_classes is not None and width is not None and width != num_classes and (sparse_loss or width > 1):
-        raise ValueError(
-            f"{caller}: Expected predictions with num_classes={num_classes} columns. Received: "
-            f"y_pred.shape={y_pred.shape}"
-        )
+        raise ValueError(errors.named(
+            f"Expected predictions with num_classes={num_classes} columns. Received: y_pred.shape={y_pred.shape}"))
     depth = num_classes if num_classes is not None else width
     received = (f"Received: y_true.shape={y_true.shape}, y_true.dtype={y_true.dtype.name}, "
                 f"y_pred.shape={y_pred.shape}")
     ids_shaped = y_pred.shape.rank == 2 and (
         y_true.shape.rank == 1 or (y_true.shape.rank == 2 and y_true.shape[1] == 1))
     if ids_shaped and depth is not None and depth > 1:
-        targets, checks = one_hot(y_true, depth, caller, dtype)
+        targets, checks = one_hot(y_true, depth, dtype=dtype)
         return targets, checks, True
     if sparse_loss and (width is None or width < 2 or y_true.shape.rank != y_pred.shape.rank):
-        raise ValueError(
-            f"{caller}: A sparse categorical loss expects class ids of shape [batch] or [batch, 1] (or dense "
+        raise ValueError(errors.named(
+            "A sparse categorical loss expects class ids of shape [batch] or [batch, 1] (or dense "
             f"targets [batch, num_classes]) against predictions [batch, num_classes] with num_classes > 1. "
-            f"{received}"
-        )
+            f"{received}"))
     if y_true.shape.rank == y_pred.shape.rank - 1 and width == 1:
         y_true = y_true[..., None]  # Binary or regression targets [B] against one output [B, 1].
     if not y_true.shape.is_compatible_with(y_pred.shape):
-        raise ValueError(
-            f"{caller}: Expected integer class ids [batch] or [batch, 1] against predictions of width > 1, or "
-            f"targets of the predictions' shape (binary [batch] or [batch, 1] against [batch, 1]; multi-label, "
-            f"soft or regression targets [batch, ...]). {received}"
-        )
+        raise ValueError(errors.named(
+            "Expected integer class ids [batch] or [batch, 1] against predictions of width > 1, or "
+            "targets of the predictions' shape (binary [batch] or [batch, 1] against [batch, 1]; multi-label, "
+            f"soft or regression targets [batch, ...]). {received}"))
     return tf.cast(y_true, dtype), [], False

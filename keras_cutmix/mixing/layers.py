@@ -25,11 +25,17 @@ import tensorflow as tf
 
 from keras_cutmix import compat
 from keras_cutmix.mixing import boxes as box_lib
+from keras_cutmix.mixing import core
 from keras_cutmix.mixing import cutmix as cutmix_lib
 from keras_cutmix.mixing import cutout as cutout_lib
+from keras_cutmix.mixing import errors
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import losses
 from keras_cutmix.mixing import mixup as mixup_lib
+
+# The arguments every layer saves in its config (besides `seed` and its method's own).
+_SHARED_ARGS = ("num_classes", "probability", "label_smoothing", "data_format", "bounding_box_format",
+                "min_visibility", "min_size", "max_boxes")
 
 
 class BackendError(RuntimeError):
@@ -58,14 +64,18 @@ def _replica_salt():
     return tf.cast(context.replica_id_in_sync_group, tf.int32)
 
 
-def _split(data, caller):
+def _arg(name):
+    """A read-only attribute for the checked argument `name` of a layer (held in `layer.args`)."""
+    return property(lambda self: getattr(self.args, name), doc=f"The checked `{name}` (read-only).")
+
+
+def _split(data):
     """`(images_or_dict, labels, extras, form)` of a layer input; `form` is "tuple" or "single"."""
     if isinstance(data, (tuple, list)):
         if len(data) not in (2, 3):
-            raise ValueError(
-                f"{caller}: Expected images, a dict, `(images, labels)` or `(images, labels, sample_weight)`. "
-                f"Received: a {type(data).__name__} of {len(data)} entries"
-            )
+            raise ValueError(errors.named(
+                "Expected images, a dict, `(images, labels)` or `(images, labels, sample_weight)`. "
+                f"Received: a {type(data).__name__} of {len(data)} entries"))
         return data[0], data[1], tuple(data[2:]), "tuple"
     return data, None, (), "single"
 
@@ -73,8 +83,9 @@ def _split(data, caller):
 class MixingLayer(keras.layers.Layer):
     """Base class: seeds, the training switch, input forms, mix recording and the config round trip.
 
-    Subclasses set `mix_function` (a `*_with_params` function) and `mixes_labels`, and return their own
-    arguments from `method_config()`.
+    Subclasses set `method` (a `core.Method`: the sampler and applier that the map function uses too),
+    `method_args` (the names of their own arguments) and `mixes_labels`, and pass their own arguments to
+    `__init__` in `method_kwargs`. The arguments are checked once, here, into `self.args` (`core.Args`).
 
     Args:
         num_classes: Number of classes for integer labels (in dict or tuple inputs, or in `mixed_loss`).
@@ -86,29 +97,34 @@ class MixingLayer(keras.layers.Layer):
         min_visibility: Boxes less visible than this fraction are dropped. Defaults to 0.5.
         min_size: Boxes the mix clips must keep both sides this long (pixels). Defaults to 1.
         max_boxes: Boxes per output image. Defaults to None (2N; N for Cutout).
+        method_kwargs: The subclass's own arguments (e.g. `{"alpha": 1.0, "per_sample": False}`).
         **kwargs: Base layer arguments (e.g. `name`).
 
     Arguments may be NumPy scalars (e.g. `num_classes=y.max() + 1`); they are stored as Python numbers.
     """
 
-    mix_function = None
+    method = None
+    method_args = ()
     mixes_labels = True
+    num_classes, probability, label_smoothing, data_format = map(_arg, _SHARED_ARGS[:4])
+    bounding_box_format, min_visibility, min_size, max_boxes = map(_arg, _SHARED_ARGS[4:])
     box_sources = 2  # Output boxes per input box slot: own and partner's (Cutout: 1).
     weighs_boxes = False  # MixUp's boxes carry "box_weights".
 
     def __init__(self, num_classes=None, probability=1.0, label_smoothing=0.0, data_format=None, seed=None,
-                 bounding_box_format=None, min_visibility=0.5, min_size=1.0, max_boxes=None, **kwargs):
+                 bounding_box_format=None, min_visibility=0.5, min_size=1.0, max_boxes=None, method_kwargs=None,
+                 **kwargs):
+        with errors.caller(type(self).__name__):
+            args = core.check_args(**(method_kwargs or {}), probability=probability, label_smoothing=label_smoothing,
+                                   num_classes=num_classes, data_format=data_format,
+                                   bounding_box_format=bounding_box_format, min_visibility=min_visibility,
+                                   min_size=min_size, max_boxes=max_boxes)
+            seed = inputs.check_seed(seed)
         # `autocast=False`: keep the input dtype (uint8 stays uint8, no cast to a mixed policy's compute dtype).
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
-        caller = type(self).__name__
-        self.probability = inputs.check_fraction("probability", probability, caller)
-        self.label_smoothing = inputs.check_fraction("label_smoothing", label_smoothing, caller,
-                                                     upper_inclusive=False)
-        self.num_classes = inputs.check_num_classes(num_classes, caller)
-        self.seed = inputs.check_seed(seed, caller)
-        self.data_format = inputs.resolve_data_format(data_format, caller)
-        self.box_rules = box_lib.check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller)
+        self.args = args
+        self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self._tf_seed_state = None
         if not _on_tensorflow():
@@ -141,26 +157,20 @@ class MixingLayer(keras.layers.Layer):
             self._tf_seed_state.assign_add(tf.constant([0, 1], tf.int64))
         return seed
 
-    def method_config(self):
-        """The arguments specific to the method (e.g. `alpha`), passed to `mix_function`."""
-        raise NotImplementedError
-
     def call(self, data, training=None):
         outermost = compat.is_outermost_call(self)
         if training is None:
             training = outermost  # On its own the layer mixes, as keras.layers.CutMix does.
         if not training:
-            losses.record_mix(self.name, None)
+            losses.record_mix(self, None)
             return data
-        images, labels, extras, form = _split(data, type(self).__name__)
-        outputs, mix = type(self).mix_function(
-            images, labels, num_classes=self.num_classes, probability=self.probability,
-            label_smoothing=self.label_smoothing, data_format=self.data_format,
-            seed=self._next_seed(), seed_salt=_replica_salt(), **self.box_rules._asdict(),
-            **self.method_config(),
-        )
+        with errors.caller(type(self).__name__):
+            images, labels, extras, form = _split(data)
+        with errors.caller(self.method.name):
+            outputs, mix = core.mix_inputs(self.method, self.args, images, labels, self._next_seed(),
+                                           _replica_salt())
         # A layer that mixes no labels (Cutout) records "no mix", so its loss scores plain targets.
-        losses.record_mix(self.name, mix if self.mixes_labels else None)
+        losses.record_mix(self, mix if self.mixes_labels else None)
         if self.mixes_labels:
             if not outermost and form == "single" and not isinstance(images, dict):
                 losses.warn_unwrapped(self)
@@ -184,7 +194,7 @@ class MixingLayer(keras.layers.Layer):
 
     def _box_spec(self, spec):
         boxes, labels = spec[box_lib.BOXES], spec[box_lib.LABELS]
-        count = self.box_rules.max_boxes or (None if boxes.shape[1] is None else self.box_sources * boxes.shape[1])
+        count = self.args.max_boxes or (None if boxes.shape[1] is None else self.box_sources * boxes.shape[1])
         out = {box_lib.BOXES: keras.KerasTensor((boxes.shape[0], count, 4), dtype="float32"),
                box_lib.LABELS: keras.KerasTensor((labels.shape[0], count), dtype=labels.dtype)}
         if self.weighs_boxes:
@@ -192,9 +202,9 @@ class MixingLayer(keras.layers.Layer):
         return out
 
     def _label_spec(self, spec):
-        if "int" not in str(spec.dtype) or self.num_classes is None:
+        if "int" not in str(spec.dtype) or self.args.num_classes is None:
             return spec
-        return keras.KerasTensor((spec.shape[0], self.num_classes), dtype="float32")
+        return keras.KerasTensor((spec.shape[0], self.args.num_classes), dtype="float32")
 
     def mixed_loss(self, loss="categorical_crossentropy"):
         """Wraps `loss` so that, in training, it scores against the targets this layer mixed.
@@ -205,15 +215,15 @@ class MixingLayer(keras.layers.Layer):
         Returns:
             A `MixedLoss` to pass to `model.compile(loss=...)`.
         """
-        return losses.MixedLoss(loss, layer_name=self.name, num_classes=self.num_classes,
-                                label_smoothing=self.label_smoothing, layer=self)
+        return losses.MixedLoss(loss, layer_name=self.name, num_classes=self.args.num_classes,
+                                label_smoothing=self.args.label_smoothing, layer=self)
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_classes=self.num_classes, probability=self.probability,
-                      label_smoothing=self.label_smoothing, data_format=self.data_format, seed=self.seed,
-                      **self.box_rules._asdict())
-        config.update(self.method_config())
+        config["seed"] = self.seed
+        for name in _SHARED_ARGS + self.method_args:
+            value = getattr(self.args, name)
+            config[name] = list(value) if isinstance(value, tuple) else value  # Cutout's size: a JSON list.
         return config
 
 
@@ -226,14 +236,13 @@ class LabelMixingLayer(MixingLayer):
         per_sample: One lambda (and box) per sample instead of one per batch. Defaults to False.
     """
 
+    method_args = ("alpha", "per_sample")
+    alpha, per_sample = map(_arg, method_args)
+
     def __init__(self, num_classes=None, alpha=1.0, probability=1.0, per_sample=False, label_smoothing=0.0,
                  data_format=None, seed=None, **kwargs):
-        self.alpha = inputs.check_positive("alpha", alpha, type(self).__name__)
-        self.per_sample = bool(inputs.python_number(per_sample))
-        super().__init__(num_classes, probability, label_smoothing, data_format, seed, **kwargs)
-
-    def method_config(self):
-        return {"alpha": self.alpha, "per_sample": self.per_sample}
+        super().__init__(num_classes, probability, label_smoothing, data_format, seed,
+                         method_kwargs={"alpha": alpha, "per_sample": per_sample}, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
@@ -255,7 +264,7 @@ class CutMix(LabelMixingLayer):
         - [Yun et al., 2019](https://arxiv.org/abs/1905.04899).
     """
 
-    mix_function = staticmethod(cutmix_lib.cutmix_with_params)
+    method = cutmix_lib.METHOD
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
@@ -277,7 +286,7 @@ class MixUp(LabelMixingLayer):
         - [Zhang et al., 2018](https://arxiv.org/abs/1710.09412).
     """
 
-    mix_function = staticmethod(mixup_lib.mixup_with_params)
+    method = mixup_lib.METHOD
     weighs_boxes = True
 
 
@@ -299,15 +308,13 @@ class Cutout(MixingLayer):
         - [DeVries & Taylor, 2017](https://arxiv.org/abs/1708.04552).
     """
 
-    mix_function = staticmethod(cutout_lib.cutout_with_params)
+    method = cutout_lib.METHOD
+    method_args = ("size", "fill_value")
+    size, fill_value = map(_arg, method_args)
     mixes_labels = False
     box_sources = 1
 
     def __init__(self, size=16, probability=1.0, fill_value=0, num_classes=None, label_smoothing=0.0,
                  data_format=None, seed=None, **kwargs):
-        self.size = cutout_lib.check_size(size, type(self).__name__)
-        self.fill_value = inputs.python_number(fill_value)
-        super().__init__(num_classes, probability, label_smoothing, data_format, seed, **kwargs)
-
-    def method_config(self):
-        return {"size": list(self.size), "fill_value": self.fill_value}
+        super().__init__(num_classes, probability, label_smoothing, data_format, seed,
+                         method_kwargs={"size": size, "fill_value": fill_value}, **kwargs)

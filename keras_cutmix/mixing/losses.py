@@ -1,9 +1,11 @@
 """The loss wrapper that lets a mixing layer inside a model train on the targets it mixed.
 
 A layer inside a model sees only the images, but the targets must be mixed with the same partners and
-weights. During a training step the layer records its mix (partner indices and label weights) under its
-name, per thread (each `tf.distribute` replica runs in its own thread) and per graph (so a record from
-another traced function is never used). `MixedLoss`, made by `layer.mixed_loss(loss)`, reads that record
+weights. During a training step the layer records its mix (partner indices and label weights) under the
+layer object itself (so two layers of one name, in two models, or a layer renamed after `mixed_loss`, never
+read each other's records), per thread (each `tf.distribute` replica runs in its own thread) and per graph
+(so a record from another traced function is never used). A `MixedLoss` loaded from a config knows only its
+layer's name: it reads the latest record, in its thread and graph, of a layer of that name. `MixedLoss`, made by `layer.mixed_loss(loss)`, reads that record
 in the same step, mixes `y_true`, and calls the wrapped loss. In evaluation the layer records "no mix",
 so the loss scores plain targets. How `y_true` is read (class ids, binary, multi-label or regression
 targets) and checked is `keras_cutmix.mixing.labels`'s.
@@ -20,6 +22,7 @@ import keras
 import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
+from keras_cutmix.mixing import errors
 from keras_cutmix.mixing import labels as labels_lib
 
 _records = threading.local()
@@ -31,19 +34,27 @@ def _current_graph():
     return None if tf.executing_eagerly() else tf.compat.v1.get_default_graph()
 
 
-def record_mix(layer_name, mix):
-    """Records the mix a layer applied in this step (None: it did not mix), for its `MixedLoss`."""
-    if not hasattr(_records, "by_name"):
-        _records.by_name = {}
-    _records.by_name[layer_name] = (_current_graph(), mix)
+def record_mix(layer, mix):
+    """Records the mix `layer` applied in this step (None: it did not mix), for its `MixedLoss`."""
+    if not hasattr(_records, "by_layer"):
+        _records.by_layer = weakref.WeakKeyDictionary()  # Layer -> (graph, mix); a record dies with its layer.
+    _records.by_layer.pop(layer, None)  # Re-inserted: the latest record comes last.
+    _records.by_layer[layer] = (_current_graph(), mix)
 
 
-def current_mix(layer_name):
-    """The mix recorded by `layer_name` in this thread and graph, or None."""
-    graph, mix = getattr(_records, "by_name", {}).get(layer_name, (None, None))
-    if mix is None or graph is not _current_graph():
-        return None
-    return mix
+def _record(layer):
+    """`(found, mix)`: the record of `layer` (or of the latest layer of that name) in this thread and graph."""
+    records = getattr(_records, "by_layer", {})
+    if isinstance(layer, str):
+        layer = next((key for key in reversed(list(records.keys())) if key.name == layer), None)
+    graph, mix = records.get(layer, (False, None)) if layer is not None else (False, None)
+    return graph is _current_graph(), mix
+
+
+def current_mix(layer):
+    """The mix recorded by `layer` (or a layer of that name) in this thread and graph, or None."""
+    found, mix = _record(layer)
+    return mix if found else None
 
 
 def has_mixed_loss(layer):
@@ -51,10 +62,9 @@ def has_mixed_loss(layer):
     return layer in _wrapped_layers or layer.name in _wrapped_layer_names
 
 
-def has_record(layer_name):
-    """Whether `layer_name` recorded a mix or "no mix" in this thread and graph (it ran in this step)."""
-    graph, _ = getattr(_records, "by_name", {}).get(layer_name, (False, None))
-    return graph is _current_graph()
+def has_record(layer):
+    """Whether `layer` (or a layer of that name) recorded a mix or "no mix" in this thread and graph."""
+    return _record(layer)[0]
 
 
 def _is_sparse(loss):
@@ -109,14 +119,15 @@ class MixedLoss(keras.losses.Loss):
 
     Args:
         loss: A Keras loss: name, function or `keras.losses.Loss` instance.
-        layer_name: Name of the mixing layer whose mixes to follow.
+        layer_name: Name of the mixing layer whose mixes to follow (when `layer` is not given).
         num_classes: Number of classes for class ids. Defaults to the width of `y_pred`.
         label_smoothing: The layer's label smoothing, applied to class targets in training before mixing.
         name: Name of the loss. Defaults to "mixed_" and the wrapped loss's name.
         reduction: Keras reduction of a loss given as a name or function. Defaults to
             "sum_over_batch_size". A `keras.losses.Loss` instance keeps its own reduction.
         dtype: Dtype of a loss given as a name or function. Defaults to Keras's float type.
-        layer: The layer object, when made by `layer.mixed_loss` (silences its "unwrapped" warning).
+        layer: The layer object, when made by `layer.mixed_loss`: the loss then follows that layer, whatever
+            its name (and silences its "unwrapped" warning).
 
     Raises:
         ValueError: for something that is not a Keras loss, a wrapped loss with `ignore_class` set (a mixed
@@ -146,7 +157,8 @@ class MixedLoss(keras.losses.Loss):
         self.wrapped_loss = wrapped
         self.base_loss = _dense_equivalent(wrapped, reduction, dtype)
         self.sparse = _is_sparse(wrapped)
-        self.layer_name = layer_name
+        self._layer_name = layer_name
+        self._layer = layer
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
         self._warned_missing_layer = False
@@ -154,6 +166,14 @@ class MixedLoss(keras.losses.Loss):
             _wrapped_layers.add(layer)
         else:
             _wrapped_layer_names.add(layer_name)
+
+    @property
+    def layer_name(self):
+        """The name of the followed layer: its current name when made by `layer.mixed_loss`."""
+        return self._layer_name if self._layer is None else self._layer.name
+
+    def _followed(self):  # The layer object, or its name for a loss loaded from a config.
+        return self._layer_name if self._layer is None else self._layer
 
     def targets(self, y_true, y_pred):
         """The targets the wrapped loss scores in this step: dense, and mixed if the layer mixed.
@@ -166,9 +186,9 @@ class MixedLoss(keras.losses.Loss):
             Float targets shaped like `y_pred`, in the wrapped loss's dtype.
         """
         y_pred = tf.convert_to_tensor(y_pred)
-        targets, checks, _ = labels_lib.loss_targets(
-            y_true, y_pred, self.num_classes, self.sparse, caller=f"MixedLoss '{self.name}'",
-            dtype=self.base_loss.dtype)
+        with errors.caller(f"MixedLoss '{self.name}'"):
+            targets, checks, _ = labels_lib.loss_targets(y_true, y_pred, self.num_classes, self.sparse,
+                                                         dtype=self.base_loss.dtype)
         if self.label_smoothing and (targets.shape.rank < 2 or targets.shape[-1] == 1):
             raise ValueError(
                 f"MixedLoss '{self.name}': label smoothing spreads weight over the classes of class targets "
@@ -177,7 +197,7 @@ class MixedLoss(keras.losses.Loss):
                 f"BinaryCrossentropy(label_smoothing=...)). Received: label_smoothing={self.label_smoothing}, "
                 f"y_pred.shape={y_pred.shape}")
         self._warn_if_layer_missing(y_pred)
-        mix = current_mix(self.layer_name)
+        mix = current_mix(self._followed())
         if mix is not None:
             targets = labels_lib.smooth(targets, self.label_smoothing)
             flat = tf.reshape(targets, tf.stack([tf.shape(targets)[0], -1]))
@@ -201,7 +221,7 @@ class MixedLoss(keras.losses.Loss):
         Eagerly nothing tells steps apart, and predictions that are a graph's inputs (Keras's symbolic build,
         a `tf.function` taking predictions as arguments) come from no model run: neither warns.
         """
-        if (self._warned_missing_layer or tf.executing_eagerly() or has_record(self.layer_name)
+        if (self._warned_missing_layer or tf.executing_eagerly() or has_record(self._followed())
                 or getattr(getattr(y_pred, "op", None), "type", None) == "Placeholder"):
             return
         self._warned_missing_layer = True

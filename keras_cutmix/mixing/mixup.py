@@ -12,6 +12,8 @@ import tensorflow as tf
 
 from keras_cutmix.mixing import apply as apply_ops
 from keras_cutmix.mixing import boxes as box_lib
+from keras_cutmix.mixing import core
+from keras_cutmix.mixing import errors
 from keras_cutmix.mixing import inputs
 from keras_cutmix.mixing import sampling
 
@@ -39,18 +41,16 @@ def sample_mixup(seed, batch_size, alpha=1.0, probability=1.0, per_sample=False)
     }
 
 
-def apply_mixup(batch, mix, data_format="channels_last"):
-    """Applies a drawn MixUp to a `Batch`. Segmentation masks cannot be blended and are rejected.
+def apply_mixup(batch, mix):
+    """Applies a drawn MixUp to a `Batch` (its segmentation masks, which cannot be blended, are left alone).
 
     Args:
         batch: `inputs.Batch`.
         mix: Dict from `sample_mixup`.
-        data_format: Unused (blending is layout-free); kept for the shared `apply` signature.
 
     Returns:
         The mixed `inputs.Batch`, image dtype unchanged.
     """
-    del data_format
     images = apply_ops.blend_images(batch.images, mix["permutation"], mix["mix_weight"])
     labels = None
     if batch.labels is not None:
@@ -58,33 +58,20 @@ def apply_mixup(batch, mix, data_format="channels_last"):
     return inputs.Batch(images, labels, batch.segmentation_masks)
 
 
-def mixup_with_params(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0,
-                      per_sample=False, label_smoothing=0.0, data_format=None, seed=None, seed_salt=None,
-                      bounding_box_format=None, min_visibility=0.5, min_size=1.0, max_boxes=None):
-    """`mixup_fn` that also returns the drawn mix (the layers record it for their loss).
-
-    Validates and parses the inputs, draws the mix with `sample_mixup`, applies it with `apply_mixup`,
-    and returns `(outputs, mix)`. `seed_salt` (an int32 scalar) is folded into the seed.
-    """
-    caller = "mixup_fn"
-    alpha, probability, label_smoothing = inputs.check_mix_args(alpha, probability, label_smoothing, caller)
-    per_sample = bool(inputs.python_number(per_sample))
-    if isinstance(images, dict) and images.get(inputs.MASKS_KEY) is not None:
-        raise ValueError(f"{caller}: MixUp blends pixels and cannot mix segmentation_masks. Received a dict with them.")
-    data_format = inputs.resolve_data_format(data_format, caller)
-    rules = box_lib.check_box_args(bounding_box_format, min_visibility, min_size, max_boxes, caller)
-    batch, pack = inputs.parse(images, labels, caller, num_classes, label_smoothing, data_format)
-    box_batch = box_lib.parse_boxes(images, batch.images, rules, data_format, caller)
-    batch_size = inputs.image_size(batch.images, data_format)[0]
-    mix = sample_mixup(sampling.resolve_seed(seed, seed_salt), batch_size, alpha=alpha, probability=probability,
-                       per_sample=per_sample)
-    output = pack(apply_mixup(batch, mix, data_format))
-    return box_lib.mix_output(output, box_batch, box_lib.mixup_boxes, mix, rules, batch.images, data_format), mix
+METHOD = core.Method(
+    "mixup_fn",
+    sample=lambda seed, batch_size, height, width, args: sample_mixup(
+        seed, batch_size, args.alpha, args.probability, args.per_sample),
+    apply=lambda batch, mix, args: apply_mixup(batch, mix),
+    boxes=box_lib.mixup_boxes,
+    mask_error="MixUp blends pixels and cannot mix segmentation_masks. Received a dict with them.",
+)
 
 
+@errors.caller("mixup_fn")
 def mixup_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0, per_sample=False,
              label_smoothing=0.0, data_format=None, seed=None, bounding_box_format=None, min_visibility=0.5,
-             min_size=1.0, max_boxes=None):
+             min_size=1.0, max_boxes=None, return_mix=False):
     """MixUp for a batch, with the interface of `cutmix_fn` (see there for every argument).
 
     Args:
@@ -103,13 +90,15 @@ def mixup_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.
         min_visibility: Accepted for symmetry; blending hides no box.
         min_size: Accepted for symmetry.
         max_boxes: Boxes per output image. Defaults to None: 2N.
+        return_mix: Also return the drawn mix. Defaults to False.
 
     Returns:
-        The mixed batch in the form it came in.
+        The mixed batch in the form it came in; with `return_mix=True`, `(outputs, mix)`, `mix` being the
+        dict `sample_mixup` drew.
     """
-    outputs, _ = mixup_with_params(images, labels, num_classes=num_classes, alpha=alpha,
-                                   probability=probability, per_sample=per_sample,
-                                   label_smoothing=label_smoothing, data_format=data_format, seed=seed,
-                                   bounding_box_format=bounding_box_format, min_visibility=min_visibility,
-                                   min_size=min_size, max_boxes=max_boxes)
-    return outputs
+    args = core.check_args(alpha=alpha, probability=probability, label_smoothing=label_smoothing,
+                           per_sample=per_sample, num_classes=num_classes, data_format=data_format,
+                           bounding_box_format=bounding_box_format, min_visibility=min_visibility,
+                           min_size=min_size, max_boxes=max_boxes)
+    outputs, mix = core.mix_inputs(METHOD, args, images, labels, seed)
+    return (outputs, mix) if return_mix else outputs

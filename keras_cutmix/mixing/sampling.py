@@ -144,7 +144,8 @@ def resolve_seed(seed, salt=None):
             replica of a distributed step draws its own mix).
 
     Returns:
-        Shape-[2] int64 tensor.
+        Shape-[2] int64 tensor; int32 when salted (`stateless_fold_in` returns int32, and the samplers draw
+        differently from the same values as int64: the layers' draws under `tf.distribute` depend on it).
 
     Raises:
         TypeError: If `seed` is of another kind.

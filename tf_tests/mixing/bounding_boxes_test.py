@@ -12,9 +12,7 @@ import tensorflow as tf
 import box_reference as ref
 import keras_cutmix as kc
 from keras_cutmix.mixing import boxes as box_lib
-from keras_cutmix.mixing.cutmix import cutmix_with_params
-from keras_cutmix.mixing.cutout import cutout_with_params
-from keras_cutmix.mixing.mixup import mixup_with_params
+from keras_cutmix.mixing import core
 
 FORMATS = ("xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw", "rel_xyxy", "rel_yxyx", "rel_xywh",
            "rel_center_xywh")
@@ -41,7 +39,8 @@ KEPT = {11: [2, 9, 8, 12], 12: HOLE, 13: [0, 3, 2, 9], 20: [2, 3, 6, 5], 21: [3,
 
 def _hand_cutmix(min_visibility=0.5, min_size=1.0, max_boxes=None):
     data = ref.box_dict(HAND_BOXES, HAND_LABELS)
-    rules = box_lib.BoxRules("yxyx", min_visibility, min_size, max_boxes)
+    rules = core.Args(bounding_box_format="yxyx", min_visibility=min_visibility, min_size=min_size,
+                      max_boxes=max_boxes)
     out = box_lib.cutmix_boxes(box_lib.BoxBatch(tf.constant(data["boxes"]), tf.constant(data["labels"])),
                                {k: tf.constant(v) for k, v in HAND_MIX.items()}, rules)
     return np.asarray(out.boxes), np.asarray(out.labels)
@@ -86,15 +85,15 @@ def test_cutmix_own_clipped_box_fails_min_size():
     assert list(labels[0][:1]) == [12] and 12 not in labels[0][1:]
 
 
-def test_cutmix_with_params_matches_reference_per_batch_and_per_sample():
+def test_cutmix_fn_matches_reference_per_batch_and_per_sample():
     rng = np.random.default_rng(0)
     for per_sample in (False, True):
         for seed in range(4):
             boxes, labels = ref.random_boxes(rng, 5, 6, 9, 13)
             images = rng.random((5, 9, 13, 2)).astype(np.float32)
             data = {"images": images, "bounding_boxes": {"boxes": boxes, "labels": labels}}
-            out, mix = cutmix_with_params(data, bounding_box_format="yxyx", per_sample=per_sample, seed=seed,
-                                          min_visibility=0.3, min_size=2.0)
+            out, mix = kc.cutmix_fn(data, bounding_box_format="yxyx", per_sample=per_sample, seed=seed,
+                                    min_visibility=0.3, min_size=2.0, return_mix=True)
             want_boxes, want_labels = ref.cutmix(boxes, labels, mix["permutation"], mix["boxes"], 0.3, 2.0)
             np.testing.assert_array_equal(out["bounding_boxes"]["labels"], want_labels)
             np.testing.assert_array_equal(out["bounding_boxes"]["boxes"], want_boxes)
@@ -106,8 +105,8 @@ def test_cutmix_channels_first_uses_the_right_height_and_width():
     boxes, labels = ref.random_boxes(rng, 3, 5, 7, 11, pad_fraction=0.0)
     images = rng.random((3, 2, 7, 11)).astype(np.float32)
     data = {"images": images, "bounding_boxes": {"boxes": boxes / np.float32([7, 11, 7, 11]), "labels": labels}}
-    out, mix = cutmix_with_params(data, bounding_box_format="rel_yxyx", data_format="channels_first", seed=2,
-                                  per_sample=True)
+    out, mix = kc.cutmix_fn(data, bounding_box_format="rel_yxyx", data_format="channels_first", seed=2,
+                            per_sample=True, return_mix=True)
     want_boxes, want_labels = ref.cutmix(boxes, labels, mix["permutation"], mix["boxes"])
     np.testing.assert_array_equal(out["bounding_boxes"]["labels"], want_labels)
     np.testing.assert_allclose(out["bounding_boxes"]["boxes"], want_boxes / np.float32([7, 11, 7, 11]), atol=1e-6)
@@ -123,7 +122,7 @@ def test_every_keras_format_round_trips(fmt):
     given = np.asarray(convert(boxes, "yxyx", fmt, height=height, width=width))
     data = {"images": np.zeros((4, height, width, 1), np.float32),
             "bounding_boxes": {"boxes": given, "labels": labels}}
-    out, mix = cutmix_with_params(data, bounding_box_format=fmt, seed=4, per_sample=True)
+    out, mix = kc.cutmix_fn(data, bounding_box_format=fmt, seed=4, per_sample=True, return_mix=True)
     want_boxes, want_labels = ref.cutmix(boxes, labels, mix["permutation"], mix["boxes"])
     got_labels = np.asarray(out["bounding_boxes"]["labels"])
     got = np.asarray(out["bounding_boxes"]["boxes"])
@@ -171,7 +170,7 @@ def test_same_seed_same_boxes_eagerly_in_graphs_xla_and_tf_data(name):
 def test_mixup_box_weights():
     data = _mode_data()
     boxes, labels = data["bounding_boxes"]["boxes"], data["bounding_boxes"]["labels"]
-    out, mix = mixup_with_params(data, bounding_box_format="yxyx", per_sample=True, seed=3)
+    out, mix = kc.mixup_fn(data, bounding_box_format="yxyx", per_sample=True, seed=3, return_mix=True)
     weight = np.asarray(mix["mix_weight"])
     assert ((weight > 0) & (weight < 1)).all()
     want_boxes, want_labels, want_weights = ref.mixup(boxes, labels, mix["permutation"], weight)
@@ -214,17 +213,18 @@ def test_cutout_hand_case():
         (0.4, [2, 3, 4, -1], [[6, 6, 9, 9], [6, 0, 10, 4], [2, 2, 8, 8], [0] * 4]),
         (0.6, [2, -1, -1, -1], [[6, 6, 9, 9], [0] * 4, [0] * 4, [0] * 4]),
     ]:
-        out = box_lib.cutout_boxes(batch, mix, box_lib.BoxRules("yxyx", min_visibility))
+        out = box_lib.cutout_boxes(batch, mix, core.Args(bounding_box_format="yxyx", min_visibility=min_visibility))
         np.testing.assert_array_equal(out.labels, [want_labels])
         np.testing.assert_array_equal(out.boxes, np.float32([want_boxes]))
 
 
-def test_cutout_with_params_matches_reference():
+def test_cutout_fn_matches_reference():
     rng = np.random.default_rng(7)
     for seed in range(4):
         boxes, labels = ref.random_boxes(rng, 5, 6, 11, 9)
         data = {"images": np.ones((5, 11, 9, 1), np.float32), "bounding_boxes": {"boxes": boxes, "labels": labels}}
-        out, mix = cutout_with_params(data, bounding_box_format="yxyx", size=(6, 4), seed=seed, min_visibility=0.4)
+        out, mix = kc.cutout_fn(data, bounding_box_format="yxyx", size=(6, 4), seed=seed, min_visibility=0.4,
+                                return_mix=True)
         want_boxes, want_labels = ref.cutout(boxes, labels, mix["boxes"], 0.4)
         assert out["bounding_boxes"]["labels"].shape == (5, 6)
         np.testing.assert_array_equal(out["bounding_boxes"]["labels"], want_labels)
@@ -236,7 +236,7 @@ def test_box_dtypes_give_float32_boxes_and_keep_label_dtype(dtype):
     data = _mode_data()
     boxes, labels = data["bounding_boxes"]["boxes"], data["bounding_boxes"]["labels"]
     data["bounding_boxes"] = {"boxes": boxes.astype(dtype), "labels": labels.astype("int64")}
-    out, mix = cutmix_with_params(data, bounding_box_format="yxyx", per_sample=True, seed=6)
+    out, mix = kc.cutmix_fn(data, bounding_box_format="yxyx", per_sample=True, seed=6, return_mix=True)
     want_boxes, want_labels = ref.cutmix(boxes, labels, mix["permutation"], mix["boxes"])
     assert out["bounding_boxes"]["boxes"].dtype == tf.float32 and out["bounding_boxes"]["labels"].dtype == tf.int64
     np.testing.assert_array_equal(out["bounding_boxes"]["labels"], want_labels)
@@ -246,7 +246,7 @@ def test_box_dtypes_give_float32_boxes_and_keep_label_dtype(dtype):
 def test_mixup_max_boxes_cuts_boxes_and_weights_together():
     data = _mode_data()
     boxes, labels = data["bounding_boxes"]["boxes"], data["bounding_boxes"]["labels"]
-    out, mix = mixup_with_params(data, bounding_box_format="yxyx", seed=8, max_boxes=3)
+    out, mix = kc.mixup_fn(data, bounding_box_format="yxyx", seed=8, max_boxes=3, return_mix=True)
     want = ref.mixup(boxes, labels, mix["permutation"], mix["mix_weight"], max_boxes=3)
     got = out["bounding_boxes"]
     for key, value in zip(("boxes", "labels", "box_weights"), want):
@@ -309,8 +309,8 @@ def test_unknown_box_count_needs_max_boxes():
         tf.function(lambda d: kc.cutmix_fn(d, bounding_box_format="yxyx"), input_signature=[spec])(data)
     # N unknown while tracing, 2N = 4 boxes at run time cut to max_boxes = 3 (and padded to 5).
     for max_boxes in (3, 5):
-        out, mix = tf.function(lambda d: cutmix_with_params(d, bounding_box_format="yxyx", max_boxes=max_boxes,
-                                                            seed=0, min_visibility=0.0),
+        out, mix = tf.function(lambda d: kc.cutmix_fn(d, bounding_box_format="yxyx", max_boxes=max_boxes,
+                                                      seed=0, min_visibility=0.0, return_mix=True),
                                input_signature=[spec])(data)
         want_boxes, want_labels = ref.cutmix(data["bounding_boxes"]["boxes"], data["bounding_boxes"]["labels"],
                                              mix["permutation"], mix["boxes"], 0.0, 1.0, max_boxes)

@@ -22,7 +22,6 @@ import pytest
 
 import box_reference as ref
 import keras_cutmix as kc
-from keras_cutmix.mixing.cutmix import cutmix_with_params
 
 BATCH, COUNT, HEIGHT, WIDTH = 4, 4, 9, 11
 BATCHES = 120
@@ -113,7 +112,7 @@ def test_box_rules_agree_with_pixel_counts(method):
         args = dict(bounding_box_format="yxyx", min_visibility=min_visibility, min_size=min_size, seed=step,
                     data_format="channels_first" if channels_first else "channels_last")
         if method == "cutmix":
-            out, mix = cutmix_with_params(data, per_sample=bool(step % 2), **args)
+            out, mix = kc.cutmix_fn(data, per_sample=bool(step % 2), return_mix=True, **args)
             permutation, sources = np.asarray(mix["permutation"]), 2
         else:
             out = kc.cutout_fn(data, size=(int(rng.integers(2, 8)), int(rng.integers(2, 8))), **args)

@@ -1,7 +1,7 @@
 """Tests for CutMix (keras_cutmix.mixing.cutmix) against the NumPy Algorithm A1 in numpy_reference.py.
 
 Three kinds of checks:
-- given the mix a call drew (`cutmix_with_params`), the output equals the NumPy reference;
+- given the mix a call drew (`cutmix_fn(..., return_mix=True)`), the output equals the NumPy reference;
 - without reading the mix: the pixels that changed form one rectangle, whose area gives the label weight;
 - the sampler's distribution matches a NumPy Monte Carlo of the paper's sampler (fixed seeds).
 Agreement of eager / tf.function / XLA / tf.data runs (pasted pixels bit for bit, float32 blends and labels
@@ -33,7 +33,7 @@ def distinct_images(batch, height, width, channels=3, dtype="float32", data_form
 
 
 def run_cutmix(images, labels, seed, **kwargs):
-    outputs, mix = cutmix.cutmix_with_params(images, labels, seed=seed, **kwargs)
+    outputs, mix = cutmix.cutmix_fn(images, labels, seed=seed, return_mix=True, **kwargs)
     return outputs, {k: v.numpy() for k, v in mix.items()}
 
 

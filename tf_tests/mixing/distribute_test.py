@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 import keras_cutmix as kc
-from keras_cutmix.mixing import cutmix as cutmix_lib
+from keras_cutmix.mixing import core, cutmix
 from layer_checks import onehot_images, pixel_sources
 
 DEVICES = ["/cpu:0", "/cpu:1"]
@@ -40,8 +40,8 @@ def replay_step(images, labels, seed, kernel, bias):
     for replica in range(2):
         rows = slice(replica * per_replica, (replica + 1) * per_replica)
         # The layer's draw: the shared step seed folded with the replica id.
-        mixed, _ = cutmix_lib.cutmix_with_params(images[rows], seed=tf.constant(seed, tf.int64),
-                                                 seed_salt=tf.constant(replica, tf.int32))
+        mixed, _ = core.mix_inputs(cutmix.METHOD, core.check_args(), images[rows], None,
+                                   tf.constant(seed, tf.int64), seed_salt=tf.constant(replica, tf.int32))
         mixes.append(pixel_sources(mixed))
         targets.append(np.eye(K)[labels[rows]])
         logits.append(np.asarray(mixed).reshape(per_replica, -1) @ kernel + bias)

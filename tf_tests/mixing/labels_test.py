@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import keras_cutmix as kc
+from keras_cutmix.mixing import errors
 from keras_cutmix.mixing import labels as labels_lib
 from keras_cutmix.training import input_pipeline
 from layer_checks import onehot_images, pixel_sources
@@ -96,16 +97,17 @@ def test_one_hot_fn_matches_numpy_and_checks_the_range(smoothing):
 
 
 def test_class_targets_rules():
-    labels, _ = labels_lib.class_targets(IDS[:, None], K, 0.2, caller="f")
+    labels, _ = labels_lib.class_targets(IDS[:, None], K, 0.2)
     np.testing.assert_allclose(labels, np_smooth(np_one_hot(IDS, K), 0.2), rtol=1e-6)
     soft = np.random.default_rng(1).dirichlet(np.ones(K), size=B).astype("float16")
-    labels, checks = labels_lib.class_targets(soft, None, 0.0, caller="f")
+    labels, checks = labels_lib.class_targets(soft, None, 0.0)
     assert labels.dtype == tf.float16 and checks == []
     np.testing.assert_array_equal(labels, soft)
-    with pytest.raises(ValueError, match=r"f: Integer labels need `num_classes`.*num_classes=None"):
-        labels_lib.class_targets(IDS, None, 0.0, caller="f")
-    with pytest.raises(ValueError, match=r"f: Expected float labels of shape \[batch, num_classes\]"):
-        labels_lib.class_targets(IDS.astype("float32"), K, 0.0, caller="f")
+    with errors.caller("f"):  # The errors name the public entry point they are raised under.
+        with pytest.raises(ValueError, match=r"f: Integer labels need `num_classes`.*num_classes=None"):
+            labels_lib.class_targets(IDS, None, 0.0)
+        with pytest.raises(ValueError, match=r"f: Expected float labels of shape \[batch, num_classes\]"):
+            labels_lib.class_targets(IDS.astype("float32"), K, 0.0)
 
 
 # --- The rules of MixedLoss: loss_targets -------------------------------------------------------------
@@ -134,7 +136,7 @@ REGRESSION = np.array([1.5, -2.0, 3.0, 0.25, 7.0, -1.0], "float32")
         "one_hot_for_sparse", "multi_label_int",
         "multi_label_float", "binary_vector", "binary_column", "int_regression", "float_regression", "rank1"])
 def test_loss_targets_rules(y_true, y_pred, sparse, expected, is_ids):
-    targets, checks, ids = labels_lib.loss_targets(y_true, y_pred, None, sparse, caller="loss")
+    targets, checks, ids = labels_lib.loss_targets(y_true, y_pred, None, sparse)
     assert ids is is_ids and bool(checks) is is_ids
     assert targets.dtype == tf.float32
     np.testing.assert_array_equal(targets, np.asarray(expected, "float32"))
@@ -148,6 +150,6 @@ def test_loss_targets_rules(y_true, y_pred, sparse, expected, is_ids):
 ], ids=["wrong_width", "wrong_float_width", "sparse_vs_one_output",
         "num_classes_mismatch"])
 def test_loss_targets_ambiguous_raise(y_true, y_pred, sparse, num_classes, fragment):
-    with pytest.raises(ValueError) as info:
-        labels_lib.loss_targets(y_true, y_pred, num_classes, sparse, caller="loss")
+    with pytest.raises(ValueError) as info, errors.caller("loss"):
+        labels_lib.loss_targets(y_true, y_pred, num_classes, sparse)
     assert fragment in str(info.value) and str(info.value).startswith("loss: "), str(info.value)

@@ -209,6 +209,49 @@ def test_records_are_per_layer_name():
                                rtol=1e-5)
 
 
+def test_records_follow_the_layer_object_not_its_name():
+    # Two models whose mixing layers share a name: each loss must read its own layer's mix.
+    ours, theirs = kc.CutMix(num_classes=K, seed=8, name="mix"), kc.CutMix(num_classes=K, seed=9, name="mix")
+    loss = ours.mixed_loss(keras.losses.CategoricalCrossentropy(from_logits=True))
+    images = onehot_images(B, H, W)
+    logits = np.random.default_rng(5).normal(size=(B, K)).astype("float32")
+    _, sources = mix_until_nontrivial(lambda: ours(images, training=True))
+    _, other = mix_until_nontrivial(lambda: theirs(images, training=True))  # the latest record of name "mix"
+    assert not np.allclose(sources, other)
+    expected = numpy_cross_entropy(sources @ numpy_one_hot(LABELS), logits)
+    np.testing.assert_allclose(float(loss(y_true_as("one_hot"), logits)), expected, rtol=1e-5)
+    # In one traced function too (records are per graph, and both layers record in this one).
+    @tf.function
+    def step(x, y, p):
+        return ours(x, training=True), theirs(x, training=True), loss(y, p)
+
+    (_, _, value), sources = mix_until_nontrivial(lambda: step(images, y_true_as("one_hot"), logits))
+    np.testing.assert_allclose(float(value), numpy_cross_entropy(sources @ numpy_one_hot(LABELS), logits), rtol=1e-5)
+
+
+def test_a_renamed_layer_keeps_its_loss():
+    layer = kc.CutMix(num_classes=K, seed=8, name="before")
+    loss = layer.mixed_loss(keras.losses.CategoricalCrossentropy(from_logits=True))
+    layer.name = "after"  # e.g. renamed to fit a naming scheme after the loss was made
+    images = onehot_images(B, H, W)
+    logits = np.random.default_rng(6).normal(size=(B, K)).astype("float32")
+    _, sources = mix_until_nontrivial(lambda: layer(images, training=True))
+    expected = numpy_cross_entropy(sources @ numpy_one_hot(LABELS), logits)
+    np.testing.assert_allclose(float(loss(y_true_as("one_hot"), logits)), expected, rtol=1e-5)
+    assert loss.get_config()["layer_name"] == "after"  # saved under the name the layer has now
+
+
+def test_a_loss_from_a_config_follows_the_latest_layer_of_its_name():
+    layer = kc.CutMix(num_classes=K, seed=8, name="configured_mix")
+    loss = kc.MixedLoss.from_config(layer.mixed_loss(keras.losses.CategoricalCrossentropy(from_logits=True))
+                                    .get_config())  # knows the name only, as after `keras.saving.load_model`
+    images = onehot_images(B, H, W)
+    logits = np.random.default_rng(7).normal(size=(B, K)).astype("float32")
+    _, sources = mix_until_nontrivial(lambda: layer(images, training=True))
+    expected = numpy_cross_entropy(sources @ numpy_one_hot(LABELS), logits)
+    np.testing.assert_allclose(float(loss(y_true_as("one_hot"), logits)), expected, rtol=1e-5)
+
+
 @pytest.mark.parametrize("base", ["categorical_crossentropy", "sparse_categorical_crossentropy",
                                   keras.losses.SparseCategoricalCrossentropy(from_logits=True)])
 def test_get_config_from_config_round_trip(base):

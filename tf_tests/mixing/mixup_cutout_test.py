@@ -19,12 +19,12 @@ def random_images(batch, height, width, channels=3, low=0, high=256, seed=0):
 
 
 def run_mixup(images, labels, seed, **kwargs):
-    outputs, mix = mixup.mixup_with_params(images, labels, seed=seed, **kwargs)
+    outputs, mix = mixup.mixup_fn(images, labels, seed=seed, return_mix=True, **kwargs)
     return outputs, {k: v.numpy() for k, v in mix.items()}
 
 
 def run_cutout(images, labels, seed, **kwargs):
-    outputs, mix = cutout.cutout_with_params(images, labels, seed=seed, **kwargs)
+    outputs, mix = cutout.cutout_fn(images, labels, seed=seed, return_mix=True, **kwargs)
     return outputs, mix["boxes"].numpy()
 
 
