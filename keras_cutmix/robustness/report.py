@@ -4,10 +4,7 @@ References:
     - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), Table 11 and Figure 5.
 """
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from keras_cutmix.visualization.figures import new_figure, save_figure
 
 # Table 11: top-1 accuracy (%) under FGSM (eps 8/255), ImageNet, ResNet-50.
 PAPER_FGSM_TOP1_ACC = {"baseline": 8.2, "mixup": 24.4, "cutout": 11.5, "cutmix": 31.0}
@@ -59,7 +56,7 @@ def plot_figure5(path, results, title=None):
     Returns:
         `path`.
     """
-    figure, axes = plt.subplots(1, 4, figsize=(16, 3.8))
+    figure, axes = new_figure(1, 4, figsize=(16, 3.8))
     panels = (
         ("Centre occlusion", "hole side (pixels)", lambda r: (r["occlusion"]["sizes"], r["occlusion"]["center"])),
         ("Boundary occlusion", "kept square side (pixels)",
@@ -81,7 +78,4 @@ def plot_figure5(path, results, title=None):
     axes[0].legend(loc="lower left")
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=100)
