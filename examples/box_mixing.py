@@ -22,6 +22,7 @@ import os
 
 from absl import app
 from absl import flags
+import matplotlib
 import numpy as np
 
 import keras_cutmix as kc
@@ -142,6 +143,7 @@ def run_box_demo(workdir, seed=0, num_images=6, data_dir=None):
 
 def main(argv):
     del argv
+    matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     summary = run_box_demo(FLAGS.workdir, FLAGS.seed, FLAGS.num_images, FLAGS.data_dir)
     print(f"Wrote {summary['box_mixing']} and {os.path.join(FLAGS.workdir, 'box_mixing.json')}")
     for method in ("CutMix", "MixUp", "Cutout"):

@@ -34,6 +34,7 @@ and exits with status 2, a data set tfds has not prepared with status 1, before 
 """
 
 from absl import app, flags
+import matplotlib
 
 from keras_cutmix import training
 from keras_cutmix.captioning import run as captioning_run
@@ -86,6 +87,7 @@ def check_flags():
 def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
+    matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     backbones = cli.checked(check_flags, _FLAG_NAMES)
     results = captioning_run.run_captioning(
         _WORKDIR.value, _PRESET.value, backbones, _MODELS_DIR.value, tuple(_METHODS.value), _SEED.value,

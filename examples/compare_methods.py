@@ -33,6 +33,7 @@ methods as real only if it is clearly larger than their standard deviations;
 """
 
 from absl import app, flags
+import matplotlib
 
 from keras_cutmix import training
 from keras_cutmix.training import cli
@@ -61,6 +62,7 @@ def seeds_from_flag():
 def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
+    matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     overrides = dict(epochs=_EPOCHS.value, data_dir=_DATA_DIR.value, steps_per_epoch=_STEPS.value)
     # Every check before any data is loaded or any file is written.
     config = cli.checked(

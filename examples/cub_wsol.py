@@ -96,6 +96,7 @@ exits with status 1.
 """
 
 from absl import app, flags
+import matplotlib
 
 from keras_cutmix import localization, training
 from keras_cutmix.training import cli
@@ -144,6 +145,7 @@ def _seeds():
 def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
+    matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     overrides = {f.name: f.value for f in _OVERRIDES if f.value is not None}
     if _VERBOSE.value is not None:
         overrides["verbose"] = int(_VERBOSE.value)

@@ -15,6 +15,7 @@ import os
 
 from absl import app
 from absl import flags
+import matplotlib
 import numpy as np
 import tensorflow as tf
 
@@ -80,6 +81,7 @@ def run_demo(workdir, seed=0, num_images=8, data_dir=None):
 
 def main(argv):
     del argv
+    matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     summary = run_demo(FLAGS.workdir, FLAGS.seed, FLAGS.num_images, FLAGS.data_dir)
     print(f"Wrote {summary['mix_grid']} and {os.path.join(FLAGS.workdir, 'demo.json')}")
     for i, image in enumerate(summary["images"]):

@@ -38,6 +38,7 @@ and exits with status 2 before anything is loaded or trained.
 import os
 
 from absl import app, flags
+import matplotlib
 
 from keras_cutmix import data, ood, training
 from keras_cutmix.training import cli
@@ -82,6 +83,7 @@ def extra_sets():
 def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
+    matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     config, workdirs, models_dir = _RUNS.checked(_WORKDIR.value)
     sets = cli.checked(extra_sets)
     results = ood.run_ood(_WORKDIR.value, config, workdirs, models_dir, _RUNS.methods.value, _RUNS.seed.value,

@@ -32,6 +32,7 @@ also go into its run's results.json ("robustness"). A bad flag (e.g. --num_image
 
 
 from absl import app, flags
+import matplotlib
 
 from keras_cutmix import robustness
 from keras_cutmix.training import cli
@@ -49,6 +50,7 @@ _BATCH_SIZE = flags.DEFINE_integer("batch_size", 128, "Images per model call (lo
 def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
+    matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     config, workdirs, models_dir = _RUNS.checked(_WORKDIR.value)
     results = robustness.run_robustness(_WORKDIR.value, config, workdirs, models_dir, _RUNS.methods.value,
                                         _RUNS.seed.value, _NUM_IMAGES.value, _NUM_PAIRS.value, _PGD_STEPS.value,

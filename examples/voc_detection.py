@@ -33,6 +33,7 @@ on test images). A bad flag prints one line and exits with status 2.
 import os
 
 from absl import app, flags
+import matplotlib
 
 from keras_cutmix import training
 from keras_cutmix.detection import detectors
@@ -78,6 +79,7 @@ def check_flags():
 def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
+    matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     backbones = cli.checked(check_flags)
     results = detection_run.run_detection(
         _WORKDIR.value, _PRESET.value, backbones, tuple(_DETECTORS.value), tuple(_METHODS.value), _MIXING.value,

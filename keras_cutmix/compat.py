@@ -17,6 +17,17 @@ module imports nothing from keras_cutmix.
   export. Used to lower RetinaNet's confidence threshold (0.5 by default) for mAP; without it the detector
   keeps keras-hub's default decoder (fewer low-score detections, a lower mAP).
 
+- `producing_layer(tensor, layers)`: Keras's `KerasTensor._keras_history.operation`, the layer whose output
+  a symbolic tensor is. Used by `models.common` to name the CAM feature layer; without it the layer is
+  found by comparing each of `layers`' outputs with the tensor (same answer, slower on big models).
+- `optimizer_variable_index(optimizer, variable, paths)` and `optimizer_decays(optimizer, variable)`:
+  Keras's `Optimizer._get_variable_index` and `_use_weight_decay`, which Keras's own optimizers call in
+  `update_step`. Used by `training.TorchSGD`; without them the index is found by the variable's path and
+  every variable is decayed (Keras's answer when nothing is excluded from weight decay, as in TorchSGD).
+- `tfds_data_dirs(data_dir)`: tfds's `tensorflow_datasets.core.utils.file_utils.list_data_dirs`, every
+  folder tfds looks in for prepared data. Used in the message of a missing data set; without it the
+  message names the builder's own folder only.
+
 - `tf_tensor_inputs(layer)`: Keras's `Layer._convert_input_args` and `_allow_non_tensor_positional_args`,
   which Keras's own `DataLayer` (its preprocessing layers' base) sets to run on TensorFlow tensors inside
   `tf.data` under the JAX or torch backend. Used by the mixing layers under those backends only (with the
@@ -94,6 +105,81 @@ def keras_hub_non_max_suppression(**kwargs):
                    "default decoder)")
         return None
     return NonMaxSuppression(**kwargs)
+
+
+def producing_layer(tensor, layers):
+    """The layer (or nested model) whose output is the symbolic Keras tensor `tensor`.
+
+    Args:
+        tensor: A `keras.KerasTensor` of a functional graph (e.g. `model.get_layer("head").input`).
+        layers: The layers to search when Keras no longer records the tensor's history (`model.layers`).
+
+    Returns:
+        The `keras.layers.Layer` (or `keras.Model`) that produced `tensor`, or None when none did.
+    """
+    history = getattr(tensor, "_keras_history", None)
+    if history is not None and hasattr(history, "operation"):
+        return history.operation
+    _warn_once("keras.KerasTensor._keras_history.operation")
+    for layer in layers:
+        try:
+            if layer.output is tensor:
+                return layer
+        except (AttributeError, ValueError):  # A layer never called, or called more than once.
+            continue
+    return None
+
+
+def optimizer_variable_index(optimizer, variable, paths):
+    """The position of `variable` among the variables `optimizer` was built with (inside `update_step`).
+
+    Args:
+        optimizer: A built `keras.optimizers.Optimizer`.
+        variable: The variable `update_step` is updating.
+        paths: The `path` of each variable the optimizer was built with, in order (for the fallback).
+
+    Returns:
+        An int index into the optimizer's per-variable state.
+    """
+    get_index = getattr(optimizer, "_get_variable_index", None)
+    if get_index is None:
+        _warn_once("keras.optimizers.Optimizer._get_variable_index (variables are matched by path)")
+        return paths.index(variable.path)
+    return get_index(variable)
+
+
+def optimizer_decays(optimizer, variable):
+    """Whether weight decay applies to `variable` (False for those `exclude_from_weight_decay` named).
+
+    Args:
+        optimizer: A built `keras.optimizers.Optimizer`.
+        variable: The variable `update_step` is updating.
+
+    Returns:
+        A bool; True for every variable when Keras no longer offers the check.
+    """
+    decays = getattr(optimizer, "_use_weight_decay", None)
+    if decays is None:
+        _warn_once("keras.optimizers.Optimizer._use_weight_decay (every variable is decayed)")
+        return True
+    return decays(variable)
+
+
+def tfds_data_dirs(data_dir):
+    """The folders tfds searches for prepared data sets, given the `data_dir` a loader was called with.
+
+    Args:
+        data_dir: The caller's `data_dir`, or None (tfds's default folders).
+
+    Returns:
+        A list of folders, or None (with one warning) when tfds no longer offers the private listing.
+    """
+    try:
+        from tensorflow_datasets.core.utils import file_utils  # pylint: disable=g-import-not-at-top
+        return list(file_utils.list_data_dirs(data_dir))
+    except (ImportError, AttributeError):
+        _warn_once("tensorflow_datasets.core.utils.file_utils.list_data_dirs")
+        return None
 
 
 @contextlib.contextmanager

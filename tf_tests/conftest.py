@@ -1,9 +1,11 @@
-"""Test session setup: quiet TF logs, and two logical CPU devices for tf.distribute tests.
+"""Test session setup: quiet TF logs, and two logical CPU devices for tf.distribute tests; the shared fixtures
+(`run_script`, `example`, `tiny_birds_dir`).
 
 Logical devices must be configured before TensorFlow initialises its devices, so it happens here, at
 collection time, before any test runs an op.
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -43,3 +45,39 @@ def run_script(tmp_path):
         return process.returncode, "\n".join(ours), workdir
 
     return run
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_EXAMPLES = {}
+
+
+def _import_example(name):
+    if name not in _EXAMPLES:
+        spec = importlib.util.spec_from_file_location(f"{name}_example", os.path.join(REPO, "examples", f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _EXAMPLES[name] = module
+    return _EXAMPLES[name]
+
+
+@pytest.fixture(scope="session")
+def example():
+    """`example(name)`: examples/<name>.py imported as a module (once per session), to test its functions. The
+    scripts define their absl flags only when run as scripts, so several can be imported side by side."""
+    return _import_example
+
+
+@pytest.fixture(scope="session")
+def tiny_birds_dir(tmp_path_factory):
+    """A data dir where synthetic_birds' default config is built with 24 / 12 examples, through the loader's
+    own path (`data.prepare`). Shared: tests only read it."""
+    from keras_cutmix import data  # pylint: disable=g-import-not-at-top
+    from keras_cutmix.data.synthetic_birds import SyntheticBirds  # pylint: disable=g-import-not-at-top
+
+    config = SyntheticBirds.BUILDER_CONFIGS[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "num_train", 24)
+        patch.setattr(config, "num_test", 12)
+        data_dir = str(tmp_path_factory.mktemp("tfds_birds_tiny"))
+        data.prepare("synthetic_birds", data_dir=data_dir)
+    return data_dir

@@ -19,17 +19,15 @@ References:
       (simplified form).
 """
 
-import weakref
-
 import numpy as np
 import tensorflow as tf
 
 from keras_cutmix import checks
 from keras_cutmix.captioning.nic import check_nic
 from keras_cutmix.captioning.vocabulary import END_ID, PAD_ID, START_ID
+from keras_cutmix.models.function_cache import compiled
 
 _NEG_INF = -1e9
-_COMPILED = weakref.WeakKeyDictionary()
 
 
 def _initial_state(model, images):
@@ -111,17 +109,11 @@ def _beam(model, images, beam_size, max_length, alpha):
     )
 
 
-def _compiled(model, key, fn):
-    cache = _COMPILED.setdefault(model, {})
-    if key not in cache:
-        # Any batch size: one trace per model and settings.
-        shape = [None] + list(model.get_layer("encoder").inputs[0].shape[1:])
-        ref = weakref.ref(model)  # The cache must not keep the model alive.
-        cache[key] = tf.function(
-            lambda images: fn(ref(), images, *key[1:]),
-            input_signature=[tf.TensorSpec(shape, tf.float32)],
-        )
-    return cache[key]
+def _decoder(model_ref, key, fn):
+    """`fn(model, images, *settings)` compiled for any batch size: one trace per model and settings."""
+    shape = [None] + list(model_ref().get_layer("encoder").inputs[0].shape[1:])
+    return tf.function(lambda images: fn(model_ref(), images, *key[1:]),
+                       input_signature=[tf.TensorSpec(shape, tf.float32)])
 
 
 def _images(model, images, caller):
@@ -134,7 +126,7 @@ def _images(model, images, caller):
 def _run(model, key, fn, images, max_length):
     if not len(images):  # Nothing to caption (a traced empty batch would fail inside the encoder).
         return np.zeros([0, max_length], np.int32), np.zeros([0], np.float32)
-    ids, scores = _compiled(model, key, fn)(images)
+    ids, scores = compiled(model, key, lambda model_ref: _decoder(model_ref, key, fn))(images)
     return ids.numpy(), scores.numpy()
 
 

@@ -206,21 +206,16 @@ def markdown_table(results, preset_name):
 
 
 def _picture(path, images, references, captions_by_method, count=6):
-    import matplotlib  # pylint: disable=g-import-not-at-top
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+    from keras_cutmix.visualization.figures import new_figure, save_figure  # pylint: disable=g-import-not-at-top
 
     count = min(count, len(images))
-    figure, axes = plt.subplots(1, count, figsize=(3.2 * count, 4.6), squeeze=False)
+    figure, axes = new_figure(1, count, figsize=(3.2 * count, 4.6), squeeze=False)
     for i, ax in enumerate(axes[0]):
         ax.imshow(images[i])
         ax.axis("off")
         lines = [f"ref: {references[i][0]}"] + [f"{m}: {c[i]}" for m, c in captions_by_method.items()]
         ax.set_title("\n".join(lines), fontsize=6.5, loc="left")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=110)
 
 
 def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, methods=training.METHODS,

@@ -22,6 +22,7 @@ import dataclasses
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from keras_cutmix import compat
 from keras_cutmix.data import pipelines
 from keras_cutmix.data import synthetic_birds  # Registers the tfds builder.
 from keras_cutmix.data import synthetic_shapes  # Registers the tfds builder.
@@ -118,11 +119,8 @@ def dataset_spec(name, *, image_size=None):
 
 
 def _looked_in(builder, data_dir):
-    try:
-        from tensorflow_datasets.core.utils import file_utils  # pylint: disable=g-import-not-at-top
-        return ", ".join(str(d) for d in file_utils.list_data_dirs(data_dir))
-    except (ImportError, AttributeError):
-        return builder.data_dir_root
+    folders = compat.tfds_data_dirs(data_dir)
+    return builder.data_dir_root if folders is None else ", ".join(str(d) for d in folders)
 
 
 def missing_data_message(builder, data_dir, loader, remedies):

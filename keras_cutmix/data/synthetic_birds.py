@@ -31,7 +31,7 @@ import dataclasses
 
 import tensorflow_datasets as tfds
 
-from keras_cutmix.data import synthetic_birds_generator
+from keras_cutmix.data import synthetic_birds_generator, synthetic_builder
 
 _DESCRIPTION = """\
 Procedurally generated 128x128 "birds" for weakly supervised localization:
@@ -42,62 +42,36 @@ are truncated by the border (about 25%) or partly hidden by a branch (about
 30%). `bbox` is the tight box of `segmentation_mask`, the visible object.
 """
 
-# Splits are seeded independently: split i draws from default_rng((seed, i)).
-_SPLIT_INDEX = {"train": 0, "test": 1}
-
 
 @dataclasses.dataclass(eq=False)
-class SyntheticBirdsConfig(tfds.core.BuilderConfig):
-    """Sizes and seed of a synthetic_birds build.
-
-    Attributes:
-        num_train: Number of training examples. Defaults to 3000.
-        num_test: Number of test examples. Defaults to 1000.
-        seed: Seed of the generator. Defaults to 0.
-        image_size: Height and width of the images. Defaults to 128.
-    """
+class SyntheticBirdsConfig(synthetic_builder.SyntheticConfig):
+    """Sizes and seed of a synthetic_birds build (fields as `SyntheticConfig`): 3000 / 1000 images of 128."""
 
     num_train: int = 3000
     num_test: int = 1000
-    seed: int = 0
     image_size: int = synthetic_birds_generator.IMAGE_SIZE
 
 
-class SyntheticBirds(tfds.core.GeneratorBasedBuilder):
+class SyntheticBirds(synthetic_builder.SyntheticBuilder):
     """Deterministic CUB-like weakly supervised localization data set."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    DESCRIPTION = _DESCRIPTION
+    SUPERVISED_KEYS = ("image", "label")
     BUILDER_CONFIGS = [
         SyntheticBirdsConfig(name="default", description="3000 train / 1000 test, seed 0."),
     ]
 
-    def _info(self):
-        size = self.builder_config.image_size
-        return self.dataset_info_from_configs(
-            description=_DESCRIPTION,
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(size, size, 3)),
-                "label": tfds.features.ClassLabel(names=synthetic_birds_generator.CLASS_NAMES),
-                "bbox": tfds.features.BBoxFeature(),
-                "segmentation_mask": tfds.features.Image(shape=(size, size, 1)),
-            }),
-            supervised_keys=("image", "label"),
-            homepage="https://arxiv.org/abs/1905.04899",
-        )
+    def _features(self, image_size):
+        return tfds.features.FeaturesDict({
+            "image": tfds.features.Image(shape=(image_size, image_size, 3)),
+            "label": tfds.features.ClassLabel(names=synthetic_birds_generator.CLASS_NAMES),
+            "bbox": tfds.features.BBoxFeature(),
+            "segmentation_mask": tfds.features.Image(shape=(image_size, image_size, 1)),
+        })
 
-    def _split_generators(self, dl_manager):
-        del dl_manager  # Nothing to download.
-        config = self.builder_config
-        sizes = {"train": config.num_train, "test": config.num_test}
-        return {
-            split: self._generate_examples((config.seed, _SPLIT_INDEX[split]), sizes[split])
-            for split in sizes
-        }
-
-    def _generate_examples(self, seed, num_examples):
+    def _generate_examples(self, split, num_examples):
         chunks = synthetic_birds_generator.iterate_split(
-            seed, num_examples, image_size=self.builder_config.image_size)
+            self.split_seed(split), num_examples, image_size=self.builder_config.image_size)
         key = 0
         for data in chunks:
             for i in range(len(data["label"])):

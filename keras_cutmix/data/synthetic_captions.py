@@ -25,7 +25,7 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
-from keras_cutmix.data import caption_generator
+from keras_cutmix.data import caption_generator, synthetic_builder
 
 _DESCRIPTION = """\
 Procedurally generated 64x64 captioning scenes: 2 or 3 solid-coloured shapes
@@ -34,27 +34,17 @@ differently worded reference captions generated from the scene, naming every
 object's colour and shape and the spatial relation of the first two.
 """
 
-# Splits are seeded independently: split i draws from default_rng((seed, i)); its image ids start at
-# i * _ID_STRIDE + 1, so train and test ids never collide.
-_SPLIT_INDEX = {"train": 0, "test": 1}
+# Split i's image ids start at i * _ID_STRIDE + 1, so train and test ids never collide.
 _ID_STRIDE = 1_000_000
 _CHUNK = 256  # Images drawn at once.
 
 
 @dataclasses.dataclass(eq=False)
-class SyntheticCaptionsConfig(tfds.core.BuilderConfig):
-    """Sizes and seed of a synthetic_captions build.
-
-    Attributes:
-        num_train: Number of training images. Defaults to 3000.
-        num_test: Number of test images. Defaults to 500.
-        seed: Seed of the generator. Defaults to 0.
-        image_size: Height and width of the images. Defaults to 64.
-    """
+class SyntheticCaptionsConfig(synthetic_builder.SyntheticConfig):
+    """Sizes and seed of a synthetic_captions build (fields as `SyntheticConfig`): 3000 / 500 images of 64."""
 
     num_train: int = 3000
     num_test: int = 500
-    seed: int = 0
     image_size: int = caption_generator.IMAGE_SIZE
 
 
@@ -85,37 +75,24 @@ def iterate_captioned_scenes(seed, num_examples, *, first_id=1, image_size=capti
             }
 
 
-class SyntheticCaptions(tfds.core.GeneratorBasedBuilder):
+class SyntheticCaptions(synthetic_builder.SyntheticBuilder):
     """Deterministic synthetic captioning data set, coco_captions-like features."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    DESCRIPTION = _DESCRIPTION
     BUILDER_CONFIGS = [
         SyntheticCaptionsConfig(name="default", description="3000 train / 500 test, seed 0."),
     ]
 
-    def _info(self):
-        size = self.builder_config.image_size
-        return self.dataset_info_from_configs(
-            description=_DESCRIPTION,
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(size, size, 3)),
-                "image/id": np.int64,
-                "captions": tfds.features.Sequence({"text": tfds.features.Text(), "id": np.int64}),
-            }),
-            homepage="https://arxiv.org/abs/1905.04899",
-        )
-
-    def _split_generators(self, dl_manager):
-        del dl_manager  # Nothing to download.
-        config = self.builder_config
-        sizes = {"train": config.num_train, "test": config.num_test}
-        return {split: self._generate_examples(split, sizes[split]) for split in sizes}
+    def _features(self, image_size):
+        return tfds.features.FeaturesDict({
+            "image": tfds.features.Image(shape=(image_size, image_size, 3)),
+            "image/id": np.int64,
+            "captions": tfds.features.Sequence({"text": tfds.features.Text(), "id": np.int64}),
+        })
 
     def _generate_examples(self, split, num_examples):
-        config = self.builder_config
-        index = _SPLIT_INDEX[split]
-        examples = iterate_captioned_scenes((config.seed, index), num_examples,
-                                            first_id=index * _ID_STRIDE + 1, image_size=config.image_size)
+        first_id = synthetic_builder.SPLIT_INDEX[split] * _ID_STRIDE + 1
+        examples = iterate_captioned_scenes(self.split_seed(split), num_examples, first_id=first_id,
+                                            image_size=self.builder_config.image_size)
         for example in examples:
             yield example["image/id"], example

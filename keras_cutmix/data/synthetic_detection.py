@@ -33,7 +33,7 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
-from keras_cutmix.data import synthetic_generator
+from keras_cutmix.data import synthetic_builder, synthetic_generator
 
 _DESCRIPTION = """\
 Procedurally generated 128x128 detection scenes: 3 to 8 objects per image of
@@ -44,26 +44,15 @@ earlier ones. Boxes are the tight boxes of the visible pixels; heavily
 occluded (over 50% hidden) or tiny (shorter side under 1/16 of the image)
 objects are marked difficult.
 """
-
-# Splits are seeded independently: split i draws from default_rng((seed, i)).
-_SPLIT_INDEX = {"train": 0, "test": 1}
 _CHUNK = 128  # Images drawn at once.
 
 
 @dataclasses.dataclass(eq=False)
-class SyntheticDetectionConfig(tfds.core.BuilderConfig):
-    """Sizes and seed of a synthetic_detection build.
-
-    Attributes:
-        num_train: Number of training images. Defaults to 2000.
-        num_test: Number of test images. Defaults to 500.
-        seed: Seed of the generator. Defaults to 0.
-        image_size: Height and width of the images. Defaults to 128.
-    """
+class SyntheticDetectionConfig(synthetic_builder.SyntheticConfig):
+    """Sizes and seed of a synthetic_detection build (fields as `SyntheticConfig`): 2000 / 500 images of 128."""
 
     num_train: int = 2000
     num_test: int = 500
-    seed: int = 0
     image_size: int = synthetic_generator.SCENE_IMAGE_SIZE
 
 
@@ -94,39 +83,24 @@ def iterate_scenes(seed, num_examples, *, image_size=synthetic_generator.SCENE_I
             }
 
 
-class SyntheticDetection(tfds.core.GeneratorBasedBuilder):
+class SyntheticDetection(synthetic_builder.SyntheticBuilder):
     """Deterministic synthetic multi-object detection data set, VOC-like features."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    DESCRIPTION = _DESCRIPTION
     BUILDER_CONFIGS = [
         SyntheticDetectionConfig(name="default", description="2000 train / 500 test, seed 0."),
     ]
 
-    def _info(self):
-        size = self.builder_config.image_size
-        return self.dataset_info_from_configs(
-            description=_DESCRIPTION,
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(size, size, 3)),
-                "objects": tfds.features.Sequence({
-                    "bbox": tfds.features.BBoxFeature(),
-                    "label": tfds.features.ClassLabel(names=synthetic_generator.CLASS_NAMES),
-                    "is_difficult": np.bool_,
-                }),
+    def _features(self, image_size):
+        return tfds.features.FeaturesDict({
+            "image": tfds.features.Image(shape=(image_size, image_size, 3)),
+            "objects": tfds.features.Sequence({
+                "bbox": tfds.features.BBoxFeature(),
+                "label": tfds.features.ClassLabel(names=synthetic_generator.CLASS_NAMES),
+                "is_difficult": np.bool_,
             }),
-            homepage="https://arxiv.org/abs/1905.04899",
-        )
+        })
 
-    def _split_generators(self, dl_manager):
-        del dl_manager  # Nothing to download.
-        config = self.builder_config
-        sizes = {"train": config.num_train, "test": config.num_test}
-        return {
-            split: self._generate_examples((config.seed, _SPLIT_INDEX[split]), sizes[split])
-            for split in sizes
-        }
-
-    def _generate_examples(self, seed, num_examples):
-        examples = iterate_scenes(seed, num_examples, image_size=self.builder_config.image_size)
+    def _generate_examples(self, split, num_examples):
+        examples = iterate_scenes(self.split_seed(split), num_examples, image_size=self.builder_config.image_size)
         yield from enumerate(examples)

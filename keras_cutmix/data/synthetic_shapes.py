@@ -24,7 +24,7 @@ import dataclasses
 
 import tensorflow_datasets as tfds
 
-from keras_cutmix.data import synthetic_generator
+from keras_cutmix.data import synthetic_builder, synthetic_generator
 
 _DESCRIPTION = """\
 Procedurally generated 64x64 images of 10 shape classes (circle, square,
@@ -35,61 +35,35 @@ object) and 0-3 smaller distractors of other classes. `bbox` is the tight box
 of the target object.
 """
 
-# Splits are seeded independently: split i draws from default_rng((seed, i)).
-_SPLIT_INDEX = {"train": 0, "test": 1}
-
 
 @dataclasses.dataclass(eq=False)
-class SyntheticShapesConfig(tfds.core.BuilderConfig):
-    """Sizes and seed of a synthetic_shapes build.
-
-    Attributes:
-        num_train: Number of training examples. Defaults to 4000.
-        num_test: Number of test examples. Defaults to 1000.
-        seed: Seed of the generator. Defaults to 0.
-        image_size: Height and width of the images. Defaults to 64.
-    """
+class SyntheticShapesConfig(synthetic_builder.SyntheticConfig):
+    """Sizes and seed of a synthetic_shapes build (fields as `SyntheticConfig`): 4000 / 1000 images of 64."""
 
     num_train: int = 4000
     num_test: int = 1000
-    seed: int = 0
     image_size: int = synthetic_generator.IMAGE_SIZE
 
 
-class SyntheticShapes(tfds.core.GeneratorBasedBuilder):
+class SyntheticShapes(synthetic_builder.SyntheticBuilder):
     """Deterministic synthetic object classification and localization data set."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    DESCRIPTION = _DESCRIPTION
+    SUPERVISED_KEYS = ("image", "label")
     BUILDER_CONFIGS = [
         SyntheticShapesConfig(name="default", description="4000 train / 1000 test, seed 0."),
     ]
 
-    def _info(self):
-        size = self.builder_config.image_size
-        return self.dataset_info_from_configs(
-            description=_DESCRIPTION,
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(size, size, 3)),
-                "label": tfds.features.ClassLabel(names=synthetic_generator.CLASS_NAMES),
-                "bbox": tfds.features.BBoxFeature(),
-            }),
-            supervised_keys=("image", "label"),
-            homepage="https://arxiv.org/abs/1905.04899",
-        )
+    def _features(self, image_size):
+        return tfds.features.FeaturesDict({
+            "image": tfds.features.Image(shape=(image_size, image_size, 3)),
+            "label": tfds.features.ClassLabel(names=synthetic_generator.CLASS_NAMES),
+            "bbox": tfds.features.BBoxFeature(),
+        })
 
-    def _split_generators(self, dl_manager):
-        del dl_manager  # Nothing to download.
-        config = self.builder_config
-        sizes = {"train": config.num_train, "test": config.num_test}
-        return {
-            split: self._generate_examples((config.seed, _SPLIT_INDEX[split]), sizes[split])
-            for split in sizes
-        }
-
-    def _generate_examples(self, seed, num_examples):
+    def _generate_examples(self, split, num_examples):
         data = synthetic_generator.generate_split(
-            seed, num_examples, image_size=self.builder_config.image_size)
+            self.split_seed(split), num_examples, image_size=self.builder_config.image_size)
         for i in range(num_examples):
             yield i, {
                 "image": data["image"][i],

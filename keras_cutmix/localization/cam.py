@@ -47,8 +47,9 @@ Images go through the model in chunks of `batch_size`, each through one
 `tf.function` that computes the whole chunk (features, class choice, map,
 upsampling, normalisation). The function is built once per model, method,
 layer, image shape and dtype and number of class choices, with an input
-signature whose batch axis is free, and cached while the model lives: any
-batch size, image size and number of class choices work, in any order.
+signature whose batch axis is free, and cached while the model lives
+(`keras_cutmix.models.function_cache`): any batch size, image size and
+number of class choices work, in any order.
 
 Bad input (images not 4-D or not the model's size, class ids out of range or
 of another length, a `batch_size` that is not a positive int) raises a
@@ -65,8 +66,6 @@ References:
       clovaai/wsolevaluation (`inference.py`).
 """
 
-import weakref
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -74,13 +73,10 @@ import tensorflow as tf
 from keras_cutmix import checks
 from keras_cutmix.models import cam_feature_layer_name
 from keras_cutmix.models.common import HEAD_NAME
+from keras_cutmix.models.function_cache import compiled
 
 # OpenCV's INTER_CUBIC coefficient (imgproc/src/resize.cpp, interpolateCubic).
 CV2_CUBIC_A = -0.75
-
-# model -> {(method, layer_name, images shape [H, W, C], images dtype, class choices K): compiled function};
-# entries go with the model.
-_FUNCTIONS = weakref.WeakKeyDictionary()
 
 
 def resize_matrix(src_size, dst_size):
@@ -152,6 +148,7 @@ def _signature(image_shape, image_dtype, num_choices):
 
 
 def _cam_function(model, layer_name, signature):
+    """The compiled CAM of `model` (used while building only: the function holds its layers, not the model)."""
     features_and_logits = _features_and_logits(model, layer_name)
     kernel = model.get_layer(HEAD_NAME).kernel
 
@@ -287,12 +284,11 @@ def _check_feature_layer(model, layer_name, method, caller):
 
 
 def _compiled(model, method, layer_name, image_shape, image_dtype, num_choices):
-    functions = _FUNCTIONS.setdefault(model, {})
+    """The cached function for `(method, layer_name, image shape [H, W, C], dtype, class choices K)`."""
     key = (method, layer_name, tuple(image_shape), tf.as_dtype(image_dtype).name, num_choices)
-    if key not in functions:
-        build = _cam_function if method == "cam" else _gradcam_function
-        functions[key] = build(model, layer_name, _signature(image_shape, image_dtype, num_choices))
-    return functions[key]
+    build = _cam_function if method == "cam" else _gradcam_function
+    return compiled(model, key,
+                    lambda model_ref: build(model_ref(), layer_name, _signature(image_shape, image_dtype, num_choices)))
 
 
 def _checked_images(images, model, caller):

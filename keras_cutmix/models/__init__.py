@@ -14,6 +14,9 @@ takes a data set's pixel statistics (not the ImageNet models, whose
 normalisation belongs to their weights). `check_weights(name, weights)`
 recognises the forms of pretrained weights (`"imagenet"`, keras-hub presets,
 notop files, whole-model files; see `pretrained.py`) without loading them.
+`function_cache.compiled(model, key, build)` is the package's one cache of
+compiled functions per model (evaluations build theirs there, freed with the
+model).
 """
 
 from keras_cutmix.models.layers import ChannelZeroPad, PixelNormalization

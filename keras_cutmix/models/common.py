@@ -19,6 +19,7 @@ import numbers
 
 import keras
 
+from keras_cutmix import compat
 from keras_cutmix.models.layers import PixelNormalization
 
 HEAD_NAME = "head"
@@ -118,7 +119,7 @@ def classification_head(features, num_classes):
 def finish_model(inputs, features, num_classes, name):
     """Adds the head to `features` and records the CAM feature layer."""
     model = keras.Model(inputs, classification_head(features, num_classes), name=name)
-    model.cam_feature_layer = features._keras_history.operation.name
+    model.cam_feature_layer = compat.producing_layer(features, model.layers).name
     return model
 
 
@@ -144,10 +145,10 @@ def cam_feature_layer_name(model):
     if isinstance(name, str):
         return name
     try:
-        pool = model.get_layer(HEAD_NAME).input._keras_history.operation
+        pool = compat.producing_layer(model.get_layer(HEAD_NAME).input, model.layers)
         if not isinstance(pool, keras.layers.GlobalAveragePooling2D):
             raise ValueError(f"layer before 'head' is {type(pool).__name__}")
-        return pool.input._keras_history.operation.name
+        return compat.producing_layer(pool.input, model.layers).name
     except (ValueError, AttributeError) as error:
         raise ValueError(
             "Expected `model` to end in GlobalAveragePooling2D -> Dense(name="

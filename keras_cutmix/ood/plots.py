@@ -13,22 +13,16 @@ References:
       Networks](https://arxiv.org/abs/1706.04599), Figure 1.
 """
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from keras_cutmix import checks  # noqa: E402
+from keras_cutmix import checks
+from keras_cutmix.visualization.figures import new_figure, save_figure
 
 
 def _save(fig, path, title, dpi):
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=dpi)
 
 
 def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
@@ -67,7 +61,7 @@ def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
             raise ValueError(f"{caller}: Expected `fpr` and `tpr` of the same shape for {name!r}. Received: "
                              f"fpr.shape={fpr.shape}, tpr.shape={tpr.shape}")
         curves[name] = fpr, tpr
-    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    fig, ax = new_figure(figsize=(4.2, 4.0))
     for name, (fpr, tpr) in curves.items():
         ax.plot(fpr, tpr, lw=1.5, label=str(name))
     ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=1)
@@ -113,7 +107,7 @@ def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
                          f"{len(accuracy)}, {len(count)}")
     left, width = edges[:-1], np.diff(edges)
     filled = count > 0
-    fig, (top, bottom) = plt.subplots(
+    fig, (top, bottom) = new_figure(
         2, 1, figsize=(4.2, 5.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     top.bar(left[filled], accuracy[filled], width[filled], align="edge", color="tab:blue",
             edgecolor="black", lw=0.5, label="accuracy")

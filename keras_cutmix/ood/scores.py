@@ -20,7 +20,8 @@ first batch: rows in [0, 1] summing to 1 are probabilities.
 
 Images go through the model in chunks of `batch_size`, each through one
 `tf.function` (model call with `training=False`, float32 cast), built once
-per model and cached while the model lives. Every argument is checked first
+per model and cached while the model lives
+(`keras_cutmix.models.function_cache`). Every argument is checked first
 (`keras_cutmix.checks`); a data set's batches are checked as they come.
 
 References:
@@ -29,16 +30,12 @@ References:
       Networks](https://arxiv.org/abs/1610.02136)
 """
 
-import weakref
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_cutmix import checks
-
-# model -> compiled function; entries go with the model.
-_FUNCTIONS = weakref.WeakKeyDictionary()
+from keras_cutmix.models.function_cache import compiled
 
 
 def _outputs_function(model_ref):
@@ -82,9 +79,7 @@ def checked_probabilities(model, images, from_logits, batch_size, progress, call
     if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
         raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. Received: "
                          f"from_logits={from_logits!r}")
-    if model not in _FUNCTIONS:
-        _FUNCTIONS[model] = _outputs_function(weakref.ref(model))
-    compute = _FUNCTIONS[model]
+    compute = compiled(model, ("outputs",), _outputs_function)
     chunks = []
     for chunk in _batches(images, batch_size, caller):
         outputs = compute(tf.convert_to_tensor(chunk))

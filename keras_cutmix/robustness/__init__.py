@@ -7,7 +7,7 @@
 | `occlusion.py`  | `occlude`, `occlusion_accuracy`, `centred_box`        | Figure 5a                    |
 | `in_between.py` | `sample_pairs`, `mixup_between`, `cutmix_between`,    | Figure 5b                    |
 |                 | `cutmix_lambda`, `in_between_accuracy`                |                              |
-| `predict.py`    | `predicted_classes` (compiled per model), the cache   |                              |
+| `predict.py`    | `predicted_classes` (compiled per model)              |                              |
 | `evaluate.py`   | `evaluate_robustness`, `robustness_evaluator`         | all of the above, one model  |
 | `report.py`     | `markdown_table`, `plot_figure5`                      | Table 11, Figure 5           |
 | `run.py`        | `run_robustness` (`examples/robustness.py`)           |                              |

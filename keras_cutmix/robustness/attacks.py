@@ -29,9 +29,9 @@ images (rows in [0, 1] summing to 1 within 1e-3 are probabilities). Pass the fla
 batch gives an empty batch.
 
 Images go through the model in chunks of `batch_size`, each chunk through one `tf.function` built once per
-model, loss type and pixel scale and cached while the model lives (`predict.compiled`). The random start
-is drawn for the whole input at once from a stateless generator (`mixing.sampling.uniform`), so it depends
-on `seed` only, not on `batch_size`.
+model, loss type and pixel scale and cached while the model lives (`keras_cutmix.models.function_cache`).
+The random start is drawn for the whole input at once from a stateless generator (`mixing.sampling.uniform`),
+so it depends on `seed` only, not on `batch_size`.
 
 References:
     - [Goodfellow et al., 2015, Explaining and Harnessing Adversarial
@@ -46,6 +46,7 @@ import tensorflow as tf
 
 from keras_cutmix import checks
 from keras_cutmix.mixing import inputs, sampling
+from keras_cutmix.models.function_cache import compiled
 from keras_cutmix.robustness import predict as predict_lib
 
 _TINY = float(np.finfo(np.float32).tiny)
@@ -119,8 +120,8 @@ def _run(model, images, ids, eps, step_size, steps, start_seed, from_logits, pix
         start = np.zeros_like(images)
     else:
         start = (eps * (2.0 * sampling.uniform(start_seed, images.shape) - 1.0)).numpy()
-    attack = predict_lib.compiled(model, ("attack", from_logits, pixel_scale),
-                                  lambda model_ref: _attack_function(model_ref, from_logits, pixel_scale))
+    attack = compiled(model, ("attack", from_logits, pixel_scale),
+                      lambda model_ref: _attack_function(model_ref, from_logits, pixel_scale))
     scalars = [tf.constant(eps, tf.float32), tf.constant(step_size, tf.float32), tf.constant(steps, tf.int32)]
     chunks = [np.zeros((0,) + images.shape[1:], np.float32)]
     for begin in range(0, len(images), batch_size):

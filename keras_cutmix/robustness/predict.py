@@ -6,15 +6,12 @@ default is 255; pass `pixel_scale=1.0` for a model that takes `[0, 1]` (or for i
 model's own scale). Keeping the attack in `[0, 1]` makes `eps = 8 / 255` mean what it means in the
 literature whatever the model's normalisation.
 
-Compiled functions are built once per model and key (as `keras_cutmix.localization.cam`), held in a
-`weakref.WeakKeyDictionary`. The functions reach the model through a weak reference, so the model and its
-entry go together (a function holding the model itself would keep the model alive through the cache).
+Compiled functions are built once per model and key and cached while the model lives, in the package's
+one cache (`keras_cutmix.models.function_cache`); they reach the model through a weak reference.
 
 Every public function checks its arguments at the door (`keras_cutmix.checks`: images in [0, 1], class ids
 within the model's classes, counts), before any model pass; the helpers here serve those checks.
 """
-
-import weakref
 
 import keras
 import numpy as np
@@ -22,21 +19,7 @@ import tensorflow as tf
 
 from keras_cutmix import checks
 from keras_cutmix.mixing import inputs
-
-# model -> {key: compiled function}; entries go with the model.
-_FUNCTIONS = weakref.WeakKeyDictionary()
-
-
-def compiled(model, key, build):
-    """The function `build(model_ref)` made for `model` and `key`, built on first use, cached while `model` lives.
-
-    `build` gets a `weakref.ref` to the model and must call the model through it: a function holding the
-    model itself would keep its cache entry, and the model, alive for ever.
-    """
-    functions = _FUNCTIONS.setdefault(model, {})
-    if key not in functions:
-        functions[key] = build(weakref.ref(model))
-    return functions[key]
+from keras_cutmix.models.function_cache import compiled
 
 
 def check_pixel_scale(pixel_scale, caller):

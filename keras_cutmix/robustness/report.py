@@ -4,10 +4,7 @@ References:
     - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), Table 11 and Figure 5.
 """
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from keras_cutmix.visualization.figures import new_figure, save_figure
 
 from keras_cutmix.robustness.presets import ROBUSTNESS_PRESETS  # noqa: E402
 from keras_cutmix.training.results import Column, markdown_table as write_table  # noqa: E402
@@ -50,7 +47,7 @@ def plot_figure5(path, results, title=None):
     Returns:
         `path`.
     """
-    figure, axes = plt.subplots(1, 4, figsize=(16, 3.8))
+    figure, axes = new_figure(1, 4, figsize=(16, 3.8))
     panels = (
         ("Centre occlusion", "hole side (pixels)", lambda r: (r["occlusion"]["sizes"], r["occlusion"]["center"])),
         ("Boundary occlusion", "kept square side (pixels)",
@@ -72,7 +69,4 @@ def plot_figure5(path, results, title=None):
     axes[0].legend(loc="lower left")
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, dpi=100)

@@ -25,14 +25,10 @@ import os
 import statistics
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from keras_cutmix.training import results as results_lib  # noqa: E402
-from keras_cutmix.training.config import METHODS, Config  # noqa: E402
-from keras_cutmix.training.method_runs import check_seeds, plan_runs, run_all  # noqa: E402
+from keras_cutmix.training import results as results_lib
+from keras_cutmix.training.config import METHODS, Config
+from keras_cutmix.training.method_runs import check_seeds, plan_runs, run_all
+from keras_cutmix.visualization.figures import new_figure, save_figure
 
 # The summary fields averaged over seeds.
 METRICS = ("top1_error_best", "top5_error_best", "top1_error_final", "top5_error_final")
@@ -82,7 +78,7 @@ def markdown_table(results, config, seeds):
 
 def plot_errors(results, path, title):
     """Saves a PNG of mean test top-1 error (%) per epoch, one line per method, seed range shaded."""
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    fig, ax = new_figure(figsize=(7, 4.5), dpi=120)
     for method, a in results.items():
         curves = [s["test_top1_error"] for s in a["seeds"].values()]
         epochs = range(1, min(len(c) for c in curves) + 1)
@@ -98,9 +94,7 @@ def plot_errors(results, path, title):
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=False):

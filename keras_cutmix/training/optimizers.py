@@ -28,6 +28,8 @@ import re
 import keras
 from keras import ops
 
+from keras_cutmix import compat
+
 
 def lr_multiplier(path, lr_multipliers):
     """The factor of the first pattern in `lr_multipliers` found in `path`, else 1."""
@@ -88,13 +90,14 @@ class TorchSGD(keras.optimizers.Optimizer):
         self.momentums = []
         if self.momentum:
             self.momentums = self.add_optimizer_variables(variables, "momentum")
-        self.multipliers = [lr_multiplier(v.path, self.lr_multipliers) for v in variables]
+        self.paths = [v.path for v in variables]
+        self.multipliers = [lr_multiplier(path, self.lr_multipliers) for path in self.paths]
 
     def update_step(self, gradient, variable, learning_rate):
-        index = self._get_variable_index(variable)
+        index = compat.optimizer_variable_index(self, variable, self.paths)
         dtype = variable.dtype
         gradient = ops.cast(gradient, dtype)
-        if self.l2 and self._use_weight_decay(variable):
+        if self.l2 and compat.optimizer_decays(self, variable):
             gradient = gradient + ops.cast(self.l2, dtype) * variable
         learning_rate = ops.cast(learning_rate, dtype) * self.multipliers[index]
         if self.momentum:

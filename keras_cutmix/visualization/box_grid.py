@@ -6,12 +6,10 @@ with their weight written beside them, and the pasted (CutMix) or erased (Cutout
 `examples/box_mixing.py`.
 """
 
-import matplotlib
+import matplotlib.patches as patches
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.patches as patches  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from keras_cutmix.visualization.figures import new_figure, save_figure
 
 OWN_COLOUR = "yellow"
 PARTNER_COLOUR = "cyan"
@@ -105,14 +103,12 @@ def plot_box_grid(path, rows, class_names=None, title=None, dpi=110):
     counts = [row["images"].shape[0] for row in checked]
     if any(n != count for n in counts):
         raise ValueError(f"Expected the same number of images in every row. Received: counts={counts}")
-    fig, axes = plt.subplots(len(checked), count, figsize=(1.9 * count, 2.0 * len(checked)), squeeze=False)
+    fig, axes = new_figure(len(checked), count, figsize=(1.9 * count, 2.0 * len(checked)), squeeze=False)
     for r, row in enumerate(checked):
         for c in range(count):
             _draw_panel(axes[r][c], row, c, class_names)
         axes[r][0].set_ylabel(row["title"], fontsize=10)
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    save_figure(fig, path, dpi=dpi)
     return path

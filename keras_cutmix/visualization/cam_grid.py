@@ -20,11 +20,10 @@ References:
 """
 
 import matplotlib
+import matplotlib.patches as patches
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.patches as patches  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from keras_cutmix.visualization.figures import new_figure, save_figure
 
 GT_COLOUR = (0.0, 0.9, 0.0)
 PRED_COLOUR = (1.0, 0.0, 0.0)
@@ -97,10 +96,7 @@ def _cell(ax, picture, gt_box, pred_box, caption):
 def _save(fig, path, title, dpi):
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=dpi)
 
 
 def plot_cam_grid(
@@ -135,7 +131,7 @@ def plot_cam_grid(
         _check_batch(name, value, count)
     columns = max(1, min(int(columns), count))
     rows = -(-count // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.8 * columns, 1.9 * rows), squeeze=False)
+    fig, axes = new_figure(rows, columns, figsize=(1.8 * columns, 1.9 * rows), squeeze=False)
     for index, ax in enumerate(axes.flat):
         if index >= count:
             ax.axis("off")
@@ -203,7 +199,7 @@ def plot_method_grid(
         _check_batch(f"pred_boxes_by_method[{method!r}]", boxes, count)
         _check_batch(f"captions_by_method[{method!r}]", captions, count)
         columns.append((method, overlay_cam(images, maps, alpha), boxes, captions))
-    fig, axes = plt.subplots(
+    fig, axes = new_figure(
         count, len(columns), figsize=(1.8 * len(columns), 1.8 * count + 0.4), squeeze=False
     )
     for c, (name, pictures, boxes, captions) in enumerate(columns):

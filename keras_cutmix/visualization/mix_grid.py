@@ -4,12 +4,10 @@ Each column is one image of the batch; the rows are the original, CutMix (the pa
 label weights written under it), MixUp and Cutout. Used by `examples/demo.py`.
 """
 
-import matplotlib
+import matplotlib.patches as patches
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.patches as patches  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from keras_cutmix.visualization.figures import new_figure, save_figure
 
 
 def _label_text(weights, class_names, top=2):
@@ -38,7 +36,7 @@ def plot_mix_grid(path, originals, labels, rows, class_names):
     """
     count = len(originals)
     all_rows = [("original", originals, labels, None)] + list(rows)
-    fig, axes = plt.subplots(len(all_rows), count, figsize=(1.6 * count, 2.0 * len(all_rows)), squeeze=False)
+    fig, axes = new_figure(len(all_rows), count, figsize=(1.6 * count, 2.0 * len(all_rows)), squeeze=False)
     for r, (title, images, row_labels, boxes) in enumerate(all_rows):
         for c in range(count):
             ax = axes[r][c]
@@ -52,7 +50,4 @@ def plot_mix_grid(path, originals, labels, rows, class_names):
                 ax.set_ylabel(title, fontsize=10)
     fig.suptitle("keras_cutmix on the embedded synthetic_shapes data: label weights = pasted-pixel fractions",
                  fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

@@ -171,27 +171,15 @@ def test_box_follows_the_pipeline_crop_and_flip(tiny_builder, training):
     assert True in kinds
 
 
-@pytest.fixture(scope="module")
-def small_default_dir(tmp_path_factory):
-    """A data dir where the default config is built with 24 / 12 examples (the loader's real path)."""
-    config = SyntheticBirds.BUILDER_CONFIGS[0]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(config, "num_train", 24)
-        patch.setattr(config, "num_test", 12)
-        data_dir = str(tmp_path_factory.mktemp("tfds_birds_default"))
-        data.load("synthetic_birds", batch_size=4, training=False, data_dir=data_dir)
-    return data_dir
-
-
 @pytest.mark.parametrize("training", [True, False])
-def test_load_yields_documented_shapes(small_default_dir, training):
+def test_load_yields_documented_shapes(tiny_birds_dir, training):
     spec = data.dataset_spec("synthetic_birds")
     assert (spec.num_classes, spec.image_shape, spec.has_boxes) == (10, (S, S, 3), True)
     batch = next(iter(data.load("synthetic_birds", batch_size=4, training=training,
-                                data_dir=small_default_dir, with_boxes=True)))
+                                data_dir=tiny_birds_dir, with_boxes=True)))
     assert batch["images"].shape == (4, S, S, 3) and batch["images"].dtype == tf.uint8
     assert batch["labels"].shape == (4,) and batch["labels"].dtype == tf.int32
     assert batch["bbox"].shape == (4, 4) and batch["bbox"].dtype == tf.float32
     images, labels = next(iter(data.load("synthetic_birds", batch_size=4, training=training,
-                                         data_dir=small_default_dir)))
+                                         data_dir=tiny_birds_dir)))
     assert images.shape == (4, S, S, 3) and labels.shape == (4,)

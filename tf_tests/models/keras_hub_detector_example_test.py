@@ -1,38 +1,22 @@
 """examples/keras_hub_detector.py: CutMixed boxes from tf.data reach a tiny keras-hub RetinaNet, which trains."""
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
 from keras_cutmix import data
-from keras_cutmix.data.synthetic_birds import SyntheticBirds
-
-_EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "keras_hub_detector.py")
-_spec = importlib.util.spec_from_file_location("keras_hub_detector_example", _EXAMPLE)
-detector_example = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(detector_example)
 
 SIZE = 64
 
 
 @pytest.fixture(scope="module")
-def birds_dir(tmp_path_factory):
-    """A data dir where the default synthetic_birds config is built with 24 / 12 examples."""
-    config = SyntheticBirds.BUILDER_CONFIGS[0]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(config, "num_train", 24)
-        patch.setattr(config, "num_test", 12)
-        data_dir = str(tmp_path_factory.mktemp("tfds_birds_detector"))
-        data.prepare("synthetic_birds", data_dir=data_dir)
-    return data_dir
+def detector_example(example):
+    return example("keras_hub_detector")
 
 
-def test_dataset_is_cutmixed_pixel_boxes(birds_dir):
-    x, y = next(iter(detector_example.make_dataset(batch_size=8, image_size=SIZE, seed=1, data_dir=birds_dir)))
+def test_dataset_is_cutmixed_pixel_boxes(detector_example, tiny_birds_dir):
+    x, y = next(iter(detector_example.make_dataset(batch_size=8, image_size=SIZE, seed=1, data_dir=tiny_birds_dir)))
     plain = next(iter(data.load("synthetic_birds", batch_size=8, training=True, seed=1, with_boxes=True,
-                                image_size=SIZE, data_dir=birds_dir)))
+                                image_size=SIZE, data_dir=tiny_birds_dir)))
     assert x.shape == (8, SIZE, SIZE, 3) and x.dtype.name == "float32"
     assert 0.0 <= float(np.min(x)) and float(np.max(x)) <= 1.0
     boxes, labels = y["boxes"].numpy(), y["labels"].numpy()
@@ -52,9 +36,9 @@ def test_dataset_is_cutmixed_pixel_boxes(birds_dir):
     assert np.abs(x.numpy() - plain["images"].numpy() / 255.0).max() > 0.1
 
 
-def test_one_step_sees_the_mixed_boxes_and_has_finite_loss(birds_dir):
+def test_one_step_sees_the_mixed_boxes_and_has_finite_loss(detector_example, tiny_birds_dir):
     def dataset():
-        return detector_example.make_dataset(batch_size=8, image_size=SIZE, seed=2, data_dir=birds_dir)
+        return detector_example.make_dataset(batch_size=8, image_size=SIZE, seed=2, data_dir=tiny_birds_dir)
 
     # A fresh dataset of the same seed (a second pass over one dataset reshuffles and remixes).
     _, expected = next(iter(dataset()))
@@ -76,6 +60,6 @@ def test_one_step_sees_the_mixed_boxes_and_has_finite_loss(birds_dir):
     assert np.isfinite(history.history["loss"][0]) and history.history["loss"][0] > 0
 
 
-def test_train_runs_steps(birds_dir):
-    _, losses = detector_example.train(steps=2, seed=0, data_dir=birds_dir, batch_size=4, image_size=SIZE)
+def test_train_runs_steps(detector_example, tiny_birds_dir):
+    _, losses = detector_example.train(steps=2, seed=0, data_dir=tiny_birds_dir, batch_size=4, image_size=SIZE)
     assert len(losses) == 2 and all(np.isfinite(losses))

@@ -11,7 +11,7 @@ import tensorflow as tf
 from keras_cutmix import checks
 from keras_cutmix.robustness import accuracy_under_attack, fgsm, pgd, predicted_classes
 from keras_cutmix.mixing import sampling
-from keras_cutmix.robustness import predict as predict_lib
+from keras_cutmix.models import function_cache
 
 from robustness_helpers import (  # noqa: E402  (same folder)
     NUM_CLASSES, gradient_signs, input_gradient, linear_model, linear_weights, logits, random_images, top1,
@@ -207,11 +207,11 @@ def test_compiled_functions_are_cached_per_model_and_go_with_it():
     kernel, bias, images, labels, _ = _setup()
     model = linear_model(kernel, bias)
     first = fgsm(model, images, labels, eps=EPS, pixel_scale=1.0, batch_size=3)
-    function = predict_lib._FUNCTIONS[model][("attack", True, 1.0)]
+    function = function_cache._FUNCTIONS[model][("attack", True, 1.0)]
     pgd(model, images, labels, eps=EPS, steps=2, pixel_scale=1.0, batch_size=5)
     predicted_classes(model, images, pixel_scale=1.0)
-    assert predict_lib._FUNCTIONS[model][("attack", True, 1.0)] is function  # FGSM and PGD share it.
-    assert sorted(predict_lib._FUNCTIONS[model]) == [("attack", True, 1.0), ("predict", 1.0)]
+    assert function_cache._FUNCTIONS[model][("attack", True, 1.0)] is function  # FGSM and PGD share it.
+    assert sorted(function_cache.cached_keys(model)) == [("attack", True, 1.0), ("predict", 1.0)]
     np.testing.assert_array_equal(fgsm(model, images, labels, eps=EPS, pixel_scale=1.0), first)
     model_ref = weakref.ref(model)
     del model, function

@@ -25,14 +25,15 @@ def _rows(count=3, height=20, width=28):
 
 
 def _capture_figure(monkeypatch):
+    """The figures `plot_box_grid` saves, kept for inspection (it saves through `save_figure`)."""
     figures = []
-    close = plt.close
+    save = box_grid.save_figure
 
-    def keep(fig=None):
+    def keep(fig, path, **kwargs):
         figures.append(fig)
-        close(fig)
+        return save(fig, path, **kwargs)
 
-    monkeypatch.setattr(box_grid.plt, "close", keep)
+    monkeypatch.setattr(box_grid, "save_figure", keep)
     return figures
 
 

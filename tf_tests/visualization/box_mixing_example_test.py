@@ -1,6 +1,5 @@
 """examples/box_mixing.py: run_box_demo on a tiny synthetic_birds build; its boxes follow the SPEC's rules."""
 
-import importlib.util
 import json
 import os
 
@@ -9,37 +8,17 @@ import numpy as np
 import pytest
 
 from keras_cutmix import data
-from keras_cutmix.data.synthetic_birds import SyntheticBirds
-
-_EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "box_mixing.py")
-
-
-def _load_example():
-    spec = importlib.util.spec_from_file_location("box_mixing_example", _EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-box_mixing = _load_example()
 
 
 @pytest.fixture(scope="module")
-def birds_dir(tmp_path_factory):
-    """A data dir where the default synthetic_birds config is built with 24 / 12 examples."""
-    config = SyntheticBirds.BUILDER_CONFIGS[0]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(config, "num_train", 24)
-        patch.setattr(config, "num_test", 12)
-        data_dir = str(tmp_path_factory.mktemp("tfds_birds_boxdemo"))
-        data.prepare("synthetic_birds", data_dir=data_dir)
-    return data_dir
+def box_mixing(example):
+    return example("box_mixing")
 
 
 @pytest.fixture(scope="module")
-def demo(birds_dir, tmp_path_factory):
+def demo(box_mixing, tiny_birds_dir, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("box_demo"))
-    return workdir, box_mixing.run_box_demo(workdir, seed=3, num_images=8, data_dir=birds_dir)
+    return workdir, box_mixing.run_box_demo(workdir, seed=3, num_images=8, data_dir=tiny_birds_dir)
 
 
 def _area(box):
@@ -59,9 +38,9 @@ def test_writes_picture_and_json(demo):
     assert [len(summary[m]) for m in ("CutMix", "MixUp", "Cutout")] == [8, 8, 8]
 
 
-def test_same_seed_same_output(demo, birds_dir, tmp_path):
+def test_same_seed_same_output(box_mixing, demo, tiny_birds_dir, tmp_path):
     _, summary = demo
-    again = box_mixing.run_box_demo(str(tmp_path), seed=3, num_images=8, data_dir=birds_dir)
+    again = box_mixing.run_box_demo(str(tmp_path), seed=3, num_images=8, data_dir=tiny_birds_dir)
     assert {m: again[m] for m in ("CutMix", "MixUp", "Cutout")} == {
         m: summary[m] for m in ("CutMix", "MixUp", "Cutout")}
 
@@ -87,18 +66,18 @@ def _own_box_after(own, rect, min_visibility=0.5, min_size=1.0):
     return None
 
 
-def _input_boxes(birds_dir):
+def _input_boxes(tiny_birds_dir):
     batch = next(iter(data.load("synthetic_birds", batch_size=8, training=False, with_boxes=True,
-                                data_dir=birds_dir)))
+                                data_dir=tiny_birds_dir)))
     size = batch["images"].shape[1]
     return batch["bbox"].numpy() * size, size  # Pixel yxyx, one box per image.
 
 
 @pytest.mark.parametrize("seed", [3, 0, 1])
-def test_cutmix_boxes_follow_the_rules(seed, demo, birds_dir, tmp_path):
+def test_cutmix_boxes_follow_the_rules(seed, box_mixing, demo, tiny_birds_dir, tmp_path):
     """Re-derives each image's CutMix boxes from the input boxes, the partner and the rectangle (NumPy)."""
-    summary = demo[1] if seed == 3 else box_mixing.run_box_demo(str(tmp_path), seed, 8, birds_dir)
-    boxes, size = _input_boxes(birds_dir)
+    summary = demo[1] if seed == 3 else box_mixing.run_box_demo(str(tmp_path), seed, 8, tiny_birds_dir)
+    boxes, size = _input_boxes(tiny_birds_dir)
     for i, image in enumerate(summary["CutMix"]):
         rect = np.array(image["rectangle_y0_x0_y1_x1"], float)
         j = image["partner"]
@@ -117,9 +96,9 @@ def test_cutmix_boxes_follow_the_rules(seed, demo, birds_dir, tmp_path):
             np.testing.assert_allclose(g, e, atol=0.01 * size)  # JSON rounds rel coordinates to 4 digits.
 
 
-def test_cutout_boxes_follow_the_rules(demo, birds_dir):
+def test_cutout_boxes_follow_the_rules(demo, tiny_birds_dir):
     _, summary = demo
-    boxes, size = _input_boxes(birds_dir)
+    boxes, size = _input_boxes(tiny_birds_dir)
     for i, image in enumerate(summary["Cutout"]):
         expected = _own_box_after(boxes[i], np.array(image["rectangle_y0_x0_y1_x1"], float))
         got = [np.array(b["rel_yxyx"]) * size for b in image["boxes"]]
