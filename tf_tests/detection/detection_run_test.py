@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_cutmix import models
+from keras_cutmix import models, training
 from keras_cutmix.data import detection_loaders, synthetic_detection
 from keras_cutmix.detection import backbones, run, ssd, ssd_anchors, ssd_model
 from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector
@@ -114,7 +114,7 @@ def test_map_of_a_perfect_and_of_a_blind_detector(data_dir):
 
 def test_run_detection_writes_table_pictures_and_reuses(data_dir, tmp_path):
     workdir = str(tmp_path / "det")
-    results = run.run_detection(workdir, TINY, methods=("baseline", "cutmix"), data_dir=data_dir, verbose=0)
+    results = run.run_detection(workdir, preset=TINY, methods=("baseline", "cutmix"), data_dir=data_dir, verbose=0)
     assert set(results) == {"baseline", "cutmix"} and set(results["cutmix"]) == {"ssd", "retinanet"}
     assert all(0.0 <= r["map"] <= 1.0 and r["num_images"] == 8 for m in results.values() for r in m.values())
     table = (tmp_path / "det" / "results.md").read_text()
@@ -123,7 +123,7 @@ def test_run_detection_writes_table_pictures_and_reuses(data_dir, tmp_path):
     for name in ("detections_ssd.png", "detections_retinanet.png", "results.json"):
         assert (tmp_path / "det" / name).exists()
     mtime = os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "detector.weights.h5")
-    again = run.run_detection(workdir, TINY, methods=("baseline", "cutmix"), data_dir=data_dir, verbose=0)
+    again = run.run_detection(workdir, preset=TINY, methods=("baseline", "cutmix"), data_dir=data_dir, verbose=0)
     assert os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "detector.weights.h5") == mtime
     assert again == results  # Reloaded weights, the same detections.
     assert json.loads((tmp_path / "det" / "results.json").read_text())["results"] == results
@@ -153,3 +153,27 @@ def test_keras_hub_detector_flag_errors_are_one_line(run_script):
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("keras_hub_detector.py: error: ") and "--steps=-1" in last, last
     assert not workdir.exists()
+
+
+def _run_files(workdir):
+    """`{relative path: bytes}` of every file under `workdir`."""
+    return {str(p.relative_to(workdir)): p.read_bytes() for p in workdir.rglob("*") if p.is_file()}
+
+
+def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(data_dir, tmp_path):
+    """Issue 18: a workdir's detectors used to be reloaded whatever changed (mixing, steps) and reported as the
+    new config's, exit 0. Now each detector's run is one `training.resumable` run: refused, not a byte touched,
+    unless `overwrite=True`, which trains the new config (its config.json says so)."""
+    workdir = tmp_path / "det"
+    same = dict(detector_names=("ssd",), methods=("baseline",), data_dir=data_dir, verbose=0)
+    first = run.run_detection(str(workdir), preset=TINY, **same)
+    before = _run_files(workdir)
+    for change, field in ((dict(mixing_method="cutmix"), "mixing"), (dict(steps=4), "steps")):
+        with pytest.raises(training.WorkdirInUseError, match=rf"finished run with other values of \[.*'{field}'"):
+            run.run_detection(str(workdir), preset=TINY, **same, **change)
+        assert _run_files(workdir) == before, change
+    mixed = run.run_detection(str(workdir), preset=TINY, **same, mixing_method="cutmix", overwrite=True)
+    saved = json.loads((workdir / "ssd" / "baseline" / "config.json").read_text())
+    assert saved["mixing"] == "cutmix" and saved["steps"] == 2
+    weights = "ssd/baseline/checkpoints/last.weights.h5"
+    assert _run_files(workdir)[weights] != before[weights] and mixed != first
