@@ -188,7 +188,7 @@ def _pairs(features, captions, vocab, preset, seed):
 
 
 def train_captioner(classifier, vocab, read_images, image_ids, captions, preset, workdir, seed=0, blind=False,
-                    verbose=1, *, config=None, overwrite=False):
+                    verbose=1, *, config=None, overwrite=False, callbacks=()):
     """Trains NIC on `classifier`'s pooled features (frozen) in `workdir`; a finished run only reloads it.
 
     The encoder is frozen, so its features are computed once, one batch of images at a time
@@ -210,6 +210,7 @@ def train_captioner(classifier, vocab, read_images, image_ids, captions, preset,
         verbose: Keras progress bars. Defaults to 1.
         config: The run's config. Defaults to None: `run_config(preset, seed, blind)`.
         overwrite: Delete a run of another config in `workdir` first. Defaults to False.
+        callbacks: Extra Keras callbacks of the decoder's `fit`. Defaults to none.
 
     Returns:
         The trained (or reloaded) NIC.
@@ -234,7 +235,7 @@ def train_captioner(classifier, vocab, read_images, image_ids, captions, preset,
     steps = int(pairs.cardinality())
     initial_epoch = resumable.start(workdir, config, overwrite)
     resumable.fit(decoder, workdir, resumable.skip_batches(pairs, steps), epochs=preset.epochs, steps_per_epoch=steps,
-                  initial_epoch=initial_epoch, verbose=verbose)
+                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
     model.save(path)
     return model
 
@@ -273,7 +274,8 @@ def _picture(path, images, references, captions_by_method, count=6):
 
 
 def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=None, methods=training.METHODS,
-                   seed=0, data_dir=None, beam_size=20, blind=True, verbose=1, overwrite=False, **overrides):
+                   seed=0, data_dir=None, beam_size=20, blind=True, verbose=1, overwrite=False, callbacks=(),
+                   **overrides):
     """Trains NIC on each method's backbone (and a blind one), scores the test captions, writes the outputs.
 
     The images are read one batch at a time, never held (see `streaming`): memory grows with the data set
@@ -294,6 +296,7 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
         verbose: Keras progress bars (training, encoding, captioning). Defaults to 1.
         overwrite: Delete the runs of another config found (NICs in `workdir`, models in `models_dir`) and
             train these. Defaults to False.
+        callbacks: Extra Keras callbacks of every NIC's `fit`. Defaults to none.
         **overrides: `CaptionPreset` fields to replace (e.g. `epochs`, `image_size`, `max_test_images`).
 
     Returns:
@@ -328,7 +331,8 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
         print(f"== {method}: {config['backbone']}", flush=True)
         model = train_captioner(load_classifier(config["backbone"]), vocab,
                                 lambda: _read(spec, True, data_dir, seed, TRAIN_BATCH), train_ids, captions, spec,
-                                path, seed, config["blind"], verbose, config=config, overwrite=overwrite)
+                                path, seed, config["blind"], verbose, config=config, overwrite=overwrite,
+                                callbacks=callbacks)
         if verbose:
             print(f"Captioning {len(test_ids)} test images (beam {beam_size})", flush=True)
         generated[method] = streaming.caption_batches(model, _read(spec, False, data_dir, seed, TEST_BATCH),

@@ -233,7 +233,7 @@ def evaluation_batches(spec, detector, data_dir=None, batch_size=32):
 
 def run_detection(workdir, *, preset="embedded", backbones=None, detector_names=("ssd", "retinanet"),
                   methods=training.METHODS, mixing_method="none", seed=0, data_dir=None, steps=None, verbose=1,
-                  batch_size=None, num_eval_images=None, strategy="default", overwrite=False):
+                  batch_size=None, num_eval_images=None, strategy="default", overwrite=False, callbacks=()):
     """Fine-tunes each method's backbone as each detector, scores VOC07 mAP, writes the table and pictures.
 
     Each detector trains in `workdir/<detector>/<method>/` as one `training.resumable` run: config.json,
@@ -256,6 +256,7 @@ def run_detection(workdir, *, preset="embedded", backbones=None, detector_names=
         strategy: `training.get_strategy` name the detectors train under. Defaults to "default".
         overwrite: Delete the runs of another config found in `workdir` (detectors and pretrained
             backbones) and train these. Defaults to False.
+        callbacks: Extra Keras callbacks of every detector's `fit`. Defaults to none.
 
     Returns:
         `{method: {detector: {"map", "ap", "num_images"}}}` (also in `workdir/results.json`).
@@ -298,7 +299,7 @@ def run_detection(workdir, *, preset="embedded", backbones=None, detector_names=
             print(f"== {name}, {method} backbone: {sources[method]}", flush=True)
             model, _ = resumable.train(os.path.join(workdir, name, method), config, build, train_data,
                                        steps_per_epoch=config["steps_per_epoch"], overwrite=overwrite,
-                                       free_fields=FREE_FIELDS, verbose=verbose)
+                                       free_fields=FREE_FIELDS, callbacks=callbacks, verbose=verbose)
             print(f"== {name}, {method}: VOC07 mAP on {spec.dataset} {spec.test_split}", flush=True)
             results[method][name] = evaluate_detector(lambda images: kind.detect(model, images), test_ds,
                                                       num_classes, max_images=num_eval_images, verbose=verbose)

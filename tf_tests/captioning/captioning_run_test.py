@@ -137,3 +137,36 @@ def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(setup):
     assert json.loads((workdir / "baseline" / "config.json").read_text())["epochs"] == 2
     assert len(json.loads((workdir / "baseline" / "history.json").read_text())) == 2
     assert _run_files(workdir)["baseline/nic.keras"] != before["baseline/nic.keras"]
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Stands in for a killed process: raises when epoch `epoch` begins."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt(f"simulated interruption at epoch {epoch}")
+
+
+def test_a_killed_nic_resumes_to_the_weights_of_an_uninterrupted_run(setup):
+    """Killed after its first epoch, the NIC resumes from the backup (weights, Adam's moments and step, the
+    dropout's seed state) on the same caption order: the same weights bit for bit (one process, same threads:
+    nothing differs but the interruption), and the same captions."""
+    root, data_dir, backbones = setup
+    same = dict(preset=TINY, backbones={"baseline": backbones["baseline"]}, methods=("baseline",), data_dir=data_dir,
+                beam_size=1, blind=False, verbose=0, epochs=2)
+    full = run.run_captioning(str(root / "full"), **same)
+    with pytest.raises(KeyboardInterrupt):
+        run.run_captioning(str(root / "killed"), **same, callbacks=[Interrupt(1)])
+    killed = root / "killed" / "baseline"
+    assert (killed / "backup").exists() and not (killed / "nic.keras").exists()
+    assert run.run_captioning(str(root / "killed"), **same) == full
+    expected, resumed = (keras.saving.load_model(str(root / name / "baseline" / "nic.keras"), safe_mode=True)
+                         for name in ("full", "killed"))
+    assert len(resumed.weights) == len(expected.weights)
+    for ours, theirs in zip(resumed.weights, expected.weights):
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs), err_msg=ours.path)
+    assert [e["epoch"] for e in json.loads((killed / "history.json").read_text())] == [0, 1]

@@ -3,6 +3,8 @@
 import json
 import os
 
+import h5py
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -122,9 +124,9 @@ def test_run_detection_writes_table_pictures_and_reuses(data_dir, tmp_path):
     assert "| cutmix |" in table and "| 77.6 | 76.7 |" in table and "stands in for the paper's Faster R-CNN" in table
     for name in ("detections_ssd.png", "detections_retinanet.png", "results.json"):
         assert (tmp_path / "det" / name).exists()
-    mtime = os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "detector.weights.h5")
+    mtime = os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "checkpoints" / "last.weights.h5")
     again = run.run_detection(workdir, preset=TINY, methods=("baseline", "cutmix"), data_dir=data_dir, verbose=0)
-    assert os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "detector.weights.h5") == mtime
+    assert os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "checkpoints" / "last.weights.h5") == mtime
     assert again == results  # Reloaded weights, the same detections.
     assert json.loads((tmp_path / "det" / "results.json").read_text())["results"] == results
 
@@ -177,3 +179,45 @@ def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(data_dir,
     assert saved["mixing"] == "cutmix" and saved["steps"] == 2
     weights = "ssd/baseline/checkpoints/last.weights.h5"
     assert _run_files(workdir)[weights] != before[weights] and mixed != first
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Stands in for a killed process: raises when epoch `epoch` begins."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt(f"simulated interruption at epoch {epoch}")
+
+
+def _arrays(path):
+    """Every array of a .weights.h5 file (model and optimizer variables)."""
+    arrays = {}
+    with h5py.File(path) as f:
+        f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return arrays
+
+
+def test_a_killed_detector_resumes_to_the_weights_of_an_uninterrupted_run(data_dir, tmp_path):
+    """Killed after its first epoch (of 2 steps, CutMixed batches), the run resumes from the backup on the batches
+    an uninterrupted run reads next: the same weights and optimizer state, bit for bit (one process, same
+    threads: nothing differs but the interruption), and the same mAP."""
+    backbone = str(tmp_path / "backbone")
+    training.train_and_evaluate(training.get_config(**TINY.pretrain, data_dir=data_dir), backbone)
+    same = dict(preset=TINY, backbones={"baseline": backbone}, detector_names=("ssd",), methods=("baseline",),
+                mixing_method="cutmix", steps=4, data_dir=data_dir, verbose=0)
+    full = run.run_detection(str(tmp_path / "full"), **same)
+    with pytest.raises(KeyboardInterrupt):
+        run.run_detection(str(tmp_path / "killed"), **same, callbacks=[Interrupt(1)])
+    killed = tmp_path / "killed" / "ssd" / "baseline"
+    assert (killed / "backup").exists() and len(json.loads((killed / "history.json").read_text())) == 1
+    assert run.run_detection(str(tmp_path / "killed"), **same) == full
+    expected = _arrays(tmp_path / "full" / "ssd" / "baseline" / "checkpoints" / "last.weights.h5")
+    resumed = _arrays(killed / "checkpoints" / "last.weights.h5")
+    assert sorted(resumed) == sorted(expected) and any("optimizer" in name for name in expected)
+    for name in expected:
+        np.testing.assert_array_equal(resumed[name], expected[name], err_msg=name)
+    assert [e["epoch"] for e in json.loads((killed / "history.json").read_text())] == [0, 1]
