@@ -122,9 +122,6 @@ def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=
                                                     "classification workdir (with config.json) or a .keras file. "
                                                     f"Received: {source!r}")
     spec = CaptionPreset(**values)
-    # Last: builds the embedded data set the first time; finds COCO (DatasetNotFoundError) without reading it.
-    _field("dataset", lambda: data.prepare_captions(spec.dataset, data_dir))
-    _read(spec, False, data_dir, seed, TEST_BATCH)
     runs = {}
     if workdir is not None:
         missing = [m for m in methods if m not in sources]
@@ -138,6 +135,9 @@ def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=
             runs[name] = (os.path.join(workdir, name),
                           run_config(spec, seed, is_blind, method=name, backbone=source, data_dir=data_dir))
             resumable.check_workdir(*runs[name], overwrite, FREE_FIELDS)
+    # Last: builds the embedded data set the first time; finds COCO (DatasetNotFoundError) without reading it.
+    _field("dataset", lambda: data.prepare_captions(spec.dataset, data_dir))
+    _read(spec, False, data_dir, seed, TEST_BATCH)
     return spec, sources, methods, runs
 
 

@@ -170,3 +170,20 @@ def test_a_killed_nic_resumes_to_the_weights_of_an_uninterrupted_run(setup):
     for ours, theirs in zip(resumed.weights, expected.weights):
         np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs), err_msg=ours.path)
     assert [e["epoch"] for e in json.loads((killed / "history.json").read_text())] == [0, 1]
+
+
+def test_the_script_refuses_a_workdir_of_another_config_in_one_line(run_script, tmp_path):
+    """coco_captioning.py on a workdir whose NIC ran with another config: one line naming --workdir, exit 1 (as
+    classification.py), before any model trains or data set is built; nothing touched."""
+    run_dir = tmp_path / "w" / "baseline"
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({"method": "baseline", "epochs": 5, "seed": 0}))
+    (run_dir / "history.json").write_text(json.dumps([{"epoch": e, "loss": 1.0} for e in range(5)]))
+    before = _run_files(tmp_path / "w")
+    status, stderr, workdir = run_script("coco_captioning.py", "--methods=baseline")
+    assert status == 1, stderr[-2000:]
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"coco_captioning.py: error: --workdir: Expected workdir="
+                                                   f"'{run_dir}' to be new or to hold a run of this config"), lines
+    assert "finished run" in lines[0] and "'epochs'" in lines[0] and "--overwrite" in lines[0]
+    assert _run_files(workdir) == before

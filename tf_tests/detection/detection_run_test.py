@@ -221,3 +221,21 @@ def test_a_killed_detector_resumes_to_the_weights_of_an_uninterrupted_run(data_d
     for name in expected:
         np.testing.assert_array_equal(resumed[name], expected[name], err_msg=name)
     assert [e["epoch"] for e in json.loads((killed / "history.json").read_text())] == [0, 1]
+
+
+def test_the_script_refuses_a_workdir_of_another_config_in_one_line(run_script, tmp_path):
+    """voc_detection.py on a workdir whose SSD ran with another config: one line naming --workdir, exit 1 (as
+    classification.py), before any backbone pretrains; nothing touched."""
+    run_dir = tmp_path / "w" / "ssd" / "baseline"
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({"detector": "ssd", "method": "baseline", "mixing": "cutmix",
+                                                     "epochs": 1}))
+    (run_dir / "history.json").write_text(json.dumps([{"epoch": 0, "loss": 1.0}]))
+    before = _run_files(tmp_path / "w")
+    status, stderr, workdir = run_script("voc_detection.py", "--methods=baseline")
+    assert status == 1, stderr[-2000:]
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"voc_detection.py: error: --workdir: Expected workdir="
+                                                   f"'{run_dir}' to be new or to hold a run of this config"), lines
+    assert "finished run" in lines[0] and "'mixing'" in lines[0] and "--overwrite" in lines[0]
+    assert _run_files(workdir) == before
