@@ -18,8 +18,9 @@ A run writes these files in its workdir (and `overwrite` deletes only them):
     checkpoints/last.weights.h5   the weights (and optimizer state) after every epoch
 
 A killed run, called again with the same config, continues from its last finished epoch: BackupAndRestore
-restores the model and optimizer (step count, momentum), and `train_data(initial_epoch)` gives the batches an
-uninterrupted run would read from there, so it ends with the same weights. A run is finished when its
+restores the model and optimizer (step count, momentum), `_RandomStates` the seed generators' states (dropout),
+and `train_data(initial_epoch)` gives the batches an uninterrupted run would read from there, so it ends with
+the same weights. A run is finished when its
 history holds `config["epochs"]` epochs and no backup is left; a workdir holding a run (finished or
 interrupted) of another config is refused (`WorkdirInUseError`) before anything is touched, unless
 `overwrite`. Fields in `free_fields` (e.g. verbosity, the data directory) may change between calls.
@@ -31,6 +32,7 @@ import shutil
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_cutmix.training import results
@@ -54,6 +56,36 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["epoch_time_s"] = time.perf_counter() - self._start
+
+
+class _RandomStates(keras.callbacks.Callback):
+    """Keeps the model's non-trainable variables (Dropout's seed generator states among them) in the backup.
+
+    BackupAndRestore restores weights and optimizer but not the seed generators' states: a resumed run would
+    draw other dropout masks than an uninterrupted one. Saved after each epoch with its number, restored when
+    training begins only if that number is the backup's epoch.
+    """
+
+    def __init__(self, backup_dir):
+        super().__init__()
+        self.backup_dir = backup_dir
+        self.path = os.path.join(backup_dir, "random_states.npz")
+
+    def on_train_begin(self, logs=None):
+        if not os.path.exists(self.path):
+            return
+        saved = np.load(self.path)
+        variables = self.model.non_trainable_variables
+        if int(saved["epoch"]) == backup_epoch(self.backup_dir) and len(saved.files) == len(variables) + 1:
+            for i, variable in enumerate(variables):
+                variable.assign(saved[f"v{i}"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        arrays = {f"v{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(self.model.non_trainable_variables)}
+        tmp = f"{self.path}.tmp.npz"
+        np.savez(tmp, epoch=epoch + 1, **arrays)
+        os.replace(tmp, self.path)
 
 
 def backup_epoch(backup_dir):
@@ -189,7 +221,8 @@ def fit(model, workdir, train_data, *, epochs, steps_per_epoch, initial_epoch=0,
     history = results.EpochHistory(workdir, initial_epoch)
     os.makedirs(os.path.join(workdir, "checkpoints"), exist_ok=True)
     # History before the backup: a run killed between the two repeats the epoch.
-    own = [EpochTimer(), history, keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup")),
+    backup_dir = os.path.join(workdir, "backup")
+    own = [EpochTimer(), history, _RandomStates(backup_dir), keras.callbacks.BackupAndRestore(backup_dir),
            keras.callbacks.ModelCheckpoint(last_weights(workdir), save_weights_only=True)]
     model.fit(train_data(initial_epoch).prefetch(tf.data.AUTOTUNE), epochs=epochs, steps_per_epoch=steps_per_epoch,
               validation_data=validation_data, shuffle=False, callbacks=[*own, *callbacks], verbose=verbose)
