@@ -26,8 +26,10 @@ command above runs as written, plus `--epochs=1 --beam_size=3`, on tfds' mock CO
 tf_tests/rehearsals/coco_captioning_test.py.
 
 Scores come from pycocoevalcap (its PTB tokenizer and METEOR need Java; without it METEOR is left out with a
-warning saying how to install one; SPICE is left out). Each NIC trains in --workdir/<method>/ (resumes after
-a kill; a finished one reloads its nic.keras). Progress bars show the encoding, training and beam search
+warning saying how to install one; SPICE is left out). Each NIC trains in --workdir/<method>/
+(config.json, history.json, checkpoints/; resumes after a kill; a finished one of the same flags reloads its
+nic.keras, and a workdir holding runs of another config, e.g. other --epochs or --seed, is refused with exit
+status 1, nothing touched, unless --overwrite, which deletes those runs first). Progress bars show the encoding, training and beam search
 (--verbose=0 silences them). Writes results.json, results.md (Table A1's layout) and captions.png. A bad
 flag (a --backbones path that is neither a classification workdir nor a .keras file included) prints one line
 and exits with status 2, a data set tfds has not prepared with status 1, before any model is loaded or trained.
@@ -51,6 +53,9 @@ _BEAM_SIZE = flags.DEFINE_integer("beam_size", 20, "Beam width of the test capti
                                   lower_bound=1)
 _BLIND = flags.DEFINE_bool("blind", True, "Also train and score a NIC on blank images.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
+_OVERWRITE = flags.DEFINE_bool(
+    "overwrite", False, "Delete the runs of another config found (NICs in --workdir, models in --models_dir), "
+                        "then train.")
 # Size flags for quick runs (default: the preset's).
 _EPOCHS = flags.DEFINE_integer("epochs", None, "NIC training epochs (default: the preset's: coco 100, embedded 2).",
                                lower_bound=1)
@@ -80,7 +85,8 @@ def check_flags():
         raise training.ConfigError("backbones", "Expected a backbone for every method with --preset=coco. "
                                                 f"Received: {_BACKBONES.value!r}")
     captioning_run.check_run(_PRESET.value, backbones, methods, _SEED.value, _DATA_DIR.value, _BEAM_SIZE.value,
-                             _VERBOSE.value, **_sizes())
+                             _VERBOSE.value, workdir=_WORKDIR.value, models_dir=_MODELS_DIR.value, blind=_BLIND.value,
+                             overwrite=_OVERWRITE.value, **_sizes())
     return backbones
 
 
@@ -90,8 +96,9 @@ def main(argv):
     matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     backbones = cli.checked(check_flags, _FLAG_NAMES)
     results = captioning_run.run_captioning(
-        _WORKDIR.value, _PRESET.value, backbones, _MODELS_DIR.value, tuple(_METHODS.value), _SEED.value,
-        _DATA_DIR.value, _BEAM_SIZE.value, _BLIND.value, _VERBOSE.value, **_sizes())
+        _WORKDIR.value, preset=_PRESET.value, backbones=backbones, models_dir=_MODELS_DIR.value,
+        methods=tuple(_METHODS.value), seed=_SEED.value, data_dir=_DATA_DIR.value, beam_size=_BEAM_SIZE.value,
+        blind=_BLIND.value, verbose=_VERBOSE.value, overwrite=_OVERWRITE.value, **_sizes())
     for method, scores in results.items():
         print(f"{method}: BLEU-4 {100 * scores['BLEU-4']:.1f}, CIDEr {100 * scores['CIDEr']:.1f}")
     print(f"Table in {_WORKDIR.value}/results.md, captions in {_WORKDIR.value}/captions.png")

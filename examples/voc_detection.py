@@ -25,7 +25,10 @@ backbones are classification workdirs of `examples/classification.py --config=re
 --batch_size and --num_eval_images shrink a run (a smoke test); the preset's recipe stays. The evaluation of
 the 4,952 test images shows a progress bar.
 --mixing=cutmix|mixup mixes the detection batches box-aware while fine-tuning (beyond the paper). Each
-detector trains in --workdir/<detector>/<method>/ and resumes after a kill. Writes --workdir/results.json,
+detector trains in --workdir/<detector>/<method>/ (config.json, history.json, checkpoints/) and resumes
+after a kill; a finished one is reused when the flags that shape it (--mixing, --steps, --batch_size, --seed,
+--backbones, ...) are the same, and a workdir holding runs of another config is refused (exit status 1,
+nothing touched) unless --overwrite, which deletes those runs first. Writes --workdir/results.json,
 results.md (Table 10's layout) and detections_<detector>.png (ground truth and each method's detections
 on test images). A bad flag prints one line and exits with status 2.
 """
@@ -53,6 +56,16 @@ _BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Training batch (default:
 _NUM_EVAL_IMAGES = flags.DEFINE_integer("num_eval_images", None, "Score the first N test images (default: all).")
 _STRATEGY = flags.DEFINE_enum("strategy", "default", training.STRATEGIES, "tf.distribute strategy of the training.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
+_OVERWRITE = flags.DEFINE_bool(
+    "overwrite", False, "Delete the runs of another config found in --workdir (detectors, backbones), then train.")
+
+
+def _run_arguments(backbones):
+    """`run_detection`'s keyword arguments from the flags."""
+    return dict(preset=_PRESET.value, backbones=backbones, detector_names=tuple(_DETECTORS.value),
+                methods=tuple(_METHODS.value), mixing_method=_MIXING.value, seed=_SEED.value,
+                data_dir=_DATA_DIR.value, steps=_STEPS.value, batch_size=_BATCH_SIZE.value, strategy=_STRATEGY.value,
+                overwrite=_OVERWRITE.value)
 
 
 def check_flags():
@@ -73,6 +86,7 @@ def check_flags():
     if detection_run.PRESETS[_PRESET.value].pretrain is None and set(methods) - set(backbones):
         raise training.ConfigError("backbones", f"Expected a backbone for every method with --preset="
                                                 f"{_PRESET.value}. Received: {_BACKBONES.value!r}")
+    detection_run.check_runs(_WORKDIR.value, **_run_arguments(backbones))  # A workdir holding another config's runs.
     return backbones
 
 
@@ -81,10 +95,8 @@ def main(argv):
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
     matplotlib.use("Agg")  # Scripts choose the backend (the library never does): pictures are files.
     backbones = cli.checked(check_flags)
-    results = detection_run.run_detection(
-        _WORKDIR.value, _PRESET.value, backbones, tuple(_DETECTORS.value), tuple(_METHODS.value), _MIXING.value,
-        _SEED.value, _DATA_DIR.value, _STEPS.value, batch_size=_BATCH_SIZE.value,
-        num_eval_images=_NUM_EVAL_IMAGES.value, strategy=_STRATEGY.value)
+    results = detection_run.run_detection(_WORKDIR.value, **_run_arguments(backbones),
+                                          num_eval_images=_NUM_EVAL_IMAGES.value)
     for method, by_detector in results.items():
         print(f"{method}: " + ", ".join(f"{d} mAP {100 * r['map']:.2f}%" for d, r in by_detector.items()))
     print(f"Table in {_WORKDIR.value}/results.md, pictures {_WORKDIR.value}/detections_*.png")

@@ -7,7 +7,8 @@ Backbones: `backbones={method: source}` (classification workdirs or .keras files
 `training.run_methods` on the classification defaults (small_cnn on synthetic_shapes) in `models_dir`,
 trained there once and shared with the robustness and OOD scripts. Each NIC (`nic.nic` on the backbone's
 pooled features, encoder frozen as the code the paper names) trains in `workdir/<method>/` with Adam
-(resumable; a finished run reloads its `.keras` model in safe mode), then captions the test images by beam
+(`training.resumable`, as classifiers do: config.json, resumed after a kill, a finished run of the same
+config reloads its `.keras` model in safe mode, one of another config is refused unless `overwrite`), then captions the test images by beam
 search and `scoring.score_captions` scores them. A `blind` row trains the same NIC on blank images: the
 language prior alone, the floor any model that looks at the image must clear. Writes `workdir/results.json`,
 `results.md` (Table A1's layout) and `captions.png`. Images are read one batch at a time (`streaming`):
@@ -30,6 +31,7 @@ from keras_cutmix.captioning import scoring, streaming, vocabulary
 from keras_cutmix.captioning.nic import PAPER_RECIPE, caption_decoder, caption_loss, nic, pooled_encoder
 from keras_cutmix.models.common import at_input_size
 from keras_cutmix.training import results as results_io
+from keras_cutmix.training import resumable
 from keras_cutmix.training.method_runs import load_classifier
 
 # Table A1 (MS-COCO, NIC on each method's ResNet-50): BLEU-1..4, METEOR, ROUGE-L, CIDEr, in %.
@@ -72,16 +74,20 @@ def _field(name, check):
 
 
 def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=0, data_dir=None, beam_size=20,
-              verbose=1, **overrides):
+              verbose=1, *, workdir=None, models_dir=None, blind=True, overwrite=False, **overrides):
     """Every argument of `run_captioning` checked, and its data found, before anything trains or loads.
 
     Returns:
-        `(spec, backbones, methods)`: the `CaptionPreset` with `overrides`, `{method: source}`, a list.
+        `(spec, backbones, methods, runs)`: the `CaptionPreset` with `overrides`, `{method: source}` (with the
+        `models_dir` runs of the methods without a backbone), a list, and `{name: (workdir, run config)}` of
+        each NIC (`run_config`; empty without `workdir`).
 
     Raises:
         training.ConfigError: naming the argument (an override by its field name): an unknown preset or
             field, a size below 1, a seed or verbose below 0, unknown methods, or a backbone that is neither
             a classification workdir (with config.json) nor a .keras file.
+        training.WorkdirInUseError: naming "workdir" if a NIC's workdir (or a model's in `models_dir`)
+            holds a run of another config and not `overwrite`; nothing is written.
         data.DatasetNotFoundError: if tfds has not prepared the preset's data set in `data_dir`.
     """
     caller = "run_captioning"
@@ -116,10 +122,43 @@ def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=
                                                     "classification workdir (with config.json) or a .keras file. "
                                                     f"Received: {source!r}")
     spec = CaptionPreset(**values)
+    runs = {}
+    if workdir is not None:
+        missing = [m for m in methods if m not in sources]
+        if missing:  # The classification models trained here (reused, or refused as classification does).
+            models_dir = models_dir or os.path.join(workdir, "models")
+            training.method_runs(training.get_config(seed=seed, data_dir=data_dir), models_dir, missing,
+                                 overwrite=overwrite)
+            sources.update({m: os.path.join(models_dir, m) for m in missing})
+        named = [(m, sources[m], False) for m in methods] + ([(BLIND, sources[methods[0]], True)] if blind else [])
+        for name, source, is_blind in named:
+            runs[name] = (os.path.join(workdir, name),
+                          run_config(spec, seed, is_blind, method=name, backbone=source, data_dir=data_dir))
+            resumable.check_workdir(*runs[name], overwrite, FREE_FIELDS)
     # Last: builds the embedded data set the first time; finds COCO (DatasetNotFoundError) without reading it.
     _field("dataset", lambda: data.prepare_captions(spec.dataset, data_dir))
     _read(spec, False, data_dir, seed, TEST_BATCH)
-    return spec, sources, methods
+    return spec, sources, methods, runs
+
+
+# Fields of a NIC's run config that may change between calls.
+FREE_FIELDS = ("data_dir",)
+
+
+def run_config(preset, seed=0, blind=False, **names):
+    """What a NIC's weights depend on (its `training.resumable` config): the recipe but `max_test_images`.
+
+    Args:
+        preset: The `CaptionPreset`.
+        seed: Seed of the NIC's weights and caption order. Defaults to 0.
+        blind: Trained on blank images. Defaults to False.
+        **names: More JSON-ready entries (`run_captioning`'s: method, backbone, data_dir).
+
+    Returns:
+        A JSON-ready dict with "epochs".
+    """
+    recipe = {k: v for k, v in dataclasses.asdict(preset).items() if k != "max_test_images"}
+    return {**recipe, "seed": seed, "blind": bool(blind), **names}
 
 
 def _read(spec, training, data_dir, seed, batch_size):
@@ -149,12 +188,13 @@ def _pairs(features, captions, vocab, preset, seed):
 
 
 def train_captioner(classifier, vocab, read_images, image_ids, captions, preset, workdir, seed=0, blind=False,
-                    verbose=1):
+                    verbose=1, *, config=None, overwrite=False, callbacks=()):
     """Trains NIC on `classifier`'s pooled features (frozen) in `workdir`; a finished run only reloads it.
 
     The encoder is frozen, so its features are computed once, one batch of images at a time
     (`streaming.encode_images`; blank images' for the blind NIC), and `nic.caption_decoder`, which shares
-    every other layer, trains on them: the same training, without running the encoder each step.
+    every other layer, trains on them: the same training, without running the encoder each step. It trains
+    as one `training.resumable` run (config.json, history, resumed after a kill), then saves `nic.keras`.
 
     Args:
         classifier: The backbone (a `keras_cutmix.models` classifier).
@@ -168,12 +208,20 @@ def train_captioner(classifier, vocab, read_images, image_ids, captions, preset,
         seed: Seed of the NIC's weights and of the caption order. Defaults to 0.
         blind: Train on blank images. Defaults to False.
         verbose: Keras progress bars. Defaults to 1.
+        config: The run's config. Defaults to None: `run_config(preset, seed, blind)`.
+        overwrite: Delete a run of another config in `workdir` first. Defaults to False.
+        callbacks: Extra Keras callbacks of the decoder's `fit`. Defaults to none.
 
     Returns:
         The trained (or reloaded) NIC.
+
+    Raises:
+        training.WorkdirInUseError: If `workdir` holds a run of another config and not `overwrite`.
     """
+    config = config or run_config(preset, seed, blind)
     path = os.path.join(workdir, "nic.keras")
-    if os.path.exists(path):
+    resumable.check_workdir(workdir, config, overwrite, FREE_FIELDS)
+    if not overwrite and resumable.finished(workdir, config, FREE_FIELDS) is not None and os.path.exists(path):
         return keras.saving.load_model(path, safe_mode=True)
     keras.utils.set_random_seed(seed)
     encoder = pooled_encoder(at_input_size(classifier, preset.image_size))
@@ -183,9 +231,11 @@ def train_captioner(classifier, vocab, read_images, image_ids, captions, preset,
     features = streaming.encode_images(model.get_layer("encoder"), read_images(), image_ids, blind, verbose)
     decoder = caption_decoder(model)
     decoder.compile(optimizer=keras.optimizers.Adam(preset.learning_rate), loss=caption_loss)
-    callbacks = [keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup"))]
-    decoder.fit(_pairs(features, captions, vocab, preset, seed), epochs=preset.epochs, callbacks=callbacks,
-                verbose=verbose)
+    pairs = _pairs(features, captions, vocab, preset, seed)
+    steps = int(pairs.cardinality())
+    initial_epoch = resumable.start(workdir, config, overwrite)
+    resumable.fit(decoder, workdir, resumable.skip_batches(pairs, steps), epochs=preset.epochs, steps_per_epoch=steps,
+                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
     model.save(path)
     return model
 
@@ -218,12 +268,15 @@ def _picture(path, images, references, captions_by_method, count=6):
     return save_figure(figure, path, dpi=110)
 
 
-def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, methods=training.METHODS,
-                   seed=0, data_dir=None, beam_size=20, blind=True, verbose=1, **overrides):
+def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=None, methods=training.METHODS,
+                   seed=0, data_dir=None, beam_size=20, blind=True, verbose=1, overwrite=False, callbacks=(),
+                   **overrides):
     """Trains NIC on each method's backbone (and a blind one), scores the test captions, writes the outputs.
 
     The images are read one batch at a time, never held (see `streaming`): memory grows with the data set
-    only by the training features (`N x D` float32) and captions.
+    only by the training features (`N x D` float32) and captions. Each NIC is one `training.resumable` run in
+    `workdir/<method>/`: resumed after a kill, reused when finished with the same config (`run_config`),
+    refused with another unless `overwrite`.
 
     Args:
         workdir: Output directory.
@@ -236,6 +289,9 @@ def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, 
         beam_size: Beam width (the paper's evaluation: 20). Defaults to 20.
         blind: Also train and score the blind NIC. Defaults to True.
         verbose: Keras progress bars (training, encoding, captioning). Defaults to 1.
+        overwrite: Delete the runs of another config found (NICs in `workdir`, models in `models_dir`) and
+            train these. Defaults to False.
+        callbacks: Extra Keras callbacks of every NIC's `fit`. Defaults to none.
         **overrides: `CaptionPreset` fields to replace (e.g. `epochs`, `image_size`, `max_test_images`).
 
     Returns:
@@ -243,14 +299,18 @@ def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, 
 
     Raises:
         training.ConfigError: for a bad argument, before anything trains (see `check_run`).
+        training.WorkdirInUseError: (a `ConfigError` naming "workdir") for a run of another config, before
+            anything trains or is written.
         data.DatasetNotFoundError: if tfds has not prepared the data set in `data_dir`.
     """
-    spec, sources, methods = check_run(preset, backbones, methods, seed, data_dir, beam_size, verbose, **overrides)
-    missing = [m for m in methods if m not in sources]
+    given = set(backbones or {})
+    spec, sources, methods, runs = check_run(preset, backbones, methods, seed, data_dir, beam_size, verbose,
+                                             workdir=workdir, models_dir=models_dir, blind=blind,
+                                             overwrite=overwrite, **overrides)
+    missing = [m for m in methods if m not in given]
     if missing:
-        models_dir = models_dir or os.path.join(workdir, "models")
-        training.run_methods(training.get_config(seed=seed, data_dir=data_dir), models_dir, missing)
-        sources.update({m: os.path.join(models_dir, m) for m in missing})
+        training.run_methods(training.get_config(seed=seed, data_dir=data_dir),
+                             models_dir or os.path.join(workdir, "models"), missing, overwrite=overwrite)
     # tf.data's seeded shuffles also read TF's global seed (unset in a fresh process, set by any training
     # before): fix it here, after building the data, so that training the backbones in this process or
     # reusing them gives the same caption order and the same NICs (`train_captioner` sets it again before
@@ -261,16 +321,17 @@ def run_captioning(workdir, preset="embedded", backbones=None, models_dir=None, 
         _read(spec, False, data_dir, seed, TEST_BATCH), spec.max_test_images, keep_images=6)
     vocab = vocabulary.build_vocabulary(captions.reshape(-1), min_count=spec.min_count)
     references = {int(i): list(c) for i, c in zip(test_ids, test_captions)}
-    runs = [(m, sources[m], False) for m in methods] + ([(BLIND, sources[methods[0]], True)] if blind else [])
     results, generated = {}, {}
-    for method, source, is_blind in runs:
-        print(f"== {method}: {source}", flush=True)
-        model = train_captioner(load_classifier(source), vocab, lambda: _read(spec, True, data_dir, seed, TRAIN_BATCH),
-                                train_ids, captions, spec, os.path.join(workdir, method), seed, is_blind, verbose)
+    for method, (path, config) in runs.items():
+        print(f"== {method}: {config['backbone']}", flush=True)
+        model = train_captioner(load_classifier(config["backbone"]), vocab,
+                                lambda: _read(spec, True, data_dir, seed, TRAIN_BATCH), train_ids, captions, spec,
+                                path, seed, config["blind"], verbose, config=config, overwrite=overwrite,
+                                callbacks=callbacks)
         if verbose:
             print(f"Captioning {len(test_ids)} test images (beam {beam_size})", flush=True)
         generated[method] = streaming.caption_batches(model, _read(spec, False, data_dir, seed, TEST_BATCH),
-                                                      test_ids, beam_size, spec.max_length, is_blind, verbose)
+                                                      test_ids, beam_size, spec.max_length, config["blind"], verbose)
         results[method] = scoring.score_captions(references, {int(i): c for i, c in zip(test_ids, generated[method])})
     os.makedirs(workdir, exist_ok=True)
     results_io.write_json(os.path.join(workdir, "results.json"), {

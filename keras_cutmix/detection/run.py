@@ -6,7 +6,8 @@
 Backbones: `backbones={method: source}` (classification workdirs or .keras files), or, on the embedded
 preset, four `resnet_tiny` classifiers trained on synthetic_shapes in `workdir/backbones/<method>/` by
 `training.run_methods` (reused when they exist). Each detector trains in `workdir/<detector>/<method>/`
-(`train.fit_detector`: resumable, reused when finished), and is scored by VOC07 mAP (IoU 0.5, 11-point) on
+(`training.resumable`, as classifiers do: config.json, resumed after a kill, reused when finished with the
+same config, refused with another unless `overwrite`), and is scored by VOC07 mAP (IoU 0.5, 11-point) on
 the test split, every ground-truth object kept. Writes `workdir/results.json`, `results.md` (Table 10's
 layout) and `detections_<detector>.png`.
 
@@ -51,7 +52,8 @@ import numpy as np
 from keras_cutmix import data, training
 from keras_cutmix.detection import backbones as backbone_lib
 from keras_cutmix.detection import detectors
-from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector, fit_detector
+from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector
+from keras_cutmix.training import resumable
 from keras_cutmix.training import results as results_io
 
 # Table 10: VOC07 test mAP (%) of detectors fine-tuned from each method's ImageNet ResNet-50.
@@ -69,7 +71,7 @@ class DetectionPreset:
         batch_size: Training images per step (global, split across replicas).
         steps: `{detector: training steps}`.
         learning_rate: `{detector: peak learning rate}`.
-        steps_per_epoch: Steps between checkpoints (`fit_detector`'s epochs).
+        steps_per_epoch: Steps between checkpoints (the resumable run's epochs).
         optimizer: `train.detector_optimizer`'s "sgd" (PyTorch's coupled L2) or "adamw".
         schedule: "cosine" or "steps" (/10 at 2/3 and 5/6 of the steps).
         clipnorm: Global gradient norm clip, or None.
@@ -115,18 +117,58 @@ PRESETS = {
 }
 
 
-def _backbone_sources(preset, workdir, methods, backbones, seed, data_dir):
-    """`{method: classification workdir or .keras file}`; pretrains the missing ones on the embedded preset."""
-    backbones = dict(backbones or {})
-    missing = [m for m in methods if m not in backbones]
+# Fields of a detector's run config that may change between calls (as classification's data_dir and strategy).
+FREE_FIELDS = ("data_dir", "strategy")
+
+
+def run_config(spec, detector, method, source, *, mixing_method="none", seed=0, steps=None, batch_size=None,
+               data_dir=None, strategy="default"):
+    """What `detector` fine-tuned on `method`'s backbone depends on: its `training.resumable` config.
+
+    Returns:
+        A JSON-ready dict, with the run's "epochs" (of `spec.steps_per_epoch` steps, the checkpoints) and
+        `steps_per_epoch`.
+    """
+    total = steps or spec.steps[detector]
+    return {"detector": detector, "method": method, "backbone": os.fspath(source), "mixing": mixing_method,
+            "seed": seed, "steps": total, "batch_size": batch_size or spec.batch_size,
+            "epochs": max(1, total // spec.steps_per_epoch), "steps_per_epoch": min(total, spec.steps_per_epoch),
+            "preset": dataclasses.asdict(spec), "data_dir": data_dir, "strategy": strategy}
+
+
+def check_runs(workdir, *, preset="embedded", backbones=None, detector_names=("ssd", "retinanet"),
+               methods=training.METHODS, mixing_method="none", seed=0, data_dir=None, steps=None, batch_size=None,
+               strategy="default", overwrite=False):
+    """Every run of `run_detection` checked before anything trains: backbones to pretrain and detectors.
+
+    Returns:
+        `(spec, {method: backbone source}, {(detector, method): run config}, backbone runs)`, the backbone runs
+        being `training.method_runs`'s for the methods without a backbone (pretrained in `workdir/backbones/`).
+
+    Raises:
+        training.ConfigError: naming "backbones" when the preset cannot pretrain a missing one.
+        training.WorkdirInUseError: naming "workdir" if a backbone's or a detector's workdir holds a run of
+            another config (finished or interrupted) and not `overwrite`. Nothing is written either way.
+    """
+    spec = PRESETS[preset] if isinstance(preset, str) else preset
+    sources, pretrain = dict(backbones or {}), []
+    missing = [m for m in methods if m not in sources]
     if missing:
-        if preset.pretrain is None:
+        if spec.pretrain is None:
             raise training.ConfigError("backbones", f"Expected a backbone for every method on this preset "
                                                     f"(--backbones=METHOD=PATH,...). Received none for {missing}")
-        config = training.get_config(**{"seed": seed, "data_dir": data_dir, **preset.pretrain})
-        training.run_methods(config, os.path.join(workdir, "backbones"), missing)
-        backbones.update({m: os.path.join(workdir, "backbones", m) for m in missing})
-    return backbones
+        config = training.get_config(**{"seed": seed, "data_dir": data_dir, **spec.pretrain})
+        pretrain = training.method_runs(config, os.path.join(workdir, "backbones"), missing, overwrite=overwrite)
+        sources.update({m: os.path.join(workdir, "backbones", m) for m in missing})
+    configs = {}
+    for name in detector_names:
+        for method in methods:
+            configs[name, method] = run_config(spec, name, method, sources[method], mixing_method=mixing_method,
+                                               seed=seed, steps=steps, batch_size=batch_size, data_dir=data_dir,
+                                               strategy=strategy)
+            resumable.check_workdir(os.path.join(workdir, name, method), configs[name, method], overwrite,
+                                    FREE_FIELDS)
+    return spec, sources, configs, pretrain
 
 
 def markdown_table(results, preset_name, detector_names):
@@ -189,10 +231,13 @@ def evaluation_batches(spec, detector, data_dir=None, batch_size=32):
                              image_size=spec.input_size(detector), data_dir=data_dir)
 
 
-def run_detection(workdir, preset="embedded", backbones=None, detector_names=("ssd", "retinanet"),
+def run_detection(workdir, *, preset="embedded", backbones=None, detector_names=("ssd", "retinanet"),
                   methods=training.METHODS, mixing_method="none", seed=0, data_dir=None, steps=None, verbose=1,
-                  batch_size=None, num_eval_images=None, strategy="default"):
+                  batch_size=None, num_eval_images=None, strategy="default", overwrite=False, callbacks=()):
     """Fine-tunes each method's backbone as each detector, scores VOC07 mAP, writes the table and pictures.
+
+    Each detector trains in `workdir/<detector>/<method>/` as one `training.resumable` run: config.json,
+    resumed after a kill, reused when finished with the same config (`run_config`), refused otherwise.
 
     Args:
         workdir: Output directory.
@@ -209,15 +254,26 @@ def run_detection(workdir, preset="embedded", backbones=None, detector_names=("s
         batch_size: Training batch, overriding the preset's. Defaults to None.
         num_eval_images: Score the first this many test images. Defaults to None (all).
         strategy: `training.get_strategy` name the detectors train under. Defaults to "default".
+        overwrite: Delete the runs of another config found in `workdir` (detectors and pretrained
+            backbones) and train these. Defaults to False.
+        callbacks: Extra Keras callbacks of every detector's `fit`. Defaults to none.
 
     Returns:
         `{method: {detector: {"map", "ap", "num_images"}}}` (also in `workdir/results.json`).
+
+    Raises:
+        training.WorkdirInUseError: (a `training.ConfigError` naming "workdir") if a run in `workdir` has
+            another config and not `overwrite`, before anything trains or is written.
     """
-    spec = PRESETS[preset] if isinstance(preset, str) else preset
+    spec, sources, configs, pretrain = check_runs(
+        workdir, preset=preset, backbones=backbones, detector_names=detector_names, methods=methods,
+        mixing_method=mixing_method, seed=seed, data_dir=data_dir, steps=steps, batch_size=batch_size,
+        strategy=strategy, overwrite=overwrite)
     preset = preset if isinstance(preset, str) else "custom"
     num_classes = data.detection_spec(spec.dataset).num_classes
-    batch_size = batch_size or spec.batch_size
-    sources = _backbone_sources(spec, workdir, methods, backbones, seed, data_dir)
+    if pretrain:
+        training.run_methods(pretrain[0][1], os.path.join(workdir, "backbones"), [m for m, _, _ in pretrain],
+                             overwrite=overwrite)
     distribution = training.get_strategy(strategy)
     results = {m: {} for m in methods}
     for name in detector_names:
@@ -225,17 +281,25 @@ def run_detection(workdir, preset="embedded", backbones=None, detector_names=("s
         test_ds = evaluation_batches(spec, name, data_dir)
         trained = {}
         for method in methods:
+            config = configs[name, method]
+
+            def build(source=sources[method], total=config["steps"]):
+                with distribution.scope():
+                    classifier = backbone_lib.at_input_size(backbone_lib.load_classifier(source), size)
+                    model = kind.build(backbone_lib.pyramid_encoder(classifier), num_classes, size)
+                    kind.compile(model, preset_optimizer(spec, name, total))
+                return model
+
+            def train_data(initial_epoch, config=config):
+                ds = training_batches(spec, name, batch_size=config["batch_size"], seed=seed,
+                                      mixing_method=mixing_method, data_dir=data_dir)
+                return resumable.skip_batches(ds, config["steps_per_epoch"])(initial_epoch)
+
             keras.utils.set_random_seed(seed)
-            total = steps or spec.steps[name]
-            with distribution.scope():
-                classifier = backbone_lib.at_input_size(backbone_lib.load_classifier(sources[method]), size)
-                model = kind.build(backbone_lib.pyramid_encoder(classifier), num_classes, size)
-                kind.compile(model, preset_optimizer(spec, name, total))
-            train_ds = training_batches(spec, name, batch_size=batch_size, seed=seed, mixing_method=mixing_method,
-                                        data_dir=data_dir)
             print(f"== {name}, {method} backbone: {sources[method]}", flush=True)
-            fit_detector(model, train_ds, os.path.join(workdir, name, method), max(1, total // spec.steps_per_epoch),
-                         min(total, spec.steps_per_epoch), verbose=verbose)
+            model, _ = resumable.train(os.path.join(workdir, name, method), config, build, train_data,
+                                       steps_per_epoch=config["steps_per_epoch"], overwrite=overwrite,
+                                       free_fields=FREE_FIELDS, callbacks=callbacks, verbose=verbose)
             print(f"== {name}, {method}: VOC07 mAP on {spec.dataset} {spec.test_split}", flush=True)
             results[method][name] = evaluate_detector(lambda images: kind.detect(model, images), test_ds,
                                                       num_classes, max_images=num_eval_images, verbose=verbose)

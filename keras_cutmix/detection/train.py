@@ -1,9 +1,8 @@
-"""Fine-tuning a detector and scoring it with VOC07 mAP: the input pipeline, the optimiser, the resumable fit,
-evaluation.
+"""Fine-tuning a detector and scoring it with VOC07 mAP: the input pipeline, the optimiser, evaluation.
 
     train_ds = detection_dataset("synthetic_detection", "train", training=True, batch_size=16, image_size=128,
                                  mixing_method="cutmix", augment=ssd.augment(128))
-    fit_detector(detector, train_ds, workdir, epochs=10, steps_per_epoch=100)
+    detector.fit(train_ds.repeat(), epochs=10, steps_per_epoch=100)  # run.py: through `training.resumable`.
     metrics = evaluate_detector(lambda images: retinanet.detect(detector, images), test_ds, num_classes=10)
 
 Batches from `data.load_detection` are dicts with images and rel_yxyx boxes (label -1 padding). Training
@@ -13,13 +12,7 @@ only resized; their objects are padded (and capped) to `max_boxes`, difficult on
 beyond the paper, which fine-tunes without mixing). MixUp's box weights are dropped: keras-hub's RetinaNet
 has no per-box loss weight. Detectors get float pixels in [0, 255] and pixel yxyx boxes. Test batches keep
 every object (padded to the batch's most), so that no ground truth is lost to the score.
-
-`fit_detector` resumes after a kill (keras.callbacks.BackupAndRestore in `workdir/backup`), writes
-`history.json` every epoch and `detector.weights.h5` at the end; a finished workdir only loads them.
 """
-
-import json
-import os
 
 import keras
 import numpy as np
@@ -128,40 +121,6 @@ def detector_optimizer(name, learning_rate, steps, *, weight_decay, warmup_steps
     if name == "sgd":
         return TorchSGD(rate, momentum=momentum, nesterov=False, weight_decay=weight_decay, global_clipnorm=clipnorm)
     return keras.optimizers.AdamW(rate, weight_decay=weight_decay, global_clipnorm=clipnorm)
-
-
-class _History(keras.callbacks.Callback):
-    """Appends each epoch's logs to `history.json` (kept across resumes)."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    def on_epoch_end(self, epoch, logs=None):
-        history = json.load(open(self.path)) if os.path.exists(self.path) else []
-        history = [h for h in history if h["epoch"] < epoch + 1]
-        history.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
-        with open(self.path, "w") as f:
-            json.dump(history, f, indent=1)
-
-
-def fit_detector(detector, train_ds, workdir, epochs, steps_per_epoch, verbose=1):
-    """Trains `detector` (compiled) in `workdir`, resuming a killed run; a finished one only loads its weights.
-
-    Returns:
-        The per-epoch history (a list of dicts), as in `workdir/history.json`.
-    """
-    os.makedirs(workdir, exist_ok=True)
-    final = os.path.join(workdir, "detector.weights.h5")
-    history_path = os.path.join(workdir, "history.json")
-    if os.path.exists(final):
-        detector.load_weights(final)
-    else:
-        callbacks = [keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup")), _History(history_path)]
-        detector.fit(train_ds.repeat(), epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
-                     verbose=verbose)
-        detector.save_weights(final)
-    return json.load(open(history_path)) if os.path.exists(history_path) else []
 
 
 def to_voc(boxes):

@@ -11,6 +11,7 @@
 | `optimizers`     | `TorchSGD`: PyTorch's SGD update, per-layer lr multipliers   |
 | `strategy`       | `tf.distribute` strategies by name                           |
 | `input_pipeline` | data loading and the method's mix                            |
+| `resumable`      | one resumable run in a workdir: config.json, resume, reuse, refuse |
 | `train`          | `train_and_evaluate(config, workdir, evaluators=...)`        |
 | `results`        | history, `results.json`, the one table writer `markdown_table` |
 | `compare`        | `compare_methods`: every method, same seeds and budget, plot |

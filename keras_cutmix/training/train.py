@@ -6,8 +6,9 @@
 
 Builds the strategy, the pipelines (`input_pipeline`), the model
 (`keras_cutmix.models.get_model`), `TorchSGD` on the epoch-based schedule,
-and trains with `Model.fit`: progress bars, validation on the test split
-after every epoch, and these files in `workdir`:
+and trains through `resumable` (the run machinery detectors and captioners
+share): progress bars, validation on the test split after every epoch, and
+these files in `workdir`:
 
     config.json, history.json, history.csv, results.json, results.md
     backup/                  keras.callbacks.BackupAndRestore (deleted at the end)
@@ -35,18 +36,16 @@ References:
 """
 
 import importlib.util
-import json
 import logging
 import os
-import shutil
-import time
 
 import keras
 import tensorflow as tf
 
 from keras_cutmix import data, models
-from keras_cutmix.training import input_pipeline, optimizers, results, schedules
+from keras_cutmix.training import input_pipeline, optimizers, resumable, results, schedules
 from keras_cutmix.training.config import Config, ConfigError
+from keras_cutmix.training.resumable import RUN_DIRS, RUN_FILES, WorkdirInUseError  # noqa: F401  (public here)
 from keras_cutmix.training.strategy import (
     AverageNonTrainableAcrossWorkers,
     MultiWorkerMirroredStrategy,
@@ -56,73 +55,11 @@ from keras_cutmix.training.strategy import (
 
 # Fields that may change between an interrupted run and its resumption.
 _RESUME_FREE_FIELDS = ("verbose", "data_dir", "strategy", "tpu", "jit_compile")
-# What a run writes in its workdir: what `overwrite=True` deletes (nothing else).
-RUN_FILES = ("config.json", "history.json", "history.csv", "results.json", "results.md")
-RUN_DIRS = ("backup", "checkpoints", "tensorboard")
-
-
-def backup_epoch(backup_dir):
-    """Epochs finished according to a BackupAndRestore directory (0 if none).
-
-    Reads the `training_metadata.json` that `keras.callbacks.BackupAndRestore`
-    writes after each epoch.
-    """
-    path = os.path.join(backup_dir, "training_metadata.json")
-    if not os.path.exists(path):
-        return 0
-    with open(path) as f:
-        return int(json.load(f)["epoch"])
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Adds `epoch_time_s` (wall seconds of the epoch, with evaluation) to the logs."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["epoch_time_s"] = time.perf_counter() - self._start
-
-
-class WorkdirInUseError(ConfigError):
-    """The workdir holds a run (finished or interrupted) of another config; `name` is "workdir"."""
-
-
-def _changed_fields(previous, config):
-    """Fields (other than `_RESUME_FREE_FIELDS`) where `config` differs from a saved config."""
-    now = config.to_dict()
-    return sorted(k for k in now if k not in _RESUME_FREE_FIELDS and previous.get(k) != now[k])
 
 
 def _check_workdir(workdir, config, overwrite):
     """Refuses a workdir that is a file, or that holds another config's run (unless `overwrite`)."""
-    if not isinstance(workdir, (str, os.PathLike)) or not os.fspath(workdir):
-        raise ConfigError("workdir", f"Expected `workdir` to be a path. Received: workdir={workdir!r}")
-    if os.path.exists(workdir) and not os.path.isdir(workdir):
-        raise ConfigError(
-            "workdir", f"Expected `workdir` to be a directory (or not to exist). "
-            f"Received: workdir={workdir!r}, which is a file")
-    previous = results.read_json(os.path.join(workdir, "config.json"))
-    if overwrite or previous is None:
-        return
-    changed = _changed_fields(previous, config)
-    if not changed:
-        return
-    if os.path.exists(os.path.join(workdir, "backup")):
-        raise WorkdirInUseError(
-            "workdir",
-            f"Expected the config of the interrupted run in workdir={workdir!r} to resume it. "
-            f"Received changes to {changed}; use a new workdir, or overwrite=True "
-            "(--overwrite) to delete that run.")
-    done = len(results.read_json(os.path.join(workdir, "history.json"), default=[]))
-    state = ("a finished run" if done >= previous.get("epochs", 0)
-             else f"a run stopped after {done} of {previous.get('epochs')} epochs")
-    raise WorkdirInUseError(
-        "workdir",
-        f"Expected workdir={workdir!r} to be new or to hold a run of this config; it holds "
-        f"{state} with other values of {changed}. Nothing was changed: use a new workdir, "
-        "or overwrite=True (--overwrite) to delete that run and train this one.")
+    resumable.check_workdir(workdir, config.to_dict(), overwrite, _RESUME_FREE_FIELDS)
 
 
 def _check_data(config):
@@ -178,26 +115,6 @@ def check_run(config, workdir, overwrite=False):
         raise ConfigError("weights", str(error)) from None
     _check_data(config)
     return config
-
-
-def _delete_run(workdir):
-    """Deletes the files of a run in `workdir` (only those `train_and_evaluate` writes)."""
-    for name in RUN_FILES:
-        path = os.path.join(workdir, name)
-        if os.path.exists(path):
-            os.remove(path)
-    for name in RUN_DIRS:
-        shutil.rmtree(os.path.join(workdir, name), ignore_errors=True)
-
-
-def _finished(workdir, config):
-    """The history of a finished run in `workdir` with this config, else None."""
-    history = results.read_json(os.path.join(workdir, "history.json"), default=[])
-    previous = results.read_json(os.path.join(workdir, "config.json"))
-    backup = os.path.join(workdir, "backup")
-    done = len(history) == config.epochs and not os.path.exists(backup)
-    same = previous is not None and not _changed_fields(previous, config)
-    return history if done and same else None
 
 
 def _tensorboard(workdir):
@@ -323,7 +240,7 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False, evaluator
     strategy = get_strategy(config.strategy, config.tpu)
     workdir = task_workdir(workdir, strategy)
     check_run(config, workdir, overwrite)
-    history = None if overwrite else _finished(workdir, config)
+    history = None if overwrite else resumable.finished(workdir, config.to_dict(), _RESUME_FREE_FIELDS)
     model = None
     if history is None:
         # Build embedded data before seeding: building draws random numbers, and the first run on a
@@ -334,12 +251,7 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False, evaluator
         train_ds, steps_per_epoch = input_pipeline.train_dataset(config, spec)
         test_ds = input_pipeline.eval_dataset(config, spec)
         # Every check passed and the pipelines are built: only now touch the workdir.
-        if overwrite:
-            _delete_run(workdir)
-        os.makedirs(workdir, exist_ok=True)
-        backup_dir = os.path.join(workdir, "backup")
-        initial_epoch = backup_epoch(backup_dir)
-        results.write_json(os.path.join(workdir, "config.json"), config.to_dict())
+        initial_epoch = resumable.start(workdir, config.to_dict(), overwrite)
         history, model = _fit(config, strategy, workdir, spec, (train_ds, steps_per_epoch, test_ds),
                               initial_epoch, callbacks)
     summary = {config.method: results.summarize(history)}
@@ -368,37 +280,28 @@ def _data_sharded(dataset):
 
 
 def _fit(config, strategy, workdir, spec, datasets, initial_epoch, extra_callbacks):
+    """The classifier built and compiled in `strategy`, trained by `resumable.fit`; `(history, model)`."""
     train_ds, steps_per_epoch, test_ds = datasets
     train_ds, test_ds = _data_sharded(train_ds), _data_sharded(test_ds)
-    backup_dir = os.path.join(workdir, "backup")
     input_pipeline.skip_epochs(train_ds, initial_epoch)
     with strategy.scope():
         model = build_model(config, spec)
         compile_model(model, config, steps_per_epoch)
 
-    history = results.EpochHistory(workdir, initial_epoch)
-    best = [e["val_top1"] for e in history.history if "val_top1" in e]
-    checkpoints = os.path.join(workdir, "checkpoints")
-    os.makedirs(checkpoints, exist_ok=True)
-    # History before the backup: a run killed between the two repeats the epoch.
+    earlier = results.read_json(os.path.join(workdir, "history.json"), default=[])
+    best = [e["val_top1"] for e in earlier if e["epoch"] < initial_epoch and "val_top1" in e]
     if isinstance(strategy, MultiWorkerMirroredStrategy):  # Same BatchNorm statistics on every worker.
         extra_callbacks = [AverageNonTrainableAcrossWorkers(strategy), *extra_callbacks]
     callbacks = [
-        EpochTimer(),
-        history,
-        keras.callbacks.BackupAndRestore(backup_dir),
         keras.callbacks.ModelCheckpoint(
-            os.path.join(checkpoints, "last.weights.h5"), save_weights_only=True),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(checkpoints, "best.weights.h5"), save_weights_only=True,
+            os.path.join(workdir, "checkpoints", "best.weights.h5"), save_weights_only=True,
             monitor="val_top1", mode="max", save_best_only=True,
             initial_value_threshold=max(best) if best else None),
         *_tensorboard(workdir),
         *extra_callbacks,
     ]
     # One iterator over all epochs; epoch e is the e-th pass (see input_pipeline).
-    model.fit(
-        train_ds.repeat().prefetch(tf.data.AUTOTUNE), epochs=config.epochs,
-        steps_per_epoch=steps_per_epoch, validation_data=test_ds, shuffle=False,
-        callbacks=callbacks, verbose=config.verbose)
-    return history.history, model
+    history = resumable.fit(model, workdir, lambda _: train_ds.repeat(), epochs=config.epochs,
+                            steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, validation_data=test_ds,
+                            callbacks=callbacks, verbose=config.verbose)
+    return history, model

@@ -37,7 +37,7 @@ def setup(tmp_path_factory):
 def test_run_captioning_outputs_reuse_and_blind_row(setup):
     root, data_dir, backbones = setup
     workdir = str(root / "run")
-    results = run.run_captioning(workdir, TINY, backbones, methods=("baseline", "cutmix"), data_dir=data_dir,
+    results = run.run_captioning(workdir, preset=TINY, backbones=backbones, methods=("baseline", "cutmix"), data_dir=data_dir,
                                  beam_size=2, verbose=0)
     assert list(results) == ["baseline", "cutmix", "blind"]
     for scores in results.values():
@@ -54,7 +54,7 @@ def test_run_captioning_outputs_reuse_and_blind_row(setup):
     ids, _ = beam_search(model, np.asarray(images["images"], np.float32), beam_size=2, max_length=TINY.max_length)
     assert saved["examples"]["cutmix"] == detokenize(np.asarray(ids), vocabulary_of(model))
     mtime = os.path.getmtime(root / "run" / "cutmix" / "nic.keras")
-    again = run.run_captioning(workdir, TINY, backbones, methods=("baseline", "cutmix"), data_dir=data_dir,
+    again = run.run_captioning(workdir, preset=TINY, backbones=backbones, methods=("baseline", "cutmix"), data_dir=data_dir,
                                beam_size=2, verbose=0)
     assert os.path.getmtime(root / "run" / "cutmix" / "nic.keras") == mtime and again == results
 
@@ -68,7 +68,7 @@ def test_same_seed_same_nic_whatever_ran_before(setup):
     for earlier_seed in (1, 2):
         tf.random.set_seed(earlier_seed)
         workdir = str(root / f"seeded_{earlier_seed}")
-        run.run_captioning(workdir, TINY, {"baseline": backbones["baseline"]}, methods=("baseline",),
+        run.run_captioning(workdir, preset=TINY, backbones={"baseline": backbones["baseline"]}, methods=("baseline",),
                            data_dir=data_dir, beam_size=1, blind=False, verbose=0)
         model = keras.saving.load_model(os.path.join(workdir, "baseline", "nic.keras"), safe_mode=True)
         weights.append([np.asarray(w) for w in model.weights])
@@ -112,3 +112,78 @@ def test_pairs_gather_each_captions_image_features():
             seen.append(detokenize(target[None], vocab)[0])
             assert seen[-1] in list(captions[image]), (seen[-1], captions[image])
     assert sorted(seen) == sorted(captions.reshape(-1))
+
+
+def _run_files(workdir):
+    """`{relative path: bytes}` of every file under `workdir`."""
+    return {str(p.relative_to(workdir)): p.read_bytes() for p in workdir.rglob("*") if p.is_file()}
+
+
+def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(setup):
+    """Issue 18: a finished NIC used to be reloaded whatever changed (epochs, seed, sizes) and reported as the
+    new config's. Now each NIC is one `training.resumable` run: refused, not a byte touched, unless
+    `overwrite=True`, which trains the new config (config.json and history say so)."""
+    root, data_dir, backbones = setup
+    workdir = root / "changed"
+    same = dict(backbones={"baseline": backbones["baseline"]}, methods=("baseline",), data_dir=data_dir,
+                beam_size=1, blind=False, verbose=0)
+    run.run_captioning(str(workdir), preset=TINY, **same)
+    before = _run_files(workdir)
+    for change, field in ((dict(epochs=2), "epochs"), (dict(seed=1), "seed"), (dict(units=8), "units")):
+        with pytest.raises(training.WorkdirInUseError, match=rf"finished run with other values of \[.*'{field}'"):
+            run.run_captioning(str(workdir), preset=TINY, **same, **change)
+        assert _run_files(workdir) == before, change
+    run.run_captioning(str(workdir), preset=TINY, **same, epochs=2, overwrite=True)
+    assert json.loads((workdir / "baseline" / "config.json").read_text())["epochs"] == 2
+    assert len(json.loads((workdir / "baseline" / "history.json").read_text())) == 2
+    assert _run_files(workdir)["baseline/nic.keras"] != before["baseline/nic.keras"]
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Stands in for a killed process: raises when epoch `epoch` begins."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt(f"simulated interruption at epoch {epoch}")
+
+
+def test_a_killed_nic_resumes_to_the_weights_of_an_uninterrupted_run(setup):
+    """Killed after its first epoch, the NIC resumes from the backup (weights, Adam's moments and step, the
+    dropout's seed state) on the same caption order: the same weights bit for bit (one process, same threads:
+    nothing differs but the interruption), and the same captions."""
+    root, data_dir, backbones = setup
+    same = dict(preset=TINY, backbones={"baseline": backbones["baseline"]}, methods=("baseline",), data_dir=data_dir,
+                beam_size=1, blind=False, verbose=0, epochs=2)
+    full = run.run_captioning(str(root / "full"), **same)
+    with pytest.raises(KeyboardInterrupt):
+        run.run_captioning(str(root / "killed"), **same, callbacks=[Interrupt(1)])
+    killed = root / "killed" / "baseline"
+    assert (killed / "backup").exists() and not (killed / "nic.keras").exists()
+    assert run.run_captioning(str(root / "killed"), **same) == full
+    expected, resumed = (keras.saving.load_model(str(root / name / "baseline" / "nic.keras"), safe_mode=True)
+                         for name in ("full", "killed"))
+    assert len(resumed.weights) == len(expected.weights)
+    for ours, theirs in zip(resumed.weights, expected.weights):
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs), err_msg=ours.path)
+    assert [e["epoch"] for e in json.loads((killed / "history.json").read_text())] == [0, 1]
+
+
+def test_the_script_refuses_a_workdir_of_another_config_in_one_line(run_script, tmp_path):
+    """coco_captioning.py on a workdir whose NIC ran with another config: one line naming --workdir, exit 1 (as
+    classification.py), before any model trains or data set is built; nothing touched."""
+    run_dir = tmp_path / "w" / "baseline"
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({"method": "baseline", "epochs": 5, "seed": 0}))
+    (run_dir / "history.json").write_text(json.dumps([{"epoch": e, "loss": 1.0} for e in range(5)]))
+    before = _run_files(tmp_path / "w")
+    status, stderr, workdir = run_script("coco_captioning.py", "--methods=baseline")
+    assert status == 1, stderr[-2000:]
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"coco_captioning.py: error: --workdir: Expected workdir="
+                                                   f"'{run_dir}' to be new or to hold a run of this config"), lines
+    assert "finished run" in lines[0] and "'epochs'" in lines[0] and "--overwrite" in lines[0]
+    assert _run_files(workdir) == before

@@ -3,11 +3,13 @@
 import json
 import os
 
+import h5py
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_cutmix import models
+from keras_cutmix import models, training
 from keras_cutmix.data import detection_loaders, synthetic_detection
 from keras_cutmix.detection import backbones, run, ssd, ssd_anchors, ssd_model
 from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector
@@ -114,7 +116,7 @@ def test_map_of_a_perfect_and_of_a_blind_detector(data_dir):
 
 def test_run_detection_writes_table_pictures_and_reuses(data_dir, tmp_path):
     workdir = str(tmp_path / "det")
-    results = run.run_detection(workdir, TINY, methods=("baseline", "cutmix"), data_dir=data_dir, verbose=0)
+    results = run.run_detection(workdir, preset=TINY, methods=("baseline", "cutmix"), data_dir=data_dir, verbose=0)
     assert set(results) == {"baseline", "cutmix"} and set(results["cutmix"]) == {"ssd", "retinanet"}
     assert all(0.0 <= r["map"] <= 1.0 and r["num_images"] == 8 for m in results.values() for r in m.values())
     table = (tmp_path / "det" / "results.md").read_text()
@@ -122,9 +124,9 @@ def test_run_detection_writes_table_pictures_and_reuses(data_dir, tmp_path):
     assert "| cutmix |" in table and "| 77.6 | 76.7 |" in table and "stands in for the paper's Faster R-CNN" in table
     for name in ("detections_ssd.png", "detections_retinanet.png", "results.json"):
         assert (tmp_path / "det" / name).exists()
-    mtime = os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "detector.weights.h5")
-    again = run.run_detection(workdir, TINY, methods=("baseline", "cutmix"), data_dir=data_dir, verbose=0)
-    assert os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "detector.weights.h5") == mtime
+    mtime = os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "checkpoints" / "last.weights.h5")
+    again = run.run_detection(workdir, preset=TINY, methods=("baseline", "cutmix"), data_dir=data_dir, verbose=0)
+    assert os.path.getmtime(tmp_path / "det" / "ssd" / "cutmix" / "checkpoints" / "last.weights.h5") == mtime
     assert again == results  # Reloaded weights, the same detections.
     assert json.loads((tmp_path / "det" / "results.json").read_text())["results"] == results
 
@@ -153,3 +155,87 @@ def test_keras_hub_detector_flag_errors_are_one_line(run_script):
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("keras_hub_detector.py: error: ") and "--steps=-1" in last, last
     assert not workdir.exists()
+
+
+def _run_files(workdir):
+    """`{relative path: bytes}` of every file under `workdir`."""
+    return {str(p.relative_to(workdir)): p.read_bytes() for p in workdir.rglob("*") if p.is_file()}
+
+
+def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(data_dir, tmp_path):
+    """Issue 18: a workdir's detectors used to be reloaded whatever changed (mixing, steps) and reported as the
+    new config's, exit 0. Now each detector's run is one `training.resumable` run: refused, not a byte touched,
+    unless `overwrite=True`, which trains the new config (its config.json says so)."""
+    workdir = tmp_path / "det"
+    same = dict(detector_names=("ssd",), methods=("baseline",), data_dir=data_dir, verbose=0)
+    first = run.run_detection(str(workdir), preset=TINY, **same)
+    before = _run_files(workdir)
+    for change, field in ((dict(mixing_method="cutmix"), "mixing"), (dict(steps=4), "steps")):
+        with pytest.raises(training.WorkdirInUseError, match=rf"finished run with other values of \[.*'{field}'"):
+            run.run_detection(str(workdir), preset=TINY, **same, **change)
+        assert _run_files(workdir) == before, change
+    mixed = run.run_detection(str(workdir), preset=TINY, **same, mixing_method="cutmix", overwrite=True)
+    saved = json.loads((workdir / "ssd" / "baseline" / "config.json").read_text())
+    assert saved["mixing"] == "cutmix" and saved["steps"] == 2
+    weights = "ssd/baseline/checkpoints/last.weights.h5"
+    assert _run_files(workdir)[weights] != before[weights] and mixed != first
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Stands in for a killed process: raises when epoch `epoch` begins."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt(f"simulated interruption at epoch {epoch}")
+
+
+def _arrays(path):
+    """Every array of a .weights.h5 file (model and optimizer variables)."""
+    arrays = {}
+    with h5py.File(path) as f:
+        f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return arrays
+
+
+def test_a_killed_detector_resumes_to_the_weights_of_an_uninterrupted_run(data_dir, tmp_path):
+    """Killed after its first epoch (of 2 steps, CutMixed batches), the run resumes from the backup on the batches
+    an uninterrupted run reads next: the same weights and optimizer state, bit for bit (one process, same
+    threads: nothing differs but the interruption), and the same mAP."""
+    backbone = str(tmp_path / "backbone")
+    training.train_and_evaluate(training.get_config(**TINY.pretrain, data_dir=data_dir), backbone)
+    same = dict(preset=TINY, backbones={"baseline": backbone}, detector_names=("ssd",), methods=("baseline",),
+                mixing_method="cutmix", steps=4, data_dir=data_dir, verbose=0)
+    full = run.run_detection(str(tmp_path / "full"), **same)
+    with pytest.raises(KeyboardInterrupt):
+        run.run_detection(str(tmp_path / "killed"), **same, callbacks=[Interrupt(1)])
+    killed = tmp_path / "killed" / "ssd" / "baseline"
+    assert (killed / "backup").exists() and len(json.loads((killed / "history.json").read_text())) == 1
+    assert run.run_detection(str(tmp_path / "killed"), **same) == full
+    expected = _arrays(tmp_path / "full" / "ssd" / "baseline" / "checkpoints" / "last.weights.h5")
+    resumed = _arrays(killed / "checkpoints" / "last.weights.h5")
+    assert sorted(resumed) == sorted(expected) and any("optimizer" in name for name in expected)
+    for name in expected:
+        np.testing.assert_array_equal(resumed[name], expected[name], err_msg=name)
+    assert [e["epoch"] for e in json.loads((killed / "history.json").read_text())] == [0, 1]
+
+
+def test_the_script_refuses_a_workdir_of_another_config_in_one_line(run_script, tmp_path):
+    """voc_detection.py on a workdir whose SSD ran with another config: one line naming --workdir, exit 1 (as
+    classification.py), before any backbone pretrains; nothing touched."""
+    run_dir = tmp_path / "w" / "ssd" / "baseline"
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({"detector": "ssd", "method": "baseline", "mixing": "cutmix",
+                                                     "epochs": 1}))
+    (run_dir / "history.json").write_text(json.dumps([{"epoch": 0, "loss": 1.0}]))
+    before = _run_files(tmp_path / "w")
+    status, stderr, workdir = run_script("voc_detection.py", "--methods=baseline")
+    assert status == 1, stderr[-2000:]
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"voc_detection.py: error: --workdir: Expected workdir="
+                                                   f"'{run_dir}' to be new or to hold a run of this config"), lines
+    assert "finished run" in lines[0] and "'mixing'" in lines[0] and "--overwrite" in lines[0]
+    assert _run_files(workdir) == before

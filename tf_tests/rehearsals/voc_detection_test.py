@@ -58,7 +58,7 @@ def test_documented_voc_command_runs(rehearse, backbones, tmp_path, strategy, lo
     assert len(rows) == 1 and all(cell.strip().replace(".", "").isdigit() for cell in rows[0].split("|")[2:6])
     for name in ("ssd", "retinanet"):
         assert (workdir / f"detections_{name}.png").stat().st_size > 0
-        assert (workdir / name / "cutmix" / "detector.weights.h5").exists()
+        assert (workdir / name / "cutmix" / "checkpoints" / "last.weights.h5").exists()
     assert "VOC07 mAP on voc/2007+2012 test" in process.stdout
     if strategy:  # Both logical CPUs trained.
         assert "MirroredStrategy with devices" in process.stderr and "device:CPU:1" in process.stderr
