@@ -130,6 +130,25 @@ def producing_layer(tensor, layers):
     return None
 
 
+def call_count(layer):
+    """How many times `layer` has been called in functional graphs (its inbound nodes).
+
+    Grad-CAM follows a model's last layer back to its input only when that layer was called once.
+
+    Args:
+        layer: A `keras.layers.Layer`.
+
+    Returns:
+        The number of calls, or None when Keras no longer records them (the fallback: callers then
+        treat the count as unknown).
+    """
+    nodes = getattr(layer, "_inbound_nodes", None)
+    if nodes is not None:
+        return len(nodes)
+    _warn_once("keras.layers.Layer._inbound_nodes")
+    return None
+
+
 def optimizer_variable_index(optimizer, variable, paths):
     """The position of `variable` among the variables `optimizer` was built with (inside `update_step`).
 

@@ -235,3 +235,16 @@ def test_tfds_still_lists_its_data_folders(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "tensorflow_datasets.core.utils", None)
     with pytest.warns(RuntimeWarning, match="list_data_dirs"):
         assert compat.tfds_data_dirs(str(tmp_path)) is None
+
+
+def test_keras_still_counts_a_layers_calls(monkeypatch):
+    dense = keras.layers.Dense(2)
+    first, second = keras.Input((3,)), keras.Input((3,))
+    dense(first)
+    assert compat.call_count(dense) == 1, f"Keras {keras.__version__} changed Layer._inbound_nodes. {FIX}"
+    dense(second)
+    assert compat.call_count(dense) == 2
+    monkeypatch.setattr(compat, "_warned", set())
+    monkeypatch.setattr(dense, "_inbound_nodes", None)
+    with pytest.warns(RuntimeWarning, match="_inbound_nodes"):
+        assert compat.call_count(dense) is None  # Unknown: Grad-CAM then takes the log-probability path.

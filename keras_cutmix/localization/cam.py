@@ -70,7 +70,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_cutmix import checks
+from keras_cutmix import checks, compat
 from keras_cutmix.models import cam_feature_layer_name
 from keras_cutmix.models.common import HEAD_NAME
 from keras_cutmix.models.function_cache import compiled
@@ -185,7 +185,7 @@ def _class_score_source(model):
         return "outputs_rule", None
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     last = layers[-1]
-    single = len(getattr(last, "_inbound_nodes", [])) == 1
+    single = compat.call_count(last) == 1
     if single and isinstance(last, keras.layers.Softmax) and tuple(np.atleast_1d(last.axis)) in ((-1,), (1,)):
         return "input", last
     if single and isinstance(last, keras.layers.Activation):
