@@ -80,6 +80,15 @@ def test_whole_model_file_of_another_class_count(tmp_path):
     assert _same(source, same_count)
 
 
+def test_the_shipped_backbone_is_a_notop_file_of_this_net():
+    assert os.path.isfile(cam_vgg.PRETRAINED_FILE)
+    assert pretrained.saved_num_classes(cam_vgg.PRETRAINED_FILE) is None  # No head: a notop file.
+    model = models.get_model("cam_vgg", num_classes=10, input_shape=(128, 128, 3), weights="synthetic_shapes")
+    notop = cam_vgg.backbone(models.get_model("cam_vgg", num_classes=1, input_shape=(128, 128, 3)))
+    notop.load_weights(cam_vgg.PRETRAINED_FILE)
+    assert _same(notop.get_layer("conv6_conv"), model.get_layer("conv6_conv"))
+
+
 def test_bad_weights_name_the_forms():
     with pytest.raises(ValueError, match="synthetic_shapes"):
         models.get_model("cam_vgg", num_classes=2, input_shape=(32, 32, 3), weights="imagenet")

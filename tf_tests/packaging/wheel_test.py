@@ -69,6 +69,7 @@ def test_wheel_metadata_and_contents(clean_venv):
         names = archive.namelist()
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "keras_cutmix/mixing/cutmix.py" in names and "keras_cutmix/extras.py" in names
+    assert "keras_cutmix/models/weights/cam_vgg_synthetic_shapes.weights.h5" in names  # weights="synthetic_shapes"
     assert not any(n.startswith(("tf_tests/", "examples/")) for n in names)
     requires = sorted(line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist:")
                       and "extra ==" not in line)
