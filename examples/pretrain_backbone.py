@@ -8,7 +8,10 @@ another task than the birds', once; every WSOL method then fine-tunes it with
     python examples/pretrain_backbone.py --workdir=/tmp/pretrain --install
     #   Writes /tmp/pretrain/backbone_notop.weights.h5 and, with --install,
     #   copies it to keras_cutmix/models/weights/cam_vgg_synthetic_shapes.weights.h5
-    #   (the shipped file). Time and accuracy: see RESULTS below.
+    #   (the shipped file). Seed 0 (the shipped file): 16 epochs, 0.90% top-1 error
+    #   on synthetic_shapes' 1,000 test images (test accuracy per epoch 10.6, 24.9,
+    #   27.9, 85.8, 89.1, 95.4, 97.4, 98.4, ... 99.1%); 74 min on 2 CPU cores
+    #   shared with five other jobs (101-379 s per epoch).
 
 Resumable after a kill, like classification.py; a finished run is reused.
 """
@@ -24,6 +27,7 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed of every random choice.")
 _INSTALL = flags.DEFINE_bool("install", False, "Copy the notop file over the shipped one.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Delete a run of another config found in --workdir.")
 _EPOCHS = flags.DEFINE_integer("epochs", None, "Training epochs (default: the recipe's).")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Global batch size (default: the recipe's).")
 _STEPS = flags.DEFINE_integer("steps_per_epoch", None, "Limit on training steps per epoch.")
 _EVAL_STEPS = flags.DEFINE_integer("eval_steps", None, "Limit on test batches per evaluation.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
@@ -33,7 +37,8 @@ def main(argv):
     if len(argv) > 1:
         cli.fail(f"Unexpected arguments: {argv[1:]}", cli.USAGE_ERROR)
     overrides = {name: value for name, value in (
-        ("epochs", _EPOCHS.value), ("steps_per_epoch", _STEPS.value), ("eval_steps", _EVAL_STEPS.value),
+        ("epochs", _EPOCHS.value), ("batch_size", _BATCH_SIZE.value), ("steps_per_epoch", _STEPS.value),
+        ("eval_steps", _EVAL_STEPS.value),
         ("data_dir", _DATA_DIR.value)) if value is not None}
     config = cli.checked(lambda: pretrain.pretrain_config(seed=_SEED.value, **overrides))
     cli.checked(lambda: training.check_run(config, _WORKDIR.value, _OVERWRITE.value))

@@ -7,21 +7,13 @@ import tensorflow_datasets as tfds
 
 from keras_cutmix import data
 from keras_cutmix.data import pipelines
-from keras_cutmix.data.synthetic_birds import SyntheticBirds
 
 S = 128
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """The default synthetic_birds config built with 16 / 8 examples (the loader's real path)."""
-    config = SyntheticBirds.BUILDER_CONFIGS[0]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(config, "num_train", 16)
-        patch.setattr(config, "num_test", 8)
-        folder = str(tmp_path_factory.mktemp("tfds_birds_masks"))
-        data.prepare("synthetic_birds", folder)
-    return folder
+def data_dir(tiny_birds_dir):
+    return tiny_birds_dir
 
 
 def _nearest_indices(size_in, size_out):

@@ -1,0 +1,88 @@
+"""Issue 20's miniature, the user's path: examples/pretrain_backbone.py as its docstring gives it (size flags
+added), its notop file as `--weights` of `examples/cub_wsol.py --config=wsol_miniature`, and `--install`."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from keras_cutmix import data, models
+from keras_cutmix.data.synthetic_shapes import SyntheticShapes
+from keras_cutmix.localization import pretrain
+from keras_cutmix.models import cam_vgg
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SIZE_FLAGS = ["--epochs=1", "--steps_per_epoch=2", "--eval_steps=1"]
+
+
+@pytest.fixture(scope="module")
+def shapes_dir(tmp_path_factory):
+    """synthetic_shapes' default config built with 32 / 16 examples, through the loader's own path."""
+    config = SyntheticShapes.BUILDER_CONFIGS[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "num_train", 32)
+        patch.setattr(config, "num_test", 16)
+        folder = str(tmp_path_factory.mktemp("tfds_shapes_tiny"))
+        data.prepare("synthetic_shapes", data_dir=folder)
+    return folder
+
+
+def _script(name, *flags):
+    process = subprocess.run([sys.executable, os.path.join(REPO, "examples", name), *flags], capture_output=True,
+                             text=True, cwd=REPO, timeout=600, env=dict(os.environ, PYTHONPATH=REPO))
+    assert process.returncode == 0, process.stderr[-3000:]
+    return process.stdout
+
+
+@pytest.fixture(scope="module")
+def pretrained(shapes_dir, tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("pretrain"))
+    out = _script("pretrain_backbone.py", f"--workdir={workdir}", f"--data_dir={shapes_dir}", "--batch_size=8",
+                  *SIZE_FLAGS)
+    return workdir, out
+
+
+def test_pretrain_script_writes_a_notop_file_of_the_trained_model(pretrained, shapes_dir):
+    workdir, out = pretrained
+    notop = os.path.join(workdir, pretrain.NOTOP_FILE)
+    assert "synthetic_shapes top-1 error after 1 epochs (seed 0)" in out and notop in out
+    assert models.check_weights("cam_vgg", notop) == "backbone_file"
+    config = json.load(open(os.path.join(workdir, "config.json")))
+    assert {k: config[k] for k in ("dataset", "model", "method", "image_size", "augmentation")} == {
+        "dataset": "synthetic_shapes", "model": "cam_vgg", "method": "baseline", "image_size": 128,
+        "augmentation": "resize_crop"}
+    # The notop file holds the finished run's weights: every layer of its last checkpoint but the head.
+    trained = models.get_model("cam_vgg", num_classes=10, input_shape=(128, 128, 3),
+                               weights=os.path.join(workdir, "checkpoints", "last.weights.h5"))
+    loaded = models.get_model("cam_vgg", num_classes=10, input_shape=(128, 128, 3), weights=notop)
+    for layer in trained.layers:
+        if layer.weights and layer.name != "head":
+            for a, b in zip(layer.get_weights(), loaded.get_layer(layer.name).get_weights()):
+                assert (a == b).all(), layer.name
+
+
+def test_install_replaces_the_shipped_file(pretrained, shapes_dir, monkeypatch, tmp_path):
+    workdir, _ = pretrained
+    target = tmp_path / "weights" / "shipped.weights.h5"
+    monkeypatch.setattr(cam_vgg, "PRETRAINED_FILE", str(target))
+    result = pretrain.pretrain_backbone(workdir, install=True, data_dir=shapes_dir, epochs=1, batch_size=8,
+                                        steps_per_epoch=2,
+                                        eval_steps=1, verbose=0)  # The finished run: reused, not retrained.
+    assert target.read_bytes() == open(result["notop"], "rb").read()
+
+
+def test_the_miniature_fine_tunes_from_the_notop_file(pretrained, tiny_birds_dir, tmp_path):
+    workdir, _ = pretrained
+    notop = os.path.join(workdir, pretrain.NOTOP_FILE)
+    _script("cub_wsol.py", "--config=wsol_miniature", "--seeds=0", f"--workdir={tmp_path}", "--methods=baseline",
+            f"--weights={notop}", f"--data_dir={tiny_birds_dir}", "--batch_size=8", *SIZE_FLAGS)
+    results = json.load(open(tmp_path / "results.json"))
+    baseline = results["methods"]["baseline"]["seeds"]["0"]
+    assert baseline["num_images"] == 12 and 0 <= baseline["pxap"] <= 1
+    assert set(baseline["object_coverage"]) == {"object_covered", "outside_object"}
+    header = next(line for line in open(tmp_path / "results.md") if line.startswith("| method"))
+    assert "PxAP" in header and "object covered" in header
+    run_config = json.load(open(tmp_path / "baseline" / "seed_0" / "config.json"))
+    assert run_config["weights"] == notop and run_config["lr_multipliers"] == {"head": 10.0}
