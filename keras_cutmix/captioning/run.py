@@ -31,6 +31,7 @@ from keras_cutmix.captioning import scoring, streaming, vocabulary
 from keras_cutmix.captioning.nic import PAPER_RECIPE, caption_decoder, caption_loss, nic, pooled_encoder
 from keras_cutmix.models.common import at_input_size
 from keras_cutmix.training import results as results_io
+from keras_cutmix.training.results import Column, markdown_table as write_table
 from keras_cutmix.training import resumable
 from keras_cutmix.training.method_runs import load_classifier
 
@@ -242,17 +243,14 @@ def train_captioner(classifier, vocab, read_images, image_ids, captions, preset,
 
 def markdown_table(results, preset_name):
     """Table A1's layout: method rows, BLEU-1..4, METEOR, ROUGE-L, CIDEr (%), the paper's beside."""
-    names = [n for n in scoring.METRICS]
-    header = "| method | " + " | ".join(names) + " | paper (" + " / ".join(names) + ") |"
-    lines = [f"## Captioning: {preset_name}", "",
-             "pycocoevalcap (PTB tokenizer, BLEU, METEOR 1.5, ROUGE-L, CIDEr-D), in %; SPICE left out (it "
-             "downloads models at run time). `blind`: the same NIC trained and tested on blank images.", "",
-             header, "|---" * (header.count("|") - 1) + "|"]
-    for method, scores in results.items():
-        cells = ["-" if scores[n] is None else f"{100 * scores[n]:.1f}" for n in names]
-        paper = " / ".join(f"{v:.1f}" for v in PAPER[method]) if method in PAPER else "-"
-        lines.append(f"| {method} | " + " | ".join(cells) + f" | {paper} |")
-    return "\n".join(lines) + "\n"
+    names = list(scoring.METRICS)
+    rows = {method: {n: None if scores[n] is None else 100 * scores[n] for n in names}
+            for method, scores in results.items()}
+    return write_table(
+        rows, [Column(n, digits=1) for n in names], {Column("paper (" + " / ".join(names) + ")", digits=1): PAPER},
+        title=f"## Captioning: {preset_name}",
+        intro="pycocoevalcap (PTB tokenizer, BLEU, METEOR 1.5, ROUGE-L, CIDEr-D), in %; SPICE left out (it "
+              "downloads models at run time). `blind`: the same NIC trained and tested on blank images.")
 
 
 def _picture(path, images, references, captions_by_method, count=6):

@@ -55,6 +55,7 @@ from keras_cutmix.detection import detectors
 from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector
 from keras_cutmix.training import resumable
 from keras_cutmix.training import results as results_io
+from keras_cutmix.training.results import Column, markdown_table as write_table
 
 # Table 10: VOC07 test mAP (%) of detectors fine-tuned from each method's ImageNet ResNet-50.
 PAPER_MAP = {"ssd": {"baseline": 76.7, "mixup": 76.6, "cutout": 76.8, "cutmix": 77.6},
@@ -172,18 +173,15 @@ def check_runs(workdir, *, preset="embedded", backbones=None, detector_names=("s
 
 
 def markdown_table(results, preset_name, detector_names):
-    """Table 10's layout: method rows, each detector's mAP (%), the paper's beside."""
-    header = "| backbone's method | " + " | ".join(f"{detectors.TITLES[d]} mAP" for d in detector_names)
-    header += " | paper SSD | paper Faster R-CNN |"
-    lines = [f"## Detection: {preset_name}", "",
-             "VOC07 mAP (IoU 0.5, 11-point) in %. RetinaNet (keras-hub) stands in for the paper's Faster R-CNN, "
-             "which no maintained Keras library has: its column is not the paper's detector.", "",
-             header, "|---" * (header.count("|") - 1) + "|"]
-    for method, by_detector in results.items():
-        cells = [f"{100 * by_detector[d]['map']:.2f}" if d in by_detector else "-" for d in detector_names]
-        lines.append(f"| {method} | " + " | ".join(cells)
-                     + f" | {PAPER_MAP['ssd'].get(method, '-')} | {PAPER_MAP['faster_rcnn'].get(method, '-')} |")
-    return "\n".join(lines) + "\n"
+    """Table 10's layout: method rows, each detector's mAP (%), the paper's beside (`training.results`'s writer)."""
+    rows = {method: {d: 100 * by_detector[d]["map"] for d in detector_names if d in by_detector}
+            for method, by_detector in results.items()}
+    return write_table(
+        rows, [Column(f"{detectors.TITLES[d]} mAP", d) for d in detector_names],
+        {Column("paper SSD", digits=1): PAPER_MAP["ssd"], Column("paper Faster R-CNN", digits=1): PAPER_MAP["faster_rcnn"]},
+        title=f"## Detection: {preset_name}", row_title="backbone's method",
+        intro="VOC07 mAP (IoU 0.5, 11-point) in %. RetinaNet (keras-hub) stands in for the paper's Faster R-CNN, "
+              "which no maintained Keras library has: its column is not the paper's detector.")
 
 
 def _picture(path, kind, models_by_method, test_ds, class_names, num_images=6, per_image=4, min_score=0.05):
