@@ -31,7 +31,7 @@ import os
 
 import numpy as np
 
-from keras_cutmix import data
+from keras_cutmix import data, training
 from keras_cutmix.data.wsol_metadata import read_metadata
 from keras_cutmix.localization.evaluate import CAM_METHODS, evaluate_localization
 from keras_cutmix.localization.presets import PAPER_TOP1_LOC, get_wsol_config
@@ -56,12 +56,6 @@ def resolve_config(config, **overrides):
     if not isinstance(config, Config):
         raise ConfigError("config", f"Expected a preset name, a Config or a dict. Received: config={config!r}")
     return config.replace(**overrides), None
-
-
-def _finished(path, config):
-    history = results_io.read_json(os.path.join(path, "history.json"), default=[])
-    return (len(history) == config.epochs and not os.path.exists(os.path.join(path, "backup"))
-            and os.path.isfile(os.path.join(path, "checkpoints", "last.weights.h5")))
 
 
 def results_basename(cam_method):
@@ -133,7 +127,7 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
     _check_boxes(config, wsol_metadata, image_root)
     runs = plan_runs(config, workdir, methods, seeds, overwrite=overwrite)
     for run in runs:
-        if eval_only and not _finished(run.workdir, run.config):
+        if eval_only and not training.is_finished(run.config, run.workdir):
             raise ConfigError(
                 "eval_only", f"Expected a finished run of this config in {run.workdir!r} to evaluate. "
                 "Received a missing or unfinished run; train it first (drop --eval_only)")

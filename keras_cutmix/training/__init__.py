@@ -46,7 +46,7 @@ from keras_cutmix.training.method_runs import (
 from keras_cutmix.training.optimizers import TorchSGD, get_optimizer
 from keras_cutmix.training.schedules import EpochCosineDecay, EpochStepDecay, get_schedule
 from keras_cutmix.training.strategy import get_strategy
-from keras_cutmix.training.train import WorkdirInUseError, check_run, load_final_model, train_and_evaluate
+from keras_cutmix.training.train import WorkdirInUseError, check_run, is_finished, load_final_model, train_and_evaluate
 
 __all__ = [
     "LR_SCHEDULES",
@@ -68,6 +68,7 @@ __all__ = [
     "get_optimizer",
     "get_schedule",
     "get_strategy",
+    "is_finished",
     "load_final_model",
     "method_runs",
     "parse_method_dirs",

@@ -167,6 +167,18 @@ def _check_evaluators(evaluators):
     return evaluators
 
 
+def is_finished(config, workdir):
+    """Whether `workdir` holds a finished run of `config` (every epoch, no backup left, its last checkpoint).
+
+    The one rule for "is this run finished": `train_and_evaluate` reuses such a run, `run_wsol(eval_only=True)`
+    evaluates only such runs.
+    """
+    if isinstance(config, dict):
+        config = Config.from_dict(config)
+    return (resumable.finished(workdir, config.to_dict(), _RESUME_FREE_FIELDS) is not None
+            and os.path.isfile(os.path.join(workdir, "checkpoints", "last.weights.h5")))
+
+
 def load_final_model(config, workdir, strategy=None):
     """The model of a finished run in `workdir`: rebuilt from `config`, `checkpoints/last.weights.h5` loaded.
 
