@@ -1,5 +1,5 @@
 """Test session setup: quiet TF logs, and two logical CPU devices for tf.distribute tests; the shared fixtures
-(`run_script`, `example`, `tiny_birds_dir`).
+(`run_script`, `example`, `tiny_birds_dir`, `tiny_shapes_dir`).
 
 Logical devices must be configured before TensorFlow initialises its devices, so it happens here, at
 collection time, before any test runs an op.
@@ -80,4 +80,19 @@ def tiny_birds_dir(tmp_path_factory):
         patch.setattr(config, "num_test", 12)
         data_dir = str(tmp_path_factory.mktemp("tfds_birds_tiny"))
         data.prepare("synthetic_birds", data_dir=data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_shapes_dir(tmp_path_factory):
+    """A data dir where synthetic_shapes' default config is built with 32 / 16 examples (`data.prepare`)."""
+    from keras_cutmix import data  # pylint: disable=g-import-not-at-top
+    from keras_cutmix.data.synthetic_shapes import SyntheticShapes  # pylint: disable=g-import-not-at-top
+
+    config = SyntheticShapes.BUILDER_CONFIGS[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "num_train", 32)
+        patch.setattr(config, "num_test", 16)
+        data_dir = str(tmp_path_factory.mktemp("tfds_shapes_tiny"))
+        data.prepare("synthetic_shapes", data_dir=data_dir)
     return data_dir

@@ -10,6 +10,7 @@ import pytest
 from keras_cutmix import data, training
 from keras_cutmix.captioning import beam_search, build_vocabulary, detokenize, run, vocabulary_of
 from keras_cutmix.data import caption_loaders, synthetic_captions
+from helpers import Interrupt  # tf_tests/
 
 TINY = run.CaptionPreset("synthetic_captions", 64, 1, batch_size=8, min_count=1, max_length=12, units=16,
                          max_test_images=6)
@@ -137,18 +138,6 @@ def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(setup):
     assert json.loads((workdir / "baseline" / "config.json").read_text())["epochs"] == 2
     assert len(json.loads((workdir / "baseline" / "history.json").read_text())) == 2
     assert _run_files(workdir)["baseline/nic.keras"] != before["baseline/nic.keras"]
-
-
-class Interrupt(keras.callbacks.Callback):
-    """Stands in for a killed process: raises when epoch `epoch` begins."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt(f"simulated interruption at epoch {epoch}")
 
 
 def test_a_killed_nic_resumes_to_the_weights_of_an_uninterrupted_run(setup):

@@ -4,7 +4,6 @@ import json
 import os
 
 import h5py
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -13,6 +12,7 @@ from keras_cutmix import models, training
 from keras_cutmix.data import detection_loaders, synthetic_detection
 from keras_cutmix.detection import backbones, run, ssd, ssd_anchors, ssd_model
 from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector
+from helpers import Interrupt  # tf_tests/
 
 TINY = run.DetectionPreset(
     "synthetic_detection", "train", "test", 64, 4, {"ssd": 2, "retinanet": 2}, {"ssd": 1e-3, "retinanet": 1e-2}, 2,
@@ -179,18 +179,6 @@ def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(data_dir,
     assert saved["mixing"] == "cutmix" and saved["steps"] == 2
     weights = "ssd/baseline/checkpoints/last.weights.h5"
     assert _run_files(workdir)[weights] != before[weights] and mixed != first
-
-
-class Interrupt(keras.callbacks.Callback):
-    """Stands in for a killed process: raises when epoch `epoch` begins."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt(f"simulated interruption at epoch {epoch}")
 
 
 def _arrays(path):

@@ -8,8 +8,7 @@ import sys
 
 import pytest
 
-from keras_cutmix import data, models
-from keras_cutmix.data.synthetic_shapes import SyntheticShapes
+from keras_cutmix import models
 from keras_cutmix.localization import pretrain
 from keras_cutmix.models import cam_vgg
 
@@ -18,15 +17,8 @@ SIZE_FLAGS = ["--epochs=1", "--steps_per_epoch=2", "--eval_steps=1"]
 
 
 @pytest.fixture(scope="module")
-def shapes_dir(tmp_path_factory):
-    """synthetic_shapes' default config built with 32 / 16 examples, through the loader's own path."""
-    config = SyntheticShapes.BUILDER_CONFIGS[0]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(config, "num_train", 32)
-        patch.setattr(config, "num_test", 16)
-        folder = str(tmp_path_factory.mktemp("tfds_shapes_tiny"))
-        data.prepare("synthetic_shapes", data_dir=folder)
-    return folder
+def shapes_dir(tiny_shapes_dir):
+    return tiny_shapes_dir
 
 
 def _script(name, *flags):

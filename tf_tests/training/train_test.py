@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -14,6 +13,7 @@ from keras_cutmix import data, training
 from keras_cutmix.training import input_pipeline
 
 from training_helpers import REPO, assert_same_arrays, saved_arrays, tiny  # noqa: E402  (same folder)
+from helpers import Interrupt  # tf_tests/
 
 
 def test_every_method_trains_and_compare_methods_writes_table_and_plot(data_dir, tmp_path):
@@ -192,18 +192,6 @@ def test_each_pass_is_a_new_epoch(data_dir):
     ds, _ = input_pipeline.train_dataset(config, spec)
     input_pipeline.skip_epochs(ds, 1)
     np.testing.assert_array_equal(first(ds), epoch1)
-
-
-class Interrupt(keras.callbacks.Callback):
-    """Stands in for a killed process: raises when epoch `epoch` begins."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt(f"simulated interruption at epoch {epoch}")
 
 
 def test_resume_gives_the_weights_of_an_uninterrupted_run(data_dir, tmp_path):
