@@ -67,32 +67,31 @@ def example():
     return _import_example
 
 
+def _tiny_embedded(tmp_path_factory, name, builder, num_train, num_test):
+    """A data dir where embedded data set `name`'s default config is built with `num_train` / `num_test`
+    examples, through the loader's own path (`data.prepare`)."""
+    from keras_cutmix import data  # pylint: disable=g-import-not-at-top
+
+    config = builder.BUILDER_CONFIGS[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "num_train", num_train)
+        patch.setattr(config, "num_test", num_test)
+        data_dir = str(tmp_path_factory.mktemp(f"tfds_{name}_tiny"))
+        data.prepare(name, data_dir=data_dir)
+    return data_dir
+
+
 @pytest.fixture(scope="session")
 def tiny_birds_dir(tmp_path_factory):
-    """A data dir where synthetic_birds' default config is built with 24 / 12 examples, through the loader's
-    own path (`data.prepare`). Shared: tests only read it."""
-    from keras_cutmix import data  # pylint: disable=g-import-not-at-top
+    """synthetic_birds' default config built with 24 / 12 examples. Shared: tests only read it."""
     from keras_cutmix.data.synthetic_birds import SyntheticBirds  # pylint: disable=g-import-not-at-top
 
-    config = SyntheticBirds.BUILDER_CONFIGS[0]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(config, "num_train", 24)
-        patch.setattr(config, "num_test", 12)
-        data_dir = str(tmp_path_factory.mktemp("tfds_birds_tiny"))
-        data.prepare("synthetic_birds", data_dir=data_dir)
-    return data_dir
+    return _tiny_embedded(tmp_path_factory, "synthetic_birds", SyntheticBirds, 24, 12)
 
 
 @pytest.fixture(scope="session")
 def tiny_shapes_dir(tmp_path_factory):
-    """A data dir where synthetic_shapes' default config is built with 32 / 16 examples (`data.prepare`)."""
-    from keras_cutmix import data  # pylint: disable=g-import-not-at-top
+    """synthetic_shapes' default config built with 32 / 16 examples. Shared: tests only read it."""
     from keras_cutmix.data.synthetic_shapes import SyntheticShapes  # pylint: disable=g-import-not-at-top
 
-    config = SyntheticShapes.BUILDER_CONFIGS[0]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(config, "num_train", 32)
-        patch.setattr(config, "num_test", 16)
-        data_dir = str(tmp_path_factory.mktemp("tfds_shapes_tiny"))
-        data.prepare("synthetic_shapes", data_dir=data_dir)
-    return data_dir
+    return _tiny_embedded(tmp_path_factory, "synthetic_shapes", SyntheticShapes, 32, 16)

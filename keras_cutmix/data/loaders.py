@@ -358,13 +358,12 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
 
     def preprocess(example, example_seed):
         image, label, bbox = example[:3]
-        if with_masks:  # The same draws as `pipelines.preprocess`, applied to the mask too.
-            params = pipelines.sample(pipeline, tf.shape(image)[:2], example_seed, training=training)
-            mask = pipelines.transform_mask(pipeline, example[3], params, training=training)
+        if with_masks:  # One draw for the image, its boxes and its mask.
+            image, bbox, mask = pipelines.preprocess(pipeline, image, bbox, example_seed, training=training,
+                                                     mask=example[3])
+            return {"images": image, "labels": label, "bbox": bbox, "masks": mask[..., 0] >= 128}
         image, bbox = pipelines.preprocess(
             pipeline, image, bbox if with_boxes else None, example_seed, training=training)
-        if with_masks:
-            return {"images": image, "labels": label, "bbox": bbox, "masks": mask[..., 0] >= 128}
         if with_boxes:
             return {"images": image, "labels": label, "bbox": bbox}
         return image, label

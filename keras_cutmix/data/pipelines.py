@@ -189,8 +189,8 @@ def transform(pipeline, image, boxes, params, *, training):
     return transforms.crop_and_flip(image, boxes, offset, crop_hw, flip)
 
 
-def preprocess(pipeline, image, boxes, seed, *, training):
-    """Preprocesses one image and (optionally) its boxes: `sample`, then `transform`.
+def preprocess(pipeline, image, boxes, seed, *, training, mask=None):
+    """Preprocesses one image and (optionally) its boxes and mask: `sample`, then `transform`.
 
     Args:
         pipeline: A `Pipeline` (e.g. `PIPELINES["cifar10"]`).
@@ -198,10 +198,12 @@ def preprocess(pipeline, image, boxes, seed, *, training):
         boxes: float32 `[..., 4]` normalised boxes of `image`, or None.
         seed: shape-[2] integer seed of this example's random choices.
         training: True for the training recipe, False for the test recipe.
+        mask: [H, W, 1] object mask of `image`, or None (`transform_mask`).
 
     Returns:
         `(image, boxes)`: uint8 [S, S, 3] with `S = pipeline.image_size`, and
-        the boxes after the same crop and flip (None when None was given).
+        the boxes after the same crop and flip (None when None was given);
+        with a `mask`, `(image, boxes, mask)`, the mask after the same draws.
     """
     image = tf.convert_to_tensor(image)
     if boxes is not None:
@@ -210,7 +212,9 @@ def preprocess(pipeline, image, boxes, seed, *, training):
     image, boxes = transform(pipeline, image, boxes, params, training=training)
     size = pipeline.image_size
     image = tf.ensure_shape(image, [size, size, image.shape[-1]])
-    return image, boxes
+    if mask is None:
+        return image, boxes
+    return image, boxes, transform_mask(pipeline, mask, params, training=training)
 
 
 def transform_mask(pipeline, mask, params, *, training):
