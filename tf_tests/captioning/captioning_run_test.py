@@ -12,7 +12,7 @@ from keras_cutmix.captioning import beam_search, build_vocabulary, detokenize, r
 from keras_cutmix.data import caption_loaders, synthetic_captions
 from helpers import Interrupt  # tf_tests/
 
-TINY = run.CaptionPreset("synthetic_captions", 64, 1, batch_size=8, min_count=1, max_length=12, units=16,
+TINY = run.CaptionRecipe("synthetic_captions", 64, 1, batch_size=8, min_count=1, max_length=12, units=16,
                          max_test_images=6)
 
 
@@ -103,7 +103,7 @@ def test_pairs_gather_each_captions_image_features():
                         dtype=object)  # 24 images, 5 distinct captions each.
     features = np.arange(24 * 3, dtype=np.float32).reshape(24, 3)
     vocab = build_vocabulary(captions.reshape(-1), min_count=1)
-    preset = run.CaptionPreset("synthetic_captions", 64, 1, batch_size=7, max_length=6)
+    preset = run.CaptionRecipe("synthetic_captions", 64, 1, batch_size=7, max_length=6)
     seen = []
     for (rows, inputs), targets in run._pairs(features, captions, vocab, preset, seed=0):
         assert rows.shape[0] == inputs.shape[0] == targets.shape[0] <= 7

@@ -75,7 +75,7 @@ def test_training_features_hold_one_batch_of_images_and_equal_the_materialised_o
     ids = batches.image_ids()
     captions = np.array([CAPTIONS] * len(ids))
     vocab = build_vocabulary(captions.reshape(-1), min_count=1)
-    preset = run.CaptionPreset("synthetic_captions", SIZE, 1, batch_size=32, min_count=1, max_length=10, units=8)
+    preset = run.CaptionRecipe("synthetic_captions", SIZE, 1, batch_size=32, min_count=1, max_length=10, units=8)
     model = run.train_captioner(classifier, vocab, lambda: batches, ids, captions, preset, str(tmp_path / "nic"),
                                 verbose=0)
     # Each batch was encoded before the next one but one was asked for: one batch of images at a time.

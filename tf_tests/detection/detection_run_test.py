@@ -14,7 +14,7 @@ from keras_cutmix.detection import backbones, run, ssd, ssd_anchors, ssd_model
 from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector
 from helpers import Interrupt  # tf_tests/
 
-TINY = run.DetectionPreset(
+TINY = run.DetectionRecipe(
     "synthetic_detection", "train", "test", 64, 4, {"ssd": 2, "retinanet": 2}, {"ssd": 1e-3, "retinanet": 1e-2}, 2,
     optimizer="adamw", warmup_steps=1, pretrain=dict(model="resnet_tiny", epochs=1, steps_per_epoch=2, eval_steps=1, batch_size=8,
                   train_split="train[:16]", test_split="test[:8]", verbose=0))
