@@ -34,7 +34,7 @@ import numpy as np
 from keras_cutmix import data, training
 from keras_cutmix.data.wsol_metadata import read_metadata
 from keras_cutmix.localization.evaluate import CAM_METHODS, evaluate_localization
-from keras_cutmix.localization.presets import PAPER_TOP1_LOC, get_wsol_config
+from keras_cutmix.localization.presets import PAPER_TOP1_LOC, WSOL_PRESETS, get_wsol_config
 from keras_cutmix.localization.table import markdown_table, summarize, summarize_baselines
 from keras_cutmix.training import results as results_io
 from keras_cutmix.training.config import METHODS, Config, ConfigError, check_methods
@@ -254,6 +254,8 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
     basename = os.path.join(workdir, results_basename(cam_method))
     results_io.write_json(basename + ".json", output)
     with open(basename + ".md", "w") as f:
-        f.write(markdown_table(summary, baselines, config, cam_method, seeds))
+        paper_table = WSOL_PRESETS[preset].paper_table if preset in WSOL_PRESETS else "Table 9"
+        f.write(markdown_table(summary, baselines, config, cam_method, seeds, paper_title="paper top-1 Loc" + (
+            "" if paper_table == "Table 9" else f", {paper_table}")))
     write_pictures(workdir, first_dirs, cam_method)
     return output

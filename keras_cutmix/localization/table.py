@@ -81,8 +81,20 @@ def summarize_baselines(per_seed):
     return result
 
 
-def markdown_table(summary, baselines, config, cam_method, seeds):
-    """Table 9's layout: method rows, four metric columns (mean ± std %), the paper's top-1 Loc beside."""
+def markdown_table(summary, baselines, config, cam_method, seeds, paper_title="paper top-1 Loc"):
+    """Table 9's layout: method rows, the metric columns (mean ± std %), the paper's top-1 Loc beside.
+
+    Args:
+        summary: `summarize`'s output.
+        baselines: `summarize_baselines`'s output.
+        config: The runs' `training.Config` (its model, data set and epochs title the table).
+        cam_method: `"cam"` or `"gradcam"`.
+        seeds: The seeds summarised.
+        paper_title: The paper column's title. Defaults to "paper top-1 Loc".
+
+    Returns:
+        The Markdown text of `results.md`.
+    """
     masks = all(MASK_KEYS[0] in s["mean"] for s in summary.values())
     keys = KEYS + (MASK_KEYS if masks else ())
     rows = {method: {k: {"mean": s["mean"][k], "std": s["std"][k]} for k in keys} for method, s in summary.items()}
@@ -96,7 +108,7 @@ def markdown_table(summary, baselines, config, cam_method, seeds):
         rows[title] = {k: dict(zip(("mean", "std"), baselines[name][k])) for k in ("top1_loc", "gt_known_loc")}
     paper = {s["paper_top1_loc"] for s in summary.values()} != {None}
     return write_table(
-        rows, COLUMNS + (MASK_COLUMNS if masks else ()), {"paper top-1 Loc": {m: s["paper_top1_loc"] for m, s in summary.items()}} if paper else None,
+        rows, COLUMNS + (MASK_COLUMNS if masks else ()), {paper_title: {m: s["paper_top1_loc"] for m, s in summary.items()}} if paper else None,
         title=f"## Localization: {config.model} on {config.dataset}, {config.epochs} epochs, "
               f"{cam_method.upper() if cam_method == 'cam' else 'Grad-CAM'}, seeds {', '.join(map(str, seeds))}",
         intro="In %, mean ± std over seeds. Top-1 Loc: right class and IoU > 0.5 with the box of the "

@@ -1,8 +1,10 @@
 """Issue 20's miniature, the user's path: examples/pretrain_backbone.py as its docstring gives it (size flags
-added), its notop file as `--weights` of `examples/cub_wsol.py --config=wsol_miniature`, and `--install`."""
+added), its notop file as `--weights` of `examples/cub_wsol.py --config=wsol_embedded`, and `--install`; `make demo`'s command as written, on the
+shipped weights."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -68,7 +70,7 @@ def test_install_replaces_the_shipped_file(pretrained, shapes_dir, monkeypatch, 
 def test_the_miniature_fine_tunes_from_the_notop_file(pretrained, tiny_birds_dir, tmp_path):
     workdir, _ = pretrained
     notop = os.path.join(workdir, pretrain.NOTOP_FILE)
-    _script("cub_wsol.py", "--config=wsol_miniature", "--seeds=0", f"--workdir={tmp_path}", "--methods=baseline",
+    _script("cub_wsol.py", "--config=wsol_embedded", "--seeds=0", f"--workdir={tmp_path}", "--methods=baseline",
             f"--weights={notop}", f"--data_dir={tiny_birds_dir}", "--batch_size=8", *SIZE_FLAGS)
     results = json.load(open(tmp_path / "results.json"))
     baseline = results["methods"]["baseline"]["seeds"]["0"]
@@ -78,3 +80,26 @@ def test_the_miniature_fine_tunes_from_the_notop_file(pretrained, tiny_birds_dir
     assert "PxAP" in header and "object covered" in header
     run_config = json.load(open(tmp_path / "baseline" / "seed_0" / "config.json"))
     assert run_config["weights"] == notop and run_config["lr_multipliers"] == {"head": 10.0}
+
+
+def test_make_demo_runs_as_written_on_the_shipped_backbone(tiny_birds_dir, tmp_path):
+    """The Makefile's demo command, only size flags (and the small build of its data set, whose 12 test images
+    are all of `--test_split`) added."""
+    recipe = re.search(r"^demo:.*\n\t\$\(BIN\)/python (.+)$", open(os.path.join(REPO, "Makefile")).read(), re.M)
+    script, *flags = recipe.group(1).replace("$(WORKDIR)", str(tmp_path)).split()
+    _script(os.path.basename(script), *flags, f"--data_dir={tiny_birds_dir}", "--test_split=test", "--batch_size=8",
+            *SIZE_FLAGS)
+    results = json.load(open(tmp_path / "results.json"))
+    assert results["preset"] == "wsol_demo" and list(results["methods"]) == ["baseline", "cutmix"]
+    for method in ("baseline", "cutmix"):
+        run_config = json.load(open(tmp_path / method / "seed_0" / "config.json"))
+        assert run_config["weights"] == "synthetic_shapes" and run_config["model"] == "cam_vgg"
+        assert (tmp_path / f"cam_{method}.png").exists()
+    assert (tmp_path / "cam_methods.png").exists()
+    table = open(tmp_path / "results.md").read()
+    header = next(line for line in table.splitlines() if line.startswith("| method"))
+    assert header.split(" | ")[1:] == ["top-1 Loc", "GT-known Loc", "MaxBoxAccV2", "top-1 cls error", "PxAP",
+                                       "object covered", "CAM outside object",
+                                       "paper top-1 Loc, CUB-200-2011, VGG-GAP (Table 9) |"]
+    cutmix_row = next(line for line in table.splitlines() if line.startswith("| cutmix"))
+    assert cutmix_row.rstrip(" |").endswith("52.53") and "best centred box" in table

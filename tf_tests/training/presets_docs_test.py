@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from keras_cutmix.captioning.run import PRESETS as CAPTION_PRESETS
+from keras_cutmix.detection.run import PRESETS as DETECTION_PRESETS
 from keras_cutmix.localization.presets import WSOL_PRESETS
 from keras_cutmix.ood.presets import OOD_PRESETS
 from keras_cutmix.robustness.presets import ROBUSTNESS_PRESETS
@@ -21,7 +23,11 @@ PRESETS += [(p, "cub_wsol.py", p.name.startswith("wsol"), p.name in ("wsol_demo"
 PRESETS += [(ROBUSTNESS_PRESETS["embedded"], "robustness.py", True, True),
             (ROBUSTNESS_PRESETS["imagenet_resnet50"], "robustness.py", False, True),
             (OOD_PRESETS["embedded"], "ood.py", True, True),
-            (OOD_PRESETS["cifar100_pyramidnet200"], "ood.py", False, True)]
+            (OOD_PRESETS["cifar100_pyramidnet200"], "ood.py", False, True),
+            (DETECTION_PRESETS["embedded"], "voc_detection.py", True, True),
+            (DETECTION_PRESETS["voc"], "voc_detection.py", False, False),
+            (CAPTION_PRESETS["embedded"], "coco_captioning.py", True, True),
+            (CAPTION_PRESETS["coco"], "coco_captioning.py", False, False)]
 IDS = [f"{script}:{p.name}" for p, script, _, _ in PRESETS]
 
 
