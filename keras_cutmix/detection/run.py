@@ -223,14 +223,18 @@ def _picture(path, kind, models_by_method, test_ds, class_names, num_images=6, p
 
 
 def preset_optimizer(spec, detector, steps):
-    """The optimiser `spec` trains `detector` with for `steps` steps (`train.detector_optimizer`)."""
+    """The optimiser `spec` (a `recipe` argument) trains `detector` with for `steps` steps
+    (`train.detector_optimizer`)."""
+    spec = recipe(spec)
     return detector_optimizer(spec.optimizer, spec.learning_rate[detector], steps,
                               weight_decay=detectors.DETECTORS[detector].weight_decay, warmup_steps=spec.warmup_steps,
                               clipnorm=spec.clipnorm, schedule=spec.schedule)
 
 
 def training_batches(spec, detector, *, batch_size=None, seed=0, mixing_method="none", data_dir=None):
-    """`detector`'s training batches on `spec`: its augmentation, `spec`'s difficult rule and box cap, mixing."""
+    """`detector`'s training batches on `spec` (a `recipe` argument): its augmentation, `spec`'s difficult
+    rule and box cap, mixing."""
+    spec = recipe(spec)
     kind, size = detectors.DETECTORS[detector], spec.input_size(detector)
     ds = detection_dataset(spec.dataset, spec.train_split, training=True, batch_size=batch_size or spec.batch_size,
                            image_size=size, seed=seed, mixing_method=mixing_method, data_dir=data_dir,
@@ -240,8 +244,9 @@ def training_batches(spec, detector, *, batch_size=None, seed=0, mixing_method="
 
 
 def evaluation_batches(spec, detector, data_dir=None, batch_size=32):
-    """`spec`'s test split for `evaluate_detector` at `detector`'s input size: every object kept, difficult
-    ones flagged."""
+    """`spec`'s (a `recipe` argument) test split for `evaluate_detector` at `detector`'s input size: every
+    object kept, difficult ones flagged."""
+    spec = recipe(spec)
     return detection_dataset(spec.dataset, spec.test_split, training=False, batch_size=batch_size,
                              image_size=spec.input_size(detector), data_dir=data_dir)
 

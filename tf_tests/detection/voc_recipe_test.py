@@ -16,7 +16,7 @@ from keras_cutmix.detection import run
 from keras_cutmix.detection.train import detection_dataset, evaluate_detector
 from keras_cutmix.training.optimizers import TorchSGD
 
-VOC = run.PRESETS["voc"]
+VOC = run.recipe("voc")
 
 
 def rate_at(optimizer, step):
@@ -58,7 +58,7 @@ def test_voc_sgd_update_adds_l2_to_the_gradient_and_does_not_clip():
 
 
 def test_embedded_preset_keeps_its_adamw_recipe():
-    embedded = run.PRESETS["embedded"]
+    embedded = run.recipe("embedded")
     for detector, decay in (("ssd", 5e-4), ("retinanet", 1e-4)):
         optimizer = run.preset_optimizer(embedded, detector, embedded.steps[detector])
         assert type(optimizer) is keras.optimizers.AdamW and optimizer.weight_decay == decay
