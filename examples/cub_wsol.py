@@ -10,51 +10,64 @@ the trivial boxes (whole image, best fixed centred box). Writes
 --seeds, the paper's top-1 Loc beside), cam_<method>.png and cam_methods.png
 (with --cam=gradcam: results_gradcam.json/.md, gradcam_*.png, beside CAM's).
 
-The demo (`make demo`): the embedded CUB-like data (synthetic_birds, 128x128,
-10 classes, built offline in ~30-60 s), cam_cnn, 2 epochs, all four methods,
-one seed, 500 test images:
+The embedded experiment is a miniature of the paper's protocol (pretrain,
+then fine-tune): cam_vgg (VGG-GAP's shape at 128 pixels; a CAM feature sees
+154 pixels, measured) starts from the backbone pretrained once on
+synthetic_shapes with the baseline recipe (`--weights=synthetic_shapes`,
+shipped in the package; remade by examples/pretrain_backbone.py), and every
+method fine-tunes it on the embedded CUB-like data (synthetic_birds, 128x128,
+10 classes, built offline in ~30-60 s) with the CUB recipe's shape: head at
+10x, SGD momentum 0.9, the rate /10 after epoch 4 of 6, resize 146 and random
+128 crop. The recipe was fixed from the baseline alone before any other
+method ran (keras_cutmix/localization/presets.py says how).
 
-    python examples/cub_wsol.py --config=wsol_demo --workdir=/tmp/wsol_demo
-    #   6 min 12 s here (2 CPU cores shared with other jobs; ~27 s per epoch,
-    #   data generation ~25 s included). It reached (%, seed 0, 500 test images):
-    #   method    top-1 Loc  GT-known Loc  MaxBoxAccV2  top-1 cls err | paper top-1 Loc
-    #   baseline     3.60        5.60         31.00         17.00     | CUB 37.12 (VGG-GAP) 49.41 (ResNet-50)
-    #   mixup        3.40        6.20         28.93         21.00     |     41.73             49.30
-    #   cutout       4.00        8.60         28.33         42.00     |     44.83             52.78
-    #   cutmix       5.00        7.40         29.40         28.20     |     52.53             54.81
-    #   whole-image box              9.40 / 11.20 (top-1 / GT-known Loc)
-    #   best centred box (0.60 x 0.85, tuned on the test set) 30.60 / 35.80
-    #   After 2 epochs every method's CAM sits on the discriminative head (see
-    #   cam_methods.png): its box is smaller than the bird, and even a fixed
-    #   centred box localises better. Two epochs are a smoke run, not the experiment.
+The demo (`make demo`): the same recipe cut to 3 epochs (the rate /10 after
+epoch 2; the cut set by time alone), baseline and CutMix, seed 0, 500 test
+images:
 
-The full embedded comparison (6 epochs, 1,000 test images, three seeds):
+    python examples/cub_wsol.py --config=wsol_demo --methods=baseline,cutmix --workdir=/tmp/wsol_demo
+    #   5 min 44 s from a fresh clone (`make demo`: the venv from pip's cache, the
+    #   data, both runs) on 2 CPU cores. It reached (%, seed 0, 500 test images):
+    #   method    top-1 Loc  GT-known  MaxBoxAccV2  cls err  PxAP   covered  outside | paper top-1 Loc
+    #   baseline    2.40       3.60      28.20      10.60   34.40   59.51    68.65  | CUB 37.12 (VGG-GAP)
+    #   cutmix      0.80       2.60      26.73      14.60   28.39   53.69    65.79  |     52.53
+    #   whole-image box 9.60 / 11.20; best centred box (0.60 x 0.85, tuned on the
+    #   test set) 33.20 / 35.80 (top-1 / GT-known Loc). Both CAMs sit on the
+    #   bird's head (cam_methods.png).
+
+The full embedded comparison (four methods, 1,000 test images, three seeds):
 
     python examples/cub_wsol.py --config=wsol_embedded --seeds=0,1,2 --workdir=/tmp/wsol
+    #   12 runs of 6-7 min each on 2 CPU cores shared with a test run (6 epochs
+    #   of 30-50 s, ~40 s of evaluation); about 4 min each on a quiet machine,
+    #   estimated from the demo. It reached (%, mean ± std over seeds 0, 1, 2,
+    #   1,000 test images; the paper's CUB top-1 Loc with VGG-GAP beside):
+    #   method    top-1 Loc    GT-known     MaxBoxAccV2   cls err       PxAP          covered       outside
+    #   baseline  2.87 ± 0.99  3.90 ± 0.95  28.80 ± 0.41   8.03 ± 0.75  33.52 ± 0.95  58.87 ± 0.63  67.73 ± 0.28 | 37.12
+    #   mixup     2.53 ± 0.81  3.93 ± 1.04  26.61 ± 0.57  11.37 ± 1.78  27.53 ± 0.65  53.61 ± 1.87  63.57 ± 0.29 | 41.73
+    #   cutout    2.47 ± 0.15  3.73 ± 0.21  28.57 ± 0.29   8.60 ± 0.10  32.12 ± 0.29  57.27 ± 1.99  66.81 ± 1.38 | 44.83
+    #   cutmix    1.83 ± 0.32  3.20 ± 0.26  26.88 ± 0.91  10.20 ± 0.61  30.68 ± 0.03  51.28 ± 0.95  62.66 ± 0.92 | 52.53
+    #   whole-image box 10.10 / 11.30; best centred box (0.60 x 0.90, tuned on
+    #   the test set) 32.63 / 34.50 (top-1 / GT-known Loc). Every method's CAM
+    #   is a blob on the bird's head (cam_methods.png); CutMix's is tighter and
+    #   covers less of the bird, not more: the miniature does not show the
+    #   paper's effect.
+
+From scratch (the earlier embedded experiment: cam_cnn, no pretraining, 6
+epochs, cosine schedule):
+
+    python examples/cub_wsol.py --config=wsol_scratch --seeds=0,1,2 --workdir=/tmp/wsol_scratch
     #   About 2 min per method and seed on a quiet machine (~13 s per epoch and
     #   ~30 s of evaluation; 3.5 min on a busy one). It reached (%, mean ± std
     #   over seeds 0, 1, 2, 1,000 test images):
-    #   method    top-1 Loc    GT-known Loc  MaxBoxAccV2   top-1 cls err | paper top-1 Loc (CUB)
-    #   baseline  3.70 ± 1.08  4.63 ± 1.21   31.41 ± 0.24   7.23 ± 0.29  | 37.12 VGG-GAP, 49.41 ResNet-50
-    #   mixup     3.60 ± 0.44  5.60 ± 0.10   29.98 ± 0.36  14.50 ± 4.45  | 41.73, 49.30
-    #   cutout    3.10 ± 0.10  4.83 ± 0.29   30.59 ± 0.83  13.00 ± 5.01  | 44.83, 52.78
-    #   cutmix    7.57 ± 1.21  9.47 ± 1.20   32.59 ± 0.29  13.70 ± 2.43  | 52.53, 54.81
+    #   method    top-1 Loc    GT-known Loc  MaxBoxAccV2   top-1 cls err
+    #   baseline  3.70 ± 1.08  4.63 ± 1.21   31.41 ± 0.24   7.23 ± 0.29
+    #   mixup     3.60 ± 0.44  5.60 ± 0.10   29.98 ± 0.36  14.50 ± 4.45
+    #   cutout    3.10 ± 0.10  4.83 ± 0.29   30.59 ± 0.83  13.00 ± 5.01
+    #   cutmix    7.57 ± 1.21  9.47 ± 1.20   32.59 ± 0.29  13.70 ± 2.43
     #   whole-image box 10.37 / 11.30; best centred box (0.60 x 0.90, tuned on
-    #   the test set) 32.80 / 34.50 (top-1 / GT-known Loc).
-    #   CutMix is first on every localization column, but every method's CAM
-    #   still sits on the bird's head (cam_methods.png), so all four lose to a
-    #   fixed centred box: cam_cnn trained from scratch for 6 epochs on the
-    #   embedded data does not reproduce the paper's levels.
-
-The miniature of the paper's protocol (issue 20, in progress): cam_vgg
-(VGG-GAP's shape) fine-tuned from the backbone pretrained on synthetic_shapes
-(`--weights=synthetic_shapes`, shipped; remade by examples/pretrain_backbone.py),
-head at 10x, the rate /10 once; fixed from the baseline alone (see
-keras_cutmix/localization/presets.py), its three-seed table still to be run:
-
-    python examples/cub_wsol.py --config=wsol_miniature --seeds=0,1,2 --workdir=/tmp/wsol_miniature
-    #   About 6 min per method and seed on 2 busy CPU cores. The baseline (seed 0)
-    #   reached top-1 Loc 4.00, PxAP 32.49, top-1 cls error 8.00 (%).
+    #   the test set) 32.80 / 34.50 (top-1 / GT-known Loc). Every method's CAM
+    #   sits on the bird's head (cam_methods.png).
 
 The paper's runs (Table 9, top-1 Loc %, CUB-200-2011 / ImageNet):
 VGG-GAP: CAM (baseline) 37.12 / 42.73, Mixup 41.73 / 42.54, Cutout 44.83 /
