@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from keras_cutmix import models
-from keras_cutmix.localization import pretrain
+from keras_cutmix.localization import presets, pretrain
 from keras_cutmix.models import cam_vgg
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -103,3 +103,21 @@ def test_make_demo_runs_as_written_on_the_shipped_backbone(tiny_birds_dir, tmp_p
                                        "paper top-1 Loc, CUB-200-2011, VGG-GAP (Table 9) |"]
     cutmix_row = next(line for line in table.splitlines() if line.startswith("| cutmix"))
     assert cutmix_row.rstrip(" |").endswith("52.53") and "best centred box" in table
+
+
+@pytest.mark.parametrize("name", ["wsol_embedded", "wsol_scratch"])
+def test_the_embedded_presets_commands_run_as_written(name, tiny_birds_dir, tmp_path):
+    """Each embedded preset's documented command (README, cub_wsol.py), size flags added: one seed, two
+    methods, one short epoch on the small build of synthetic_birds."""
+    command = presets.WSOL_PRESETS[name].command.replace("/tmp/", f"{tmp_path}/")
+    script, *flags = command.split()[1:]
+    _script(os.path.basename(script), *flags, "--seeds=0", "--methods=baseline,cutmix", f"--data_dir={tiny_birds_dir}",
+            "--test_split=test", "--batch_size=8", *SIZE_FLAGS)
+    workdir = next(f.split("=", 1)[1] for f in flags if f.startswith("--workdir="))
+    results = json.load(open(os.path.join(workdir, "results.json")))
+    assert results["preset"] == name and list(results["methods"]) == ["baseline", "cutmix"]
+    run_config = json.load(open(os.path.join(workdir, "cutmix", "seed_0", "config.json")))
+    expected = presets.get_wsol_config(name)
+    assert (run_config["model"], run_config["weights"], run_config["lr"]) == (expected.model, expected.weights,
+                                                                              expected.lr)
+    assert os.path.exists(os.path.join(workdir, "cam_methods.png"))
