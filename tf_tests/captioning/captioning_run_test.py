@@ -10,7 +10,7 @@ import pytest
 from keras_cutmix import data, training
 from keras_cutmix.captioning import beam_search, build_vocabulary, detokenize, run, vocabulary_of
 from keras_cutmix.data import caption_loaders, synthetic_captions
-from helpers import Interrupt  # tf_tests/
+from helpers import Interrupt, assert_script_refuses_another_config, run_files  # tf_tests/
 
 TINY = run.CaptionRecipe("synthetic_captions", 64, 1, batch_size=8, min_count=1, max_length=12, units=16,
                          max_test_images=6)
@@ -115,11 +115,6 @@ def test_pairs_gather_each_captions_image_features():
     assert sorted(seen) == sorted(captions.reshape(-1))
 
 
-def _run_files(workdir):
-    """`{relative path: bytes}` of every file under `workdir`."""
-    return {str(p.relative_to(workdir)): p.read_bytes() for p in workdir.rglob("*") if p.is_file()}
-
-
 def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(setup):
     """Issue 18: a finished NIC used to be reloaded whatever changed (epochs, seed, sizes) and reported as the
     new config's. Now each NIC is one `training.resumable` run: refused, not a byte touched, unless
@@ -129,15 +124,15 @@ def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(setup):
     same = dict(backbones={"baseline": backbones["baseline"]}, methods=("baseline",), data_dir=data_dir,
                 beam_size=1, blind=False, verbose=0)
     run.run_captioning(str(workdir), preset=TINY, **same)
-    before = _run_files(workdir)
+    before = run_files(workdir)
     for change, field in ((dict(epochs=2), "epochs"), (dict(seed=1), "seed"), (dict(units=8), "units")):
         with pytest.raises(training.WorkdirInUseError, match=rf"finished run with other values of \[.*'{field}'"):
             run.run_captioning(str(workdir), preset=TINY, **same, **change)
-        assert _run_files(workdir) == before, change
+        assert run_files(workdir) == before, change
     run.run_captioning(str(workdir), preset=TINY, **same, epochs=2, overwrite=True)
     assert json.loads((workdir / "baseline" / "config.json").read_text())["epochs"] == 2
     assert len(json.loads((workdir / "baseline" / "history.json").read_text())) == 2
-    assert _run_files(workdir)["baseline/nic.keras"] != before["baseline/nic.keras"]
+    assert run_files(workdir)["baseline/nic.keras"] != before["baseline/nic.keras"]
 
 
 def test_a_killed_nic_resumes_to_the_weights_of_an_uninterrupted_run(setup):
@@ -168,11 +163,5 @@ def test_the_script_refuses_a_workdir_of_another_config_in_one_line(run_script, 
     run_dir.mkdir(parents=True)
     (run_dir / "config.json").write_text(json.dumps({"method": "baseline", "epochs": 5, "seed": 0}))
     (run_dir / "history.json").write_text(json.dumps([{"epoch": e, "loss": 1.0} for e in range(5)]))
-    before = _run_files(tmp_path / "w")
-    status, stderr, workdir = run_script("coco_captioning.py", "--methods=baseline")
-    assert status == 1, stderr[-2000:]
-    lines = stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"coco_captioning.py: error: --workdir: Expected workdir="
-                                                   f"'{run_dir}' to be new or to hold a run of this config"), lines
-    assert "finished run" in lines[0] and "'epochs'" in lines[0] and "--overwrite" in lines[0]
-    assert _run_files(workdir) == before
+    assert_script_refuses_another_config(run_script, "coco_captioning.py", tmp_path / "w", run_dir, "epochs",
+                                         "--methods=baseline")

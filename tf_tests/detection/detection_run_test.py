@@ -3,7 +3,6 @@
 import json
 import os
 
-import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,7 +11,8 @@ from keras_cutmix import models, training
 from keras_cutmix.data import detection_loaders, synthetic_detection
 from keras_cutmix.detection import backbones, run, ssd, ssd_anchors, ssd_model
 from keras_cutmix.detection.train import detection_dataset, detector_optimizer, evaluate_detector
-from helpers import Interrupt  # tf_tests/
+from helpers import (Interrupt, assert_same_arrays, assert_script_refuses_another_config, run_files,  # tf_tests/
+                     saved_arrays)
 
 TINY = run.DetectionRecipe(
     "synthetic_detection", "train", "test", 64, 4, {"ssd": 2, "retinanet": 2}, {"ssd": 1e-3, "retinanet": 1e-2}, 2,
@@ -157,11 +157,6 @@ def test_keras_hub_detector_flag_errors_are_one_line(run_script):
     assert not workdir.exists()
 
 
-def _run_files(workdir):
-    """`{relative path: bytes}` of every file under `workdir`."""
-    return {str(p.relative_to(workdir)): p.read_bytes() for p in workdir.rglob("*") if p.is_file()}
-
-
 def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(data_dir, tmp_path):
     """Issue 18: a workdir's detectors used to be reloaded whatever changed (mixing, steps) and reported as the
     new config's, exit 0. Now each detector's run is one `training.resumable` run: refused, not a byte touched,
@@ -169,24 +164,16 @@ def test_a_run_of_another_config_is_refused_untouched_unless_overwrite(data_dir,
     workdir = tmp_path / "det"
     same = dict(detector_names=("ssd",), methods=("baseline",), data_dir=data_dir, verbose=0)
     first = run.run_detection(str(workdir), preset=TINY, **same)
-    before = _run_files(workdir)
+    before = run_files(workdir)
     for change, field in ((dict(mixing_method="cutmix"), "mixing"), (dict(steps=4), "steps")):
         with pytest.raises(training.WorkdirInUseError, match=rf"finished run with other values of \[.*'{field}'"):
             run.run_detection(str(workdir), preset=TINY, **same, **change)
-        assert _run_files(workdir) == before, change
+        assert run_files(workdir) == before, change
     mixed = run.run_detection(str(workdir), preset=TINY, **same, mixing_method="cutmix", overwrite=True)
     saved = json.loads((workdir / "ssd" / "baseline" / "config.json").read_text())
     assert saved["mixing"] == "cutmix" and saved["steps"] == 2
     weights = "ssd/baseline/checkpoints/last.weights.h5"
-    assert _run_files(workdir)[weights] != before[weights] and mixed != first
-
-
-def _arrays(path):
-    """Every array of a .weights.h5 file (model and optimizer variables)."""
-    arrays = {}
-    with h5py.File(path) as f:
-        f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
-    return arrays
+    assert run_files(workdir)[weights] != before[weights] and mixed != first
 
 
 def test_a_killed_detector_resumes_to_the_weights_of_an_uninterrupted_run(data_dir, tmp_path):
@@ -203,11 +190,10 @@ def test_a_killed_detector_resumes_to_the_weights_of_an_uninterrupted_run(data_d
     killed = tmp_path / "killed" / "ssd" / "baseline"
     assert (killed / "backup").exists() and len(json.loads((killed / "history.json").read_text())) == 1
     assert run.run_detection(str(tmp_path / "killed"), **same) == full
-    expected = _arrays(tmp_path / "full" / "ssd" / "baseline" / "checkpoints" / "last.weights.h5")
-    resumed = _arrays(killed / "checkpoints" / "last.weights.h5")
-    assert sorted(resumed) == sorted(expected) and any("optimizer" in name for name in expected)
-    for name in expected:
-        np.testing.assert_array_equal(resumed[name], expected[name], err_msg=name)
+    expected = saved_arrays(tmp_path / "full" / "ssd" / "baseline" / "checkpoints" / "last.weights.h5")
+    resumed = saved_arrays(killed / "checkpoints" / "last.weights.h5")
+    assert any("optimizer" in name for name in expected)
+    assert_same_arrays(resumed, expected)
     assert [e["epoch"] for e in json.loads((killed / "history.json").read_text())] == [0, 1]
 
 
@@ -219,11 +205,5 @@ def test_the_script_refuses_a_workdir_of_another_config_in_one_line(run_script, 
     (run_dir / "config.json").write_text(json.dumps({"detector": "ssd", "method": "baseline", "mixing": "cutmix",
                                                      "epochs": 1}))
     (run_dir / "history.json").write_text(json.dumps([{"epoch": 0, "loss": 1.0}]))
-    before = _run_files(tmp_path / "w")
-    status, stderr, workdir = run_script("voc_detection.py", "--methods=baseline")
-    assert status == 1, stderr[-2000:]
-    lines = stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"voc_detection.py: error: --workdir: Expected workdir="
-                                                   f"'{run_dir}' to be new or to hold a run of this config"), lines
-    assert "finished run" in lines[0] and "'mixing'" in lines[0] and "--overwrite" in lines[0]
-    assert _run_files(workdir) == before
+    assert_script_refuses_another_config(run_script, "voc_detection.py", tmp_path / "w", run_dir, "mixing",
+                                         "--methods=baseline")

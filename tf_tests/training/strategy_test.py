@@ -13,7 +13,8 @@ import tensorflow as tf
 from keras_cutmix import training
 from keras_cutmix.training import strategy as strategy_lib
 
-from training_helpers import REPO, assert_same_arrays, saved_arrays  # noqa: E402  (same folder)
+from training_helpers import REPO  # noqa: E402  (same folder)
+from helpers import assert_same_arrays, saved_arrays  # tf_tests/
 
 
 def test_default_strategy_is_the_chief():

@@ -12,8 +12,8 @@ import tensorflow as tf
 from keras_cutmix import data, training
 from keras_cutmix.training import input_pipeline
 
-from training_helpers import REPO, assert_same_arrays, saved_arrays, tiny  # noqa: E402  (same folder)
-from helpers import Interrupt  # tf_tests/
+from training_helpers import REPO, tiny  # noqa: E402  (same folder)
+from helpers import Interrupt, assert_same_arrays, run_files, saved_arrays  # tf_tests/
 
 
 def test_every_method_trains_and_compare_methods_writes_table_and_plot(data_dir, tmp_path):
@@ -216,11 +216,6 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(data_dir, tmp_path):
     assert len(json.loads((tmp_path / "resumed" / "history.json").read_text())) == 3
     # A finished run is not trained again (Interrupt would raise if fit ran).
     assert training.train_and_evaluate(config, str(tmp_path / "full"), callbacks=[Interrupt(0)]) == full
-
-
-def run_files(workdir):
-    """`{relative path: bytes}` of every file under `workdir`."""
-    return {str(p.relative_to(workdir)): p.read_bytes() for p in workdir.rglob("*") if p.is_file()}
 
 
 def test_a_finished_run_is_kept_unless_overwrite(data_dir, tmp_path):

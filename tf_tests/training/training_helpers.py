@@ -1,9 +1,6 @@
-"""Helpers of the training tests: the tiny config and checkpoint comparison."""
+"""Helpers of the training tests: the tiny config (checkpoint comparison lives in tf_tests/helpers.py)."""
 
 import os
-
-import h5py
-import numpy as np
 
 from keras_cutmix import training
 
@@ -17,17 +14,3 @@ def tiny(data_dir, **changes):
     fields.update(changes)
     return training.get_config(**fields)
 
-
-def saved_arrays(path):
-    """Every array of a .weights.h5 file (model and optimizer variables)."""
-    arrays = {}
-    with h5py.File(path) as f:
-        f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()])
-                     if isinstance(obj, h5py.Dataset) else None)
-    return arrays
-
-
-def assert_same_arrays(a, b):
-    assert sorted(a) == sorted(b)
-    for name in a:
-        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
