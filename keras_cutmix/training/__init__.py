@@ -44,6 +44,7 @@ from keras_cutmix.training.method_runs import (
     run_methods,
 )
 from keras_cutmix.training.optimizers import TorchSGD, get_optimizer
+from keras_cutmix.training.resumable import TrainingDivergedError
 from keras_cutmix.training.schedules import EpochCosineDecay, EpochStepDecay, get_schedule
 from keras_cutmix.training.strategy import get_strategy
 from keras_cutmix.training.train import WorkdirInUseError, check_run, is_finished, load_final_model, train_and_evaluate
@@ -61,6 +62,7 @@ __all__ = [
     "EpochCosineDecay",
     "EpochStepDecay",
     "TorchSGD",
+    "TrainingDivergedError",
     "WorkdirInUseError",
     "check_run",
     "compare_methods",

@@ -24,9 +24,12 @@ the same weights. A run is finished when its
 history holds `config["epochs"]` epochs and no backup is left; a workdir holding a run (finished or
 interrupted) of another config is refused (`WorkdirInUseError`) before anything is touched, unless
 `overwrite`. Fields in `free_fields` (e.g. verbosity, the data directory) may change between calls.
+An epoch that ends with a NaN or infinite loss or weight raises `TrainingDivergedError` before it is
+recorded, backed up or checkpointed: the workdir keeps the last finite epoch.
 """
 
 import json
+import math
 import os
 import shutil
 import time
@@ -45,6 +48,35 @@ RUN_DIRS = ("backup", "checkpoints", "tensorboard")
 
 class WorkdirInUseError(ConfigError):
     """The workdir holds a run (finished or interrupted) of another config; `name` is "workdir"."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """Training made the loss or the weights NaN or infinite (the run stays at its last finite epoch)."""
+
+
+class _StopOnDivergence(keras.callbacks.Callback):
+    """Raises `TrainingDivergedError` at the end of an epoch with a non-finite loss or weight.
+
+    First of the run's callbacks: the epoch is neither recorded nor backed up nor checkpointed. The weights
+    are checked too: the last update of an epoch can make them NaN under a finite mean loss.
+    """
+
+    def __init__(self, workdir):
+        super().__init__()
+        self.workdir = workdir
+
+    def on_epoch_end(self, epoch, logs=None):
+        received = [f"{key} {value}" for key, value in (logs or {}).items()
+                    if np.ndim(value) == 0 and not math.isfinite(float(value))]
+        variables = [v.path for v in self.model.trainable_variables
+                     if not np.all(np.isfinite(keras.ops.convert_to_numpy(v)))]
+        if variables:
+            received.append(f"NaN or infinite values in {len(variables)} weights (first: {variables[0]})")
+        if received:
+            raise TrainingDivergedError(
+                f"{self.workdir}: training diverged in epoch {epoch + 1}. Expected a finite loss and finite "
+                f"weights. Received: {'; '.join(received)}. The run stays at epoch {epoch}, its last finite "
+                f"one; lower the learning rate or clip the gradients, then run again with --overwrite.")
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -222,7 +254,7 @@ def fit(model, workdir, train_data, *, epochs, steps_per_epoch, initial_epoch=0,
     os.makedirs(os.path.join(workdir, "checkpoints"), exist_ok=True)
     # History before the backup: a run killed between the two repeats the epoch.
     backup_dir = os.path.join(workdir, "backup")
-    own = [EpochTimer(), history, _RandomStates(backup_dir), keras.callbacks.BackupAndRestore(backup_dir),
+    own = [_StopOnDivergence(workdir), EpochTimer(), history, _RandomStates(backup_dir), keras.callbacks.BackupAndRestore(backup_dir),
            keras.callbacks.ModelCheckpoint(last_weights(workdir), save_weights_only=True)]
     model.fit(train_data(initial_epoch).prefetch(tf.data.AUTOTUNE), epochs=epochs, steps_per_epoch=steps_per_epoch,
               validation_data=validation_data, shuffle=False, callbacks=[*own, *callbacks], verbose=verbose)

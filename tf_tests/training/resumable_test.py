@@ -1,8 +1,12 @@
-"""`training.resumable`'s workdir rules on hand-written workdirs (no training): reuse, refuse, overwrite."""
+"""`training.resumable`'s workdir rules on hand-written workdirs (no training): reuse, refuse, overwrite;
+and, on a one-weight model, that an epoch which diverges stays out of the workdir."""
 
 import json
 
+import keras
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_cutmix.training import resumable
 
@@ -53,3 +57,37 @@ def test_start_with_overwrite_deletes_only_the_run_files(tmp_path):
     assert resumable.start(tmp_path, new, overwrite=True) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "nic.keras"]
     assert json.loads((tmp_path / "config.json").read_text())["epochs"] == 3
+
+
+def _one_weight_run(workdir, inputs, learning_rate):
+    """Trains y = w x (w starts at 1) on `inputs` (one batch per step, one step per epoch), target 0."""
+    def build():
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
+        return model
+
+    batches = tf.data.Dataset.from_tensor_slices((np.asarray(inputs, np.float32)[:, None, None],
+                                                  np.zeros((len(inputs), 1, 1), np.float32)))
+    return resumable.train(str(workdir), {"epochs": len(inputs)}, build, resumable.skip_batches(batches, 1),
+                           steps_per_epoch=1, verbose=0)
+
+
+def test_an_epoch_that_diverges_raises_and_the_workdir_keeps_the_last_finite_one(tmp_path):
+    # Epoch 1: x = 1, w = 1 - 0.1 * 2 = 0.8. Epoch 2: x = inf, the loss and w are NaN.
+    with pytest.raises(resumable.TrainingDivergedError,
+                       match=rf"{tmp_path}: training diverged in epoch 2. .*Received: loss (nan|inf).*stays at epoch 1"):
+        _one_weight_run(tmp_path, [1.0, np.inf], learning_rate=0.1)
+    assert [entry["epoch"] for entry in json.loads((tmp_path / "history.json").read_text())] == [0]
+    assert resumable.backup_epoch(str(tmp_path / "backup")) == 1
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
+    model.load_weights(resumable.last_weights(str(tmp_path)))
+    np.testing.assert_allclose(model.get_weights()[0], [[0.8]], rtol=1e-6)
+
+
+def test_weights_that_overflow_under_a_finite_loss_are_caught(tmp_path):
+    # x = 1e18: loss (w x)^2 = 1e36 is finite in float32, the step 1e3 * 2e36 overflows w to -inf.
+    with pytest.raises(resumable.TrainingDivergedError, match=r"epoch 1. .*Received: NaN or infinite values in 1 "
+                                                              r"weights \(first: .*kernel\).*stays at epoch 0"):
+        _one_weight_run(tmp_path, [1e18], learning_rate=1e3)
+    assert not (tmp_path / "history.json").exists() or json.loads((tmp_path / "history.json").read_text()) == []
+    assert not (tmp_path / "checkpoints" / "last.weights.h5").exists()
