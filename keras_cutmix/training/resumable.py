@@ -66,8 +66,10 @@ class _StopOnDivergence(keras.callbacks.Callback):
         self.workdir = workdir
 
     def on_epoch_end(self, epoch, logs=None):
+        # Training numbers only: a NaN validation loss (degenerate test batches) says nothing of the weights.
         received = [f"{key} {value}" for key, value in (logs or {}).items()
-                    if np.ndim(value) == 0 and not math.isfinite(float(value))]
+                    if not key.startswith("val_") and isinstance(value, (int, float, np.number))
+                    and not math.isfinite(float(value))]
         variables = [v.path for v in self.model.trainable_variables
                      if not np.all(np.isfinite(keras.ops.convert_to_numpy(v)))]
         if variables:
