@@ -2,6 +2,7 @@
 and, on a one-weight model, that an epoch which diverges stays out of the workdir."""
 
 import json
+import math
 
 import keras
 import numpy as np
@@ -91,3 +92,15 @@ def test_weights_that_overflow_under_a_finite_loss_are_caught(tmp_path):
         _one_weight_run(tmp_path, [1e18], learning_rate=1e3)
     assert not (tmp_path / "history.json").exists() or json.loads((tmp_path / "history.json").read_text()) == []
     assert not (tmp_path / "checkpoints" / "last.weights.h5").exists()
+
+
+def test_a_nan_validation_loss_alone_is_not_divergence(tmp_path):
+    # A non-finite validation loss (degenerate test batches) leaves training alone.
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    batches = tf.data.Dataset.from_tensors((np.ones((1, 1), np.float32), np.zeros((1, 1), np.float32)))
+    invalid = tf.data.Dataset.from_tensors((np.full((1, 1), np.inf, np.float32), np.zeros((1, 1), np.float32)))
+    history = resumable.fit(model, str(tmp_path), resumable.skip_batches(batches, 1), epochs=2, steps_per_epoch=1,
+                            validation_data=invalid, verbose=0)
+    assert [math.isfinite(entry["val_loss"]) for entry in history] == [False, False]
+    np.testing.assert_allclose(model.get_weights()[0], [[0.64]], rtol=1e-6)  # 1 -> 0.8 -> 0.64.
