@@ -254,9 +254,11 @@ def fit(model, workdir, train_data, *, epochs, steps_per_epoch, initial_epoch=0,
     """
     history = results.EpochHistory(workdir, initial_epoch)
     os.makedirs(os.path.join(workdir, "checkpoints"), exist_ok=True)
-    # History before the backup: a run killed between the two repeats the epoch.
+    # The divergence check first (a diverged epoch is not saved anywhere); history before the backup: a run
+    # killed between the two repeats the epoch.
     backup_dir = os.path.join(workdir, "backup")
-    own = [_StopOnDivergence(workdir), EpochTimer(), history, _RandomStates(backup_dir), keras.callbacks.BackupAndRestore(backup_dir),
+    own = [_StopOnDivergence(workdir), EpochTimer(), history, _RandomStates(backup_dir),
+           keras.callbacks.BackupAndRestore(backup_dir),
            keras.callbacks.ModelCheckpoint(last_weights(workdir), save_weights_only=True)]
     model.fit(train_data(initial_epoch).prefetch(tf.data.AUTOTUNE), epochs=epochs, steps_per_epoch=steps_per_epoch,
               validation_data=validation_data, shuffle=False, callbacks=[*own, *callbacks], verbose=verbose)

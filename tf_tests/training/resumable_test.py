@@ -60,23 +60,30 @@ def test_start_with_overwrite_deletes_only_the_run_files(tmp_path):
     assert json.loads((tmp_path / "config.json").read_text())["epochs"] == 3
 
 
-def _one_weight_run(workdir, inputs, learning_rate):
-    """Trains y = w x (w starts at 1) on `inputs` (one batch per step, one step per epoch), target 0."""
-    def build():
-        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
-        return model
+def _one_weight_model(learning_rate):
+    """y = w x with w = 1, mean squared error, plain SGD at `learning_rate`."""
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
+    return model
 
-    batches = tf.data.Dataset.from_tensor_slices((np.asarray(inputs, np.float32)[:, None, None],
-                                                  np.zeros((len(inputs), 1, 1), np.float32)))
-    return resumable.train(str(workdir), {"epochs": len(inputs)}, build, resumable.skip_batches(batches, 1),
-                           steps_per_epoch=1, verbose=0)
+
+def _batches(inputs):
+    """One batch of one example per input, target 0."""
+    return tf.data.Dataset.from_tensor_slices((np.asarray(inputs, np.float32)[:, None, None],
+                                               np.zeros((len(inputs), 1, 1), np.float32)))
+
+
+def _one_weight_run(workdir, inputs, learning_rate):
+    """Trains `_one_weight_model` on `inputs` (one batch per step, one step per epoch)."""
+    return resumable.train(str(workdir), {"epochs": len(inputs)}, lambda: _one_weight_model(learning_rate),
+                           resumable.skip_batches(_batches(inputs), 1), steps_per_epoch=1, verbose=0)
 
 
 def test_an_epoch_that_diverges_raises_and_the_workdir_keeps_the_last_finite_one(tmp_path):
     # Epoch 1: x = 1, w = 1 - 0.1 * 2 = 0.8. Epoch 2: x = inf, the loss and w are NaN.
     with pytest.raises(resumable.TrainingDivergedError,
-                       match=rf"{tmp_path}: training diverged in epoch 2. .*Received: loss (nan|inf).*stays at epoch 1"):
+                       match=rf"{tmp_path}: training diverged in epoch 2. .*Received: loss (nan|inf)"
+                             r".*stays at epoch 1"):
         _one_weight_run(tmp_path, [1.0, np.inf], learning_rate=0.1)
     assert [entry["epoch"] for entry in json.loads((tmp_path / "history.json").read_text())] == [0]
     assert resumable.backup_epoch(str(tmp_path / "backup")) == 1
@@ -96,11 +103,8 @@ def test_weights_that_overflow_under_a_finite_loss_are_caught(tmp_path):
 
 def test_a_nan_validation_loss_alone_is_not_divergence(tmp_path):
     # A non-finite validation loss (degenerate test batches) leaves training alone.
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")])
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-    batches = tf.data.Dataset.from_tensors((np.ones((1, 1), np.float32), np.zeros((1, 1), np.float32)))
-    invalid = tf.data.Dataset.from_tensors((np.full((1, 1), np.inf, np.float32), np.zeros((1, 1), np.float32)))
-    history = resumable.fit(model, str(tmp_path), resumable.skip_batches(batches, 1), epochs=2, steps_per_epoch=1,
-                            validation_data=invalid, verbose=0)
+    model = _one_weight_model(0.1)
+    history = resumable.fit(model, str(tmp_path), resumable.skip_batches(_batches([1.0]), 1), epochs=2,
+                            steps_per_epoch=1, validation_data=_batches([np.inf]), verbose=0)
     assert [math.isfinite(entry["val_loss"]) for entry in history] == [False, False]
     np.testing.assert_allclose(model.get_weights()[0], [[0.64]], rtol=1e-6)  # 1 -> 0.8 -> 0.64.
