@@ -1,8 +1,56 @@
 """Test helpers shared by several test modules (fixtures live in conftest.py)."""
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
 import h5py
 import keras
 import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_SERVER = {}
+
+
+def _serve(args, env, cwd, timeout, directory):
+    """`args` run by this test process's script server (tf_tests/script_server.py, started on first use):
+    `(returncode, stdout, stderr)`, or None when the server is gone or the run was killed by a signal or
+    the timeout (the caller then runs it as a new process, so a fork's trouble never decides a test)."""
+    server = _SERVER.get("process")
+    if server is None or server.poll() is not None:
+        server = _SERVER["process"] = subprocess.Popen(
+            [sys.executable, os.path.join(REPO, "tf_tests", "script_server.py")], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
+            env=dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2"))
+    out, err = os.path.join(directory, "stdout.txt"), os.path.join(directory, "stderr.txt")
+    request = {"argv": list(args), "env": dict(env), "cwd": cwd, "stdout": out, "stderr": err, "timeout": timeout}
+    try:
+        server.stdin.write(json.dumps(request) + "\n")
+        server.stdin.flush()
+        answer = next(line for line in server.stdout if line.startswith("@@ "))
+    except (OSError, StopIteration):
+        return None
+    returncode = json.loads(answer[3:])["returncode"]
+    if returncode is None or returncode < 0:
+        return None
+    with open(out) as f_out, open(err) as f_err:
+        return returncode, f_out.read(), f_err.read()
+
+
+def run_example(args, tmp_path, env=None, cwd=REPO, timeout=120):
+    """`python *args` (an examples/ script and its flags) as `subprocess.run(..., capture_output=True,
+    text=True)` would give it, run in a fork of a process that imported TensorFlow once (the flag-error
+    tests: ~0.5 s instead of ~7 s); a new process where the fork cannot. `tmp_path` keeps the output files."""
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2") if env is None else env
+    served = _serve(args, env, cwd, timeout, tempfile.mkdtemp(dir=tmp_path))
+    if served is None:
+        process = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd, env=env,
+                                 timeout=timeout)
+        served = process.returncode, process.stdout, process.stderr
+    return subprocess.CompletedProcess([sys.executable, *args], *served)
 
 
 class Interrupt(keras.callbacks.Callback):

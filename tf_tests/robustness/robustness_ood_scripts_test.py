@@ -6,14 +6,13 @@ softmax, scikit-learn's AUROC), the outputs' layout, and the scripts' one-line f
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import sklearn.metrics
 import tensorflow as tf
 
+from helpers import REPO, run_example  # tf_tests/
 from keras_cutmix import data, ood, robustness, training
 
 METHODS = ("baseline", "cutmix")
@@ -123,10 +122,8 @@ def test_flag_errors_are_one_line(run_script, script, flag, message):
     assert not workdir.exists()
 
 
-def _run(script, *flags):
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    process = subprocess.run([sys.executable, os.path.join(repo, "examples", script), *flags], capture_output=True,
-                             text=True, cwd=repo, timeout=300, env=dict(os.environ, PYTHONPATH=repo))
+def _run(tmp_path, script, *flags):
+    process = run_example([os.path.join(REPO, "examples", script), *flags], tmp_path, timeout=300)
     return process.returncode, process.stderr
 
 
@@ -135,14 +132,14 @@ def test_ood_checks_tfds_sets_before_anything_trains(tmp_path):
     # every model, then stop with a traceback at the first evaluation).
     workdir, empty = tmp_path / "w", tmp_path / "empty"
     empty.mkdir()
-    status, stderr = _run("ood.py", f"--workdir={workdir}", "--tfds_sets=svhn_cropped", f"--data_dir={empty}",
+    status, stderr = _run(tmp_path, "ood.py", f"--workdir={workdir}", "--tfds_sets=svhn_cropped", f"--data_dir={empty}",
                           "--methods=baseline", "--epochs=1")
     assert status == 1, stderr[-2000:]
     assert "ood.py: error: --tfds_sets / --data_dir: " in stderr and "svhn_cropped" in stderr, stderr[-2000:]
     assert "Traceback" not in stderr and "tfds build svhn_cropped" in stderr, stderr[-2000:]
     assert not workdir.exists()
     # A name tfds does not know: a usage error on one line.
-    status, stderr = _run("ood.py", f"--workdir={workdir}", "--tfds_sets=svhn_croped")
+    status, stderr = _run(tmp_path, "ood.py", f"--workdir={workdir}", "--tfds_sets=svhn_croped")
     assert status == 2, stderr[-2000:]
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("ood.py: error: --tfds_sets: ") and "'svhn_croped'" in last, last

@@ -1,18 +1,14 @@
 """The example scripts' flag and config errors: one line naming the flag, exit status, nothing written.
 
-Each case runs a script as a user would (`python examples/<script>.py ...`, from the repository root).
-Every process imports TensorFlow (a few seconds), so the cases run together, a few at a time, in one
-test that reports every failing case.
+Each case runs a script as a user would (`python examples/<script>.py ...`, from the repository root, through
+`helpers.run_example`), in one test that reports every failing case.
 """
 
-import concurrent.futures
 import json
 import os
-import subprocess
-import sys
 
+from helpers import run_example  # tf_tests/
 from keras_cutmix import training
-from training_helpers import REPO  # noqa: E402  (same folder)
 
 # name: (script, flags, exit status, texts the error line must hold). "{...}" are filled per session.
 CASES = {
@@ -49,9 +45,7 @@ def run_case(name, paths):
     args = [f"--workdir={workdir}"] + [f.format(**paths) for f in flags]
     if name == "workdir_missing":
         args = []
-    command = [sys.executable, os.path.join("examples", f"{script}.py"), *args]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO,
-                         env=dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2"))
+    out = run_example([os.path.join("examples", f"{script}.py"), *args], paths["root"])
     return out, workdir
 
 
@@ -83,7 +77,7 @@ def check_case(name, out, workdir, paths):
 
 
 def test_flag_errors_are_one_line_naming_the_flag(tmp_path):
-    """Every case of `CASES`, run a few at a time (one test: under pytest-xdist they run once)."""
+    """Every case of `CASES` (one test: under pytest-xdist they run once)."""
     paths = {"root": str(tmp_path), "a_file": str(tmp_path / "a_file"), "no_data": str(tmp_path / "no_data"),
              "other_run": str(tmp_path / "other_run")}
     (tmp_path / "a_file").write_text("keep me")
@@ -91,8 +85,6 @@ def test_flag_errors_are_one_line_naming_the_flag(tmp_path):
     # A run of another config (stopped before its first epoch ended): what the workdir check reads.
     with open(os.path.join(paths["other_run"], "config.json"), "w") as f:
         json.dump(training.Config(lr=0.5).to_dict(), f)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {name: pool.submit(run_case, name, paths) for name in CASES}
-        outcomes = {name: future.result() for name, future in futures.items()}
+    outcomes = {name: run_case(name, paths) for name in CASES}
     problems = [p for name, (out, workdir) in outcomes.items() for p in check_case(name, out, workdir, paths)]
     assert not problems, "\n\n".join(problems)

@@ -1,0 +1,25 @@
+"""`helpers.run_example` (a fork of tf_tests/script_server.py) gives what a new `python examples/...` gives."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import REPO, run_example  # tf_tests/
+
+
+def _ours(text):
+    return [line for line in text.splitlines()
+            if line.strip() and not line.startswith(("I0000", "W0000", "E0000", "WARNING: All log messages"))]
+
+
+@pytest.mark.parametrize("flag", ["--num_pairs=0", "--helpshort"])
+def test_a_fork_gives_what_a_new_process_gives(tmp_path, flag):
+    args = [os.path.join(REPO, "examples", "robustness.py"), f"--workdir={tmp_path / 'w'}", flag]
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+    forked = run_example(args, tmp_path, env=env)
+    new = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    assert (forked.returncode, _ours(forked.stderr), forked.stdout) == (new.returncode, _ours(new.stderr), new.stdout)
+    assert forked.returncode == (2 if flag == "--num_pairs=0" else 1)  # absl exits 1 after the help text.
+    assert "--num_pairs" in (forked.stderr if flag == "--num_pairs=0" else forked.stdout)
