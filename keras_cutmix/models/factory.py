@@ -15,46 +15,25 @@
 | `cam_vgg`               | VGG-GAP's shape at 1/8 width, 128x128   | 305,778 (10 classes)         |
 | `resnet_tiny`           | 1 basic block per stage (detection demo) | 404,298 (10 classes)         |
 
-`resnet50` is the network of the official CutMix ImageNet code (stride in
-the 3x3 conv, no conv biases, PyTorch BatchNorm, He fan-out init; see
-`resnet50.py`). `resnet50_keras` exists to fine-tune from Keras's ImageNet
-file (`resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5`); it is v1
-(stride in the first 1x1 conv) with conv biases, so it is not the paper's
-net. Both also hold 53,120 BatchNorm statistics (non-trainable).
+`resnet50` is the network of the official CutMix ImageNet code; `resnet50_keras` exists to fine-tune from
+Keras's ImageNet file and is not the paper's net (v1, conv biases; see their modules). Both also hold 53,120
+BatchNorm statistics (non-trainable). The weakly-supervised localization models (CAM,
+`keras_cutmix.localization`) are `vgg_gap`, `resnet50_last_stride1` (14x14 maps at 224), and for the embedded
+128x128 CUB-like data `cam_cnn` and `cam_vgg` (16x16 maps; `cam_vgg` fine-tunes from
+`weights="synthetic_shapes"`).
 
-The weakly-supervised localization models (CAM, `keras_cutmix.localization`):
-`vgg_gap` is VGG-GAP of the CAM paper as wsolevaluation builds it (see
-`vgg_gap.py`; 20,459,304 parameters with 1000 classes), fine-tuned from
-Keras's `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`;
-`resnet50_last_stride1` gives 14x14 maps at 224; `cam_cnn` is the small net
-for the embedded 128x128 CUB-like data (16x16 maps; see `cam_cnn.py`);
-`cam_vgg` is VGG-GAP's shape scaled to those images (16x16 maps, each seeing
-the whole image), fine-tuned from a backbone pretrained on `synthetic_shapes`
-(`weights="synthetic_shapes"`; see `cam_vgg.py`).
+**Weights**: `weights="imagenet"` (the scripts' `--weights`) for `resnet50*`, `vgg_gap`, `resnet50_keras`;
+every model takes a whole-model file of its own (or a workdir of `examples/classification.py`) with any class
+count, the head then fresh. `check_weights(name, weights)` recognises the forms (listed in `pretrained.py`).
 
-**Starting from ImageNet** is `weights="imagenet"` (the scripts' `--weights`):
-torchvision's ResNet-50 v1.5 for `resnet50*` (`hf://timm/resnet50.tv_in1k`
-through keras-hub, the paper's), Keras's VGG-16 / ResNet-50 v1 notop files
-for `vgg_gap` / `resnet50_keras`; offline, a keras-hub or timm preset folder
-or a notop file. Every model takes a whole-model file of its own (or a workdir
-of `examples/classification.py`) with any class count, the head then fresh.
-`check_weights(name, weights)` recognises the forms (`pretrained.py`).
+**Normalisation that belongs to the model.** The ImageNet models (and `cam_vgg`) normalise their inputs as
+their weights were trained: `resnet50` with torchvision's ImageNet mean and std, `resnet50_keras` and
+`vgg_gap` caffe-style (BGR, means subtracted, std 1). `takes_data_statistics(name)` is `False` for them: the
+training path (`training.train.build_model`) passes a data set's mean and std only to the models for which it
+is `True`, and `get_model` refuses other `mean` / `std` for them when `weights` is given.
 
-**Normalisation that belongs to the model.** The ImageNet models normalise
-their inputs as their weights were trained: `resnet50` with torchvision's
-ImageNet mean and std, `resnet50_keras` and `vgg_gap` caffe-style (BGR, means
-subtracted, std 1). `takes_data_statistics(name)` is `False` for them: the training path
-(`training.train.build_model`) passes a data set's mean and std only to the
-models for which it is `True`, and `get_model` refuses other `mean` / `std`
-for them when `weights` is given.
-
-**PyramidNet-110's widening.** Table 6 of the CutMix paper lists
-"PyramidNet-110 (alpha = 64)" with 1.7M parameters, but the two disagree:
-alpha 64 gives 2,616,376 parameters with 10 classes (2.62M), alpha 48 gives
-1,772,706 (1.77M; 1,778,556 with 100 classes). Han et al. list
-PyramidNet-110 with alpha 48 at 1.7M, so
-`pyramidnet110` uses alpha 48, matching the printed parameter count; build
-alpha 64 with `pyramidnet.pyramidnet(110, 64, bottleneck=False, ...)`.
+**PyramidNet-110's widening** is alpha 48, not the alpha 64 that Table 6 of the CutMix paper names beside its
+1.7M parameters: alpha 48 gives that count (see `pyramidnet.py`).
 
 References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899)
@@ -66,18 +45,8 @@ import dataclasses
 import functools
 from typing import Callable
 
-from keras_cutmix.models import (
-    cam_cnn,
-    cam_vgg,
-    common,
-    pretrained,
-    pyramidnet,
-    resnet50,
-    resnet50_keras,
-    resnet_cifar,
-    small_cnn,
-    vgg_gap,
-)
+from keras_cutmix.models import (cam_cnn, cam_vgg, common, pretrained, pyramidnet, resnet50, resnet50_keras,
+                                 resnet_cifar, small_cnn, vgg_gap)
 
 # CIFAR normalisation of the CutMix code (train.py), on the 0-255 scale.
 CIFAR_MEAN = (125.3, 123.0, 113.9)
@@ -87,23 +56,19 @@ GENERIC_MEAN = 127.5
 GENERIC_STD = 64.0
 
 
-
 @dataclasses.dataclass(frozen=True)
 class _Entry:
     """How `get_model` builds one model.
 
     Attributes:
-        builder: `builder(num_classes=, input_shape=, mean=, std=)`, plus
-            `weights=` when `loads_weights`.
-        mean: Default pixel mean(s), 0-255 scale.
-        std: Default pixel standard deviation(s), 0-255 scale.
-        takes_data_statistics: `False` when the normalisation belongs to the
-            model (fixed by the weights it is trained or loaded with).
+        builder: `builder(num_classes=, input_shape=, mean=, std=)`, plus `weights=` when `loads_weights`.
+        mean, std: Default pixel mean(s) and standard deviation(s), 0-255 scale.
+        takes_data_statistics: `False` when the normalisation belongs to the model's weights.
         loads_weights: Whether `builder` loads `weights` (else `get_model`).
         weights_forms: `pretrained` kinds it takes besides whole-model files.
         how_to_obtain: Sentence for weights errors.
-        resolve: `resolve(weights) -> (kind, source)` for a model with named
-            weights of its own (else `pretrained.weights_kind`).
+        resolve: `resolve(weights) -> (kind, source)` for a model with named weights of its own (else
+            `pretrained.weights_kind`).
     """
 
     builder: Callable
@@ -119,53 +84,29 @@ class _Entry:
     resolve: Callable = None
 
 
-def _imagenet_entry(builder, mean, std, module):
+def _own_weights(builder, module, mean, std, resolve=None):
+    """The entry of a model that loads its own weights, whose normalisation belongs to them."""
     return _Entry(builder, mean, std, takes_data_statistics=False, loads_weights=True,
-                  weights_forms=module.WEIGHTS_FORMS, how_to_obtain=module.HOW_TO_OBTAIN)
+                  weights_forms=module.WEIGHTS_FORMS, how_to_obtain=module.HOW_TO_OBTAIN, resolve=resolve)
 
 
+_CAFFE = (resnet50_keras.CAFFE_MEAN_RGB, resnet50_keras.CAFFE_STD)
+_TORCHVISION = (resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD)
 _REGISTRY = {
     "small_cnn": _Entry(small_cnn.small_cnn, GENERIC_MEAN, GENERIC_STD),
     "resnet18": _Entry(resnet_cifar.resnet18_cifar, CIFAR_MEAN, CIFAR_STD),
-    "resnet56": _Entry(
-        functools.partial(resnet_cifar.resnet_cifar_thin, 56), CIFAR_MEAN, CIFAR_STD
-    ),
-    "pyramidnet110": _Entry(
-        functools.partial(
-            pyramidnet.pyramidnet, 110, 48, bottleneck=False, name="pyramidnet110"
-        ),
-        CIFAR_MEAN,
-        CIFAR_STD,
-    ),
-    "pyramidnet200": _Entry(
-        functools.partial(
-            pyramidnet.pyramidnet, 200, 240, bottleneck=True, name="pyramidnet200"
-        ),
-        CIFAR_MEAN,
-        CIFAR_STD,
-    ),
-    "resnet50": _imagenet_entry(
-        resnet50.resnet50, resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD, resnet50
-    ),
-    "resnet50_last_stride1": _imagenet_entry(
-        functools.partial(resnet50.resnet50, last_stride=1, name="resnet50_last_stride1"),
-        resnet50.IMAGENET_MEAN,
-        resnet50.IMAGENET_STD,
-        resnet50,
-    ),
-    "resnet50_keras": _imagenet_entry(
-        resnet50_keras.resnet50_keras,
-        resnet50_keras.CAFFE_MEAN_RGB,
-        resnet50_keras.CAFFE_STD,
-        resnet50_keras,
-    ),
-    "vgg_gap": _imagenet_entry(
-        vgg_gap.vgg_gap, resnet50_keras.CAFFE_MEAN_RGB, resnet50_keras.CAFFE_STD, vgg_gap
-    ),
+    "resnet56": _Entry(functools.partial(resnet_cifar.resnet_cifar_thin, 56), CIFAR_MEAN, CIFAR_STD),
+    "pyramidnet110": _Entry(functools.partial(pyramidnet.pyramidnet, 110, 48, bottleneck=False,
+                                              name="pyramidnet110"), CIFAR_MEAN, CIFAR_STD),
+    "pyramidnet200": _Entry(functools.partial(pyramidnet.pyramidnet, 200, 240, bottleneck=True,
+                                              name="pyramidnet200"), CIFAR_MEAN, CIFAR_STD),
+    "resnet50": _own_weights(resnet50.resnet50, resnet50, *_TORCHVISION),
+    "resnet50_last_stride1": _own_weights(functools.partial(
+        resnet50.resnet50, last_stride=1, name="resnet50_last_stride1"), resnet50, *_TORCHVISION),
+    "resnet50_keras": _own_weights(resnet50_keras.resnet50_keras, resnet50_keras, *_CAFFE),
+    "vgg_gap": _own_weights(vgg_gap.vgg_gap, vgg_gap, *_CAFFE),
     "cam_cnn": _Entry(cam_cnn.cam_cnn, GENERIC_MEAN, GENERIC_STD),
-    "cam_vgg": _Entry(cam_vgg.cam_vgg, cam_vgg.MEAN, cam_vgg.STD, takes_data_statistics=False,
-                      loads_weights=True, weights_forms=cam_vgg.WEIGHTS_FORMS,
-                      how_to_obtain=cam_vgg.HOW_TO_OBTAIN, resolve=cam_vgg.resolve_weights),
+    "cam_vgg": _own_weights(cam_vgg.cam_vgg, cam_vgg, cam_vgg.MEAN, cam_vgg.STD, resolve=cam_vgg.resolve_weights),
     "resnet_tiny": _Entry(resnet50.resnet_tiny, GENERIC_MEAN, GENERIC_STD, loads_weights=True),
 }
 MODEL_NAMES = tuple(_REGISTRY)
@@ -175,27 +116,21 @@ def _default(value, default, channels, arg_name, name):
     if value is not None:
         return value
     if isinstance(default, tuple) and len(default) != channels:
-        raise ValueError(
-            f"The default `{arg_name}` of {name!r} has {len(default)} channels; "
-            f"pass `mean` and `std` for {channels}-channel inputs. "
-            f"Received: {arg_name}=None"
-        )
+        raise ValueError(f"The default `{arg_name}` of {name!r} has {len(default)} channels; pass `mean` and "
+                         f"`std` for {channels}-channel inputs. Received: {arg_name}=None")
     return default
 
 
 def _entry(name):
     if name not in _REGISTRY:
-        raise ValueError(
-            f"Expected `name` to be one of {list(MODEL_NAMES)}. Received: name={name!r}"
-        )
+        raise ValueError(f"Expected `name` to be one of {list(MODEL_NAMES)}. Received: name={name!r}")
     return _REGISTRY[name]
 
 
 def takes_data_statistics(name):
     """Whether model `name` should be given a data set's pixel mean and std.
 
-    `False` for the ImageNet models (`resnet50*`, `vgg_gap`), whose normalisation is the
-    one their weights were trained with; `True` for the others.
+    `False` for the models whose normalisation belongs to their weights (the ImageNet ones, `cam_vgg`).
 
     Args:
         name: One of `MODEL_NAMES`.
@@ -240,53 +175,34 @@ def _resolve(name, weights):
 
 
 def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=None):
-    """Builds a classification model that maps pixels to logits.
-
-    Every model takes pixels in [0, 255] (uint8 or float; cast inside),
-    normalises them as `(x - mean) / std` in its first layer ("normalize"),
-    and ends `features -> GlobalAveragePooling2D -> Dense(name="head")`
-    with no softmax. `model.cam_feature_layer` (or `cam_feature_layer_name`)
-    names the layer whose output is the last conv feature map.
+    """Builds a classification model that maps pixels to logits (the two ends: `common.py`).
 
     Args:
         name: One of `MODEL_NAMES`.
         num_classes: Number of logits, a positive int.
-        input_shape: `(height, width, channels)`, channels-last; height and
-            width may be `None`.
-        mean: Scalar or per-channel pixel means on the 0-255 scale (RGB order).
-            Defaults to the CutMix CIFAR means `(125.3, 123.0, 113.9)` for the
-            CIFAR nets, torchvision's ImageNet means for `resnet50*`, the
-            caffe ImageNet means for `resnet50_keras` and `vgg_gap`, and 127.5
-            for `small_cnn` and `cam_cnn`. Must stay `None` (or the default)
-            for the ImageNet models when `weights` is given.
-        std: Scalar or per-channel pixel standard deviations, 0-255 scale.
-            Defaults to `(63.0, 62.1, 66.7)` for the CIFAR nets,
-            `(58.395, 57.12, 57.375)` for `resnet50*`, 1 for `resnet50_keras`
-            and `vgg_gap` (as Keras's ImageNet weights expect) and 64 for
-            `small_cnn` and `cam_cnn`. Same rule as `mean` for the ImageNet
-            models.
-        weights: `None` (random initialisation), `"imagenet"`, a keras-hub
-            preset name, handle or folder, a notop file, a whole-model file or
-            a workdir: the forms `check_weights` names. Defaults to `None`.
+        input_shape: `(height, width, channels)`, channels-last; height and width may be `None`.
+        mean: Scalar or per-channel pixel means on the 0-255 scale (RGB order). Defaults to the CutMix CIFAR
+            means `(125.3, 123.0, 113.9)` for the CIFAR nets, torchvision's ImageNet means for `resnet50*`,
+            the caffe ImageNet means for `resnet50_keras` and `vgg_gap`, and 127.5 for `small_cnn`,
+            `cam_cnn` and `cam_vgg`. Must stay `None` (or the default) for the models whose normalisation
+            belongs to their weights (`takes_data_statistics`) when `weights` is given.
+        std: Scalar or per-channel pixel standard deviations, 0-255 scale. Defaults to `(63.0, 62.1, 66.7)`
+            for the CIFAR nets, `(58.395, 57.12, 57.375)` for `resnet50*`, 1 for `resnet50_keras` and
+            `vgg_gap` (as Keras's ImageNet weights expect) and 64 for the others. Same rule as `mean`.
+        weights: `None` (random initialisation) or one of the forms `check_weights` names. Defaults to `None`.
 
     Returns:
-        A functional `keras.Model`.
+        A functional `keras.Model`; `model.cam_feature_layer` names its CAM feature layer.
 
     Raises:
-        ValueError: For an unknown `name`, a bad `num_classes`,
-            `input_shape`, `mean` or `std`, a form of `weights` the model does
-            not take (see `check_weights`), or a `mean` / `std` that would
-            override the normalisation of an ImageNet model loaded with
-            `weights`.
-        FileNotFoundError: If `weights` names a missing file or folder; the
-            message says how to obtain it.
+        ValueError: For an unknown `name`, a bad `num_classes`, `input_shape`, `mean` or `std`, a form of
+            `weights` the model does not take, or a `mean` / `std` that would override the normalisation
+            that belongs to the weights.
+        FileNotFoundError: If `weights` names a missing file or folder; the message says how to obtain it.
     """
     entry = _entry(name)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(
-            "Expected `num_classes` to be a positive int. "
-            f"Received: num_classes={num_classes!r}"
-        )
+        raise ValueError(f"Expected `num_classes` to be a positive int. Received: num_classes={num_classes!r}")
     input_shape = common.check_image_shape(input_shape)
     channels = input_shape[-1]
     if weights is not None and not entry.takes_data_statistics:
@@ -296,7 +212,7 @@ def get_model(name, *, num_classes, input_shape, mean=None, std=None, weights=No
     # Validate now rather than after a slow build.
     common.per_channel(mean, channels, "mean")
     common.per_channel(std, channels, "std")
-    kind, source = _resolve(name, weights)  # Fails before a slow build.
+    kind, source = _resolve(name, weights)
     kwargs = dict(num_classes=num_classes, input_shape=input_shape, mean=mean, std=std)
     if entry.loads_weights:
         return entry.builder(weights=weights, **kwargs)
@@ -313,11 +229,8 @@ def _check_own_normalization(name, entry, mean, std, channels):
             continue
         own = common.per_channel(own, channels, arg_name)
         if common.per_channel(value, channels, arg_name) != own:
-            raise ValueError(
-                f"The normalisation of {name!r} belongs to its weights: expected "
-                f"`{arg_name}` = None or {tuple(own)} when `weights` is given. "
-                f"Received: {arg_name}={value!r}"
-            )
+            raise ValueError(f"The normalisation of {name!r} belongs to its weights: expected `{arg_name}` = None "
+                             f"or {tuple(own)} when `weights` is given. Received: {arg_name}={value!r}")
 
 
 cam_feature_layer_name = common.cam_feature_layer_name
