@@ -18,25 +18,15 @@ Trainable parameters: 14,714,688 (VGG-16 convs) + 4,719,616 (conv6) +
 1025 * num_classes (head): 19,639,304 for CUB's 200 classes, 20,459,304 for
 ImageNet's 1000.
 
-**Preprocessing.** Keras's ImageNet VGG-16 weights expect caffe-style input
-(BGR, ImageNet channel means subtracted, no scaling), the same as
-`resnet50_keras`: the model takes RGB pixels in [0, 255], subtracts
-`(123.68, 116.779, 103.939)` and reverses the channels in its first layer.
+**Preprocessing** is caffe-style, as Keras's ImageNet VGG-16 weights expect, the same as `resnet50_keras`
+(RGB pixels in [0, 255] in; means `(123.68, 116.779, 103.939)` subtracted, channels reversed inside).
 
-**ImageNet weights** (`weights=`): `"imagenet"` is Keras's ImageNet VGG-16
-without its classifier, `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`
-(58.9 MB; the original VGG-16 caffe weights of Simonyan & Zisserman, converted
-by keras-applications), which `keras.applications.VGG16(weights="imagenet",
-include_top=False)` downloads and caches in `~/.keras/models/`. It loads into
-the 13 VGG conv layers; conv6 and the head start fresh. `weights` may also be
-
-* that notop file, or one written by Keras from
-  `keras.applications.VGG16(include_top=False)` (`save_weights` writes
-  `NAME.weights.h5`, `save` writes `NAME.keras`): Keras reads it as
-  `keras.applications.VGG16(weights=path)` does (the legacy `.h5`, or a Keras 3
-  file), then the conv layers of the same names take it; or
-* a `.weights.h5` / `.keras` file of a whole `vgg_gap` model (told apart by its
-  head), any class count: the head starts fresh when the count differs.
+**ImageNet weights** (`weights=`): `"imagenet"` is Keras's ImageNet VGG-16 without its classifier,
+`vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5` (58.9 MB; the original VGG-16 caffe weights of Simonyan &
+Zisserman, converted by keras-applications), which `keras.applications.VGG16(weights="imagenet",
+include_top=False)` downloads and caches in `~/.keras/models/`. It loads into the 13 VGG conv layers; conv6
+and the head start fresh. The other forms (a notop file Keras wrote, a whole `vgg_gap` file of any class
+count) are in `pretrained.py`.
 
 References:
     - [Zhou et al., 2016, Learning Deep Features for Discriminative
@@ -49,31 +39,18 @@ References:
 
 import keras
 
-from keras_cutmix.models import common, pretrained
+from keras_cutmix.models import common, resnet50_keras
 from keras_cutmix.models.layers import conv_initializer
-from keras_cutmix.models.resnet50_keras import CAFFE_MEAN_RGB, CAFFE_STD
+from keras_cutmix.models.resnet50_keras import CAFFE_MEAN_RGB, CAFFE_STD, how_to_obtain, keras_application_model
 
 BACKBONE_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 BACKBONE_LAST_LAYER = "block5_conv3"
 EXTRA_CHANNELS = 1024
-
-WEIGHTS_FORMS = (pretrained.IMAGENET, pretrained.BACKBONE_FILE)
-HOW_TO_OBTAIN = (
-    f"weights='imagenet' has Keras download its ImageNet notop file: keras.applications.VGG16("
-    f"weights=\"imagenet\", include_top=False) caches ~/.keras/models/{BACKBONE_FILE}. Offline, copy that "
-    "file here and pass its path."
-)
+WEIGHTS_FORMS = resnet50_keras.WEIGHTS_FORMS
+HOW_TO_OBTAIN = how_to_obtain("VGG16", BACKBONE_FILE)
 
 
-def vgg_gap(
-    *,
-    num_classes,
-    input_shape,
-    mean=CAFFE_MEAN_RGB,
-    std=CAFFE_STD,
-    weights=None,
-    name="vgg_gap",
-):
+def vgg_gap(*, num_classes, input_shape, mean=CAFFE_MEAN_RGB, std=CAFFE_STD, weights=None, name="vgg_gap"):
     """Builds VGG-GAP: VGG-16 convs without the last pool, conv6 (1024), GAP, head.
 
     Args:
@@ -100,25 +77,13 @@ def vgg_gap(
     References:
         - [Zhou et al., 2016](https://arxiv.org/abs/1512.04150)
     """
-    input_shape = common.check_image_shape(input_shape, channels=3)
-    kind, source = pretrained.weights_kind(weights, WEIGHTS_FORMS, HOW_TO_OBTAIN)
-    inputs, x = common.normalized_input(input_shape, mean, std, reverse_channels=True)
-    vgg = keras.applications.VGG16(
-        include_top=False, weights=None, input_tensor=x, input_shape=input_shape
-    )
-    x = vgg.get_layer(BACKBONE_LAST_LAYER).output  # block5_pool is left out.
-    x = keras.layers.Conv2D(
-        EXTRA_CHANNELS,
-        3,
-        padding="same",
-        kernel_initializer=conv_initializer(),  # He normal, fan-out, as wsolevaluation.
-        name="conv6",
-    )(x)
-    features = keras.layers.ReLU(name="conv6_relu")(x)
-    model = common.finish_model(inputs, features, num_classes, name)
-    if kind == pretrained.MODEL_FILE:
-        pretrained.load_model_file(model, source)
-    elif kind is not None:  # The 13 convs of VGG16(include_top=False); its pools have no weights.
-        pretrained.keras_applications_backbone(
-            keras.applications.VGG16, source, model, fresh=("conv6", common.HEAD_NAME))
-    return model
+
+    def tail(vgg):  # block5_pool is left out.
+        x = keras.layers.Conv2D(EXTRA_CHANNELS, 3, padding="same", name="conv6",
+                                kernel_initializer=conv_initializer())(vgg.get_layer(BACKBONE_LAST_LAYER).output)
+        return keras.layers.ReLU(name="conv6_relu")(x)
+
+    # The weights: the 13 convs of VGG16(include_top=False) (its pools have none); conv6 and the head start fresh.
+    return keras_application_model(keras.applications.VGG16, HOW_TO_OBTAIN, tail, ("conv6", common.HEAD_NAME),
+                                   num_classes=num_classes, input_shape=input_shape, mean=mean, std=std,
+                                   weights=weights, name=name)
