@@ -27,25 +27,21 @@ POOL_NAME = "global_pool"
 
 
 def check_image_shape(input_shape, *, channels=None):
-    """Validates a channels-last `(height, width, channels)` input shape.
+    """Validates a channels-last `(height, width, channels)` input shape (3 ints; height, width may be `None`).
 
     Args:
-        input_shape: Tuple of 3 ints (height and width may be `None`).
+        input_shape: The shape.
         channels: Required channel count, or `None` for any.
 
     Returns:
         The shape as a tuple.
 
     Raises:
-        ValueError: If the shape is malformed or the data format is not
-            channels-last.
+        ValueError: If the shape is malformed or the data format is not channels-last.
     """
     if keras.config.image_data_format() != "channels_last":
-        raise ValueError(
-            "keras_cutmix models are channels-last. Expected "
-            "keras.config.image_data_format() == 'channels_last'. Received: "
-            f"{keras.config.image_data_format()!r}"
-        )
+        raise ValueError("keras_cutmix models are channels-last. Expected keras.config.image_data_format() == "
+                         f"'channels_last'. Received: {keras.config.image_data_format()!r}")
     shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
     if (
         shape is None
@@ -53,15 +49,10 @@ def check_image_shape(input_shape, *, channels=None):
         or shape[2] is None
         or any(d is not None and (not isinstance(d, int) or d < 1) for d in shape)
     ):
-        raise ValueError(
-            "Expected `input_shape` = (height, width, channels) with positive "
-            f"ints (height/width may be None). Received: input_shape={input_shape!r}"
-        )
+        raise ValueError("Expected `input_shape` = (height, width, channels) with positive ints (height/width may "
+                         f"be None). Received: input_shape={input_shape!r}")
     if channels is not None and shape[2] != channels:
-        raise ValueError(
-            f"Expected `input_shape` with {channels} channels. "
-            f"Received: input_shape={input_shape!r}"
-        )
+        raise ValueError(f"Expected `input_shape` with {channels} channels. Received: input_shape={input_shape!r}")
     return shape
 
 
@@ -73,10 +64,8 @@ def per_channel(value, channels, arg_name):
     if len(values) == 1:
         values = values * channels
     if len(values) != channels:
-        raise ValueError(
-            f"Expected `{arg_name}` to be a scalar or have one value per channel "
-            f"({channels}). Received: {arg_name}={value!r}"
-        )
+        raise ValueError(f"Expected `{arg_name}` to be a scalar or have one value per channel ({channels}). "
+                         f"Received: {arg_name}={value!r}")
     return values
 
 
@@ -85,13 +74,12 @@ def normalized_input(input_shape, mean, std, *, reverse_channels=False):
 
     Args:
         input_shape: `(height, width, channels)`.
-        mean: Scalar or per-channel means on the 0-255 scale.
-        std: Scalar or per-channel standard deviations on the 0-255 scale.
+        mean, std: Scalar or per-channel means and standard deviations on the 0-255 scale.
         reverse_channels: See `PixelNormalization`.
 
     Returns:
-        `(inputs, x)`: the `keras.Input` (float32; uint8 tensors are cast when
-        the model is called) and the normalised tensor.
+        `(inputs, x)`: the `keras.Input` (float32; uint8 tensors are cast when the model is called) and the
+        normalised tensor.
     """
     input_shape = check_image_shape(input_shape)
     channels = input_shape[-1]
@@ -108,8 +96,7 @@ def normalized_input(input_shape, mean, std, *, reverse_channels=False):
 def classification_head(features, num_classes):
     """Global average pooling, then a linear layer named "head" (logits).
 
-    Under a mixed-precision policy the head computes in the variable dtype
-    (float32), so logits and losses keep full precision.
+    The head computes in the variable dtype (float32 under mixed precision), so logits keep full precision.
     """
     x = keras.layers.GlobalAveragePooling2D(name=POOL_NAME)(features)
     dtype = keras.config.dtype_policy().variable_dtype
@@ -126,17 +113,14 @@ def finish_model(inputs, features, num_classes, name):
 def cam_feature_layer_name(model):
     """Returns the name of the layer whose output is the last conv feature map.
 
-    Uses `model.cam_feature_layer` if set (by `get_model`), else follows the
-    graph back from the `"head"` layer through the global pooling layer, so it
-    also works on models reloaded from a `.keras` file.
+    Uses `model.cam_feature_layer` if set (by `get_model`), else follows the graph back from the `"head"` layer
+    through the global pooling layer, so it also works on models reloaded from a `.keras` file.
 
     Args:
-        model: A functional `keras.Model` ending in
-            `GlobalAveragePooling2D -> Dense(name="head")`.
+        model: A functional `keras.Model` ending in `GlobalAveragePooling2D -> Dense(name="head")`.
 
     Returns:
-        The layer name; `model.get_layer(name).output` is the 4-D feature map
-        `[batch, height, width, channels]`.
+        The layer name; `model.get_layer(name).output` is the 4-D feature map `[batch, height, width, channels]`.
 
     Raises:
         ValueError: If the model has no such tail.
@@ -150,10 +134,8 @@ def cam_feature_layer_name(model):
             raise ValueError(f"layer before 'head' is {type(pool).__name__}")
         return compat.producing_layer(pool.input, model.layers).name
     except (ValueError, AttributeError) as error:
-        raise ValueError(
-            "Expected `model` to end in GlobalAveragePooling2D -> Dense(name="
-            f"'head'). Received: model={model.name!r} ({error})"
-        ) from error
+        raise ValueError("Expected `model` to end in GlobalAveragePooling2D -> Dense(name='head'). "
+                         f"Received: model={model.name!r} ({error})") from error
 
 
 def at_input_size(classifier, image_size):
