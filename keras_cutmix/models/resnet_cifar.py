@@ -13,8 +13,7 @@
 Basic block: `conv3-BN-ReLU-conv3-BN`, add the shortcut, ReLU.
 
 References:
-    - [He et al., 2016, Deep Residual Learning for Image
-      Recognition](https://arxiv.org/abs/1512.03385)
+    - [He et al., 2016, Deep Residual Learning for Image Recognition](https://arxiv.org/abs/1512.03385)
 """
 
 import keras
@@ -53,10 +52,9 @@ def basic_block(x, filters, stride, shortcut_fn, name):
     return relu(out, f"{name}_out")
 
 
-def _resnet(stage_filters, blocks, shortcut_fn, stem_filters, num_classes, input_shape,
-            mean, std, name):
+def _resnet(stage_filters, blocks, shortcut_fn, num_classes, input_shape, mean, std, name):
     inputs, x = common.normalized_input(input_shape, mean, std)
-    x = conv(x, stem_filters, 3, name="stem_conv")
+    x = conv(x, stage_filters[0], 3, name="stem_conv")
     x = relu(batch_norm(x, "stem_bn"), "stem_relu")
     for s, filters in enumerate(stage_filters):
         for b in range(blocks):
@@ -72,13 +70,12 @@ def resnet_cifar_thin(depth, *, num_classes, input_shape, mean, std, name=None):
         depth: `6n + 2` (20, 32, 44, 56, 110, ...).
         num_classes: Number of logits.
         input_shape: `(height, width, channels)` of the pixel inputs.
-        mean: Per-channel pixel means (0-255 scale).
-        std: Per-channel pixel standard deviations (0-255 scale).
+        mean, std: Per-channel pixel means and standard deviations (0-255 scale).
         name: Model name. Defaults to `"resnet{depth}"`.
 
     Returns:
-        A functional `keras.Model` mapping pixels to logits; its
-        `cam_feature_layer` is the last block's output ReLU.
+        A functional `keras.Model` mapping pixels to logits; its `cam_feature_layer` is the last block's output
+        ReLU.
 
     Raises:
         ValueError: If `depth` is not `6n + 2`.
@@ -88,27 +85,21 @@ def resnet_cifar_thin(depth, *, num_classes, input_shape, mean, std, name=None):
     """
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"Expected `depth` = 6 * n + 2. Received: depth={depth!r}")
-    blocks = (depth - 2) // 6
-    return _resnet((16, 32, 64), blocks, option_a_shortcut, 16, num_classes, input_shape,
-                   mean, std, name or f"resnet{depth}")
+    return _resnet((16, 32, 64), (depth - 2) // 6, option_a_shortcut, num_classes, input_shape, mean, std,
+                   name or f"resnet{depth}")
 
 
 def resnet18_cifar(*, num_classes, input_shape, mean, std, name="resnet18"):
     """Builds the CIFAR ResNet-18 (3x3 stem, no max pooling, 64-512 channels).
 
     Args:
-        num_classes: Number of logits.
-        input_shape: `(height, width, channels)` of the pixel inputs.
-        mean: Per-channel pixel means (0-255 scale).
-        std: Per-channel pixel standard deviations (0-255 scale).
+        num_classes, input_shape, mean, std: As `resnet_cifar_thin`.
         name: Model name. Defaults to `"resnet18"`.
 
     Returns:
-        A functional `keras.Model` mapping pixels to logits; its
-        `cam_feature_layer` is the last block's output ReLU.
+        As `resnet_cifar_thin`.
 
     References:
         - [He et al., 2016](https://arxiv.org/abs/1512.03385)
     """
-    return _resnet((64, 128, 256, 512), 2, projection_shortcut, 64, num_classes, input_shape,
-                   mean, std, name)
+    return _resnet((64, 128, 256, 512), 2, projection_shortcut, num_classes, input_shape, mean, std, name)
