@@ -36,30 +36,24 @@ def cam_cnn(*, num_classes, input_shape, mean, std, layers=DEFAULT_LAYERS, name=
     Args:
         num_classes: Number of logits.
         input_shape: `(height, width, channels)` of the pixel inputs.
-        mean: Per-channel pixel means (0-255 scale).
-        std: Per-channel pixel standard deviations (0-255 scale).
-        layers: `(channels, stride)` of each Conv-BN-ReLU, in order; the
-            product of the strides is the CAM's stride. Defaults to
-            `DEFAULT_LAYERS` (stride 8).
+        mean, std: Per-channel pixel means and standard deviations (0-255 scale).
+        layers: `(channels, stride)` of each Conv-BN-ReLU, in order; the product of the strides is the CAM's
+            stride. Defaults to `DEFAULT_LAYERS` (stride 8).
         name: Model name. Defaults to `"cam_cnn"`.
 
     Returns:
-        A functional `keras.Model` mapping pixels to logits; its
-        `cam_feature_layer` is the last ReLU.
+        A functional `keras.Model` mapping pixels to logits; its `cam_feature_layer` is the last ReLU.
 
     Raises:
-        ValueError: If `layers` is empty or holds a non-positive channel count
-            or stride.
+        ValueError: If `layers` is empty or holds a non-positive channel count or stride.
     """
     try:
         pairs = tuple((int(c), int(s)) for c, s in layers)
     except (TypeError, ValueError):
         pairs = ()
     if not pairs or any(c < 1 or s < 1 for c, s in pairs):
-        raise ValueError(
-            "Expected `layers` to be a non-empty sequence of (channels, stride) "
-            f"pairs of positive ints. Received: layers={layers!r}"
-        )
+        raise ValueError("Expected `layers` to be a non-empty sequence of (channels, stride) pairs of positive ints. "
+                         f"Received: layers={layers!r}")
     inputs, x = common.normalized_input(input_shape, mean, std)
     for index, (channels, stride) in enumerate(pairs):
         x = conv_bn_relu(x, channels, stride, f"conv{index + 1}")

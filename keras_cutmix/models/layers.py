@@ -19,6 +19,8 @@ from keras import ops
 
 # PyTorch BatchNorm2d defaults (momentum 0.1 there is 0.9 here).
 BN_KWARGS = {"momentum": 0.9, "epsilon": 1e-5}
+
+
 def conv_initializer():
     """A fresh N(0, 2 / (k * k * out_channels)) initializer, as the reference code uses for convs.
 
@@ -34,15 +36,8 @@ def conv(x, filters, kernel_size, stride=1, name=None):
     pad = kernel_size // 2
     if stride > 1 and pad:
         x = keras.layers.ZeroPadding2D(pad, name=f"{name}_pad")(x)
-    return keras.layers.Conv2D(
-        filters,
-        kernel_size,
-        strides=stride,
-        padding="valid" if stride > 1 else "same",
-        use_bias=False,
-        kernel_initializer=conv_initializer(),
-        name=name,
-    )(x)
+    return keras.layers.Conv2D(filters, kernel_size, strides=stride, padding="valid" if stride > 1 else "same",
+                               use_bias=False, kernel_initializer=conv_initializer(), name=name)(x)
 
 
 def batch_norm(x, name):
@@ -59,15 +54,13 @@ def relu(x, name):
 class PixelNormalization(keras.layers.Layer):
     """Casts pixels to float and normalises them per channel.
 
-    Computes `(cast(x) - mean) / std` on the last axis, then optionally reverses
-    the channel order (RGB -> BGR, for caffe-style ImageNet weights).
+    Computes `(cast(x) - mean) / std` on the last axis, then optionally reverses the channel order (RGB -> BGR,
+    for caffe-style ImageNet weights).
 
     Args:
-        mean: Sequence of per-channel means, on the 0-255 pixel scale, in the
-            channel order of the inputs.
+        mean: Sequence of per-channel means, on the 0-255 pixel scale, in the channel order of the inputs.
         std: Sequence of per-channel standard deviations, same scale and order.
-        reverse_channels: Whether to reverse the channel axis after
-            normalising. Defaults to `False`.
+        reverse_channels: Whether to reverse the channel axis after normalising. Defaults to `False`.
         **kwargs: Standard `keras.layers.Layer` arguments.
     """
 
@@ -77,19 +70,14 @@ class PixelNormalization(keras.layers.Layer):
         self.std = [float(s) for s in std]
         self.reverse_channels = bool(reverse_channels)
         if len(self.mean) != len(self.std):
-            raise ValueError(
-                "Expected `mean` and `std` of equal length. Received: "
-                f"mean={self.mean}, std={self.std}"
-            )
+            raise ValueError(f"Expected `mean` and `std` of equal length. Received: mean={self.mean}, std={self.std}")
         if min(self.std) <= 0:
             raise ValueError(f"Expected every `std` > 0. Received: std={self.std}")
 
     def build(self, input_shape):
         if input_shape[-1] is not None and input_shape[-1] != len(self.mean):
-            raise ValueError(
-                f"Expected inputs with {len(self.mean)} channels (one per `mean` "
-                f"value). Received: input_shape={tuple(input_shape)}"
-            )
+            raise ValueError(f"Expected inputs with {len(self.mean)} channels (one per `mean` value). "
+                             f"Received: input_shape={tuple(input_shape)}")
 
     def call(self, inputs):
         x = ops.cast(inputs, self.compute_dtype)
@@ -105,9 +93,7 @@ class PixelNormalization(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            mean=self.mean, std=self.std, reverse_channels=self.reverse_channels
-        )
+        config.update(mean=self.mean, std=self.std, reverse_channels=self.reverse_channels)
         return config
 
 
@@ -115,8 +101,8 @@ class PixelNormalization(keras.layers.Layer):
 class ChannelZeroPad(keras.layers.Layer):
     """Appends `extra` all-zero channels (the parameter-free identity shortcut).
 
-    Used by the "option A" shortcuts of CIFAR ResNets (He et al. 2016) and by
-    every PyramidNet shortcut (Han et al. 2017), where a block widens its input.
+    Used by the "option A" shortcuts of CIFAR ResNets (He et al. 2016) and by every PyramidNet shortcut (Han et
+    al. 2017), where a block widens its input.
 
     Args:
         extra: Number of zero channels to append after the existing ones.

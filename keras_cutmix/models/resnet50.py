@@ -1,54 +1,38 @@
 """`resnet50`: ResNet-50 as the CutMix paper trained it (torchvision's, v1.5).
 
-The official CutMix code (github.com/clovaai/CutMix-PyTorch, `resnet.py`)
-trains torchvision's ResNet-50 definition, known as ResNet v1.5:
+The official CutMix code (github.com/clovaai/CutMix-PyTorch, `resnet.py`) trains torchvision's ResNet-50
+definition, known as ResNet v1.5:
 
 * stem `conv7x7/2 (pad 3) - BN - ReLU - maxpool3x3/2 (pad 1)`;
-* bottleneck blocks `conv1x1 - BN - ReLU - conv3x3 - BN - ReLU - conv1x1(x4) -
-  BN`, added to the shortcut, then ReLU; a downsampling block puts its stride
-  in the 3x3 conv (v1 puts it in the first 1x1 conv) and its shortcut is a
-  strided `conv1x1 - BN`;
+* bottleneck blocks `conv1x1 - BN - ReLU - conv3x3 - BN - ReLU - conv1x1(x4) - BN`, added to the shortcut,
+  then ReLU; a downsampling block puts its stride in the 3x3 conv (v1 puts it in the first 1x1 conv) and its
+  shortcut is a strided `conv1x1 - BN`;
 * 3, 4, 6, 3 blocks of widths 64, 128, 256, 512 at strides 1, 2, 2, 2;
-* no conv biases; BatchNorm with PyTorch's defaults (momentum 0.1 there, 0.9
-  in Keras; epsilon 1e-5), gamma 1 and beta 0 everywhere (no zero-initialised
-  last BN of a block); conv kernels He-normal with fan-out
+* no conv biases; BatchNorm with PyTorch's defaults (momentum 0.1 there, 0.9 in Keras; epsilon 1e-5), gamma 1
+  and beta 0 everywhere (no zero-initialised last BN of a block); conv kernels He-normal with fan-out
   (`kaiming_normal_(mode="fan_out", nonlinearity="relu")`, untruncated).
 
-The backbone is keras-hub's `ResNetBackbone` with `block_type=
-"bottleneck_block"`, which has this structure and the same padding (explicit
-symmetric zero padding before strided convs; zero padding before the max
-pool equals PyTorch's -inf padding after a ReLU). Its convs start Glorot
-uniform, so the builders here re-initialise them as torchvision does.
-`backbone()` returns the keras-hub model itself (pyramid outputs P2-P5, as
-keras-hub's RetinaNet takes it); `resnet50()` builds the same layers (same
-names: `conv1_conv`, `stack0_block0_1_conv`, ..., `stack3_block2_out`) between
-our normalisation and the CAM-ready head.
+The backbone is keras-hub's `ResNetBackbone` with `block_type="bottleneck_block"`, which has this structure
+and the same padding (explicit symmetric zero padding before strided convs; zero padding before the max pool
+equals PyTorch's -inf padding after a ReLU). Its convs start Glorot uniform, so the builders here
+re-initialise them as torchvision does. `backbone()` returns the keras-hub model itself (pyramid outputs
+P2-P5, as keras-hub's RetinaNet takes it); `resnet50()` builds the same layers (same names: `conv1_conv`,
+`stack0_block0_1_conv`, ..., `stack3_block2_out`) between our normalisation and the CAM-ready head.
+`last_stride=1` keeps the last stage at stride 1 (features at 1/16 of the input, 14x14 at 224x224), the
+variant used for weakly supervised object localization.
 
-`last_stride=1` keeps the last stage at stride 1 (features at 1/16 of the
-input, 14x14 at 224x224), the variant used for weakly supervised object
-localization.
+Parameters with 1000 classes: 25,557,032 trainable (as torchvision's `resnet50()`), plus 53,120 BatchNorm
+statistics. The head is `Dense(name="head")` with Keras's default initialisation (Glorot-uniform kernel, zero
+bias), where PyTorch's `nn.Linear` draws kernel and bias from U(-1/sqrt(2048), 1/sqrt(2048)). Inputs are RGB
+pixels in [0, 255], normalised inside with torchvision's ImageNet statistics (`IMAGENET_MEAN`,
+`IMAGENET_STD`, 0-255 scale), as all the weights below expect.
 
-Parameters with 1000 classes: 25,557,032 trainable (as torchvision's
-`resnet50()`), plus 53,120 BatchNorm statistics. The head is
-`Dense(name="head")` with Keras's default initialisation (Glorot-uniform
-kernel, zero bias), where PyTorch's `nn.Linear` draws kernel and bias from
-U(-1/sqrt(2048), 1/sqrt(2048)).
-
-Inputs are RGB pixels in [0, 255], normalised inside with torchvision's
-ImageNet statistics (mean `(123.675, 116.28, 103.53)`, std
-`(58.395, 57.12, 57.375)`, 0-255 scale), as all the weights below expect.
-
-**ImageNet weights** (`weights=`; every form in `pretrained.py`): `"imagenet"`
-is torchvision's own ResNet-50 (`IMAGENET1K_V1`, 76.13% top-1; the paper
-fine-tuned it for localization) from timm's copy `hf://timm/resnet50.tv_in1k`,
-converted by keras-hub on load (needs `safetensors`). Also: keras-hub's
-`"resnet_50_imagenet"` (timm's `resnet50.a1_in1k`: the same v1.5 network
-trained with the "ResNet strikes back" A1 recipe), any `hf://` / `kaggle://`
-handle or local folder of a ResNet-50 preset (keras-hub's `save_to_preset`
-layout, or timm's `config.json` + `model.safetensors`), or a whole-model file
-of this model with any class count. A preset must be a ResNet-50 v1 (no
-pre-activation) whose image converter normalises as this model does; it loads
-into every layer but the head, whatever the strides (`last_stride=1` too).
+**ImageNet weights** (`weights=`; every form in `pretrained.py`): `"imagenet"` is torchvision's own ResNet-50
+(`IMAGENET1K_V1`, 76.13% top-1; the paper fine-tuned it for localization) from timm's copy
+`hf://timm/resnet50.tv_in1k`, converted by keras-hub on load (needs `safetensors`). Also keras-hub's
+`"resnet_50_imagenet"` (timm's `resnet50.a1_in1k`: the same v1.5 network trained with the "ResNet strikes
+back" A1 recipe). A preset must be a ResNet-50 v1 (no pre-activation) whose image converter normalises as
+this model does; it loads into every layer but the head, whatever the strides (`last_stride=1` too).
 
 References:
     - [He et al., 2016, Deep Residual Learning for Image
@@ -94,9 +78,7 @@ HOW_TO_OBTAIN = (
 
 def _check_last_stride(last_stride):
     if last_stride not in (1, 2) or isinstance(last_stride, bool):
-        raise ValueError(
-            f"Expected `last_stride` to be 1 or 2. Received: last_stride={last_stride!r}"
-        )
+        raise ValueError(f"Expected `last_stride` to be 1 or 2. Received: last_stride={last_stride!r}")
 
 
 def _keras_hub_backbone(image_shape, last_stride, arch=None):
@@ -116,17 +98,15 @@ def _keras_hub_backbone(image_shape, last_stride, arch=None):
 def backbone(*, image_shape=(None, None, 3), last_stride=2, arch=None):
     """The backbone of `resnet50` as a keras-hub `ResNetBackbone`.
 
-    Takes already normalised images (no `PixelNormalization`), for models
-    that take a keras-hub backbone (e.g. `keras_hub.models.RetinaNetBackbone`,
-    through `pyramid_outputs` P2-P5). Its layers have the names of
+    Takes already normalised images (no `PixelNormalization`), for models that take a keras-hub backbone (e.g.
+    `keras_hub.models.RetinaNetBackbone`, through `pyramid_outputs` P2-P5). Its layers have the names of
     `resnet50()`'s, so a trained classifier's weights copy over layer by layer.
 
     Args:
         image_shape: `(height, width, 3)`. Defaults to `(None, None, 3)`.
-        last_stride: Stride of the last stage, 2 (torchvision) or 1.
-            Defaults to 2.
-        arch: keras-hub `ResNetBackbone` arguments (`RESNET50_ARCH`,
-            `RESNET_TINY_ARCH`). Defaults to None: ResNet-50's.
+        last_stride: Stride of the last stage, 2 (torchvision) or 1. Defaults to 2.
+        arch: keras-hub `ResNetBackbone` arguments (`RESNET50_ARCH`, `RESNET_TINY_ARCH`). Defaults to None:
+            ResNet-50's.
 
     Returns:
         A `keras_hub.models.ResNetBackbone` with torchvision's initialisation.
@@ -149,44 +129,30 @@ def _torchvision_clone(layer):
     return layer.__class__.from_config(config)
 
 
-def resnet50(
-    *,
-    num_classes,
-    input_shape,
-    mean=IMAGENET_MEAN,
-    std=IMAGENET_STD,
-    last_stride=2,
-    weights=None,
-    name="resnet50",
-    arch=None,
-):
+def resnet50(*, num_classes, input_shape, mean=IMAGENET_MEAN, std=IMAGENET_STD, last_stride=2, weights=None,
+             name="resnet50", arch=None):
     """Builds the paper's ResNet-50 with pixel normalisation and a CAM-ready head.
 
     Args:
         num_classes: Number of logits.
         input_shape: `(height, width, 3)`; height and width may be `None`.
-        mean: Per-channel RGB means (0-255 scale). Defaults to torchvision's
-            ImageNet means.
-        std: Per-channel RGB standard deviations (0-255 scale). Defaults to
-            torchvision's ImageNet standard deviations.
-        last_stride: Stride of the last stage: 2 (torchvision, 7x7 features at
-            224x224) or 1 (14x14). Defaults to 2.
-        weights: `None` (random initialisation), `"imagenet"` (torchvision's),
-            a keras-hub preset (name, handle or folder, timm's layout
-            included) or a whole-model `.weights.h5` / `.keras` file of this
+        mean, std: Per-channel RGB means and standard deviations (0-255 scale). Default to torchvision's
+            ImageNet statistics.
+        last_stride: Stride of the last stage: 2 (torchvision, 7x7 features at 224x224) or 1 (14x14).
+            Defaults to 2.
+        weights: `None` (random initialisation), `"imagenet"` (torchvision's), a keras-hub preset (name,
+            handle or folder, timm's layout included) or a whole-model `.weights.h5` / `.keras` file of this
             model (any class count). Defaults to `None`.
         name: Model name. Defaults to `"resnet50"`.
-        arch: keras-hub `ResNetBackbone` arguments. Defaults to None:
-            ResNet-50's (`RESNET50_ARCH`).
+        arch: keras-hub `ResNetBackbone` arguments. Defaults to None: ResNet-50's (`RESNET50_ARCH`).
 
     Returns:
-        A functional `keras.Model` mapping RGB pixels to logits; its
-        `cam_feature_layer` is `"stack3_block2_out"`.
+        A functional `keras.Model` mapping RGB pixels to logits; its `cam_feature_layer` is
+        `"stack3_block2_out"`.
 
     Raises:
-        ValueError: If `last_stride` is not 1 or 2, `weights` is of a form
-            this model does not take, or its preset is not a ResNet-50 v1 or
-            normalises otherwise.
+        ValueError: If `last_stride` is not 1 or 2, `weights` is of a form this model does not take, or its
+            preset is not a ResNet-50 v1 or normalises otherwise.
         FileNotFoundError: If `weights` names a missing file or folder.
 
     References:
@@ -207,11 +173,10 @@ def resnet50(
             return layer(x)
         return layer(*args, **kwargs)
 
-    # The template's layers, copied onto `x` in a flat graph, so that every
-    # backbone layer (the CAM feature layer included) is a layer of the model.
-    trunk = keras.models.clone_model(
-        template, input_tensors=inputs, clone_function=_torchvision_clone, call_function=call
-    )
+    # The template's layers, copied onto `x` in a flat graph, so that every backbone layer (the CAM feature
+    # layer included) is a layer of the model.
+    trunk = keras.models.clone_model(template, input_tensors=inputs, clone_function=_torchvision_clone,
+                                     call_function=call)
     model = common.finish_model(inputs, trunk.output, num_classes, name)
     if kind == pretrained.MODEL_FILE:
         pretrained.load_model_file(model, source)

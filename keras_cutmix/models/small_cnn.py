@@ -37,45 +37,28 @@ def conv_bn_relu(x, filters, stride, name):
     return relu(batch_norm(x, f"{name}_bn"), f"{name}_relu")
 
 
-def small_cnn(
-    *,
-    num_classes,
-    input_shape,
-    mean,
-    std,
-    widths=DEFAULT_WIDTHS,
-    convs_per_stage=2,
-    name="small_cnn",
-):
+def small_cnn(*, num_classes, input_shape, mean, std, widths=DEFAULT_WIDTHS, convs_per_stage=2, name="small_cnn"):
     """Builds the small CNN.
 
     Args:
         num_classes: Number of logits.
         input_shape: `(height, width, channels)` of the pixel inputs.
-        mean: Per-channel pixel means (0-255 scale).
-        std: Per-channel pixel standard deviations (0-255 scale).
-        widths: Channels of each stage; a 2x2 max pool separates stages, and
-            the stem (a stride-2 conv) has `widths[0]` channels. Defaults to
-            `(32, 64, 128)`.
+        mean, std: Per-channel pixel means and standard deviations (0-255 scale).
+        widths: Channels of each stage; a 2x2 max pool separates stages, and the stem (a stride-2 conv) has
+            `widths[0]` channels. Defaults to `(32, 64, 128)`.
         convs_per_stage: Conv-BN-ReLU layers per stage. Defaults to 2.
         name: Model name. Defaults to `"small_cnn"`.
 
     Returns:
-        A functional `keras.Model` mapping pixels to logits; its
-        `cam_feature_layer` is the last ReLU.
+        A functional `keras.Model` mapping pixels to logits; its `cam_feature_layer` is the last ReLU.
 
     Raises:
         ValueError: If `widths` is empty or `convs_per_stage` < 1.
     """
     if not widths or any(int(w) < 1 for w in widths):
-        raise ValueError(
-            f"Expected `widths` to be a non-empty sequence of positive ints. "
-            f"Received: widths={widths!r}"
-        )
+        raise ValueError(f"Expected `widths` to be a non-empty sequence of positive ints. Received: widths={widths!r}")
     if int(convs_per_stage) < 1:
-        raise ValueError(
-            f"Expected `convs_per_stage` >= 1. Received: convs_per_stage={convs_per_stage!r}"
-        )
+        raise ValueError(f"Expected `convs_per_stage` >= 1. Received: convs_per_stage={convs_per_stage!r}")
     inputs, x = common.normalized_input(input_shape, mean, std)
     x = conv_bn_relu(x, widths[0], 2, "stem")
     for s, filters in enumerate(widths):
