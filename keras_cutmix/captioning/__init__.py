@@ -5,10 +5,9 @@
     ids, scores = beam_search(model, images, beam_size=20)
     score_captions({1: ["a red star above a blue circle"]}, {1: "a red star"})   # BLEU-1..4, METEOR, ...
 
-Modules: `vocabulary` (StringLookup vocabulary, tokenize / detokenize), `nic` (Show and Tell, its recipe),
-`decoding` (greedy and beam search, compiled), `scoring` (pycocoevalcap), `streaming` (a data set's
-references, encoder features and captions, one batch of images at a time), `run` (`run_captioning`,
-`examples/coco_captioning.py`).
+Modules: `vocabulary` (StringLookup vocabulary, tokenize / detokenize), `nic` (Show and Tell, its recipe), `decoding`
+(greedy and beam search, compiled), `scoring` (pycocoevalcap), `streaming` (a data set's references, encoder features
+and captions, one batch of images at a time), `run` (`run_captioning`, `examples/coco_captioning.py`).
 """
 
 from keras_cutmix import extras

@@ -1,22 +1,18 @@
 """Greedy and beam-search decoding for `nic` models, batched and compiled.
 
-Both run the trained layers one token at a time (the "step model"): the
-encoder and "image_embedding" give the LSTM's first input, whose state starts
-the caption; each step embeds the previous token ("word_embedding"), advances
-the LSTM cell ("lstm") and scores the next token ("logits"). `<pad>` and
-`<start>` are never generated. A caption ends at `<end>` (kept in the ids and
-counted in the length and the score) or after `max_length` tokens.
+Both run the trained layers one token at a time (the "step model"): the encoder and "image_embedding" give the LSTM's
+first input, whose state starts the caption; each step embeds the previous token ("word_embedding"), advances the LSTM
+cell ("lstm") and scores the next token ("logits"). `<pad>` and `<start>` are never generated. A caption ends at
+`<end>` (kept in the ids and counted in the length and the score) or after `max_length` tokens.
 
 Returned ids are `[B, max_length]` int32 without `<start>`, padded with 0
 after `<end>`; `detokenize` turns them into strings.
 
 References:
-    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption
-      Generator](https://arxiv.org/abs/1411.4555) (beam size 20 in CutMix's
-      Table A1)
-    - Length normalisation `score / length**alpha`: [Wu et al., 2016, Google's
-      Neural Machine Translation System](https://arxiv.org/abs/1609.08144)
-      (simplified form).
+    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption Generator](https://arxiv.org/abs/1411.4555) (beam
+      size 20 in CutMix's Table A1)
+    - Length normalisation `score / length**alpha`: [Wu et al., 2016, Google's Neural Machine Translation
+      System](https://arxiv.org/abs/1609.08144) (simplified form).
 """
 
 import numpy as np
@@ -135,8 +131,7 @@ def greedy_decode(model, images, max_length=20):
 
     Args:
         model: A `nic` model.
-        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the
-            size the model's encoder takes.
+        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the size the model's encoder takes.
         max_length: Most tokens generated (`<end>` included). Defaults to 20.
 
     Returns:
@@ -157,21 +152,18 @@ def beam_search(model, images, beam_size=20, max_length=20, length_normalization
 
     Args:
         model: A `nic` model.
-        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the
-            size the model's encoder takes.
+        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the size the model's encoder takes.
         beam_size: Beams per image. Defaults to 20 (Table A1).
         max_length: Most tokens generated (`<end>` included). Defaults to 20.
         length_normalization: `alpha`; when > 0 beams are ranked by
             `log_prob_sum / length**alpha`. Defaults to 0 (plain sum).
 
     Returns:
-        `(ids, scores)`: int32 NumPy `[B, max_length]` (the best beam) and
-        float32 `[B]`, its (normalised) score.
+        `(ids, scores)`: int32 NumPy `[B, max_length]` (the best beam) and float32 `[B]`, its (normalised) score.
 
     Raises:
-        ValueError: If `model` is not a `nic` model, `images` are not pixels
-            of its encoder's shape, `beam_size` or `max_length` < 1, or
-            `length_normalization` < 0.
+        ValueError: If `model` is not a `nic` model, `images` are not pixels of its encoder's shape, `beam_size` or
+            `max_length` < 1, or `length_normalization` < 0.
     """
     images = _images(model, images, "beam_search")
     beam_size = checks.count("beam_size", beam_size, "beam_search")

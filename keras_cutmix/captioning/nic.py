@@ -1,24 +1,19 @@
 """NIC ("Show and Tell"): CNN encoder -> image embedding -> one LSTM -> words.
 
-Training uses teacher forcing. With `ids = tokenize(captions, vocab, T + 1)`
-(`<start> w1 ... <end> <pad>...`), the model takes
-`(images, ids[:, :-1])` and its logits `[B, T, V]` are scored against
-`ids[:, 1:]` by `caption_loss`, which ignores `<pad>` targets:
+Training uses teacher forcing. With `ids = tokenize(captions, vocab, T + 1)` (`<start> w1 ... <end> <pad>...`), the
+model takes `(images, ids[:, :-1])` and its logits `[B, T, V]` are scored against `ids[:, 1:]` by `caption_loss`,
+which ignores `<pad>` targets:
 
     t = 0:      LSTM(image_embedding(encoder(images)))   -> output dropped
     t = 1..T:   LSTM(word_embedding(ids[:, t - 1]))      -> Dense(V) logits
 
-The word-embedding layer (`CaptionEmbedding`) keeps the vocabulary's token
-list in its config, so a `.keras` file carries the vocabulary and
-`vocabulary_of(model)` gets it back after
-`keras.saving.load_model(path, safe_mode=True)`.
+The word-embedding layer (`CaptionEmbedding`) keeps the vocabulary's token list in its config, so a `.keras` file
+carries the vocabulary and `vocabulary_of(model)` gets it back after `keras.saving.load_model(path, safe_mode=True)`.
 
 References:
-    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption
-      Generator](https://arxiv.org/abs/1411.4555)
-    - Reference code named by the CutMix paper (supplementary D):
-      https://github.com/stevehuanghe/image_captioning (`models/nic.py`,
-      `train.py`, `utils/config.py`).
+    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption Generator](https://arxiv.org/abs/1411.4555)
+    - Reference code named by the CutMix paper (supplementary D): https://github.com/stevehuanghe/image_captioning
+      (`models/nic.py`, `train.py`, `utils/config.py`).
 """
 
 import keras
@@ -106,11 +101,9 @@ def pooled_encoder(classifier, pool_name=POOL_NAME):
     """A classifier cut at its global pooling: pixels -> features `[B, D]`.
 
     Args:
-        classifier: A functional `keras.Model` ending in
-            `GlobalAveragePooling2D -> Dense(name="head")` (every
+        classifier: A functional `keras.Model` ending in `GlobalAveragePooling2D -> Dense(name="head")` (every
             `keras_cutmix.models` model).
-        pool_name: Name of the pooling layer; if absent, the last
-            `GlobalAveragePooling2D` layer is used. Defaults to
+        pool_name: Name of the pooling layer; if absent, the last `GlobalAveragePooling2D` layer is used. Defaults to
             `"global_pool"`.
 
     Returns:
@@ -158,21 +151,18 @@ def nic(
         embedding_dim: Size of the image and word embeddings. Defaults to 512.
         units: LSTM units. Defaults to 512.
         dropout: Dropout rate on the LSTM outputs. Defaults to 0.1.
-        trainable_encoder: Fine-tune the encoder (else frozen, running in
-            inference mode). Defaults to `False`, as the reference code.
-            This sets `trainable` on the encoder's layers, which it shares
-            with the classifier it was cut from.
+        trainable_encoder: Fine-tune the encoder (else frozen, running in inference mode). Defaults to `False`, as the
+            reference code. This sets `trainable` on the encoder's layers, which it shares with the classifier it was
+            cut from.
         name: Model name.
 
     Returns:
-        A `keras.Model` taking `(images, caption_ids [B, T])` and returning
-        logits `[B, T, len(vocabulary)]`; layers "encoder",
-        "image_embedding", "word_embedding", "lstm", "logits".
+        A `keras.Model` taking `(images, caption_ids [B, T])` and returning logits `[B, T, len(vocabulary)]`; layers
+        "encoder", "image_embedding", "word_embedding", "lstm", "logits".
 
     Raises:
-        ValueError: If `vocabulary` is not a `Vocabulary`, the encoder does
-            not map images `[B, H, W, C]` to features `[B, D]`, a size is not
-            a positive int or `dropout` is not in [0, 1).
+        ValueError: If `vocabulary` is not a `Vocabulary`, the encoder does not map images `[B, H, W, C]` to features
+            `[B, D]`, a size is not a positive int or `dropout` is not in [0, 1).
     """
     check_vocabulary("vocabulary", vocabulary, "nic")
     _check_functional("encoder", encoder, "nic")

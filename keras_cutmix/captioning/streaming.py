@@ -10,9 +10,8 @@
 (0.93 GB for ResNet-50's 2,048). Every pass reads the images in the same order (a training read after the
 same seeding) and each one checks it against the image ids of the first.
 
-Each function takes any iterable of batches (dicts with "images" uint8 `[B, S, S, 3]` and "image_ids"
-int64 `[B]`, as `data.load_captions` yields), stops after `len(image_ids)` images, and shows a
-`keras.utils.Progbar` when `verbose`.
+Each function takes any iterable of batches (dicts with "images" uint8 `[B, S, S, 3]` and "image_ids" int64 `[B]`, as
+`data.load_captions` yields), stops after `len(image_ids)` images, and shows a `keras.utils.Progbar` when `verbose`.
 """
 
 import keras

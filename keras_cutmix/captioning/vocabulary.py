@@ -1,20 +1,17 @@
 """Caption vocabulary: words seen at least `min_count` times, plus 4 specials.
 
-Ids are fixed for the special tokens: `<pad>` = 0 (the `StringLookup` mask
-token), `<unk>` = 1 (its one out-of-vocabulary index), `<start>` = 2,
-`<end>` = 3; the words follow, most frequent first (ties alphabetical).
+Ids are fixed for the special tokens: `<pad>` = 0 (the `StringLookup` mask token), `<unk>` = 1 (its one
+out-of-vocabulary index), `<start>` = 2, `<end>` = 3; the words follow, most frequent first (ties alphabetical).
 
 The tokenisation rule (one home: `split_words`) is the one of
 `keras.layers.TextVectorization(standardize="lower_and_strip_punctuation")`:
 lowercase, delete punctuation, split on whitespace.
 
-A `Vocabulary` is a plain list of tokens around two `keras.layers.StringLookup`
-layers (forward and inverted). It serialises as that list: `nic` stores it
-in the config of its word-embedding layer, so a saved model carries it.
+A `Vocabulary` is a plain list of tokens around two `keras.layers.StringLookup` layers (forward and inverted). It
+serialises as that list: `nic` stores it in the config of its word-embedding layer, so a saved model carries it.
 
 References:
-    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption
-      Generator](https://arxiv.org/abs/1411.4555)
+    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption Generator](https://arxiv.org/abs/1411.4555)
 """
 
 import collections
@@ -80,8 +77,7 @@ class Vocabulary:
         tokens: The full token list, starting with `SPECIAL_TOKENS`.
 
     Raises:
-        ValueError: If `tokens` does not start with the special tokens or
-            has duplicates.
+        ValueError: If `tokens` does not start with the special tokens or has duplicates.
     """
 
     def __init__(self, tokens):
@@ -113,8 +109,7 @@ def build_vocabulary(captions, min_count=5, max_tokens=None):
 
     Args:
         captions: Sequence of caption strings.
-        min_count: Keep words seen at least this many times. Defaults to 5
-            (NIC's threshold).
+        min_count: Keep words seen at least this many times. Defaults to 5 (NIC's threshold).
         max_tokens: If set, keep at most this many tokens in all (specials
             included), the most frequent words first. Defaults to `None`.
 
@@ -144,8 +139,7 @@ def build_vocabulary(captions, min_count=5, max_tokens=None):
 def tokenize(captions, vocab, max_length):
     """Captions -> `<start> w1 ... wk <end>` ids, padded with 0.
 
-    Captions longer than `max_length - 2` words are cut to that many words
-    (the `<end>` is always kept).
+    Captions longer than `max_length - 2` words are cut to that many words (the `<end>` is always kept).
 
     Args:
         captions: Sequence of caption strings.
@@ -182,8 +176,7 @@ def detokenize(ids, vocab):
         A list of strings (words joined by single spaces).
 
     Raises:
-        ValueError: If `ids` is not rank 2 or holds ids outside [0, len(vocab)), or `vocab` is not a
-            `Vocabulary`.
+        ValueError: If `ids` is not rank 2 or holds ids outside [0, len(vocab)), or `vocab` is not a `Vocabulary`.
     """
     check_vocabulary("vocab", vocab, "detokenize")
     ids = checks.integer_array("ids", ids, "detokenize", ndim=2, upper=len(vocab))

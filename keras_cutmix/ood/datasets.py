@@ -5,34 +5,26 @@
     svhn = tfds_ood("svhn_cropped", image_size=(64, 64))              # tf.data, batched
     lsun = folder_ood("data/LSUN_resize", image_size=(64, 64))        # tf.data, batched
 
-Every set holds float32 images `[.., H, W, 3]` with pixel values in
-**[0, 255]**, the scale our models take (they normalise inside). The NumPy
-sets return arrays; the sets read from disk return a batched `tf.data.Dataset`
-of image batches (in a fixed order). Both go straight into
-`keras_cutmix.ood.max_softmax_score`.
+Every set holds float32 images `[.., H, W, 3]` with pixel values in **[0, 255]**, the scale our models take (they
+normalise inside). The NumPy sets return arrays; the sets read from disk return a batched `tf.data.Dataset` of image
+batches (in a fixed order). Both go straight into `keras_cutmix.ood.max_softmax_score`.
 
-* `uniform_noise`, `gaussian_noise`: as ODIN's `calData.py` draws them
-  (`torch.rand` and `clamp(torch.randn + 0.5, 0, 1)`, i.e. U(0, 1) and
-  clip(N(0.5, 1), 0, 1) per pixel and channel, independent), times 255.
-  ODIN scores 10,000 such images (the default here) at CIFAR's 32 x 32; here
-  they are drawn at the model's input shape, all at once (10,000 float32
-  images take 0.5 GB at 64 x 64 and 6 GB at 224 x 224: draw fewer for
-  large inputs).
+* `uniform_noise`, `gaussian_noise`: as ODIN's `calData.py` draws them (`torch.rand` and
+  `clamp(torch.randn + 0.5, 0, 1)`, i.e. U(0, 1) and clip(N(0.5, 1), 0, 1) per pixel and channel, independent), times
+  255. ODIN scores 10,000 such images (the default here) at CIFAR's 32 x 32; here they are drawn at the model's input
+  shape, all at once (10,000 float32 images take 0.5 GB at 64 x 64 and 6 GB at 224 x 224: draw fewer for large
+  inputs).
 * `tfds_ood`: any tensorflow-datasets set by name, e.g. `svhn_cropped`,
   `cifar100`, `lsun/classroom`; grayscale becomes RGB.
-* `folder_ood`: a folder of image files, e.g. one of ODIN's sets
-  (Tiny-ImageNet crop and resize, LSUN crop and resize, iSUN: 32 x 32 images)
-  unpacked from the tar files linked in the README of
-  https://github.com/facebookresearch/odin (`Imagenet.tar.gz` unpacks to
-  `Imagenet/test/*.jpg`); files are found recursively.
-* `embedded_near_ood`: the embedded synthetic_shapes images, but with a target
-  of a shape that is none of the 10 classes
-  (`keras_cutmix.data.synthetic_generator.generate_novel_batch`): near-OOD for
-  a model trained on synthetic_shapes, offline.
+* `folder_ood`: a folder of image files, e.g. one of ODIN's sets (Tiny-ImageNet crop and resize, LSUN crop and resize,
+  iSUN: 32 x 32 images) unpacked from the tar files linked in the README of https://github.com/facebookresearch/odin
+  (`Imagenet.tar.gz` unpacks to `Imagenet/test/*.jpg`); files are found recursively.
+* `embedded_near_ood`: the embedded synthetic_shapes images, but with a target of a shape that is none of the 10
+  classes (`keras_cutmix.data.synthetic_generator.generate_novel_batch`): near-OOD for a model trained on
+  synthetic_shapes, offline.
 
-Resizing is bilinear with antialiasing (`keras_cutmix.data.transforms.resize`,
-as the input pipelines), to the model's input size without keeping the aspect
-ratio (ODIN's sets are square already).
+Resizing is bilinear with antialiasing (`keras_cutmix.data.transforms.resize`, as the input pipelines), to the model's
+input size without keeping the aspect ratio (ODIN's sets are square already).
 
 References:
     - [Liang et al., 2018, ODIN](https://arxiv.org/abs/1706.02690), code
@@ -129,8 +121,7 @@ def embedded_near_ood(num_images=1000, *, seed=0, image_size=synthetic_generator
 
     Args:
         num_images: Number of images. Defaults to 1000.
-        seed: An int or a sequence of ints for `numpy.random.default_rng`.
-            Defaults to 0.
+        seed: An int or a sequence of ints for `numpy.random.default_rng`. Defaults to 0.
         image_size: Height and width, as the classifier's data. Defaults to 64.
 
     Returns:
@@ -198,8 +189,7 @@ def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, d
     """Any tensorflow-datasets image set by name, resized to the model's input.
 
     Args:
-        name: tfds name of a set with an `"image"` feature, e.g.
-            `"svhn_cropped"` (a config as `"lsun/classroom"`).
+        name: tfds name of a set with an `"image"` feature, e.g. `"svhn_cropped"` (a config as `"lsun/classroom"`).
         split: tfds split, slicing allowed (`"test[:1000]"`). Defaults to "test".
         image_size: `(height, width)` of the model's input.
         data_dir: tfds data dir. Defaults to None (the tfds default).
@@ -207,14 +197,12 @@ def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, d
         download: Let tfds download and prepare a missing set. Defaults to False.
 
     Returns:
-        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in
-        the stored order.
+        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in the stored order.
 
     Raises:
         ValueError: As `check_tfds_ood`, or for an `image_size` that is not two ints >= 1 or a
             `batch_size` that is not an int >= 1.
-        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
-            set and `download` is False.
+        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the set and `download` is False.
     """
     image_size, batch_size = _check_batching(image_size, batch_size, "tfds_ood")
     if download:
@@ -230,8 +218,7 @@ def find_images(path):
         path: A folder.
 
     Returns:
-        A sorted list of paths whose extension is one of `IMAGE_EXTENSIONS`
-        (case-insensitive).
+        A sorted list of paths whose extension is one of `IMAGE_EXTENSIONS` (case-insensitive).
 
     Raises:
         FileNotFoundError: If `path` is not a folder or holds no image.
@@ -257,14 +244,12 @@ def folder_ood(path, *, image_size, batch_size=256):
     """Every image file under a folder (e.g. an ODIN set), resized to the model's input.
 
     Args:
-        path: A folder, searched recursively (e.g. `data/Imagenet`, which holds
-            `test/*.jpg`).
+        path: A folder, searched recursively (e.g. `data/Imagenet`, which holds `test/*.jpg`).
         image_size: `(height, width)` of the model's input.
         batch_size: Images per batch. Defaults to 256.
 
     Returns:
-        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in
-        the sorted order of the file paths.
+        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in the sorted order of the file paths.
 
     Raises:
         FileNotFoundError: If `path` is not a folder or holds no image.

@@ -3,16 +3,13 @@
     evaluator = ood_evaluator(default_ood_sets("synthetic_shapes", (64, 64, 3), num_images=1000))
     training.run_methods(config, "/tmp/models", evaluators={"ood": evaluator})
 
-For one model: the maximum softmax score (Hendrycks & Gimpel) of the
-in-distribution test images (positives) and of each OOD set (negatives),
-`detection_metrics` per set (in %), their mean over the sets (Table 12), the
-ROC curve of each set sampled at 201 false-positive rates (for the plots),
-and the expected calibration error (15 bins, %) with its reliability bins
-on the in-distribution test images.
+For one model: the maximum softmax score (Hendrycks & Gimpel) of the in-distribution test images (positives) and of
+each OOD set (negatives), `detection_metrics` per set (in %), their mean over the sets (Table 12), the ROC curve of
+each set sampled at 201 false-positive rates (for the plots), and the expected calibration error (15 bins, %) with its
+reliability bins on the in-distribution test images.
 
-OOD sets are `{name: load}` where `load(image_shape)` returns images in the
-model's pixel scale ([0, 255] for `keras_cutmix.models`) at that shape, as a
-NumPy array or a batched `tf.data.Dataset`: see `default_ood_sets`,
+OOD sets are `{name: load}` where `load(image_shape)` returns images in the model's pixel scale ([0, 255] for
+`keras_cutmix.models`) at that shape, as a NumPy array or a batched `tf.data.Dataset`: see `default_ood_sets`,
 `tfds_set` and `folder_set`.
 
 References:

@@ -1,16 +1,13 @@
 """Pictures for OOD detection and calibration: ROC curves and reliability diagrams (PNG).
 
-* `plot_roc_curves`: one ROC per method (or per OOD set), FPR on x and TPR on
-  y, in-distribution positive (as `keras_cutmix.ood.roc_curve` returns them),
-  with the chance diagonal and the TPR = 0.95 line of `tnr_at_tpr95`.
-* `plot_reliability_diagram`: the bins of
-  `keras_cutmix.ood.expected_calibration_error`: accuracy per confidence bin
-  (bars) against the diagonal of perfect calibration, the gap to each bin's
-  mean confidence shaded, and below it the number of predictions per bin.
+* `plot_roc_curves`: one ROC per method (or per OOD set), FPR on x and TPR on y, in-distribution positive (as
+  `keras_cutmix.ood.roc_curve` returns them), with the chance diagonal and the TPR = 0.95 line of `tnr_at_tpr95`.
+* `plot_reliability_diagram`: the bins of `keras_cutmix.ood.expected_calibration_error`: accuracy per confidence bin
+  (bars) against the diagonal of perfect calibration, the gap to each bin's mean confidence shaded, and below it the
+  number of predictions per bin.
 
 References:
-    - [Guo et al., 2017, On Calibration of Modern Neural
-      Networks](https://arxiv.org/abs/1706.04599), Figure 1.
+    - [Guo et al., 2017, On Calibration of Modern Neural Networks](https://arxiv.org/abs/1706.04599), Figure 1.
 """
 
 import numpy as np
@@ -30,8 +27,7 @@ def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
 
     Args:
         path: Output PNG path.
-        curves_by_name: A dict `{name: (fpr, tpr)}` of equal-length arrays,
-            drawn in the dict's order.
+        curves_by_name: A dict `{name: (fpr, tpr)}` of equal-length arrays, drawn in the dict's order.
         title: Figure title, or `None`. Defaults to `None`.
         dpi: Resolution of the PNG. Defaults to 110.
 

@@ -3,10 +3,9 @@
     from keras_cutmix import ood
     ood.run_ood("/tmp/ood")  # The embedded default: four small_cnn models, noise and novel-shape sets.
 
-Writes to `workdir`: results.json (every number per method, each run's
-workdir and config), results.md (Table 12's mean and Table A2 per set, with
-ECE), roc_<set>.png and reliability_<method>.png; each model's numbers also
-go into its run's results.json (`"ood"`).
+Writes to `workdir`: results.json (every number per method, each run's workdir and config), results.md (Table 12's
+mean and Table A2 per set, with ECE), roc_<set>.png and reliability_<method>.png; each model's numbers also go into
+its run's results.json (`"ood"`).
 """
 
 import os

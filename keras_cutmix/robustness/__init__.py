@@ -12,19 +12,17 @@
 | `report.py`     | `markdown_table`, `plot_figure5`                      | Table 11, Figure 5           |
 | `run.py`        | `run_robustness` (`examples/robustness.py`)           |                              |
 
-Images are in `[0, 1]` and the model receives `images * pixel_scale` (default 255 for
-`keras_cutmix.models`, which take `[0, 255]`; 1.0 for a model taking `[0, 1]`). Attacks return float32
-NumPy arrays; `occlude` and the in-between builders keep the input's type (NumPy or tensor) and dtype.
-Every public function checks its arguments before any model pass (`keras_cutmix.checks`): images in
-`[0, 1]` (a hint for `[0, 255]` pixels), class ids `[N]` / `[N, 1]` or one-hot rows within the model's
-classes, fractions and counts (NumPy scalars accepted); logits are told from probabilities by the package's
-one rule, `keras_cutmix.checks.outputs_logits`. Accuracies are top-1 fractions in `[0, 1]`; for
-in-between samples a prediction counts as correct when it is either of the two classes (the paper's
+Images are in `[0, 1]` and the model receives `images * pixel_scale` (default 255 for `keras_cutmix.models`, which
+take `[0, 255]`; 1.0 for a model taking `[0, 1]`). Attacks return float32 NumPy arrays; `occlude` and the in-between
+builders keep the input's type (NumPy or tensor) and dtype. Every public function checks its arguments before any
+model pass (`keras_cutmix.checks`): images in `[0, 1]` (a hint for `[0, 255]` pixels), class ids `[N]` / `[N, 1]` or
+one-hot rows within the model's classes, fractions and counts (NumPy scalars accepted); logits are told from
+probabilities by the package's one rule, `keras_cutmix.checks.outputs_logits`. Accuracies are top-1 fractions in
+`[0, 1]`; for in-between samples a prediction counts as correct when it is either of the two classes (the paper's
 "probability to predict neither two classes" is the error).
 
-This area is a higher layer: it imports `mixing` (the pure appliers `erase_boxes`, `box_masks`,
-`blend_images`, `paste_boxes`, the label rules and the stateless sampler); `mixing`, `models` and `data`
-never import it.
+This area is a higher layer: it imports `mixing` (the pure appliers `erase_boxes`, `box_masks`, `blend_images`,
+`paste_boxes`, the label rules and the stateless sampler); `mixing`, `models` and `data` never import it.
 """
 
 from keras_cutmix import extras

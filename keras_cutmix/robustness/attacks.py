@@ -8,13 +8,12 @@
 `images * pixel_scale` (255 for `keras_cutmix.models`, which take `[0, 255]` and normalise inside; 1.0 for
 a model taking `[0, 1]`). `eps` and `step_size` are in `[0, 1]` units (8 / 255 is 8 grey levels).
 
-**FGSM** (Goodfellow et al.): `clip(x + eps * sign(grad_x CE(model(x), y)), 0, 1)` with the true labels.
-**PGD** (Madry et al.): start at `x + U(-eps, eps)` (or at `x` with `random_start=False`), then `steps`
-times `x_adv <- P(x_adv + step_size * sign(grad))`, where `P` projects onto the L-inf ball of radius `eps`
-around `x` intersected with `[0, 1]` (a clip to `[max(x - eps, 0), min(x + eps, 1)]`: the box constraints
-are separable, so this is the exact projection). FGSM is PGD with one step of `step_size = eps` from `x`,
-and both run the same compiled function. A zero gradient component leaves that pixel where it is
-(`sign(0) = 0`).
+**FGSM** (Goodfellow et al.): `clip(x + eps * sign(grad_x CE(model(x), y)), 0, 1)` with the true labels. **PGD**
+(Madry et al.): start at `x + U(-eps, eps)` (or at `x` with `random_start=False`), then `steps` times `x_adv <-
+P(x_adv + step_size * sign(grad))`, where `P` projects onto the L-inf ball of radius `eps` around `x` intersected with
+`[0, 1]` (a clip to `[max(x - eps, 0), min(x + eps, 1)]`: the box constraints are separable, so this is the exact
+projection). FGSM is PGD with one step of `step_size = eps` from `x`, and both run the same compiled function. A zero
+gradient component leaves that pixel where it is (`sign(0) = 0`).
 
 **Cross-entropy on logits or probabilities** (`from_logits`): `True` takes the output as logits
 (`softmax_cross_entropy_with_logits`), `False` as probabilities (`-sum y log p`, with `p` floored at the
@@ -34,8 +33,7 @@ The random start is drawn for the whole input at once from a stateless generator
 so it depends on `seed` only, not on `batch_size`.
 
 References:
-    - [Goodfellow et al., 2015, Explaining and Harnessing Adversarial
-      Examples](https://arxiv.org/abs/1412.6572)
+    - [Goodfellow et al., 2015, Explaining and Harnessing Adversarial Examples](https://arxiv.org/abs/1412.6572)
     - [Madry et al., 2018, Towards Deep Learning Models Resistant to Adversarial
       Attacks](https://arxiv.org/abs/1706.06083)
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Table 11 (FGSM, eps = 8 / 255).

@@ -3,15 +3,13 @@
     evaluator = robustness_evaluator(num_images=1000)
     training.run_methods(config, "/tmp/models", evaluators={"robustness": evaluator})
 
-On the first `num_images` test images of a run's data set
-(`training.method_runs.test_images`, scaled to [0, 1]):
+On the first `num_images` test images of a run's data set (`training.method_runs.test_images`, scaled to [0, 1]):
 - `clean_top1_acc`, `fgsm_top1_acc` (eps 8/255, Table 11), `pgd_top1_acc`
   (10 steps of 2/255 from a random start: beyond the paper);
 - `occlusion`: top-1 accuracy against the side of a centred hole
   (`"center"`) and of the kept centred square (`"boundary"`), Figure 5a;
-- `in_between`: top-1 accuracy (either class counts) on `num_pairs` pairs of
-  different classes, against Mixup's lambda and CutMix's (the share of the
-  first image, `cutmix_lambda` of each square side), Figure 5b.
+- `in_between`: top-1 accuracy (either class counts) on `num_pairs` pairs of different classes, against Mixup's lambda
+  and CutMix's (the share of the first image, `cutmix_lambda` of each square side), Figure 5b.
 All accuracies are in % (the results tables' unit).
 
 References:

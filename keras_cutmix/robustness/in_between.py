@@ -6,17 +6,15 @@
     pasted = cutmix_between(a, b, side=16)                              # centred 16 x 16 of b in a
     accuracy = in_between_accuracy(model, images, labels, pairs, [0.0, 0.5, 1.0], "mixup")
 
-**Lambda** is the share of the first image `a`, for both kinds. Mixup: `lam * a + (1 - lam) * b`. CutMix:
-`b`'s centred `side x side` square pasted into `a` (the square of `occlusion.centred_box`: top-left at
-`((H - side) // 2, (W - side) // 2)`), so `lam = 1 - side**2 / (H * W)` (`cutmix_lambda`, from the clipped
-square in non-square images). Lambda 1 (side 0) gives `a`, lambda 0 (side = the image side, square images)
-gives `b`.
+**Lambda** is the share of the first image `a`, for both kinds. Mixup: `lam * a + (1 - lam) * b`. CutMix: `b`'s
+centred `side x side` square pasted into `a` (the square of `occlusion.centred_box`: top-left at
+`((H - side) // 2, (W - side) // 2)`), so `lam = 1 - side**2 / (H * W)` (`cutmix_lambda`, from the clipped square in
+non-square images). Lambda 1 (side 0) gives `a`, lambda 0 (side = the image side, square images) gives `b`.
 
-**Correct** means the top-1 prediction is *either* of the two classes. The paper plots "the probability to
-predict neither two classes" as the top-1 error of these samples (Section 4.4), so its accuracy is one
-minus that: a model is not asked to pick the dominant image, only not to answer a third class. Hence the
-curves are high at both ends (plain test accuracy of `b` at lambda 0 and of `a` at lambda 1) and dip in
-between.
+**Correct** means the top-1 prediction is *either* of the two classes. The paper plots "the probability to predict
+neither two classes" as the top-1 error of these samples (Section 4.4), so its accuracy is one minus that: a model is
+not asked to pick the dominant image, only not to answer a third class. Hence the curves are high at both ends (plain
+test accuracy of `b` at lambda 0 and of `a` at lambda 1) and dip in between.
 
 **Reuse.** The pixels come from the mixing core's pure appliers, as in training: `apply.blend_images` and
 `apply.paste_boxes` act on a batch and a permutation, so both are called on `[a; b]` with the permutation
@@ -41,9 +39,8 @@ KINDS = ("mixup", "cutmix")
 def sample_pairs(num_images, num_pairs, seed, labels=None):
     """Draws `num_pairs` pairs `(i, j)` of distinct images, of different classes when `labels` are given.
 
-    `i` is uniform over the images; `j` uniform over the images other than `i` (or, with labels, over the
-    images whose class differs from `i`'s), drawn exactly, without rejection. Pairs are independent, so
-    one may repeat.
+    `i` is uniform over the images; `j` uniform over the images other than `i` (or, with labels, over the images whose
+    class differs from `i`'s), drawn exactly, without rejection. Pairs are independent, so one may repeat.
 
     Args:
         num_images: Number of images to draw from, an int >= 2.
@@ -129,8 +126,7 @@ def mixup_between(images_a, images_b, lam):
         Blends like `images_a` (integer images are rounded, as `blend_images` does); NumPy for NumPy input.
 
     Raises:
-        ValueError: For images of different shapes or dtypes, or a `lam` outside `[0, 1]` or of another
-            shape.
+        ValueError: For images of different shapes or dtypes, or a `lam` outside `[0, 1]` or of another shape.
     """
     caller = "mixup_between"
     a, b = _check_pair(images_a, images_b, caller)
@@ -194,8 +190,7 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
     Args:
         model: A `keras.Model` classifier whose (first) output is `[B, num_classes]`.
         images: `[N, H, W, C]` images in `[0, 1]` (NumPy or tensor).
-        labels: Class ids `[N]` or `[N, 1]` (ints or whole floats), or one-hot rows `[N, K]`, in
-            `[0, num_classes)`.
+        labels: Class ids `[N]` or `[N, 1]` (ints or whole floats), or one-hot rows `[N, K]`, in `[0, num_classes)`.
         pairs: Int `[P, 2]` indices into `images`, e.g. from `sample_pairs`.
         values: A non-empty sequence: for `"mixup"`, lambdas in `[0, 1]`; for `"cutmix"`, square sides
             (`cutmix_lambda` gives their lambdas).

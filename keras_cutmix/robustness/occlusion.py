@@ -73,8 +73,7 @@ def occlude(images, size, mode="center"):
     Args:
         images: `[B, H, W, C]` NumPy array or tensor, any dtype.
         size: Side of the centred square in pixels, an int from 0 to `max(H, W)` (clipped to the image).
-        mode: `"center"` (zeros inside the square) or `"boundary"` (zeros outside it). Defaults to
-            `"center"`.
+        mode: `"center"` (zeros inside the square) or `"boundary"` (zeros outside it). Defaults to `"center"`.
 
     Returns:
         The occluded images, of the input's dtype; a NumPy array for NumPy input, else a tensor.
@@ -111,8 +110,7 @@ def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_sca
     Args:
         model: A `keras.Model` classifier whose (first) output is `[B, num_classes]`.
         images: `[B, H, W, C]` images in `[0, 1]` (NumPy or tensor).
-        labels: Class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`, in
-            `[0, num_classes)`.
+        labels: Class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`, in `[0, num_classes)`.
         sizes: A sequence of hole sides, each as `occlude`'s `size`.
         mode: `"center"` or `"boundary"`. Defaults to `"center"`.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).

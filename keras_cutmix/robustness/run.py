@@ -3,9 +3,8 @@
     from keras_cutmix import robustness
     robustness.run_robustness("/tmp/robustness")  # The embedded default: four small_cnn models.
 
-Writes to `workdir`: results.json (every number per method, and each run's
-workdir and config), results.md (Table 11's layout) and figure5.png; each
-model's numbers also go into its run's results.json (`"robustness"`).
+Writes to `workdir`: results.json (every number per method, and each run's workdir and config), results.md
+(Table 11's layout) and figure5.png; each model's numbers also go into its run's results.json (`"robustness"`).
 """
 
 import os
