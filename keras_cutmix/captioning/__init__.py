@@ -21,18 +21,5 @@ from keras_cutmix.captioning.run import PRESETS, run_captioning
 from keras_cutmix.captioning.scoring import score_captions
 from keras_cutmix.captioning.vocabulary import Vocabulary, build_vocabulary, detokenize, tokenize
 
-__all__ = [
-    "PAPER_RECIPE",
-    "PRESETS",
-    "Vocabulary",
-    "beam_search",
-    "build_vocabulary",
-    "caption_loss",
-    "detokenize",
-    "greedy_decode",
-    "pooled_encoder",
-    "run_captioning",
-    "score_captions",
-    "tokenize",
-    "vocabulary_of",
-]
+__all__ = ["PAPER_RECIPE", "PRESETS", "Vocabulary", "beam_search", "build_vocabulary", "caption_loss", "detokenize",
+           "greedy_decode", "pooled_encoder", "run_captioning", "score_captions", "tokenize", "vocabulary_of"]

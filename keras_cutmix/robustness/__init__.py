@@ -31,31 +31,12 @@ extras.require_extra("keras_cutmix.robustness")  # One clear ImportError without
 
 from keras_cutmix.robustness.attacks import accuracy_under_attack, fgsm, pgd
 from keras_cutmix.robustness.evaluate import evaluate_robustness, robustness_evaluator
-from keras_cutmix.robustness.in_between import (
-    cutmix_between,
-    cutmix_lambda,
-    in_between_accuracy,
-    mixup_between,
-    sample_pairs,
-)
+from keras_cutmix.robustness.in_between import (cutmix_between, cutmix_lambda, in_between_accuracy, mixup_between,
+                                                sample_pairs)
 from keras_cutmix.robustness.occlusion import centred_box, occlude, occlusion_accuracy
 from keras_cutmix.robustness.predict import predicted_classes
 from keras_cutmix.robustness.run import run_robustness
 
-__all__ = [
-    "accuracy_under_attack",
-    "centred_box",
-    "cutmix_between",
-    "cutmix_lambda",
-    "evaluate_robustness",
-    "fgsm",
-    "in_between_accuracy",
-    "mixup_between",
-    "occlude",
-    "occlusion_accuracy",
-    "pgd",
-    "predicted_classes",
-    "robustness_evaluator",
-    "run_robustness",
-    "sample_pairs",
-]
+__all__ = ["accuracy_under_attack", "centred_box", "cutmix_between", "cutmix_lambda", "evaluate_robustness", "fgsm",
+           "in_between_accuracy", "mixup_between", "occlude", "occlusion_accuracy", "pgd", "predicted_classes",
+           "robustness_evaluator", "run_robustness", "sample_pairs"]
