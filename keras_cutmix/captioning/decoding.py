@@ -68,9 +68,7 @@ def _beam(model, images, beam_size, max_length, alpha):
     state = _initial_state(model, images)
     # [B, ...] -> [B * K, ...], beam-major within each image.
     state = [tf.repeat(s, beam_size, axis=0) for s in state]
-    scores = tf.tile(
-        tf.concat([[0.0], tf.fill([beam_size - 1], _NEG_INF * 10)], 0)[None], [batch, 1]
-    )
+    scores = tf.tile(tf.concat([[0.0], tf.fill([beam_size - 1], _NEG_INF * 10)], 0)[None], [batch, 1])
     lengths = tf.zeros([batch, beam_size])
     done = tf.zeros([batch, beam_size], tf.bool)
     tokens = tf.fill([batch * beam_size], START_ID)
@@ -99,10 +97,7 @@ def _beam(model, images, beam_size, max_length, alpha):
         tokens = tf.reshape(token, [-1])
     final = scores / tf.pow(tf.maximum(lengths, 1.0), alpha) if alpha > 0 else scores
     best = tf.argmax(final, axis=1, output_type=tf.int32)
-    return (
-        tf.gather(ids, best, batch_dims=1),
-        tf.gather(final, best, batch_dims=1),
-    )
+    return tf.gather(ids, best, batch_dims=1), tf.gather(final, best, batch_dims=1)
 
 
 def _decoder(model_ref, key, fn):
@@ -151,10 +146,8 @@ def beam_search(model, images, beam_size=20, max_length=20, length_normalization
     """Keeps the `beam_size` best partial captions per image at each step.
 
     Args:
-        model: A `nic` model.
-        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the size the model's encoder takes.
+        model, images, max_length: As `greedy_decode`.
         beam_size: Beams per image. Defaults to 20 (Table A1).
-        max_length: Most tokens generated (`<end>` included). Defaults to 20.
         length_normalization: `alpha`; when > 0 beams are ranked by
             `log_prob_sum / length**alpha`. Defaults to 0 (plain sum).
 

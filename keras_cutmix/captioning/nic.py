@@ -24,32 +24,18 @@ from keras_cutmix import checks
 from keras_cutmix.captioning.vocabulary import PAD_ID, Vocabulary, check_vocabulary
 from keras_cutmix.models.common import POOL_NAME
 
-# The recipe of CutMix Table A1 (batch, learning rate, epochs from the issue /
-# paper), the rest as stevehuanghe/image_captioning does it:
-# - train.py: `torch.optim.Adam(params, lr=args.learning_rate)`, plain Adam,
-#   no schedule, no weight decay; utils/config.py: batch_size=20,
-#   learning_rate=0.001, num_epochs=100, dropout=0.1 (on the LSTM outputs).
-# - Encoder frozen: `--fine_tune` defaults to False (requires_grad=False),
-#   and NIC.forward detaches the features (`Variable(features.data)`) anyway.
+# The recipe of CutMix Table A1 (batch, learning rate, epochs from the paper), the rest as
+# stevehuanghe/image_captioning does it:
+# - train.py: `torch.optim.Adam(params, lr=args.learning_rate)`, plain Adam, no schedule, no weight decay;
+#   utils/config.py: batch_size=20, learning_rate=0.001, num_epochs=100, dropout=0.1 (on the LSTM outputs).
+# - Encoder frozen: `--fine_tune` defaults to False (requires_grad=False), and NIC.forward detaches the features
+#   (`Variable(features.data)`) anyway.
 # - build_vocab.py keeps words seen >= 4 times (`--threshold 4`); NIC used 5.
-# - Sizes: the code's defaults are embed 100 / hidden 300; we keep NIC's 512
-#   (the issue's "one LSTM layer (512 units)").
-# - Differences kept on purpose: the code adds BatchNorm1d after the image
-#   Linear and averages the masked loss over all positions (pads included);
-#   we use a plain Dense and average over non-pad targets.
-PAPER_RECIPE = {
-    "batch_size": 20,
-    "learning_rate": 1e-3,
-    "epochs": 100,
-    "optimizer": "adam",
-    "trainable_encoder": False,
-    "embedding_dim": 512,
-    "units": 512,
-    "dropout": 0.1,
-    "min_count": 4,
-    "max_length": 20,
-    "beam_size": 20,
-}
+# - Sizes: the code's defaults are embed 100 / hidden 300; we keep NIC's 512 (one LSTM layer of 512 units).
+# - Differences kept on purpose: the code adds BatchNorm1d after the image Linear and averages the masked loss over
+#   all positions (pads included); we use a plain Dense and average over non-pad targets.
+PAPER_RECIPE = {"batch_size": 20, "learning_rate": 1e-3, "epochs": 100, "optimizer": "adam", "trainable_encoder": False,
+                "embedding_dim": 512, "units": 512, "dropout": 0.1, "min_count": 4, "max_length": 20, "beam_size": 20}
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
@@ -115,33 +101,16 @@ def pooled_encoder(classifier, pool_name=POOL_NAME):
     _check_functional("classifier", classifier, "pooled_encoder")
     names = [layer.name for layer in classifier.layers]
     if pool_name not in names:
-        pools = [
-            layer.name
-            for layer in classifier.layers
-            if isinstance(layer, keras.layers.GlobalAveragePooling2D)
-        ]
+        pools = [layer.name for layer in classifier.layers if isinstance(layer, keras.layers.GlobalAveragePooling2D)]
         if not pools:
-            raise ValueError(
-                "Expected `classifier` with a GlobalAveragePooling2D layer. "
-                f"Received: classifier={classifier.name!r} with layers {names}"
-            )
+            raise ValueError("Expected `classifier` with a GlobalAveragePooling2D layer. "
+                             f"Received: classifier={classifier.name!r} with layers {names}")
         pool_name = pools[-1]
-    return keras.Model(
-        classifier.inputs,
-        classifier.get_layer(pool_name).output,
-        name=f"{classifier.name}_encoder",
-    )
+    return keras.Model(classifier.inputs, classifier.get_layer(pool_name).output, name=f"{classifier.name}_encoder")
 
 
-def nic(
-    vocabulary,
-    encoder,
-    embedding_dim=512,
-    units=512,
-    dropout=PAPER_RECIPE["dropout"],
-    trainable_encoder=False,
-    name="nic",
-):
+def nic(vocabulary, encoder, embedding_dim=512, units=512, dropout=PAPER_RECIPE["dropout"], trainable_encoder=False,
+        name="nic"):
     """Builds NIC for teacher-forced training.
 
     Args:
@@ -183,9 +152,7 @@ def nic(
     features = encoder(images)
     image = keras.layers.Dense(embedding_dim, name="image_embedding")(features)
     image = keras.layers.Reshape((1, embedding_dim), name="image_step")(image)
-    words = CaptionEmbedding(vocabulary.tokens, embedding_dim, name="word_embedding")(
-        caption_ids
-    )
+    words = CaptionEmbedding(vocabulary.tokens, embedding_dim, name="word_embedding")(caption_ids)
     steps = keras.layers.Concatenate(axis=1, name="steps")([image, words])
     hidden = keras.layers.LSTM(units, return_sequences=True, name="lstm")(steps)
     hidden = keras.layers.Cropping1D((1, 0), name="drop_image_step")(hidden)
@@ -252,8 +219,6 @@ def caption_loss(y_true_ids, logits):
         checks.integer_array("y_true_ids", keras.ops.convert_to_numpy(y_true_ids), "caption_loss", ndim=2,
                              upper=logits_shape[-1])
     y_true_ids = keras.ops.cast(y_true_ids, "int32")
-    ce = keras.losses.sparse_categorical_crossentropy(
-        y_true_ids, keras.ops.cast(logits, "float32"), from_logits=True
-    )
+    ce = keras.losses.sparse_categorical_crossentropy(y_true_ids, keras.ops.cast(logits, "float32"), from_logits=True)
     mask = keras.ops.cast(keras.ops.not_equal(y_true_ids, PAD_ID), "float32")
     return keras.ops.sum(ce * mask) / keras.ops.maximum(keras.ops.sum(mask), 1.0)

@@ -4,15 +4,12 @@
     captioning.run_captioning("/tmp/captions")  # Embedded: the four classification models, synthetic_captions.
 
 Backbones: `backbones={method: source}` (classification workdirs or .keras files), or the four models of
-`training.run_methods` on the classification defaults (small_cnn on synthetic_shapes) in `models_dir`,
-trained there once and shared with the robustness and OOD scripts. Each NIC (`nic.nic` on the backbone's
-pooled features, encoder frozen as the code the paper names) trains in `workdir/<method>/` with Adam
-(`training.resumable`, as classifiers do: config.json, resumed after a kill, a finished run of the same
-config reloads its `.keras` model in safe mode, one of another config is refused unless `overwrite`), then captions the test images by beam
-search and `scoring.score_captions` scores them. A `blind` row trains the same NIC on blank images: the
-language prior alone, the floor any model that looks at the image must clear. Writes `workdir/results.json`,
-`results.md` (Table A1's layout) and `captions.png`. Images are read one batch at a time (`streaming`):
-memory grows with the data set only by the training images' features (`N x D` float32) and captions.
+`training.run_methods` on the classification defaults (small_cnn on synthetic_shapes) in `models_dir`, trained there
+once and shared with the robustness and OOD scripts. Each NIC (`nic.nic` on the backbone's pooled features, encoder
+frozen as the code the paper names) trains in `workdir/<method>/` with Adam, then captions the test images by beam
+search and `scoring.score_captions` scores them. A `blind` row trains the same NIC on blank images: the language prior
+alone, the floor any model that looks at the image must clear. Writes `workdir/results.json`, `results.md` (Table A1's
+layout) and `captions.png`.
 
 References:
     - [Vinyals et al., 2015, Show and Tell](https://arxiv.org/abs/1411.4555); [Yun et al., 2019](
@@ -79,10 +76,10 @@ PRESETS = {
 }
 
 
-def _field(name, check):
-    """`check()`, its ValueError as a `training.ConfigError` naming `name` (the script's flag)."""
+def _field(name, check, *args, **kwargs):
+    """`check(*args, **kwargs)`, its ValueError as a `training.ConfigError` naming `name` (the script's flag)."""
     try:
-        return check()
+        return check(*args, **kwargs)
     except ValueError as error:
         raise training.ConfigError(name, str(error)) from None
 
@@ -116,13 +113,11 @@ def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=
                                              f"{sorted(fields)}. Received: {name}={value!r}")
     values = (spec.fields() if isinstance(spec, Preset) else dataclasses.asdict(spec)) | overrides
     for name in ("image_size", "epochs", "batch_size", "min_count", "max_length", "units", "max_test_images"):
-        values[name] = _field(name, lambda n=name: checks.count(n, values[n], caller,
-                                                                allow_none=n == "max_test_images"))
-    values["learning_rate"] = _field("learning_rate", lambda: checks.number(
-        "learning_rate", values["learning_rate"], caller, minimum=0))
-    _field("seed", lambda: checks.count("seed", seed, caller, minimum=0))
-    _field("beam_size", lambda: checks.count("beam_size", beam_size, caller))
-    _field("verbose", lambda: checks.count("verbose", verbose, caller, minimum=0))
+        values[name] = _field(name, checks.count, name, values[name], caller, allow_none=name == "max_test_images")
+    values["learning_rate"] = _field("learning_rate", checks.number, "learning_rate", values["learning_rate"], caller,
+                                     minimum=0)
+    for name, value, minimum in (("seed", seed, 0), ("beam_size", beam_size, 1), ("verbose", verbose, 0)):
+        _field(name, checks.count, name, value, caller, minimum=minimum)
     methods = training.check_methods(methods)
     sources = dict(backbones or {})
     for method, source in sources.items():
@@ -150,7 +145,7 @@ def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=
                           run_config(spec, seed, is_blind, method=name, backbone=source, data_dir=data_dir))
             resumable.check_workdir(*runs[name], overwrite, FREE_FIELDS)
     # Last: builds the embedded data set the first time; finds COCO (DatasetNotFoundError) without reading it.
-    _field("dataset", lambda: data.prepare_captions(spec.dataset, data_dir))
+    _field("dataset", data.prepare_captions, spec.dataset, data_dir)
     _read(spec, False, data_dir, seed, TEST_BATCH)
     return spec, sources, methods, runs
 
@@ -205,10 +200,9 @@ def train_captioner(classifier, vocab, read_images, image_ids, captions, preset,
                     verbose=1, *, config=None, overwrite=False, callbacks=()):
     """Trains NIC on `classifier`'s pooled features (frozen) in `workdir`; a finished run only reloads it.
 
-    The encoder is frozen, so its features are computed once, one batch of images at a time
-    (`streaming.encode_images`; blank images' for the blind NIC), and `nic.caption_decoder`, which shares
-    every other layer, trains on them: the same training, without running the encoder each step. It trains
-    as one `training.resumable` run (config.json, history, resumed after a kill), then saves `nic.keras`.
+    The frozen encoder's features are computed once, one batch of images at a time (`streaming.encode_images`; blank
+    images' for the blind NIC), and `nic.caption_decoder` trains on them as one `training.resumable` run (config.json,
+    history, resumed after a kill); then `nic.keras` is saved.
 
     Args:
         classifier: The backbone (a `keras_cutmix.models` classifier).
@@ -248,8 +242,8 @@ def train_captioner(classifier, vocab, read_images, image_ids, captions, preset,
     pairs = _pairs(features, captions, vocab, preset, seed)
     steps = int(pairs.cardinality())
     initial_epoch = resumable.start(workdir, config, overwrite)
-    resumable.fit(decoder, workdir, resumable.skip_batches(pairs, steps), epochs=preset.epochs, steps_per_epoch=steps,
-                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
+    resumable.fit(decoder, workdir, resumable.skip_batches(pairs, steps), epochs=preset.epochs,
+                  steps_per_epoch=steps, initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
     model.save(path)
     return model
 
@@ -343,11 +337,11 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
             print(f"Captioning {len(test_ids)} test images (beam {beam_size})", flush=True)
         generated[method] = streaming.caption_batches(model, _read(spec, False, data_dir, seed, TEST_BATCH),
                                                       test_ids, beam_size, spec.max_length, config["blind"], verbose)
-        results[method] = scoring.score_captions(references, {int(i): c for i, c in zip(test_ids, generated[method])})
+        results[method] = scoring.score_captions(references, dict(zip(map(int, test_ids), generated[method])))
     os.makedirs(workdir, exist_ok=True)
     results_io.write_json(os.path.join(workdir, "results.json"), {
-        "preset": preset if isinstance(preset, str) else getattr(preset, "name", "custom"), "overrides": overrides, "backbones": sources,
-        "results": results, "examples": {m: c[:20] for m, c in generated.items()}})
+        "preset": preset if isinstance(preset, str) else getattr(preset, "name", "custom"), "overrides": overrides,
+        "backbones": sources, "results": results, "examples": {m: c[:20] for m, c in generated.items()}})
     with open(os.path.join(workdir, "results.md"), "w") as f:
         f.write(markdown_table(results, f"{spec.dataset}, beam {beam_size}"))
     _picture(os.path.join(workdir, "captions.png"), first_images, test_captions, generated)

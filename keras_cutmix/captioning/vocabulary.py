@@ -83,16 +83,12 @@ class Vocabulary:
     def __init__(self, tokens):
         tokens = [str(t) for t in tokens]
         if tuple(tokens[:4]) != SPECIAL_TOKENS or len(set(tokens)) != len(tokens):
-            raise ValueError(
-                f"Vocabulary: Expected `tokens` to start with {list(SPECIAL_TOKENS)} and "
-                f"have no duplicates. Received: tokens={tokens[:8]!r}..."
-            )
+            raise ValueError(f"Vocabulary: Expected `tokens` to start with {list(SPECIAL_TOKENS)} and "
+                             f"have no duplicates. Received: tokens={tokens[:8]!r}...")
         self.tokens = tokens
         kwargs = dict(mask_token=PAD, oov_token=UNK, num_oov_indices=1)
         self.lookup = keras.layers.StringLookup(vocabulary=tokens[2:], **kwargs)
-        self.inverse = keras.layers.StringLookup(
-            vocabulary=tokens[2:], invert=True, **kwargs
-        )
+        self.inverse = keras.layers.StringLookup(vocabulary=tokens[2:], invert=True, **kwargs)
 
     def __len__(self):
         return len(self.tokens)
@@ -127,9 +123,7 @@ def build_vocabulary(captions, min_count=5, max_tokens=None):
     counts = collections.Counter(w.decode("utf-8") for w in words)
     for token in SPECIAL_TOKENS:
         counts.pop(token, None)
-    kept = sorted(
-        (w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w)
-    )
+    kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     tokens = list(SPECIAL_TOKENS) + kept
     if max_tokens is not None:
         tokens = tokens[:max_tokens]

@@ -91,26 +91,17 @@ def uniform_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
         ValueError: For a `num_images` or a side of `image_shape` that is not an int >= 1, a `scale` that is
             not a number > 0, or a `seed` that is not None or ints >= 0.
     """
-    return _noise(lambda rng, shape: rng.random(shape, dtype=np.float32),
-                  num_images, image_shape, seed, scale, "uniform_noise")
+    return _noise(lambda rng, shape: rng.random(shape, dtype=np.float32), num_images, image_shape, seed, scale,
+                  "uniform_noise")
 
 
 def gaussian_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
     """Images of independent clip(N(0.5, 1), 0, 1) pixels, times `scale` (ODIN's "Gaussian").
 
-    About 31% of the pixels are clipped to 0 and 31% to `scale`.
-
-    Args:
-        num_images: Number of images. Defaults to 10000, as ODIN.
-        image_shape: `(height, width, channels)`, the model's input shape.
-        seed: Seed of `numpy.random.default_rng`. Defaults to 0.
-        scale: Pixel value of 1. Defaults to 255.0 (our models' scale).
+    About 31% of the pixels are clipped to 0 and 31% to `scale`. Args and Raises: as `uniform_noise`.
 
     Returns:
         float32 NumPy array `[num_images, H, W, C]` in `[0, scale]`.
-
-    Raises:
-        ValueError: As `uniform_noise`.
     """
     draw = lambda rng, shape: np.clip(rng.standard_normal(shape, dtype=np.float32) + 0.5, 0.0, 1.0)
     return _noise(draw, num_images, image_shape, seed, scale, "gaussian_noise")
@@ -141,21 +132,17 @@ def embedded_near_ood(num_images=1000, *, seed=0, image_size=synthetic_generator
     return np.concatenate(chunks).astype(np.float32)
 
 
-def _to_model_input(image, image_size):
-    """uint8 / float image [h, w, 1 or 3] -> float32 [H, W, 3] in [0, 255]."""
-    image = tf.cast(image, tf.float32)
-    if image.shape[-1] == 1:
-        image = tf.image.grayscale_to_rgb(image)
-    return resize(image, image_size)
-
-
 def _check_batching(image_size, batch_size, caller):
     return _check_shape("image_size", image_size, 2, caller), checks.count("batch_size", batch_size, caller)
 
 
 def _batched(dataset, size, batch_size):
-    dataset = dataset.map(lambda image: _to_model_input(image, size),
-                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    """Images uint8 / float [h, w, 1 or 3] -> batches of float32 [b, H, W, 3] in [0, 255]."""
+    def to_model_input(image):
+        image = tf.cast(image, tf.float32)
+        return resize(tf.image.grayscale_to_rgb(image) if image.shape[-1] == 1 else image, size)
+
+    dataset = dataset.map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 

@@ -99,17 +99,11 @@ def _average_precision(tp, fp):
 def roc_curve(in_scores, out_scores):
     """The exact ROC, in-distribution positive: FPR and TPR at each distinct threshold.
 
-    Args:
-        in_scores: Scores of in-distribution images, array-like [N_in] or [N_in, 1].
-        out_scores: Scores of out-of-distribution images, array-like [N_out] or [N_out, 1].
+    Args and Raises: as `detection_metrics`.
 
     Returns:
         `(fpr, tpr)`, float64 NumPy arrays [K + 1] for K distinct scores, non-decreasing, from `(0, 0)` (threshold
         above every score) to `(1, 1)`.
-
-    Raises:
-        ValueError: If a set is empty, holds NaN or infinite scores, or is not one score per image (class
-            probabilities [N, K > 1] are not scores: take their maximum, e.g. `max_softmax_score`).
     """
     tp, fp = _roc_counts(_as_scores("in_scores", in_scores, "roc_curve"),
                          _as_scores("out_scores", out_scores, "roc_curve"))

@@ -74,12 +74,10 @@ def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
     """Writes a PNG reliability diagram from `expected_calibration_error`'s bins.
 
     Args:
-        path: Output PNG path.
-        bins: The dict returned by `expected_calibration_error`: `edges`
-            `[M + 1]`, `confidence`, `accuracy` and `count` `[M]`.
-        title: Figure title, or `None`. Defaults to `None`.
+        path, title, dpi: As `plot_roc_curves`.
+        bins: The dict returned by `expected_calibration_error`: `edges` `[M + 1]`, `confidence`, `accuracy` and
+            `count` `[M]`.
         ece: The ECE to print on the plot, or `None`. Defaults to `None`.
-        dpi: Resolution of the PNG. Defaults to 110.
 
     Returns:
         `path`.
