@@ -4,9 +4,8 @@
     adversarial = pgd(model, images, labels, eps=8 / 255, steps=10, seed=0)
     accuracy = accuracy_under_attack(model, (images, labels), fgsm)
 
-**Pixel space.** Images are floats in `[0, 1]` and so are the adversarial images; the model receives
-`images * pixel_scale` (255 for `keras_cutmix.models`, which take `[0, 255]` and normalise inside; 1.0 for
-a model taking `[0, 1]`). `eps` and `step_size` are in `[0, 1]` units (8 / 255 is 8 grey levels).
+**Pixel space.** Images, adversarial images, `eps` and `step_size` are in `[0, 1]` units (8 / 255 is 8 grey levels);
+the model receives `images * pixel_scale` (see `robustness.predict`).
 
 **FGSM** (Goodfellow et al.): `clip(x + eps * sign(grad_x CE(model(x), y)), 0, 1)` with the true labels. **PGD**
 (Madry et al.): start at `x + U(-eps, eps)` (or at `x` with `random_start=False`), then `steps` times `x_adv <-
@@ -16,21 +15,14 @@ projection). FGSM is PGD with one step of `step_size = eps` from `x`, and both r
 gradient component leaves that pixel where it is (`sign(0) = 0`).
 
 **Cross-entropy on logits or probabilities** (`from_logits`): `True` takes the output as logits
-(`softmax_cross_entropy_with_logits`), `False` as probabilities (`-sum y log p`, with `p` floored at the
-smallest normal float32 so that a zero probability gives a finite loss). `None` (the default) applies the
-package's one rule, `keras_cutmix.checks.outputs_logits`: the model's structure first (a `Softmax` layer or
-a softmax / sigmoid activation, nested models followed, means probabilities; a linear `Dense` logits), and
-where it is silent (a `Lambda`, a subclassed `call`) the model's outputs on the first chunk of clean
-images (rows in [0, 1] summing to 1 within 1e-3 are probabilities). Pass the flag to be sure.
+(`softmax_cross_entropy_with_logits`), `False` as probabilities (`-sum y log p`, with `p` floored at the smallest
+normal float32 so that a zero probability gives a finite loss). `None` (the default) applies the package's one rule,
+`keras_cutmix.checks.outputs_logits`, to the model and its outputs on the first chunk of clean images.
 
-**Labels**: class ids `[B]` or `[B, 1]` (ints or whole floats) in `[0, num_classes)`, or one-hot rows
-`[B, K]` (`keras_cutmix.checks.class_ids`). Every argument is checked before the first gradient; an empty
-batch gives an empty batch.
-
-Images go through the model in chunks of `batch_size`, each chunk through one `tf.function` built once per
-model, loss type and pixel scale and cached while the model lives (`keras_cutmix.models.function_cache`).
-The random start is drawn for the whole input at once from a stateless generator (`mixing.sampling.uniform`),
-so it depends on `seed` only, not on `batch_size`.
+Every argument is checked before the first gradient; an empty batch gives an empty batch. Images go through the model
+in chunks of `batch_size`, each through one `tf.function` per model, loss type and pixel scale
+(`keras_cutmix.models.function_cache`). The random start is drawn for the whole input at once from a stateless
+generator (`mixing.sampling.uniform`), so it depends on `seed` only, not on `batch_size`.
 
 References:
     - [Goodfellow et al., 2015, Explaining and Harnessing Adversarial Examples](https://arxiv.org/abs/1412.6572)
@@ -48,7 +40,7 @@ from keras_cutmix.models.function_cache import compiled
 from keras_cutmix.robustness import predict as predict_lib
 
 _TINY = float(np.finfo(np.float32).tiny)
-_SUM_TOLERANCE = 1e-3
+_FGSM_STEP = object()  # FGSM's `step_size`: one step of `eps`.
 
 
 def _cross_entropy(outputs, targets, from_logits):
@@ -77,16 +69,9 @@ def _attack_function(model_ref, from_logits, pixel_scale):
     return attack
 
 
-def _check_from_logits(from_logits, caller):
-    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
-        raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. "
-                         f"Received: from_logits={from_logits!r}")
-    return None if from_logits is None else bool(from_logits)
-
-
-def _checked(model, images, labels, eps, step_size, from_logits, pixel_scale, batch_size, caller):
-    """Every argument of an attack checked, before any gradient: `(images, ids, eps, step_size, from_logits,
-    pixel_scale, batch_size, clean)` with `clean` the model's outputs on the first chunk (None when empty)."""
+def _attack(model, images, labels, eps, step_size, steps, random_start, seed, from_logits, pixel_scale, batch_size,
+            progress, caller):
+    """Checks every argument before any gradient, then runs the compiled attack chunk by chunk: float32 NumPy images."""
     predict_lib.check_model(model, caller)
     images = images.numpy() if tf.is_tensor(images) else images
     dtype = np.asarray(images).dtype
@@ -95,22 +80,20 @@ def _checked(model, images, labels, eps, step_size, from_logits, pixel_scale, ba
                          f"Received: images.dtype={dtype}")
     images = predict_lib.check_images(images, caller)
     eps = checks.fraction("eps", eps, caller)
-    step_size = float(inputs.check_positive("step_size", step_size, caller))
+    step_size = (eps if eps > 0 else 1.0) if step_size is _FGSM_STEP else float(
+        inputs.check_positive("step_size", step_size, caller))
     pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
     batch_size = checks.count("batch_size", batch_size, caller)
-    from_logits = _check_from_logits(from_logits, caller)
+    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
+        raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. "
+                         f"Received: from_logits={from_logits!r}")
     # One eager call on the first chunk: the class count of any model, and the outputs `from_logits=None` reads.
     clean = predict_lib.class_outputs(model, images[:batch_size], pixel_scale, caller) if len(images) else None
     ids = checks.class_ids("labels", labels.numpy() if tf.is_tensor(labels) else labels, caller,
                            num_classes=None if clean is None else int(clean.shape[-1]), length=len(images))
-    if from_logits is None and clean is not None:
-        from_logits = checks.outputs_logits(model, clean.numpy())  # The package's one rule.
-    return images, ids, eps, step_size, from_logits, pixel_scale, batch_size, clean
-
-
-def _run(model, images, ids, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, clean,
-         progress=None):
-    """Runs the compiled attack chunk by chunk on checked arguments; returns float32 NumPy images."""
+    if clean is not None:  # The package's one rule where the flag is None.
+        from_logits = checks.outputs_logits(model, clean.numpy()) if from_logits is None else bool(from_logits)
+    start_seed = sampling.resolve_seed(seed) if random_start else None
     if clean is None:  # No image.
         return np.zeros(images.shape, np.float32)
     targets = tf.one_hot(ids, int(clean.shape[-1]), dtype=tf.float32)
@@ -159,10 +142,8 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
     References:
         - [Goodfellow et al., 2015](https://arxiv.org/abs/1412.6572)
     """
-    images, ids, eps, _, from_logits, pixel_scale, batch_size, clean = _checked(
-        model, images, labels, eps, 1.0, from_logits, pixel_scale, batch_size, "fgsm")
-    return _run(model, images, ids, eps, eps if eps > 0 else 1.0, 1, None, from_logits, pixel_scale, batch_size,
-                clean, progress)
+    return _attack(model, images, labels, eps, _FGSM_STEP, 1, False, None, from_logits, pixel_scale, batch_size,
+                   progress, "fgsm")
 
 
 def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_start=True, seed=0, *,
@@ -197,11 +178,8 @@ def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_
     if isinstance(seed, bool) or not (seed is None or isinstance(seed, int) or tf.is_tensor(seed)):
         raise TypeError(f"{caller}: Expected `seed` to be None, an int or a shape-[2] int tensor. Received: "
                         f"seed={seed!r}")
-    images, ids, eps, step_size, from_logits, pixel_scale, batch_size, clean = _checked(
-        model, images, labels, eps, step_size, from_logits, pixel_scale, batch_size, caller)
-    start_seed = sampling.resolve_seed(seed) if random_start else None
-    return _run(model, images, ids, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, clean,
-                progress)
+    return _attack(model, images, labels, eps, step_size, steps, random_start, seed, from_logits, pixel_scale,
+                   batch_size, progress, caller)
 
 
 def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_size=128, progress=None,

@@ -188,14 +188,11 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
     A prediction is correct when it is either of the pair's two classes (see the module docstring).
 
     Args:
-        model: A `keras.Model` classifier whose (first) output is `[B, num_classes]`.
-        images: `[N, H, W, C]` images in `[0, 1]` (NumPy or tensor).
-        labels: Class ids `[N]` or `[N, 1]` (ints or whole floats), or one-hot rows `[N, K]`, in `[0, num_classes)`.
+        model, images, labels, pixel_scale: As `occlusion_accuracy`.
         pairs: Int `[P, 2]` indices into `images`, e.g. from `sample_pairs`.
         values: A non-empty sequence: for `"mixup"`, lambdas in `[0, 1]`; for `"cutmix"`, square sides
             (`cutmix_lambda` gives their lambdas).
         kind: `"mixup"` or `"cutmix"`.
-        pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Pairs per compiled call. Defaults to 128.
         progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the samples
             predicted, one unit per pair and value. Defaults to None.

@@ -5,11 +5,9 @@ Every evaluation here takes images in `[0, 1]` and a `pixel_scale`: the model re
 for a model that takes `[0, 1]` (or for images already in the model's own scale). Keeping the attack in `[0, 1]` makes
 `eps = 8 / 255` mean what it means in the literature whatever the model's normalisation.
 
-Compiled functions are built once per model and key and cached while the model lives, in the package's
-one cache (`keras_cutmix.models.function_cache`); they reach the model through a weak reference.
-
-Every public function checks its arguments at the door (`keras_cutmix.checks`: images in [0, 1], class ids
-within the model's classes, counts), before any model pass; the helpers here serve those checks.
+Compiled functions are built once per model and key and cached while the model lives, in the package's one cache
+(`keras_cutmix.models.function_cache`); they reach the model through a weak reference. The `check_*` helpers serve
+the public functions' checks at the door.
 """
 
 import keras
