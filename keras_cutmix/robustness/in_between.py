@@ -17,9 +17,9 @@ not asked to pick the dominant image, only not to answer a third class. Hence th
 test accuracy of `b` at lambda 0 and of `a` at lambda 1) and dip in between.
 
 **Reuse.** The pixels come from the mixing core's pure appliers, as in training: `apply.blend_images` and
-`apply.paste_boxes` act on a batch and a permutation, so both are called on `[a; b]` with the permutation
-that swaps the halves, and the first half is kept. Pairs are drawn with replacement (the paper draws 50,000
-pairs from the 50,000 ImageNet validation images).
+`apply.paste_boxes` act on a batch and a permutation, so both are called on `[a; b]` with the permutation that swaps
+the halves, and the first half is kept. Pairs are drawn with replacement (the paper draws 50,000 pairs from the 50,000
+ImageNet validation images).
 
 References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Section 4.4 and Figure 5b.
@@ -144,8 +144,7 @@ def cutmix_between(images_a, images_b, side):
     """`images_a` with the centred `side x side` square of `images_b` pasted in, through `apply.paste_boxes`.
 
     Args:
-        images_a: `[B, H, W, C]` NumPy array or tensor.
-        images_b: Partners, same shape and dtype.
+        images_a, images_b: As `mixup_between`.
         side: Side of the pasted square, an int from 0 to `max(H, W)` (clipped to the image).
 
     Returns:
