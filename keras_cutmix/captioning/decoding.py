@@ -5,8 +5,7 @@ first input, whose state starts the caption; each step embeds the previous token
 cell ("lstm") and scores the next token ("logits"). `<pad>` and `<start>` are never generated. A caption ends at
 `<end>` (kept in the ids and counted in the length and the score) or after `max_length` tokens.
 
-Returned ids are `[B, max_length]` int32 without `<start>`, padded with 0
-after `<end>`; `detokenize` turns them into strings.
+Returned ids are `[B, max_length]` int32 without `<start>`, padded with 0 after `<end>` (`detokenize`: strings).
 
 References:
     - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption Generator](https://arxiv.org/abs/1411.4555) (beam
@@ -148,8 +147,7 @@ def beam_search(model, images, beam_size=20, max_length=20, length_normalization
     Args:
         model, images, max_length: As `greedy_decode`.
         beam_size: Beams per image. Defaults to 20 (Table A1).
-        length_normalization: `alpha`; when > 0 beams are ranked by
-            `log_prob_sum / length**alpha`. Defaults to 0 (plain sum).
+        length_normalization: `alpha` > 0 ranks beams by `log_prob_sum / length**alpha`. Defaults to 0 (plain sum).
 
     Returns:
         `(ids, scores)`: int32 NumPy `[B, max_length]` (the best beam) and float32 `[B]`, its (normalised) score.

@@ -115,8 +115,7 @@ def nic(vocabulary, encoder, embedding_dim=512, units=512, dropout=PAPER_RECIPE[
 
     Args:
         vocabulary: A `Vocabulary`.
-        encoder: A `keras.Model` from pixels `[B, H, W, 3]` to pooled features
-            `[B, D]` (e.g. `pooled_encoder(classifier)`).
+        encoder: A `keras.Model` from pixels `[B, H, W, 3]` to features `[B, D]` (e.g. `pooled_encoder(classifier)`).
         embedding_dim: Size of the image and word embeddings. Defaults to 512.
         units: LSTM units. Defaults to 512.
         dropout: Dropout rate on the LSTM outputs. Defaults to 0.1.
@@ -201,12 +200,11 @@ def caption_loss(y_true_ids, logits):
         logits: `[B, T, V]`.
 
     Returns:
-        Scalar: sum of `-log softmax(logits)[target]` over targets != 0,
-        divided by their number (0 if there are none).
+        Scalar: sum of `-log softmax(logits)[target]` over targets != 0, divided by their number (0 if none).
 
     Raises:
-        ValueError: If the shapes do not match (`[B, T]` and `[B, T, V]`)
-            or, on eager values, a target is outside [0, V).
+        ValueError: If the shapes do not match (`[B, T]` and `[B, T, V]`) or, on eager values, a target is not in
+            [0, V).
     """
     y_true_ids = y_true_ids if hasattr(y_true_ids, "shape") else np.asarray(y_true_ids)
     logits = logits if hasattr(logits, "shape") else np.asarray(logits, np.float32)

@@ -27,11 +27,10 @@ from keras_cutmix import checks, data, training
 from keras_cutmix.captioning import scoring, streaming, vocabulary
 from keras_cutmix.captioning.nic import PAPER_RECIPE, caption_decoder, caption_loss, nic, pooled_encoder
 from keras_cutmix.models.common import at_input_size
-from keras_cutmix.training import results as results_io
-from keras_cutmix.training.results import Column, markdown_table as write_table
-from keras_cutmix.training import resumable
-from keras_cutmix.training.preset import Preset
+from keras_cutmix.training import results as results_io, resumable
 from keras_cutmix.training.method_runs import load_classifier
+from keras_cutmix.training.preset import Preset
+from keras_cutmix.training.results import Column, markdown_table as write_table
 
 # Table A1 (MS-COCO, NIC on each method's ResNet-50): BLEU-1..4, METEOR, ROUGE-L, CIDEr, in %.
 PAPER = {"baseline": (61.4, 43.8, 31.4, 22.9, 22.8, 44.7, 71.2), "mixup": (61.6, 44.1, 31.6, 23.2, 22.9, 47.9, 72.2),

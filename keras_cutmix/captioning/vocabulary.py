@@ -106,8 +106,7 @@ def build_vocabulary(captions, min_count=5, max_tokens=None):
     Args:
         captions: Sequence of caption strings.
         min_count: Keep words seen at least this many times. Defaults to 5 (NIC's threshold).
-        max_tokens: If set, keep at most this many tokens in all (specials
-            included), the most frequent words first. Defaults to `None`.
+        max_tokens: If set, keep at most this many tokens (specials included), most frequent first. Defaults to None.
 
     Returns:
         A `Vocabulary`.
@@ -174,13 +173,9 @@ def detokenize(ids, vocab):
     """
     check_vocabulary("vocab", vocab, "detokenize")
     ids = checks.integer_array("ids", ids, "detokenize", ndim=2, upper=len(vocab))
-    captions = []
-    for row in ids:
-        words = []
-        for i in row.tolist():
-            if i == END_ID:
-                break
-            if i not in (PAD_ID, START_ID):
-                words.append(vocab.tokens[i])
-        captions.append(" ".join(words))
-    return captions
+    def caption(row):
+        row = row.tolist()
+        row = row[:row.index(END_ID)] if END_ID in row else row
+        return " ".join(vocab.tokens[i] for i in row if i not in (PAD_ID, START_ID))
+
+    return [caption(row) for row in ids]

@@ -6,14 +6,12 @@
     metrics = ood.detection_metrics(in_scores, out_scores)   # tnr_at_tpr95, auroc, ...
     ece, bins = ood.expected_calibration_error(probabilities, labels)
 
-* `scores`: the maximum softmax probability (Hendrycks & Gimpel 2017).
-* `metrics`: TNR at TPR 95, AUROC, detection accuracy, AUPR in/out from the
-  exact ROC (deep_Mahalanobis_detector's `calculate_log.py` conventions).
-* `datasets`: ODIN's noise sets, any tfds set, a folder of images (ODIN's
-  Tiny-ImageNet / LSUN / iSUN) and an embedded near-OOD set of novel shapes.
-* `calibration`, `plots`: ECE with 15 bins, reliability diagrams, ROC curves.
-* `evaluate`, `report`, `run`: `evaluate_ood` / `ood_evaluator` for one model,
-  Table 12 / A2 in Markdown with the plots, `run_ood` for `examples/ood.py`.
+Modules: `scores` (the maximum softmax probability, Hendrycks & Gimpel 2017), `metrics` (TNR at TPR 95, AUROC,
+detection accuracy, AUPR in/out from the exact ROC, deep_Mahalanobis_detector's `calculate_log.py` conventions),
+`datasets` (ODIN's noise sets, any tfds set, a folder of images as ODIN's Tiny-ImageNet / LSUN / iSUN, an embedded
+near-OOD set of novel shapes), `calibration` and `plots` (ECE with 15 bins, reliability diagrams, ROC curves),
+`evaluate` (`evaluate_ood` / `ood_evaluator`: one model), `report` (Table 12 / A2 in Markdown, the plots) and `run`
+(`run_ood`, `examples/ood.py`).
 """
 
 from keras_cutmix import extras

@@ -10,11 +10,8 @@ as `argmax`) is the label. The confidences fall into `num_bins` equal-width bins
 
     ECE = sum_b (n_b / N) * |accuracy_b - confidence_b|,
 
-with `confidence_b` and `accuracy_b` the mean confidence and accuracy of the
-`n_b` predictions in bin `b`. Empty bins add nothing.
-
-Mixing methods are known to change calibration (Thulasidasan et al. 2019 for
-Mixup), which is why users compare methods on ECE beside accuracy.
+with `confidence_b` and `accuracy_b` the mean confidence and accuracy of the `n_b` predictions in bin `b` (empty bins
+add nothing). Mixing methods are known to change calibration (Thulasidasan et al. 2019 for Mixup).
 
 References:
     - [Guo et al., 2017, On Calibration of Modern Neural Networks](https://arxiv.org/abs/1706.04599), code

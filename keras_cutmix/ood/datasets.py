@@ -14,8 +14,7 @@ batches (in a fixed order). Both go straight into `keras_cutmix.ood.max_softmax_
   255. ODIN scores 10,000 such images (the default here) at CIFAR's 32 x 32; here they are drawn at the model's input
   shape, all at once (10,000 float32 images take 0.5 GB at 64 x 64 and 6 GB at 224 x 224: draw fewer for large
   inputs).
-* `tfds_ood`: any tensorflow-datasets set by name, e.g. `svhn_cropped`,
-  `cifar100`, `lsun/classroom`; grayscale becomes RGB.
+* `tfds_ood`: any tensorflow-datasets set by name (`svhn_cropped`, `cifar100`, `lsun/classroom`); grayscale to RGB.
 * `folder_ood`: a folder of image files, e.g. one of ODIN's sets (Tiny-ImageNet crop and resize, LSUN crop and resize,
   iSUN: 32 x 32 images) unpacked from the tar files linked in the README of https://github.com/facebookresearch/odin
   (`Imagenet.tar.gz` unpacks to `Imagenet/test/*.jpg`); files are found recursively.
@@ -187,8 +186,7 @@ def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, d
         A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in the stored order.
 
     Raises:
-        ValueError: As `check_tfds_ood`, or for an `image_size` that is not two ints >= 1 or a
-            `batch_size` that is not an int >= 1.
+        ValueError: As `check_tfds_ood`, or for an `image_size` that is not two ints >= 1 or a bad `batch_size`.
         keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the set and `download` is False.
     """
     image_size, batch_size = _check_batching(image_size, batch_size, "tfds_ood")

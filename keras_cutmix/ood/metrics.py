@@ -8,22 +8,17 @@ the positive class and a higher score means more in-distribution.** An image is 
 is `>= t`; TPR is the fraction of in-distribution images called in, FPR the fraction of out-of-distribution images
 called in, TNR = 1 - FPR.
 
-The ROC is exact: one point per distinct score (every threshold that changes a
-decision), from `(0, 0)` to `(1, 1)`, none interpolated. The metrics:
+The ROC is exact: one point per distinct score (every threshold that changes a decision), from `(0, 0)` to `(1, 1)`,
+none interpolated. The metrics, all fractions in [0, 1] (multiply by 100 for the paper's tables):
 
-* `tnr_at_tpr95`: TNR at the TPR closest to 0.95. The TPR is chosen as
-  `calculate_log.py`'s `tpr95_pos`: `argmin |TP / N_in - 0.95|` in float64,
-  so that float rounding picks the same TPR (e.g. 28/30 over 29/30). Several
-  ROC points share that TPR when OOD scores fall between two adjacent
-  in-distribution scores; here the TNR is the best of them (the highest
-  threshold with that TPR, the point on the ROC curve), where
-  `calculate_log.py`'s `argmin`, run from the lowest threshold up, takes the
-  worst: it calls every OOD image in that gap in-distribution. Where no OOD
-  score lies in the gap, both agree; where some do, the TNRs differ by their
-  count over N_out (small for large sets), but for small sets the difference
-  can be absurd: on perfectly separated sets with fewer than 20
-  in-distribution images, `calculate_log.py` gives TNR 0, and this gives 1.
-  `fpr_at_tpr95` is `1 - tnr_at_tpr95`, same point.
+* `tnr_at_tpr95`: TNR at the TPR closest to 0.95, chosen as `calculate_log.py`'s `tpr95_pos`
+  (`argmin |TP / N_in - 0.95|` in float64, so that float rounding picks the same TPR, e.g. 28/30 over 29/30). Several
+  ROC points share that TPR when OOD scores fall between two adjacent in-distribution scores; here the TNR is the best
+  of them (the highest threshold with that TPR, the point on the ROC curve), where `calculate_log.py`'s `argmin`, run
+  from the lowest threshold up, takes the worst: it calls every OOD image in that gap in-distribution. The TNRs differ
+  by that count over N_out (none without OOD scores in the gap, little for large sets), but on perfectly separated sets
+  with fewer than 20 in-distribution images `calculate_log.py` gives TNR 0 and this gives 1. `fpr_at_tpr95` is
+  `1 - tnr_at_tpr95`, same point.
 * `auroc`: area under the ROC by the trapezoid rule over the exact points (equals `sklearn.metrics.roc_auc_score` and
   the probability that a random in-distribution score beats a random OOD score, ties counting 1/2).
 * `detection_accuracy`: `0.5 * max(TPR + 1 - FPR)` over the ROC points, the
@@ -31,8 +26,6 @@ decision), from `(0, 0)` to `(1, 1)`, none interpolated. The metrics:
 * `aupr_in`: average precision with in-distribution positive, `sum_k (R_k - R_{k-1}) P_k` over the ROC points (equals
   `sklearn.metrics.average_precision_score(is_in, scores)`).
 * `aupr_out`: the same with OOD positive and the scores negated.
-
-All are fractions in [0, 1] (multiply by 100 for the paper's tables).
 
 **Ties.** Images with equal scores (in or out) are on the same side of every threshold, so the ROC moves TPR and FPR
 together across a tie: the segment between two points is diagonal, and AUROC counts a tied in/out pair as 1/2.
@@ -119,8 +112,8 @@ def detection_metrics(in_scores, out_scores):
         out_scores: Scores of out-of-distribution images, array-like [N_out] or [N_out, 1].
 
     Returns:
-        A dict of Python floats in [0, 1]: `tnr_at_tpr95`, `fpr_at_tpr95`,
-        `auroc`, `detection_accuracy`, `aupr_in`, `aupr_out`.
+        A dict of Python floats in [0, 1]: `tnr_at_tpr95`, `fpr_at_tpr95`, `auroc`, `detection_accuracy`, `aupr_in`,
+        `aupr_out`.
 
     Raises:
         ValueError: If a set is empty, holds NaN or infinite scores, or is not one score per image (class

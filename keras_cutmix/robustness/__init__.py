@@ -13,7 +13,8 @@
 | `run.py`        | `run_robustness` (`examples/robustness.py`)           |                              |
 
 Images are in `[0, 1]` and the model receives `images * pixel_scale` (default 255 for `keras_cutmix.models`, which
-take `[0, 255]`; 1.0 for a model taking `[0, 1]`). Attacks return float32 NumPy arrays; `occlude` and the in-between
+take `[0, 255]` and normalise inside; 1.0 for a model taking `[0, 1]`), so that `eps = 8 / 255` means what it means in
+the literature whatever the model's normalisation. Attacks return float32 NumPy arrays; `occlude` and the in-between
 builders keep the input's type (NumPy or tensor) and dtype. Every public function checks its arguments before any
 model pass (`keras_cutmix.checks`): images in `[0, 1]` (a hint for `[0, 255]` pixels), class ids `[N]` / `[N, 1]` or
 one-hot rows within the model's classes, fractions and counts (NumPy scalars accepted); logits are told from

@@ -5,7 +5,7 @@
     accuracy = accuracy_under_attack(model, (images, labels), fgsm)
 
 **Pixel space.** Images, adversarial images, `eps` and `step_size` are in `[0, 1]` units (8 / 255 is 8 grey levels);
-the model receives `images * pixel_scale` (see `robustness.predict`).
+the model receives `images * pixel_scale` (see `keras_cutmix.robustness`).
 
 **FGSM** (Goodfellow et al.): `clip(x + eps * sign(grad_x CE(model(x), y)), 0, 1)` with the true labels. **PGD**
 (Madry et al.): start at `x + U(-eps, eps)` (or at `x` with `random_start=False`), then `steps` times `x_adv <-
@@ -123,8 +123,7 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
         labels: The true labels: class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`,
             in `[0, num_classes)`.
         eps: Perturbation size in `[0, 1]` pixel units. Defaults to 8 / 255 (the paper's Table 11).
-        from_logits: True (logits), False (probabilities) or None (detect; see the module docstring).
-            Defaults to None.
+        from_logits: True (logits), False (probabilities) or None (detect; see the module docstring). Defaults to None.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Images per call of the compiled function. Defaults to 128.
         progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images

@@ -1,11 +1,7 @@
 """Model calls shared by the robustness evaluations: the pixel scale, compiled functions per model, top-1.
 
-Every evaluation here takes images in `[0, 1]` and a `pixel_scale`: the model receives `images * pixel_scale`.
-`keras_cutmix.models` take pixels in `[0, 255]` and normalise inside, so the default is 255; pass `pixel_scale=1.0`
-for a model that takes `[0, 1]` (or for images already in the model's own scale). Keeping the attack in `[0, 1]` makes
-`eps = 8 / 255` mean what it means in the literature whatever the model's normalisation.
-
-Compiled functions are built once per model and key and cached while the model lives, in the package's one cache
+The model receives `images * pixel_scale`, images in `[0, 1]` (see `keras_cutmix.robustness`). Compiled functions
+are built once per model and key and cached while the model lives, in the package's one cache
 (`keras_cutmix.models.function_cache`); they reach the model through a weak reference. The `check_*` helpers serve
 the public functions' checks at the door.
 """
