@@ -99,10 +99,8 @@ def _tokenize(refs, cands, use_java):
 
 @functools.lru_cache(maxsize=1)
 def _meteor_scorer():
-    """One METEOR 1.5 Java process, started on first use (loading its paraphrase table takes seconds).
-
-    It serves every later call (its calls are serialised by a lock) and stops with the interpreter.
-    """
+    """One METEOR 1.5 Java process (its paraphrase table takes seconds to load), started on first use, serving every
+    later call (serialised by its lock) until the interpreter stops."""
     return Meteor()
 
 

@@ -22,10 +22,10 @@ from keras_cutmix.captioning import decoding, vocabulary
 from keras_cutmix.captioning.nic import check_nic, vocabulary_of
 
 
-def _images(batches, image_ids, blank, verbose, unit):
+def _images(batches, image_ids, blank, verbose):
     """Yields `(start, float32 images)` of `batches` up to `len(image_ids)` images, checking their ids."""
     count, start = len(image_ids), 0
-    bar = keras.utils.Progbar(count, verbose=verbose, unit_name=unit) if verbose else None
+    bar = keras.utils.Progbar(count, verbose=verbose, unit_name="image") if verbose else None
     for batch in batches:
         ids = np.asarray(batch["image_ids"])[:count - start]
         if not np.array_equal(ids, image_ids[start:start + len(ids)]):
@@ -94,7 +94,7 @@ def encode_images(encoder, batches, image_ids, blank=False, verbose=1):
         ValueError: If `batches` holds other images or fewer than `image_ids`.
     """
     features = None
-    for start, images in _images(batches, np.asarray(image_ids), blank, verbose, "image"):
+    for start, images in _images(batches, np.asarray(image_ids), blank, verbose):
         out = np.asarray(encoder.predict_on_batch(images), np.float32)
         if features is None:
             features = np.empty((len(image_ids), out.shape[-1]), np.float32)
@@ -125,7 +125,7 @@ def caption_batches(model, batches, image_ids, beam_size, max_length, blank=Fals
     beam_size = checks.count("beam_size", beam_size, "caption_batches")
     max_length = checks.count("max_length", max_length, "caption_batches")
     vocab, texts = vocabulary_of(model), []
-    for _, images in _images(batches, np.asarray(image_ids), blank, verbose, "image"):
+    for _, images in _images(batches, np.asarray(image_ids), blank, verbose):
         ids, _ = decoding.beam_search(model, images, beam_size=beam_size, max_length=max_length)
         texts.extend(vocabulary.detokenize(np.asarray(ids), vocab))
     return texts

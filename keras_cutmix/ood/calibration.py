@@ -51,8 +51,7 @@ def expected_calibration_error(probabilities, labels, num_bins=15):
     if len(probabilities) == 0:
         raise ValueError(f"{caller}: Expected `probabilities` to hold at least one prediction. Received: "
                          f"probabilities.shape={probabilities.shape}")
-    labels = checks.class_ids("labels", labels, caller, num_classes=probabilities.shape[1],
-                              length=len(probabilities))
+    labels = checks.class_ids("labels", labels, caller, num_classes=probabilities.shape[1], length=len(probabilities))
     num_bins = checks.count("num_bins", num_bins, caller)
     confidence = probabilities.max(axis=-1)
     correct = (np.argmax(probabilities, axis=-1) == labels).astype(np.float64)

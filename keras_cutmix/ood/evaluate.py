@@ -88,10 +88,6 @@ def folder_set(path, batch_size=256):
     return lambda shape: folder_ood(path, image_size=tuple(shape[:2]), batch_size=batch_size)
 
 
-def _pct(metrics):
-    return {k: round(100.0 * float(v), 4) for k, v in metrics.items()}
-
-
 def _sampled_roc(in_scores, out_scores):
     """TPR at `ROC_POINTS` evenly spaced FPRs (the upper envelope of the exact ROC's steps)."""
     fpr, tpr = roc_curve(in_scores, out_scores)
@@ -146,8 +142,9 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
         if target is None:
             progress.update(len(out_probabilities), finalize=True)
         out_scores = out_probabilities.max(axis=-1)
-        sets[name] = {**_pct(detection_metrics(in_scores, out_scores)), "num_images": int(len(out_scores)),
-                      "roc": _sampled_roc(in_scores, out_scores)}
+        metrics = detection_metrics(in_scores, out_scores)
+        sets[name] = {**{k: round(100.0 * float(v), 4) for k, v in metrics.items()},
+                      "num_images": int(len(out_scores)), "roc": _sampled_roc(in_scores, out_scores)}
     return {
         "num_in_images": int(len(images)),
         "top1_acc": round(100.0 * float(np.mean(probabilities.argmax(-1) == labels)), 4),

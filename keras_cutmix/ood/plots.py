@@ -101,8 +101,7 @@ def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
                          f"{len(accuracy)}, {len(count)}")
     left, width = edges[:-1], np.diff(edges)
     filled = count > 0
-    fig, (top, bottom) = new_figure(
-        2, 1, figsize=(4.2, 5.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig, (top, bottom) = new_figure(2, 1, figsize=(4.2, 5.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     top.bar(left[filled], accuracy[filled], width[filled], align="edge", color="tab:blue",
             edgecolor="black", lw=0.5, label="accuracy")
     gap_low = np.minimum(accuracy, confidence)[filled]

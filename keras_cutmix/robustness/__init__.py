@@ -1,16 +1,11 @@
 """Robustness (the paper's Section 4.4 and supplementary E): adversarial attacks, occlusion, in-between samples.
 
-| module          | public names                                          | paper                        |
-|-----------------|-------------------------------------------------------|------------------------------|
-| `attacks.py`    | `fgsm`, `pgd`, `accuracy_under_attack`                | Table 11 (FGSM, eps 8 / 255) |
-|                 |                                                       | PGD: beyond the paper        |
-| `occlusion.py`  | `occlude`, `occlusion_accuracy`, `centred_box`        | Figure 5a                    |
-| `in_between.py` | `sample_pairs`, `mixup_between`, `cutmix_between`,    | Figure 5b                    |
-|                 | `cutmix_lambda`, `in_between_accuracy`                |                              |
-| `predict.py`    | `predicted_classes` (compiled per model)              |                              |
-| `evaluate.py`   | `evaluate_robustness`, `robustness_evaluator`         | all of the above, one model  |
-| `report.py`     | `markdown_table`, `plot_figure5`                      | Table 11, Figure 5           |
-| `run.py`        | `run_robustness` (`examples/robustness.py`)           |                              |
+Modules: `attacks` (`fgsm`, `pgd`, `accuracy_under_attack`: Table 11, FGSM at eps 8 / 255; PGD is beyond the paper),
+`occlusion` (`occlude`, `occlusion_accuracy`, `centred_box`: Figure 5a), `in_between` (`sample_pairs`,
+`mixup_between`, `cutmix_between`, `cutmix_lambda`, `in_between_accuracy`: Figure 5b), `predict`
+(`predicted_classes`, compiled per model), `evaluate` (`evaluate_robustness`, `robustness_evaluator`: all of the
+above for one model), `report` (`markdown_table`, `plot_figure5`: Table 11, Figure 5), `run` (`run_robustness`,
+`examples/robustness.py`).
 
 Images are in `[0, 1]` and the model receives `images * pixel_scale` (default 255 for `keras_cutmix.models`, which
 take `[0, 255]` and normalise inside; 1.0 for a model taking `[0, 1]`), so that `eps = 8 / 255` means what it means in

@@ -235,7 +235,6 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
         first, second = pairs[begin:begin + batch_size, 0], pairs[begin:begin + batch_size, 1]
         a, b = tf.constant(images[first]), tf.constant(images[second])
         for index, value in enumerate(values):
-            predictions = predict_lib.predictions(model, mix(a, b, value), pixel_scale,
-                                                  batch_size, progress)
+            predictions = predict_lib.predictions(model, mix(a, b, value), pixel_scale, batch_size, progress)
             correct[index] += int(np.sum((predictions == truth[first]) | (predictions == truth[second])))
     return correct / len(pairs) if len(pairs) else np.full([len(values)], np.nan)

@@ -130,8 +130,7 @@ def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_sca
         raise ValueError(f"{caller}: Expected `mode` to be one of {MODES}. Received: mode={mode!r}")
     if isinstance(sizes, (str, bytes)) or not np.iterable(sizes):
         raise ValueError(f"{caller}: Expected `sizes` to be a sequence of square sides. Received: sizes={sizes!r}")
-    sizes = [check_side(f"sizes[{i}]", size, images.shape[1], images.shape[2], caller)
-             for i, size in enumerate(sizes)]
+    sizes = [check_side(f"sizes[{i}]", size, images.shape[1], images.shape[2], caller) for i, size in enumerate(sizes)]
     correct = np.zeros([len(sizes)], np.int64)
     for begin in range(0, len(images), batch_size):
         chunk = tf.constant(images[begin:begin + batch_size])
