@@ -8,8 +8,7 @@ cell ("lstm") and scores the next token ("logits"). `<pad>` and `<start>` are ne
 Returned ids are `[B, max_length]` int32 without `<start>`, padded with 0 after `<end>` (`detokenize`: strings).
 
 References:
-    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption Generator](https://arxiv.org/abs/1411.4555) (beam
-      size 20 in CutMix's Table A1)
+    - [Vinyals et al., 2015, Show and Tell](https://arxiv.org/abs/1411.4555) (beam size 20 in CutMix's Table A1)
     - Length normalisation `score / length**alpha`: [Wu et al., 2016, Google's Neural Machine Translation
       System](https://arxiv.org/abs/1609.08144) (simplified form).
 """
@@ -133,8 +132,7 @@ def greedy_decode(model, images, max_length=20):
         log-probability of the caption (through `<end>`).
 
     Raises:
-        ValueError: If `model` is not a `nic` model, `images` are not pixels
-            of its encoder's shape, or `max_length` < 1.
+        ValueError: If `model` is not a `nic` model, `images` are not its encoder's pixels or `max_length` < 1.
     """
     images = _images(model, images, "greedy_decode")
     max_length = checks.count("max_length", max_length, "greedy_decode")

@@ -1,8 +1,7 @@
 """NIC ("Show and Tell"): CNN encoder -> image embedding -> one LSTM -> words.
 
-Training uses teacher forcing. With `ids = tokenize(captions, vocab, T + 1)` (`<start> w1 ... <end> <pad>...`), the
-model takes `(images, ids[:, :-1])` and its logits `[B, T, V]` are scored against `ids[:, 1:]` by `caption_loss`,
-which ignores `<pad>` targets:
+Teacher forcing: with `ids = tokenize(captions, vocab, T + 1)` (`<start> w1 ... <end> <pad>...`), the model takes
+`(images, ids[:, :-1])`; `caption_loss` scores its logits `[B, T, V]` against `ids[:, 1:]`, ignoring `<pad>` targets:
 
     t = 0:      LSTM(image_embedding(encoder(images)))   -> output dropped
     t = 1..T:   LSTM(word_embedding(ids[:, t - 1]))      -> Dense(V) logits
@@ -87,10 +86,9 @@ def pooled_encoder(classifier, pool_name=POOL_NAME):
     """A classifier cut at its global pooling: pixels -> features `[B, D]`.
 
     Args:
-        classifier: A functional `keras.Model` ending in `GlobalAveragePooling2D -> Dense(name="head")` (every
+        classifier: A functional `keras.Model` ending in `GlobalAveragePooling2D -> Dense(name="head")` (as every
             `keras_cutmix.models` model).
-        pool_name: Name of the pooling layer; if absent, the last `GlobalAveragePooling2D` layer is used. Defaults to
-            `"global_pool"`.
+        pool_name: The pooling layer's name, else the last `GlobalAveragePooling2D` is used. Defaults to "global_pool".
 
     Returns:
         A `keras.Model(classifier.inputs, pooled_features)` sharing weights.
@@ -119,9 +117,8 @@ def nic(vocabulary, encoder, embedding_dim=512, units=512, dropout=PAPER_RECIPE[
         embedding_dim: Size of the image and word embeddings. Defaults to 512.
         units: LSTM units. Defaults to 512.
         dropout: Dropout rate on the LSTM outputs. Defaults to 0.1.
-        trainable_encoder: Fine-tune the encoder (else frozen, running in inference mode). Defaults to `False`, as the
-            reference code. This sets `trainable` on the encoder's layers, which it shares with the classifier it was
-            cut from.
+        trainable_encoder: Fine-tune the encoder (else frozen, in inference mode; this sets `trainable` on the layers
+            it shares with its classifier). Defaults to False, as the reference code.
         name: Model name.
 
     Returns:
@@ -203,8 +200,7 @@ def caption_loss(y_true_ids, logits):
         Scalar: sum of `-log softmax(logits)[target]` over targets != 0, divided by their number (0 if none).
 
     Raises:
-        ValueError: If the shapes do not match (`[B, T]` and `[B, T, V]`) or, on eager values, a target is not in
-            [0, V).
+        ValueError: If the shapes do not match (`[B, T]`, `[B, T, V]`) or, on eager values, a target is not in [0, V).
     """
     y_true_ids = y_true_ids if hasattr(y_true_ids, "shape") else np.asarray(y_true_ids)
     logits = logits if hasattr(logits, "shape") else np.asarray(logits, np.float32)

@@ -277,10 +277,9 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
                    **overrides):
     """Trains NIC on each method's backbone (and a blind one), scores the test captions, writes the outputs.
 
-    The images are read one batch at a time, never held (see `streaming`): memory grows with the data set
-    only by the training features (`N x D` float32) and captions. Each NIC is one `training.resumable` run in
-    `workdir/<method>/`: resumed after a kill, reused when finished with the same config (`run_config`),
-    refused with another unless `overwrite`.
+    Images are read one batch at a time (see `streaming`): memory grows with the data set only by the training
+    features (`N x D` float32) and captions. Each NIC is one `training.resumable` run in `workdir/<method>/`: resumed
+    after a kill, reused when finished with the same config (`run_config`), refused with another unless `overwrite`.
 
     Args:
         workdir: Output directory.
@@ -293,8 +292,7 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
         beam_size: Beam width (the paper's evaluation: 20). Defaults to 20.
         blind: Also train and score the blind NIC. Defaults to True.
         verbose: Keras progress bars (training, encoding, captioning). Defaults to 1.
-        overwrite: Delete the runs of another config found (NICs in `workdir`, models in `models_dir`) and
-            train these. Defaults to False.
+        overwrite: Replace the runs of another config (NICs in `workdir`, models in `models_dir`). Defaults to False.
         callbacks: Extra Keras callbacks of every NIC's `fit`. Defaults to none.
         **overrides: `CaptionRecipe` fields to replace (e.g. `epochs`, `image_size`, `max_test_images`).
 
@@ -303,22 +301,19 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
 
     Raises:
         training.ConfigError: for a bad argument, before anything trains (see `check_run`).
-        training.WorkdirInUseError: (a `ConfigError` naming "workdir") for a run of another config, before
-            anything trains or is written.
+        training.WorkdirInUseError: (a `ConfigError` naming "workdir") for a run of another config, before any work.
         data.DatasetNotFoundError: if tfds has not prepared the data set in `data_dir`.
     """
-    given = set(backbones or {})
     spec, sources, methods, runs = check_run(preset, backbones, methods, seed, data_dir, beam_size, verbose,
                                              workdir=workdir, models_dir=models_dir, blind=blind,
                                              overwrite=overwrite, **overrides)
-    missing = [m for m in methods if m not in given]
+    missing = [m for m in methods if m not in (backbones or {})]
     if missing:
         training.run_methods(training.get_config(seed=seed, data_dir=data_dir),
                              models_dir or os.path.join(workdir, "models"), missing, overwrite=overwrite)
-    # tf.data's seeded shuffles also read TF's global seed (unset in a fresh process, set by any training
-    # before): fix it here, after building the data, so that training the backbones in this process or
-    # reusing them gives the same caption order and the same NICs (`train_captioner` sets it again before
-    # it reads the images, in the same order).
+    # tf.data's seeded shuffles also read TF's global seed (unset in a fresh process, set by any training before):
+    # fix it here, after building the data, so that training the backbones in this process or reusing them gives the
+    # same caption order and the same NICs (`train_captioner` sets it again before it reads the images, in order).
     keras.utils.set_random_seed(seed)
     train_ids, captions, _ = streaming.read_references(_read(spec, True, data_dir, seed, TRAIN_BATCH))
     test_ids, test_captions, first_images = streaming.read_references(

@@ -10,8 +10,7 @@ The numbers are pycocoevalcap's (the code of the COCO caption server, which ever
 captions go through its Stanford PTB tokenizer (lower case, punctuation removed), then `Bleu(4)` (corpus BLEU,
 "closest" reference length), `Meteor()` (METEOR 1.5), `Rouge()` (ROUGE-L, beta 1.2) and `Cider()` (CIDEr-D: tf-idf
 over the references of the scored set, clipping, a Gaussian length penalty with sigma 6, times 10). Multiply by 100 to
-compare with papers' tables. SPICE is left out: pycocoevalcap's SPICE downloads Stanford CoreNLP models on first use,
-which does not work offline.
+compare with papers' tables. SPICE is left out: it downloads Stanford CoreNLP models on first use (not offline).
 
 The tokenizer and METEOR run Java. Without a `java` on the PATH, a warning says how to install one, the captions are
 tokenised by `simple_tokenize` (a Python stand-in for the PTB tokenizer: the same for plain lower-case words, not for

@@ -118,8 +118,7 @@ def caption_batches(model, batches, image_ids, beam_size, max_length, blank=Fals
         A list of `N` captions.
 
     Raises:
-        ValueError: If `model` is not a `nic` model, `beam_size` or `max_length` < 1, or `batches` holds
-            other images or fewer than `image_ids`.
+        ValueError: If `model` is not a `nic` model, `beam_size` or `max_length` < 1, or `batches` mismatch `image_ids`.
     """
     check_nic(model, "caption_batches")
     beam_size = checks.count("beam_size", beam_size, "caption_batches")

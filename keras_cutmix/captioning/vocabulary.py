@@ -112,8 +112,7 @@ def build_vocabulary(captions, min_count=5, max_tokens=None):
         A `Vocabulary`.
 
     Raises:
-        ValueError: If `captions` is one string, empty or holds a non-string, `min_count` < 1 or
-            `max_tokens` < 4 (the special tokens).
+        ValueError: If `captions` is one string, empty or holds a non-string, `min_count` < 1 or `max_tokens` < 4.
     """
     captions = check_captions("captions", captions, "build_vocabulary", allow_empty=False)
     min_count = checks.count("min_count", min_count, "build_vocabulary")
@@ -143,8 +142,7 @@ def tokenize(captions, vocab, max_length):
         int32 NumPy array `[num_captions, max_length]`.
 
     Raises:
-        ValueError: If `captions` is one string or holds a non-string, `vocab` is not a `Vocabulary`,
-            or `max_length` < 2.
+        ValueError: If `captions` is one string or has a non-string, `vocab` is not a `Vocabulary` or `max_length` < 2.
     """
     captions = check_captions("captions", captions, "tokenize")
     check_vocabulary("vocab", vocab, "tokenize")

@@ -38,8 +38,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_cutmix import checks
-from keras_cutmix.data import loaders
-from keras_cutmix.data import synthetic_generator
+from keras_cutmix.data import loaders, synthetic_generator
 from keras_cutmix.data.transforms import resize
 from keras_cutmix.mixing import inputs
 
@@ -203,7 +202,7 @@ def find_images(path):
         path: A folder.
 
     Returns:
-        A sorted list of paths whose extension is one of `IMAGE_EXTENSIONS` (case-insensitive).
+        A sorted list of the paths whose extension is one of `IMAGE_EXTENSIONS` (case-insensitive).
 
     Raises:
         FileNotFoundError: If `path` is not a folder or holds no image.
@@ -215,10 +214,8 @@ def find_images(path):
     if not os.path.isdir(path):
         raise FileNotFoundError(f"Expected a folder of images. Received: path={path!r}, which is not "
                                 f"a folder. {where}")
-    files = sorted(
-        os.path.join(root, name)
-        for root, _, names in os.walk(path) for name in names
-        if name.lower().endswith(IMAGE_EXTENSIONS))
+    files = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names
+                   if name.lower().endswith(IMAGE_EXTENSIONS))
     if not files:
         raise FileNotFoundError(f"Expected image files ({', '.join(IMAGE_EXTENSIONS)}) under "
                                 f"path={path!r}. Received: none. {where}")

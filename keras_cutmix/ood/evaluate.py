@@ -145,14 +145,11 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
         metrics = detection_metrics(in_scores, out_scores)
         sets[name] = {**{k: round(100.0 * float(v), 4) for k, v in metrics.items()},
                       "num_images": int(len(out_scores)), "roc": _sampled_roc(in_scores, out_scores)}
-    return {
-        "num_in_images": int(len(images)),
-        "top1_acc": round(100.0 * float(np.mean(probabilities.argmax(-1) == labels)), 4),
-        "ece": round(100.0 * float(ece), 4),
-        "reliability": {k: np.asarray(v).tolist() for k, v in bins.items()},
-        "sets": sets,
-        "mean": {k: round(float(np.mean([s[k] for s in sets.values()])), 4) for k in TABLE_METRICS} if sets else {},
-    }
+    mean = {k: round(float(np.mean([s[k] for s in sets.values()])), 4) for k in TABLE_METRICS} if sets else {}
+    return {"num_in_images": int(len(images)),
+            "top1_acc": round(100.0 * float(np.mean(probabilities.argmax(-1) == labels)), 4),
+            "ece": round(100.0 * float(ece), 4), "reliability": {k: np.asarray(v).tolist() for k, v in bins.items()},
+            "sets": sets, "mean": mean}
 
 
 def check_sets(ood_sets, caller):
@@ -166,8 +163,7 @@ def check_sets(ood_sets, caller):
 def ood_evaluator(ood_sets, num_images=1000, batch_size=256):
     """A `train_and_evaluate` evaluator: `evaluate_ood` on the run's first `num_images` test images.
 
-    Every argument is checked here, before any model trains. Loading and evaluating show progress bars
-    unless the run's `Config.verbose` is 0.
+    Every argument is checked here, before any model trains; progress bars show unless `Config.verbose` is 0.
 
     Args:
         ood_sets: `{name: load(image_shape)}`.

@@ -12,7 +12,6 @@ from keras_cutmix.ood.presets import OOD_PRESETS
 from keras_cutmix.training.results import Column, markdown_table as write_table
 
 TITLES = {"tnr_at_tpr95": "TNR at TPR 95%", "auroc": "AUROC", "detection_accuracy": "Detection acc."}
-# Table 12: CIFAR-100, PyramidNet-200, mean over 7 OOD sets (TNR at TPR 95, AUROC, detection accuracy).
 PAPER_MEAN = OOD_PRESETS["cifar100_pyramidnet200"].paper
 
 

@@ -48,8 +48,7 @@ def run_ood(workdir, config=None, workdirs=None, models_dir=None, methods=traini
     if extra_sets is not None:
         check_sets(extra_sets, caller)
     config = config or training.get_config(seed=seed)
-    models_dir = models_dir or os.path.join(workdir, "models")
-    runs = training.plan_runs(config, models_dir, methods, workdirs=workdirs)
+    runs = training.plan_runs(config, models_dir or os.path.join(workdir, "models"), methods, workdirs=workdirs)
     shapes = {(r.config.dataset, data.dataset_spec(r.config.dataset, image_size=r.config.image_size).image_shape)
               for r in runs}
     if len(shapes) != 1:

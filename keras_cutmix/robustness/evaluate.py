@@ -118,8 +118,7 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
 def robustness_evaluator(num_images=1000, *, eps=8 / 255, pgd_steps=10, num_pairs=500, seed=0, batch_size=128):
     """A `train_and_evaluate` evaluator: `evaluate_robustness` on the run's first `num_images` test images.
 
-    Every argument is checked here, before any model trains. Loading and evaluating show progress bars
-    unless the run's `Config.verbose` is 0.
+    Every argument is checked here, before any model trains; progress bars show unless `Config.verbose` is 0.
 
     Args:
         num_images: Test images evaluated, an int >= 2. Defaults to 1000.

@@ -8,7 +8,6 @@ from keras_cutmix.robustness.presets import ROBUSTNESS_PRESETS
 from keras_cutmix.training.results import Column, markdown_table as write_table
 from keras_cutmix.visualization.figures import new_figure, save_figure
 
-# Table 11: top-1 accuracy (%) under FGSM (eps 8/255), ImageNet, ResNet-50 (kept in `presets`).
 PAPER_FGSM_TOP1_ACC = ROBUSTNESS_PRESETS["imagenet_resnet50"].paper
 COLOURS = {"baseline": "tab:gray", "mixup": "tab:blue", "cutout": "tab:green", "cutmix": "tab:red"}
 
