@@ -34,11 +34,10 @@ from pycocoevalcap.rouge.rouge import Rouge
 from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
 METRICS = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr")
-JAVA_MISSING = (
-    "No Java runtime found (`java` is not on the PATH): pycocoevalcap's PTB tokenizer and METEOR "
-    "need one. METEOR is reported as None and the captions are tokenised by a Python stand-in. "
-    "Install Java to get COCO's exact numbers, e.g. `sudo apt-get install default-jre` "
-    "(Debian/Ubuntu), `brew install openjdk` (macOS) or `conda install -c conda-forge openjdk`.")
+JAVA_MISSING = ("No Java runtime found (`java` is not on the PATH): pycocoevalcap's PTB tokenizer and METEOR need "
+                "one. METEOR is reported as None and the captions are tokenised by a Python stand-in. Install Java to "
+                "get COCO's exact numbers, e.g. `sudo apt-get install default-jre` (Debian/Ubuntu), `brew install "
+                "openjdk` (macOS) or `conda install -c conda-forge openjdk`.")
 _NOT_WORD = re.compile(r"[^\w\s]")
 
 
@@ -134,6 +133,5 @@ def score_captions(references, candidates):
     cider, _ = Cider().compute_score(gts, res)
     scores = {f"BLEU-{n + 1}": float(b) for n, b in enumerate(bleu)}
     scores["METEOR"] = _meteor(gts, res) if use_java else None
-    scores["ROUGE-L"] = float(rouge)
-    scores["CIDEr"] = float(cider)
+    scores["ROUGE-L"], scores["CIDEr"] = float(rouge), float(cider)
     return {name: scores[name] for name in METRICS}

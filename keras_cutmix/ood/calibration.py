@@ -31,8 +31,7 @@ def expected_calibration_error(probabilities, labels, num_bins=15):
     """ECE with equal-width confidence bins, weighted by bin counts.
 
     Args:
-        probabilities: Class probabilities, array-like `[N, K]`, N >= 1 (softmax outputs: rows in [0, 1] summing to 1;
-            apply the softmax to logits first).
+        probabilities: Softmax outputs, array-like `[N, K]`, N >= 1 (rows in [0, 1] summing to 1; not logits).
         labels: Class ids `[N]` or `[N, 1]` (ints or whole floats), or one-hot rows `[N, K]`, in `[0, K)`.
         num_bins: Number of equal-width bins over [0, 1], an int >= 1 (a NumPy integer included). Defaults to 15.
 
@@ -43,8 +42,7 @@ def expected_calibration_error(probabilities, labels, num_bins=15):
 
     Raises:
         ValueError: For probabilities that are not finite rows in [0, 1] summing to 1 (logits get a hint) or hold no
-            prediction, labels of another shape or count, outside `[0, K)` or not one-hot, or a `num_bins` that is not
-            an int >= 1 (`keras_cutmix.checks`).
+            prediction, labels of another shape or count, outside `[0, K)` or not one-hot, or a bad `num_bins`.
     """
     caller = "expected_calibration_error"
     probabilities = checks.probabilities("probabilities", probabilities, caller)

@@ -12,15 +12,13 @@ batches (in a fixed order). Both go straight into `keras_cutmix.ood.max_softmax_
 * `uniform_noise`, `gaussian_noise`: as ODIN's `calData.py` draws them (`torch.rand` and
   `clamp(torch.randn + 0.5, 0, 1)`, i.e. U(0, 1) and clip(N(0.5, 1), 0, 1) per pixel and channel, independent), times
   255. ODIN scores 10,000 such images (the default here) at CIFAR's 32 x 32; here they are drawn at the model's input
-  shape, all at once (10,000 float32 images take 0.5 GB at 64 x 64 and 6 GB at 224 x 224: draw fewer for large
-  inputs).
+  shape, all at once (10,000 float32 images take 0.5 GB at 64 x 64, 6 GB at 224 x 224: draw fewer for large inputs).
 * `tfds_ood`: any tensorflow-datasets set by name (`svhn_cropped`, `cifar100`, `lsun/classroom`); grayscale to RGB.
 * `folder_ood`: a folder of image files, e.g. one of ODIN's sets (Tiny-ImageNet crop and resize, LSUN crop and resize,
   iSUN: 32 x 32 images) unpacked from the tar files linked in the README of https://github.com/facebookresearch/odin
   (`Imagenet.tar.gz` unpacks to `Imagenet/test/*.jpg`); files are found recursively.
-* `embedded_near_ood`: the embedded synthetic_shapes images, but with a target of a shape that is none of the 10
-  classes (`keras_cutmix.data.synthetic_generator.generate_novel_batch`): near-OOD for a model trained on
-  synthetic_shapes, offline.
+* `embedded_near_ood`: synthetic_shapes images whose target is a shape none of the 10 classes
+  (`keras_cutmix.data.synthetic_generator.generate_novel_batch`): near-OOD for synthetic_shapes models, offline.
 
 Resizing is bilinear with antialiasing (`keras_cutmix.data.transforms.resize`, as the input pipelines), to the model's
 input size without keeping the aspect ratio (ODIN's sets are square already).

@@ -46,16 +46,13 @@ def default_ood_sets(dataset, image_shape, num_images=1000, seed=0):
         `{name: load(image_shape)}`.
 
     Raises:
-        ValueError: For a `num_images` that is not an int >= 1 or a `seed` that is not an int >= 0 (checked
-            here, before any set is drawn).
+        ValueError: For a `num_images` that is not an int >= 1 or a `seed` that is not an int >= 0 (before any draw).
     """
     caller = "default_ood_sets"
     num_images = checks.count("num_images", num_images, caller)
     seed = checks.count("seed", seed, caller, minimum=0)
-    sets = {
-        "uniform": lambda shape: uniform_noise(num_images, image_shape=tuple(shape), seed=seed),
-        "gaussian": lambda shape: gaussian_noise(num_images, image_shape=tuple(shape), seed=seed + 1),
-    }
+    sets = {"uniform": lambda shape: uniform_noise(num_images, image_shape=tuple(shape), seed=seed),
+            "gaussian": lambda shape: gaussian_noise(num_images, image_shape=tuple(shape), seed=seed + 1)}
     if dataset == "synthetic_shapes":
         sets["novel_shapes"] = lambda shape: _resized(embedded_near_ood(num_images, seed=seed + 2), shape)
     return sets

@@ -95,8 +95,7 @@ def roc_curve(in_scores, out_scores):
     Args and Raises: as `detection_metrics`.
 
     Returns:
-        `(fpr, tpr)`, float64 NumPy arrays [K + 1] for K distinct scores, non-decreasing, from `(0, 0)` (threshold
-        above every score) to `(1, 1)`.
+        `(fpr, tpr)`, float64 NumPy arrays [K + 1] for K distinct scores, non-decreasing from `(0, 0)` to `(1, 1)`.
     """
     tp, fp = _roc_counts(_as_scores("in_scores", in_scores, "roc_curve"),
                          _as_scores("out_scores", out_scores, "roc_curve"))
@@ -129,11 +128,6 @@ def detection_metrics(in_scores, out_scores):
     # AUROC by the trapezoid rule (np.trapz is gone in NumPy 2; written out instead).
     auroc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
     out_tp, out_fp = _roc_counts(-out_scores, -in_scores)
-    return {
-        "tnr_at_tpr95": float(1.0 - fpr[at_95]),
-        "fpr_at_tpr95": float(fpr[at_95]),
-        "auroc": auroc,
-        "detection_accuracy": float(0.5 * np.max(tpr + 1.0 - fpr)),
-        "aupr_in": _average_precision(tp, fp),
-        "aupr_out": _average_precision(out_tp, out_fp),
-    }
+    return {"tnr_at_tpr95": float(1.0 - fpr[at_95]), "fpr_at_tpr95": float(fpr[at_95]), "auroc": auroc,
+            "detection_accuracy": float(0.5 * np.max(tpr + 1.0 - fpr)), "aupr_in": _average_precision(tp, fp),
+            "aupr_out": _average_precision(out_tp, out_fp)}

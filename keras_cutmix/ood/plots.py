@@ -75,8 +75,7 @@ def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
 
     Args:
         path, title, dpi: As `plot_roc_curves`.
-        bins: The dict returned by `expected_calibration_error`: `edges` `[M + 1]`, `confidence`, `accuracy` and
-            `count` `[M]`.
+        bins: `expected_calibration_error`'s dict: `edges` `[M + 1]`, `confidence`, `accuracy` and `count` `[M]`.
         ece: The ECE to print on the plot, or `None`. Defaults to `None`.
 
     Returns:

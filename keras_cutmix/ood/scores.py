@@ -83,8 +83,7 @@ def class_probabilities(model, images, *, from_logits=None, batch_size=256, prog
     """The softmax probabilities `[N, K]` of each image (the model's outputs if they already are).
 
     Args and Raises: as `max_softmax_score`, and
-        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images
-            of each chunk done. Defaults to None.
+        progress: None, or a `keras.utils.Progbar`: `add(n)` gets the images of each chunk done. Defaults to None.
 
     Returns:
         float32 NumPy array `[N, K]` (`[0, 0]` for no image).

@@ -120,8 +120,7 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
     Args:
         model: A `keras.Model` classifier whose (first) output is `[B, num_classes]` logits or probabilities.
         images: `[B, H, W, C]` float NumPy array or tensor in `[0, 1]` (an empty batch gives an empty batch).
-        labels: The true labels: class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`,
-            in `[0, num_classes)`.
+        labels: True class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`, in `[0, K)`.
         eps: Perturbation size in `[0, 1]` pixel units. Defaults to 8 / 255 (the paper's Table 11).
         from_logits: True (logits), False (probabilities) or None (detect; see the module docstring). Defaults to None.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
@@ -155,8 +154,8 @@ def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_
         step_size: Size of each signed-gradient step. Defaults to 2 / 255.
         steps: Number of steps, an int >= 1. Defaults to 10.
         random_start: Start from `x + U(-eps, eps)` (clipped to `[0, 1]`) instead of `x`. Defaults to True.
-        seed: Seed of the random start: an int, a shape-[2] int tensor, or None (a fresh one from TF's
-            global generator). Defaults to 0.
+        seed: Seed of the random start: an int, a shape-[2] int tensor, or None (from TF's global generator).
+            Defaults to 0.
 
     Returns:
         float32 NumPy array `[B, H, W, C]`, within `eps` of `images` and in `[0, 1]`.
@@ -200,8 +199,8 @@ def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_
         A Python float in `[0, 1]` (NaN when `data` holds no image).
 
     Raises:
-        ValueError: As `attack` and `predicted_classes`, or for `data` that is not `(images, labels)` (a
-            pair, or a data set of pairs).
+        ValueError: As `attack` and `predicted_classes`, or for `data` that is not an `(images, labels)` pair or
+            a data set of such pairs.
         TypeError: For a `model` that is not a `keras.Model` or an `attack` that is not callable.
     """
     caller = "accuracy_under_attack"

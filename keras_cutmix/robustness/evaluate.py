@@ -105,13 +105,10 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
     result["occlusion"] = {"sizes": sizes, **{
         mode: pct(occlusion_accuracy(model, images, labels, sizes, mode, **run)) for mode in ("center", "boundary")}}
     result["in_between"] = {
-        "num_pairs": int(len(pairs)),
-        "mixup_lambdas": [float(v) for v in lambdas],
+        "num_pairs": int(len(pairs)), "mixup_lambdas": [float(v) for v in lambdas],
         "mixup": pct(in_between_accuracy(model, images, labels, pairs, lambdas, "mixup", **run)),
-        "cutmix_sides": sizes,
-        "cutmix_lambdas": [round(cutmix_lambda(s, height, width), 6) for s in sizes],
-        "cutmix": pct(in_between_accuracy(model, images, labels, pairs, sizes, "cutmix", **run)),
-    }
+        "cutmix_sides": sizes, "cutmix_lambdas": [round(cutmix_lambda(s, height, width), 6) for s in sizes],
+        "cutmix": pct(in_between_accuracy(model, images, labels, pairs, sizes, "cutmix", **run))}
     return result
 
 

@@ -119,8 +119,7 @@ def mixup_between(images_a, images_b, lam):
     Args:
         images_a: `[B, H, W, C]` NumPy array or tensor.
         images_b: Partners, same shape and dtype.
-        lam: Weight of `images_a`, a number in `[0, 1]` or one per pair `[B]` (a symbolic tensor inside a
-            graph is used unchecked).
+        lam: Weight of `images_a`, a number in `[0, 1]` or one per pair `[B]` (a symbolic tensor: unchecked).
 
     Returns:
         Blends like `images_a` (integer images are rounded, as `blend_images` does); NumPy for NumPy input.
@@ -189,8 +188,7 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
     Args:
         model, images, labels, pixel_scale: As `occlusion_accuracy`.
         pairs: Int `[P, 2]` indices into `images`, e.g. from `sample_pairs`.
-        values: A non-empty sequence: for `"mixup"`, lambdas in `[0, 1]`; for `"cutmix"`, square sides
-            (`cutmix_lambda` gives their lambdas).
+        values: For `"mixup"`, lambdas in `[0, 1]`; for `"cutmix"`, square sides (see `cutmix_lambda`); non-empty.
         kind: `"mixup"` or `"cutmix"`.
         batch_size: Pairs per compiled call. Defaults to 128.
         progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the samples

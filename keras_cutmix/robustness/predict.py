@@ -77,20 +77,18 @@ def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128, progr
     """Top-1 predictions of `model` on `images`, in chunks through one compiled function.
 
     Args:
-        model: A `keras.Model` whose (first) output is `[B, num_classes]` (logits or probabilities: the
-            argmax is the same).
+        model: A `keras.Model` whose (first) output is `[B, num_classes]`, logits or probabilities (same argmax).
         images: `[B, H, W, C]` NumPy array or tensor, in `[0, 1]` (any numeric dtype; cast to float32).
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Images per call, an int >= 1. Defaults to 128.
-        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images of
-            each chunk done. Defaults to None.
+        progress: None, or a `keras.utils.Progbar`: `add(n)` gets the images of each chunk done. Defaults to None.
 
     Returns:
         int32 NumPy array `[B]`.
 
     Raises:
-        ValueError: For `images` not 4-D or outside `[0, 1]`, a model that does not output `[B, K]`, or a
-            bad `pixel_scale` / `batch_size`.
+        ValueError: For `images` not 4-D or outside `[0, 1]`, a model not outputting `[B, K]`, a bad `pixel_scale` or
+            `batch_size`.
         TypeError: For a `model` that is not a `keras.Model`.
     """
     caller = "predicted_classes"
