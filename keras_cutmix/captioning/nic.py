@@ -132,8 +132,7 @@ def nic(vocabulary, encoder, embedding_dim=512, units=512, dropout=PAPER_RECIPE[
     check_vocabulary("vocabulary", vocabulary, "nic")
     _check_functional("encoder", encoder, "nic")
     shapes = [tuple(o.shape) for o in encoder.inputs], [tuple(o.shape) for o in encoder.outputs]
-    if len(encoder.inputs) != 1 or len(encoder.inputs[0].shape) != 4 or len(encoder.outputs) != 1 or len(
-            encoder.outputs[0].shape) != 2:
+    if [len(shape) for shape in shapes[0]] != [4] or [len(shape) for shape in shapes[1]] != [2]:
         raise ValueError("nic: Expected `encoder` from images [batch, height, width, channels] to features "
                          f"[batch, features] (see `pooled_encoder`). Received: input shapes {shapes[0]}, "
                          f"output shapes {shapes[1]}")

@@ -93,9 +93,9 @@ def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=
         each NIC (`run_config`; empty without `workdir`).
 
     Raises:
-        training.ConfigError: naming the argument (an override by its field name): an unknown preset or
-            field, a size below 1, a seed or verbose below 0, unknown methods, or a backbone that is neither
-            a classification workdir (with config.json) nor a .keras file.
+        training.ConfigError: naming the argument (an override by its field name): an unknown preset or field, a size
+            below 1, a seed or verbose below 0, unknown methods, or a backbone that is no classification workdir
+            (with config.json) or .keras file.
         training.WorkdirInUseError: naming "workdir" if a NIC's workdir (or a model's in `models_dir`)
             holds a run of another config and not `overwrite`; nothing is written.
         data.DatasetNotFoundError: if tfds has not prepared the preset's data set in `data_dir`.

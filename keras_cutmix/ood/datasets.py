@@ -5,9 +5,8 @@
     svhn = tfds_ood("svhn_cropped", image_size=(64, 64))              # tf.data, batched
     lsun = folder_ood("data/LSUN_resize", image_size=(64, 64))        # tf.data, batched
 
-Every set holds float32 images `[.., H, W, 3]` with pixel values in **[0, 255]**, the scale our models take (they
-normalise inside). The NumPy sets return arrays; the sets read from disk return a batched `tf.data.Dataset` of image
-batches (in a fixed order). Both go straight into `keras_cutmix.ood.max_softmax_score`.
+Every set holds float32 images `[.., H, W, 3]` in **[0, 255]**, our models' scale: NumPy arrays, or for the sets read
+from disk a batched `tf.data.Dataset` in a fixed order. Both go straight into `keras_cutmix.ood.max_softmax_score`.
 
 * `uniform_noise`, `gaussian_noise`: as ODIN's `calData.py` draws them (`torch.rand` and
   `clamp(torch.randn + 0.5, 0, 1)`, i.e. U(0, 1) and clip(N(0.5, 1), 0, 1) per pixel and channel, independent), times
@@ -67,8 +66,7 @@ def _noise(draw, num_images, image_shape, seed, scale, caller):
     shape = _check_shape("image_shape", image_shape, 3, caller)
     scale = inputs.check_positive("scale", scale, caller)
     rng = np.random.default_rng(_check_seed(seed, caller))
-    unit = draw(rng, (num_images,) + shape).astype(np.float32)
-    return unit * np.float32(scale)
+    return draw(rng, (num_images,) + shape).astype(np.float32) * np.float32(scale)
 
 
 def uniform_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):

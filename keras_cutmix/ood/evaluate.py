@@ -110,9 +110,9 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
         metrics averaged over the sets), `top1_acc` and `ece` (%), `reliability` (the ECE bins as lists).
 
     Raises:
-        ValueError: For images that are not finite [N, H, W, C] numbers or hold no image, labels of another
-            shape or count or outside the model's classes, malformed `ood_sets`, or a bad `batch_size` or
-            `verbose`; the labels are checked on the model's outputs, before any OOD set is loaded.
+        ValueError: For images that are not finite [N, H, W, C] numbers or hold no image, labels of another shape or
+            count or outside the model's classes (checked before any OOD set is loaded), malformed `ood_sets`, or a
+            bad `batch_size` or `verbose`.
         TypeError: For a `model` that is not a `keras.Model`.
     """
     caller = "evaluate_ood"

@@ -1,11 +1,5 @@
 """Pictures for OOD detection and calibration: ROC curves and reliability diagrams (PNG).
 
-* `plot_roc_curves`: one ROC per method (or per OOD set), FPR on x and TPR on y, in-distribution positive (as
-  `keras_cutmix.ood.roc_curve` returns them), with the chance diagonal and the TPR = 0.95 line of `tnr_at_tpr95`.
-* `plot_reliability_diagram`: the bins of `keras_cutmix.ood.expected_calibration_error`: accuracy per confidence bin
-  (bars) against the diagonal of perfect calibration, the gap to each bin's mean confidence shaded, and below it the
-  number of predictions per bin.
-
 References:
     - [Guo et al., 2017, On Calibration of Modern Neural Networks](https://arxiv.org/abs/1706.04599), Figure 1.
 """
@@ -23,7 +17,7 @@ def _save(fig, path, title, dpi):
 
 
 def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
-    """Writes a PNG with one ROC curve per entry.
+    """Writes a PNG with one ROC curve per entry (as `roc_curve` returns them), the chance diagonal and TPR = 0.95.
 
     Args:
         path: Output PNG path.
@@ -72,6 +66,9 @@ def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
 
 def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
     """Writes a PNG reliability diagram from `expected_calibration_error`'s bins.
+
+    Accuracy per confidence bin (bars) against the diagonal of perfect calibration, the gap to each bin's mean
+    confidence shaded, and below it the number of predictions per bin.
 
     Args:
         path, title, dpi: As `plot_roc_curves`.

@@ -36,11 +36,10 @@ def markdown_tables(results, config_line, with_paper):
     for name in sets:
         tables.append(write_table({m: r["sets"][name] for m, r in results.items()}, columns,
                                   title=f"### {name} ({first['sets'][name]['num_images']} images)"))
-    intro = [f"## Out-of-distribution detection: {config_line}", "",
-             f"Maximum softmax score, in-distribution ({first['num_in_images']} test images) as positive; in %; "
-             "in brackets the difference to the baseline; best in bold. ECE: 15 bins, in-distribution test images.",
-             "", ""]
-    return "\n".join(intro) + "\n".join(tables)
+    intro = (f"## Out-of-distribution detection: {config_line}\n\nMaximum softmax score, in-distribution "
+             f"({first['num_in_images']} test images) as positive; in %; in brackets the difference to the baseline; "
+             "best in bold. ECE: 15 bins, in-distribution test images.\n\n")
+    return intro + "\n".join(tables)
 
 
 def write_plots(workdir, results, title):

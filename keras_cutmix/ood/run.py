@@ -36,9 +36,9 @@ def run_ood(workdir, config=None, workdirs=None, models_dir=None, methods=traini
         `{method: evaluate_ood dict}` (also in `workdir/results.json`).
 
     Raises:
-        ValueError: If the runs do not share one data set and image shape (the OOD sets are built once), or
-            for a `num_images`, `num_ood_images` or `batch_size` that is not an int >= 1 (NumPy integers
-            are accepted), malformed `extra_sets` or a `seed` that is not an int >= 0; before any model trains.
+        ValueError: Before any model trains: if the runs do not share one data set and image shape (the OOD sets are
+            built once), for a `num_images`, `num_ood_images` or `batch_size` that is not an int >= 1, malformed
+            `extra_sets` or a `seed` that is not an int >= 0.
     """
     caller = "run_ood"
     num_images = checks.count("num_images", num_images, caller)

@@ -4,8 +4,7 @@
     out_scores = max_softmax_score(model, uniform_noise(image_shape=(64, 64, 3)))
 
 Higher means more in-distribution, the convention of `keras_cutmix.ood.detection_metrics`. Images go to the model as
-they are, in the model's pixel scale: our models (`keras_cutmix.models.get_model`) take pixels in [0, 255] and
-normalise inside, and every set in `keras_cutmix.ood.datasets` is in that scale.
+they are, in its pixel scale ([0, 255] for `keras_cutmix.models`, as every set in `keras_cutmix.ood.datasets`).
 
 **Logits or probabilities.** `from_logits=None` applies the package's one rule, `keras_cutmix.checks.outputs_logits`
 (the model's structure, else its outputs on the first batch); logits get a softmax in float32, also for

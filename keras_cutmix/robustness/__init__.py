@@ -14,11 +14,8 @@ builders keep the input's type (NumPy or tensor) and dtype. Every public functio
 model pass (`keras_cutmix.checks`): images in `[0, 1]` (a hint for `[0, 255]` pixels), class ids `[N]` / `[N, 1]` or
 one-hot rows within the model's classes, fractions and counts (NumPy scalars accepted); logits are told from
 probabilities by the package's one rule, `keras_cutmix.checks.outputs_logits`. Accuracies are top-1 fractions in
-`[0, 1]`; for in-between samples a prediction counts as correct when it is either of the two classes (the paper's
-"probability to predict neither two classes" is the error).
-
-This area is a higher layer: it imports `mixing` (the pure appliers `erase_boxes`, `box_masks`, `blend_images`,
-`paste_boxes`, the label rules and the stateless sampler); `mixing`, `models` and `data` never import it.
+`[0, 1]` (for in-between samples either class is correct: see `in_between`). The pixels come from `mixing`'s pure
+appliers (`erase_boxes`, `box_masks`, `blend_images`, `paste_boxes`).
 """
 
 from keras_cutmix import extras

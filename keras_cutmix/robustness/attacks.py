@@ -132,9 +132,8 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
         float32 NumPy array `[B, H, W, C]` in `[0, 1]`.
 
     Raises:
-        ValueError: For images not float 4-D in `[0, 1]`, labels that do not fit the model's classes
-            (`keras_cutmix.checks.class_ids`), a model that does not output `[B, K]`, or a bad `eps` (a
-            fraction in `[0, 1]`), `from_logits`, `pixel_scale` or `batch_size`.
+        ValueError: For images not float 4-D in `[0, 1]`, labels that do not fit the model's classes, a model that
+            does not output `[B, K]`, or a bad `eps` (a fraction), `from_logits`, `pixel_scale` or `batch_size`.
         TypeError: For a `model` that is not a `keras.Model`.
 
     References:

@@ -92,8 +92,7 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
     count = len(images)
     passes = count * (1 + 2 + (pgd_steps + 1 if pgd_steps else 0) + 2 * len(sizes)) + len(pairs) * (
         len(lambdas) + len(sizes))
-    progress = progress_bar(passes, verbose, f"Robustness: {count} images, {len(pairs)} pairs, "
-                                             f"{passes} model passes")
+    progress = progress_bar(passes, verbose, f"Robustness: {count} images, {len(pairs)} pairs, {passes} model passes")
     run = dict(batch_size=batch_size, progress=progress)
     clean = np.mean(predict_lib.predictions(model, images, PIXEL_SCALE, batch_size, progress) == labels)
     result = {"num_images": int(count), "eps": float(eps), "clean_top1_acc": pct(clean)[0],

@@ -154,8 +154,7 @@ def cutmix_between(images_a, images_b, side):
     """
     caller = "cutmix_between"
     a, b = _check_pair(images_a, images_b, caller)
-    side = check_side("side", side, a.shape[1], a.shape[2], caller)
-    mixed = _cutmix(a, b, side)
+    mixed = _cutmix(a, b, check_side("side", side, a.shape[1], a.shape[2], caller))
     return mixed if tf.is_tensor(images_a) else mixed.numpy()
 
 
