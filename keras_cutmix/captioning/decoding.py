@@ -53,8 +53,7 @@ def _greedy(model, images, max_length):
     for t in tf.range(max_length):
         log_probs, state = _step(model, tokens, state)
         best = tf.argmax(log_probs, axis=-1, output_type=tf.int32)
-        best_lp = tf.reduce_max(log_probs, axis=-1)
-        score += tf.where(done, 0.0, best_lp)
+        score += tf.where(done, 0.0, tf.reduce_max(log_probs, axis=-1))
         tokens = tf.where(done, PAD_ID, best)
         ids = ids.write(t, tokens)
         done = done | tf.equal(tokens, END_ID)
@@ -80,9 +79,7 @@ def _beam(model, images, beam_size, max_length, alpha):
         log_probs = tf.where(done[..., None], pad_only, log_probs)
         total = scores[..., None] + log_probs
         new_len = lengths + tf.cast(~done, tf.float32)
-        rank = total
-        if alpha > 0:
-            rank = total / tf.pow(tf.maximum(new_len, 1.0), alpha)[..., None]
+        rank = total / tf.pow(tf.maximum(new_len, 1.0), alpha)[..., None] if alpha > 0 else total
         _, flat = tf.math.top_k(tf.reshape(rank, [batch, -1]), k=beam_size)
         parent, token = flat // vocab, flat % vocab
         scores = tf.gather(tf.reshape(total, [batch, -1]), flat, batch_dims=1)
@@ -128,8 +125,7 @@ def greedy_decode(model, images, max_length=20):
         max_length: Most tokens generated (`<end>` included). Defaults to 20.
 
     Returns:
-        `(ids, scores)`: int32 NumPy `[B, max_length]` and float32 `[B]`, the
-        log-probability of the caption (through `<end>`).
+        `(ids, scores)`: int32 NumPy `[B, max_length]` and float32 `[B]`, the caption's log-probability (to `<end>`).
 
     Raises:
         ValueError: If `model` is not a `nic` model, `images` are not its encoder's pixels or `max_length` < 1.

@@ -46,8 +46,7 @@ def split_words(captions):
 
 def check_captions(name, captions, caller, allow_empty=True):
     """`captions` (a flat sequence of str or bytes, not one string) as a list; else a ValueError naming `name`."""
-    if tf.is_tensor(captions):
-        captions = captions.numpy()
+    captions = captions.numpy() if tf.is_tensor(captions) else captions
     if isinstance(captions, (str, bytes, dict)) or not np.iterable(captions):
         raise ValueError(f"{caller}: Expected `{name}` to be a sequence of caption strings (for one caption, "
                          f"pass [caption]). Received: {name} of type {type(captions).__name__}")

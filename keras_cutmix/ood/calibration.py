@@ -61,5 +61,4 @@ def expected_calibration_error(probabilities, labels, num_bins=15):
     mean_confidence = np.bincount(index, weights=confidence, minlength=num_bins) / safe
     accuracy = np.bincount(index, weights=correct, minlength=num_bins) / safe
     ece = float(np.sum(count / len(confidence) * np.abs(accuracy - mean_confidence)))
-    bins = {"edges": edges, "confidence": mean_confidence, "accuracy": accuracy, "count": count}
-    return ece, bins
+    return ece, {"edges": edges, "confidence": mean_confidence, "accuracy": accuracy, "count": count}

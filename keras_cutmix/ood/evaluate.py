@@ -60,9 +60,8 @@ def default_ood_sets(dataset, image_shape, num_images=1000, seed=0):
 
 def _resized(images, shape):
     """Generated images at the model's input size (as the loader resizes synthetic_shapes)."""
-    if tuple(images.shape[1:3]) == tuple(shape[:2]):
-        return images
-    return tf.image.resize(images, tuple(shape[:2])).numpy()
+    same = tuple(images.shape[1:3]) == tuple(shape[:2])
+    return images if same else tf.image.resize(images, tuple(shape[:2])).numpy()
 
 
 def tfds_set(name, split="test", data_dir=None, batch_size=256):

@@ -97,10 +97,8 @@ def _attack(model, images, labels, eps, step_size, steps, random_start, seed, fr
     if clean is None:  # No image.
         return np.zeros(images.shape, np.float32)
     targets = tf.one_hot(ids, int(clean.shape[-1]), dtype=tf.float32)
-    if start_seed is None:
-        start = np.zeros_like(images)
-    else:
-        start = (eps * (2.0 * sampling.uniform(start_seed, images.shape) - 1.0)).numpy()
+    start = np.zeros_like(images) if start_seed is None else (
+        eps * (2.0 * sampling.uniform(start_seed, images.shape) - 1.0)).numpy()
     attack = compiled(model, ("attack", from_logits, pixel_scale),
                       lambda model_ref: _attack_function(model_ref, from_logits, pixel_scale))
     scalars = [tf.constant(eps, tf.float32), tf.constant(step_size, tf.float32), tf.constant(steps, tf.int32)]

@@ -33,8 +33,7 @@ def centred_box(height, width, size):
     """The centred `size x size` square as an int32 box `[1, 4]` (y0, x0, y1, x1), clipped to the image.
 
     Args:
-        height: Image height (int or int32 scalar tensor).
-        width: Image width.
+        height, width: The image's size (ints or int32 scalar tensors).
         size: Side of the square, an int >= 0.
 
     Returns:

@@ -30,7 +30,6 @@ def check_model(model, caller):
     if not isinstance(model, keras.Model):
         raise TypeError(f"{caller}: Expected `model` to be a keras.Model. Received: model of type "
                         f"{type(model).__name__}")
-    return model
 
 
 def class_outputs(model, images, pixel_scale, caller):
