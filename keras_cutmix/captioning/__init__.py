@@ -5,10 +5,9 @@
     ids, scores = beam_search(model, images, beam_size=20)
     score_captions({1: ["a red star above a blue circle"]}, {1: "a red star"})   # BLEU-1..4, METEOR, ...
 
-Modules: `vocabulary` (StringLookup vocabulary, tokenize / detokenize), `nic` (Show and Tell, its recipe),
-`decoding` (greedy and beam search, compiled), `scoring` (pycocoevalcap), `streaming` (a data set's
-references, encoder features and captions, one batch of images at a time), `run` (`run_captioning`,
-`examples/coco_captioning.py`).
+Modules: `vocabulary` (StringLookup vocabulary, tokenize / detokenize), `nic` (Show and Tell, its recipe), `decoding`
+(greedy and beam search, compiled), `scoring` (pycocoevalcap), `streaming` (a data set's references, encoder features
+and captions, one batch of images at a time), `run` (`run_captioning`, `examples/coco_captioning.py`).
 """
 
 from keras_cutmix import extras
@@ -22,18 +21,5 @@ from keras_cutmix.captioning.run import PRESETS, run_captioning
 from keras_cutmix.captioning.scoring import score_captions
 from keras_cutmix.captioning.vocabulary import Vocabulary, build_vocabulary, detokenize, tokenize
 
-__all__ = [
-    "PAPER_RECIPE",
-    "PRESETS",
-    "Vocabulary",
-    "beam_search",
-    "build_vocabulary",
-    "caption_loss",
-    "detokenize",
-    "greedy_decode",
-    "pooled_encoder",
-    "run_captioning",
-    "score_captions",
-    "tokenize",
-    "vocabulary_of",
-]
+__all__ = ["PAPER_RECIPE", "PRESETS", "Vocabulary", "beam_search", "build_vocabulary", "caption_loss", "detokenize",
+           "greedy_decode", "pooled_encoder", "run_captioning", "score_captions", "tokenize", "vocabulary_of"]

@@ -1,22 +1,16 @@
 """Greedy and beam-search decoding for `nic` models, batched and compiled.
 
-Both run the trained layers one token at a time (the "step model"): the
-encoder and "image_embedding" give the LSTM's first input, whose state starts
-the caption; each step embeds the previous token ("word_embedding"), advances
-the LSTM cell ("lstm") and scores the next token ("logits"). `<pad>` and
-`<start>` are never generated. A caption ends at `<end>` (kept in the ids and
-counted in the length and the score) or after `max_length` tokens.
+Both run the trained layers one token at a time (the "step model"): the encoder and "image_embedding" give the LSTM's
+first input, whose state starts the caption; each step embeds the previous token ("word_embedding"), advances the LSTM
+cell ("lstm") and scores the next token ("logits"). `<pad>` and `<start>` are never generated. A caption ends at
+`<end>` (kept in the ids and counted in the length and the score) or after `max_length` tokens.
 
-Returned ids are `[B, max_length]` int32 without `<start>`, padded with 0
-after `<end>`; `detokenize` turns them into strings.
+Returned ids are `[B, max_length]` int32 without `<start>`, padded with 0 after `<end>` (`detokenize`: strings).
 
 References:
-    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption
-      Generator](https://arxiv.org/abs/1411.4555) (beam size 20 in CutMix's
-      Table A1)
-    - Length normalisation `score / length**alpha`: [Wu et al., 2016, Google's
-      Neural Machine Translation System](https://arxiv.org/abs/1609.08144)
-      (simplified form).
+    - [Vinyals et al., 2015, Show and Tell](https://arxiv.org/abs/1411.4555) (beam size 20 in CutMix's Table A1)
+    - Length normalisation `score / length**alpha`: [Wu et al., 2016, Google's Neural Machine Translation
+      System](https://arxiv.org/abs/1609.08144) (simplified form).
 """
 
 import numpy as np
@@ -59,8 +53,7 @@ def _greedy(model, images, max_length):
     for t in tf.range(max_length):
         log_probs, state = _step(model, tokens, state)
         best = tf.argmax(log_probs, axis=-1, output_type=tf.int32)
-        best_lp = tf.reduce_max(log_probs, axis=-1)
-        score += tf.where(done, 0.0, best_lp)
+        score += tf.where(done, 0.0, tf.reduce_max(log_probs, axis=-1))
         tokens = tf.where(done, PAD_ID, best)
         ids = ids.write(t, tokens)
         done = done | tf.equal(tokens, END_ID)
@@ -72,9 +65,7 @@ def _beam(model, images, beam_size, max_length, alpha):
     state = _initial_state(model, images)
     # [B, ...] -> [B * K, ...], beam-major within each image.
     state = [tf.repeat(s, beam_size, axis=0) for s in state]
-    scores = tf.tile(
-        tf.concat([[0.0], tf.fill([beam_size - 1], _NEG_INF * 10)], 0)[None], [batch, 1]
-    )
+    scores = tf.tile(tf.concat([[0.0], tf.fill([beam_size - 1], _NEG_INF * 10)], 0)[None], [batch, 1])
     lengths = tf.zeros([batch, beam_size])
     done = tf.zeros([batch, beam_size], tf.bool)
     tokens = tf.fill([batch * beam_size], START_ID)
@@ -88,9 +79,7 @@ def _beam(model, images, beam_size, max_length, alpha):
         log_probs = tf.where(done[..., None], pad_only, log_probs)
         total = scores[..., None] + log_probs
         new_len = lengths + tf.cast(~done, tf.float32)
-        rank = total
-        if alpha > 0:
-            rank = total / tf.pow(tf.maximum(new_len, 1.0), alpha)[..., None]
+        rank = total / tf.pow(tf.maximum(new_len, 1.0), alpha)[..., None] if alpha > 0 else total
         _, flat = tf.math.top_k(tf.reshape(rank, [batch, -1]), k=beam_size)
         parent, token = flat // vocab, flat % vocab
         scores = tf.gather(tf.reshape(total, [batch, -1]), flat, batch_dims=1)
@@ -103,10 +92,7 @@ def _beam(model, images, beam_size, max_length, alpha):
         tokens = tf.reshape(token, [-1])
     final = scores / tf.pow(tf.maximum(lengths, 1.0), alpha) if alpha > 0 else scores
     best = tf.argmax(final, axis=1, output_type=tf.int32)
-    return (
-        tf.gather(ids, best, batch_dims=1),
-        tf.gather(final, best, batch_dims=1),
-    )
+    return tf.gather(ids, best, batch_dims=1), tf.gather(final, best, batch_dims=1)
 
 
 def _decoder(model_ref, key, fn):
@@ -135,17 +121,14 @@ def greedy_decode(model, images, max_length=20):
 
     Args:
         model: A `nic` model.
-        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the
-            size the model's encoder takes.
+        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the size the model's encoder takes.
         max_length: Most tokens generated (`<end>` included). Defaults to 20.
 
     Returns:
-        `(ids, scores)`: int32 NumPy `[B, max_length]` and float32 `[B]`, the
-        log-probability of the caption (through `<end>`).
+        `(ids, scores)`: int32 NumPy `[B, max_length]` and float32 `[B]`, the caption's log-probability (to `<end>`).
 
     Raises:
-        ValueError: If `model` is not a `nic` model, `images` are not pixels
-            of its encoder's shape, or `max_length` < 1.
+        ValueError: If `model` is not a `nic` model, `images` are not its encoder's pixels or `max_length` < 1.
     """
     images = _images(model, images, "greedy_decode")
     max_length = checks.count("max_length", max_length, "greedy_decode")
@@ -156,22 +139,16 @@ def beam_search(model, images, beam_size=20, max_length=20, length_normalization
     """Keeps the `beam_size` best partial captions per image at each step.
 
     Args:
-        model: A `nic` model.
-        images: Pixels in [0, 255] `[B, H, W, C]` (uint8 or float), the
-            size the model's encoder takes.
+        model, images, max_length: As `greedy_decode`.
         beam_size: Beams per image. Defaults to 20 (Table A1).
-        max_length: Most tokens generated (`<end>` included). Defaults to 20.
-        length_normalization: `alpha`; when > 0 beams are ranked by
-            `log_prob_sum / length**alpha`. Defaults to 0 (plain sum).
+        length_normalization: `alpha` > 0 ranks beams by `log_prob_sum / length**alpha`. Defaults to 0 (plain sum).
 
     Returns:
-        `(ids, scores)`: int32 NumPy `[B, max_length]` (the best beam) and
-        float32 `[B]`, its (normalised) score.
+        `(ids, scores)`: int32 NumPy `[B, max_length]` (the best beam) and float32 `[B]`, its (normalised) score.
 
     Raises:
-        ValueError: If `model` is not a `nic` model, `images` are not pixels
-            of its encoder's shape, `beam_size` or `max_length` < 1, or
-            `length_normalization` < 0.
+        ValueError: If `model` is not a `nic` model, `images` are not pixels of its encoder's shape, `beam_size` or
+            `max_length` < 1, or `length_normalization` < 0.
     """
     images = _images(model, images, "beam_search")
     beam_size = checks.count("beam_size", beam_size, "beam_search")

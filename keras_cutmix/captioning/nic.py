@@ -1,24 +1,18 @@
 """NIC ("Show and Tell"): CNN encoder -> image embedding -> one LSTM -> words.
 
-Training uses teacher forcing. With `ids = tokenize(captions, vocab, T + 1)`
-(`<start> w1 ... <end> <pad>...`), the model takes
-`(images, ids[:, :-1])` and its logits `[B, T, V]` are scored against
-`ids[:, 1:]` by `caption_loss`, which ignores `<pad>` targets:
+Teacher forcing: with `ids = tokenize(captions, vocab, T + 1)` (`<start> w1 ... <end> <pad>...`), the model takes
+`(images, ids[:, :-1])`; `caption_loss` scores its logits `[B, T, V]` against `ids[:, 1:]`, ignoring `<pad>` targets:
 
     t = 0:      LSTM(image_embedding(encoder(images)))   -> output dropped
     t = 1..T:   LSTM(word_embedding(ids[:, t - 1]))      -> Dense(V) logits
 
-The word-embedding layer (`CaptionEmbedding`) keeps the vocabulary's token
-list in its config, so a `.keras` file carries the vocabulary and
-`vocabulary_of(model)` gets it back after
-`keras.saving.load_model(path, safe_mode=True)`.
+The word-embedding layer (`CaptionEmbedding`) keeps the vocabulary's token list in its config, so a `.keras` file
+carries the vocabulary and `vocabulary_of(model)` gets it back after `keras.saving.load_model(path, safe_mode=True)`.
 
 References:
-    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption
-      Generator](https://arxiv.org/abs/1411.4555)
-    - Reference code named by the CutMix paper (supplementary D):
-      https://github.com/stevehuanghe/image_captioning (`models/nic.py`,
-      `train.py`, `utils/config.py`).
+    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption Generator](https://arxiv.org/abs/1411.4555)
+    - Reference code named by the CutMix paper (supplementary D): https://github.com/stevehuanghe/image_captioning
+      (`models/nic.py`, `train.py`, `utils/config.py`).
 """
 
 import keras
@@ -29,32 +23,18 @@ from keras_cutmix import checks
 from keras_cutmix.captioning.vocabulary import PAD_ID, Vocabulary, check_vocabulary
 from keras_cutmix.models.common import POOL_NAME
 
-# The recipe of CutMix Table A1 (batch, learning rate, epochs from the issue /
-# paper), the rest as stevehuanghe/image_captioning does it:
-# - train.py: `torch.optim.Adam(params, lr=args.learning_rate)`, plain Adam,
-#   no schedule, no weight decay; utils/config.py: batch_size=20,
-#   learning_rate=0.001, num_epochs=100, dropout=0.1 (on the LSTM outputs).
-# - Encoder frozen: `--fine_tune` defaults to False (requires_grad=False),
-#   and NIC.forward detaches the features (`Variable(features.data)`) anyway.
+# The recipe of CutMix Table A1 (batch, learning rate, epochs from the paper), the rest as
+# stevehuanghe/image_captioning does it:
+# - train.py: `torch.optim.Adam(params, lr=args.learning_rate)`, plain Adam, no schedule, no weight decay;
+#   utils/config.py: batch_size=20, learning_rate=0.001, num_epochs=100, dropout=0.1 (on the LSTM outputs).
+# - Encoder frozen: `--fine_tune` defaults to False (requires_grad=False), and NIC.forward detaches the features
+#   (`Variable(features.data)`) anyway.
 # - build_vocab.py keeps words seen >= 4 times (`--threshold 4`); NIC used 5.
-# - Sizes: the code's defaults are embed 100 / hidden 300; we keep NIC's 512
-#   (the issue's "one LSTM layer (512 units)").
-# - Differences kept on purpose: the code adds BatchNorm1d after the image
-#   Linear and averages the masked loss over all positions (pads included);
-#   we use a plain Dense and average over non-pad targets.
-PAPER_RECIPE = {
-    "batch_size": 20,
-    "learning_rate": 1e-3,
-    "epochs": 100,
-    "optimizer": "adam",
-    "trainable_encoder": False,
-    "embedding_dim": 512,
-    "units": 512,
-    "dropout": 0.1,
-    "min_count": 4,
-    "max_length": 20,
-    "beam_size": 20,
-}
+# - Sizes: the code's defaults are embed 100 / hidden 300; we keep NIC's 512 (one LSTM layer of 512 units).
+# - Differences kept on purpose: the code adds BatchNorm1d after the image Linear and averages the masked loss over
+#   all positions (pads included); we use a plain Dense and average over non-pad targets.
+PAPER_RECIPE = {"batch_size": 20, "learning_rate": 1e-3, "epochs": 100, "optimizer": "adam", "trainable_encoder": False,
+                "embedding_dim": 512, "units": 512, "dropout": 0.1, "min_count": 4, "max_length": 20, "beam_size": 20}
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
@@ -106,12 +86,9 @@ def pooled_encoder(classifier, pool_name=POOL_NAME):
     """A classifier cut at its global pooling: pixels -> features `[B, D]`.
 
     Args:
-        classifier: A functional `keras.Model` ending in
-            `GlobalAveragePooling2D -> Dense(name="head")` (every
+        classifier: A functional `keras.Model` ending in `GlobalAveragePooling2D -> Dense(name="head")` (as every
             `keras_cutmix.models` model).
-        pool_name: Name of the pooling layer; if absent, the last
-            `GlobalAveragePooling2D` layer is used. Defaults to
-            `"global_pool"`.
+        pool_name: The pooling layer's name, else the last `GlobalAveragePooling2D` is used. Defaults to "global_pool".
 
     Returns:
         A `keras.Model(classifier.inputs, pooled_features)` sharing weights.
@@ -122,63 +99,40 @@ def pooled_encoder(classifier, pool_name=POOL_NAME):
     _check_functional("classifier", classifier, "pooled_encoder")
     names = [layer.name for layer in classifier.layers]
     if pool_name not in names:
-        pools = [
-            layer.name
-            for layer in classifier.layers
-            if isinstance(layer, keras.layers.GlobalAveragePooling2D)
-        ]
+        pools = [layer.name for layer in classifier.layers if isinstance(layer, keras.layers.GlobalAveragePooling2D)]
         if not pools:
-            raise ValueError(
-                "Expected `classifier` with a GlobalAveragePooling2D layer. "
-                f"Received: classifier={classifier.name!r} with layers {names}"
-            )
+            raise ValueError("Expected `classifier` with a GlobalAveragePooling2D layer. "
+                             f"Received: classifier={classifier.name!r} with layers {names}")
         pool_name = pools[-1]
-    return keras.Model(
-        classifier.inputs,
-        classifier.get_layer(pool_name).output,
-        name=f"{classifier.name}_encoder",
-    )
+    return keras.Model(classifier.inputs, classifier.get_layer(pool_name).output, name=f"{classifier.name}_encoder")
 
 
-def nic(
-    vocabulary,
-    encoder,
-    embedding_dim=512,
-    units=512,
-    dropout=PAPER_RECIPE["dropout"],
-    trainable_encoder=False,
-    name="nic",
-):
+def nic(vocabulary, encoder, embedding_dim=512, units=512, dropout=PAPER_RECIPE["dropout"], trainable_encoder=False,
+        name="nic"):
     """Builds NIC for teacher-forced training.
 
     Args:
         vocabulary: A `Vocabulary`.
-        encoder: A `keras.Model` from pixels `[B, H, W, 3]` to pooled features
-            `[B, D]` (e.g. `pooled_encoder(classifier)`).
+        encoder: A `keras.Model` from pixels `[B, H, W, 3]` to features `[B, D]` (e.g. `pooled_encoder(classifier)`).
         embedding_dim: Size of the image and word embeddings. Defaults to 512.
         units: LSTM units. Defaults to 512.
         dropout: Dropout rate on the LSTM outputs. Defaults to 0.1.
-        trainable_encoder: Fine-tune the encoder (else frozen, running in
-            inference mode). Defaults to `False`, as the reference code.
-            This sets `trainable` on the encoder's layers, which it shares
-            with the classifier it was cut from.
+        trainable_encoder: Fine-tune the encoder (else frozen, in inference mode; this sets `trainable` on the layers
+            it shares with its classifier). Defaults to False, as the reference code.
         name: Model name.
 
     Returns:
-        A `keras.Model` taking `(images, caption_ids [B, T])` and returning
-        logits `[B, T, len(vocabulary)]`; layers "encoder",
-        "image_embedding", "word_embedding", "lstm", "logits".
+        A `keras.Model` taking `(images, caption_ids [B, T])` and returning logits `[B, T, len(vocabulary)]`; layers
+        "encoder", "image_embedding", "word_embedding", "lstm", "logits".
 
     Raises:
-        ValueError: If `vocabulary` is not a `Vocabulary`, the encoder does
-            not map images `[B, H, W, C]` to features `[B, D]`, a size is not
-            a positive int or `dropout` is not in [0, 1).
+        ValueError: If `vocabulary` is not a `Vocabulary`, the encoder does not map images `[B, H, W, C]` to features
+            `[B, D]`, a size is not a positive int or `dropout` is not in [0, 1).
     """
     check_vocabulary("vocabulary", vocabulary, "nic")
     _check_functional("encoder", encoder, "nic")
     shapes = [tuple(o.shape) for o in encoder.inputs], [tuple(o.shape) for o in encoder.outputs]
-    if len(encoder.inputs) != 1 or len(encoder.inputs[0].shape) != 4 or len(encoder.outputs) != 1 or len(
-            encoder.outputs[0].shape) != 2:
+    if [len(shape) for shape in shapes[0]] != [4] or [len(shape) for shape in shapes[1]] != [2]:
         raise ValueError("nic: Expected `encoder` from images [batch, height, width, channels] to features "
                          f"[batch, features] (see `pooled_encoder`). Received: input shapes {shapes[0]}, "
                          f"output shapes {shapes[1]}")
@@ -193,9 +147,7 @@ def nic(
     features = encoder(images)
     image = keras.layers.Dense(embedding_dim, name="image_embedding")(features)
     image = keras.layers.Reshape((1, embedding_dim), name="image_step")(image)
-    words = CaptionEmbedding(vocabulary.tokens, embedding_dim, name="word_embedding")(
-        caption_ids
-    )
+    words = CaptionEmbedding(vocabulary.tokens, embedding_dim, name="word_embedding")(caption_ids)
     steps = keras.layers.Concatenate(axis=1, name="steps")([image, words])
     hidden = keras.layers.LSTM(units, return_sequences=True, name="lstm")(steps)
     hidden = keras.layers.Cropping1D((1, 0), name="drop_image_step")(hidden)
@@ -244,12 +196,10 @@ def caption_loss(y_true_ids, logits):
         logits: `[B, T, V]`.
 
     Returns:
-        Scalar: sum of `-log softmax(logits)[target]` over targets != 0,
-        divided by their number (0 if there are none).
+        Scalar: sum of `-log softmax(logits)[target]` over targets != 0, divided by their number (0 if none).
 
     Raises:
-        ValueError: If the shapes do not match (`[B, T]` and `[B, T, V]`)
-            or, on eager values, a target is outside [0, V).
+        ValueError: If the shapes do not match (`[B, T]`, `[B, T, V]`) or, on eager values, a target is not in [0, V).
     """
     y_true_ids = y_true_ids if hasattr(y_true_ids, "shape") else np.asarray(y_true_ids)
     logits = logits if hasattr(logits, "shape") else np.asarray(logits, np.float32)
@@ -262,8 +212,6 @@ def caption_loss(y_true_ids, logits):
         checks.integer_array("y_true_ids", keras.ops.convert_to_numpy(y_true_ids), "caption_loss", ndim=2,
                              upper=logits_shape[-1])
     y_true_ids = keras.ops.cast(y_true_ids, "int32")
-    ce = keras.losses.sparse_categorical_crossentropy(
-        y_true_ids, keras.ops.cast(logits, "float32"), from_logits=True
-    )
+    ce = keras.losses.sparse_categorical_crossentropy(y_true_ids, keras.ops.cast(logits, "float32"), from_logits=True)
     mask = keras.ops.cast(keras.ops.not_equal(y_true_ids, PAD_ID), "float32")
     return keras.ops.sum(ce * mask) / keras.ops.maximum(keras.ops.sum(mask), 1.0)

@@ -4,15 +4,12 @@
     captioning.run_captioning("/tmp/captions")  # Embedded: the four classification models, synthetic_captions.
 
 Backbones: `backbones={method: source}` (classification workdirs or .keras files), or the four models of
-`training.run_methods` on the classification defaults (small_cnn on synthetic_shapes) in `models_dir`,
-trained there once and shared with the robustness and OOD scripts. Each NIC (`nic.nic` on the backbone's
-pooled features, encoder frozen as the code the paper names) trains in `workdir/<method>/` with Adam
-(`training.resumable`, as classifiers do: config.json, resumed after a kill, a finished run of the same
-config reloads its `.keras` model in safe mode, one of another config is refused unless `overwrite`), then captions the test images by beam
-search and `scoring.score_captions` scores them. A `blind` row trains the same NIC on blank images: the
-language prior alone, the floor any model that looks at the image must clear. Writes `workdir/results.json`,
-`results.md` (Table A1's layout) and `captions.png`. Images are read one batch at a time (`streaming`):
-memory grows with the data set only by the training images' features (`N x D` float32) and captions.
+`training.run_methods` on the classification defaults (small_cnn on synthetic_shapes) in `models_dir`, trained there
+once and shared with the robustness and OOD scripts. Each NIC (`nic.nic` on the backbone's pooled features, encoder
+frozen as the code the paper names) trains in `workdir/<method>/` with Adam, then captions the test images by beam
+search and `scoring.score_captions` scores them. A `blind` row trains the same NIC on blank images: the language prior
+alone, the floor any model that looks at the image must clear. Writes `workdir/results.json`, `results.md` (Table A1's
+layout) and `captions.png`.
 
 References:
     - [Vinyals et al., 2015, Show and Tell](https://arxiv.org/abs/1411.4555); [Yun et al., 2019](
@@ -30,11 +27,10 @@ from keras_cutmix import checks, data, training
 from keras_cutmix.captioning import scoring, streaming, vocabulary
 from keras_cutmix.captioning.nic import PAPER_RECIPE, caption_decoder, caption_loss, nic, pooled_encoder
 from keras_cutmix.models.common import at_input_size
-from keras_cutmix.training import results as results_io
-from keras_cutmix.training.results import Column, markdown_table as write_table
-from keras_cutmix.training import resumable
-from keras_cutmix.training.preset import Preset
+from keras_cutmix.training import results as results_io, resumable
 from keras_cutmix.training.method_runs import load_classifier
+from keras_cutmix.training.preset import Preset
+from keras_cutmix.training.results import Column, markdown_table as write_table
 
 # Table A1 (MS-COCO, NIC on each method's ResNet-50): BLEU-1..4, METEOR, ROUGE-L, CIDEr, in %.
 PAPER = {"baseline": (61.4, 43.8, 31.4, 22.9, 22.8, 44.7, 71.2), "mixup": (61.6, 44.1, 31.6, 23.2, 22.9, 47.9, 72.2),
@@ -79,10 +75,10 @@ PRESETS = {
 }
 
 
-def _field(name, check):
-    """`check()`, its ValueError as a `training.ConfigError` naming `name` (the script's flag)."""
+def _field(name, check, *args, **kwargs):
+    """`check(*args, **kwargs)`, its ValueError as a `training.ConfigError` naming `name` (the script's flag)."""
     try:
-        return check()
+        return check(*args, **kwargs)
     except ValueError as error:
         raise training.ConfigError(name, str(error)) from None
 
@@ -97,9 +93,9 @@ def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=
         each NIC (`run_config`; empty without `workdir`).
 
     Raises:
-        training.ConfigError: naming the argument (an override by its field name): an unknown preset or
-            field, a size below 1, a seed or verbose below 0, unknown methods, or a backbone that is neither
-            a classification workdir (with config.json) nor a .keras file.
+        training.ConfigError: naming the argument (an override by its field name): an unknown preset or field, a size
+            below 1, a seed or verbose below 0, unknown methods, or a backbone that is no classification workdir
+            (with config.json) or .keras file.
         training.WorkdirInUseError: naming "workdir" if a NIC's workdir (or a model's in `models_dir`)
             holds a run of another config and not `overwrite`; nothing is written.
         data.DatasetNotFoundError: if tfds has not prepared the preset's data set in `data_dir`.
@@ -116,13 +112,11 @@ def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=
                                              f"{sorted(fields)}. Received: {name}={value!r}")
     values = (spec.fields() if isinstance(spec, Preset) else dataclasses.asdict(spec)) | overrides
     for name in ("image_size", "epochs", "batch_size", "min_count", "max_length", "units", "max_test_images"):
-        values[name] = _field(name, lambda n=name: checks.count(n, values[n], caller,
-                                                                allow_none=n == "max_test_images"))
-    values["learning_rate"] = _field("learning_rate", lambda: checks.number(
-        "learning_rate", values["learning_rate"], caller, minimum=0))
-    _field("seed", lambda: checks.count("seed", seed, caller, minimum=0))
-    _field("beam_size", lambda: checks.count("beam_size", beam_size, caller))
-    _field("verbose", lambda: checks.count("verbose", verbose, caller, minimum=0))
+        values[name] = _field(name, checks.count, name, values[name], caller, allow_none=name == "max_test_images")
+    values["learning_rate"] = _field("learning_rate", checks.number, "learning_rate", values["learning_rate"], caller,
+                                     minimum=0)
+    for name, value, minimum in (("seed", seed, 0), ("beam_size", beam_size, 1), ("verbose", verbose, 0)):
+        _field(name, checks.count, name, value, caller, minimum=minimum)
     methods = training.check_methods(methods)
     sources = dict(backbones or {})
     for method, source in sources.items():
@@ -150,7 +144,7 @@ def check_run(preset="embedded", backbones=None, methods=training.METHODS, seed=
                           run_config(spec, seed, is_blind, method=name, backbone=source, data_dir=data_dir))
             resumable.check_workdir(*runs[name], overwrite, FREE_FIELDS)
     # Last: builds the embedded data set the first time; finds COCO (DatasetNotFoundError) without reading it.
-    _field("dataset", lambda: data.prepare_captions(spec.dataset, data_dir))
+    _field("dataset", data.prepare_captions, spec.dataset, data_dir)
     _read(spec, False, data_dir, seed, TEST_BATCH)
     return spec, sources, methods, runs
 
@@ -205,10 +199,9 @@ def train_captioner(classifier, vocab, read_images, image_ids, captions, preset,
                     verbose=1, *, config=None, overwrite=False, callbacks=()):
     """Trains NIC on `classifier`'s pooled features (frozen) in `workdir`; a finished run only reloads it.
 
-    The encoder is frozen, so its features are computed once, one batch of images at a time
-    (`streaming.encode_images`; blank images' for the blind NIC), and `nic.caption_decoder`, which shares
-    every other layer, trains on them: the same training, without running the encoder each step. It trains
-    as one `training.resumable` run (config.json, history, resumed after a kill), then saves `nic.keras`.
+    The frozen encoder's features are computed once, one batch of images at a time (`streaming.encode_images`; blank
+    images' for the blind NIC), and `nic.caption_decoder` trains on them as one `training.resumable` run (config.json,
+    history, resumed after a kill); then `nic.keras` is saved.
 
     Args:
         classifier: The backbone (a `keras_cutmix.models` classifier).
@@ -248,8 +241,8 @@ def train_captioner(classifier, vocab, read_images, image_ids, captions, preset,
     pairs = _pairs(features, captions, vocab, preset, seed)
     steps = int(pairs.cardinality())
     initial_epoch = resumable.start(workdir, config, overwrite)
-    resumable.fit(decoder, workdir, resumable.skip_batches(pairs, steps), epochs=preset.epochs, steps_per_epoch=steps,
-                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
+    resumable.fit(decoder, workdir, resumable.skip_batches(pairs, steps), epochs=preset.epochs,
+                  steps_per_epoch=steps, initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
     model.save(path)
     return model
 
@@ -284,10 +277,9 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
                    **overrides):
     """Trains NIC on each method's backbone (and a blind one), scores the test captions, writes the outputs.
 
-    The images are read one batch at a time, never held (see `streaming`): memory grows with the data set
-    only by the training features (`N x D` float32) and captions. Each NIC is one `training.resumable` run in
-    `workdir/<method>/`: resumed after a kill, reused when finished with the same config (`run_config`),
-    refused with another unless `overwrite`.
+    Images are read one batch at a time (see `streaming`): memory grows with the data set only by the training
+    features (`N x D` float32) and captions. Each NIC is one `training.resumable` run in `workdir/<method>/`: resumed
+    after a kill, reused when finished with the same config (`run_config`), refused with another unless `overwrite`.
 
     Args:
         workdir: Output directory.
@@ -300,8 +292,7 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
         beam_size: Beam width (the paper's evaluation: 20). Defaults to 20.
         blind: Also train and score the blind NIC. Defaults to True.
         verbose: Keras progress bars (training, encoding, captioning). Defaults to 1.
-        overwrite: Delete the runs of another config found (NICs in `workdir`, models in `models_dir`) and
-            train these. Defaults to False.
+        overwrite: Replace the runs of another config (NICs in `workdir`, models in `models_dir`). Defaults to False.
         callbacks: Extra Keras callbacks of every NIC's `fit`. Defaults to none.
         **overrides: `CaptionRecipe` fields to replace (e.g. `epochs`, `image_size`, `max_test_images`).
 
@@ -310,22 +301,19 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
 
     Raises:
         training.ConfigError: for a bad argument, before anything trains (see `check_run`).
-        training.WorkdirInUseError: (a `ConfigError` naming "workdir") for a run of another config, before
-            anything trains or is written.
+        training.WorkdirInUseError: (a `ConfigError` naming "workdir") for a run of another config, before any work.
         data.DatasetNotFoundError: if tfds has not prepared the data set in `data_dir`.
     """
-    given = set(backbones or {})
     spec, sources, methods, runs = check_run(preset, backbones, methods, seed, data_dir, beam_size, verbose,
                                              workdir=workdir, models_dir=models_dir, blind=blind,
                                              overwrite=overwrite, **overrides)
-    missing = [m for m in methods if m not in given]
+    missing = [m for m in methods if m not in (backbones or {})]
     if missing:
         training.run_methods(training.get_config(seed=seed, data_dir=data_dir),
                              models_dir or os.path.join(workdir, "models"), missing, overwrite=overwrite)
-    # tf.data's seeded shuffles also read TF's global seed (unset in a fresh process, set by any training
-    # before): fix it here, after building the data, so that training the backbones in this process or
-    # reusing them gives the same caption order and the same NICs (`train_captioner` sets it again before
-    # it reads the images, in the same order).
+    # tf.data's seeded shuffles also read TF's global seed (unset in a fresh process, set by any training before):
+    # fix it here, after building the data, so that training the backbones in this process or reusing them gives the
+    # same caption order and the same NICs (`train_captioner` sets it again before it reads the images, in order).
     keras.utils.set_random_seed(seed)
     train_ids, captions, _ = streaming.read_references(_read(spec, True, data_dir, seed, TRAIN_BATCH))
     test_ids, test_captions, first_images = streaming.read_references(
@@ -343,11 +331,11 @@ def run_captioning(workdir, *, preset="embedded", backbones=None, models_dir=Non
             print(f"Captioning {len(test_ids)} test images (beam {beam_size})", flush=True)
         generated[method] = streaming.caption_batches(model, _read(spec, False, data_dir, seed, TEST_BATCH),
                                                       test_ids, beam_size, spec.max_length, config["blind"], verbose)
-        results[method] = scoring.score_captions(references, {int(i): c for i, c in zip(test_ids, generated[method])})
+        results[method] = scoring.score_captions(references, dict(zip(map(int, test_ids), generated[method])))
     os.makedirs(workdir, exist_ok=True)
     results_io.write_json(os.path.join(workdir, "results.json"), {
-        "preset": preset if isinstance(preset, str) else getattr(preset, "name", "custom"), "overrides": overrides, "backbones": sources,
-        "results": results, "examples": {m: c[:20] for m, c in generated.items()}})
+        "preset": preset if isinstance(preset, str) else getattr(preset, "name", "custom"), "overrides": overrides,
+        "backbones": sources, "results": results, "examples": {m: c[:20] for m, c in generated.items()}})
     with open(os.path.join(workdir, "results.md"), "w") as f:
         f.write(markdown_table(results, f"{spec.dataset}, beam {beam_size}"))
     _picture(os.path.join(workdir, "captions.png"), first_images, test_captions, generated)

@@ -6,25 +6,18 @@
         candidates={1: "a red star above a blue circle"})
     scores["BLEU-4"], scores["CIDEr"]  # Fractions (CIDEr unscaled), as pycocoevalcap reports them.
 
-The numbers are pycocoevalcap's (the code of the COCO caption server, which
-every captioning paper reports): the captions go through its Stanford PTB
-tokenizer (lower case, punctuation removed), then `Bleu(4)` (corpus BLEU,
-"closest" reference length), `Meteor()` (METEOR 1.5), `Rouge()` (ROUGE-L,
-beta 1.2) and `Cider()` (CIDEr-D: tf-idf over the references of the scored
-set, clipping, a Gaussian length penalty with sigma 6, times 10). Multiply
-by 100 to compare with papers' tables. SPICE is left out: pycocoevalcap's
-SPICE downloads Stanford CoreNLP models on first use, which does not work
-offline.
+The numbers are pycocoevalcap's (the code of the COCO caption server, which every captioning paper reports): the
+captions go through its Stanford PTB tokenizer (lower case, punctuation removed), then `Bleu(4)` (corpus BLEU,
+"closest" reference length), `Meteor()` (METEOR 1.5), `Rouge()` (ROUGE-L, beta 1.2) and `Cider()` (CIDEr-D: tf-idf
+over the references of the scored set, clipping, a Gaussian length penalty with sigma 6, times 10). Multiply by 100 to
+compare with papers' tables. SPICE is left out: it downloads Stanford CoreNLP models on first use (not offline).
 
-The tokenizer and METEOR run Java. Without a `java` on the PATH, a warning
-says how to install one, the captions are tokenised by `simple_tokenize` (a
-Python stand-in for the PTB tokenizer: the same for plain lower-case words,
-not for contractions or hyphens), BLEU, ROUGE-L and CIDEr are computed as
-usual, and "METEOR" is None.
+The tokenizer and METEOR run Java. Without a `java` on the PATH, a warning says how to install one, the captions are
+tokenised by `simple_tokenize` (a Python stand-in for the PTB tokenizer: the same for plain lower-case words, not for
+contractions or hyphens), BLEU, ROUGE-L and CIDEr are computed as usual, and "METEOR" is None.
 
 References:
-    - Chen et al., "Microsoft COCO Captions: Data Collection and Evaluation
-      Server", https://arxiv.org/abs/1504.00325
+    - Chen et al., "Microsoft COCO Captions: Data Collection and Evaluation Server", https://arxiv.org/abs/1504.00325
     - https://github.com/salaniz/pycocoevalcap
 """
 
@@ -41,11 +34,10 @@ from pycocoevalcap.rouge.rouge import Rouge
 from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
 METRICS = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr")
-JAVA_MISSING = (
-    "No Java runtime found (`java` is not on the PATH): pycocoevalcap's PTB tokenizer and METEOR "
-    "need one. METEOR is reported as None and the captions are tokenised by a Python stand-in. "
-    "Install Java to get COCO's exact numbers, e.g. `sudo apt-get install default-jre` "
-    "(Debian/Ubuntu), `brew install openjdk` (macOS) or `conda install -c conda-forge openjdk`.")
+JAVA_MISSING = ("No Java runtime found (`java` is not on the PATH): pycocoevalcap's PTB tokenizer and METEOR need "
+                "one. METEOR is reported as None and the captions are tokenised by a Python stand-in. Install Java to "
+                "get COCO's exact numbers, e.g. `sudo apt-get install default-jre` (Debian/Ubuntu), `brew install "
+                "openjdk` (macOS) or `conda install -c conda-forge openjdk`.")
 _NOT_WORD = re.compile(r"[^\w\s]")
 
 
@@ -105,10 +97,8 @@ def _tokenize(refs, cands, use_java):
 
 @functools.lru_cache(maxsize=1)
 def _meteor_scorer():
-    """One METEOR 1.5 Java process, started on first use (loading its paraphrase table takes seconds).
-
-    It serves every later call (its calls are serialised by a lock) and stops with the interpreter.
-    """
+    """One METEOR 1.5 Java process (its paraphrase table takes seconds to load), started on first use, serving every
+    later call (serialised by its lock) until the interpreter stops."""
     return Meteor()
 
 
@@ -122,19 +112,16 @@ def score_captions(references, candidates):
 
     Args:
         references: Dict image id -> list of reference captions (at least one).
-        candidates: Dict image id -> the generated caption (one string), with
-            the same ids as `references`.
+        candidates: Dict image id -> the generated caption (one string), with the same ids as `references`.
 
     Returns:
-        Dict with the keys "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR",
-        "ROUGE-L" and "CIDEr": floats, fractions as pycocoevalcap reports
-        them (CIDEr unscaled, usually 0 to about 3). "METEOR" is None when no
-        Java runtime is installed (a warning then says how to install one).
+        Dict with the keys "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L" and "CIDEr": floats, fractions
+        as pycocoevalcap reports them (CIDEr unscaled, usually 0 to about 3). "METEOR" is None when no Java runtime is
+        installed (a warning then says how to install one).
 
     Raises:
-        ValueError: if an argument is not a non-empty dict, the ids differ, a
-            candidate is not one string, or an image's references are not a
-            non-empty list of strings each holding a word.
+        ValueError: if an argument is not a non-empty dict, the ids differ, a candidate is not one string, or an
+            image's references are not a non-empty list of strings each holding a word.
     """
     refs, cands = _validate(references, candidates)
     use_java = java_available()
@@ -146,6 +133,5 @@ def score_captions(references, candidates):
     cider, _ = Cider().compute_score(gts, res)
     scores = {f"BLEU-{n + 1}": float(b) for n, b in enumerate(bleu)}
     scores["METEOR"] = _meteor(gts, res) if use_java else None
-    scores["ROUGE-L"] = float(rouge)
-    scores["CIDEr"] = float(cider)
+    scores["ROUGE-L"], scores["CIDEr"] = float(rouge), float(cider)
     return {name: scores[name] for name in METRICS}

@@ -10,9 +10,8 @@
 (0.93 GB for ResNet-50's 2,048). Every pass reads the images in the same order (a training read after the
 same seeding) and each one checks it against the image ids of the first.
 
-Each function takes any iterable of batches (dicts with "images" uint8 `[B, S, S, 3]` and "image_ids"
-int64 `[B]`, as `data.load_captions` yields), stops after `len(image_ids)` images, and shows a
-`keras.utils.Progbar` when `verbose`.
+Each function takes any iterable of batches (dicts with "images" uint8 `[B, S, S, 3]` and "image_ids" int64 `[B]`, as
+`data.load_captions` yields), stops after `len(image_ids)` images, and shows a `keras.utils.Progbar` when `verbose`.
 """
 
 import keras
@@ -23,10 +22,10 @@ from keras_cutmix.captioning import decoding, vocabulary
 from keras_cutmix.captioning.nic import check_nic, vocabulary_of
 
 
-def _images(batches, image_ids, blank, verbose, unit):
+def _images(batches, image_ids, blank, verbose):
     """Yields `(start, float32 images)` of `batches` up to `len(image_ids)` images, checking their ids."""
     count, start = len(image_ids), 0
-    bar = keras.utils.Progbar(count, verbose=verbose, unit_name=unit) if verbose else None
+    bar = keras.utils.Progbar(count, verbose=verbose, unit_name="image") if verbose else None
     for batch in batches:
         ids = np.asarray(batch["image_ids"])[:count - start]
         if not np.array_equal(ids, image_ids[start:start + len(ids)]):
@@ -95,7 +94,7 @@ def encode_images(encoder, batches, image_ids, blank=False, verbose=1):
         ValueError: If `batches` holds other images or fewer than `image_ids`.
     """
     features = None
-    for start, images in _images(batches, np.asarray(image_ids), blank, verbose, "image"):
+    for start, images in _images(batches, np.asarray(image_ids), blank, verbose):
         out = np.asarray(encoder.predict_on_batch(images), np.float32)
         if features is None:
             features = np.empty((len(image_ids), out.shape[-1]), np.float32)
@@ -119,14 +118,13 @@ def caption_batches(model, batches, image_ids, beam_size, max_length, blank=Fals
         A list of `N` captions.
 
     Raises:
-        ValueError: If `model` is not a `nic` model, `beam_size` or `max_length` < 1, or `batches` holds
-            other images or fewer than `image_ids`.
+        ValueError: If `model` is not a `nic` model, `beam_size` or `max_length` < 1, or `batches` mismatch `image_ids`.
     """
     check_nic(model, "caption_batches")
     beam_size = checks.count("beam_size", beam_size, "caption_batches")
     max_length = checks.count("max_length", max_length, "caption_batches")
     vocab, texts = vocabulary_of(model), []
-    for _, images in _images(batches, np.asarray(image_ids), blank, verbose, "image"):
+    for _, images in _images(batches, np.asarray(image_ids), blank, verbose):
         ids, _ = decoding.beam_search(model, images, beam_size=beam_size, max_length=max_length)
         texts.extend(vocabulary.detokenize(np.asarray(ids), vocab))
     return texts

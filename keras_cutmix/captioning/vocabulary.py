@@ -1,20 +1,17 @@
 """Caption vocabulary: words seen at least `min_count` times, plus 4 specials.
 
-Ids are fixed for the special tokens: `<pad>` = 0 (the `StringLookup` mask
-token), `<unk>` = 1 (its one out-of-vocabulary index), `<start>` = 2,
-`<end>` = 3; the words follow, most frequent first (ties alphabetical).
+Ids are fixed for the special tokens: `<pad>` = 0 (the `StringLookup` mask token), `<unk>` = 1 (its one
+out-of-vocabulary index), `<start>` = 2, `<end>` = 3; the words follow, most frequent first (ties alphabetical).
 
 The tokenisation rule (one home: `split_words`) is the one of
 `keras.layers.TextVectorization(standardize="lower_and_strip_punctuation")`:
 lowercase, delete punctuation, split on whitespace.
 
-A `Vocabulary` is a plain list of tokens around two `keras.layers.StringLookup`
-layers (forward and inverted). It serialises as that list: `nic` stores it
-in the config of its word-embedding layer, so a saved model carries it.
+A `Vocabulary` is a plain list of tokens around two `keras.layers.StringLookup` layers (forward and inverted). It
+serialises as that list: `nic` stores it in the config of its word-embedding layer, so a saved model carries it.
 
 References:
-    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption
-      Generator](https://arxiv.org/abs/1411.4555)
+    - [Vinyals et al., 2015, Show and Tell: A Neural Image Caption Generator](https://arxiv.org/abs/1411.4555)
 """
 
 import collections
@@ -49,8 +46,7 @@ def split_words(captions):
 
 def check_captions(name, captions, caller, allow_empty=True):
     """`captions` (a flat sequence of str or bytes, not one string) as a list; else a ValueError naming `name`."""
-    if tf.is_tensor(captions):
-        captions = captions.numpy()
+    captions = captions.numpy() if tf.is_tensor(captions) else captions
     if isinstance(captions, (str, bytes, dict)) or not np.iterable(captions):
         raise ValueError(f"{caller}: Expected `{name}` to be a sequence of caption strings (for one caption, "
                          f"pass [caption]). Received: {name} of type {type(captions).__name__}")
@@ -80,23 +76,18 @@ class Vocabulary:
         tokens: The full token list, starting with `SPECIAL_TOKENS`.
 
     Raises:
-        ValueError: If `tokens` does not start with the special tokens or
-            has duplicates.
+        ValueError: If `tokens` does not start with the special tokens or has duplicates.
     """
 
     def __init__(self, tokens):
         tokens = [str(t) for t in tokens]
         if tuple(tokens[:4]) != SPECIAL_TOKENS or len(set(tokens)) != len(tokens):
-            raise ValueError(
-                f"Vocabulary: Expected `tokens` to start with {list(SPECIAL_TOKENS)} and "
-                f"have no duplicates. Received: tokens={tokens[:8]!r}..."
-            )
+            raise ValueError(f"Vocabulary: Expected `tokens` to start with {list(SPECIAL_TOKENS)} and "
+                             f"have no duplicates. Received: tokens={tokens[:8]!r}...")
         self.tokens = tokens
         kwargs = dict(mask_token=PAD, oov_token=UNK, num_oov_indices=1)
         self.lookup = keras.layers.StringLookup(vocabulary=tokens[2:], **kwargs)
-        self.inverse = keras.layers.StringLookup(
-            vocabulary=tokens[2:], invert=True, **kwargs
-        )
+        self.inverse = keras.layers.StringLookup(vocabulary=tokens[2:], invert=True, **kwargs)
 
     def __len__(self):
         return len(self.tokens)
@@ -113,17 +104,14 @@ def build_vocabulary(captions, min_count=5, max_tokens=None):
 
     Args:
         captions: Sequence of caption strings.
-        min_count: Keep words seen at least this many times. Defaults to 5
-            (NIC's threshold).
-        max_tokens: If set, keep at most this many tokens in all (specials
-            included), the most frequent words first. Defaults to `None`.
+        min_count: Keep words seen at least this many times. Defaults to 5 (NIC's threshold).
+        max_tokens: If set, keep at most this many tokens (specials included), most frequent first. Defaults to None.
 
     Returns:
         A `Vocabulary`.
 
     Raises:
-        ValueError: If `captions` is one string, empty or holds a non-string, `min_count` < 1 or
-            `max_tokens` < 4 (the special tokens).
+        ValueError: If `captions` is one string, empty or holds a non-string, `min_count` < 1 or `max_tokens` < 4.
     """
     captions = check_captions("captions", captions, "build_vocabulary", allow_empty=False)
     min_count = checks.count("min_count", min_count, "build_vocabulary")
@@ -132,9 +120,7 @@ def build_vocabulary(captions, min_count=5, max_tokens=None):
     counts = collections.Counter(w.decode("utf-8") for w in words)
     for token in SPECIAL_TOKENS:
         counts.pop(token, None)
-    kept = sorted(
-        (w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w)
-    )
+    kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     tokens = list(SPECIAL_TOKENS) + kept
     if max_tokens is not None:
         tokens = tokens[:max_tokens]
@@ -144,8 +130,7 @@ def build_vocabulary(captions, min_count=5, max_tokens=None):
 def tokenize(captions, vocab, max_length):
     """Captions -> `<start> w1 ... wk <end>` ids, padded with 0.
 
-    Captions longer than `max_length - 2` words are cut to that many words
-    (the `<end>` is always kept).
+    Captions longer than `max_length - 2` words are cut to that many words (the `<end>` is always kept).
 
     Args:
         captions: Sequence of caption strings.
@@ -156,8 +141,7 @@ def tokenize(captions, vocab, max_length):
         int32 NumPy array `[num_captions, max_length]`.
 
     Raises:
-        ValueError: If `captions` is one string or holds a non-string, `vocab` is not a `Vocabulary`,
-            or `max_length` < 2.
+        ValueError: If `captions` is one string or has a non-string, `vocab` is not a `Vocabulary` or `max_length` < 2.
     """
     captions = check_captions("captions", captions, "tokenize")
     check_vocabulary("vocab", vocab, "tokenize")
@@ -182,18 +166,13 @@ def detokenize(ids, vocab):
         A list of strings (words joined by single spaces).
 
     Raises:
-        ValueError: If `ids` is not rank 2 or holds ids outside [0, len(vocab)), or `vocab` is not a
-            `Vocabulary`.
+        ValueError: If `ids` is not rank 2 or holds ids outside [0, len(vocab)), or `vocab` is not a `Vocabulary`.
     """
     check_vocabulary("vocab", vocab, "detokenize")
     ids = checks.integer_array("ids", ids, "detokenize", ndim=2, upper=len(vocab))
-    captions = []
-    for row in ids:
-        words = []
-        for i in row.tolist():
-            if i == END_ID:
-                break
-            if i not in (PAD_ID, START_ID):
-                words.append(vocab.tokens[i])
-        captions.append(" ".join(words))
-    return captions
+    def caption(row):
+        row = row.tolist()
+        row = row[:row.index(END_ID)] if END_ID in row else row
+        return " ".join(vocab.tokens[i] for i in row if i not in (PAD_ID, START_ID))
+
+    return [caption(row) for row in ids]

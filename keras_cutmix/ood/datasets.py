@@ -5,34 +5,22 @@
     svhn = tfds_ood("svhn_cropped", image_size=(64, 64))              # tf.data, batched
     lsun = folder_ood("data/LSUN_resize", image_size=(64, 64))        # tf.data, batched
 
-Every set holds float32 images `[.., H, W, 3]` with pixel values in
-**[0, 255]**, the scale our models take (they normalise inside). The NumPy
-sets return arrays; the sets read from disk return a batched `tf.data.Dataset`
-of image batches (in a fixed order). Both go straight into
-`keras_cutmix.ood.max_softmax_score`.
+Every set holds float32 images `[.., H, W, 3]` in **[0, 255]**, our models' scale: NumPy arrays, or for the sets read
+from disk a batched `tf.data.Dataset` in a fixed order. Both go straight into `keras_cutmix.ood.max_softmax_score`.
 
-* `uniform_noise`, `gaussian_noise`: as ODIN's `calData.py` draws them
-  (`torch.rand` and `clamp(torch.randn + 0.5, 0, 1)`, i.e. U(0, 1) and
-  clip(N(0.5, 1), 0, 1) per pixel and channel, independent), times 255.
-  ODIN scores 10,000 such images (the default here) at CIFAR's 32 x 32; here
-  they are drawn at the model's input shape, all at once (10,000 float32
-  images take 0.5 GB at 64 x 64 and 6 GB at 224 x 224: draw fewer for
-  large inputs).
-* `tfds_ood`: any tensorflow-datasets set by name, e.g. `svhn_cropped`,
-  `cifar100`, `lsun/classroom`; grayscale becomes RGB.
-* `folder_ood`: a folder of image files, e.g. one of ODIN's sets
-  (Tiny-ImageNet crop and resize, LSUN crop and resize, iSUN: 32 x 32 images)
-  unpacked from the tar files linked in the README of
-  https://github.com/facebookresearch/odin (`Imagenet.tar.gz` unpacks to
-  `Imagenet/test/*.jpg`); files are found recursively.
-* `embedded_near_ood`: the embedded synthetic_shapes images, but with a target
-  of a shape that is none of the 10 classes
-  (`keras_cutmix.data.synthetic_generator.generate_novel_batch`): near-OOD for
-  a model trained on synthetic_shapes, offline.
+* `uniform_noise`, `gaussian_noise`: as ODIN's `calData.py` draws them (`torch.rand` and
+  `clamp(torch.randn + 0.5, 0, 1)`, i.e. U(0, 1) and clip(N(0.5, 1), 0, 1) per pixel and channel, independent), times
+  255. ODIN scores 10,000 such images (the default here) at CIFAR's 32 x 32; here they are drawn at the model's input
+  shape, all at once (10,000 float32 images take 0.5 GB at 64 x 64, 6 GB at 224 x 224: draw fewer for large inputs).
+* `tfds_ood`: any tensorflow-datasets set by name (`svhn_cropped`, `cifar100`, `lsun/classroom`); grayscale to RGB.
+* `folder_ood`: a folder of image files, e.g. one of ODIN's sets (Tiny-ImageNet crop and resize, LSUN crop and resize,
+  iSUN: 32 x 32 images) unpacked from the tar files linked in the README of https://github.com/facebookresearch/odin
+  (`Imagenet.tar.gz` unpacks to `Imagenet/test/*.jpg`); files are found recursively.
+* `embedded_near_ood`: synthetic_shapes images whose target is a shape none of the 10 classes
+  (`keras_cutmix.data.synthetic_generator.generate_novel_batch`): near-OOD for synthetic_shapes models, offline.
 
-Resizing is bilinear with antialiasing (`keras_cutmix.data.transforms.resize`,
-as the input pipelines), to the model's input size without keeping the aspect
-ratio (ODIN's sets are square already).
+Resizing is bilinear with antialiasing (`keras_cutmix.data.transforms.resize`, as the input pipelines), to the model's
+input size without keeping the aspect ratio (ODIN's sets are square already).
 
 References:
     - [Liang et al., 2018, ODIN](https://arxiv.org/abs/1706.02690), code
@@ -47,8 +35,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_cutmix import checks
-from keras_cutmix.data import loaders
-from keras_cutmix.data import synthetic_generator
+from keras_cutmix.data import loaders, synthetic_generator
 from keras_cutmix.data.transforms import resize
 from keras_cutmix.mixing import inputs
 
@@ -79,8 +66,7 @@ def _noise(draw, num_images, image_shape, seed, scale, caller):
     shape = _check_shape("image_shape", image_shape, 3, caller)
     scale = inputs.check_positive("scale", scale, caller)
     rng = np.random.default_rng(_check_seed(seed, caller))
-    unit = draw(rng, (num_images,) + shape).astype(np.float32)
-    return unit * np.float32(scale)
+    return draw(rng, (num_images,) + shape).astype(np.float32) * np.float32(scale)
 
 
 def uniform_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
@@ -99,26 +85,17 @@ def uniform_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
         ValueError: For a `num_images` or a side of `image_shape` that is not an int >= 1, a `scale` that is
             not a number > 0, or a `seed` that is not None or ints >= 0.
     """
-    return _noise(lambda rng, shape: rng.random(shape, dtype=np.float32),
-                  num_images, image_shape, seed, scale, "uniform_noise")
+    return _noise(lambda rng, shape: rng.random(shape, dtype=np.float32), num_images, image_shape, seed, scale,
+                  "uniform_noise")
 
 
 def gaussian_noise(num_images=10000, *, image_shape, seed=0, scale=255.0):
     """Images of independent clip(N(0.5, 1), 0, 1) pixels, times `scale` (ODIN's "Gaussian").
 
-    About 31% of the pixels are clipped to 0 and 31% to `scale`.
-
-    Args:
-        num_images: Number of images. Defaults to 10000, as ODIN.
-        image_shape: `(height, width, channels)`, the model's input shape.
-        seed: Seed of `numpy.random.default_rng`. Defaults to 0.
-        scale: Pixel value of 1. Defaults to 255.0 (our models' scale).
+    About 31% of the pixels are clipped to 0 and 31% to `scale`. Args and Raises: as `uniform_noise`.
 
     Returns:
         float32 NumPy array `[num_images, H, W, C]` in `[0, scale]`.
-
-    Raises:
-        ValueError: As `uniform_noise`.
     """
     draw = lambda rng, shape: np.clip(rng.standard_normal(shape, dtype=np.float32) + 0.5, 0.0, 1.0)
     return _noise(draw, num_images, image_shape, seed, scale, "gaussian_noise")
@@ -129,8 +106,7 @@ def embedded_near_ood(num_images=1000, *, seed=0, image_size=synthetic_generator
 
     Args:
         num_images: Number of images. Defaults to 1000.
-        seed: An int or a sequence of ints for `numpy.random.default_rng`.
-            Defaults to 0.
+        seed: An int or a sequence of ints for `numpy.random.default_rng`. Defaults to 0.
         image_size: Height and width, as the classifier's data. Defaults to 64.
 
     Returns:
@@ -150,21 +126,17 @@ def embedded_near_ood(num_images=1000, *, seed=0, image_size=synthetic_generator
     return np.concatenate(chunks).astype(np.float32)
 
 
-def _to_model_input(image, image_size):
-    """uint8 / float image [h, w, 1 or 3] -> float32 [H, W, 3] in [0, 255]."""
-    image = tf.cast(image, tf.float32)
-    if image.shape[-1] == 1:
-        image = tf.image.grayscale_to_rgb(image)
-    return resize(image, image_size)
-
-
 def _check_batching(image_size, batch_size, caller):
     return _check_shape("image_size", image_size, 2, caller), checks.count("batch_size", batch_size, caller)
 
 
 def _batched(dataset, size, batch_size):
-    dataset = dataset.map(lambda image: _to_model_input(image, size),
-                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    """Images uint8 / float [h, w, 1 or 3] -> batches of float32 [b, H, W, 3] in [0, 255]."""
+    def to_model_input(image):
+        image = tf.cast(image, tf.float32)
+        return resize(tf.image.grayscale_to_rgb(image) if image.shape[-1] == 1 else image, size)
+
+    dataset = dataset.map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -198,8 +170,7 @@ def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, d
     """Any tensorflow-datasets image set by name, resized to the model's input.
 
     Args:
-        name: tfds name of a set with an `"image"` feature, e.g.
-            `"svhn_cropped"` (a config as `"lsun/classroom"`).
+        name: tfds name of a set with an `"image"` feature, e.g. `"svhn_cropped"` (a config as `"lsun/classroom"`).
         split: tfds split, slicing allowed (`"test[:1000]"`). Defaults to "test".
         image_size: `(height, width)` of the model's input.
         data_dir: tfds data dir. Defaults to None (the tfds default).
@@ -207,14 +178,11 @@ def tfds_ood(name, split="test", *, image_size, data_dir=None, batch_size=256, d
         download: Let tfds download and prepare a missing set. Defaults to False.
 
     Returns:
-        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in
-        the stored order.
+        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in the stored order.
 
     Raises:
-        ValueError: As `check_tfds_ood`, or for an `image_size` that is not two ints >= 1 or a
-            `batch_size` that is not an int >= 1.
-        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
-            set and `download` is False.
+        ValueError: As `check_tfds_ood`, or for an `image_size` that is not two ints >= 1 or a bad `batch_size`.
+        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the set and `download` is False.
     """
     image_size, batch_size = _check_batching(image_size, batch_size, "tfds_ood")
     if download:
@@ -230,8 +198,7 @@ def find_images(path):
         path: A folder.
 
     Returns:
-        A sorted list of paths whose extension is one of `IMAGE_EXTENSIONS`
-        (case-insensitive).
+        A sorted list of the paths whose extension is one of `IMAGE_EXTENSIONS` (case-insensitive).
 
     Raises:
         FileNotFoundError: If `path` is not a folder or holds no image.
@@ -243,10 +210,8 @@ def find_images(path):
     if not os.path.isdir(path):
         raise FileNotFoundError(f"Expected a folder of images. Received: path={path!r}, which is not "
                                 f"a folder. {where}")
-    files = sorted(
-        os.path.join(root, name)
-        for root, _, names in os.walk(path) for name in names
-        if name.lower().endswith(IMAGE_EXTENSIONS))
+    files = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names
+                   if name.lower().endswith(IMAGE_EXTENSIONS))
     if not files:
         raise FileNotFoundError(f"Expected image files ({', '.join(IMAGE_EXTENSIONS)}) under "
                                 f"path={path!r}. Received: none. {where}")
@@ -257,14 +222,12 @@ def folder_ood(path, *, image_size, batch_size=256):
     """Every image file under a folder (e.g. an ODIN set), resized to the model's input.
 
     Args:
-        path: A folder, searched recursively (e.g. `data/Imagenet`, which holds
-            `test/*.jpg`).
+        path: A folder, searched recursively (e.g. `data/Imagenet`, which holds `test/*.jpg`).
         image_size: `(height, width)` of the model's input.
         batch_size: Images per batch. Defaults to 256.
 
     Returns:
-        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in
-        the sorted order of the file paths.
+        A batched `tf.data.Dataset` of float32 `[b, H, W, 3]` in [0, 255], in the sorted order of the file paths.
 
     Raises:
         FileNotFoundError: If `path` is not a folder or holds no image.

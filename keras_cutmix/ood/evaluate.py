@@ -3,16 +3,13 @@
     evaluator = ood_evaluator(default_ood_sets("synthetic_shapes", (64, 64, 3), num_images=1000))
     training.run_methods(config, "/tmp/models", evaluators={"ood": evaluator})
 
-For one model: the maximum softmax score (Hendrycks & Gimpel) of the
-in-distribution test images (positives) and of each OOD set (negatives),
-`detection_metrics` per set (in %), their mean over the sets (Table 12), the
-ROC curve of each set sampled at 201 false-positive rates (for the plots),
-and the expected calibration error (15 bins, %) with its reliability bins
-on the in-distribution test images.
+For one model: the maximum softmax score (Hendrycks & Gimpel) of the in-distribution test images (positives) and of
+each OOD set (negatives), `detection_metrics` per set (in %), their mean over the sets (Table 12), the ROC curve of
+each set sampled at 201 false-positive rates (for the plots), and the expected calibration error (15 bins, %) with its
+reliability bins on the in-distribution test images.
 
-OOD sets are `{name: load}` where `load(image_shape)` returns images in the
-model's pixel scale ([0, 255] for `keras_cutmix.models`) at that shape, as a
-NumPy array or a batched `tf.data.Dataset`: see `default_ood_sets`,
+OOD sets are `{name: load}` where `load(image_shape)` returns images in the model's pixel scale ([0, 255] for
+`keras_cutmix.models`) at that shape, as a NumPy array or a batched `tf.data.Dataset`: see `default_ood_sets`,
 `tfds_set` and `folder_set`.
 
 References:
@@ -49,16 +46,13 @@ def default_ood_sets(dataset, image_shape, num_images=1000, seed=0):
         `{name: load(image_shape)}`.
 
     Raises:
-        ValueError: For a `num_images` that is not an int >= 1 or a `seed` that is not an int >= 0 (checked
-            here, before any set is drawn).
+        ValueError: For a `num_images` that is not an int >= 1 or a `seed` that is not an int >= 0 (before any draw).
     """
     caller = "default_ood_sets"
     num_images = checks.count("num_images", num_images, caller)
     seed = checks.count("seed", seed, caller, minimum=0)
-    sets = {
-        "uniform": lambda shape: uniform_noise(num_images, image_shape=tuple(shape), seed=seed),
-        "gaussian": lambda shape: gaussian_noise(num_images, image_shape=tuple(shape), seed=seed + 1),
-    }
+    sets = {"uniform": lambda shape: uniform_noise(num_images, image_shape=tuple(shape), seed=seed),
+            "gaussian": lambda shape: gaussian_noise(num_images, image_shape=tuple(shape), seed=seed + 1)}
     if dataset == "synthetic_shapes":
         sets["novel_shapes"] = lambda shape: _resized(embedded_near_ood(num_images, seed=seed + 2), shape)
     return sets
@@ -66,9 +60,8 @@ def default_ood_sets(dataset, image_shape, num_images=1000, seed=0):
 
 def _resized(images, shape):
     """Generated images at the model's input size (as the loader resizes synthetic_shapes)."""
-    if tuple(images.shape[1:3]) == tuple(shape[:2]):
-        return images
-    return tf.image.resize(images, tuple(shape[:2])).numpy()
+    same = tuple(images.shape[1:3]) == tuple(shape[:2])
+    return images if same else tf.image.resize(images, tuple(shape[:2])).numpy()
 
 
 def tfds_set(name, split="test", data_dir=None, batch_size=256):
@@ -89,10 +82,6 @@ def folder_set(path, batch_size=256):
     """
     batch_size = checks.count("batch_size", batch_size, "folder_set")
     return lambda shape: folder_ood(path, image_size=tuple(shape[:2]), batch_size=batch_size)
-
-
-def _pct(metrics):
-    return {k: round(100.0 * float(v), 4) for k, v in metrics.items()}
 
 
 def _sampled_roc(in_scores, out_scores):
@@ -120,9 +109,9 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
         metrics averaged over the sets), `top1_acc` and `ece` (%), `reliability` (the ECE bins as lists).
 
     Raises:
-        ValueError: For images that are not finite [N, H, W, C] numbers or hold no image, labels of another
-            shape or count or outside the model's classes, malformed `ood_sets`, or a bad `batch_size` or
-            `verbose`; the labels are checked on the model's outputs, before any OOD set is loaded.
+        ValueError: For images that are not finite [N, H, W, C] numbers or hold no image, labels of another shape or
+            count or outside the model's classes (checked before any OOD set is loaded), malformed `ood_sets`, or a
+            bad `batch_size` or `verbose`.
         TypeError: For a `model` that is not a `keras.Model`.
     """
     caller = "evaluate_ood"
@@ -149,16 +138,14 @@ def evaluate_ood(model, images, labels, ood_sets, batch_size=256, verbose=0):
         if target is None:
             progress.update(len(out_probabilities), finalize=True)
         out_scores = out_probabilities.max(axis=-1)
-        sets[name] = {**_pct(detection_metrics(in_scores, out_scores)), "num_images": int(len(out_scores)),
-                      "roc": _sampled_roc(in_scores, out_scores)}
-    return {
-        "num_in_images": int(len(images)),
-        "top1_acc": round(100.0 * float(np.mean(probabilities.argmax(-1) == labels)), 4),
-        "ece": round(100.0 * float(ece), 4),
-        "reliability": {k: np.asarray(v).tolist() for k, v in bins.items()},
-        "sets": sets,
-        "mean": {k: round(float(np.mean([s[k] for s in sets.values()])), 4) for k in TABLE_METRICS} if sets else {},
-    }
+        metrics = detection_metrics(in_scores, out_scores)
+        sets[name] = {**{k: round(100.0 * float(v), 4) for k, v in metrics.items()},
+                      "num_images": int(len(out_scores)), "roc": _sampled_roc(in_scores, out_scores)}
+    mean = {k: round(float(np.mean([s[k] for s in sets.values()])), 4) for k in TABLE_METRICS} if sets else {}
+    return {"num_in_images": int(len(images)),
+            "top1_acc": round(100.0 * float(np.mean(probabilities.argmax(-1) == labels)), 4),
+            "ece": round(100.0 * float(ece), 4), "reliability": {k: np.asarray(v).tolist() for k, v in bins.items()},
+            "sets": sets, "mean": mean}
 
 
 def check_sets(ood_sets, caller):
@@ -172,8 +159,7 @@ def check_sets(ood_sets, caller):
 def ood_evaluator(ood_sets, num_images=1000, batch_size=256):
     """A `train_and_evaluate` evaluator: `evaluate_ood` on the run's first `num_images` test images.
 
-    Every argument is checked here, before any model trains. Loading and evaluating show progress bars
-    unless the run's `Config.verbose` is 0.
+    Every argument is checked here, before any model trains; progress bars show unless `Config.verbose` is 0.
 
     Args:
         ood_sets: `{name: load(image_shape)}`.

@@ -1,16 +1,7 @@
 """Pictures for OOD detection and calibration: ROC curves and reliability diagrams (PNG).
 
-* `plot_roc_curves`: one ROC per method (or per OOD set), FPR on x and TPR on
-  y, in-distribution positive (as `keras_cutmix.ood.roc_curve` returns them),
-  with the chance diagonal and the TPR = 0.95 line of `tnr_at_tpr95`.
-* `plot_reliability_diagram`: the bins of
-  `keras_cutmix.ood.expected_calibration_error`: accuracy per confidence bin
-  (bars) against the diagonal of perfect calibration, the gap to each bin's
-  mean confidence shaded, and below it the number of predictions per bin.
-
 References:
-    - [Guo et al., 2017, On Calibration of Modern Neural
-      Networks](https://arxiv.org/abs/1706.04599), Figure 1.
+    - [Guo et al., 2017, On Calibration of Modern Neural Networks](https://arxiv.org/abs/1706.04599), Figure 1.
 """
 
 import numpy as np
@@ -26,12 +17,11 @@ def _save(fig, path, title, dpi):
 
 
 def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
-    """Writes a PNG with one ROC curve per entry.
+    """Writes a PNG with one ROC curve per entry (as `roc_curve` returns them), the chance diagonal and TPR = 0.95.
 
     Args:
         path: Output PNG path.
-        curves_by_name: A dict `{name: (fpr, tpr)}` of equal-length arrays,
-            drawn in the dict's order.
+        curves_by_name: A dict `{name: (fpr, tpr)}` of equal-length arrays, drawn in the dict's order.
         title: Figure title, or `None`. Defaults to `None`.
         dpi: Resolution of the PNG. Defaults to 110.
 
@@ -77,13 +67,13 @@ def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
 def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
     """Writes a PNG reliability diagram from `expected_calibration_error`'s bins.
 
+    Accuracy per confidence bin (bars) against the diagonal of perfect calibration, the gap to each bin's mean
+    confidence shaded, and below it the number of predictions per bin.
+
     Args:
-        path: Output PNG path.
-        bins: The dict returned by `expected_calibration_error`: `edges`
-            `[M + 1]`, `confidence`, `accuracy` and `count` `[M]`.
-        title: Figure title, or `None`. Defaults to `None`.
+        path, title, dpi: As `plot_roc_curves`.
+        bins: `expected_calibration_error`'s dict: `edges` `[M + 1]`, `confidence`, `accuracy` and `count` `[M]`.
         ece: The ECE to print on the plot, or `None`. Defaults to `None`.
-        dpi: Resolution of the PNG. Defaults to 110.
 
     Returns:
         `path`.
@@ -107,8 +97,7 @@ def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
                          f"{len(accuracy)}, {len(count)}")
     left, width = edges[:-1], np.diff(edges)
     filled = count > 0
-    fig, (top, bottom) = new_figure(
-        2, 1, figsize=(4.2, 5.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig, (top, bottom) = new_figure(2, 1, figsize=(4.2, 5.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     top.bar(left[filled], accuracy[filled], width[filled], align="edge", color="tab:blue",
             edgecolor="black", lw=0.5, label="accuracy")
     gap_low = np.minimum(accuracy, confidence)[filled]

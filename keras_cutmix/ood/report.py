@@ -12,7 +12,6 @@ from keras_cutmix.ood.presets import OOD_PRESETS
 from keras_cutmix.training.results import Column, markdown_table as write_table
 
 TITLES = {"tnr_at_tpr95": "TNR at TPR 95%", "auroc": "AUROC", "detection_accuracy": "Detection acc."}
-# Table 12: CIFAR-100, PyramidNet-200, mean over 7 OOD sets (TNR at TPR 95, AUROC, detection accuracy).
 PAPER_MEAN = OOD_PRESETS["cifar100_pyramidnet200"].paper
 
 
@@ -37,11 +36,10 @@ def markdown_tables(results, config_line, with_paper):
     for name in sets:
         tables.append(write_table({m: r["sets"][name] for m, r in results.items()}, columns,
                                   title=f"### {name} ({first['sets'][name]['num_images']} images)"))
-    intro = [f"## Out-of-distribution detection: {config_line}", "",
-             f"Maximum softmax score, in-distribution ({first['num_in_images']} test images) as positive; in %; "
-             "in brackets the difference to the baseline; best in bold. ECE: 15 bins, in-distribution test images.",
-             "", ""]
-    return "\n".join(intro) + "\n".join(tables)
+    intro = (f"## Out-of-distribution detection: {config_line}\n\nMaximum softmax score, in-distribution "
+             f"({first['num_in_images']} test images) as positive; in %; in brackets the difference to the baseline; "
+             "best in bold. ECE: 15 bins, in-distribution test images.\n\n")
+    return intro + "\n".join(tables)
 
 
 def write_plots(workdir, results, title):

@@ -3,10 +3,9 @@
     from keras_cutmix import ood
     ood.run_ood("/tmp/ood")  # The embedded default: four small_cnn models, noise and novel-shape sets.
 
-Writes to `workdir`: results.json (every number per method, each run's
-workdir and config), results.md (Table 12's mean and Table A2 per set, with
-ECE), roc_<set>.png and reliability_<method>.png; each model's numbers also
-go into its run's results.json (`"ood"`).
+Writes to `workdir`: results.json (every number per method, each run's workdir and config), results.md (Table 12's
+mean and Table A2 per set, with ECE), roc_<set>.png and reliability_<method>.png; each model's numbers also go into
+its run's results.json (`"ood"`).
 """
 
 import os
@@ -37,9 +36,9 @@ def run_ood(workdir, config=None, workdirs=None, models_dir=None, methods=traini
         `{method: evaluate_ood dict}` (also in `workdir/results.json`).
 
     Raises:
-        ValueError: If the runs do not share one data set and image shape (the OOD sets are built once), or
-            for a `num_images`, `num_ood_images` or `batch_size` that is not an int >= 1 (NumPy integers
-            are accepted), malformed `extra_sets` or a `seed` that is not an int >= 0; before any model trains.
+        ValueError: Before any model trains: if the runs do not share one data set and image shape (the OOD sets are
+            built once), for a `num_images`, `num_ood_images` or `batch_size` that is not an int >= 1, malformed
+            `extra_sets` or a `seed` that is not an int >= 0.
     """
     caller = "run_ood"
     num_images = checks.count("num_images", num_images, caller)
@@ -49,8 +48,7 @@ def run_ood(workdir, config=None, workdirs=None, models_dir=None, methods=traini
     if extra_sets is not None:
         check_sets(extra_sets, caller)
     config = config or training.get_config(seed=seed)
-    models_dir = models_dir or os.path.join(workdir, "models")
-    runs = training.plan_runs(config, models_dir, methods, workdirs=workdirs)
+    runs = training.plan_runs(config, models_dir or os.path.join(workdir, "models"), methods, workdirs=workdirs)
     shapes = {(r.config.dataset, data.dataset_spec(r.config.dataset, image_size=r.config.image_size).image_shape)
               for r in runs}
     if len(shapes) != 1:

@@ -3,30 +3,18 @@
     in_scores = max_softmax_score(model, test_images)      # float32 NumPy [N]
     out_scores = max_softmax_score(model, uniform_noise(image_shape=(64, 64, 3)))
 
-Higher means more in-distribution, the convention of
-`keras_cutmix.ood.detection_metrics`. Images go to the model as they are, in
-the model's pixel scale: our models (`keras_cutmix.models.get_model`) take
-pixels in [0, 255] and normalise inside, and every set in
-`keras_cutmix.ood.datasets` is in that scale.
+Higher means more in-distribution, the convention of `keras_cutmix.ood.detection_metrics`. Images go to the model as
+they are, in its pixel scale ([0, 255] for `keras_cutmix.models`, as every set in `keras_cutmix.ood.datasets`).
 
-**Logits or probabilities.** `from_logits=None` applies the package's one
-rule, `keras_cutmix.checks.outputs_logits`: the model's structure first (a
-`Softmax` layer or a softmax / sigmoid `activation` means probabilities, used
-as they are; a linear `Dense`, as our models' `head`, means logits, to which a
-softmax is applied in float32, also for mixed-precision models; nested models
-are followed), and where the structure is silent (a softmax written as a
-`Lambda` or inside a subclassed model's `call`) the model's outputs on the
-first batch: rows in [0, 1] summing to 1 are probabilities.
+**Logits or probabilities.** `from_logits=None` applies the package's one rule, `keras_cutmix.checks.outputs_logits`
+(the model's structure, else its outputs on the first batch); logits get a softmax in float32, also for
+mixed-precision models, probabilities are used as they are.
 
-Images go through the model in chunks of `batch_size`, each through one
-`tf.function` (model call with `training=False`, float32 cast), built once
-per model and cached while the model lives
-(`keras_cutmix.models.function_cache`). Every argument is checked first
-(`keras_cutmix.checks`); a data set's batches are checked as they come.
+Images go through the model in chunks of `batch_size`, each through one `tf.function` cached per model
+(`keras_cutmix.models.function_cache`). Every argument is checked first; a data set's batches as they come.
 
 References:
-    - [Hendrycks & Gimpel, 2017, A Baseline for Detecting Misclassified and
-      Out-of-Distribution Examples in Neural
+    - [Hendrycks & Gimpel, 2017, A Baseline for Detecting Misclassified and Out-of-Distribution Examples in Neural
       Networks](https://arxiv.org/abs/1610.02136)
 """
 
@@ -66,15 +54,11 @@ def _batches(images, batch_size, caller):
         yield images[start:start + batch_size].astype(np.float32)
 
 
-def _check_model(model, caller):
+def checked_probabilities(model, images, from_logits, batch_size, progress, caller):
+    """`class_probabilities` with errors naming `caller` (every argument checked here)."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"{caller}: Expected `model` to be a keras.Model. Received: model of type "
                         f"{type(model).__name__}")
-
-
-def checked_probabilities(model, images, from_logits, batch_size, progress, caller):
-    """`class_probabilities` with errors naming `caller` (every argument checked here)."""
-    _check_model(model, caller)
     batch_size = checks.count("batch_size", batch_size, caller)
     if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
         raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. Received: "
@@ -98,8 +82,7 @@ def class_probabilities(model, images, *, from_logits=None, batch_size=256, prog
     """The softmax probabilities `[N, K]` of each image (the model's outputs if they already are).
 
     Args and Raises: as `max_softmax_score`, and
-        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images
-            of each chunk done. Defaults to None.
+        progress: None, or a `keras.utils.Progbar`: `add(n)` gets the images of each chunk done. Defaults to None.
 
     Returns:
         float32 NumPy array `[N, K]` (`[0, 0]` for no image).
@@ -112,22 +95,19 @@ def max_softmax_score(model, images, *, from_logits=None, batch_size=256):
 
     Args:
         model: A `keras.Model` from images to class logits or probabilities `[N, K]`.
-        images: NumPy array or tensor `[N, H, W, C]` in the model's pixel
-            scale ([0, 255] for our models), or a batched `tf.data.Dataset`
-            of such batches (or of `(images, ...)` tuples).
-        from_logits: Whether the model outputs logits: True, False, or None
-            (the one rule, see the module docstring). Defaults to None.
-        batch_size: Images per model call, an int >= 1, for array inputs (a
-            Dataset keeps its own batches). Defaults to 256.
+        images: NumPy array or tensor `[N, H, W, C]` in the model's pixel scale ([0, 255] for our models), or a
+            batched `tf.data.Dataset` of such batches (or of `(images, ...)` tuples).
+        from_logits: Whether the model outputs logits: True, False, or None (the one rule, see the module
+            docstring). Defaults to None.
+        batch_size: Images per model call, an int >= 1, for array inputs (a Dataset keeps its own batches). Defaults
+            to 256.
 
     Returns:
-        float32 NumPy array `[N]` in (0, 1]: higher means more
-        in-distribution.
+        float32 NumPy array `[N]` in (0, 1]: higher means more in-distribution.
 
     Raises:
-        ValueError: For images (or a data set's batches) that are not finite
-            `[N, H, W, C]` numbers, a model that does not output `[N, K]`,
-            or a bad `batch_size` or `from_logits`.
+        ValueError: For images (or a data set's batches) that are not finite `[N, H, W, C]` numbers, a model that does
+            not output `[N, K]`, or a bad `batch_size` or `from_logits`.
         TypeError: For a `model` that is not a `keras.Model`.
     """
     probabilities = checked_probabilities(model, images, from_logits, batch_size, None, "max_softmax_score")

@@ -4,38 +4,28 @@
     adversarial = pgd(model, images, labels, eps=8 / 255, steps=10, seed=0)
     accuracy = accuracy_under_attack(model, (images, labels), fgsm)
 
-**Pixel space.** Images are floats in `[0, 1]` and so are the adversarial images; the model receives
-`images * pixel_scale` (255 for `keras_cutmix.models`, which take `[0, 255]` and normalise inside; 1.0 for
-a model taking `[0, 1]`). `eps` and `step_size` are in `[0, 1]` units (8 / 255 is 8 grey levels).
+**Pixel space.** Images, adversarial images, `eps` and `step_size` are in `[0, 1]` units (8 / 255 is 8 grey levels);
+the model receives `images * pixel_scale` (see `keras_cutmix.robustness`).
 
-**FGSM** (Goodfellow et al.): `clip(x + eps * sign(grad_x CE(model(x), y)), 0, 1)` with the true labels.
-**PGD** (Madry et al.): start at `x + U(-eps, eps)` (or at `x` with `random_start=False`), then `steps`
-times `x_adv <- P(x_adv + step_size * sign(grad))`, where `P` projects onto the L-inf ball of radius `eps`
-around `x` intersected with `[0, 1]` (a clip to `[max(x - eps, 0), min(x + eps, 1)]`: the box constraints
-are separable, so this is the exact projection). FGSM is PGD with one step of `step_size = eps` from `x`,
-and both run the same compiled function. A zero gradient component leaves that pixel where it is
-(`sign(0) = 0`).
+**FGSM** (Goodfellow et al.): `clip(x + eps * sign(grad_x CE(model(x), y)), 0, 1)` with the true labels. **PGD**
+(Madry et al.): start at `x + U(-eps, eps)` (or at `x` with `random_start=False`), then `steps` times `x_adv <-
+P(x_adv + step_size * sign(grad))`, where `P` projects onto the L-inf ball of radius `eps` around `x` intersected with
+`[0, 1]` (a clip to `[max(x - eps, 0), min(x + eps, 1)]`: the box constraints are separable, so this is the exact
+projection). FGSM is PGD with one step of `step_size = eps` from `x`, and both run the same compiled function. A zero
+gradient component leaves that pixel where it is (`sign(0) = 0`).
 
 **Cross-entropy on logits or probabilities** (`from_logits`): `True` takes the output as logits
-(`softmax_cross_entropy_with_logits`), `False` as probabilities (`-sum y log p`, with `p` floored at the
-smallest normal float32 so that a zero probability gives a finite loss). `None` (the default) applies the
-package's one rule, `keras_cutmix.checks.outputs_logits`: the model's structure first (a `Softmax` layer or
-a softmax / sigmoid activation, nested models followed, means probabilities; a linear `Dense` logits), and
-where it is silent (a `Lambda`, a subclassed `call`) the model's outputs on the first chunk of clean
-images (rows in [0, 1] summing to 1 within 1e-3 are probabilities). Pass the flag to be sure.
+(`softmax_cross_entropy_with_logits`), `False` as probabilities (`-sum y log p`, with `p` floored at the smallest
+normal float32 so that a zero probability gives a finite loss). `None` (the default) applies the package's one rule,
+`keras_cutmix.checks.outputs_logits`, to the model and its outputs on the first chunk of clean images.
 
-**Labels**: class ids `[B]` or `[B, 1]` (ints or whole floats) in `[0, num_classes)`, or one-hot rows
-`[B, K]` (`keras_cutmix.checks.class_ids`). Every argument is checked before the first gradient; an empty
-batch gives an empty batch.
-
-Images go through the model in chunks of `batch_size`, each chunk through one `tf.function` built once per
-model, loss type and pixel scale and cached while the model lives (`keras_cutmix.models.function_cache`).
-The random start is drawn for the whole input at once from a stateless generator (`mixing.sampling.uniform`),
-so it depends on `seed` only, not on `batch_size`.
+Every argument is checked before the first gradient; an empty batch gives an empty batch. Images go through the model
+in chunks of `batch_size`, each through one `tf.function` per model, loss type and pixel scale
+(`keras_cutmix.models.function_cache`). The random start is drawn for the whole input at once from a stateless
+generator (`mixing.sampling.uniform`), so it depends on `seed` only, not on `batch_size`.
 
 References:
-    - [Goodfellow et al., 2015, Explaining and Harnessing Adversarial
-      Examples](https://arxiv.org/abs/1412.6572)
+    - [Goodfellow et al., 2015, Explaining and Harnessing Adversarial Examples](https://arxiv.org/abs/1412.6572)
     - [Madry et al., 2018, Towards Deep Learning Models Resistant to Adversarial
       Attacks](https://arxiv.org/abs/1706.06083)
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Table 11 (FGSM, eps = 8 / 255).
@@ -50,7 +40,7 @@ from keras_cutmix.models.function_cache import compiled
 from keras_cutmix.robustness import predict as predict_lib
 
 _TINY = float(np.finfo(np.float32).tiny)
-_SUM_TOLERANCE = 1e-3
+_FGSM_STEP = object()  # FGSM's `step_size`: one step of `eps`.
 
 
 def _cross_entropy(outputs, targets, from_logits):
@@ -79,16 +69,9 @@ def _attack_function(model_ref, from_logits, pixel_scale):
     return attack
 
 
-def _check_from_logits(from_logits, caller):
-    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
-        raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. "
-                         f"Received: from_logits={from_logits!r}")
-    return None if from_logits is None else bool(from_logits)
-
-
-def _checked(model, images, labels, eps, step_size, from_logits, pixel_scale, batch_size, caller):
-    """Every argument of an attack checked, before any gradient: `(images, ids, eps, step_size, from_logits,
-    pixel_scale, batch_size, clean)` with `clean` the model's outputs on the first chunk (None when empty)."""
+def _attack(model, images, labels, eps, step_size, steps, random_start, seed, from_logits, pixel_scale, batch_size,
+            progress, caller):
+    """Checks every argument before any gradient, then runs the compiled attack chunk by chunk: float32 NumPy images."""
     predict_lib.check_model(model, caller)
     images = images.numpy() if tf.is_tensor(images) else images
     dtype = np.asarray(images).dtype
@@ -97,29 +80,25 @@ def _checked(model, images, labels, eps, step_size, from_logits, pixel_scale, ba
                          f"Received: images.dtype={dtype}")
     images = predict_lib.check_images(images, caller)
     eps = checks.fraction("eps", eps, caller)
-    step_size = float(inputs.check_positive("step_size", step_size, caller))
+    step_size = (eps if eps > 0 else 1.0) if step_size is _FGSM_STEP else float(
+        inputs.check_positive("step_size", step_size, caller))
     pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
     batch_size = checks.count("batch_size", batch_size, caller)
-    from_logits = _check_from_logits(from_logits, caller)
+    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
+        raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. "
+                         f"Received: from_logits={from_logits!r}")
     # One eager call on the first chunk: the class count of any model, and the outputs `from_logits=None` reads.
     clean = predict_lib.class_outputs(model, images[:batch_size], pixel_scale, caller) if len(images) else None
     ids = checks.class_ids("labels", labels.numpy() if tf.is_tensor(labels) else labels, caller,
                            num_classes=None if clean is None else int(clean.shape[-1]), length=len(images))
-    if from_logits is None and clean is not None:
-        from_logits = checks.outputs_logits(model, clean.numpy())  # The package's one rule.
-    return images, ids, eps, step_size, from_logits, pixel_scale, batch_size, clean
-
-
-def _run(model, images, ids, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, clean,
-         progress=None):
-    """Runs the compiled attack chunk by chunk on checked arguments; returns float32 NumPy images."""
+    if clean is not None:  # The package's one rule where the flag is None.
+        from_logits = checks.outputs_logits(model, clean.numpy()) if from_logits is None else bool(from_logits)
+    start_seed = sampling.resolve_seed(seed) if random_start else None
     if clean is None:  # No image.
         return np.zeros(images.shape, np.float32)
     targets = tf.one_hot(ids, int(clean.shape[-1]), dtype=tf.float32)
-    if start_seed is None:
-        start = np.zeros_like(images)
-    else:
-        start = (eps * (2.0 * sampling.uniform(start_seed, images.shape) - 1.0)).numpy()
+    start = np.zeros_like(images) if start_seed is None else (
+        eps * (2.0 * sampling.uniform(start_seed, images.shape) - 1.0)).numpy()
     attack = compiled(model, ("attack", from_logits, pixel_scale),
                       lambda model_ref: _attack_function(model_ref, from_logits, pixel_scale))
     scalars = [tf.constant(eps, tf.float32), tf.constant(step_size, tf.float32), tf.constant(steps, tf.int32)]
@@ -139,11 +118,9 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
     Args:
         model: A `keras.Model` classifier whose (first) output is `[B, num_classes]` logits or probabilities.
         images: `[B, H, W, C]` float NumPy array or tensor in `[0, 1]` (an empty batch gives an empty batch).
-        labels: The true labels: class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`,
-            in `[0, num_classes)`.
+        labels: True class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`, in `[0, K)`.
         eps: Perturbation size in `[0, 1]` pixel units. Defaults to 8 / 255 (the paper's Table 11).
-        from_logits: True (logits), False (probabilities) or None (detect; see the module docstring).
-            Defaults to None.
+        from_logits: True (logits), False (probabilities) or None (detect; see the module docstring). Defaults to None.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Images per call of the compiled function. Defaults to 128.
         progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images
@@ -153,18 +130,15 @@ def fgsm(model, images, labels, eps=8 / 255, *, from_logits=None, pixel_scale=25
         float32 NumPy array `[B, H, W, C]` in `[0, 1]`.
 
     Raises:
-        ValueError: For images not float 4-D in `[0, 1]`, labels that do not fit the model's classes
-            (`keras_cutmix.checks.class_ids`), a model that does not output `[B, K]`, or a bad `eps` (a
-            fraction in `[0, 1]`), `from_logits`, `pixel_scale` or `batch_size`.
+        ValueError: For images not float 4-D in `[0, 1]`, labels that do not fit the model's classes, a model that
+            does not output `[B, K]`, or a bad `eps` (a fraction), `from_logits`, `pixel_scale` or `batch_size`.
         TypeError: For a `model` that is not a `keras.Model`.
 
     References:
         - [Goodfellow et al., 2015](https://arxiv.org/abs/1412.6572)
     """
-    images, ids, eps, _, from_logits, pixel_scale, batch_size, clean = _checked(
-        model, images, labels, eps, 1.0, from_logits, pixel_scale, batch_size, "fgsm")
-    return _run(model, images, ids, eps, eps if eps > 0 else 1.0, 1, None, from_logits, pixel_scale, batch_size,
-                clean, progress)
+    return _attack(model, images, labels, eps, _FGSM_STEP, 1, False, None, from_logits, pixel_scale, batch_size,
+                   progress, "fgsm")
 
 
 def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_start=True, seed=0, *,
@@ -177,8 +151,8 @@ def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_
         step_size: Size of each signed-gradient step. Defaults to 2 / 255.
         steps: Number of steps, an int >= 1. Defaults to 10.
         random_start: Start from `x + U(-eps, eps)` (clipped to `[0, 1]`) instead of `x`. Defaults to True.
-        seed: Seed of the random start: an int, a shape-[2] int tensor, or None (a fresh one from TF's
-            global generator). Defaults to 0.
+        seed: Seed of the random start: an int, a shape-[2] int tensor, or None (from TF's global generator).
+            Defaults to 0.
 
     Returns:
         float32 NumPy array `[B, H, W, C]`, within `eps` of `images` and in `[0, 1]`.
@@ -199,11 +173,8 @@ def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_
     if isinstance(seed, bool) or not (seed is None or isinstance(seed, int) or tf.is_tensor(seed)):
         raise TypeError(f"{caller}: Expected `seed` to be None, an int or a shape-[2] int tensor. Received: "
                         f"seed={seed!r}")
-    images, ids, eps, step_size, from_logits, pixel_scale, batch_size, clean = _checked(
-        model, images, labels, eps, step_size, from_logits, pixel_scale, batch_size, caller)
-    start_seed = sampling.resolve_seed(seed) if random_start else None
-    return _run(model, images, ids, eps, step_size, steps, start_seed, from_logits, pixel_scale, batch_size, clean,
-                progress)
+    return _attack(model, images, labels, eps, step_size, steps, random_start, seed, from_logits, pixel_scale,
+                   batch_size, progress, caller)
 
 
 def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_size=128, progress=None,
@@ -225,8 +196,8 @@ def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_
         A Python float in `[0, 1]` (NaN when `data` holds no image).
 
     Raises:
-        ValueError: As `attack` and `predicted_classes`, or for `data` that is not `(images, labels)` (a
-            pair, or a data set of pairs).
+        ValueError: As `attack` and `predicted_classes`, or for `data` that is not an `(images, labels)` pair or
+            a data set of such pairs.
         TypeError: For a `model` that is not a `keras.Model` or an `attack` that is not callable.
     """
     caller = "accuracy_under_attack"

@@ -3,15 +3,13 @@
     evaluator = robustness_evaluator(num_images=1000)
     training.run_methods(config, "/tmp/models", evaluators={"robustness": evaluator})
 
-On the first `num_images` test images of a run's data set
-(`training.method_runs.test_images`, scaled to [0, 1]):
-- `clean_top1_acc`, `fgsm_top1_acc` (eps 8/255, Table 11), `pgd_top1_acc`
-  (10 steps of 2/255 from a random start: beyond the paper);
-- `occlusion`: top-1 accuracy against the side of a centred hole
-  (`"center"`) and of the kept centred square (`"boundary"`), Figure 5a;
-- `in_between`: top-1 accuracy (either class counts) on `num_pairs` pairs of
-  different classes, against Mixup's lambda and CutMix's (the share of the
-  first image, `cutmix_lambda` of each square side), Figure 5b.
+On the first `num_images` test images of a run's data set (`training.method_runs.test_images`, scaled to [0, 1]):
+- `clean_top1_acc`, `fgsm_top1_acc` (eps 8/255, Table 11), `pgd_top1_acc` (10 steps of 2/255 from a random start:
+  beyond the paper);
+- `occlusion`: top-1 accuracy against the side of a centred hole (`"center"`) and of the kept centred square
+  (`"boundary"`), Figure 5a;
+- `in_between`: top-1 accuracy (either class counts) on `num_pairs` pairs of different classes, against Mixup's lambda
+  and CutMix's (the share of the first image, `cutmix_lambda` of each square side), Figure 5b.
 All accuracies are in % (the results tables' unit).
 
 References:
@@ -40,14 +38,11 @@ def check_options(caller, *, num_images=None, eps=8 / 255, pgd_steps=10, num_pai
         ValueError: For a value out of range (messages name `caller` and the argument).
         TypeError: For a `seed` that is not an int.
     """
-    options = dict(
-        eps=checks.fraction("eps", eps, caller),
-        pgd_steps=checks.count("pgd_steps", pgd_steps, caller, minimum=0),
-        num_pairs=checks.count("num_pairs", num_pairs, caller),
-        seed=inputs.check_seed(seed, caller),
-        batch_size=checks.count("batch_size", batch_size, caller),
-        verbose=checks.verbosity("verbose", verbose, caller),
-    )
+    options = dict(eps=checks.fraction("eps", eps, caller),
+                   pgd_steps=checks.count("pgd_steps", pgd_steps, caller, minimum=0),
+                   num_pairs=checks.count("num_pairs", num_pairs, caller), seed=inputs.check_seed(seed, caller),
+                   batch_size=checks.count("batch_size", batch_size, caller),
+                   verbose=checks.verbosity("verbose", verbose, caller))
     if options["seed"] is None:
         raise TypeError(f"{caller}: Expected `seed` to be an int. Received: seed=None")
     if num_images is not None:
@@ -82,8 +77,7 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
     caller = "evaluate_robustness"
     options = check_options(caller, eps=eps, pgd_steps=pgd_steps, num_pairs=num_pairs, seed=seed,
                             batch_size=batch_size, verbose=verbose)
-    eps, pgd_steps, num_pairs, seed, batch_size, verbose = (options[k] for k in (
-        "eps", "pgd_steps", "num_pairs", "seed", "batch_size", "verbose"))
+    eps, pgd_steps, num_pairs, seed, batch_size, verbose = options.values()  # In check_options' order.
     predict_lib.check_model(model, caller)
     images = predict_lib.check_images(images, caller)
     if len(images) < 2:
@@ -92,23 +86,17 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
     labels = predict_lib.class_ids(model, images, labels, PIXEL_SCALE, caller)
     pairs = pairs_for(len(images), num_pairs, seed, labels, caller)
     height, width = images.shape[1], images.shape[2]
-    side = max(height, width)
-    sizes = sorted({int(round(s)) for s in np.linspace(0, side, NUM_SWEEP_POINTS)})
+    sizes = sorted({int(round(s)) for s in np.linspace(0, max(height, width), NUM_SWEEP_POINTS)})
     lambdas = np.linspace(0.0, 1.0, NUM_SWEEP_POINTS)
     pct = lambda values: [round(100.0 * float(v), 4) for v in np.atleast_1d(values)]  # noqa: E731
     count = len(images)
     passes = count * (1 + 2 + (pgd_steps + 1 if pgd_steps else 0) + 2 * len(sizes)) + len(pairs) * (
         len(lambdas) + len(sizes))
-    progress = progress_bar(passes, verbose, f"Robustness: {count} images, {len(pairs)} pairs, "
-                                             f"{passes} model passes")
+    progress = progress_bar(passes, verbose, f"Robustness: {count} images, {len(pairs)} pairs, {passes} model passes")
     run = dict(batch_size=batch_size, progress=progress)
     clean = np.mean(predict_lib.predictions(model, images, PIXEL_SCALE, batch_size, progress) == labels)
-    result = {
-        "num_images": int(count),
-        "eps": float(eps),
-        "clean_top1_acc": pct(clean)[0],
-        "fgsm_top1_acc": pct(accuracy_under_attack(model, (images, labels), fgsm, eps=eps, **run))[0],
-    }
+    result = {"num_images": int(count), "eps": float(eps), "clean_top1_acc": pct(clean)[0],
+              "fgsm_top1_acc": pct(accuracy_under_attack(model, (images, labels), fgsm, eps=eps, **run))[0]}
     if pgd_steps:
         result["pgd_top1_acc"] = pct(accuracy_under_attack(model, (images, labels), pgd, eps=eps, steps=pgd_steps,
                                                            seed=seed, **run))[0]
@@ -116,21 +104,17 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
     result["occlusion"] = {"sizes": sizes, **{
         mode: pct(occlusion_accuracy(model, images, labels, sizes, mode, **run)) for mode in ("center", "boundary")}}
     result["in_between"] = {
-        "num_pairs": int(len(pairs)),
-        "mixup_lambdas": [float(v) for v in lambdas],
+        "num_pairs": int(len(pairs)), "mixup_lambdas": [float(v) for v in lambdas],
         "mixup": pct(in_between_accuracy(model, images, labels, pairs, lambdas, "mixup", **run)),
-        "cutmix_sides": sizes,
-        "cutmix_lambdas": [round(cutmix_lambda(s, height, width), 6) for s in sizes],
-        "cutmix": pct(in_between_accuracy(model, images, labels, pairs, sizes, "cutmix", **run)),
-    }
+        "cutmix_sides": sizes, "cutmix_lambdas": [round(cutmix_lambda(s, height, width), 6) for s in sizes],
+        "cutmix": pct(in_between_accuracy(model, images, labels, pairs, sizes, "cutmix", **run))}
     return result
 
 
 def robustness_evaluator(num_images=1000, *, eps=8 / 255, pgd_steps=10, num_pairs=500, seed=0, batch_size=128):
     """A `train_and_evaluate` evaluator: `evaluate_robustness` on the run's first `num_images` test images.
 
-    Every argument is checked here, before any model trains. Loading and evaluating show progress bars
-    unless the run's `Config.verbose` is 0.
+    Every argument is checked here, before any model trains; progress bars show unless `Config.verbose` is 0.
 
     Args:
         num_images: Test images evaluated, an int >= 2. Defaults to 1000.

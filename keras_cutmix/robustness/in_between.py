@@ -6,22 +6,20 @@
     pasted = cutmix_between(a, b, side=16)                              # centred 16 x 16 of b in a
     accuracy = in_between_accuracy(model, images, labels, pairs, [0.0, 0.5, 1.0], "mixup")
 
-**Lambda** is the share of the first image `a`, for both kinds. Mixup: `lam * a + (1 - lam) * b`. CutMix:
-`b`'s centred `side x side` square pasted into `a` (the square of `occlusion.centred_box`: top-left at
-`((H - side) // 2, (W - side) // 2)`), so `lam = 1 - side**2 / (H * W)` (`cutmix_lambda`, from the clipped
-square in non-square images). Lambda 1 (side 0) gives `a`, lambda 0 (side = the image side, square images)
-gives `b`.
+**Lambda** is the share of the first image `a`, for both kinds. Mixup: `lam * a + (1 - lam) * b`. CutMix: `b`'s
+centred `side x side` square pasted into `a` (the square of `occlusion.centred_box`: top-left at
+`((H - side) // 2, (W - side) // 2)`), so `lam = 1 - side**2 / (H * W)` (`cutmix_lambda`, from the clipped square in
+non-square images). Lambda 1 (side 0) gives `a`, lambda 0 (side = the image side, square images) gives `b`.
 
-**Correct** means the top-1 prediction is *either* of the two classes. The paper plots "the probability to
-predict neither two classes" as the top-1 error of these samples (Section 4.4), so its accuracy is one
-minus that: a model is not asked to pick the dominant image, only not to answer a third class. Hence the
-curves are high at both ends (plain test accuracy of `b` at lambda 0 and of `a` at lambda 1) and dip in
-between.
+**Correct** means the top-1 prediction is *either* of the two classes. The paper plots "the probability to predict
+neither two classes" as the top-1 error of these samples (Section 4.4), so its accuracy is one minus that: a model is
+not asked to pick the dominant image, only not to answer a third class. Hence the curves are high at both ends (plain
+test accuracy of `b` at lambda 0 and of `a` at lambda 1) and dip in between.
 
 **Reuse.** The pixels come from the mixing core's pure appliers, as in training: `apply.blend_images` and
-`apply.paste_boxes` act on a batch and a permutation, so both are called on `[a; b]` with the permutation
-that swaps the halves, and the first half is kept. Pairs are drawn with replacement (the paper draws 50,000
-pairs from the 50,000 ImageNet validation images).
+`apply.paste_boxes` act on a batch and a permutation, so both are called on `[a; b]` with the permutation that swaps
+the halves, and the first half is kept. Pairs are drawn with replacement (the paper draws 50,000 pairs from the 50,000
+ImageNet validation images).
 
 References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Section 4.4 and Figure 5b.
@@ -41,9 +39,8 @@ KINDS = ("mixup", "cutmix")
 def sample_pairs(num_images, num_pairs, seed, labels=None):
     """Draws `num_pairs` pairs `(i, j)` of distinct images, of different classes when `labels` are given.
 
-    `i` is uniform over the images; `j` uniform over the images other than `i` (or, with labels, over the
-    images whose class differs from `i`'s), drawn exactly, without rejection. Pairs are independent, so
-    one may repeat.
+    `i` is uniform over the images; `j` uniform over the images other than `i` (or, with labels, over the images whose
+    class differs from `i`'s), drawn exactly, without rejection. Pairs are independent, so one may repeat.
 
     Args:
         num_images: Number of images to draw from, an int >= 2.
@@ -122,15 +119,13 @@ def mixup_between(images_a, images_b, lam):
     Args:
         images_a: `[B, H, W, C]` NumPy array or tensor.
         images_b: Partners, same shape and dtype.
-        lam: Weight of `images_a`, a number in `[0, 1]` or one per pair `[B]` (a symbolic tensor inside a
-            graph is used unchecked).
+        lam: Weight of `images_a`, a number in `[0, 1]` or one per pair `[B]` (a symbolic tensor: unchecked).
 
     Returns:
         Blends like `images_a` (integer images are rounded, as `blend_images` does); NumPy for NumPy input.
 
     Raises:
-        ValueError: For images of different shapes or dtypes, or a `lam` outside `[0, 1]` or of another
-            shape.
+        ValueError: For images of different shapes or dtypes, or a `lam` outside `[0, 1]` or of another shape.
     """
     caller = "mixup_between"
     a, b = _check_pair(images_a, images_b, caller)
@@ -148,8 +143,7 @@ def cutmix_between(images_a, images_b, side):
     """`images_a` with the centred `side x side` square of `images_b` pasted in, through `apply.paste_boxes`.
 
     Args:
-        images_a: `[B, H, W, C]` NumPy array or tensor.
-        images_b: Partners, same shape and dtype.
+        images_a, images_b: As `mixup_between`.
         side: Side of the pasted square, an int from 0 to `max(H, W)` (clipped to the image).
 
     Returns:
@@ -160,8 +154,7 @@ def cutmix_between(images_a, images_b, side):
     """
     caller = "cutmix_between"
     a, b = _check_pair(images_a, images_b, caller)
-    side = check_side("side", side, a.shape[1], a.shape[2], caller)
-    mixed = _cutmix(a, b, side)
+    mixed = _cutmix(a, b, check_side("side", side, a.shape[1], a.shape[2], caller))
     return mixed if tf.is_tensor(images_a) else mixed.numpy()
 
 
@@ -192,15 +185,10 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
     A prediction is correct when it is either of the pair's two classes (see the module docstring).
 
     Args:
-        model: A `keras.Model` classifier whose (first) output is `[B, num_classes]`.
-        images: `[N, H, W, C]` images in `[0, 1]` (NumPy or tensor).
-        labels: Class ids `[N]` or `[N, 1]` (ints or whole floats), or one-hot rows `[N, K]`, in
-            `[0, num_classes)`.
+        model, images, labels, pixel_scale: As `occlusion_accuracy`.
         pairs: Int `[P, 2]` indices into `images`, e.g. from `sample_pairs`.
-        values: A non-empty sequence: for `"mixup"`, lambdas in `[0, 1]`; for `"cutmix"`, square sides
-            (`cutmix_lambda` gives their lambdas).
+        values: For `"mixup"`, lambdas in `[0, 1]`; for `"cutmix"`, square sides (see `cutmix_lambda`); non-empty.
         kind: `"mixup"` or `"cutmix"`.
-        pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Pairs per compiled call. Defaults to 128.
         progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the samples
             predicted, one unit per pair and value. Defaults to None.
@@ -244,7 +232,6 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
         first, second = pairs[begin:begin + batch_size, 0], pairs[begin:begin + batch_size, 1]
         a, b = tf.constant(images[first]), tf.constant(images[second])
         for index, value in enumerate(values):
-            predictions = predict_lib.predictions(model, mix(a, b, value), pixel_scale,
-                                                  batch_size, progress)
+            predictions = predict_lib.predictions(model, mix(a, b, value), pixel_scale, batch_size, progress)
             correct[index] += int(np.sum((predictions == truth[first]) | (predictions == truth[second])))
     return correct / len(pairs) if len(pairs) else np.full([len(values)], np.nan)

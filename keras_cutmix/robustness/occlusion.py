@@ -4,21 +4,19 @@
     framed = occlude(images, 16, mode="boundary")  # zeros everywhere but the centred 16 x 16 square
     accuracy = occlusion_accuracy(model, images, labels, sizes=range(0, 33, 4), mode="center")
 
-**Centring rule.** The square of side `size` in an `H x W` image has its top-left corner at
-`((H - size) // 2, (W - size) // 2)` and is end-exclusive, so when `H - size` is odd the spare row goes
-below the square (and the spare column to its right): a 2 x 2 square in a 5 x 5 image covers rows and
-columns 1 and 2. `size` runs from 0 to `max(H, W)`; a side longer than the image's is clipped to it (so in
-a non-square image the square becomes a centred band). Size 0: "center" leaves the images unchanged and
-"boundary" zeroes them; size `max(H, W)`: the reverse.
+**Centring rule.** The square of side `size` in an `H x W` image has its top-left corner at `((H - size) // 2,
+(W - size) // 2)` and is end-exclusive, so when `H - size` is odd the spare row goes below the square (and the spare
+column to its right): a 2 x 2 square in a 5 x 5 image covers rows and columns 1 and 2. `size` runs from 0 to
+`max(H, W)`; a side longer than the image's is clipped to it (so in a non-square image the square becomes a centred
+band). Size 0: "center" leaves the images unchanged and "boundary" zeroes them; size `max(H, W)`: the reverse.
 
-The masks come from the mixing core's pure appliers (`apply.erase_boxes` for the hole, `apply.box_masks`
-for the kept square), so the box convention is Cutout's and CutMix's. Images keep their dtype; NumPy in
-gives NumPy out, tensors give tensors (also inside `tf.function` and `tf.data`).
+The masks come from the mixing core's pure appliers (`apply.erase_boxes` for the hole, `apply.box_masks` for the kept
+square), so the box convention is Cutout's and CutMix's. Images keep their dtype; NumPy in gives NumPy out, tensors
+give tensors (also inside `tf.function` and `tf.data`).
 
 References:
-    - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Section 4.4 and Figure 5a: "center
-      occlusion by filling zeros in a center hole and boundary occlusion by filling zeros outside of the
-      hole", hole size from 0 to 224.
+    - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Section 4.4 and Figure 5a: "center occlusion by
+      filling zeros in a center hole and boundary occlusion by filling zeros outside of the hole", hole size 0 to 224.
 """
 
 import numpy as np
@@ -35,8 +33,7 @@ def centred_box(height, width, size):
     """The centred `size x size` square as an int32 box `[1, 4]` (y0, x0, y1, x1), clipped to the image.
 
     Args:
-        height: Image height (int or int32 scalar tensor).
-        width: Image width.
+        height, width: The image's size (ints or int32 scalar tensors).
         size: Side of the square, an int >= 0.
 
     Returns:
@@ -48,11 +45,8 @@ def centred_box(height, width, size):
     for name, value, minimum in (("height", height, 1), ("width", width, 1), ("size", size, 0)):
         if not tf.is_tensor(value):
             checks.count(name, value, "centred_box", minimum=minimum)
-    height = tf.cast(height, tf.int32)
-    width = tf.cast(width, tf.int32)
-    size = tf.cast(size, tf.int32)
-    y0 = (height - size) // 2
-    x0 = (width - size) // 2
+    height, width, size = (tf.cast(value, tf.int32) for value in (height, width, size))
+    y0, x0 = (height - size) // 2, (width - size) // 2
     box = tf.stack([y0, x0, y0 + size, x0 + size])
     return tf.clip_by_value(box, 0, tf.stack([height, width, height, width]))[None, :]
 
@@ -73,8 +67,7 @@ def occlude(images, size, mode="center"):
     Args:
         images: `[B, H, W, C]` NumPy array or tensor, any dtype.
         size: Side of the centred square in pixels, an int from 0 to `max(H, W)` (clipped to the image).
-        mode: `"center"` (zeros inside the square) or `"boundary"` (zeros outside it). Defaults to
-            `"center"`.
+        mode: `"center"` (zeros inside the square) or `"boundary"` (zeros outside it). Defaults to `"center"`.
 
     Returns:
         The occluded images, of the input's dtype; a NumPy array for NumPy input, else a tensor.
@@ -111,8 +104,7 @@ def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_sca
     Args:
         model: A `keras.Model` classifier whose (first) output is `[B, num_classes]`.
         images: `[B, H, W, C]` images in `[0, 1]` (NumPy or tensor).
-        labels: Class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`, in
-            `[0, num_classes)`.
+        labels: Class ids `[B]` or `[B, 1]` (ints or whole floats), or one-hot rows `[B, K]`, in `[0, num_classes)`.
         sizes: A sequence of hole sides, each as `occlude`'s `size`.
         mode: `"center"` or `"boundary"`. Defaults to `"center"`.
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
@@ -137,8 +129,7 @@ def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_sca
         raise ValueError(f"{caller}: Expected `mode` to be one of {MODES}. Received: mode={mode!r}")
     if isinstance(sizes, (str, bytes)) or not np.iterable(sizes):
         raise ValueError(f"{caller}: Expected `sizes` to be a sequence of square sides. Received: sizes={sizes!r}")
-    sizes = [check_side(f"sizes[{i}]", size, images.shape[1], images.shape[2], caller)
-             for i, size in enumerate(sizes)]
+    sizes = [check_side(f"sizes[{i}]", size, images.shape[1], images.shape[2], caller) for i, size in enumerate(sizes)]
     correct = np.zeros([len(sizes)], np.int64)
     for begin in range(0, len(images), batch_size):
         chunk = tf.constant(images[begin:begin + batch_size])

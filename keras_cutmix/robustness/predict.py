@@ -1,16 +1,9 @@
 """Model calls shared by the robustness evaluations: the pixel scale, compiled functions per model, top-1.
 
-Every evaluation here takes images in `[0, 1]` and a `pixel_scale`: the model receives
-`images * pixel_scale`. `keras_cutmix.models` take pixels in `[0, 255]` and normalise inside, so the
-default is 255; pass `pixel_scale=1.0` for a model that takes `[0, 1]` (or for images already in the
-model's own scale). Keeping the attack in `[0, 1]` makes `eps = 8 / 255` mean what it means in the
-literature whatever the model's normalisation.
-
-Compiled functions are built once per model and key and cached while the model lives, in the package's
-one cache (`keras_cutmix.models.function_cache`); they reach the model through a weak reference.
-
-Every public function checks its arguments at the door (`keras_cutmix.checks`: images in [0, 1], class ids
-within the model's classes, counts), before any model pass; the helpers here serve those checks.
+The model receives `images * pixel_scale`, images in `[0, 1]` (see `keras_cutmix.robustness`). Compiled functions
+are built once per model and key and cached while the model lives, in the package's one cache
+(`keras_cutmix.models.function_cache`); they reach the model through a weak reference. The `check_*` helpers serve
+the public functions' checks at the door.
 """
 
 import keras
@@ -37,7 +30,6 @@ def check_model(model, caller):
     if not isinstance(model, keras.Model):
         raise TypeError(f"{caller}: Expected `model` to be a keras.Model. Received: model of type "
                         f"{type(model).__name__}")
-    return model
 
 
 def class_outputs(model, images, pixel_scale, caller):
@@ -84,20 +76,18 @@ def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128, progr
     """Top-1 predictions of `model` on `images`, in chunks through one compiled function.
 
     Args:
-        model: A `keras.Model` whose (first) output is `[B, num_classes]` (logits or probabilities: the
-            argmax is the same).
+        model: A `keras.Model` whose (first) output is `[B, num_classes]`, logits or probabilities (same argmax).
         images: `[B, H, W, C]` NumPy array or tensor, in `[0, 1]` (any numeric dtype; cast to float32).
         pixel_scale: The model receives `images * pixel_scale`. Defaults to 255.0 (`keras_cutmix.models`).
         batch_size: Images per call, an int >= 1. Defaults to 128.
-        progress: None, or what counts the work (`keras.utils.Progbar`): its `add(n)` is told the images of
-            each chunk done. Defaults to None.
+        progress: None, or a `keras.utils.Progbar`: `add(n)` gets the images of each chunk done. Defaults to None.
 
     Returns:
         int32 NumPy array `[B]`.
 
     Raises:
-        ValueError: For `images` not 4-D or outside `[0, 1]`, a model that does not output `[B, K]`, or a
-            bad `pixel_scale` / `batch_size`.
+        ValueError: For `images` not 4-D or outside `[0, 1]`, a model not outputting `[B, K]`, a bad `pixel_scale` or
+            `batch_size`.
         TypeError: For a `model` that is not a `keras.Model`.
     """
     caller = "predicted_classes"

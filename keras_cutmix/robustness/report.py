@@ -4,12 +4,10 @@ References:
     - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), Table 11 and Figure 5.
 """
 
+from keras_cutmix.robustness.presets import ROBUSTNESS_PRESETS
+from keras_cutmix.training.results import Column, markdown_table as write_table
 from keras_cutmix.visualization.figures import new_figure, save_figure
 
-from keras_cutmix.robustness.presets import ROBUSTNESS_PRESETS  # noqa: E402
-from keras_cutmix.training.results import Column, markdown_table as write_table  # noqa: E402
-
-# Table 11: top-1 accuracy (%) under FGSM (eps 8/255), ImageNet, ResNet-50 (kept in `presets`).
 PAPER_FGSM_TOP1_ACC = ROBUSTNESS_PRESETS["imagenet_resnet50"].paper
 COLOURS = {"baseline": "tab:gray", "mixup": "tab:blue", "cutout": "tab:green", "cutmix": "tab:red"}
 
@@ -48,19 +46,14 @@ def plot_figure5(path, results, title=None):
         `path`.
     """
     figure, axes = new_figure(1, 4, figsize=(16, 3.8))
-    panels = (
-        ("Centre occlusion", "hole side (pixels)", lambda r: (r["occlusion"]["sizes"], r["occlusion"]["center"])),
-        ("Boundary occlusion", "kept square side (pixels)",
-         lambda r: (r["occlusion"]["sizes"], r["occlusion"]["boundary"])),
-        ("Mixup in-between", "lambda (share of the first image)",
-         lambda r: (r["in_between"]["mixup_lambdas"], r["in_between"]["mixup"])),
-        ("CutMix in-between", "lambda (share of the first image)",
-         lambda r: (r["in_between"]["cutmix_lambdas"], r["in_between"]["cutmix"])),
-    )
-    for ax, (name, xlabel, series) in zip(axes, panels):
+    # (title, x label, results entry, its x and y keys)
+    panels = (("Centre occlusion", "hole side (pixels)", "occlusion", "sizes", "center"),
+              ("Boundary occlusion", "kept square side (pixels)", "occlusion", "sizes", "boundary"),
+              ("Mixup in-between", "lambda (share of the first image)", "in_between", "mixup_lambdas", "mixup"),
+              ("CutMix in-between", "lambda (share of the first image)", "in_between", "cutmix_lambdas", "cutmix"))
+    for ax, (name, xlabel, entry, x, y) in zip(axes, panels):
         for method, r in results.items():
-            x, y = series(r)
-            ax.plot(x, y, marker="o", markersize=3, label=method, color=COLOURS.get(method))
+            ax.plot(r[entry][x], r[entry][y], marker="o", markersize=3, label=method, color=COLOURS.get(method))
         ax.set_title(name)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("top-1 accuracy (%)")
