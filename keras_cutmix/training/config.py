@@ -56,9 +56,8 @@ class Config:
         epochs: Number of training epochs.
         batch_size: Global batch size (split across replicas).
         lr: Initial learning rate.
-        lr_schedule: `"cifar"` (/10 at 50% and 75% of `epochs`), `"imagenet"` (/10 every 75 epochs for 300
-            epochs, every 30 epochs for any other length, as the official code), `"step"` (/`lr_decay` at
-            `lr_boundaries`), `"cosine"` (per step, to 0) or `"constant"`.
+        lr_schedule: `"cifar"` or `"imagenet"` (the official code's steps, see `schedules`), `"step"`
+            (/`lr_decay` at `lr_boundaries`), `"cosine"` (per step, to 0) or `"constant"`.
         lr_boundaries: Epochs at which `"step"` divides the learning rate.
         lr_decay: Factor applied at each step boundary.
         lr_multipliers: `{regex: factor}`: a variable whose `path` matches `regex` (`re.search`) trains at
@@ -194,8 +193,7 @@ def _expect(ok, name, value, expected):
 # The paper's classification runs (official code's train.py and README), with Tables 3 and 4's top-1 /
 # top-5 test errors (%). Expected time per epoch: see examples/classification.py.
 CLASSIFICATION_PRESETS = {
-    # Table 4: PyramidNet-200 (widening 240), CIFAR-100, 300 epochs, batch 64,
-    # lr 0.25 divided by 10 at epochs 150 and 225; CutMix p = 0.5.
+    # Table 4: PyramidNet-200 (widening 240) on CIFAR-100; lr divided by 10 at epochs 150 and 225.
     "pyramidnet200_cifar100": Preset(
         "pyramidnet200_cifar100",
         recipe=dict(dataset="cifar100", model="pyramidnet200", method="cutmix", alpha=1.0, probability=0.5,
@@ -207,8 +205,7 @@ CLASSIFICATION_PRESETS = {
         paper_table="Table 4",
         command="python examples/classification.py --config=pyramidnet200_cifar100 --method=cutmix "
                 "--workdir=/tmp/pyramidnet_cutmix --strategy=mirrored"),
-    # Table 3: ResNet-50, ImageNet, 300 epochs, batch 256, lr 0.1 divided by
-    # 10 at epochs 75, 150 and 225; CutMix p = 1.0; Cutout 112x112.
+    # Table 3: ResNet-50 on ImageNet; lr divided by 10 at epochs 75, 150 and 225; Cutout 112x112.
     "resnet50_imagenet": Preset(
         "resnet50_imagenet",
         recipe=dict(dataset="imagenet2012", model="resnet50", method="cutmix", alpha=1.0, probability=1.0,
@@ -253,6 +250,4 @@ def get_config(preset=None, **overrides):
     """
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"Expected `preset` to be None or one of {sorted(PRESETS)}. Received: preset={preset!r}")
-    fields = dict(PRESETS[preset]) if preset else {}
-    fields.update(overrides)
-    return Config.from_dict(fields)
+    return Config.from_dict({**(PRESETS[preset] if preset else {}), **overrides})

@@ -50,8 +50,7 @@ class EpochHistory(keras.callbacks.Callback):
         super().__init__()
         self.json_path = os.path.join(workdir, "history.json")
         self.csv_path = os.path.join(workdir, "history.csv")
-        old = read_json(self.json_path, default=[])
-        self.history = [e for e in old if e["epoch"] < initial_epoch]
+        self.history = [e for e in read_json(self.json_path, default=[]) if e["epoch"] < initial_epoch]
 
     def on_epoch_begin(self, epoch, logs=None):
         # The rate of the epoch's first step (the optimizer's step count is restored by now).
