@@ -40,13 +40,9 @@ def aggregate(per_seed):
     """
     summaries = list(per_seed.values())
     stats = {m: results_lib.mean_std(s[m] for s in summaries) for m in METRICS}
-    return {
-        "mean": {m: v[0] for m, v in stats.items()},
-        "std": {m: v[1] for m, v in stats.items()},
-        "num_seeds": len(summaries),
-        "seeds": per_seed,
-        "train_time_s": round(sum(s.get("train_time_s", 0.0) for s in summaries), 1),
-    }
+    return {"mean": {m: v[0] for m, v in stats.items()}, "std": {m: v[1] for m, v in stats.items()},
+            "num_seeds": len(summaries), "seeds": per_seed,
+            "train_time_s": round(sum(s.get("train_time_s", 0.0) for s in summaries), 1)}
 
 
 def _cell(aggregated, metric):
@@ -119,12 +115,8 @@ def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=Fals
                for method, by_seed in run_all(runs).items()}
     wall = time.perf_counter() - start
     results_lib.write_json(os.path.join(workdir, "compare.json"), {
-        "config": config.to_dict(),
-        "seeds": seeds,
-        "results": results,
-        "wall_time_s_this_call": round(wall, 1),
-        "train_time_s_total": round(sum(a["train_time_s"] for a in results.values()), 1),
-    })
+        "config": config.to_dict(), "seeds": seeds, "results": results, "wall_time_s_this_call": round(wall, 1),
+        "train_time_s_total": round(sum(a["train_time_s"] for a in results.values()), 1)})
     table = markdown_table(results, config, seeds)
     times = ", ".join(f"{m} {a['train_time_s']:.0f} s" for m, a in results.items())
     with open(os.path.join(workdir, "compare.md"), "w") as f:

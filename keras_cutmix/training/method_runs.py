@@ -229,8 +229,7 @@ def load_classifier(source):
     """
     source = os.fspath(source)
     if os.path.isdir(source) and os.path.isfile(os.path.join(source, "config.json")):
-        config = Config.from_dict(results_io.read_json(os.path.join(source, "config.json")))
-        return load_final_model(config, source)
+        return load_final_model(Config.from_dict(results_io.read_json(os.path.join(source, "config.json"))), source)
     if source.endswith(".keras") and os.path.isfile(source):
         return keras.saving.load_model(source)
     raise ValueError(f"Expected a classification workdir (with config.json) or a .keras model file. "

@@ -72,9 +72,7 @@ class TorchSGD(keras.optimizers.Optimizer):
         if self.built:
             return
         super().build(variables)
-        self.momentums = []
-        if self.momentum:
-            self.momentums = self.add_optimizer_variables(variables, "momentum")
+        self.momentums = self.add_optimizer_variables(variables, "momentum") if self.momentum else []
         self.paths = [v.path for v in variables]
         self.multipliers = [lr_multiplier(path, self.lr_multipliers) for path in self.paths]
 
@@ -85,15 +83,11 @@ class TorchSGD(keras.optimizers.Optimizer):
         if self.l2 and compat.optimizer_decays(self, variable):
             gradient = gradient + ops.cast(self.l2, dtype) * variable
         learning_rate = ops.cast(learning_rate, dtype) * self.multipliers[index]
+        direction = gradient
         if self.momentum:
             buffer = self.momentums[index]
             self.assign(buffer, ops.cast(self.momentum, dtype) * buffer + gradient)
-            if self.nesterov:
-                direction = gradient + ops.cast(self.momentum, dtype) * buffer
-            else:
-                direction = buffer
-        else:
-            direction = gradient
+            direction = gradient + ops.cast(self.momentum, dtype) * buffer if self.nesterov else buffer
         self.assign_sub(variable, learning_rate * direction)
 
     def get_config(self):

@@ -25,12 +25,8 @@ from keras_cutmix import data, models
 from keras_cutmix.training import input_pipeline, optimizers, resumable, results, schedules
 from keras_cutmix.training.config import Config, ConfigError
 from keras_cutmix.training.resumable import WorkdirInUseError  # noqa: F401  (public here)
-from keras_cutmix.training.strategy import (
-    AverageNonTrainableAcrossWorkers,
-    MultiWorkerMirroredStrategy,
-    get_strategy,
-    task_workdir,
-)
+from keras_cutmix.training.strategy import (AverageNonTrainableAcrossWorkers, MultiWorkerMirroredStrategy,
+                                            get_strategy, task_workdir)
 
 # Fields that may change between an interrupted run and its resumption.
 _RESUME_FREE_FIELDS = ("verbose", "data_dir", "strategy", "tpu", "jit_compile")
