@@ -9,10 +9,9 @@
         training.train_and_evaluate(config, workdir, overwrite=overwrite)
 
 A bad flag (absl cannot parse it, or the `Config` rejects it) prints one line
-`<script>: error: --<flag>: <what was expected and received>` to stderr and
-exits with status 2; a missing data set, weights file or a workdir holding
-another run prints the same way and exits with status 1. No traceback, and
-nothing is loaded or written before these checks.
+`<script>: error: --<flag>: <what was expected and received>` to stderr and exits with status 2; a missing data
+set, weights file or a workdir holding another run prints the same way and exits with status 1. No traceback,
+and nothing is loaded or written before these checks.
 """
 
 import os
@@ -47,11 +46,10 @@ def checked(fn, flag_names=None):
     """Returns `fn()`, or exits with one line naming the flag of the error it raises.
 
     Args:
-        fn: A function that validates (e.g. builds a `Config` or calls
-            `training.check_run`); it must not have written anything when it
-            raises.
-        flag_names: Optional `{field: flag}` where a `ConfigError` field is
-            not spelled as its flag. Defaults to the same name.
+        fn: A function that validates (e.g. builds a `Config` or calls `training.check_run`); it must not have
+            written anything when it raises.
+        flag_names: Optional `{field: flag}` where a `ConfigError` field is not spelled as its flag. Defaults to
+            the same name.
 
     Returns:
         What `fn` returns.

@@ -3,22 +3,16 @@
     from keras_cutmix import training
     training.compare_methods(training.get_config(), "/tmp/compare", seeds=(0, 1, 2))
 
-Runs `train_and_evaluate` once per method and seed in
-`workdir/<method>/seed_<seed>/` through the one runner (`method_runs.plan_runs`
-and `run_all`: each run resumable, finished ones not rerun), then writes:
+Runs `train_and_evaluate` once per method and seed in `workdir/<method>/seed_<seed>/` through the one runner
+(`method_runs.plan_runs` and `run_all`: each run resumable, finished ones not rerun), then writes:
 
-    compare.json   {method: {mean, std, per-seed summaries}} plus the config,
-                   the seeds and the wall times
-    compare.md     the table: mean and standard deviation over the seeds of
-                   the best and final top-1 / top-5 errors
-    compare.png    mean test top-1 error per epoch, one line per method,
-                   shaded between the lowest and highest seed
+    compare.json   {method: {mean, std, per-seed summaries}} plus the config, the seeds and the wall times
+    compare.md     the table: mean and standard deviation over the seeds of the best and final top-1 / top-5 errors
+    compare.png    mean test top-1 error per epoch, one line per method, shaded between the lowest and highest seed
 
-Only `method` changes between the runs of one seed: the seed, hence the
-initial weights and the order and augmentation of the images, is the same
-for all methods. The spread is the sample standard deviation over the seeds
-(`ddof=1`); with one seed there is none, and no difference between methods
-can be told from noise.
+Only `method` changes between the runs of one seed: the seed, hence the initial weights and the order and
+augmentation of the images, is the same for all methods. The spread is the sample standard deviation over the
+seeds (`ddof=1`); with one seed there is none, and no difference between methods can be told from noise.
 """
 
 import os
@@ -41,19 +35,14 @@ def aggregate(per_seed):
         per_seed: `{str(seed): summary}` (`results.summarize` dicts).
 
     Returns:
-        `{"mean": {metric: float}, "std": {metric: float or None},
-        "num_seeds": int, "seeds": per_seed, "train_time_s": float}`; `std`
-        is None for a single seed.
+        `{"mean": {metric: float}, "std": {metric: float or None}, "num_seeds": int, "seeds": per_seed,
+        "train_time_s": float}`; `std` is None for a single seed.
     """
     summaries = list(per_seed.values())
     stats = {m: results_lib.mean_std(s[m] for s in summaries) for m in METRICS}
-    return {
-        "mean": {m: v[0] for m, v in stats.items()},
-        "std": {m: v[1] for m, v in stats.items()},
-        "num_seeds": len(summaries),
-        "seeds": per_seed,
-        "train_time_s": round(sum(s.get("train_time_s", 0.0) for s in summaries), 1),
-    }
+    return {"mean": {m: v[0] for m, v in stats.items()}, "std": {m: v[1] for m, v in stats.items()},
+            "num_seeds": len(summaries), "seeds": per_seed,
+            "train_time_s": round(sum(s.get("train_time_s", 0.0) for s in summaries), 1)}
 
 
 def _cell(aggregated, metric):
@@ -101,31 +90,23 @@ def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=Fals
     """Trains each method with each seed and `config`'s budget; writes table and plot.
 
     Args:
-        config: A `Config`; its `method` and `seed` are replaced by each of
-            `methods` and `seeds`.
-        workdir: Output directory; method `m` and seed `s` train in
-            `workdir/m/seed_s`.
+        config: A `Config`; its `method` and `seed` are replaced by each of `methods` and `seeds`.
+        workdir: Output directory; method `m` and seed `s` train in `workdir/m/seed_s`.
         methods: Methods to compare, in table order. Defaults to all four.
-        seeds: Seeds to run each method with. Defaults to `(config.seed,)`;
-            use at least 3 to see the spread.
-        overwrite: Passed to `train_and_evaluate`: delete runs of another
-            config found in the run directories. Defaults to False.
+        seeds: Seeds to run each method with. Defaults to `(config.seed,)`; use at least 3 to see the spread.
+        overwrite: Passed to `train_and_evaluate`: delete runs of another config found in the run directories.
+            Defaults to False.
 
     Returns:
-        `{method: aggregate}` (see `aggregate`): mean and standard deviation
-        of the errors over the seeds, and each seed's summary (as in
-        `train_and_evaluate`, with `train_time_s`, the sum of its epoch
-        times).
+        `{method: aggregate}` (see `aggregate`): mean and standard deviation of the errors over the seeds, and
+        each seed's summary (as in `train_and_evaluate`, with `train_time_s`, the sum of its epoch times).
 
     Raises:
-        ConfigError: (a `ValueError`) for an unknown method, a bad seed, an
-            invalid config or workdir, or a run directory holding a run of
-            another config (without `overwrite`); raised before any run
-            trains.
+        ConfigError: (a `ValueError`) for an unknown method, a bad seed, an invalid config or workdir, or a run
+            directory holding a run of another config (without `overwrite`); raised before any run trains.
         keras_cutmix.data.DatasetNotFoundError: If the data set is missing.
     """
-    if isinstance(config, dict):
-        config = Config.from_dict(config)
+    config = Config.from_dict(config) if isinstance(config, dict) else config
     config.validate()
     seeds = check_seeds([config.seed] if seeds is None else seeds)
     runs = plan_runs(config, workdir, methods, seeds, overwrite=overwrite)
@@ -134,18 +115,13 @@ def compare_methods(config, workdir, methods=METHODS, seeds=None, overwrite=Fals
                for method, by_seed in run_all(runs).items()}
     wall = time.perf_counter() - start
     results_lib.write_json(os.path.join(workdir, "compare.json"), {
-        "config": config.to_dict(),
-        "seeds": seeds,
-        "results": results,
-        "wall_time_s_this_call": round(wall, 1),
-        "train_time_s_total": round(sum(a["train_time_s"] for a in results.values()), 1),
-    })
+        "config": config.to_dict(), "seeds": seeds, "results": results, "wall_time_s_this_call": round(wall, 1),
+        "train_time_s_total": round(sum(a["train_time_s"] for a in results.values()), 1)})
     table = markdown_table(results, config, seeds)
     times = ", ".join(f"{m} {a['train_time_s']:.0f} s" for m, a in results.items())
     with open(os.path.join(workdir, "compare.md"), "w") as f:
         f.write(table + f"\nTraining time (sum of epochs over seeds): {times}.\n\n"
                 "![test error](compare.png)\n")
-    title = (f"{config.model} on {config.dataset}: {config.epochs} epochs, "
-             f"mean of {len(seeds)} seed(s)")
+    title = f"{config.model} on {config.dataset}: {config.epochs} epochs, mean of {len(seeds)} seed(s)"
     plot_errors(results, os.path.join(workdir, "compare.png"), title)
     return results

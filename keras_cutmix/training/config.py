@@ -1,10 +1,9 @@
 """Training configuration: one dataclass, defaults for the embedded dataset.
 
-`Config()` trains `small_cnn` on the embedded `synthetic_shapes` dataset in a
-few minutes on 2 CPU cores. `get_config("pyramidnet200_cifar100")` and
-`get_config("resnet50_imagenet")` give the paper's two classification runs;
-`CLASSIFICATION_PRESETS` holds them as `Preset`s, with the paper's numbers
-(`PRESETS` and `PAPER_RESULTS` are views of them).
+`Config()` trains `small_cnn` on the embedded `synthetic_shapes` dataset in a few minutes on 2 CPU cores.
+`get_config("pyramidnet200_cifar100")` and `get_config("resnet50_imagenet")` give the paper's two
+classification runs; `CLASSIFICATION_PRESETS` holds them as `Preset`s, with the paper's numbers (`PRESETS` and
+`PAPER_RESULTS` are views of them).
 
     config = get_config("pyramidnet200_cifar100", method="mixup", seed=1)
     config.to_dict()  # JSON-ready, written to workdir/config.json
@@ -48,49 +47,39 @@ class Config:
         model: A `keras_cutmix.models.get_model` name.
         method: One of `METHODS`.
         alpha: Beta(alpha, alpha) parameter of CutMix and Mixup.
-        probability: Probability that CutMix mixes a batch (the paper's p:
-            0.5 on CIFAR, 1.0 on ImageNet).
-        mixup_cutout_probability: Probability that Mixup mixes, or Cutout
-            cuts, a batch: 1.0 (every batch) as in their papers.
-        cutout_size: Side of the Cutout square in pixels; `None` means half
-            the image side, like the CutMix paper's 112 on ImageNet. The
-            CIFAR-100 preset uses 16 (DeVries & Taylor used 16 on CIFAR-10
-            and 8 on CIFAR-100).
+        probability: Probability that CutMix mixes a batch (the paper's p: 0.5 on CIFAR, 1.0 on ImageNet).
+        mixup_cutout_probability: Probability that Mixup mixes, or Cutout cuts, a batch: 1.0 (every batch) as
+            in their papers.
+        cutout_size: Side of the Cutout square in pixels; `None` means half the image side, like the CutMix
+            paper's 112 on ImageNet. The CIFAR-100 preset uses 16 (DeVries & Taylor used 16 on CIFAR-10 and 8
+            on CIFAR-100).
         epochs: Number of training epochs.
         batch_size: Global batch size (split across replicas).
         lr: Initial learning rate.
-        lr_schedule: `"cifar"` (/10 at 50% and 75% of `epochs`), `"imagenet"`
-            (/10 every 75 epochs for 300 epochs, every 30 epochs for any
-            other length, as the official code), `"step"` (/`lr_decay` at `lr_boundaries`),
-            `"cosine"` (per step, to 0) or `"constant"`.
+        lr_schedule: `"cifar"` or `"imagenet"` (the official code's steps, see `schedules`), `"step"`
+            (/`lr_decay` at `lr_boundaries`), `"cosine"` (per step, to 0) or `"constant"`.
         lr_boundaries: Epochs at which `"step"` divides the learning rate.
         lr_decay: Factor applied at each step boundary.
-        lr_multipliers: `{regex: factor}`: a variable whose `path` matches
-            `regex` (`re.search`) trains at `factor` times the learning rate,
-            e.g. `{"head/": 10.0}` for a new head at 10x the backbone.
+        lr_multipliers: `{regex: factor}`: a variable whose `path` matches `regex` (`re.search`) trains at
+            `factor` times the learning rate, e.g. `{"head/": 10.0}` for a new head at 10x the backbone.
         momentum: SGD momentum (PyTorch form, as the official code).
         nesterov: Whether SGD uses Nesterov momentum (the official code does).
-        weight_decay: L2 coefficient added to the gradient (coupled, as
-            PyTorch SGD's `weight_decay`), on every trainable variable.
+        weight_decay: L2 coefficient added to the gradient (coupled, as PyTorch SGD's `weight_decay`), on every
+            trainable variable.
         label_smoothing: Label smoothing applied by the mixing functions.
-        seed: Seed of every random choice (`keras.utils.set_random_seed`,
-            data order, augmentation, mixing).
+        seed: Seed of every random choice (`keras.utils.set_random_seed`, data order, augmentation, mixing).
         steps_per_epoch: Limit on training batches per epoch (`None`: all).
         eval_steps: Limit on test batches per evaluation (`None`: all).
-        image_size: Passed to `keras_cutmix.data.load` (`None`: dataset
-            default).
-        augmentation: Preprocessing recipe passed to `keras_cutmix.data.load`,
-            one of `keras_cutmix.data.AUGMENTATIONS` (`None`: the dataset's
-            default, `"official_imagenet"` for ImageNet).
-        train_split: tfds split to train on, slicing allowed (`"train[:64]"`
-            for a tiny run); `None`: the dataset's training split.
-        test_split: tfds split to evaluate on; `None`: the dataset's test
-            split.
-        weights: What to start from (`None`: random initialisation):
-            "imagenet", a keras-hub preset name or handle, a preset folder, a
-            notop file, a whole-model file or a classification workdir; see
-            `keras_cutmix.models.check_weights`. Only "imagenet" and hub
-            handles download (cached by Keras / keras-hub).
+        image_size: Passed to `keras_cutmix.data.load` (`None`: dataset default).
+        augmentation: Preprocessing recipe passed to `keras_cutmix.data.load`, one of
+            `keras_cutmix.data.AUGMENTATIONS` (`None`: the dataset's default, `"official_imagenet"` for ImageNet).
+        train_split: tfds split to train on, slicing allowed (`"train[:64]"` for a tiny run); `None`: the
+            dataset's training split.
+        test_split: tfds split to evaluate on; `None`: the dataset's test split.
+        weights: What to start from (`None`: random initialisation): "imagenet", a keras-hub preset name or
+            handle, a preset folder, a notop file, a whole-model file or a classification workdir; see
+            `keras_cutmix.models.check_weights`. Only "imagenet" and hub handles download (cached by Keras /
+            keras-hub).
         data_dir: tfds data directory (`None`: the tfds default).
         strategy: One of `STRATEGIES` (`tf.distribute`).
         tpu: TPU address for `strategy="tpu"` (`""`: local / from env).
@@ -137,58 +126,36 @@ class Config:
 
     def validate(self):
         """Checks every field; raises `ConfigError` (a `ValueError`) naming the bad one."""
-        _one_of("method", self.method, METHODS)
-        _one_of("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        _one_of("strategy", self.strategy, STRATEGIES)
-        if self.augmentation is not None:
-            _one_of("augmentation", self.augmentation, AUGMENTATIONS)
-        for name in ("epochs", "batch_size"):
-            _positive_int(name, getattr(self, name))
-        for name in ("steps_per_epoch", "eval_steps", "image_size", "cutout_size"):
-            if getattr(self, name) is not None:
-                _positive_int(name, getattr(self, name))
-        if not self.alpha > 0:
-            raise ConfigError("alpha", f"Expected `alpha` > 0. Received: alpha={self.alpha!r}")
+        for name, choices in (("method", METHODS), ("lr_schedule", LR_SCHEDULES), ("strategy", STRATEGIES),
+                              ("augmentation", AUGMENTATIONS)):
+            value = getattr(self, name)
+            if value is not None or name != "augmentation":  # `augmentation` may be None.
+                _expect(value in choices, name, value, f"to be one of {list(choices)}")
+        for name in ("epochs", "batch_size", "steps_per_epoch", "eval_steps", "image_size", "cutout_size"):
+            value = getattr(self, name)
+            if value is not None or name in ("epochs", "batch_size"):  # The others may be None.
+                _expect(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+                        name, value, "to be a positive int")
+        _expect(self.alpha > 0, "alpha", self.alpha, "> 0")
         for name in ("probability", "mixup_cutout_probability"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ConfigError(
-                    name, f"Expected `{name}` in [0, 1]. Received: {name}={getattr(self, name)!r}")
-        if not self.lr > 0:
-            raise ConfigError("lr", f"Expected `lr` > 0. Received: lr={self.lr!r}")
-        if not self.weight_decay >= 0:
-            raise ConfigError(
-                "weight_decay",
-                f"Expected `weight_decay` >= 0. Received: weight_decay={self.weight_decay!r}")
-        if self.lr_schedule == "step" and not self.lr_boundaries:
-            raise ConfigError(
-                "lr_boundaries",
-                'Expected `lr_boundaries` (epochs) for lr_schedule="step". '
-                f"Received: lr_boundaries={self.lr_boundaries!r}"
-            )
-        if list(self.lr_boundaries) != sorted(self.lr_boundaries) or any(
-            b < 0 for b in self.lr_boundaries
-        ):
-            raise ConfigError(
-                "lr_boundaries",
-                "Expected `lr_boundaries` to be increasing epochs >= 0. "
-                f"Received: lr_boundaries={self.lr_boundaries!r}"
-            )
+            _expect(0 <= getattr(self, name) <= 1, name, getattr(self, name), "in [0, 1]")
+        _expect(self.lr > 0, "lr", self.lr, "> 0")
+        _expect(self.weight_decay >= 0, "weight_decay", self.weight_decay, ">= 0")
+        boundaries = self.lr_boundaries
+        _expect(self.lr_schedule != "step" or boundaries, "lr_boundaries", boundaries,
+                '(epochs) for lr_schedule="step"')
+        _expect(list(boundaries) == sorted(boundaries) and not any(b < 0 for b in boundaries),
+                "lr_boundaries", boundaries, "to be increasing epochs >= 0")
         for pattern, factor in self.lr_multipliers.items():
-            if not isinstance(pattern, str) or isinstance(factor, bool) or not (
-                    isinstance(factor, (int, float)) and factor >= 0):
-                raise ConfigError(
-                    "lr_multipliers",
-                    "Expected `lr_multipliers` to map regex strings to factors >= 0. "
-                    f"Received: lr_multipliers={self.lr_multipliers!r}"
-                )
+            _expect(isinstance(pattern, str) and isinstance(factor, (int, float)) and not isinstance(factor, bool)
+                    and factor >= 0, "lr_multipliers", self.lr_multipliers, "to map regex strings to factors >= 0")
             try:
                 re.compile(pattern)
             except re.error as error:
                 raise ConfigError(
                     "lr_multipliers",
                     f"Expected `lr_multipliers` keys to be regular expressions; {pattern!r} is "
-                    f"not ({error}). Received: lr_multipliers={self.lr_multipliers!r}"
-                ) from None
+                    f"not ({error}). Received: lr_multipliers={self.lr_multipliers!r}") from None
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied (and validated)."""
@@ -203,12 +170,9 @@ class Config:
     @classmethod
     def from_dict(cls, d):
         """Inverse of `to_dict`; unknown keys raise `ValueError`."""
-        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
-            raise ConfigError(
-                sorted(unknown)[0],
-                f"Expected keys of Config. Received unknown keys: {sorted(unknown)}"
-            )
+            raise ConfigError(unknown[0], f"Expected keys of Config. Received unknown keys: {unknown}")
         return cls(**d)
 
 
@@ -220,21 +184,16 @@ def check_methods(methods):
     return methods
 
 
-def _one_of(name, value, choices):
-    if value not in choices:
-        raise ConfigError(name, f"Expected `{name}` to be one of {list(choices)}. Received: {name}={value!r}")
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(name, f"Expected `{name}` to be a positive int. Received: {name}={value!r}")
+def _expect(ok, name, value, expected):
+    """Unless `ok`, raises `ConfigError(name)`: "Expected `<name>` <expected>. Received: <name>=<value>"."""
+    if not ok:
+        raise ConfigError(name, f"Expected `{name}` {expected}. Received: {name}={value!r}")
 
 
 # The paper's classification runs (official code's train.py and README), with Tables 3 and 4's top-1 /
 # top-5 test errors (%). Expected time per epoch: see examples/classification.py.
 CLASSIFICATION_PRESETS = {
-    # Table 4: PyramidNet-200 (widening 240), CIFAR-100, 300 epochs, batch 64,
-    # lr 0.25 divided by 10 at epochs 150 and 225; CutMix p = 0.5.
+    # Table 4: PyramidNet-200 (widening 240) on CIFAR-100; lr divided by 10 at epochs 150 and 225.
     "pyramidnet200_cifar100": Preset(
         "pyramidnet200_cifar100",
         recipe=dict(dataset="cifar100", model="pyramidnet200", method="cutmix", alpha=1.0, probability=0.5,
@@ -246,8 +205,7 @@ CLASSIFICATION_PRESETS = {
         paper_table="Table 4",
         command="python examples/classification.py --config=pyramidnet200_cifar100 --method=cutmix "
                 "--workdir=/tmp/pyramidnet_cutmix --strategy=mirrored"),
-    # Table 3: ResNet-50, ImageNet, 300 epochs, batch 256, lr 0.1 divided by
-    # 10 at epochs 75, 150 and 225; CutMix p = 1.0; Cutout 112x112.
+    # Table 3: ResNet-50 on ImageNet; lr divided by 10 at epochs 75, 150 and 225; Cutout 112x112.
     "resnet50_imagenet": Preset(
         "resnet50_imagenet",
         recipe=dict(dataset="imagenet2012", model="resnet50", method="cutmix", alpha=1.0, probability=1.0,
@@ -291,9 +249,5 @@ def get_config(preset=None, **overrides):
         ValueError: For an unknown preset or field, or an invalid value.
     """
     if preset is not None and preset not in PRESETS:
-        raise ValueError(
-            f"Expected `preset` to be None or one of {sorted(PRESETS)}. Received: preset={preset!r}"
-        )
-    fields = dict(PRESETS[preset]) if preset else {}
-    fields.update(overrides)
-    return Config.from_dict(fields)
+        raise ValueError(f"Expected `preset` to be None or one of {sorted(PRESETS)}. Received: preset={preset!r}")
+    return Config.from_dict({**(PRESETS[preset] if preset else {}), **overrides})

@@ -1,9 +1,8 @@
 """Training and test pipelines: `keras_cutmix.data.load`, then the method's mix.
 
-The data pipelines yield uint8 batches and integer labels. Training maps the
-method over each batch with `kc.map_with_seed`, so every batch of every epoch
-gets its own stateless seed; labels become float32 one-hot `[B, K]` (mixed)
-for the categorical cross-entropy. Test batches get plain one-hot labels.
+The data pipelines yield uint8 batches and integer labels. Training maps the method over each batch with
+`kc.map_with_seed`, so every batch of every epoch gets its own stateless seed; labels become float32 one-hot
+`[B, K]` (mixed) for the categorical cross-entropy. Test batches get plain one-hot labels.
 
 | method     | map function   | config fields                                     |
 |------------|----------------|---------------------------------------------------|
@@ -12,12 +11,10 @@ for the categorical cross-entropy. Test batches get plain one-hot labels.
 | `cutout`   | `kc.cutout_fn` | `cutout_size` (None: half the side), `mixup_cutout_probability` |
 | `cutmix`   | `kc.cutmix_fn` | `alpha`, `probability`                            |
 
-Same seed, same batches: `load` draws file order, shuffling and augmentation
-from `config.seed`, the mix from a seed derived from it. Every pass over the
-epoch dataset (a new iterator, or the next round of `repeat()`) draws new
-seeds from that sequence, so training iterates `epoch_ds.repeat()` with a
-fixed `steps_per_epoch`: epoch e is the e-th pass. A resumed run calls
-`skip_epochs` first, and its epoch e is the same e-th pass.
+Same seed, same batches: `load` draws file order, shuffling and augmentation from `config.seed`, the mix from
+a seed derived from it. Every pass over the epoch dataset (a new iterator, or the next round of `repeat()`)
+draws new seeds from that sequence, so training iterates `epoch_ds.repeat()` with a fixed `steps_per_epoch`:
+epoch e is the e-th pass. A resumed run calls `skip_epochs` first, and its epoch e is the same e-th pass.
 """
 
 import numpy as np
@@ -37,10 +34,9 @@ MIXING_SEED_PURPOSE = 1
 
 
 def one_hot_fn(num_classes, label_smoothing=0.0):
-    """Returns `(images, labels) -> (images, one-hot float32 labels)`.
+    """Returns `(images, labels) -> (images, one-hot float32 labels)`, by `keras_cutmix.mixing.labels`.
 
-    Encoding, smoothing and the range check are `keras_cutmix.mixing.labels`'s: a label outside
-    `[0, num_classes)` raises (its row is NaN under XLA).
+    A label outside `[0, num_classes)` raises (its row would be NaN under XLA).
     """
 
     def fn(images, labels):
@@ -56,12 +52,10 @@ def mixing(config, num_classes, image_side):
     Args:
         config: A `Config`.
         num_classes: Number of classes (labels are one-hot encoded).
-        image_side: Shorter side of the training images, for Cutout's default
-            size (half of it).
+        image_side: Shorter side of the training images in pixels, for Cutout's default size (half of it).
 
     Returns:
-        `(fn, kwargs)` for `kc.map_with_seed(ds, fn, seed=..., **kwargs)`, or
-        `(None, None)` for the baseline.
+        `(fn, kwargs)` for `kc.map_with_seed(ds, fn, seed=..., **kwargs)`, or `(None, None)` for the baseline.
     """
     common = dict(num_classes=num_classes, label_smoothing=config.label_smoothing)
     other_p = config.mixup_cutout_probability
@@ -77,6 +71,15 @@ def mixing(config, num_classes, image_side):
     raise ValueError(f"Unknown method. Received: method={config.method!r}")
 
 
+def _load(config, spec, training):
+    """`data.load` of the run's train or test split, cut to `steps_per_epoch` / `eval_steps` batches."""
+    split = (config.train_split or spec.train_split) if training else (config.test_split or spec.test_split)
+    ds = data.load(config.dataset, split, batch_size=config.batch_size, training=training, data_dir=config.data_dir,
+                   seed=config.seed, image_size=config.image_size, augmentation=config.augmentation)
+    limit = config.steps_per_epoch if training else config.eval_steps
+    return ds.take(limit) if limit else ds
+
+
 def train_dataset(config, spec):
     """The training pipeline of `config`.
 
@@ -85,54 +88,38 @@ def train_dataset(config, spec):
         spec: `keras_cutmix.data.dataset_spec(config.dataset, ...)`.
 
     Returns:
-        `(dataset, steps_per_epoch)`: one epoch of `(uint8 images, float32
-        labels [B, K])` batches, and their exact count.
+        `(dataset, steps_per_epoch)`: one epoch of `(uint8 images, float32 labels [B, K])` batches, and their
+        exact count.
     """
-    ds = data.load(
-        config.dataset, config.train_split or spec.train_split, batch_size=config.batch_size,
-        training=True, data_dir=config.data_dir, seed=config.seed, image_size=config.image_size,
-        augmentation=config.augmentation)
-    if config.steps_per_epoch:
-        ds = ds.take(config.steps_per_epoch)
+    ds = _load(config, spec, training=True)
     fn, kwargs = mixing(config, spec.num_classes, min(spec.image_shape[:2]))
     if fn is None:
-        ds = ds.map(one_hot_fn(spec.num_classes, config.label_smoothing),
-                    num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(one_hot_fn(spec.num_classes, config.label_smoothing), num_parallel_calls=tf.data.AUTOTUNE)
     else:
-        seed = derived_seed(config.seed, MIXING_SEED_PURPOSE)
-        ds = kc.map_with_seed(ds, fn, seed=seed, **kwargs)
+        ds = kc.map_with_seed(ds, fn, seed=derived_seed(config.seed, MIXING_SEED_PURPOSE), **kwargs)
     steps = int(ds.cardinality())
     if steps < 0:  # Unknown cardinality: count from the spec (batches are dropped-remainder).
         steps = spec.num_train_examples // config.batch_size
         steps = min(steps, config.steps_per_epoch or steps)
     if steps < 1:
-        raise ValueError(
-            f"Expected at least one training batch per epoch. Received: batch_size="
-            f"{config.batch_size} with {spec.num_train_examples} training examples")
+        raise ValueError(f"Expected at least one training batch per epoch. Received: batch_size="
+                         f"{config.batch_size} with {spec.num_train_examples} training examples")
     return ds, steps
 
 
 def eval_dataset(config, spec):
     """The test pipeline: fixed order, the test recipe, one-hot labels."""
-    ds = data.load(
-        config.dataset, config.test_split or spec.test_split, batch_size=config.batch_size,
-        training=False, data_dir=config.data_dir, seed=config.seed, image_size=config.image_size,
-        augmentation=config.augmentation)
-    if config.eval_steps:
-        ds = ds.take(config.eval_steps)
-    ds = ds.map(one_hot_fn(spec.num_classes), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = _load(config, spec, training=False).map(one_hot_fn(spec.num_classes), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def skip_epochs(dataset, epochs):
     """Advances `dataset`'s per-pass randomness by `epochs` passes.
 
-    Shuffling (`reshuffle_each_iteration`) and seed streams
-    (`rerandomize_each_iteration`) draw new seeds whenever an iterator of
-    `dataset` is created, by `iter` or by each round of `repeat()`. Creating
-    and discarding `epochs` iterators (no data is read) makes the next pass
-    the one an uninterrupted run would make at epoch `epochs`.
+    Shuffling (`reshuffle_each_iteration`) and seed streams (`rerandomize_each_iteration`) draw new seeds
+    whenever an iterator of `dataset` is created, by `iter` or by each round of `repeat()`. Creating and
+    discarding `epochs` iterators (no data is read) makes the next pass the one an uninterrupted run would
+    make at epoch `epochs`.
     """
     for _ in range(epochs):
-        iterator = iter(dataset)
-        del iterator
+        iter(dataset)

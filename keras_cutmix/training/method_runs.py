@@ -5,16 +5,12 @@
     by_method = training.run_all(runs, evaluators={"fgsm": fn})  # {method: {seed: summary}}
     by_method["cutmix"][1]["fgsm"]
 
-A run of method `m` trains with `config.replace(method=m)` in `root/m/`, or
-with seeds given, `config.replace(method=m, seed=s)` in `root/m/seed_s/`
-(`compare_methods`, `localization.run_wsol`). Given `workdirs={method: dir}`
-(e.g. from `--workdirs=baseline=DIR,cutmix=DIR`: the robustness and OOD
-scripts), that method's run is the classification run in `dir`, read from its
-own `config.json`. Each run goes through `train_and_evaluate`: a finished run
-only loads its last weights, an interrupted one resumes, and the evaluators
-run after training, their results landing in the run's `results.json` beside
-the training summary. `run_methods` / `method_runs` are the one-seed form.
-Detection and captioning plug in through `plan_runs` / `run_all` too.
+A run of method `m` trains with `config.replace(method=m)` in `root/m/`, or with seeds given,
+`config.replace(method=m, seed=s)` in `root/m/seed_s/` (`compare_methods`, `localization.run_wsol`). Given
+`workdirs={method: dir}` (e.g. from `--workdirs=baseline=DIR,cutmix=DIR`: the robustness and OOD scripts), that
+method's run is the classification run in `dir`, read from its own `config.json`. Each run goes through
+`train_and_evaluate` (a finished run only loads its last weights, an interrupted one resumes; the evaluators'
+results land in its `results.json`). `run_methods` / `method_runs` are the one-seed form.
 """
 
 import os
@@ -59,10 +55,10 @@ def parse_method_dirs(text, flag="workdirs"):
 
 def check_seeds(seeds):
     """`seeds` as a list of ints after checking they are distinct ints >= 0; else `ConfigError("seeds")`."""
-    if isinstance(seeds, (str, bytes)) or not np.iterable(seeds):
-        raise ConfigError("seeds", f"Expected a sequence of distinct ints >= 0. Received: seeds={seeds!r}")
-    seeds = list(seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds) \
+    if np.iterable(seeds) and not isinstance(seeds, (str, bytes)):
+        seeds = list(seeds)
+    if not isinstance(seeds, list) or not seeds \
+            or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds) \
             or len(set(seeds)) != len(seeds):
         raise ConfigError("seeds", f"Expected a sequence of distinct ints >= 0. Received: seeds={seeds!r}")
     return [int(s) for s in seeds]
@@ -162,12 +158,9 @@ def run_methods(config, models_dir, methods=METHODS, evaluators=None, workdirs=N
     """Trains (or reuses) one model per method and runs `evaluators` on each: `run_all` with one seed.
 
     Args:
-        config: A `Config` for the methods not in `workdirs`; its `method` is replaced by each.
-        models_dir: Where those train: `models_dir/<method>/`.
-        methods: Methods, in table order. Defaults to all four.
+        config, methods, workdirs, overwrite: As `plan_runs`'s (without seeds).
+        models_dir: Where the methods not in `workdirs` train: `models_dir/<method>/` (`plan_runs`'s `root`).
         evaluators: `{name: fn(model, config, workdir) -> dict}`, as `train_and_evaluate` takes.
-        workdirs: `{method: dir}` of existing classification runs to evaluate instead. Defaults to None.
-        overwrite: Delete a run of another config in `models_dir/<method>/` (never in `workdirs`).
 
     Returns:
         `{method: summary}`: the training summary of each run with one entry per evaluator.
@@ -181,8 +174,8 @@ def progress_bar(target, verbose, title=None):
 
     Args:
         target: Units the evaluation will count, or None.
-        verbose: Keras verbosity (a `Config.verbose`): "auto" or 1 shows the bar, 2 one line at the end, 0
-            nothing (no title either).
+        verbose: Keras verbosity (a `Config.verbose`): "auto" or 1 shows the bar, 2 one line at the end, 0 nothing
+            (no title either).
         title: Printed first unless silent. Defaults to None.
 
     Returns:
@@ -236,8 +229,7 @@ def load_classifier(source):
     """
     source = os.fspath(source)
     if os.path.isdir(source) and os.path.isfile(os.path.join(source, "config.json")):
-        config = Config.from_dict(results_io.read_json(os.path.join(source, "config.json")))
-        return load_final_model(config, source)
+        return load_final_model(Config.from_dict(results_io.read_json(os.path.join(source, "config.json"))), source)
     if source.endswith(".keras") and os.path.isfile(source):
         return keras.saving.load_model(source)
     raise ValueError(f"Expected a classification workdir (with config.json) or a .keras model file. "

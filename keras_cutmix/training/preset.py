@@ -6,10 +6,9 @@
     preset.command               # the exact command, as the script's docstring gives it
     preset.time_here, preset.reached   # how long it took here and the numbers it reached
 
-Every kind of experiment (classification, localization, robustness, OOD)
-keeps its presets in this shape, so a paper number, a command or a measured
-number lives in one place; `tf_tests/training/presets_docs_test.py` checks
-that the README and the scripts' docstrings say the same.
+Every kind of experiment (classification, localization, robustness, OOD) keeps its presets in this shape, so a
+paper number, a command or a measured number lives in one place; `tf_tests/training/presets_docs_test.py`
+checks that the README and the scripts' docstrings say the same.
 """
 
 import dataclasses

@@ -1,18 +1,9 @@
-"""Per-epoch history that survives a restart, and the results files.
+"""Per-epoch history that survives a restart (history.json / .csv: loss, top1, top5, val_*, lr of the epoch's
+first step, epoch_time_s), the results files (results.json / .md, `summarize` and `training_table`) and the one
+Markdown table writer of every results.md. `resumable`'s docstring lists all of a workdir's files.
 
-A run's workdir ends up holding:
-
-    config.json    the resolved `Config`
-    history.json   one dict per epoch: loss, top1, top5, val_*, lr (of the
-                   epoch's first step) and epoch_time_s
-    history.csv    the same, as a table
-    results.json   {method: {top1_error_best, top5_error_best,
-                             top1_error_final, top5_error_final, best_epoch, ...}}
-    results.md     the same as a Markdown table, with the paper's numbers
-
-Errors are in percent. "Best" follows the official code: the lowest top-1
-error over the evaluated epochs (the last one if tied), with the top-5 error
-of that same epoch; "final" is the last epoch.
+Errors are in percent. "Best" follows the official code: the lowest top-1 error over the evaluated epochs (the
+last one if tied), with the top-5 error of that same epoch; "final" is the last epoch.
 """
 
 import csv
@@ -47,8 +38,8 @@ def read_json(path, default=None):
 class EpochHistory(keras.callbacks.Callback):
     """Writes `history.json` and `history.csv` after every epoch.
 
-    Entries of epochs before `initial_epoch` (those a resumed run does not
-    repeat) are kept from the existing file; later ones are replaced.
+    Entries of epochs before `initial_epoch` (those a resumed run does not repeat) are kept from the existing
+    file; later ones are replaced.
 
     Args:
         workdir: Directory of the two files.
@@ -59,8 +50,7 @@ class EpochHistory(keras.callbacks.Callback):
         super().__init__()
         self.json_path = os.path.join(workdir, "history.json")
         self.csv_path = os.path.join(workdir, "history.csv")
-        old = read_json(self.json_path, default=[])
-        self.history = [e for e in old if e["epoch"] < initial_epoch]
+        self.history = [e for e in read_json(self.json_path, default=[]) if e["epoch"] < initial_epoch]
 
     def on_epoch_begin(self, epoch, logs=None):
         # The rate of the epoch's first step (the optimizer's step count is restored by now).
@@ -83,24 +73,18 @@ def summarize(history):
     """Top-1 / top-5 test errors (%) of a history: best and final.
 
     Args:
-        history: List of per-epoch dicts with `val_top1` and `val_top5`
-            accuracies (fractions).
+        history: List of per-epoch dicts with `val_top1` and `val_top5` accuracies (fractions).
 
     Returns:
-        Dict with `top1_error_best`, `top5_error_best` (of the best top-1
-        epoch), `best_epoch` (1-based), `top1_error_final`,
-        `top5_error_final`, `epochs`, and `test_top1_error` /
-        `test_top5_error` lists per epoch.
+        Dict with `top1_error_best`, `top5_error_best` (of the best top-1 epoch), `best_epoch` (1-based),
+        `top1_error_final`, `top5_error_final`, `epochs`, and `test_top1_error` / `test_top5_error` lists per epoch.
 
     Raises:
         ValueError: If no epoch was evaluated.
     """
     evaluated = [e for e in history if "val_top1" in e]
     if not evaluated:
-        raise ValueError(
-            "Expected a history with `val_top1` entries. "
-            f"Received: {len(history)} epochs, none evaluated"
-        )
+        raise ValueError(f"Expected a history with `val_top1` entries. Received: {len(history)} epochs, none evaluated")
     top1 = [round(100.0 * (1.0 - e["val_top1"]), 4) for e in evaluated]
     top5 = [round(100.0 * (1.0 - e["val_top5"]), 4) for e in evaluated]
     # Official code: `is_best = err1 <= best_err1`, so the last of tied epochs wins.
@@ -170,13 +154,12 @@ def markdown_table(rows, columns, paper=None, title=None, intro=None, note=None,
     """The one Markdown table writer of every `results.md`: rows x columns, the paper's columns last.
 
     Args:
-        rows: `{row name: {column key: value}}`. A value is a number, a list of
-            per-seed numbers (shown as mean ± sample std when there are more
-            than one), a `{"mean": m, "std": s or None}` dict, a tuple of
-            numbers (joined by " / "), text, or missing / None ("-").
+        rows: `{row name: {column key: value}}`. A value is a number, a list of per-seed numbers (shown as mean ±
+            sample std when there are more than one), a `{"mean": m, "std": s or None}` dict, a tuple of numbers
+            (joined by " / "), text, or missing / None ("-").
         columns: `Column`s or titles, in order.
-        paper: `{Column or title: {row name: value}}`: the paper's numbers,
-            after ours; a row the paper lacks shows "-". Defaults to None.
+        paper: `{Column or title: {row name: value}}`: the paper's numbers, after ours; a row the paper lacks
+            shows "-". Defaults to None.
         title: A heading line before the table. Defaults to None.
         intro: A paragraph between the heading and the table. Defaults to None.
         note: A paragraph after the table. Defaults to None.
@@ -217,14 +200,6 @@ def markdown_table(rows, columns, paper=None, title=None, intro=None, note=None,
     return "\n".join(lines) + "\n"
 
 
-def matching_preset(config):
-    """The `PRESETS` key with `config`'s dataset and model, else `None`."""
-    for name, preset in PRESETS.items():
-        if preset["dataset"] == config.dataset and preset["model"] == config.model:
-            return name
-    return None
-
-
 TRAINING_COLUMNS = (Column("top-1 err best", "top1_error_best"), Column("top-5 err best", "top5_error_best"),
                     Column("top-1 err final", "top1_error_final"), Column("top-5 err final", "top5_error_final"),
                     Column("best epoch", "best_epoch"))
@@ -235,13 +210,14 @@ def training_table(results, config):
 
     Args:
         results: Dict mapping a method to a `summarize` dict.
-        config: The `Config` of the runs (names the dataset and model; the
-            paper's columns appear for a preset's dataset and model).
+        config: The `Config` of the runs (names the dataset and model; the paper's columns appear for a preset's
+            dataset and model).
 
     Returns:
         The table as a string, with a title line.
     """
-    paper = PAPER_RESULTS.get(matching_preset(config), {})
+    paper = next((PAPER_RESULTS[name] for name, preset in PRESETS.items()  # The preset of this dataset and model.
+                  if preset["dataset"] == config.dataset and preset["model"] == config.model), {})
     columns = {"paper top-1": {m: p["top1_error"] for m, p in paper.items()},
                "paper top-5": {m: p["top5_error"] for m, p in paper.items()}} if paper else None
     return markdown_table(
@@ -250,8 +226,8 @@ def training_table(results, config):
         intro="Test error in %; best = epoch of lowest top-1 error (as the official code).")
 
 
-def write_results(workdir, results, config, basename="results"):
-    """Writes `{basename}.json` and `{basename}.md` for `{method: summary}`."""
-    write_json(os.path.join(workdir, f"{basename}.json"), results)
-    with open(os.path.join(workdir, f"{basename}.md"), "w") as f:
+def write_results(workdir, results, config):
+    """Writes `results.json` and `results.md` for `{method: summary}`."""
+    write_json(os.path.join(workdir, "results.json"), results)
+    with open(os.path.join(workdir, "results.md"), "w") as f:
         f.write(training_table(results, config))

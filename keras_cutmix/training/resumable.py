@@ -10,22 +10,23 @@
     model.load_weights(last_weights(workdir))          # The final weights, trained or reused.
 
 `train(workdir, config, build, train_data, ...)` is that sequence for a model that needs nothing else.
-A run writes these files in its workdir (and `overwrite` deletes only them):
+A run writes these files in its workdir (and `overwrite` deletes only `RUN_FILES` and `RUN_DIRS`):
 
     config.json              the config, written before training
     history.json, .csv       one entry per finished epoch (`results.EpochHistory`), with `epoch_time_s`
     backup/                  keras.callbacks.BackupAndRestore (deleted by Keras when training ends)
     checkpoints/last.weights.h5   the weights (and optimizer state) after every epoch
+    results.json, .md        the summary (`results.write_results`) of `train.train_and_evaluate`
+    checkpoints/best.weights.h5, tensorboard/   its best epoch and TensorBoard logs
 
 A killed run, called again with the same config, continues from its last finished epoch: BackupAndRestore
 restores the model and optimizer (step count, momentum), `_RandomStates` the seed generators' states (dropout),
 and `train_data(initial_epoch)` gives the batches an uninterrupted run would read from there, so it ends with
-the same weights. A run is finished when its
-history holds `config["epochs"]` epochs and no backup is left; a workdir holding a run (finished or
-interrupted) of another config is refused (`WorkdirInUseError`) before anything is touched, unless
-`overwrite`. Fields in `free_fields` (e.g. verbosity, the data directory) may change between calls.
-An epoch that ends with a NaN or infinite loss or weight raises `TrainingDivergedError` before it is
-recorded, backed up or checkpointed: the workdir keeps the last finite epoch.
+the same weights. A run is finished when its history holds `config["epochs"]` epochs and no backup is left; a
+workdir holding a run (finished or interrupted) of another config is refused (`WorkdirInUseError`) before
+anything is touched, unless `overwrite`. Fields in `free_fields` (e.g. verbosity, the data directory) may
+change between calls. An epoch with a NaN or infinite loss or weight raises `TrainingDivergedError` (see
+`_StopOnDivergence`): the workdir keeps the last finite epoch.
 """
 
 import json
@@ -41,7 +42,7 @@ import tensorflow as tf
 from keras_cutmix.training import results
 from keras_cutmix.training.config import ConfigError
 
-# What a run writes in its workdir: what `overwrite=True` deletes (nothing else).
+# What `overwrite=True` deletes (nothing else).
 RUN_FILES = ("config.json", "history.json", "history.csv", "results.json", "results.md")
 RUN_DIRS = ("backup", "checkpoints", "tensorboard")
 
@@ -123,15 +124,8 @@ class _RandomStates(keras.callbacks.Callback):
 
 
 def backup_epoch(backup_dir):
-    """Epochs finished according to a BackupAndRestore directory (0 if none).
-
-    Reads the `training_metadata.json` that `keras.callbacks.BackupAndRestore` writes after each epoch.
-    """
-    path = os.path.join(backup_dir, "training_metadata.json")
-    if not os.path.exists(path):
-        return 0
-    with open(path) as f:
-        return int(json.load(f)["epoch"])
+    """Epochs finished according to the `training_metadata.json` of a BackupAndRestore directory (0 if none)."""
+    return int(results.read_json(os.path.join(backup_dir, "training_metadata.json"), default={"epoch": 0})["epoch"])
 
 
 def last_weights(workdir):
@@ -139,14 +133,9 @@ def last_weights(workdir):
     return os.path.join(workdir, "checkpoints", "last.weights.h5")
 
 
-def _as_saved(config):
-    """`config` as it reads back from config.json (tuples become lists)."""
-    return json.loads(json.dumps(config))
-
-
 def changed_fields(previous, config, free_fields=()):
     """Fields (other than `free_fields`) where `config` differs from a saved config."""
-    now = _as_saved(config)
+    now = json.loads(json.dumps(config))  # As it reads back from config.json (tuples become lists).
     return sorted(k for k in now if k not in free_fields and previous.get(k) != now[k])
 
 
@@ -156,8 +145,7 @@ def check_workdir(workdir, config, overwrite=False, free_fields=()):
     Args:
         workdir: The run's directory (it need not exist).
         config: The run's config, a JSON-ready dict with an "epochs" entry.
-        overwrite: Whether the run in `workdir` will be deleted (then any config is accepted).
-            Defaults to False.
+        overwrite: Whether the run in `workdir` will be deleted (then any config is accepted). Defaults to False.
         free_fields: Fields that may differ from the saved config. Defaults to none.
 
     Raises:
@@ -168,29 +156,23 @@ def check_workdir(workdir, config, overwrite=False, free_fields=()):
     if not isinstance(workdir, (str, os.PathLike)) or not os.fspath(workdir):
         raise ConfigError("workdir", f"Expected `workdir` to be a path. Received: workdir={workdir!r}")
     if os.path.exists(workdir) and not os.path.isdir(workdir):
-        raise ConfigError(
-            "workdir", f"Expected `workdir` to be a directory (or not to exist). "
-            f"Received: workdir={workdir!r}, which is a file")
+        raise ConfigError("workdir", "Expected `workdir` to be a directory (or not to exist). "
+                                     f"Received: workdir={workdir!r}, which is a file")
     previous = results.read_json(os.path.join(workdir, "config.json"))
-    if overwrite or previous is None:
-        return
-    changed = changed_fields(previous, config, free_fields)
+    changed = [] if overwrite or previous is None else changed_fields(previous, config, free_fields)
     if not changed:
         return
     if os.path.exists(os.path.join(workdir, "backup")):
-        raise WorkdirInUseError(
-            "workdir",
-            f"Expected the config of the interrupted run in workdir={workdir!r} to resume it. "
-            f"Received changes to {changed}; use a new workdir, or overwrite=True "
-            "(--overwrite) to delete that run.")
+        raise WorkdirInUseError("workdir", f"Expected the config of the interrupted run in workdir={workdir!r} to "
+                                           f"resume it. Received changes to {changed}; use a new workdir, or "
+                                           "overwrite=True (--overwrite) to delete that run.")
     done = len(results.read_json(os.path.join(workdir, "history.json"), default=[]))
     state = ("a finished run" if done >= previous.get("epochs", 0)
              else f"a run stopped after {done} of {previous.get('epochs')} epochs")
-    raise WorkdirInUseError(
-        "workdir",
-        f"Expected workdir={workdir!r} to be new or to hold a run of this config; it holds "
-        f"{state} with other values of {changed}. Nothing was changed: use a new workdir, "
-        "or overwrite=True (--overwrite) to delete that run and train this one.")
+    raise WorkdirInUseError("workdir", f"Expected workdir={workdir!r} to be new or to hold a run of this config; "
+                                       f"it holds {state} with other values of {changed}. Nothing was changed: use "
+                                       "a new workdir, or overwrite=True (--overwrite) to delete that run and train "
+                                       "this one.")
 
 
 def finished(workdir, config, free_fields=()):
@@ -202,23 +184,18 @@ def finished(workdir, config, free_fields=()):
     return history if done and same else None
 
 
-def delete_run(workdir):
-    """Deletes the files of a run in `workdir` (only `RUN_FILES` and `RUN_DIRS`)."""
-    for name in RUN_FILES:
-        path = os.path.join(workdir, name)
-        if os.path.exists(path):
-            os.remove(path)
-    for name in RUN_DIRS:
-        shutil.rmtree(os.path.join(workdir, name), ignore_errors=True)
-
-
 def start(workdir, config, overwrite=False):
     """Deletes the run in `workdir` if `overwrite`, writes config.json; returns the epoch to start from.
 
     Call it after every check and before building the model: only now is the workdir touched.
     """
     if overwrite:
-        delete_run(workdir)
+        for name in RUN_FILES:
+            path = os.path.join(workdir, name)
+            if os.path.exists(path):
+                os.remove(path)
+        for name in RUN_DIRS:
+            shutil.rmtree(os.path.join(workdir, name), ignore_errors=True)
     os.makedirs(workdir, exist_ok=True)
     results.write_json(os.path.join(workdir, "config.json"), config)
     return backup_epoch(os.path.join(workdir, "backup"))
@@ -270,15 +247,9 @@ def train(workdir, config, build, train_data, *, steps_per_epoch, overwrite=Fals
     """One resumable run of a model that `build()` makes: trained, resumed, or reused when finished.
 
     Args:
-        workdir: The run's directory.
-        config: JSON-ready dict of what the weights depend on, with "epochs".
-        build: `build()` -> the compiled model (called after seeding is up to the caller; once).
-        train_data: As `fit`'s.
-        steps_per_epoch: Batches per epoch.
-        overwrite: Delete a run of another config first. Defaults to False.
-        free_fields: Fields that may change between calls. Defaults to none.
-        callbacks: Extra callbacks of `fit`. Defaults to none.
-        verbose: `Model.fit`'s progress bars. Defaults to 1.
+        workdir, config, overwrite, free_fields: As `check_workdir`'s; `config` needs "epochs".
+        build: `build()` -> the compiled model (called once; seeding before it is up to the caller).
+        train_data, steps_per_epoch, callbacks, verbose: As `fit`'s.
 
     Returns:
         `(model, history)`: the model with its last weights (loaded from `last_weights` on a finished run,

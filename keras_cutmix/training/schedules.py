@@ -1,23 +1,21 @@
 """Learning-rate schedules written in epochs, evaluated per optimizer step.
 
-The official CutMix code sets the learning rate once at the start of each
-epoch (`adjust_learning_rate` in `train.py`):
+The official CutMix code sets the learning rate once at the start of each epoch (`adjust_learning_rate` in
+`train.py`):
 
     CIFAR:    lr * 0.1 ** (epoch // (0.5 * epochs)) * 0.1 ** (epoch // (0.75 * epochs))
     ImageNet: lr * 0.1 ** (epoch // 75)   if epochs == 300
               lr * 0.1 ** (epoch // 30)   for any other length
 
-`EpochStepDecay` reproduces this exactly: the rate changes at the first step
-of a boundary epoch. `EpochCosineDecay` decays every step, `0.5 * lr * (1 +
-cos(pi * step / total_steps))`.
+`EpochStepDecay` reproduces this exactly: the rate changes at the first step of a boundary epoch.
+`EpochCosineDecay` decays every step, `0.5 * lr * (1 + cos(pi * step / total_steps))`.
 
     schedule = get_schedule(config, steps_per_epoch=782)
     schedule(782 * 150)  # lr / 10 on CIFAR with 300 epochs
 
 References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Sec. 4.1.
-    - [Loshchilov & Hutter, 2017, SGDR](https://arxiv.org/abs/1608.03983)
-      (cosine annealing).
+    - [Loshchilov & Hutter, 2017, SGDR](https://arxiv.org/abs/1608.03983) (cosine annealing).
 """
 
 import math
@@ -29,11 +27,10 @@ from keras import ops
 def paper_boundaries(schedule, epochs):
     """Epochs at which the paper's step schedules divide the learning rate.
 
-    CIFAR: `epoch // (f * epochs) >= 1` first holds at `ceil(f * epochs)`,
-    so the boundaries are those ceilings for f = 0.5 and 0.75 (150 and 225
-    with 300 epochs). ImageNet: the official code divides by 10 every 75
-    epochs when `epochs == 300` (75, 150, 225) and every 30 epochs for any
-    other length (30, 60, ... below `epochs`: 30 and 60 for 90 epochs).
+    CIFAR: `epoch // (f * epochs) >= 1` first holds at `ceil(f * epochs)`, so the boundaries are those
+    ceilings for f = 0.5 and 0.75 (150 and 225 with 300 epochs). ImageNet: the official code divides by 10
+    every 75 epochs when `epochs == 300` (75, 150, 225) and every 30 epochs for any other length (30, 60, ...
+    below `epochs`: 30 and 60 for 90 epochs).
 
     Args:
         schedule: `"cifar"` or `"imagenet"`.
@@ -45,12 +42,9 @@ def paper_boundaries(schedule, epochs):
     if schedule == "cifar":
         return (math.ceil(0.5 * epochs), math.ceil(0.75 * epochs))
     if schedule == "imagenet":
-        # `adjust_learning_rate`: epoch // 75 for 300 epochs, epoch // 30 otherwise.
         period = 75 if epochs == 300 else 30
         return tuple(range(period, epochs, period))
-    raise ValueError(
-        f'Expected `schedule` to be "cifar" or "imagenet". Received: schedule={schedule!r}'
-    )
+    raise ValueError(f'Expected `schedule` to be "cifar" or "imagenet". Received: schedule={schedule!r}')
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
@@ -59,17 +53,14 @@ class EpochStepDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     Args:
         initial_learning_rate: Learning rate of the first epoch.
-        boundaries: Increasing epochs at which the rate is multiplied by
-            `decay`.
+        boundaries: Increasing epochs at which the rate is multiplied by `decay`.
         steps_per_epoch: Optimizer steps in one epoch.
         decay: Factor applied at each boundary. Defaults to 0.1.
     """
 
     def __init__(self, initial_learning_rate, boundaries, steps_per_epoch, decay=0.1):
         if int(steps_per_epoch) < 1:
-            raise ValueError(
-                f"Expected `steps_per_epoch` >= 1. Received: steps_per_epoch={steps_per_epoch!r}"
-            )
+            raise ValueError(f"Expected `steps_per_epoch` >= 1. Received: steps_per_epoch={steps_per_epoch!r}")
         self.initial_learning_rate = float(initial_learning_rate)
         self.boundaries = tuple(int(b) for b in boundaries)
         self.steps_per_epoch = int(steps_per_epoch)
@@ -83,12 +74,8 @@ class EpochStepDecay(keras.optimizers.schedules.LearningRateSchedule):
         return self.initial_learning_rate * ops.power(self.decay, passed)
 
     def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "boundaries": list(self.boundaries),
-            "steps_per_epoch": self.steps_per_epoch,
-            "decay": self.decay,
-        }
+        return {"initial_learning_rate": self.initial_learning_rate, "boundaries": list(self.boundaries),
+                "steps_per_epoch": self.steps_per_epoch, "decay": self.decay}
 
 
 @keras.saving.register_keras_serializable(package="keras_cutmix")
@@ -103,10 +90,8 @@ class EpochCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, epochs, steps_per_epoch):
         if int(steps_per_epoch) < 1 or int(epochs) < 1:
-            raise ValueError(
-                "Expected `epochs` >= 1 and `steps_per_epoch` >= 1. "
-                f"Received: epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}"
-            )
+            raise ValueError("Expected `epochs` >= 1 and `steps_per_epoch` >= 1. "
+                             f"Received: epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}")
         self.initial_learning_rate = float(initial_learning_rate)
         self.epochs = int(epochs)
         self.steps_per_epoch = int(steps_per_epoch)
@@ -117,19 +102,15 @@ class EpochCosineDecay(keras.optimizers.schedules.LearningRateSchedule):
         return 0.5 * self.initial_learning_rate * (1.0 + ops.cos(math.pi * progress))
 
     def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "epochs": self.epochs,
-            "steps_per_epoch": self.steps_per_epoch,
-        }
+        return {"initial_learning_rate": self.initial_learning_rate, "epochs": self.epochs,
+                "steps_per_epoch": self.steps_per_epoch}
 
 
 def get_schedule(config, steps_per_epoch):
     """Builds the schedule named by `config.lr_schedule`.
 
     Args:
-        config: A `Config` (uses `lr`, `lr_schedule`, `lr_boundaries`,
-            `lr_decay`, `epochs`).
+        config: A `Config` (uses `lr`, `lr_schedule`, `lr_boundaries`, `lr_decay`, `epochs`).
         steps_per_epoch: Optimizer steps in one epoch.
 
     Returns:

@@ -11,11 +11,10 @@
 | `multi_worker` | `MultiWorkerMirroredStrategy`               | several machines, `TF_CONFIG` |
 | `tpu`          | `TPUStrategy` on `TPUClusterResolver(tpu)`  | a TPU host or pod slice       |
 
-`config.batch_size` is the global batch; Keras splits it across replicas.
-With `multi_worker`, every worker runs the same command with its own
-`TF_CONFIG`; the chief writes to `workdir` and the other workers to
-`workdir/workers/<type>_<id>` (`task_workdir`), so their checkpoints and
-results never collide on a shared file system.
+`config.batch_size` is the global batch; Keras splits it across replicas. With `multi_worker`, every worker
+runs the same command with its own `TF_CONFIG`; the chief writes to `workdir` and the other workers to
+`workdir/workers/<type>_<id>` (`task_workdir`), so their checkpoints and results never collide on a shared file
+system.
 """
 
 import os
@@ -33,14 +32,11 @@ _COLLECTIVE_DTYPES = (tf.bfloat16, tf.float16, tf.float32, tf.float64, tf.int32,
 class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
     """`tf.distribute.MultiWorkerMirroredStrategy` whose `reduce` takes what Keras 3 gives it.
 
-    Keras 3's `Model.fit` calls `strategy.reduce` on a whole distributed
-    batch (a tuple, with uint8 images) to learn its shapes, and on scalar
-    logs (loss, metrics) with `axis=0`. The multi-worker strategy reduces
-    single values only, its collective ops take no uint8, and a scalar has
-    no axis 0, so `fit` fails on all three (keras-team/keras#20585). This
-    `reduce` goes leaf by leaf, reduces other dtypes in float32 (cast back),
-    and reduces scalars across replicas (`axis=None`): what `reduce` means
-    for each. Nothing else changes.
+    Keras 3's `Model.fit` calls `strategy.reduce` on a whole distributed batch (a tuple, with uint8 images) to
+    learn its shapes, and on scalar logs (loss, metrics) with `axis=0`. The multi-worker strategy reduces single
+    values only, its collective ops take no uint8, and a scalar has no axis 0, so `fit` fails on all three
+    (keras-team/keras#20585). This `reduce` goes leaf by leaf, reduces other dtypes in float32 (cast back), and
+    reduces scalars across replicas (`axis=None`): what `reduce` means for each. Nothing else changes.
     """
 
     def reduce(self, reduce_op, value, axis):
@@ -61,14 +57,11 @@ class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
 class AverageNonTrainableAcrossWorkers(keras.callbacks.Callback):
     """Makes every worker's non-trainable float variables (BatchNorm statistics) equal.
 
-    Under `MultiWorkerMirroredStrategy` gradients are all-reduced, so the
-    trainable variables stay equal; BatchNorm's moving statistics are not:
-    each worker updates them from its share of the batch. Before each
-    evaluation and at the end of training this averages them over the
-    workers. The moving mean is linear in the batch means, so the average is
-    exactly the moving mean of the global batches; the moving variance
-    becomes the mean of the shards' moving variances. Every worker then
-    evaluates and saves the same model.
+    Under `MultiWorkerMirroredStrategy` gradients are all-reduced, so the trainable variables stay equal;
+    BatchNorm's moving statistics are not: each worker updates them from its share of the batch. Before each
+    evaluation and at the end of training this averages them over the workers. The moving mean is linear in the
+    batch means, so the average is exactly the moving mean of the global batches; the moving variance becomes
+    the mean of the shards' moving variances. Every worker then evaluates and saves the same model.
 
     Args:
         strategy: The strategy the model was built under.
@@ -103,10 +96,8 @@ def get_strategy(name="default", tpu=""):
     """Returns the `tf.distribute.Strategy` called `name`.
 
     Args:
-        name: One of `"default"`, `"mirrored"`, `"multi_worker"`, `"tpu"`.
-            Defaults to `"default"`.
-        tpu: TPU name or address for `"tpu"` (`""`: local TPU or the
-            environment's). Defaults to `""`.
+        name: One of `STRATEGIES` (see the module's table). Defaults to `"default"`.
+        tpu: TPU name or address for `"tpu"` (`""`: local TPU or the environment's). Defaults to `""`.
 
     Returns:
         A `tf.distribute.Strategy`.
@@ -141,7 +132,7 @@ def is_chief(strategy):
     task = _task(strategy)
     if task is None or task[0] in (None, "chief"):
         return True
-    jobs = getattr(strategy, "cluster_resolver").cluster_spec().jobs
+    jobs = strategy.cluster_resolver.cluster_spec().jobs
     return task == ("worker", 0) and "chief" not in jobs
 
 

@@ -4,31 +4,10 @@
     results = training.train_and_evaluate(training.get_config(method="cutmix"), "/tmp/run")
     results["cutmix"]["top1_error_best"]
 
-Builds the strategy, the pipelines (`input_pipeline`), the model
-(`keras_cutmix.models.get_model`), `TorchSGD` on the epoch-based schedule,
-and trains through `resumable` (the run machinery detectors and captioners
-share): progress bars, validation on the test split after every epoch, and
-these files in `workdir`:
-
-    config.json, history.json, history.csv, results.json, results.md
-    backup/                  keras.callbacks.BackupAndRestore (deleted at the end)
-    checkpoints/last.weights.h5, checkpoints/best.weights.h5
-    tensorboard/             keras.callbacks.TensorBoard
-
-Killing the process and calling it again with the same config and workdir
-continues from the last finished epoch: BackupAndRestore restores the model
-and optimizer (step count, momentum), and the data pipeline skips the
-finished epochs' seeds, so the resumed run trains on the same batches and
-ends with the same weights as an uninterrupted one (tested on the default
-strategy). Calling it on a finished workdir with the same config only
-rewrites the results; with another config it refuses (`ConfigError`), so a
-finished run is never overwritten by accident: pass `overwrite=True` to
-delete its files and train afresh. `evaluators={name: fn}` run after
-training on the final model (also on a finished workdir, from its last
-checkpoint, without training) and add `results[method][name]`, e.g. the
-localization metrics of `keras_cutmix.localization.run_wsol`. `check_run` makes every check that needs
-no data (config, workdir, data set prepared, weights file) before anything
-is written; the scripts call it first to report a bad flag.
+Builds the strategy, the pipelines (`input_pipeline`), the model (`keras_cutmix.models.get_model`) and
+`TorchSGD` on the epoch-based schedule, and trains through `resumable` (the run machinery detectors and
+captioners share; its docstring lists the workdir's files and says how a killed run resumes to the same
+weights, tested here on the default strategy), validating on the test split after every epoch.
 
 References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899)
@@ -45,40 +24,12 @@ import tensorflow as tf
 from keras_cutmix import data, models
 from keras_cutmix.training import input_pipeline, optimizers, resumable, results, schedules
 from keras_cutmix.training.config import Config, ConfigError
-from keras_cutmix.training.resumable import RUN_DIRS, RUN_FILES, WorkdirInUseError  # noqa: F401  (public here)
-from keras_cutmix.training.strategy import (
-    AverageNonTrainableAcrossWorkers,
-    MultiWorkerMirroredStrategy,
-    get_strategy,
-    task_workdir,
-)
+from keras_cutmix.training.resumable import WorkdirInUseError  # noqa: F401  (public here)
+from keras_cutmix.training.strategy import (AverageNonTrainableAcrossWorkers, MultiWorkerMirroredStrategy,
+                                            get_strategy, task_workdir)
 
 # Fields that may change between an interrupted run and its resumption.
 _RESUME_FREE_FIELDS = ("verbose", "data_dir", "strategy", "tpu", "jit_compile")
-
-
-def _check_workdir(workdir, config, overwrite):
-    """Refuses a workdir that is a file, or that holds another config's run (unless `overwrite`)."""
-    resumable.check_workdir(workdir, config.to_dict(), overwrite, _RESUME_FREE_FIELDS)
-
-
-def _check_data(config):
-    """Raises `DatasetNotFoundError` unless tfds can read the run's splits (no example is read)."""
-    spec = data.dataset_spec(config.dataset)
-    data.check_readable(config.dataset,
-                        [config.train_split or spec.train_split, config.test_split or spec.test_split],
-                        data_dir=config.data_dir)
-
-
-def _check_names(config):
-    """Raises `ConfigError` for a model or data set name that does not exist."""
-    if config.model not in models.MODEL_NAMES:
-        raise ConfigError("model", f"Expected `model` to be one of {list(models.MODEL_NAMES)}. "
-                                   f"Received: model={config.model!r}")
-    try:
-        data.dataset_spec(config.dataset)
-    except ValueError as error:
-        raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
 
 
 def check_run(config, workdir, overwrite=False):
@@ -87,33 +38,37 @@ def check_run(config, workdir, overwrite=False):
     Args:
         config: A `Config` (or a dict of its fields).
         workdir: The run's output directory.
-        overwrite: Whether the run in `workdir` will be deleted (then any
-            config is accepted). Defaults to False.
+        overwrite: Whether the run in `workdir` will be deleted (then any config is accepted). Defaults to False.
 
     Returns:
         The validated `Config`.
 
     Raises:
-        ConfigError: (a `ValueError`) for an invalid field (an unknown
-            `model` or `dataset` included) or a `workdir` that is a file;
-            `error.name` is the field (`"workdir"`).
-        WorkdirInUseError: (a `ConfigError`) if `workdir` holds a run of
-            another config (finished or interrupted) and not `overwrite`.
-        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the
-            data set in `config.data_dir`.
-        FileNotFoundError: If `config.weights` names a missing local file or
-            folder (`models.check_weights` says which forms each model takes).
+        ConfigError: (a `ValueError`) for an invalid field (an unknown `model` or `dataset` included) or a
+            `workdir` that is a file; `error.name` is the field (`"workdir"`).
+        WorkdirInUseError: (a `ConfigError`) if `workdir` holds a run of another config (finished or
+            interrupted) and not `overwrite`.
+        keras_cutmix.data.DatasetNotFoundError: If tfds has not prepared the data set in `config.data_dir`.
+        FileNotFoundError: If `config.weights` names a missing local file or folder (`models.check_weights`
+            says which forms each model takes).
     """
-    if isinstance(config, dict):
-        config = Config.from_dict(config)
+    config = Config.from_dict(config) if isinstance(config, dict) else config
     config.validate()
-    _check_names(config)
-    _check_workdir(workdir, config, overwrite)
+    if config.model not in models.MODEL_NAMES:
+        raise ConfigError("model", f"Expected `model` to be one of {list(models.MODEL_NAMES)}. "
+                                   f"Received: model={config.model!r}")
+    try:
+        spec = data.dataset_spec(config.dataset)
+    except ValueError as error:
+        raise ConfigError("dataset", f"Unknown `dataset`. {error}") from None
+    resumable.check_workdir(workdir, config.to_dict(), overwrite, _RESUME_FREE_FIELDS)
     try:  # Recognises the form ("imagenet", a preset, a file, ...); loads nothing.
         models.check_weights(config.model, config.weights)
     except ValueError as error:
         raise ConfigError("weights", str(error)) from None
-    _check_data(config)
+    # tfds must be able to read both splits (no example is read).
+    data.check_readable(config.dataset, [config.train_split or spec.train_split, config.test_split or spec.test_split],
+                        data_dir=config.data_dir)
     return config
 
 
@@ -128,42 +83,31 @@ def _tensorboard(workdir):
 def build_model(config, spec):
     """The model of `config`, built for `spec`'s images and classes.
 
-    The data set's pixel mean and std normalise the inputs only of models that
-    take them (`models.takes_data_statistics`); an ImageNet model keeps the
-    normalisation its weights were trained with (e.g. caffe preprocessing for
-    `resnet50_keras` loaded from Keras's ImageNet file).
+    The data set's pixel mean and std normalise the inputs only of models that take them
+    (`models.takes_data_statistics`); an ImageNet model keeps the normalisation its weights were trained with
+    (e.g. caffe preprocessing for `resnet50_keras` loaded from Keras's ImageNet file).
     """
-    statistics = {}
-    if models.takes_data_statistics(config.model):
-        statistics = dict(mean=spec.mean, std=spec.std)
-    return models.get_model(
-        config.model, num_classes=spec.num_classes, input_shape=spec.image_shape,
-        weights=config.weights, **statistics)
+    statistics = dict(mean=spec.mean, std=spec.std) if models.takes_data_statistics(config.model) else {}
+    return models.get_model(config.model, num_classes=spec.num_classes, input_shape=spec.image_shape,
+                            weights=config.weights, **statistics)
 
 
 def compile_model(model, config, steps_per_epoch):
     """Compiles with TorchSGD, cross-entropy on logits, top-1 and top-5 accuracy."""
-    schedule = schedules.get_schedule(config, steps_per_epoch)
-    model.compile(
-        optimizer=optimizers.get_optimizer(config, schedule),
-        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-        metrics=[
-            keras.metrics.CategoricalAccuracy(name="top1"),
-            keras.metrics.TopKCategoricalAccuracy(k=5, name="top5"),
-        ],
-        jit_compile=config.jit_compile,
-    )
+    model.compile(optimizer=optimizers.get_optimizer(config, schedules.get_schedule(config, steps_per_epoch)),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+                  metrics=[keras.metrics.CategoricalAccuracy(name="top1"),
+                           keras.metrics.TopKCategoricalAccuracy(k=5, name="top5")],
+                  jit_compile=config.jit_compile)
 
 
 def _check_evaluators(evaluators):
     """Raises `ValueError` unless `evaluators` is None or a dict of name -> callable."""
     if evaluators is None:
         return {}
-    if not isinstance(evaluators, dict) or not all(
-            isinstance(k, str) and callable(v) for k, v in evaluators.items()):
-        raise ValueError(
-            "Expected `evaluators` to be None or a dict mapping names (str) to callables "
-            f"`(model, config, workdir) -> dict`. Received: evaluators={evaluators!r}")
+    if not isinstance(evaluators, dict) or not all(isinstance(k, str) and callable(v) for k, v in evaluators.items()):
+        raise ValueError("Expected `evaluators` to be None or a dict mapping names (str) to callables "
+                         f"`(model, config, workdir) -> dict`. Received: evaluators={evaluators!r}")
     return evaluators
 
 
@@ -173,10 +117,9 @@ def is_finished(config, workdir):
     The one rule for "is this run finished": `train_and_evaluate` reuses such a run, `run_wsol(eval_only=True)`
     evaluates only such runs.
     """
-    if isinstance(config, dict):
-        config = Config.from_dict(config)
+    config = Config.from_dict(config) if isinstance(config, dict) else config
     return (resumable.finished(workdir, config.to_dict(), _RESUME_FREE_FIELDS) is not None
-            and os.path.isfile(os.path.join(workdir, "checkpoints", "last.weights.h5")))
+            and os.path.isfile(resumable.last_weights(workdir)))
 
 
 def load_final_model(config, workdir, strategy=None):
@@ -185,8 +128,7 @@ def load_final_model(config, workdir, strategy=None):
     Args:
         config: The run's `Config`.
         workdir: The run's workdir.
-        strategy: The `tf.distribute` strategy to build it in. Defaults to
-            None: the default strategy.
+        strategy: The `tf.distribute` strategy to build it in. Defaults to None: the default strategy.
 
     Returns:
         The `keras.Model` with the last epoch's weights (uncompiled).
@@ -194,11 +136,10 @@ def load_final_model(config, workdir, strategy=None):
     Raises:
         FileNotFoundError: If the workdir has no `checkpoints/last.weights.h5`.
     """
-    path = os.path.join(workdir, "checkpoints", "last.weights.h5")
+    path = resumable.last_weights(workdir)
     if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"Expected the last checkpoint of a finished run. Received: workdir={workdir!r} "
-            f"without {path!r}")
+        raise FileNotFoundError(f"Expected the last checkpoint of a finished run. Received: workdir={workdir!r} "
+                                f"without {path!r}")
     spec = data.dataset_spec(config.dataset, image_size=config.image_size)
     with (strategy or tf.distribute.get_strategy()).scope():
         model = build_model(config.replace(weights=None), spec)
@@ -211,41 +152,27 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False, evaluator
 
     Args:
         config: A `Config` (or a dict of its fields).
-        workdir: Output directory; created if needed. Reusing the workdir of
-            an interrupted run resumes it; that of a finished run with the
-            same config only rewrites its results.
+        workdir: Output directory; created if needed. Reusing the workdir of an interrupted run resumes it;
+            that of a finished run with the same config only rewrites its results.
         callbacks: Extra Keras callbacks for `fit`. Defaults to none.
-        overwrite: Whether to delete the run found in `workdir`, if any
-            (finished or interrupted, any config; only the files listed
-            above), and train afresh. Defaults to False: a workdir holding
+        overwrite: Whether to delete the run found in `workdir`, if any (finished or interrupted, any config;
+            only `resumable.RUN_FILES` and `RUN_DIRS`), and train afresh. Defaults to False: a workdir holding
             a run of another config raises `ConfigError`.
-        evaluators: `{name: fn}` run after training on the final model
-            (last epoch's weights), in order, each
-            `fn(model, config, workdir) -> dict` (JSON-ready, string keys);
-            its result is stored in `results.json` as
-            `results[config.method][name]`. On a workdir holding a finished
-            run, the model is rebuilt and `checkpoints/last.weights.h5`
-            loaded, so evaluators run without training; the results other
+        evaluators: `{name: fn}` run in order after training on the final model (last epoch's weights), each
+            `fn(model, config, workdir) -> dict` (JSON-ready, string keys), stored in `results.json` as
+            `results[config.method][name]`. On a finished run the model is rebuilt from
+            `checkpoints/last.weights.h5`, so evaluators run without training, and the results other
             evaluators stored there earlier are kept. Defaults to None.
 
     Returns:
-        `{config.method: summary}` where the summary (see
-        `results.summarize`) holds the best and final top-1 / top-5 test
-        errors in percent and the per-epoch test errors, plus one entry per
-        evaluator.
+        `{config.method: summary}`: `results.summarize`'s best and final top-1 / top-5 test errors (%) and
+        per-epoch test errors, plus one entry per evaluator.
 
     Raises:
-        ConfigError: (a `ValueError`) if the config is invalid or `workdir`
-            is a file. Nothing is written then.
-        WorkdirInUseError: (a `ConfigError`) if `workdir` holds a run of
-            another config and not `overwrite`. Nothing is written then.
-        keras_cutmix.data.DatasetNotFoundError: If the data set is not
-            prepared (before anything is written).
-        FileNotFoundError: If `config.weights` names a missing local file or
-            folder (`models.check_weights` says which forms each model takes).
+        ConfigError, WorkdirInUseError, keras_cutmix.data.DatasetNotFoundError, FileNotFoundError: As
+            `check_run`, which runs first: nothing is written then.
     """
-    if isinstance(config, dict):
-        config = Config.from_dict(config)
+    config = Config.from_dict(config) if isinstance(config, dict) else config
     config.validate()
     evaluators = _check_evaluators(evaluators)
     # First: a multi-worker strategy must exist before other TensorFlow ops.
@@ -281,10 +208,9 @@ def train_and_evaluate(config, workdir, callbacks=(), overwrite=False, evaluator
 def _data_sharded(dataset):
     """`dataset` for multi-worker training: every worker reads all of it and keeps its share.
 
-    Each worker builds the same seeded pipeline (the mix applied to the whole
-    global batch, as on one device) and `tf.distribute` splits every global
-    batch between the workers. The default policy, sharding by file, fails
-    when a split has fewer files than workers. No effect on one machine.
+    Each worker builds the same seeded pipeline (the mix applied to the whole global batch, as on one device)
+    and `tf.distribute` splits every global batch between the workers. The default policy, sharding by file,
+    fails when a split has fewer files than workers. No effect on one machine.
     """
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
