@@ -142,8 +142,8 @@ def get_wsol_config(preset, **overrides):
         A validated `keras_cutmix.training.Config`.
 
     Raises:
-        ValueError: (`training.ConfigError`, `name="config"`) for an unknown
-            preset; `ConfigError` naming the field for an invalid override.
+        ValueError: (`training.ConfigError`, `name="config"`) for an unknown preset; `ConfigError` naming the
+            field for an invalid override.
     """
     from keras_cutmix.training.config import ConfigError  # pylint: disable=g-import-not-at-top
 
