@@ -13,26 +13,21 @@ boxes mean the same as in the WSOL literature:
      `VggCam`/`ResNetCam`: min-max normalisation removes the bias (and their division by the channel
      count), not a ReLU: negative evidence stays in the map, below the object.
    * Grad-CAM: `ReLU(sum_k alpha_k * A_k)`, `alpha_k` the spatial mean of `d logit_c / d A_k` (the
-     pre-softmax score, as Selvaraju et al.), at any layer with a 4-D output. Whether the model outputs
-     logits is `checks.outputs_logits`'s rule; for a probability head the logits are taken where the graph
-     has them (the input of a last `Softmax` / `Activation` layer, the pre-activation of a last softmax /
-     sigmoid `Dense`), else the log of the probability: the logit up to a term the classes share. (The
-     probability's own gradient gives the same normalised map as its log but vanishes in float32 where the
-     softmax saturates.) For a model ending GAP -> Dense, Grad-CAM is `ReLU(CAM) / (h * w)`.
-2. **Upsampling** to the input's `[H, W]` with OpenCV's bicubic kernel (`cv2.INTER_CUBIC`: Keys cubic with
-   a = -0.75, half-pixel centres, edges replicated; `tf.image.resize` uses a = -0.5 and differs), as two
-   constant matrices (`resize_matrix`) inside the compiled function. wsolevaluation passes `(H, W)` where
-   OpenCV expects `(W, H)`, harmless for its square inputs; here non-square inputs get `[H, W]`. Bicubic
-   overshoot can dip an upsampled Grad-CAM slightly below 0 before normalisation.
+     pre-softmax score, as Selvaraju et al.), at any layer with a 4-D output; for a probability head, the
+     logits where the graph has them, else the log probability (`_class_score_source`: the probability's
+     own gradient vanishes in float32 where the softmax saturates). After GAP -> Dense it is
+     `ReLU(CAM) / (h * w)`.
+2. **Upsampling** to the input's `[H, W]` with OpenCV's bicubic kernel (`cv2.INTER_CUBIC`, a = -0.75;
+   `tf.image.resize` uses a = -0.5 and differs), as two constant matrices (`resize_matrix`). wsolevaluation
+   passes `(H, W)` where OpenCV expects `(W, H)`, harmless for its square inputs; here non-square inputs
+   get `[H, W]`. Bicubic overshoot can dip an upsampled Grad-CAM slightly below 0 before normalisation.
 3. **Normalisation** per image: `(m - min) / (max - min)`; a constant map (or one with a NaN) gives zeros,
    as wsolevaluation's `normalize_scoremap`.
 
-Images go through the model in chunks of `batch_size`, each through one `tf.function` (features, class
-choice, map, upsampling, normalisation) cached per model, method, layer, image shape, dtype and number of
-class choices (`keras_cutmix.models.function_cache`), with a free batch axis.
-
-Bad input raises a `ValueError` naming the function and the argument before any work; class ids may be
-ids [B] or [B, 1], whole floats or one-hot rows [B, K], and NumPy integers are accepted as ints.
+Images go through the model in chunks of `batch_size`, each through one cached `tf.function` (features,
+class choice, map, upsampling, normalisation; `keras_cutmix.models.function_cache`). Bad input raises a
+`ValueError` naming the function and the argument before any work; class ids may be ids [B] or [B, 1],
+whole floats or one-hot rows [B, K], and NumPy integers are accepted as ints.
 
 References:
     - [Zhou et al., 2016, Learning Deep Features for Discriminative Localization](
@@ -58,11 +53,9 @@ CV2_CUBIC_A = -0.75
 def resize_matrix(src_size, dst_size):
     """The `[dst_size, src_size]` matrix of OpenCV's bicubic resize along one axis.
 
-    `R @ x` resizes a 1-D signal `x` as `cv2.resize(..., cv2.INTER_CUBIC)`
-    does: destination pixel `d` samples source position
-    `(d + 0.5) * src_size / dst_size - 0.5` with Keys' cubic kernel (a = -0.75)
-    over its 4 neighbours, indices clamped to the edge. A 2-D map resizes as
-    `R_rows @ m @ R_cols.T`. Equal sizes give the identity.
+    `R @ x` resizes a 1-D signal `x` as `cv2.resize(..., cv2.INTER_CUBIC)` does: destination pixel `d`
+    samples source position `(d + 0.5) * src_size / dst_size - 0.5` with Keys' cubic kernel (a = -0.75) over
+    its 4 neighbours, indices clamped to the edge. A 2-D map resizes as `R_rows @ m @ R_cols.T`.
 
     Args:
         src_size: Source length, a positive int.
@@ -348,10 +341,8 @@ def gradcam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
     Args:
         model: A functional `keras.Model` whose (first) output is logits or class probabilities
             `[B, num_classes]` (then the Grad-CAM of the logits feeding its softmax or sigmoid).
-        images: `[B, H, W, C]` pixels as the model takes them.
-        class_ids: `None` (each image's predicted class) or `B` ints in `[0, num_classes)`. Defaults to `None`.
+        images, class_ids, batch_size: As `cam`.
         layer_name: Any layer with a 4-D output. Defaults to `cam_feature_layer_name(model)`.
-        batch_size: Images per call of the compiled function. Defaults to 64.
 
     Returns:
         float32 NumPy array `[B, H, W]`, each map in [0, 1] (all zeros if constant, e.g. when every weighted

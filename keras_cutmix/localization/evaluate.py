@@ -81,11 +81,7 @@ def _baselines(height, width, gt_list, pred_classes, labels, iou_threshold):
     candidates = np.stack([centred_box(height, width, max(1, int(round(fh * height))),
                                        max(1, int(round(fw * width)))) for fh, fw in sizes])
     # Every candidate against every image at once: gt boxes padded to [B, K, 4] with a validity mask.
-    most = max(len(g) for g in gt_list)
-    padded = np.zeros((len(gt_list), most, 4), np.int64)
-    valid = np.zeros((len(gt_list), most), bool)
-    for i, g in enumerate(gt_list):
-        padded[i, :len(g)], valid[i, :len(g)] = g, True
+    padded, valid = metrics.padded_boxes(gt_list)
     overlaps = metrics.iou(candidates[:, None, None, :], padded[None])  # [C, B, K]
     scores = ((overlaps > iou_threshold) & valid[None]).any(axis=-1).mean(axis=1)
     best = int(np.argmax(scores))  # The first of equals: the smallest height, then width.
@@ -129,10 +125,7 @@ def _progbar_verbose(verbose):
 
 
 def _checked_bbox(bbox):
-    """Normalised boxes as float64; an inverted row (tfds mock data has them) becomes a row of zeros: no box.
-
-    Every coordinate is checked (kind, finiteness, range: pixels are refused), inverted rows included.
-    """
+    """Normalised boxes, every coordinate checked, as float64; an inverted row becomes a row of zeros: no box."""
     raw = bbox.numpy() if hasattr(bbox, "numpy") else bbox
     try:
         array = np.asarray(raw, np.float64)
@@ -221,11 +214,9 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
         `gt_boxes` (list of `[k, 4]`), `labels`, `pred_classes`, `ious`), not JSON-ready: pop it before saving.
 
     Raises:
-        ValueError: Naming the argument: an unknown `cam_method` or `verbose`, a threshold outside [0, 1]
-            (e.g. in percent), a bad `layer_name`, `num_examples` or `max_images`; a dataset without `bbox`;
-            a batch whose `images` are not 4-D or change size, whose `labels` are out of the model's classes
-            or not one per image, or whose `bbox` are not normalised (pixels) or not one row per image; or
-            no image with a box.
+        ValueError: Naming the argument: a bad argument (e.g. a threshold in percent); a dataset without
+            `bbox`; a batch whose `images` are not 4-D or change size, whose `labels` or `bbox` are out of
+            range (pixel boxes) or not one per image; or no image with a box.
     """
     if not isinstance(model, keras.Model) or not getattr(model, "outputs", None):
         raise ValueError(f"{_CALLER}: Expected a functional keras.Model. Received: model of type "
@@ -246,7 +237,7 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     num_classes = int(model.outputs[0].shape[-1])
     progbar = keras.utils.Progbar(_num_batches(dataset), verbose=_progbar_verbose(verbose), unit_name="batch")
     num_batches = 0
-    labels, pred_classes, pred_boxes, true_boxes, gt_list = [], [], [], [], []
+    per_image, gt_list = {k: [] for k in ("labels", "pred_classes", "pred_boxes", "true_boxes")}, []
     examples = {k: [] for k in ("images", "maps", "gt_known_maps", "pred_boxes")}
     thresholds = counts = None
     pixel_ap, coverage = PxAPAccumulator(cam_curve_interval), {"object_covered": [], "outside_object": []}
@@ -293,15 +284,10 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
             for key in coverage:
                 coverage[key].append(covered[key])
         take = max(0, num_examples - len(examples["images"]))
-        if take:
-            examples["images"].extend(images[:take])
-            examples["maps"].extend(maps_pred[:take])
-            examples["gt_known_maps"].extend(maps_true[:take])
-            examples["pred_boxes"].extend(boxes_pred[:take])
-        labels.append(batch_labels)
-        pred_classes.append(batch_pred)
-        pred_boxes.append(boxes_pred)
-        true_boxes.append(boxes_true)
+        for key, values in zip(examples, (images, maps_pred, maps_true, boxes_pred)):
+            examples[key].extend(values[:take])
+        for key, values in zip(per_image, (batch_labels, batch_pred, boxes_pred, boxes_true)):
+            per_image[key].append(values)
         gt_list.extend(batch_gt)
         progbar.update(num_batches)
         if max_images is not None and seen >= max_images:
@@ -311,8 +297,7 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     if not gt_list:
         raise ValueError(f"{_CALLER}: Expected at least one image with a box. Received: {num_skipped} images, "
                          "none with a box")
-    labels, pred_classes = np.concatenate(labels), np.concatenate(pred_classes)
-    pred_boxes, true_boxes = np.concatenate(pred_boxes), np.concatenate(true_boxes)
+    labels, pred_classes, pred_boxes, true_boxes = (np.concatenate(values) for values in per_image.values())
     count = len(gt_list)
     accuracy = {t: float(counts[t].max() / count) for t in iou_thresholds}
     kept = len(examples["images"])

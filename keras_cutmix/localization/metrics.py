@@ -280,12 +280,17 @@ def _hits(pred, gts, iou_threshold):
                     dtype=bool)
 
 
+def padded_boxes(gt_list):
+    """B arrays [k_i, 4] as int64 [B, max k_i, 4], padded with zero rows, and the validity mask bool [B, K]."""
+    most = max(len(b) for b in gt_list)
+    padded = np.zeros((len(gt_list), most, 4), dtype=np.int64)
+    valid = np.zeros((len(gt_list), most), dtype=bool)
+    for i, boxes in enumerate(gt_list):
+        padded[i, :len(boxes)], valid[i, :len(boxes)] = boxes, True
+    return padded, valid
+
+
 def _to_wsol_boxes(gt_list):
     """Our boxes to wsolevaluation's x0y0x1y1 (inclusive), padded to [B, K, 4] with a validity mask."""
-    k = max(len(b) for b in gt_list)
-    theirs = np.zeros((len(gt_list), k, 4), dtype=np.int64)
-    valid = np.zeros((len(gt_list), k), dtype=bool)
-    for i, boxes in enumerate(gt_list):
-        theirs[i, :len(boxes)] = np.stack([boxes[:, 1], boxes[:, 0], boxes[:, 3] - 1, boxes[:, 2] - 1], axis=1)
-        valid[i, :len(boxes)] = True
-    return theirs, valid
+    ours, valid = padded_boxes(gt_list)
+    return np.stack([ours[..., 1], ours[..., 0], ours[..., 3] - 1, ours[..., 2] - 1], axis=-1), valid

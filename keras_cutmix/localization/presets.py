@@ -22,19 +22,17 @@ ImageNet classification. Start from ImageNet weights with `weights="imagenet"` (
 `keras_cutmix.models.check_weights` for every form).
 
 `wsol_embedded` is the paper's protocol in small: `cam_vgg` (VGG-GAP's shape) starts from the backbone
-pretrained once on synthetic_shapes (`weights="synthetic_shapes"`, `localization.pretrain`: 0.90% top-1
-error on its own task), and every method fine-tunes it with the CUB recipe's shape, resize 146 / random 128
-crop. Fixed from the baseline alone, before any other method ran (seed 0, 1,000 test images, 2 busy CPU
-cores): backbone lr 0.01 (head 0.1), 6 epochs, decay after epoch 4. The baseline's test top-1 accuracy per
-epoch was 32.8, 77.1, 81.5, 68.5, 91.9, 92.0%: it levels off after the decay (8.0% error, against 7.2% for
-`cam_cnn` trained from scratch for 6 epochs), and the dip at epoch 4 says 0.01 is at the top of the usable
-range. Its localization (not used for the choice): top-1 Loc 4.00, GT-known Loc 5.00, MaxBoxAccV2 28.33,
-PxAP 32.49; the map at sigma 0.15 covers 59.4% of the bird, and 68.0% of it lies off the bird.
-`wsol_demo` is the same recipe cut to 3 epochs (the rate /10 after epoch 2) on the first 500 test images,
-for the baseline and CutMix, seed 0: the full 6 epochs took 11 min 53 s from a fresh clone here (2 CPU
-cores), over the 10 minutes `make demo` is allowed. The paper's column beside both is CUB-200-2011 with
-VGG-GAP. `wsol_scratch` trains `cam_cnn` from scratch (no head multiplier: no pretrained backbone to
-protect) with a cosine schedule; its CAM stays on the bird's head.
+pretrained on synthetic_shapes (`localization.pretrain`: 0.90% top-1 error on its own task), and every
+method fine-tunes it with the CUB recipe's shape, resize 146 / random 128 crop. Fixed from the baseline
+alone (seed 0, 1,000 test images, 2 busy CPU cores): backbone lr 0.01 (head 0.1), 6 epochs, decay after
+epoch 4. The baseline's test top-1 accuracy per epoch was 32.8, 77.1, 81.5, 68.5, 91.9, 92.0%: it levels
+off after the decay (8.0% error; 7.2% for `cam_cnn` from scratch), and the dip at epoch 4 puts 0.01 at the
+top of the usable range. Its localization (not used for the choice): top-1 Loc 4.00, GT-known Loc 5.00,
+MaxBoxAccV2 28.33, PxAP 32.49; the map at sigma 0.15 covers 59.4% of the bird, and 68.0% of it lies off
+the bird. `wsol_demo` cuts it to 3 epochs (the rate /10 after epoch 2) on the first 500 test images: the
+full 6 epochs took 11 min 53 s from a fresh clone here (2 CPU cores), over the 10 minutes `make demo` is
+allowed. The paper's column beside both is CUB-200-2011 with VGG-GAP. `wsol_scratch` trains `cam_cnn` from
+scratch (no head multiplier: no pretrained backbone to protect) with a cosine schedule.
 
 References:
     - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), supplementary Section B and Table 9.

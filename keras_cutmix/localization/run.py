@@ -9,12 +9,11 @@ Each method x seed trains in `workdir/<method>/seed_<s>/` through the training r
 `results.json` (and the first images, maps and boxes in `localization_examples_<cam>.npz`). Then `workdir`
 gets:
 
-    results.json      per method: every seed's metrics, their mean and std (%),
-                      the paper's top-1 Loc; the trivial baselines
-    results.md        Table 9's layout: method rows; top-1 Loc, GT-known Loc,
-                      MaxBoxAccV2, top-1 cls error (mean ± std over seeds)
-    cam_<method>.png  the first test images with the CAM, the ground truth
-                      (green) and the estimated box (red), first seed
+    results.json      per method: every seed's metrics, their mean and std (%), the paper's top-1 Loc;
+                      the trivial baselines
+    results.md        Table 9's layout (`table.markdown_table`): mean ± std over seeds per method
+    cam_<method>.png  the first test images with the CAM, the ground truth (green) and the estimated box
+                      (red), first seed
     cam_methods.png   the same images across methods, side by side
 
 With `cam_method="gradcam"` the same files are `results_gradcam.json`, `results_gradcam.md`,
