@@ -144,12 +144,10 @@ def _class_score_source(model):
             return "outputs", None
     except ValueError:  # The structure is silent: the outputs decide, in the compiled function.
         return "outputs_rule", None
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    last = layers[-1]
+    last = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)][-1]
     single = compat.call_count(last) == 1
-    if single and isinstance(last, keras.layers.Softmax) and tuple(np.atleast_1d(last.axis)) in ((-1,), (1,)):
-        return "input", last
-    if single and isinstance(last, keras.layers.Activation):
+    softmax = isinstance(last, keras.layers.Softmax) and tuple(np.atleast_1d(last.axis)) in ((-1,), (1,))
+    if single and (softmax or isinstance(last, keras.layers.Activation)):
         return "input", last
     if single and type(last) is keras.layers.Dense and last.kernel is not None:
         return "dense", last

@@ -3,11 +3,10 @@
     from keras_cutmix import localization
     localization.run_wsol("wsol_demo", "/tmp/wsol", methods=("baseline", "cutmix"), seeds=(0, 1))
 
-Each method x seed trains in `workdir/<method>/seed_<s>/` through the training runner (`training.plan_runs`
-/ `run_all`, i.e. `train_and_evaluate`: resumable after a kill), whose evaluator `localization_<cam>` runs
-`evaluate_localization` on the test split after training and stores its metrics in that run's
-`results.json` (and the first images, maps and boxes in `localization_examples_<cam>.npz`). Then `workdir`
-gets:
+Each method x seed trains in `workdir/<method>/seed_<s>/` through `training.plan_runs` / `run_all`
+(`train_and_evaluate`: resumable after a kill), whose evaluator `localization_<cam>` runs
+`evaluate_localization` on the test split after training and stores its metrics in that run's `results.json`
+(and the first images, maps and boxes in `localization_examples_<cam>.npz`). Then `workdir` gets:
 
     results.json      per method: every seed's metrics, their mean and std (%), the paper's top-1 Loc;
                       the trivial baselines
