@@ -1,22 +1,16 @@
 """Weakly-supervised object localization: class activation maps, the paper's box rule and the metrics.
 
-`cam` and `gradcam` give min-max normalised maps `[B, H, W]` at the input
-resolution (see `cam.py` for the upsampling and the absence of a ReLU in CAM);
-`boxes_from_maps` is the paper's box rule; `metrics` holds top-1 Loc,
-GT-known Loc and MaxBoxAcc; `pxap` (one call, or `PxAPAccumulator` batch by
-batch) scores maps against object masks pixel by pixel, and `object_coverage`
-says how much of the object the thresholded map covers and how much of it
-falls outside; `evaluate_localization` scores a model on a data
-set (with a progress bar); `presets` holds the paper's recipes and Table 9,
-`table` its layout; `run_wsol` is `examples/cub_wsol.py`. This area is a
-higher layer: it imports `models`; `models`, `mixing` and `data` never import
-it.
+`cam` and `gradcam` give min-max normalised maps `[B, H, W]` at the input resolution; `boxes_from_maps` is
+the paper's box rule; `metrics` holds top-1 Loc, GT-known Loc and MaxBoxAcc; `pxap` (or `PxAPAccumulator`
+batch by batch) scores maps against object masks pixel by pixel, and `object_coverage` says how much of the
+object the thresholded map covers and how much of it falls outside; `evaluate_localization` scores a model
+on a data set; `presets` holds the paper's recipes and Table 9, `table` its layout; `run_wsol` is
+`examples/cub_wsol.py`. This area imports `models`; `models`, `mixing` and `data` never import it.
 
-Every public function checks its inputs first (through `keras_cutmix.checks`)
-and answers right or raises one `ValueError` naming itself and the argument:
-thresholds are fractions (50 gets "pass 0.5"), `max_box_acc` and
-`evaluate_localization` refuse boxes in the other convention (normalised vs
-pixels), class labels may be ids or one-hot rows, NumPy numbers are numbers.
+Every public function checks its inputs first (through `keras_cutmix.checks`) and answers right or raises
+one `ValueError` naming itself and the argument: thresholds are fractions (50 gets "pass 0.5"), boxes in the
+other convention (normalised vs pixels) are refused, class labels may be ids or one-hot rows, NumPy numbers
+are numbers.
 """
 
 from keras_cutmix import extras

@@ -2,12 +2,11 @@
 
 wsolevaluation thresholds a uint8 map at each CAM threshold and runs OpenCV's `findContours`, about 1,000
 times per map. A uint8 map has at most 255 foreground sets `image > level` (level 0..254), and as the level
-falls regions only grow and merge. So one sweep from the top level down, adding the pixels of each level and
-merging 8-connected regions with a union-find, gives every region's bounding box at every level; a second
-sweep from the bottom up over the background (4-connected, the dual of 8-connected foreground) gives the
-holes, whose contours OpenCV also returns (`RETR_TREE`). A union-find is a sequential loop over pixels, so
-it is compiled with numba (an earlier NumPy version, vectorised over levels, ran at 1.8x the OpenCV loop;
-this one is over 10x: `benchmarks/localization.py`).
+falls regions only grow and merge. So one sweep from the top level down, merging 8-connected regions with a
+union-find, gives every region's bounding box at every level; a second sweep from the bottom up over the
+background (4-connected, the dual of 8-connected foreground) gives the holes, whose contours OpenCV also
+returns (`RETR_TREE`). The union-find is compiled with numba (over 10x the OpenCV loop:
+`benchmarks/localization.py`).
 
 What OpenCV returns, checked against `cv2.findContours` on random binary images: one outer contour per
 8-connected foreground region, whose bounding rect is the region's pixel box, and one contour per hole (a
@@ -46,11 +45,7 @@ def _find(parent, x):
 
 @numba.njit(cache=True)
 def _union(parent, size, box, area, first, border, a, b):
-    """Merges the regions of roots a != b: the larger keeps its root and takes the other's statistics.
-
-    Returns:
-        The merged region's root.
-    """
+    """Merges the regions of roots a != b into the larger one's root, which it returns."""
     if size[a] < size[b]:
         a, b = b, a
     parent[b] = a

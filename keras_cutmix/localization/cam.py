@@ -3,67 +3,38 @@
     maps = cam(model, images)              # float32 NumPy [B, H, W] in [0, 1]
     maps = gradcam(model, images, class_ids=labels)
 
-Both return one map per image at the input resolution, min-max normalised per
-image, and follow clovaai/wsolevaluation (`inference.py`, `CAMComputer`) step by
-step, so that thresholds and boxes mean the same as in the WSOL literature:
+Both follow clovaai/wsolevaluation (`inference.py`, `CAMComputer`) step by step, so that thresholds and
+boxes mean the same as in the WSOL literature:
 
 1. **The raw map** on the feature grid `[h, w]`:
-   * CAM: `sum_k W[k, c] * A_k`, where `A` is the output of the CAM feature
-     layer (`keras_cutmix.models.cam_feature_layer_name(model)`, the input of
-     global average pooling) and `W` the kernel of the `"head"` Dense layer.
-     **No bias and no ReLU**, as in Zhou et al. and wsolevaluation's
-     `VggCam`/`ResNetCam` (which also divide by the channel count: a positive
-     scale, lost in the normalisation). The bias would shift the map by a
-     constant, which min-max normalisation removes; a ReLU would not be
-     removed: negative evidence stays in the map, below the object.
-   * Grad-CAM: `ReLU(sum_k alpha_k * A_k)` with `alpha_k` the spatial mean of
-     `d logit_c / d A_k` (the pre-softmax score, as Selvaraju et al.), taken
-     with `tf.GradientTape` at any layer with a 4-D output. Whether the model
-     outputs logits is the package's one rule (`checks.outputs_logits`); for
-     a probability head the logits are taken where the graph has them (the
-     input of a last `Softmax` / `Activation` layer, the pre-activation of a
-     last softmax / sigmoid `Dense`), else (a nested head, a `Lambda`, a
-     subclassed call) the log of the probability, the logit up to a term the
-     classes share. (The gradient of the probability itself is `p_c` times
-     that of its log: the same map once normalised, but it vanishes in float32
-     where the softmax saturates; the logit's map differs from both.) For a model ending
-     GAP -> Dense, `alpha_k = W[k, c] / (h * w)`, so Grad-CAM is
-     `ReLU(CAM) / (h * w)`: the same map with its negative part cut to 0.
-2. **Upsampling** to the input's `[H, W]` with OpenCV's bicubic kernel
-   (`cv2.resize(..., interpolation=cv2.INTER_CUBIC)`: Keys cubic with
-   a = -0.75, half-pixel centres, edge pixels replicated), as wsolevaluation
-   does. It is written as two constant matrices (`resize_matrix`), so it runs
-   inside the compiled function and matches OpenCV to float rounding.
-   (`tf.image.resize(method="bicubic")` uses a = -0.5 and differs.)
-   wsolevaluation passes `(H, W)` where OpenCV expects `(W, H)`; that is
-   harmless for its square 224 inputs, and here non-square inputs get `[H, W]`.
-   Bicubic interpolation overshoots a little, so an upsampled Grad-CAM can dip
-   slightly below 0 next to its zero regions before normalisation.
-3. **Normalisation** per image: `(m - min) / (max - min)`; a constant map (or
-   one with a NaN) gives zeros, as wsolevaluation's `normalize_scoremap`.
+   * CAM: `sum_k W[k, c] * A_k`, `A` the output of the CAM feature layer
+     (`keras_cutmix.models.cam_feature_layer_name(model)`, the input of global average pooling) and `W` the
+     kernel of the `"head"` Dense layer. **No bias and no ReLU**, as Zhou et al. and wsolevaluation's
+     `VggCam`/`ResNetCam`: min-max normalisation removes the bias (and their division by the channel
+     count), not a ReLU: negative evidence stays in the map, below the object.
+   * Grad-CAM: `ReLU(sum_k alpha_k * A_k)`, `alpha_k` the spatial mean of `d logit_c / d A_k` (the
+     pre-softmax score, as Selvaraju et al.), at any layer with a 4-D output; for a probability head, the
+     logits where the graph has them, else the log probability (`_class_score_source`: the probability's
+     own gradient vanishes in float32 where the softmax saturates). After GAP -> Dense it is
+     `ReLU(CAM) / (h * w)`.
+2. **Upsampling** to the input's `[H, W]` with OpenCV's bicubic kernel (`cv2.INTER_CUBIC`, a = -0.75;
+   `tf.image.resize` uses a = -0.5 and differs), as two constant matrices (`resize_matrix`). wsolevaluation
+   passes `(H, W)` where OpenCV expects `(W, H)`, harmless for its square inputs; here non-square inputs
+   get `[H, W]`. Bicubic overshoot can dip an upsampled Grad-CAM slightly below 0 before normalisation.
+3. **Normalisation** per image: `(m - min) / (max - min)`; a constant map (or one with a NaN) gives zeros,
+   as wsolevaluation's `normalize_scoremap`.
 
-`class_ids=None` takes each image's predicted class (argmax of the logits).
-Images go through the model in chunks of `batch_size`, each through one
-`tf.function` that computes the whole chunk (features, class choice, map,
-upsampling, normalisation). The function is built once per model, method,
-layer, image shape and dtype and number of class choices, with an input
-signature whose batch axis is free, and cached while the model lives
-(`keras_cutmix.models.function_cache`): any batch size, image size and
-number of class choices work, in any order.
-
-Bad input (images not 4-D or not the model's size, class ids out of range or
-of another length, a `batch_size` that is not a positive int) raises a
-`ValueError` naming the function and the argument before any work; class ids
-may be ids [B] or [B, 1], whole floats or one-hot rows [B, K], and NumPy
-integers are accepted wherever an int is.
+Images go through the model in chunks of `batch_size`, each through one cached `tf.function` (features,
+class choice, map, upsampling, normalisation; `keras_cutmix.models.function_cache`). Bad input raises a
+`ValueError` naming the function and the argument before any work; class ids may be ids [B] or [B, 1],
+whole floats or one-hot rows [B, K], and NumPy integers are accepted as ints.
 
 References:
-    - [Zhou et al., 2016, Learning Deep Features for Discriminative
-      Localization](https://arxiv.org/abs/1512.04150)
+    - [Zhou et al., 2016, Learning Deep Features for Discriminative Localization](
+      https://arxiv.org/abs/1512.04150)
     - [Selvaraju et al., 2017, Grad-CAM](https://arxiv.org/abs/1610.02391)
-    - [Choe et al., 2020, Evaluating Weakly Supervised Object Localization
-      Methods Right](https://arxiv.org/abs/2001.07437), code
-      clovaai/wsolevaluation (`inference.py`).
+    - [Choe et al., 2020, Evaluating Weakly Supervised Object Localization Methods Right](
+      https://arxiv.org/abs/2001.07437), code clovaai/wsolevaluation (`inference.py`).
 """
 
 import keras
@@ -82,11 +53,9 @@ CV2_CUBIC_A = -0.75
 def resize_matrix(src_size, dst_size):
     """The `[dst_size, src_size]` matrix of OpenCV's bicubic resize along one axis.
 
-    `R @ x` resizes a 1-D signal `x` as `cv2.resize(..., cv2.INTER_CUBIC)`
-    does: destination pixel `d` samples source position
-    `(d + 0.5) * src_size / dst_size - 0.5` with Keys' cubic kernel (a = -0.75)
-    over its 4 neighbours, indices clamped to the edge. A 2-D map resizes as
-    `R_rows @ m @ R_cols.T`. Equal sizes give the identity.
+    `R @ x` resizes a 1-D signal `x` as `cv2.resize(..., cv2.INTER_CUBIC)` does: destination pixel `d`
+    samples source position `(d + 0.5) * src_size / dst_size - 0.5` with Keys' cubic kernel (a = -0.75) over
+    its 4 neighbours, indices clamped to the edge. A 2-D map resizes as `R_rows @ m @ R_cols.T`.
 
     Args:
         src_size: Source length, a positive int.
@@ -135,21 +104,16 @@ def _choose_classes(logits, class_ids):
     return tf.where(class_ids >= 0, class_ids, predicted)
 
 
-def _features_and_logits(model, layer_name):
-    """A model from `model`'s input(s) to `[layer output, logits]`, sharing its layers."""
+def _probe(model, layer_name, score_layer=None):
+    """A model from `model`'s input(s) to `[features, outputs(, score_layer's input)]`, sharing its layers."""
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    return keras.Model(inputs, [model.get_layer(layer_name).output, model.outputs[0]])
-
-
-def _signature(image_shape, image_dtype, num_choices):
-    """Images [any batch, H, W, C] and class ids [K, any batch]: one trace serves every batch size."""
-    return [tf.TensorSpec([None, *image_shape], tf.as_dtype(image_dtype)),
-            tf.TensorSpec([num_choices, None], tf.int32)]
+    outputs = [model.get_layer(layer_name).output, model.outputs[0]]
+    return keras.Model(inputs, outputs + ([] if score_layer is None else [score_layer.input]))
 
 
 def _cam_function(model, layer_name, signature):
     """The compiled CAM of `model` (used while building only: the function holds its layers, not the model)."""
-    features_and_logits = _features_and_logits(model, layer_name)
+    features_and_logits = _probe(model, layer_name)
     kernel = model.get_layer(HEAD_NAME).kernel
 
     @tf.function(input_signature=signature)
@@ -169,44 +133,30 @@ def _cam_function(model, layer_name, signature):
 
 
 def _class_score_source(model):
-    """Where Grad-CAM's class score (the logit) comes from: `(kind, layer)` by the package's one logits rule.
+    """Where Grad-CAM's class score (the logit) comes from, by `checks.outputs_logits`: `(kind, layer)`.
 
-    `checks.outputs_logits` reads the model's structure. Logits: the outputs themselves (`"outputs"`).
-    Probabilities from a last `Softmax` / `Activation` layer (softmax over the last axis, or sigmoid): the
-    tensor feeding it is the logits (`"input"`). From a `Dense` with a softmax / sigmoid activation: its
-    pre-activation `x @ kernel + bias` (`"dense"`). Probabilities whose logits are out of reach (a nested
-    model, a `Lambda`, a subclassed `call`): the log of the probability (`"log"`). A structure that says
-    nothing: decided per batch from the outputs by the same rule (`"outputs_rule"`).
+    Kinds: `"outputs"` (logits), `"input"` (the input of a last `Softmax` / `Activation`), `"dense"` (a last
+    softmax / sigmoid `Dense`'s pre-activation), `"log"` (the log probability: logits out of reach), and
+    `"outputs_rule"` (a structure that says nothing: the rule decides per batch from the outputs).
     """
     try:
         if checks.outputs_logits(model):
             return "outputs", None
     except ValueError:  # The structure is silent: the outputs decide, in the compiled function.
         return "outputs_rule", None
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    last = layers[-1]
+    last = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)][-1]
     single = compat.call_count(last) == 1
-    if single and isinstance(last, keras.layers.Softmax) and tuple(np.atleast_1d(last.axis)) in ((-1,), (1,)):
-        return "input", last
-    if single and isinstance(last, keras.layers.Activation):
+    softmax = isinstance(last, keras.layers.Softmax) and tuple(np.atleast_1d(last.axis)) in ((-1,), (1,))
+    if single and (softmax or isinstance(last, keras.layers.Activation)):
         return "input", last
     if single and type(last) is keras.layers.Dense and last.kernel is not None:
         return "dense", last
     return "log", None
 
 
-def _features_outputs_and_scores(model, layer_name):
-    """`(model from the inputs to [features, outputs, score source], kind)`, sharing `model`'s layers."""
-    kind, layer = _class_score_source(model)
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    outputs = [model.get_layer(layer_name).output, model.outputs[0]]
-    if layer is not None:
-        outputs.append(layer.input)
-    return keras.Model(inputs, outputs), kind, layer
-
-
 def _gradcam_function(model, layer_name, signature):
-    probe, kind, layer = _features_outputs_and_scores(model, layer_name)
+    kind, layer = _class_score_source(model)
+    probe = _probe(model, layer_name, layer)
 
     def class_scores(outputs, source):
         """Per image, the vector whose entry c is class c's logit (Selvaraju et al.'s pre-softmax score)."""
@@ -257,38 +207,35 @@ def _check_feature_layer(model, layer_name, method, caller):
     except ValueError:
         layer = None
     if layer is None:
-        raise ValueError(
-            f"{caller}: Expected `layer_name` to name a layer of model {model.name!r}. "
-            f"Received: layer_name={layer_name!r}"
-        )
+        raise ValueError(f"{caller}: Expected `layer_name` to name a layer of model {model.name!r}. "
+                         f"Received: layer_name={layer_name!r}")
     shape = layer.output.shape
     if len(shape) != 4:
-        raise ValueError(
-            f"{caller}: Expected `layer_name` to name a layer with a 4-D output "
-            f"[batch, height, width, channels]. Received: layer_name={layer_name!r} "
-            f"with output shape {tuple(shape)}"
-        )
+        raise ValueError(f"{caller}: Expected `layer_name` to name a layer with a 4-D output "
+                         f"[batch, height, width, channels]. Received: layer_name={layer_name!r} "
+                         f"with output shape {tuple(shape)}")
     if method == "cam":
         head = next((layer for layer in model.layers if layer.name == HEAD_NAME), None)
         if head is None or getattr(head, "kernel", None) is None or len(head.kernel.shape) != 2:
             raise ValueError(f"{caller}: CAM needs a Dense layer named {HEAD_NAME!r} after global pooling; "
                              f"use gradcam() for other models. Received: model {model.name!r} without one")
-        kernel = head.kernel
-        if shape[-1] != kernel.shape[0]:
-            raise ValueError(
-                f"{caller}: CAM needs the layer that feeds global pooling before 'head' "
-                f"({kernel.shape[0]} channels). Received: layer_name={layer_name!r} "
-                f"with {shape[-1]} channels; use gradcam() for other layers"
-            )
+        if shape[-1] != head.kernel.shape[0]:
+            raise ValueError(f"{caller}: CAM needs the layer that feeds global pooling before 'head' "
+                             f"({head.kernel.shape[0]} channels). Received: layer_name={layer_name!r} "
+                             f"with {shape[-1]} channels; use gradcam() for other layers")
     return layer_name
 
 
 def _compiled(model, method, layer_name, image_shape, image_dtype, num_choices):
-    """The cached function for `(method, layer_name, image shape [H, W, C], dtype, class choices K)`."""
+    """The cached function for `(method, layer_name, image shape [H, W, C], dtype, class choices K)`.
+
+    Its signature, images [any batch, H, W, C] and class ids [K, any batch], lets one trace serve every batch.
+    """
     key = (method, layer_name, tuple(image_shape), tf.as_dtype(image_dtype).name, num_choices)
     build = _cam_function if method == "cam" else _gradcam_function
-    return compiled(model, key,
-                    lambda model_ref: build(model_ref(), layer_name, _signature(image_shape, image_dtype, num_choices)))
+    signature = [tf.TensorSpec([None, *image_shape], tf.as_dtype(image_dtype)),
+                 tf.TensorSpec([num_choices, None], tf.int32)]
+    return compiled(model, key, lambda model_ref: build(model_ref(), layer_name, signature))
 
 
 def _checked_images(images, model, caller):
@@ -319,11 +266,7 @@ def _checked_images(images, model, caller):
 
 def maps_and_logits(model, images, class_ids=(None,), method="cam", layer_name=None, *, batch_size=64,
                     caller=None):
-    """The maps of several class choices and the logits, from one forward pass per chunk.
-
-    `evaluate_localization` needs the predicted classes, the maps of those
-    classes and the maps of the true classes; `cam`/`gradcam` would run the
-    model three times for them, this runs it once.
+    """The maps of several class choices and the logits, from one forward pass per chunk (not one per choice).
 
     Args:
         model, images, layer_name, batch_size: As `cam` / `gradcam`.
@@ -333,8 +276,8 @@ def maps_and_logits(model, images, class_ids=(None,), method="cam", layer_name=N
         caller: The public function's name, for error messages. Defaults to None: the method.
 
     Returns:
-        `(maps, logits)`: a list of K float32 NumPy arrays `[B, H, W]` (as
-        `cam`/`gradcam` give them), and float32 logits `[B, num_classes]`.
+        `(maps, logits)`: a list of K float32 NumPy arrays `[B, H, W]` (as `cam`/`gradcam` give them), and
+        float32 logits `[B, num_classes]`.
 
     Raises:
         ValueError: As `cam` / `gradcam`, or for an unknown `method`.
@@ -365,28 +308,20 @@ def maps_and_logits(model, images, class_ids=(None,), method="cam", layer_name=N
 
 
 def cam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
-    """Class activation maps (Zhou et al.), upsampled and min-max normalised.
-
-    The raw map is `features @ head.kernel[:, class]` on the feature grid,
-    with no bias and no ReLU (see the module docstring); then OpenCV-style
-    bicubic upsampling to the input size and per-image min-max normalisation.
+    """Class activation maps (Zhou et al.): `features @ head.kernel[:, class]`, upsampled, normalised (module doc).
 
     Args:
-        model: A functional `keras.Model` ending in feature layer ->
-            `GlobalAveragePooling2D` -> `Dense(name="head")` (every
-            `keras_cutmix.models` model).
-        images: `[B, H, W, C]` pixels as the model takes them (NumPy or
-            tensor; for `keras_cutmix.models`, 0-255, uint8 or float).
-        class_ids: `None` (each image's predicted class) or `B` ints in
-            `[0, num_classes)`. Defaults to `None`.
-        layer_name: The feature layer. Defaults to
-            `cam_feature_layer_name(model)`; another layer must have the
-            head's input channel count, and the map is then CAM only by analogy.
+        model: A functional `keras.Model` ending in feature layer -> `GlobalAveragePooling2D` ->
+            `Dense(name="head")` (every `keras_cutmix.models` model).
+        images: `[B, H, W, C]` pixels as the model takes them (NumPy or tensor; for `keras_cutmix.models`,
+            0-255, uint8 or float).
+        class_ids: `None` (each image's predicted class) or `B` ints in `[0, num_classes)`. Defaults to `None`.
+        layer_name: The feature layer. Defaults to `cam_feature_layer_name(model)`; another layer must have
+            the head's input channel count, and the map is then CAM only by analogy.
         batch_size: Images per call of the compiled function. Defaults to 64.
 
     Returns:
-        float32 NumPy array `[B, H, W]`, each map in [0, 1] (all zeros if
-        constant).
+        float32 NumPy array `[B, H, W]`, each map in [0, 1] (all zeros if constant).
 
     Raises:
         ValueError: For a model without that tail, a bad `layer_name`,
@@ -399,32 +334,21 @@ def cam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
 
 
 def gradcam(model, images, class_ids=None, layer_name=None, *, batch_size=64):
-    """Grad-CAM (Selvaraju et al.), upsampled and min-max normalised.
-
-    The raw map is `ReLU(sum_k alpha_k A_k)`, `alpha_k` the spatial mean of
-    the gradient of the class logit with respect to feature map `A_k`; then
-    the same upsampling and normalisation as `cam`. A model that outputs
-    probabilities (by `checks.outputs_logits`) gives the Grad-CAM of the
-    logits feeding its softmax (or sigmoid), the same map as its logits twin;
-    where those are out of reach, of the log probability (module docstring).
+    """Grad-CAM (Selvaraju et al.) of the class logit, upsampled and normalised as `cam` (module docstring).
 
     Args:
-        model: A functional `keras.Model` whose (first) output is logits or
-            class probabilities `[B, num_classes]`.
-        images: `[B, H, W, C]` pixels as the model takes them.
-        class_ids: `None` (each image's predicted class) or `B` ints in
-            `[0, num_classes)`. Defaults to `None`.
-        layer_name: Any layer with a 4-D output. Defaults to
-            `cam_feature_layer_name(model)`.
-        batch_size: Images per call of the compiled function. Defaults to 64.
+        model: A functional `keras.Model` whose (first) output is logits or class probabilities
+            `[B, num_classes]` (then the Grad-CAM of the logits feeding its softmax or sigmoid).
+        images, class_ids, batch_size: As `cam`.
+        layer_name: Any layer with a 4-D output. Defaults to `cam_feature_layer_name(model)`.
 
     Returns:
-        float32 NumPy array `[B, H, W]`, each map in [0, 1] (all zeros if
-        constant, e.g. when every weighted sum is negative).
+        float32 NumPy array `[B, H, W]`, each map in [0, 1] (all zeros if constant, e.g. when every weighted
+        sum is negative).
 
     Raises:
-        ValueError: For a bad `layer_name` (or none given and no CAM tail),
-            `images` not 4-D, bad `class_ids` or `batch_size`.
+        ValueError: For a bad `layer_name` (or none given and no CAM tail), `images` not 4-D, bad `class_ids`
+            or `batch_size`.
 
     References:
         - [Selvaraju et al., 2017](https://arxiv.org/abs/1610.02391)

@@ -4,23 +4,16 @@
     coverage["object_covered"], coverage["outside_object"]        # means over images, fractions
 
 A box that passes IoU 0.5 can sit on the bird's head alone or on the whole bird; these two numbers tell
-which. The CAM region of an image is the box rule's foreground (`boxes_from_maps`: `map > threshold *
-max(map)`, strictly), all of it, not only the largest connected region the box is drawn around. Maps first
-go through PxAP's pipeline (`pxap.maps_at_mask_size`: resized to the masks' size with OpenCV's bicubic
-kernel if needed, min-max normalised per image); on maps from `cam` / `gradcam` at the mask's size that
-changes nothing, so the region is exactly the one `boxes_from_maps` boxes.
+which. The CAM region `R` of an image is the box rule's whole foreground (`map > threshold * max(map)`, not
+only its largest connected region), after PxAP's pipeline (`pxap.maps_at_mask_size`, which changes nothing
+on maps from `cam` / `gradcam` at the mask's size). With `M` the object mask, per image:
 
-Per image, with `R` the CAM region and `M` the object mask:
+* `object_covered = |R & M| / |M|` (NaN for an image without object pixels);
+* `outside_object = |R & ~M| / |R|` (NaN for an empty region, e.g. a constant map).
 
-* `object_covered = |R & M| / |M|`: the fraction of the object's pixels inside the region (undefined, NaN,
-  for an image without object pixels);
-* `outside_object = |R & ~M| / |R|`: the fraction of the region's pixels off the object (NaN for an empty
-  region, e.g. a constant map).
-
-The means skip the NaNs. Which threshold: the fixed sigma of top-1 / GT-known Loc (0.15, the paper's) or
-the optimal one MaxBoxAccV2 found (`evaluate_localization(...)["max_box_acc_v2"]["best_cam_threshold"]`;
-MaxBoxAccV2 binarises the uint8 map `(map * 255).astype(uint8) > int(t * 255)`, which can differ from
-`map > t` by one uint8 level).
+The means skip the NaNs. The threshold may be the paper's fixed sigma (0.15) or the one MaxBoxAccV2 found
+(`evaluate_localization(...)["max_box_acc_v2"]["best_cam_threshold"]`; MaxBoxAccV2 binarises the uint8 map
+`(map * 255).astype(uint8) > int(t * 255)`, which can differ from `map > t` by one uint8 level).
 
 References:
     - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), Section 4.1 and Figure 1: CutMix's
@@ -51,9 +44,7 @@ def object_coverage(maps, masks, threshold=0.15):
     """Fractions of the object inside the thresholded map and of the thresholded map outside the object.
 
     Args:
-        maps: Localization maps [N, h, w] (or one [h, w]), e.g. `cam(model, images, class_ids=labels)`; any
-            size (resized to the masks'), any finite range (min-max normalised per image).
-        masks: Object masks [N, H, W] or [N, H, W, 1]: bool, 0 / 1 or 0 / 255 (255 is the object).
+        maps, masks: As `pxap`.
         threshold: The region is `map > threshold * max(map)`, a fraction (0.15, not 15). Defaults to 0.15,
             the paper's sigma.
 

@@ -4,29 +4,21 @@
                                                      with_boxes=True))
     metrics["top1_loc"], metrics["max_box_acc_v2"]["mean"], metrics["baselines"]["best_centred_box"]
 
-Per image: the logits give the predicted class; the map (`cam` or `gradcam`)
-of the PREDICTED class gives the box scored by top-1 Loc (right class and
-IoU > 0.5, the paper's metric), the map of the TRUE class the box scored by
-GT-known Loc and the maps swept by MaxBoxAccV2 (wsolevaluation computes its
-CAMs for the ground-truth class: `inference.py`, `cams = t2n(self.model(images,
-targets, return_cam=True))`). Boxes follow the paper's rule
-(`boxes_from_maps`, sigma = `threshold`). All numbers are fractions in [0, 1].
+Per image: the logits give the predicted class; the map (`cam` or `gradcam`) of the PREDICTED class gives
+the box scored by top-1 Loc (right class and IoU > 0.5, the paper's metric), the map of the TRUE class the
+box scored by GT-known Loc and the maps swept by MaxBoxAccV2 (wsolevaluation computes its CAMs for the
+ground-truth class: `inference.py`, `cams = t2n(self.model(images, targets, return_cam=True))`). Boxes follow
+the paper's rule (`boxes_from_maps`, sigma = `threshold`). All numbers are fractions in [0, 1].
 
-Ground truth: the dataset's `"bbox"` is float `[B, 4]` or `[B, K, 4]`
-normalised `[ymin, xmin, ymax, xmax]`; rows of zeros pad `[B, K, 4]` (no box).
-They become pixel boxes with exclusive max by rounding (`pixel_boxes`). An
-image without any box is skipped (and counted in `num_skipped`); an inverted
-row (ymax < ymin or xmax < xmin, as tfds mock data has) is no box. Pixel boxes
-are refused (divide them by the image size), as are labels out of the model's
-classes; labels may be ids `[B]` or `[B, 1]` or one-hot rows `[B, K]`. Every
-argument is checked before the first batch is read, and each batch's
-`images`, `labels` and `bbox` before its maps are computed: bad input raises a
-`ValueError` naming `evaluate_localization` and the argument or field.
+Ground truth: normalised boxes become pixel boxes with exclusive max by rounding (`pixel_boxes`); an image
+without any box is skipped (counted in `num_skipped`); an inverted row (ymax < ymin or xmax < xmin, as tfds
+mock data has) is no box. Every argument is checked before the first batch is read, and each batch before
+its maps are computed: bad input raises a `ValueError` naming `evaluate_localization` and the argument or
+field.
 
-Trivial baselines on the same images (no model map at all): the whole-image
-box, and the best fixed centred box (the grid of `CENTRED_BOX_FRACTIONS`
-heights x widths, chosen for its GT-known Loc ON THE TEST SET itself: an upper
-bound for any fixed box). Their top-1 Loc uses the model's predicted classes.
+Trivial baselines on the same images (no model map): the whole-image box, and the best fixed centred box
+(the grid of `CENTRED_BOX_FRACTIONS` heights x widths, chosen for its GT-known Loc ON THE TEST SET itself:
+an upper bound for any fixed box). Their top-1 Loc uses the model's predicted classes.
 
 References:
     - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), supplementary Section B, Table 9.
@@ -89,11 +81,7 @@ def _baselines(height, width, gt_list, pred_classes, labels, iou_threshold):
     candidates = np.stack([centred_box(height, width, max(1, int(round(fh * height))),
                                        max(1, int(round(fw * width)))) for fh, fw in sizes])
     # Every candidate against every image at once: gt boxes padded to [B, K, 4] with a validity mask.
-    most = max(len(g) for g in gt_list)
-    padded = np.zeros((len(gt_list), most, 4), np.int64)
-    valid = np.zeros((len(gt_list), most), bool)
-    for i, g in enumerate(gt_list):
-        padded[i, :len(g)], valid[i, :len(g)] = g, True
+    padded, valid = metrics.padded_boxes(gt_list)
     overlaps = metrics.iou(candidates[:, None, None, :], padded[None])  # [C, B, K]
     scores = ((overlaps > iou_threshold) & valid[None]).any(axis=-1).mean(axis=1)
     best = int(np.argmax(scores))  # The first of equals: the smallest height, then width.
@@ -129,21 +117,15 @@ def _num_batches(dataset):
 
 def _progbar_verbose(verbose):
     """Keras's verbosity as a `Progbar`'s: "auto" and True show the bar (1); 0 and False hide it."""
-    if isinstance(verbose, str) and verbose == "auto" or verbose is True:
-        return 1
-    if isinstance(verbose, (bool, np.bool_)):
-        return int(verbose)
+    if isinstance(verbose, str) and verbose == "auto" or isinstance(verbose, (bool, np.bool_)):
+        return 1 if isinstance(verbose, str) else int(verbose)
     if not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
         raise ValueError(f'{_CALLER}: Expected `verbose` to be 0, 1, 2 or "auto". Received: verbose={verbose!r}')
     return int(verbose)
 
 
-
 def _checked_bbox(bbox):
-    """Normalised boxes as float64; an inverted row (tfds mock data has them) becomes a row of zeros: no box.
-
-    Every coordinate is checked (kind, finiteness, range: pixels are refused), inverted rows included.
-    """
+    """Normalised boxes, every coordinate checked, as float64; an inverted row becomes a row of zeros: no box."""
     raw = bbox.numpy() if hasattr(bbox, "numpy") else bbox
     try:
         array = np.asarray(raw, np.float64)
@@ -203,50 +185,38 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     """Localization metrics of `model` on `dataset`, with the trivial baselines and a few examples.
 
     Args:
-        model: A classifier whose maps `cam`/`gradcam` can compute (every
-            `keras_cutmix.models` model); takes the dataset's images as they come.
-        dataset: Iterable of dicts `{"images": [B, H, W, C], "labels": int [B],
-            "bbox": float [B, 4] or [B, K, 4]}` (e.g. `data.load(...,
-            with_boxes=True, training=False)`): labels as ids or one-hot rows,
-            `bbox` normalised to [0, 1]; zero rows of `bbox` are padding.
-            An optional `"masks"` (bool or 0/1 `[B, H, W]`, the
+        model: A classifier whose maps `cam`/`gradcam` can compute (every `keras_cutmix.models` model); takes
+            the dataset's images as they come.
+        dataset: Iterable of dicts `{"images": [B, H, W, C], "labels": int [B], "bbox": float [B, 4] or
+            [B, K, 4]}` (e.g. `data.load(..., with_boxes=True, training=False)`): labels as ids `[B]` or
+            `[B, 1]` or one-hot rows, `bbox` normalised `[ymin, xmin, ymax, xmax]` in [0, 1] (pixels are
+            refused); zero rows of `bbox` are padding. An optional `"masks"` (bool or 0/1 `[B, H, W]`, the
             object; `with_masks=True`) adds PxAP and the object coverage.
         cam_method: `"cam"` or `"gradcam"`. Defaults to `"cam"`.
-        threshold: The box rule's sigma (fraction of the map's maximum).
-            Defaults to 0.15, the paper's.
+        threshold: The box rule's sigma (fraction of the map's maximum). Defaults to 0.15, the paper's.
         iou_threshold: IoU that top-1 and GT-known Loc must exceed. Defaults to 0.5.
         iou_thresholds: IoU thresholds of MaxBoxAccV2. Defaults to (0.3, 0.5, 0.7).
         cam_curve_interval: Step of MaxBoxAccV2's CAM thresholds. Defaults to 0.001.
         num_examples: How many of the first images to keep for pictures. Defaults to 16.
         max_images: Stop after this many images (None: all). Defaults to None.
         layer_name: Feature layer passed to `cam`/`gradcam`. Defaults to None (the CAM layer).
-        verbose: 0 hides the progress bar (`keras.utils.Progbar`, one step
-            per batch; its target is the data set's batch count when known,
-            cut at `max_images`), 1 or `"auto"` shows it, 2 prints one line at
+        verbose: 0 hides the progress bar (`keras.utils.Progbar`, one step per batch; its target is the data
+            set's batch count when known, cut at `max_images`), 1 or `"auto"` shows it, 2 prints one line at
             the end. Defaults to 1.
 
     Returns:
-        A dict of fractions: `top1_loc`, `gt_known_loc`, `top1_cls_error`,
-        `max_box_acc_v2` (`{"mean", "0.3", "0.5", "0.7", "best_cam_threshold"}`,
-        string keys); with masks, `pxap` (`localization.pxap` of the true
-        class's maps) and `object_coverage` (`object_covered`: mean fraction
-        of the object's pixels inside the true class's map thresholded at
-        `threshold` x its maximum, the box rule's region before its largest
-        box; `outside_object`: mean fraction of that region off the object);
-        `num_images`, `num_skipped` (images without a box),
-        `baselines` (`whole_image` and `best_centred_box`, each with
-        `gt_known_loc` and `top1_loc`), the settings, and `examples` (NumPy:
-        `images`, `maps` and `pred_boxes` of the predicted class,
-        `gt_known_maps` of the true class, `gt_boxes` (list of `[k, 4]`),
-        `labels`, `pred_classes`, `ious`), which is not JSON-ready: pop it
-        before saving.
+        A dict of fractions: `top1_loc`, `gt_known_loc`, `top1_cls_error`, `max_box_acc_v2` (`{"mean", "0.3",
+        "0.5", "0.7", "best_cam_threshold"}`, string keys); with masks, `pxap` (`localization.pxap` of the
+        true class's maps) and `object_coverage` (`localization.object_coverage` of those maps at
+        `threshold`); `num_images`, `num_skipped` (images without a box), `baselines` (`whole_image` and
+        `best_centred_box`, each with `gt_known_loc` and `top1_loc`), the settings, and `examples` (NumPy:
+        `images`, `maps` and `pred_boxes` of the predicted class, `gt_known_maps` of the true class,
+        `gt_boxes` (list of `[k, 4]`), `labels`, `pred_classes`, `ious`), not JSON-ready: pop it before saving.
 
     Raises:
-        ValueError: Naming the argument: an unknown `cam_method` or `verbose`, a threshold outside [0, 1]
-            (e.g. in percent), a bad `layer_name`, `num_examples` or `max_images`; a dataset without `bbox`;
-            a batch whose `images` are not 4-D or change size, whose `labels` are out of the model's classes
-            or not one per image, or whose `bbox` are not normalised (pixels) or not one row per image; or
-            no image with a box.
+        ValueError: Naming the argument: a bad argument (e.g. a threshold in percent); a dataset without
+            `bbox`; a batch whose `images` are not 4-D or change size, whose `labels` or `bbox` are out of
+            range (pixel boxes) or not one per image; or no image with a box.
     """
     if not isinstance(model, keras.Model) or not getattr(model, "outputs", None):
         raise ValueError(f"{_CALLER}: Expected a functional keras.Model. Received: model of type "
@@ -267,7 +237,7 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     num_classes = int(model.outputs[0].shape[-1])
     progbar = keras.utils.Progbar(_num_batches(dataset), verbose=_progbar_verbose(verbose), unit_name="batch")
     num_batches = 0
-    labels, pred_classes, pred_boxes, true_boxes, gt_list = [], [], [], [], []
+    per_image, gt_list = {k: [] for k in ("labels", "pred_classes", "pred_boxes", "true_boxes")}, []
     examples = {k: [] for k in ("images", "maps", "gt_known_maps", "pred_boxes")}
     thresholds = counts = None
     pixel_ap, coverage = PxAPAccumulator(cam_curve_interval), {"object_covered": [], "outside_object": []}
@@ -314,15 +284,10 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
             for key in coverage:
                 coverage[key].append(covered[key])
         take = max(0, num_examples - len(examples["images"]))
-        if take:
-            examples["images"].extend(images[:take])
-            examples["maps"].extend(maps_pred[:take])
-            examples["gt_known_maps"].extend(maps_true[:take])
-            examples["pred_boxes"].extend(boxes_pred[:take])
-        labels.append(batch_labels)
-        pred_classes.append(batch_pred)
-        pred_boxes.append(boxes_pred)
-        true_boxes.append(boxes_true)
+        for key, values in zip(examples, (images, maps_pred, maps_true, boxes_pred)):
+            examples[key].extend(values[:take])
+        for key, values in zip(per_image, (batch_labels, batch_pred, boxes_pred, boxes_true)):
+            per_image[key].append(values)
         gt_list.extend(batch_gt)
         progbar.update(num_batches)
         if max_images is not None and seen >= max_images:
@@ -332,8 +297,7 @@ def evaluate_localization(model, dataset, cam_method="cam", threshold=0.15, iou_
     if not gt_list:
         raise ValueError(f"{_CALLER}: Expected at least one image with a box. Received: {num_skipped} images, "
                          "none with a box")
-    labels, pred_classes = np.concatenate(labels), np.concatenate(pred_classes)
-    pred_boxes, true_boxes = np.concatenate(pred_boxes), np.concatenate(true_boxes)
+    labels, pred_classes, pred_boxes, true_boxes = (np.concatenate(values) for values in per_image.values())
     count = len(gt_list)
     accuracy = {t: float(counts[t].max() / count) for t in iou_thresholds}
     kept = len(examples["images"])

@@ -1,21 +1,17 @@
 """Localization metrics: IoU, top-1 Loc, GT-known Loc, and MaxBoxAcc (V1 and V2).
 
 Boxes are `[ymin, xmin, ymax, xmax]` with an exclusive max (see `boxes.py`); their area is
-`(ymax - ymin) * (xmax - xmin)`, with no `+ 1`. On whole pixel boxes that is the pixel count; on real-valued
-boxes it is the continuous area, so `iou`, `top1_loc` and `gt_known_loc` compute in float64 and take pixel
-boxes (whole or fractional) or normalised boxes alike, as long as both sides share one convention (IoU does
-not change when both are scaled): a side that looks normalised (all within [0, 1], fractional) against a side
-in pixels is refused. `max_box_acc` works on the integer pixel grid of the maps (wsolevaluation's `+ 1`
-areas): its boxes must be whole pixels within the maps. Ground truth is either an array [B, 4] (one box per
-image) or [B, K, 4], or a list of B arrays [k_i, 4] (several boxes per image, as in ImageNet): an image
-counts as localised when its box matches ANY of its ground-truth boxes.
+`(ymax - ymin) * (xmax - xmin)`, with no `+ 1`. `iou`, `top1_loc` and `gt_known_loc` compute in float64 and
+take pixel boxes (whole or fractional) or normalised boxes alike, as long as both sides share one
+convention: a side that looks normalised (all within [0, 1], fractional) against a side in pixels is
+refused. `max_box_acc` works on the integer pixel grid of the maps (wsolevaluation's `+ 1` areas). Ground
+truth is an array [B, 4] or [B, K, 4], or a list of B arrays [k_i, 4] (several boxes per image, as in
+ImageNet): an image counts as localised when its box matches ANY of its ground-truth boxes.
 
-Comparisons: `top1_loc` and `gt_known_loc` count a box as correct when IoU > `iou_threshold` (strictly), as
-the paper states ("IoU with the ground truth > 0.5"). `max_box_acc` uses IoU >= threshold, as
-wsolevaluation's `BoxEvaluator` does. Thresholds are fractions (0.5, not 50).
-
-Bad input (a shape, a convention, a threshold in percent, labels out of range) raises a `ValueError` that
-names the function and the argument; class labels may be ids [B] or [B, 1] or one-hot rows [B, K].
+`top1_loc` and `gt_known_loc` count a box as correct when IoU > `iou_threshold` (strictly), as the paper
+states ("IoU with the ground truth > 0.5"); `max_box_acc` uses IoU >= threshold, as wsolevaluation's
+`BoxEvaluator`. Thresholds are fractions (0.5, not 50). Bad input raises a `ValueError` that names the
+function and the argument; class labels may be ids [B] or [B, 1] or one-hot rows [B, K].
 
 References:
     - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), supplementary Section B, Table 9.
@@ -34,10 +30,7 @@ _CHUNK_PIXELS = 800_000
 
 
 def iou(boxes_a, boxes_b):
-    """Intersection over union of exclusive-max boxes, broadcast over leading dimensions.
-
-    Area is `(ymax - ymin) * (xmax - xmin)`, in float64 (whole or fractional pixels, or normalised
-    coordinates: both sides in one convention); two empty boxes have IoU 0.
+    """Intersection over union of exclusive-max boxes (float64, module docstring), broadcast; empty boxes give 0.
 
     Args:
         boxes_a: Array [..., 4] of `[ymin, xmin, ymax, xmax]` (NumPy, list or tensor).
@@ -66,10 +59,9 @@ def top1_loc(pred_classes, true_classes, pred_boxes, true_boxes, iou_threshold=0
 
     Args:
         pred_classes: Class ids [B] (or [B, 1], or one-hot rows [B, K]) of the predicted (top-1) classes.
-        true_classes: Class ids [B] (or [B, 1], or one-hot rows [B, K]).
+        true_classes: Class ids, as `pred_classes`.
         pred_boxes: Array [B, 4], one estimated box per image.
-        true_boxes: Array [B, 4] or [B, K, 4], or a list of B arrays [k_i, 4] (correct when any matches), in
-            the convention of `pred_boxes`.
+        true_boxes: [B, 4], [B, K, 4] or B arrays [k_i, 4] (any may match), in `pred_boxes`' convention.
         iou_threshold: IoU that must be strictly exceeded, a fraction. Defaults to 0.5.
 
     Returns:
@@ -97,9 +89,7 @@ def gt_known_loc(pred_boxes, true_boxes, iou_threshold=0.5):
 
     Args:
         pred_boxes: Array [B, 4] (the boxes of the maps of the true class).
-        true_boxes: Array [B, 4] or [B, K, 4], or a list of B arrays [k_i, 4] (correct when any matches), in
-            the convention of `pred_boxes`.
-        iou_threshold: IoU that must be strictly exceeded, a fraction. Defaults to 0.5.
+        true_boxes, iou_threshold: As `top1_loc`.
 
     Returns:
         A float in [0, 1].
@@ -119,25 +109,23 @@ def max_box_acc(maps, gt_boxes, iou_thresholds=(0.3, 0.5, 0.7), cam_curve_interv
     Reproduces `BoxEvaluator` of clovaai/wsolevaluation: each map is quantised as `(map * 255).astype(uint8)`
     (in the map's own float dtype) and, for every CAM threshold `t` in `np.arange(0, 1, cam_curve_interval)`,
     binarised as `image > int(t * image.max())`. The boxes are the bounding rects of OpenCV's contours
-    (`RETR_TREE`: every 8-connected region and every hole) in its x0y0x1y1 convention with `x1 = x + w`
-    clipped to `width - 1`; no foreground gives the box [0, 0, 0, 0]. An image is correct at `t` when its
-    best IoU (wsolevaluation's `+ 1` areas) over boxes and gt boxes is >= the IoU threshold. The accuracy per
-    IoU threshold is the best over `t` (first best on ties).
+    (`RETR_TREE`: every 8-connected region and every hole; see `_sweep`) in its x0y0x1y1 convention with
+    `x1 = x + w` clipped to `width - 1`; no foreground gives the box [0, 0, 0, 0]. An image is correct at `t`
+    when its best IoU (`+ 1` areas) over boxes and gt boxes is >= the IoU threshold. The accuracy per IoU
+    threshold is the best over `t` (first best on ties).
 
     Exactness: V2 gives wsolevaluation's counts exactly. V1 keeps the region of largest outer-polygon area
-    (OpenCV's `contourArea`, computed from 2x2 pixel blocks; ties go to the region OpenCV lists first); it is
-    exact on smooth maps, and may differ where a region has holes (their area is not added back) or on noisy
-    maps with ties; tests bound the gap.
+    (OpenCV's `contourArea`; ties go to the region OpenCV lists first): exact on smooth maps, it may differ
+    where a region has holes (their area is not added back) or on noisy maps with ties; tests bound the gap.
 
-    Box conventions: `gt_boxes` are ours (`[ymin, xmin, ymax, xmax]`, max exclusive, whole pixels of the
-    maps) and are converted to wsolevaluation's by pixel coverage: `(x0, y0, x1, y1) = (xmin, ymin, xmax - 1,
-    ymax - 1)`. Boxes read from wsolevaluation's `localization.txt` (`x0,y0,x1,y1`) therefore enter as
-    `[y0, x0, y1 + 1, x1 + 1]`. Normalised boxes are refused (multiply by the map size).
+    `gt_boxes` are converted to wsolevaluation's convention by pixel coverage: `(x0, y0, x1, y1) = (xmin,
+    ymin, xmax - 1, ymax - 1)`, so boxes read from its `localization.txt` (`x0,y0,x1,y1`) enter as
+    `[y0, x0, y1 + 1, x1 + 1]`.
 
     Args:
         maps: Maps [B, H, W] in [0, 1] at image resolution (float; NumPy or tensor).
-        gt_boxes: A list of B arrays [k_i, 4] (or an array [B, 4] or [B, K, 4]) of non-empty pixel boxes
-            within the maps (`ymax <= H`, `xmax <= W`), whole numbers, in our convention.
+        gt_boxes: A list of B arrays [k_i, 4] (or an array [B, 4] or [B, K, 4]) of non-empty whole pixel boxes
+            within the maps (`ymax <= H`, `xmax <= W`; normalised boxes are refused).
         iou_thresholds: IoU thresholds, fractions in [0, 1]. Defaults to (0.3, 0.5, 0.7), as
             wsolevaluation's MaxBoxAccV2 (which writes them in percent).
         cam_curve_interval: Step of the CAM thresholds, in (0, 1]. Defaults to 0.001.
@@ -292,12 +280,17 @@ def _hits(pred, gts, iou_threshold):
                     dtype=bool)
 
 
+def padded_boxes(gt_list):
+    """B arrays [k_i, 4] as int64 [B, max k_i, 4], padded with zero rows, and the validity mask bool [B, K]."""
+    most = max(len(b) for b in gt_list)
+    padded = np.zeros((len(gt_list), most, 4), dtype=np.int64)
+    valid = np.zeros((len(gt_list), most), dtype=bool)
+    for i, boxes in enumerate(gt_list):
+        padded[i, :len(boxes)], valid[i, :len(boxes)] = boxes, True
+    return padded, valid
+
+
 def _to_wsol_boxes(gt_list):
     """Our boxes to wsolevaluation's x0y0x1y1 (inclusive), padded to [B, K, 4] with a validity mask."""
-    k = max(len(b) for b in gt_list)
-    theirs = np.zeros((len(gt_list), k, 4), dtype=np.int64)
-    valid = np.zeros((len(gt_list), k), dtype=bool)
-    for i, boxes in enumerate(gt_list):
-        theirs[i, :len(boxes)] = np.stack([boxes[:, 1], boxes[:, 0], boxes[:, 3] - 1, boxes[:, 2] - 1], axis=1)
-        valid[i, :len(boxes)] = True
-    return theirs, valid
+    ours, valid = padded_boxes(gt_list)
+    return np.stack([ours[..., 1], ours[..., 0], ours[..., 3] - 1, ours[..., 2] - 1], axis=-1), valid

@@ -3,66 +3,49 @@
     config = get_wsol_config("cub_resnet50", method="cutmix", seed=1)   # a training.Config
     PAPER_TOP1_LOC["cub_resnet50"]["cutmix"]                            # 54.81 (%)
 
-| preset              | data                       | model                   | recipe                                     |
-|---------------------|----------------------------|-------------------------|--------------------------------------------|
-| `cub_vgg_gap`       | caltech_birds2011 (200 cl.) | `vgg_gap`               | 600 ep., batch 32, head 0.001 / rest 0.0001 |
-| `cub_resnet50`      | caltech_birds2011          | `resnet50_last_stride1` | 600 ep., batch 32, head 0.01 / rest 0.001  |
-| `imagenet_vgg_gap`  | imagenet2012               | `vgg_gap`               | 20 ep., batch 256, head 0.1 / rest 0.01    |
-| `imagenet_resnet50` | imagenet2012               | `resnet50_last_stride1` | 20 ep., batch 256, head 0.1 / rest 0.01    |
-| `wsol_embedded`     | synthetic_birds (10 cl.)   | `cam_vgg`, pretrained   | the miniature: fine-tune, head 10x, 3 seeds |
-| `wsol_demo`         | synthetic_birds            | `cam_vgg`, pretrained   | `make demo`: 3 epochs, 500 test images     |
-| `wsol_scratch`      | synthetic_birds            | `cam_cnn`               | from scratch (the earlier embedded run)    |
+| preset              | data                        | model                   | recipe (lr: the backbone's)         |
+|---------------------|-----------------------------|-------------------------|-------------------------------------|
+| `cub_vgg_gap`       | caltech_birds2011 (200 cl.) | `vgg_gap`               | 600 ep., batch 32, lr 0.0001        |
+| `cub_resnet50`      | caltech_birds2011           | `resnet50_last_stride1` | 600 ep., batch 32, lr 0.001         |
+| `imagenet_vgg_gap`  | imagenet2012                | `vgg_gap`               | 20 ep., batch 256, lr 0.01          |
+| `imagenet_resnet50` | imagenet2012                | `resnet50_last_stride1` | 20 ep., batch 256, lr 0.01          |
+| `wsol_embedded`     | synthetic_birds (10 cl.)    | `cam_vgg`, pretrained   | the miniature: fine-tune, 3 seeds   |
+| `wsol_demo`         | synthetic_birds             | `cam_vgg`, pretrained   | `make demo`: 3 ep., 500 test images |
+| `wsol_scratch`      | synthetic_birds             | `cam_cnn`               | from scratch                        |
 
-The paper's recipes: SGD momentum 0.9 (plain, not Nesterov: the paper says
-only "momentum"), weight decay 1e-4, the learning rate divided by 10 every
-150 epochs (CUB) or 6 epochs (ImageNet), the new dense layer ("head") at 10x
-the backbone's rate (`lr_multipliers={"head": 10.0}`, so `lr` is the
-backbone's), resize to 256 and random 224 crop with flip for training, resize
-256 and centre crop 224 for testing (`augmentation="resize_crop"`; for
-imagenet2012 the resize keeps the aspect ratio, as keras_cutmix's ImageNet
-pipeline does). CutMix with p = 1 and Cutout half the side (112), as on
-ImageNet classification. Start from ImageNet weights with `weights="imagenet"` (see `keras_cutmix.models.check_weights`
-for every form).
+The paper's recipes: SGD momentum 0.9 (plain, not Nesterov: the paper says only "momentum"), weight decay
+1e-4, the learning rate divided by 10 every 150 epochs (CUB) or 6 epochs (ImageNet), the new dense layer
+("head") at 10x the backbone's rate `lr` (`lr_multipliers={"head": 10.0}`), resize to 256 and random 224
+crop with flip for training, resize 256 and centre crop 224 for testing (`augmentation="resize_crop"`; for
+imagenet2012 the resize keeps the aspect ratio). CutMix with p = 1 and Cutout half the side (112), as on
+ImageNet classification. Start from ImageNet weights with `weights="imagenet"` (see
+`keras_cutmix.models.check_weights` for every form).
 
-`wsol_embedded` is the paper's protocol in small (issue 20): `cam_vgg`
-(VGG-GAP's shape) starts from the backbone pretrained once on
-synthetic_shapes with the baseline recipe (`weights="synthetic_shapes"`,
-`localization.pretrain`: 0.90% top-1 error on its own task), and every method
-fine-tunes it with the CUB recipe's shape: SGD momentum 0.9 (plain), weight
-decay 1e-4, head at 10x, the rate divided by 10 once, resize 146 / random 128
-crop and flip. Fixed from the baseline alone, before any other method ran
-(seed 0, 1,000 test images, 2 busy CPU cores): backbone lr 0.01 (head 0.1),
-6 epochs, decay after epoch 4. The baseline's test top-1 accuracy per epoch
-was 32.8, 77.1, 81.5, 68.5, 91.9, 92.0%: it levels off after the decay (8.0%
-error, against 7.2% for `cam_cnn` trained from scratch for 6 epochs), so more
-epochs would mostly cost time; the dip at epoch 4 says 0.01 is at the top of
-the usable range. Its localization (not used for the choice): top-1 Loc
-4.00, GT-known Loc 5.00, MaxBoxAccV2 28.33, PxAP 32.49; the map at sigma
-0.15 covers 59.4% of the bird, and 68.0% of it lies off the bird.
-`wsol_demo` is the same recipe cut to 3 epochs (the rate /10 after epoch 2)
-on the first 500 test images; `make demo` runs it for the baseline and
-CutMix (the comparison the paper's claim is about), seed 0. The cut was set
-by time alone: the full 6 epochs took 11 min 53 s from a fresh clone here
-(2 CPU cores), over the 10 minutes the demo is allowed. The paper's column beside both
-is CUB-200-2011 with VGG-GAP, the network `cam_vgg` is shaped like.
-
-`wsol_scratch` trains `cam_cnn` from scratch (no head multiplier: there is
-no pretrained backbone to protect) with a cosine schedule: the earlier
-embedded experiment, whose CAM stays on the bird's head.
+`wsol_embedded` is the paper's protocol in small: `cam_vgg` (VGG-GAP's shape) starts from the backbone
+pretrained on synthetic_shapes (`localization.pretrain`: 0.90% top-1 error on its own task), and every
+method fine-tunes it with the CUB recipe's shape, resize 146 / random 128 crop. Fixed from the baseline
+alone (seed 0, 1,000 test images, 2 busy CPU cores): backbone lr 0.01 (head 0.1), 6 epochs, decay after
+epoch 4. The baseline's test top-1 accuracy per epoch was 32.8, 77.1, 81.5, 68.5, 91.9, 92.0%: it levels
+off after the decay (8.0% error; 7.2% for `cam_cnn` from scratch), and the dip at epoch 4 puts 0.01 at the
+top of the usable range. Its localization (not used for the choice): top-1 Loc 4.00, GT-known Loc 5.00,
+MaxBoxAccV2 28.33, PxAP 32.49; the map at sigma 0.15 covers 59.4% of the bird, and 68.0% of it lies off
+the bird. `wsol_demo` cuts it to 3 epochs (the rate /10 after epoch 2) on the first 500 test images: the
+full 6 epochs took 11 min 53 s from a fresh clone here (2 CPU cores), over the 10 minutes `make demo` is
+allowed. The paper's column beside both is CUB-200-2011 with VGG-GAP. `wsol_scratch` trains `cam_cnn` from
+scratch (no head multiplier: no pretrained backbone to protect) with a cosine schedule.
 
 References:
-    - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899),
-      supplementary Section B and Table 9.
+    - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), supplementary Section B and Table 9.
 """
 
 from keras_cutmix.training.config import get_config
 from keras_cutmix.training.preset import Preset
 
-_PAPER_SGD = dict(
+_FINE_TUNE = dict(
     lr_schedule="step", lr_decay=0.1, momentum=0.9, nesterov=False, weight_decay=1e-4,
-    lr_multipliers={"head": 10.0}, augmentation="resize_crop", probability=1.0, alpha=1.0,
-    cutout_size=None, image_size=224,
+    lr_multipliers={"head": 10.0}, augmentation="resize_crop", probability=1.0, alpha=1.0, cutout_size=None,
 )
+_PAPER_SGD = dict(_FINE_TUNE, image_size=224)
 _CUB = dict(_PAPER_SGD, dataset="caltech_birds2011", epochs=600, batch_size=32,
             lr_boundaries=(150, 300, 450))
 _IMAGENET = dict(_PAPER_SGD, dataset="imagenet2012", epochs=20, batch_size=256, lr=0.01,
@@ -72,12 +55,8 @@ _SCRATCH = dict(
     momentum=0.9, nesterov=True, weight_decay=5e-4, probability=1.0, alpha=1.0, cutout_size=None,
 )
 # The miniature: fine-tune the synthetic_shapes backbone (see the module docstring for how it was fixed).
-_MINIATURE = dict(
-    dataset="synthetic_birds", model="cam_vgg", weights="synthetic_shapes", batch_size=32, lr=0.01,
-    lr_schedule="step", lr_boundaries=(4,), lr_decay=0.1, lr_multipliers={"head": 10.0}, momentum=0.9,
-    nesterov=False, weight_decay=1e-4, augmentation="resize_crop", probability=1.0, alpha=1.0, cutout_size=None,
-    epochs=6,
-)
+_MINIATURE = dict(_FINE_TUNE, dataset="synthetic_birds", model="cam_vgg", weights="synthetic_shapes", batch_size=32,
+                  lr=0.01, lr_boundaries=(4,), epochs=6)
 
 _SCRATCH_REACHED = {  # %, mean ± std over seeds 0, 1, 2, 1,000 test images: top-1 Loc, GT-known Loc,
     # MaxBoxAccV2, top-1 cls error.
@@ -128,8 +107,6 @@ WSOL_PRESETS = {
         command="python examples/cub_wsol.py --config=imagenet_resnet50 --weights=imagenet "
                 "--wsol_metadata=wsolevaluation/metadata/ILSVRC/test --data_dir=/data/tensorflow_datasets "
                 "--workdir=/tmp/imagenet_resnet50 --strategy=mirrored"),
-    # Issue 20's miniature of the paper's protocol: the pretrained backbone fine-tuned (see the module
-    # docstring for how the recipe was fixed).
     "wsol_embedded": Preset(
         "wsol_embedded", _MINIATURE, paper=_CUB_VGG_GAP, paper_table=_CUB_TABLE,
         reached=_EMBEDDED_REACHED,
@@ -141,7 +118,7 @@ WSOL_PRESETS = {
         paper_table=_CUB_TABLE, reached=_DEMO_REACHED,
         command="python examples/cub_wsol.py --config=wsol_demo --methods=baseline,cutmix --workdir=/tmp/wsol_demo",
         time_here=_DEMO_TIME),
-    # The earlier embedded experiment: cam_cnn from scratch, 6 epochs (2-3.5 min per method and seed).
+    # cam_cnn from scratch, 6 epochs.
     "wsol_scratch": Preset(
         "wsol_scratch", dict(_SCRATCH, epochs=6), reached=_SCRATCH_REACHED,
         command="python examples/cub_wsol.py --config=wsol_scratch --seeds=0,1,2 --workdir=/tmp/wsol_scratch",
@@ -163,8 +140,8 @@ def get_wsol_config(preset, **overrides):
         A validated `keras_cutmix.training.Config`.
 
     Raises:
-        ValueError: (`training.ConfigError`, `name="config"`) for an unknown
-            preset; `ConfigError` naming the field for an invalid override.
+        ValueError: (`training.ConfigError`, `name="config"`) for an unknown preset; `ConfigError` naming the
+            field for an invalid override.
     """
     from keras_cutmix.training.config import ConfigError  # pylint: disable=g-import-not-at-top
 

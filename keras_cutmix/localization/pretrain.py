@@ -1,18 +1,15 @@
 """The embedded stand-in for ImageNet pretraining: `cam_vgg` trained on `synthetic_shapes`, saved as a notop file.
 
-The paper fine-tunes localization networks from ImageNet weights. The embedded
-miniature does the same in small: one `cam_vgg` is trained once, with the
-baseline recipe (no mixing), on `synthetic_shapes` (4,000 64x64 images of 10
-shape classes, another task than the birds', resized to the birds' 128 pixels),
-and every method then fine-tunes that backbone on `synthetic_birds` through
-`weights="synthetic_shapes"` (the shipped file) or `weights=<notop file>` -- the
-`--weights` path a user with ImageNet weights takes.
+The paper fine-tunes localization networks from ImageNet weights. The embedded miniature does the same in
+small: one `cam_vgg` is trained once, with the baseline recipe (no mixing), on `synthetic_shapes` (4,000
+64x64 images of 10 shape classes, resized to the birds' 128 pixels), and every method then fine-tunes that
+backbone on `synthetic_birds` through `weights="synthetic_shapes"` (the shipped file) or
+`weights=<notop file>` -- the `--weights` path a user with ImageNet weights takes.
 
     python examples/pretrain_backbone.py --workdir=/tmp/pretrain --install
 
-The recipe (`PRETRAIN_RECIPE`) was fixed by looking at this run alone (its
-curve and its error), before any fine-tuning: see `examples/pretrain_backbone.py`
-for the measured curve, time and accuracy.
+The recipe (`PRETRAIN_RECIPE`) was fixed by looking at this run alone, before any fine-tuning: see
+`examples/pretrain_backbone.py` for the measured curve, time and accuracy.
 
 References:
     - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899),
@@ -52,21 +49,20 @@ def pretrain_backbone(workdir, *, install=False, overwrite=False, **overrides):
     """Trains `cam_vgg` on synthetic_shapes (resumable) and writes its notop file.
 
     Args:
-        workdir: The run's directory (as `training.train_and_evaluate`'s); the notop
-            file is written there as `backbone_notop.weights.h5`.
-        install: Whether to copy the notop file over the shipped one
-            (`keras_cutmix/models/weights/`), which `weights="synthetic_shapes"` loads.
+        workdir: The run's directory (as `training.train_and_evaluate`'s); the notop file is written there as
+            `backbone_notop.weights.h5`.
+        install: Whether to copy the notop file over the shipped one (`keras_cutmix/models/weights/`), which
+            `weights="synthetic_shapes"` loads.
         overwrite: Whether to delete a run of another config found in `workdir`.
         **overrides: `Config` fields to set (`seed`, `epochs`, `steps_per_epoch`, ...).
 
     Returns:
-        A dict: `notop` (the file's path), `top1_error` (%, the final model's on
-        synthetic_shapes' test split), `test_top1_error` (% after each epoch),
-        `epochs`, `seed`.
+        A dict: `notop` (the file's path), `top1_error` (%, the final model's on synthetic_shapes' test split),
+        `test_top1_error` (% after each epoch), `epochs`, `seed`.
 
     Raises:
-        ValueError: (`training.ConfigError`) for a bad override, or a workdir
-            holding another config's run without `overwrite`.
+        ValueError: (`training.ConfigError`) for a bad override, or a workdir holding another config's run
+            without `overwrite`.
     """
     config = pretrain_config(**overrides)
     results = training.train_and_evaluate(config, workdir, overwrite=overwrite)

@@ -9,24 +9,20 @@
 
 Reproduces `MaskEvaluator` of clovaai/wsolevaluation (`evaluation.py`), step by step:
 
-1. **Maps** as `inference.py` makes them: a map of another size than its mask is resized to the mask's
-   `[H, W]` with OpenCV's bicubic kernel (`cam.resize_matrix`, the upsampling `cam` and `gradcam` use),
-   then every map is min-max normalised per image to [0, 1] (a constant map becomes zeros, as
-   `normalize_scoremap`). On maps from `cam` / `gradcam` at the mask's size this changes nothing.
+1. **Maps** as `inference.py` makes them (`maps_at_mask_size`): resized to the mask's `[H, W]` with OpenCV's
+   bicubic kernel if needed (`cam.resize_matrix`), then min-max normalised per image (a constant map becomes
+   zeros, as `normalize_scoremap`). On maps from `cam` / `gradcam` at the mask's size this changes nothing.
 2. **Histograms** of the scores of the foreground pixels and of the background pixels, over the bins
    `[t_0, t_1), ..., [t_last, 1), [1, 2), [2, 3]` with `t = np.arange(0, 1, cam_curve_interval)` (0.001:
    1,000 thresholds), added up over images. Pixels of the optional `ignore` masks enter neither histogram
    (wsolevaluation's mask value 255, its ignore boxes minus the foreground).
 3. **AP**: from the top bin down, `tp` and `fp` are the cumulative foreground and background counts,
    precision `tp / (tp + fp)`, recall `tp / num_foreground`, and `AP = sum(precision[1:] * diff(recall))`
-   over the points with a prediction. wsolevaluation multiplies by 100; here it stays a fraction, like the
-   other metrics.
+   over the points with a prediction; a fraction (wsolevaluation multiplies by 100).
 
-This is the average precision of the pixels ranked by score (scikit-learn's `average_precision_score` of
-the pixels), with scores quantised to the `cam_curve_interval` bins: pixels in one bin count as tied.
-
-Masks: bool, 0 / 1, or 0 / 255 (uint8 images such as CUB's PNGs and synthetic_birds' `segmentation_mask`,
-where 255 is the object), shaped [N, H, W] or [N, H, W, 1] (or one [H, W]).
+This is scikit-learn's `average_precision_score` of the pixels, with scores quantised to the
+`cam_curve_interval` bins (pixels in one bin count as tied). Masks: see `checked_masks` (255 is the object in
+uint8 images such as CUB's PNGs and synthetic_birds' `segmentation_mask`).
 
 References:
     - [Choe et al., Evaluating Weakly Supervised Object Localization Methods Right, CVPR 2020](
@@ -45,15 +41,14 @@ def checked_masks(values, name, caller):
 
     Args:
         values: The masks given (NumPy array, list or tensor).
-        name: The argument's name, for the message.
-        caller: The public function's name, for the message.
+        name, caller: The argument's and the public function's names, for the messages.
 
     Returns:
         A bool array [N, H, W].
 
     Raises:
-        ValueError: for another shape, other values (e.g. 0, 1 and 255 together: wsolevaluation's
-            mask with 255 for ignore, which goes in as `masks=(mask == 1), ignore=(mask == 255)`).
+        ValueError: for another shape, other values (e.g. 0, 1 and 255 together: wsolevaluation's mask with
+            255 for ignore, which goes in as `masks=(mask == 1), ignore=(mask == 255)`).
     """
     array = values.numpy() if hasattr(values, "numpy") else values
     array = np.asarray(array) if isinstance(array, (list, tuple)) else array
@@ -76,8 +71,8 @@ def maps_at_mask_size(maps, size, caller, count=None):
     Args:
         maps: Maps [N, h, w] (or one [h, w]), any real dtype, finite (NumPy array, list or tensor).
         size: The masks' `(H, W)`.
-        caller: The public function's name, for the message.
-        count: The number of maps expected (one per mask). Defaults to None.
+        caller: The public function's name, for the messages.
+        count: The number of maps expected (one per mask). Defaults to None: any.
 
     Returns:
         float64 [N, H, W] in [0, 1]; a constant map gives zeros.
@@ -127,9 +122,7 @@ class PxAPAccumulator:
         """Adds a batch.
 
         Args:
-            maps: Localization maps [N, h, w] (or one [h, w]), e.g. `cam(...)`; any size (resized to the
-                masks'), any finite range (normalised per image).
-            masks: Object masks [N, H, W] or [N, H, W, 1]: bool, 0 / 1 or 0 / 255.
+            maps, masks: As `pxap`.
             ignore: Optional masks like `masks` of pixels left out of both histograms (background only: they
                 may not overlap the object). Defaults to None.
 

@@ -3,25 +3,20 @@
     from keras_cutmix import localization
     localization.run_wsol("wsol_demo", "/tmp/wsol", methods=("baseline", "cutmix"), seeds=(0, 1))
 
-Each method x seed trains in `workdir/<method>/seed_<s>/` through the
-training runner (`training.plan_runs` / `run_all`, i.e. `train_and_evaluate`:
-resumable after a kill, progress bars), whose
-evaluator `localization_<cam>` runs `evaluate_localization` on the test split
-after training and stores its metrics in that run's `results.json` (and the
-first images, maps and boxes in `localization_examples_<cam>.npz`). Then
-`workdir` gets:
+Each method x seed trains in `workdir/<method>/seed_<s>/` through `training.plan_runs` / `run_all`
+(`train_and_evaluate`: resumable after a kill), whose evaluator `localization_<cam>` runs
+`evaluate_localization` on the test split after training and stores its metrics in that run's `results.json`
+(and the first images, maps and boxes in `localization_examples_<cam>.npz`). Then `workdir` gets:
 
-    results.json      per method: every seed's metrics, their mean and std (%),
-                      the paper's top-1 Loc; the trivial baselines
-    results.md        Table 9's layout: method rows; top-1 Loc, GT-known Loc,
-                      MaxBoxAccV2, top-1 cls error (mean ± std over seeds)
-    cam_<method>.png  the first test images with the CAM, the ground truth
-                      (green) and the estimated box (red), first seed
+    results.json      per method: every seed's metrics, their mean and std (%), the paper's top-1 Loc;
+                      the trivial baselines
+    results.md        Table 9's layout (`table.markdown_table`): mean ± std over seeds per method
+    cam_<method>.png  the first test images with the CAM, the ground truth (green) and the estimated box
+                      (red), first seed
     cam_methods.png   the same images across methods, side by side
 
-With `cam_method="gradcam"` the same files are `results_gradcam.json`,
-`results_gradcam.md`, `gradcam_<method>.png` and `gradcam_methods.png`, so
-CAM's and Grad-CAM's results of one workdir sit side by side.
+With `cam_method="gradcam"` the same files are `results_gradcam.json`, `results_gradcam.md`,
+`gradcam_<method>.png` and `gradcam_methods.png`, beside CAM's.
 
 References:
     - [Yun et al., CutMix, ICCV 2019](https://arxiv.org/abs/1905.04899), supplementary Section B, Table 9.
@@ -64,11 +59,8 @@ def results_basename(cam_method):
 
 
 def _check_boxes(config, wsol_metadata, image_root):
-    """The test boxes: the data set's own, or for imagenet2012 a wsolevaluation metadata folder's.
-
-    The metadata folder is read here (seconds for ImageNet's 50,000 lines), so
-    a missing or malformed file fails before training rather than after it.
-    """
+    """The test boxes: the data set's own, or for imagenet2012 a wsolevaluation metadata folder's (read here,
+    seconds for ImageNet's 50,000 lines)."""
     if config.dataset != "imagenet2012":
         try:
             has_boxes = data.dataset_spec(config.dataset).has_boxes
@@ -96,20 +88,17 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
                wsol_metadata=None, image_root=None, max_eval_images=None, num_examples=16):
     """Every check of `run_wsol` that reads no image and writes nothing; returns the run configs.
 
+    For imagenet2012 the `wsol_metadata` folder is read (its four text files), so a bad one fails before
+    training rather than after it.
+
     Args: as `run_wsol`, with `config` a `Config`.
 
     Returns:
         `training.plan_runs`'s `[Run(method, seed, config, workdir, overwrite)]`, in run order.
 
-    Nothing is written in `workdir` (an embedded data set not yet built is
-    built by training or by the first `data.load`). For imagenet2012 the
-    `wsol_metadata` folder is read (its four text files), so a bad one fails
-    before training rather than after it.
-
     Raises:
-        ConfigError: naming the argument (`methods`, `seeds`, `cam`,
-            `dataset`, `wsol_metadata`, `image_root`, `max_eval_images`,
-            `num_examples`, `eval_only`, a config field or `workdir`).
+        ConfigError: naming the argument (`methods`, `seeds`, `cam`, `dataset`, `wsol_metadata`, `image_root`,
+            `max_eval_images`, `num_examples`, `eval_only`, a config field or `workdir`).
         keras_cutmix.data.DatasetNotFoundError, FileNotFoundError: as `training.check_run`.
     """
     methods, seeds = check_methods(methods), check_seeds(seeds)  # Checked first, as the flags are read.
@@ -135,12 +124,8 @@ def check_wsol(config, workdir, methods, seeds, cam_method="cam", eval_only=Fals
 
 
 def evaluation_dataset(config, batch_size=64, wsol_metadata=None, image_root=None):
-    """The test images, labels and boxes of `config`: its test split, or for imagenet2012 the
-    validation images with every box of a wsolevaluation metadata folder
-    (`data.imagenet_wsol_dataset(wsol_metadata, image_root, config.data_dir, ...)`: resize to
-    256 / 224 of the image size, centre crop to the image size (224 by default), all boxes as
-    `[B, K, 4]` padded with zero rows). Data sets with object masks (synthetic_birds, caltech_birds2011)
-    yield them too, for PxAP and the object coverage."""
+    """The test images, labels and boxes (and masks where the data set has them) of `config`: its test split,
+    or for imagenet2012 `data.imagenet_wsol_dataset` (resize to 256 / 224 of the image size, centre crop)."""
     if config.dataset == "imagenet2012":
         size = config.image_size or 224
         return data.imagenet_wsol_dataset(wsol_metadata, image_root, config.data_dir, batch_size=batch_size,
@@ -152,13 +137,9 @@ def evaluation_dataset(config, batch_size=64, wsol_metadata=None, image_root=Non
 
 def localization_evaluator(cam_method="cam", num_examples=16, batch_size=64, wsol_metadata=None, image_root=None,
                            max_images=None):
-    """A `train_and_evaluate` evaluator: localization metrics on `evaluation_dataset(config, ...)`.
-
-    Evaluates at most `max_images` test images (None: all), with a progress
-    bar unless `config.verbose` is 0. Saves the kept examples in
-    `workdir/localization_examples_<cam_method>.npz` and returns the
-    JSON-ready metrics of `evaluate_localization`.
-    """
+    """A `train_and_evaluate` evaluator: `evaluate_localization` on at most `max_images` (None: all) images of
+    `evaluation_dataset(config, ...)`; saves its examples in `workdir/localization_examples_<cam_method>.npz`
+    and returns its JSON-ready metrics."""
     def evaluate(model, config, workdir):
         dataset = evaluation_dataset(config, batch_size, wsol_metadata, image_root)
         metrics = evaluate_localization(model, dataset, cam_method=cam_method, num_examples=num_examples,
@@ -207,27 +188,24 @@ def run_wsol(config, workdir, methods=METHODS, seeds=(0,), cam_method="cam", eva
     """Trains (or, with `eval_only`, only evaluates) every method x seed; writes the table and pictures.
 
     Args:
-        config: A `WSOL_PRESETS` name (the paper's top-1 Loc goes beside
-            ours when Table 9 has it), a `training.Config` or a dict.
+        config: A `WSOL_PRESETS` name (the paper's top-1 Loc goes beside ours when Table 9 has it), a
+            `training.Config` or a dict.
         workdir: Output directory; `workdir/<method>/seed_<s>/` holds each run.
         methods: Methods to compare. Defaults to all four.
         seeds: Seeds of each method (mean and std over them). Defaults to (0,).
         cam_method: `"cam"` or `"gradcam"`. Defaults to `"cam"`.
-        eval_only: Only evaluate runs already finished in `workdir`; refuse
-            if one is missing. Defaults to False.
-        overwrite: Delete a run of another config found in a run directory.
-            Defaults to False.
+        eval_only: Only evaluate runs already finished in `workdir`; refuse if one is missing. Defaults to
+            False.
+        overwrite: Delete a run of another config found in a run directory. Defaults to False.
         num_examples: Test images kept per run for the pictures. Defaults to 16.
-        wsol_metadata: For imagenet2012 (required there): a wsolevaluation
-            metadata folder, e.g. `wsolevaluation/metadata/ILSVRC/test`,
-            whose boxes (and labels) are evaluated. Defaults to None.
-        image_root: For imagenet2012: the folder its metadata paths are
-            relative to; None reads the tfds `imagenet2012` validation
-            images. Defaults to None.
-        max_eval_images: Evaluate localization on at most this many test
-            images (the first ones). Defaults to None: all of them.
-        **overrides: `Config` fields applied over the preset (e.g. `epochs`,
-            `weights`, `data_dir`, `strategy`, `dataset`).
+        wsol_metadata: For imagenet2012 (required there): a wsolevaluation metadata folder, e.g.
+            `wsolevaluation/metadata/ILSVRC/test`, whose boxes (and labels) are evaluated. Defaults to None.
+        image_root: For imagenet2012: the folder its metadata paths are relative to; None reads the tfds
+            `imagenet2012` validation images. Defaults to None.
+        max_eval_images: Evaluate localization on at most this many test images (the first ones). Defaults
+            to None: all of them.
+        **overrides: `Config` fields applied over the preset (e.g. `epochs`, `weights`, `data_dir`,
+            `strategy`, `dataset`).
 
     Returns:
         The dict written to `workdir/results.json` (`results_<cam_method>.json` for Grad-CAM).

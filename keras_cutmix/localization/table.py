@@ -51,11 +51,10 @@ def summarize(per_seed, paper=None):
     summary = {}
     for method, seeds in per_seed.items():
         runs = list(seeds.values())
-        keys = list(_keys(runs)) + [f"max_box_acc_v2@{t}" for t in ("0.3", "0.5", "0.7")]
         values = {k: [_value(r, k) for r in runs] for k in _keys(runs)}
         for t in ("0.3", "0.5", "0.7"):
             values[f"max_box_acc_v2@{t}"] = [r["max_box_acc_v2"][t] for r in runs]
-        stats = {k: _stats(values[k]) for k in keys}
+        stats = {k: _stats(v) for k, v in values.items()}
         summary[method] = {
             "seeds": {str(s): r for s, r in seeds.items()},
             "mean": {k: v[0] for k, v in stats.items()},
@@ -71,10 +70,7 @@ def summarize_baselines(per_seed):
     runs = list(per_seed[first_method].values())
     result = {"top1_loc_classes_of": first_method}
     for name in ("whole_image", "best_centred_box"):
-        result[name] = {
-            "gt_known_loc": _stats([r["baselines"][name]["gt_known_loc"] for r in runs]),
-            "top1_loc": _stats([r["baselines"][name]["top1_loc"] for r in runs]),
-        }
+        result[name] = {k: _stats([r["baselines"][name][k] for r in runs]) for k in ("gt_known_loc", "top1_loc")}
     best = runs[0]["baselines"]["best_centred_box"]
     result["best_centred_box"].update(box=best["box"], height_fraction=best["height_fraction"],
                                       width_fraction=best["width_fraction"], note=best["note"])
@@ -106,9 +102,10 @@ def markdown_table(summary, baselines, config, cam_method, seeds, paper_title="p
     }
     for name, title in names.items():
         rows[title] = {k: dict(zip(("mean", "std"), baselines[name][k])) for k in ("top1_loc", "gt_known_loc")}
-    paper = {s["paper_top1_loc"] for s in summary.values()} != {None}
+    paper = {m: s["paper_top1_loc"] for m, s in summary.items()}
     return write_table(
-        rows, COLUMNS + (MASK_COLUMNS if masks else ()), {paper_title: {m: s["paper_top1_loc"] for m, s in summary.items()}} if paper else None,
+        rows, COLUMNS + (MASK_COLUMNS if masks else ()),
+        {paper_title: paper} if set(paper.values()) != {None} else None,
         title=f"## Localization: {config.model} on {config.dataset}, {config.epochs} epochs, "
               f"{cam_method.upper() if cam_method == 'cam' else 'Grad-CAM'}, seeds {', '.join(map(str, seeds))}",
         intro="In %, mean ± std over seeds. Top-1 Loc: right class and IoU > 0.5 with the box of the "
