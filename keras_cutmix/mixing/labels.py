@@ -74,8 +74,8 @@ def one_hot(ids, num_classes, caller=None, dtype=tf.float32):
 
     Returns:
         `(labels, checks)`: `dtype` one-hot labels `[B, num_classes]`, whose row is NaN where an id is out of
-        range or not a whole number (what XLA computes, where the checks are dropped), and the assertion ops (None entries
-        eagerly, where they already ran). Use `wait_for(checks, labels)` in graphs.
+        range or not a whole number (what XLA computes, where the checks are dropped), and the assertion ops
+        (None entries eagerly, where they already ran). Use `wait_for(checks, labels)` in graphs.
 
     Raises:
         ValueError: if `ids` is not of shape `[B]` or `[B, 1]`.

@@ -70,14 +70,14 @@ def _arg(name):
 
 
 def _split(data):
-    """`(images_or_dict, labels, extras, form)` of a layer input; `form` is "tuple" or "single"."""
-    if isinstance(data, (tuple, list)):
-        if len(data) not in (2, 3):
-            raise ValueError(errors.named(
-                "Expected images, a dict, `(images, labels)` or `(images, labels, sample_weight)`. "
-                f"Received: a {type(data).__name__} of {len(data)} entries"))
-        return data[0], data[1], tuple(data[2:]), "tuple"
-    return data, None, (), "single"
+    """`(images_or_dict, labels, extras)` of a layer input; `extras` is None unless it is a tuple."""
+    if not isinstance(data, (tuple, list)):
+        return data, None, None
+    if len(data) not in (2, 3):
+        raise ValueError(errors.named(
+            "Expected images, a dict, `(images, labels)` or `(images, labels, sample_weight)`. "
+            f"Received: a {type(data).__name__} of {len(data)} entries"))
+    return data[0], data[1], tuple(data[2:])
 
 
 class MixingLayer(keras.layers.Layer):
@@ -165,18 +165,15 @@ class MixingLayer(keras.layers.Layer):
             losses.record_mix(self, None)
             return data
         with errors.caller(type(self).__name__):
-            images, labels, extras, form = _split(data)
+            images, labels, extras = _split(data)
         with errors.caller(self.method.name):
             outputs, mix = core.mix_inputs(self.method, self.args, images, labels, self._next_seed(),
                                            _replica_salt())
         # A layer that mixes no labels (Cutout) records "no mix", so its loss scores plain targets.
         losses.record_mix(self, mix if self.mixes_labels else None)
-        if self.mixes_labels:
-            if not outermost and form == "single" and not isinstance(images, dict):
-                losses.warn_unwrapped(self)
-        if form == "tuple":
-            return (*outputs, *extras)
-        return outputs
+        if self.mixes_labels and not outermost and extras is None and not isinstance(images, dict):
+            losses.warn_unwrapped(self)
+        return outputs if extras is None else (*outputs, *extras)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -228,13 +225,7 @@ class MixingLayer(keras.layers.Layer):
 
 
 class LabelMixingLayer(MixingLayer):
-    """The base of CutMix and MixUp: both draw lambda ~ Beta(alpha, alpha), per batch or per sample.
-
-    Args:
-        num_classes, probability, label_smoothing, data_format, seed, **kwargs: See `MixingLayer`.
-        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
-        per_sample: One lambda (and box) per sample instead of one per batch. Defaults to False.
-    """
+    """The base of CutMix and MixUp: `alpha` and `per_sample` (see `CutMix`) on top of `MixingLayer`."""
 
     method_args = ("alpha", "per_sample")
     alpha, per_sample = map(_arg, method_args)
@@ -250,13 +241,10 @@ class CutMix(LabelMixingLayer):
     """CutMix layer (Yun et al., 2019): pastes a partner's box and mixes labels by the pasted area.
 
     Args:
-        num_classes: Number of classes for integer labels.
+        num_classes, label_smoothing, data_format, seed: As `MixingLayer`.
         alpha: Beta(alpha, alpha) parameter. Defaults to 1.0, the paper's choice.
         probability: Chance of mixing (the official code's `cutmix_prob`). Defaults to 1.0.
         per_sample: One lambda and box per sample instead of one per batch. Defaults to False.
-        label_smoothing: Defaults to 0.0.
-        data_format: Defaults to Keras's setting.
-        seed: Defaults to None.
         **kwargs: Base layer arguments, and the box arguments of `MixingLayer` (`bounding_box_format`,
             `min_visibility`, `min_size`, `max_boxes`).
 
@@ -272,13 +260,10 @@ class MixUp(LabelMixingLayer):
     """MixUp layer (Zhang et al., 2018): blends images with a partner and mixes labels alike.
 
     Args:
-        num_classes: Number of classes for integer labels.
+        num_classes, probability, label_smoothing, data_format, seed: As `MixingLayer` (blending does not
+            depend on `data_format`).
         alpha: Beta(alpha, alpha) parameter. Defaults to 1.0, the CutMix paper's MixUp baseline.
-        probability: Chance of mixing. Defaults to 1.0.
         per_sample: One lambda per sample instead of one per batch. Defaults to False.
-        label_smoothing: Defaults to 0.0.
-        data_format: Defaults to Keras's setting (blending does not depend on it).
-        seed: Defaults to None.
         **kwargs: Base layer arguments, and the box arguments of `MixingLayer` (boxes keep both images'
             boxes with their blend weights in "box_weights").
 
@@ -298,10 +283,7 @@ class Cutout(MixingLayer):
         size: Hole side in pixels, or `(height, width)`. Defaults to 16.
         probability: Chance that each image gets a hole. Defaults to 1.0.
         fill_value: Value written into the hole. Defaults to 0.
-        num_classes: Number of classes for integer labels in dict inputs.
-        label_smoothing: Defaults to 0.0.
-        data_format: Defaults to Keras's setting.
-        seed: Defaults to None.
+        num_classes, label_smoothing, data_format, seed: As `MixingLayer`.
         **kwargs: Base layer arguments, and the box arguments of `MixingLayer`.
 
     References:

@@ -31,9 +31,7 @@ def uniform(seed, shape):
     Returns:
         float32 tensor; values are (k + 0.5) / 2**23 for integer k, so never exactly 0 or 1.
     """
-    bits = tf.random.stateless_uniform(
-        shape, seed, minval=None, maxval=None, dtype=tf.int64, alg=_ALG
-    )
+    bits = tf.random.stateless_uniform(shape, seed, minval=None, maxval=None, dtype=tf.int64, alg=_ALG)
     low_bits = tf.bitwise.bitwise_and(bits, (1 << _MANTISSA_BITS) - 1)
     return (tf.cast(low_bits, tf.float32) + 0.5) * (1.0 / (1 << _MANTISSA_BITS))
 
@@ -160,20 +158,14 @@ def _to_seed_tensor(seed):
     if seed is None:
         fresh = tf.random.uniform([2], minval=0, maxval=2**31 - 1, dtype=tf.int32)
         return tf.cast(fresh, tf.int64)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer, tf.Tensor, tf.Variable)) and not hasattr(
-        seed, "shape"
-    ):
-        raise TypeError(
-            "Expected `seed` to be None, an int or a shape-[2] integer tensor. "
-            f"Received: seed={seed!r} of type {type(seed).__name__}"
-        )
+    if isinstance(seed, bool) or not (isinstance(seed, int) or hasattr(seed, "shape")):  # NumPy ints have a shape.
+        raise TypeError("Expected `seed` to be None, an int or a shape-[2] integer tensor. "
+                        f"Received: seed={seed!r} of type {type(seed).__name__}")
     if isinstance(seed, (int, np.integer)):
         return tf.constant([int(seed), 0], tf.int64)
     seed = tf.convert_to_tensor(seed)
     if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] not in (None, 2):
-        raise TypeError(
-            "Expected a seed tensor of shape [2] and an integer dtype. "
-            f"Received: shape={seed.shape}, dtype={seed.dtype.name}"
-        )
+        raise TypeError("Expected a seed tensor of shape [2] and an integer dtype. "
+                        f"Received: shape={seed.shape}, dtype={seed.dtype.name}")
     return tf.cast(seed, tf.int64)
 
