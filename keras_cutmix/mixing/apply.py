@@ -103,10 +103,8 @@ def blend_images(images, permutation, mix_weight):
         mix_weight: float32 [B], weight of each image itself.
 
     Returns:
-        A tensor like `images`. The blend runs in `compute_dtype(images.dtype)` (float32 for uint8 and
-        half precision) and is cast back once; integer images are rounded half to even and clipped to
-        their range. Across eager, graph, XLA and `tf.data` runs results agree to 1 float32 ulp (1 grey
-        level for integer images); see the module docstring.
+        A tensor like `images`, blended in `compute_dtype(images.dtype)` and cast back once (integer images
+        rounded half to even and clipped to their range; agreement across modes: the module docstring).
     """
     dtype = compute_dtype(images.dtype)
     weight = tf.reshape(tf.cast(mix_weight, dtype), [-1, 1, 1, 1])
@@ -120,9 +118,8 @@ def blend_images(images, permutation, mix_weight):
 def mix_labels(labels, permutation, mix_weight):
     """`mix_weight * labels + (1 - mix_weight) * labels[permutation]` for float labels [B, K].
 
-    Computed in `compute_dtype(labels.dtype)` (float32 for float16 / bfloat16 labels) and cast back to the
-    labels' dtype. Across eager, graph, XLA and `tf.data` runs mixed labels in [0, 1] agree within 1 float32
-    ulp (at most 1.2e-7), since XLA may fuse the multiply-adds.
+    Computed in `compute_dtype(labels.dtype)` and cast back to the labels' dtype (across modes: the module
+    docstring).
     """
     dtype = compute_dtype(labels.dtype)
     weight = tf.cast(mix_weight, dtype)[:, None]

@@ -32,8 +32,7 @@ def sample_cutmix(seed, batch_size, height, width, alpha=1.0, probability=1.0, p
     Args:
         seed: Shape-[2] integer tensor.
         batch_size: Batch size (int or scalar int32 tensor).
-        height: Image height in pixels.
-        width: Image width in pixels.
+        height, width: Image height and width in pixels.
         alpha: Beta(alpha, alpha) parameter. Defaults to 1.0 (uniform), the paper's choice.
         probability: Chance that mixing happens: for the whole batch when `per_sample=False` (the
             official code's `cutmix_prob`), for each sample independently otherwise. Defaults to 1.0.
@@ -85,19 +84,18 @@ def apply_cutmix(batch, mix, data_format="channels_last", shared_box=False):
         batch: `inputs.Batch` (images, float labels or None, segmentation masks or None).
         mix: Dict from `sample_cutmix`.
         data_format: Layout of the images (and rank-4 masks).
-        shared_box: True when every sample has the same box (per-batch mixing); the mask is then built
-            once for the batch.
+        shared_box: True when every sample has the same box (per-batch mixing): one mask for the batch.
 
     Returns:
         The mixed `inputs.Batch`, dtypes unchanged.
     """
     boxes = mix["boxes"][:1] if shared_box else mix["boxes"]
     images = apply_ops.paste_boxes(batch.images, mix["permutation"], boxes, data_format)
-    labels = masks = None
-    if batch.labels is not None:
-        labels = apply_ops.mix_labels(batch.labels, mix["permutation"], mix["mix_weight"])
-    if batch.segmentation_masks is not None:
-        masks = apply_ops.paste_boxes(batch.segmentation_masks, mix["permutation"], boxes, data_format)
+    labels, masks = batch.labels, batch.segmentation_masks
+    if labels is not None:
+        labels = apply_ops.mix_labels(labels, mix["permutation"], mix["mix_weight"])
+    if masks is not None:
+        masks = apply_ops.paste_boxes(masks, mix["permutation"], boxes, data_format)
     return inputs.Batch(images, labels, masks)
 
 

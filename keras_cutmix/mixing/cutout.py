@@ -25,8 +25,7 @@ def sample_cutout(seed, batch_size, height, width, size=16, probability=1.0):
     Args:
         seed: Shape-[2] integer tensor.
         batch_size: Batch size.
-        height: Image height.
-        width: Image width.
+        height, width: Image height and width in pixels.
         size: Hole side in pixels, or `(hole_height, hole_width)` (checked by the caller: `core.check_size`).
             Defaults to 16 (CIFAR-10 in the paper of Cutout; 8 for CIFAR-100).
         probability: Chance that each sample gets a hole. Defaults to 1.0.

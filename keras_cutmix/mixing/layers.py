@@ -7,17 +7,14 @@ model.compile(optimizer="sgd", loss=cutmix.mixed_loss("categorical_crossentropy"
 model.fit(images, labels)  # mixed images AND the matching mixed targets
 ```
 
-A layer takes images alone, an `(images, labels)` tuple (or `(images, labels, sample_weight)`, whose
-weights pass through), or a dict with "images" and optional "labels", "segmentation_masks" and
-"bounding_boxes" (with `bounding_box_format`; rules in `keras_cutmix.mixing.boxes`), and returns the same
-form. When to mix follows Keras's own layers:
-- called on its own (`layer(batch)`, `ds.map(layer)`), it mixes unless called with `training=False`,
-  as `keras.layers.CutMix` does;
-- inside a model it mixes only when the model runs in training (as `fit` does), so `predict`,
-  `evaluate`, `model(x)` and exported models are untouched.
-A `keras.random.SeedGenerator` gives each call its own mix; its state is a layer variable, so `fit` steps
-and epochs differ and the same `seed` gives the same sequence. Under `tf.distribute` each replica folds its
-replica id into the seed. Inputs keep their dtype (uint8 stays uint8, also under mixed precision policies).
+A layer takes the input forms of `cutmix_fn` (images, `(images, labels)`, or a dict; also
+`(images, labels, sample_weight)`, whose weights pass through) and returns the same form. It mixes as
+Keras's own layers do: on its own (`layer(batch)`, `ds.map(layer)`) unless called with `training=False`;
+inside a model only when the model runs in training (as `fit` does), so `predict`, `evaluate`, `model(x)`
+and exported models are untouched. A `keras.random.SeedGenerator` (a layer variable) gives each call its
+own mix, so `fit` steps and epochs differ and the same `seed` gives the same sequence; under
+`tf.distribute` each replica folds its replica id into the seed. Inputs keep their dtype (uint8 stays
+uint8, also under mixed precision policies).
 """
 
 import keras
@@ -83,9 +80,8 @@ def _split(data):
 class MixingLayer(keras.layers.Layer):
     """Base class: seeds, the training switch, input forms, mix recording and the config round trip.
 
-    Subclasses set `method` (a `core.Method`: the sampler and applier that the map function uses too),
-    `method_args` (the names of their own arguments) and `mixes_labels`, and pass their own arguments to
-    `__init__` in `method_kwargs`. The arguments are checked once, here, into `self.args` (`core.Args`).
+    Subclasses set `method` (the map function's `core.Method`), `method_args` (their own arguments' names,
+    passed in `method_kwargs`) and `mixes_labels`. The arguments are checked once, here, into `self.args`.
 
     Args:
         num_classes: Number of classes for integer labels (in dict or tuple inputs, or in `mixed_loss`).

@@ -82,17 +82,14 @@ def _dense_equivalent(loss, reduction, dtype):
 class MixedLoss(keras.losses.Loss):
     """Scores predictions against the targets that a mixing layer mixed in the current training step.
 
-    Made by `CutMix.mixed_loss(loss)` (or `MixUp`'s). Targets are read by the rules of
-    `keras_cutmix.mixing.labels` (`loss_targets`): class ids are one-hot encoded (with `num_classes`, or the
-    predictions' width) and checked to lie in `[0, num_classes)` (under XLA nothing can raise: the targets of
-    an out-of-range id, of the samples mixed with it, and the loss are NaN); binary, multi-label, soft and
-    regression targets are used as floats. Where the layer mixed in this step, the targets are smoothed with
-    its `label_smoothing` (class targets only) and mixed with its partners and weights; then the wrapped loss
-    scores them with all its own settings (`reduction`, `from_logits`, `label_smoothing`, `axis`,
-    `sample_weight`), a sparse categorical loss as the categorical one. When nothing is mixed (evaluation, a
-    draw that mixed nothing) the value is the wrapped loss's own, up to float rounding. In a traced step
-    (e.g. `fit`) in which its layer did not run, the layer is not in the model being trained and the targets
-    cannot be mixed: the loss warns once.
+    Made by `CutMix.mixed_loss(loss)` (or `MixUp`'s). Targets are read and checked by the rules of
+    `keras_cutmix.mixing.labels` (`loss_targets`; class ids out of range raise, or give NaN under XLA).
+    Where the layer mixed in this step, they are smoothed with its `label_smoothing` (class targets only) and
+    mixed with its partners and weights; then the wrapped loss scores them with all its own settings
+    (`reduction`, `from_logits`, `label_smoothing`, `axis`, `sample_weight`), a sparse categorical loss as
+    the categorical one. When nothing is mixed (evaluation, a draw that mixed nothing) the value is the
+    wrapped loss's own, up to float rounding. In a traced step (e.g. `fit`) in which its layer did not run,
+    the layer is not in the model being trained and the targets cannot be mixed: the loss warns once.
 
     Args:
         loss: A Keras loss: name, function or `keras.losses.Loss` instance.

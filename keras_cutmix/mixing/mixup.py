@@ -52,9 +52,7 @@ def apply_mixup(batch, mix):
         The mixed `inputs.Batch`, image dtype unchanged.
     """
     images = apply_ops.blend_images(batch.images, mix["permutation"], mix["mix_weight"])
-    labels = None
-    if batch.labels is not None:
-        labels = apply_ops.mix_labels(batch.labels, mix["permutation"], mix["mix_weight"])
+    labels = None if batch.labels is None else apply_ops.mix_labels(batch.labels, mix["permutation"], mix["mix_weight"])
     return inputs.Batch(images, labels, batch.segmentation_masks)
 
 
