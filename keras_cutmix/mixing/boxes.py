@@ -127,8 +127,7 @@ def _sides_at_least(boxes, min_size):
 def pasted_boxes(boxes, rects, rules):
     """A partner's boxes [B, N, 4] clipped to the pasted rectangles [B, 4]: `(boxes, keep)`."""
     clipped = _intersect(boxes, rects)
-    area = _area(boxes)
-    visible = tf.math.divide_no_nan(_area(clipped), area)
+    visible = tf.math.divide_no_nan(_area(clipped), _area(boxes))
     keep = (visible >= rules.min_visibility) & (visible > 0) & _sides_at_least(clipped, rules.min_size)
     return clipped, keep
 
@@ -139,13 +138,11 @@ def covered_boxes(boxes, rects, rules):
     Returns:
         `(boxes, keep)`: each box clipped to its visible part where that part is a rectangle.
     """
-    overlap = _intersect(boxes, rects)
     area = _area(boxes)
-    hidden = _area(overlap)
+    hidden = _area(_intersect(boxes, rects))
     visible = tf.math.divide_no_nan(area - hidden, area)
-    r = rects[:, None, :]
     by0, bx0, by1, bx1 = tf.unstack(boxes, axis=-1)
-    ry0, rx0, ry1, rx1 = (r[..., k] for k in range(4))
+    ry0, rx0, ry1, rx1 = tf.unstack(rects[:, None, :], axis=-1)
     spans_rows = (ry0 <= by0) & (ry1 >= by1)
     spans_cols = (rx0 <= bx0) & (rx1 >= bx1)
     touched = hidden > 0

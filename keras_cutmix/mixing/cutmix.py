@@ -44,8 +44,7 @@ def sample_cutmix(seed, batch_size, height, width, alpha=1.0, probability=1.0, p
         the weight of each sample's own label: `1 - pasted_pixels / (H * W)`, exactly).
     """
     perm_seed, apply_seed, beta_seed, box_seed = sampling.split_seed(seed, 4)
-    height = tf.cast(height, tf.int32)
-    width = tf.cast(width, tf.int32)
+    height, width = tf.cast(height, tf.int32), tf.cast(width, tf.int32)
     count = batch_size if per_sample else 1
     lam = sampling.sample_beta(beta_seed, [count], alpha)
     cut_ratio = tf.sqrt(1.0 - lam)
@@ -55,12 +54,8 @@ def sample_cutmix(seed, batch_size, height, width, alpha=1.0, probability=1.0, p
     boxes = tf.broadcast_to(boxes, [batch_size, 4])
     applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample)
     boxes = tf.where(applied[:, None], boxes, tf.zeros_like(boxes))
-    mix_weight = kept_fraction(boxes, height, width)
-    return {
-        "permutation": sampling.sample_permutation(perm_seed, batch_size),
-        "boxes": boxes,
-        "mix_weight": mix_weight,
-    }
+    return {"permutation": sampling.sample_permutation(perm_seed, batch_size), "boxes": boxes,
+            "mix_weight": kept_fraction(boxes, height, width)}
 
 
 def kept_fraction(boxes, height, width):

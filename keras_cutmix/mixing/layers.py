@@ -89,10 +89,8 @@ class MixingLayer(keras.layers.Layer):
         label_smoothing: Applied to labels before mixing. Defaults to 0.0.
         data_format: "channels_last" or "channels_first". Defaults to Keras's setting.
         seed: Int seed of the layer's `SeedGenerator`. Defaults to None (random).
-        bounding_box_format: Keras's format name of "bounding_boxes" in dict inputs. Defaults to None.
-        min_visibility: Boxes less visible than this fraction are dropped. Defaults to 0.5.
-        min_size: Boxes the mix clips must keep both sides this long (pixels). Defaults to 1.
-        max_boxes: Boxes per output image. Defaults to None (2N; N for Cutout).
+        bounding_box_format, min_visibility, min_size, max_boxes: For "bounding_boxes" in dict inputs, as in
+            the map functions (`cutmix_fn`, `cutout_fn`: max_boxes defaults to 2N, N for Cutout).
         method_kwargs: The subclass's own arguments (e.g. `{"alpha": 1.0, "per_sample": False}`).
         **kwargs: Base layer arguments (e.g. `name`).
 

@@ -72,9 +72,8 @@ def _dense_equivalent(loss, reduction, dtype):
     if not isinstance(loss, keras.losses.Loss):
         return _FunctionLoss(loss, reduction, dtype)
     if isinstance(loss, keras.losses.SparseCategoricalCrossentropy):
-        config = loss.get_config()
         return keras.losses.CategoricalCrossentropy(
-            from_logits=config["from_logits"], reduction=loss.reduction, name=loss.name, dtype=loss.dtype)
+            from_logits=loss.get_config()["from_logits"], reduction=loss.reduction, name=loss.name, dtype=loss.dtype)
     return loss
 
 

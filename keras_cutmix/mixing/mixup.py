@@ -22,11 +22,7 @@ def sample_mixup(seed, batch_size, alpha=1.0, probability=1.0, per_sample=False)
     """Draws one MixUp: partners and blend weights. Pure: same seed, same mix.
 
     Args:
-        seed: Shape-[2] integer tensor.
-        batch_size: Batch size.
-        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
-        probability: Chance that mixing happens (per batch, or per sample with `per_sample`).
-        per_sample: If False (default), one lambda for the batch.
+        seed, batch_size, alpha, probability, per_sample: As `sample_cutmix` (one lambda, no box).
 
     Returns:
         Dict with `permutation` (int32 [B]) and `mix_weight` (float32 [B], the weight of each sample's
@@ -35,10 +31,8 @@ def sample_mixup(seed, batch_size, alpha=1.0, probability=1.0, per_sample=False)
     perm_seed, apply_seed, beta_seed = sampling.split_seed(seed, 3)
     lam = sampling.sample_beta(beta_seed, [batch_size if per_sample else 1], alpha)
     applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample)
-    return {
-        "permutation": sampling.sample_permutation(perm_seed, batch_size),
-        "mix_weight": tf.where(applied, tf.broadcast_to(lam, [batch_size]), 1.0),
-    }
+    return {"permutation": sampling.sample_permutation(perm_seed, batch_size),
+            "mix_weight": tf.where(applied, tf.broadcast_to(lam, [batch_size]), 1.0)}
 
 
 def apply_mixup(batch, mix):

@@ -144,23 +144,19 @@ def resolve_seed(seed, salt=None):
     Raises:
         TypeError: If `seed` is of another kind.
     """
-    seed = _to_seed_tensor(seed)
+    if seed is None:
+        seed = tf.cast(tf.random.uniform([2], minval=0, maxval=2**31 - 1, dtype=tf.int32), tf.int64)
+    elif isinstance(seed, bool) or not (isinstance(seed, int) or hasattr(seed, "shape")):  # NumPy ints have a shape.
+        raise TypeError("Expected `seed` to be None, an int or a shape-[2] integer tensor. "
+                        f"Received: seed={seed!r} of type {type(seed).__name__}")
+    elif isinstance(seed, (int, np.integer)):
+        seed = tf.constant([int(seed), 0], tf.int64)
+    else:
+        seed = tf.convert_to_tensor(seed)
+        if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] not in (None, 2):
+            raise TypeError("Expected a seed tensor of shape [2] and an integer dtype. "
+                            f"Received: shape={seed.shape}, dtype={seed.dtype.name}")
+        seed = tf.cast(seed, tf.int64)
     if salt is not None:
         seed = tf.random.experimental.stateless_fold_in(seed, salt, alg=_ALG)
     return seed
-
-
-def _to_seed_tensor(seed):
-    if seed is None:
-        return tf.cast(tf.random.uniform([2], minval=0, maxval=2**31 - 1, dtype=tf.int32), tf.int64)
-    if isinstance(seed, bool) or not (isinstance(seed, int) or hasattr(seed, "shape")):  # NumPy ints have a shape.
-        raise TypeError("Expected `seed` to be None, an int or a shape-[2] integer tensor. "
-                        f"Received: seed={seed!r} of type {type(seed).__name__}")
-    if isinstance(seed, (int, np.integer)):
-        return tf.constant([int(seed), 0], tf.int64)
-    seed = tf.convert_to_tensor(seed)
-    if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] not in (None, 2):
-        raise TypeError("Expected a seed tensor of shape [2] and an integer dtype. "
-                        f"Received: shape={seed.shape}, dtype={seed.dtype.name}")
-    return tf.cast(seed, tf.int64)
-
