@@ -172,8 +172,8 @@ def compact(boxes, labels, keep, max_boxes, weights=None):
 
     keep = fit(keep)  # False on padding rows, whose labels become -1 and boxes and weights 0 below.
     weights = None if weights is None else tf.where(keep, fit(weights), 0.0)
-    return BoxBatch(tf.where(keep[..., None], fit(boxes), 0.0), tf.where(keep, fit(labels), tf.cast(-1, labels.dtype)),
-                    weights)
+    labels = tf.where(keep, fit(labels), tf.cast(-1, labels.dtype))
+    return BoxBatch(tf.where(keep[..., None], fit(boxes), 0.0), labels, weights)
 
 
 def output_size(box_batch, rules, sources):

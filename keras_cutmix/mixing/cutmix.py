@@ -138,7 +138,6 @@ def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1
         max_boxes: Boxes per output image, padded with label -1. Defaults to None: 2N.
         (The box rules, the output order and the padding: `keras_cutmix.mixing.boxes`.)
         return_mix: Also return the drawn mix (to draw the pasted box, or check the label weights).
-            Defaults to False.
 
     Numbers may be Python or NumPy scalars (e.g. `num_classes=y.max() + 1`).
 

@@ -70,8 +70,7 @@ def cutout_fn(images, labels=None, *, size=16, probability=1.0, fill_value=0, nu
         probability: Chance that each image gets a hole. Defaults to 1.0.
         fill_value: Value written into the hole. Defaults to 0.
         num_classes, label_smoothing, data_format, seed, bounding_box_format: As `cutmix_fn`.
-        min_visibility: Boxes with less than this fraction left outside the hole are dropped. Defaults
-            to 0.5.
+        min_visibility: Boxes with less than this fraction left outside the hole are dropped.
         min_size: Boxes clipped to their visible part must keep both sides this long. Defaults to 1.
         max_boxes: Boxes per output image. Defaults to None: N.
         return_mix: Also return the drawn holes. Defaults to False.
