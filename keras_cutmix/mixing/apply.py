@@ -32,14 +32,10 @@ def box_masks(boxes, height, width):
 
 def _spatial_mask(boxes, tensor, data_format):
     """Box masks shaped to broadcast against `tensor` (rank 3 [B, H, W] or rank 4 in `data_format`)."""
-    if tensor.shape.rank == 3:
-        height, width = tf.shape(tensor)[1], tf.shape(tensor)[2]
-        return box_masks(boxes, height, width)
-    if data_format == "channels_last":
-        height, width = tf.shape(tensor)[1], tf.shape(tensor)[2]
-        return box_masks(boxes, height, width)[:, :, :, None]
-    height, width = tf.shape(tensor)[2], tf.shape(tensor)[3]
-    return box_masks(boxes, height, width)[:, None, :, :]
+    if tensor.shape.rank == 3 or data_format == "channels_last":
+        mask = box_masks(boxes, tf.shape(tensor)[1], tf.shape(tensor)[2])
+        return mask if tensor.shape.rank == 3 else mask[:, :, :, None]
+    return box_masks(boxes, tf.shape(tensor)[2], tf.shape(tensor)[3])[:, None, :, :]
 
 
 def paste_boxes(images, permutation, boxes, data_format="channels_last"):
@@ -107,10 +103,8 @@ def blend_images(images, permutation, mix_weight):
         mix_weight: float32 [B], weight of each image itself.
 
     Returns:
-        A tensor like `images`. The blend runs in `compute_dtype(images.dtype)` (float32 for uint8 and
-        half precision) and is cast back once; integer images are rounded half to even and clipped to
-        their range. Across eager, graph, XLA and `tf.data` runs results agree to 1 float32 ulp (1 grey
-        level for integer images); see the module docstring.
+        A tensor like `images`, blended in `compute_dtype(images.dtype)` and cast back once (integer images
+        rounded half to even and clipped to their range; agreement across modes: the module docstring).
     """
     dtype = compute_dtype(images.dtype)
     weight = tf.reshape(tf.cast(mix_weight, dtype), [-1, 1, 1, 1])
@@ -124,9 +118,8 @@ def blend_images(images, permutation, mix_weight):
 def mix_labels(labels, permutation, mix_weight):
     """`mix_weight * labels + (1 - mix_weight) * labels[permutation]` for float labels [B, K].
 
-    Computed in `compute_dtype(labels.dtype)` (float32 for float16 / bfloat16 labels) and cast back to the
-    labels' dtype. Across eager, graph, XLA and `tf.data` runs mixed labels in [0, 1] agree within 1 float32
-    ulp (at most 1.2e-7), since XLA may fuse the multiply-adds.
+    Computed in `compute_dtype(labels.dtype)` and cast back to the labels' dtype (across modes: the module
+    docstring).
     """
     dtype = compute_dtype(labels.dtype)
     weight = tf.cast(mix_weight, dtype)[:, None]

@@ -54,14 +54,13 @@ class BoxBatch(NamedTuple):
     weights: Optional[tf.Tensor] = None
 
 
-def parse_boxes(data, images, rules, data_format):
+def parse_boxes(data, images, rules, height, width):
     """The boxes of a mixing function's input as a pixel `BoxBatch`, or None if it has none.
 
     Args:
         data: The function's input: a dict (whose `"bounding_boxes"` are read) or a tensor (no boxes).
-        images: The validated images tensor.
+        images: The validated images tensor, of dynamic `height` and `width`.
         rules: The checked arguments (`core.Args`: `bounding_box_format`, `min_visibility`, ...).
-        data_format: Layout of the images.
 
     Returns:
         A `BoxBatch` whose boxes wait for the run-time checks, or None.
@@ -84,7 +83,6 @@ def parse_boxes(data, images, rules, data_format):
                                       f"Received: boxes.shape={boxes.shape}, labels.shape={labels.shape}"))
     checks = [inputs.check_batch_size("bounding_boxes", boxes, images),
               inputs.check_batch_size("bounding_boxes labels", labels, images)]
-    _, height, width = inputs.image_size(images, data_format)
     pixels = keras.utils.bounding_boxes.convert_format(boxes, rules.bounding_box_format, INTERNAL_FORMAT,
                                                        height=height, width=width)
     valid = labels != -1
@@ -99,9 +97,8 @@ def parse_boxes(data, images, rules, data_format):
     return BoxBatch(label_lib.wait_for(checks, pixels), labels)
 
 
-def pack_boxes(box_batch, rules, images, data_format):
-    """The output `{"boxes", "labels"[, "box_weights"]}` in the caller's format."""
-    _, height, width = inputs.image_size(images, data_format)
+def pack_boxes(box_batch, rules, height, width):
+    """The output `{"boxes", "labels"[, "box_weights"]}` in the caller's format, for images of that size."""
     boxes = keras.utils.bounding_boxes.convert_format(box_batch.boxes, INTERNAL_FORMAT, rules.bounding_box_format,
                                                       height=height, width=width)
     valid = box_batch.labels != -1
@@ -130,8 +127,7 @@ def _sides_at_least(boxes, min_size):
 def pasted_boxes(boxes, rects, rules):
     """A partner's boxes [B, N, 4] clipped to the pasted rectangles [B, 4]: `(boxes, keep)`."""
     clipped = _intersect(boxes, rects)
-    area = _area(boxes)
-    visible = tf.math.divide_no_nan(_area(clipped), area)
+    visible = tf.math.divide_no_nan(_area(clipped), _area(boxes))
     keep = (visible >= rules.min_visibility) & (visible > 0) & _sides_at_least(clipped, rules.min_size)
     return clipped, keep
 
@@ -142,13 +138,11 @@ def covered_boxes(boxes, rects, rules):
     Returns:
         `(boxes, keep)`: each box clipped to its visible part where that part is a rectangle.
     """
-    overlap = _intersect(boxes, rects)
     area = _area(boxes)
-    hidden = _area(overlap)
+    hidden = _area(_intersect(boxes, rects))
     visible = tf.math.divide_no_nan(area - hidden, area)
-    r = rects[:, None, :]
     by0, bx0, by1, bx1 = tf.unstack(boxes, axis=-1)
-    ry0, rx0, ry1, rx1 = (r[..., k] for k in range(4))
+    ry0, rx0, ry1, rx1 = tf.unstack(rects[:, None, :], axis=-1)
     spans_rows = (ry0 <= by0) & (ry1 >= by1)
     spans_cols = (rx0 <= bx0) & (rx1 >= bx1)
     touched = hidden > 0
@@ -167,22 +161,19 @@ def compact(boxes, labels, keep, max_boxes, weights=None):
     """Moves kept boxes to the front (stable), pads or cuts to `max_boxes`; dropped rows become padding."""
     keep = keep & (labels != -1)
     order = tf.argsort(tf.cast(~keep, tf.int32), axis=-1, stable=True)
-    take = lambda t: tf.gather(t, order, axis=1, batch_dims=1)  # noqa: E731
-    boxes, labels, keep = take(boxes), take(labels), take(keep)
-    weights = None if weights is None else take(weights)
-    size = boxes.shape[1]
-    if size is None or size < max_boxes:
-        pad = tf.maximum(max_boxes - tf.shape(boxes)[1], 0)  # An unknown count may exceed max_boxes.
-        boxes = tf.pad(boxes, [[0, 0], [0, pad], [0, 0]])
-        labels = tf.pad(labels, [[0, 0], [0, pad]], constant_values=-1)
-        keep = tf.pad(keep, [[0, 0], [0, pad]])
-        weights = None if weights is None else tf.pad(weights, [[0, 0], [0, pad]])
-    boxes, labels, keep = boxes[:, :max_boxes], labels[:, :max_boxes], keep[:, :max_boxes]
-    labels = tf.where(keep, labels, tf.cast(-1, labels.dtype))
-    boxes = tf.where(keep[..., None], boxes, 0.0)
-    if weights is not None:
-        weights = tf.where(keep, weights[:, :max_boxes], 0.0)
-    return BoxBatch(boxes, labels, weights)
+    pad = boxes.shape[1] is None or boxes.shape[1] < max_boxes
+
+    def fit(rows):  # Rows [B, N, ...] in `order`, padded (an unknown N may exceed max_boxes), cut to max_boxes.
+        rows = tf.gather(rows, order, axis=1, batch_dims=1)
+        if pad:
+            extra = tf.maximum(max_boxes - tf.shape(rows)[1], 0)
+            rows = tf.pad(rows, [[0, 0], [0, extra]] + [[0, 0]] * (rows.shape.rank - 2))
+        return rows[:, :max_boxes]
+
+    keep = fit(keep)  # False on padding rows, whose labels become -1 and boxes and weights 0 below.
+    weights = None if weights is None else tf.where(keep, fit(weights), 0.0)
+    labels = tf.where(keep, fit(labels), tf.cast(-1, labels.dtype))
+    return BoxBatch(tf.where(keep[..., None], fit(boxes), 0.0), labels, weights)
 
 
 def output_size(box_batch, rules, sources):

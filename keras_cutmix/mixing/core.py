@@ -54,8 +54,8 @@ def check_size(size):
         pair = [inputs.python_number(s) for s in pair]
     if not (isinstance(pair, (tuple, list)) and len(pair) == 2
             and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in pair)):
-        raise ValueError(errors.named("Expected `size` to be a positive int or a pair of positive ints (height, width). "
-                                      f"Received: size={size!r}"))
+        raise ValueError(errors.named("Expected `size` to be a positive int or a pair of positive ints "
+                                      f"(height, width). Received: size={size!r}"))
     return tuple(pair)
 
 
@@ -80,7 +80,8 @@ def _known_box_format(name):
 def _check_min_size(min_size):
     min_size = inputs.python_number(min_size)
     if isinstance(min_size, bool) or not isinstance(min_size, (int, float)) or not min_size >= 0:
-        raise ValueError(errors.named(f"Expected `min_size` to be a number >= 0 (pixels). Received: min_size={min_size!r}"))
+        raise ValueError(errors.named(
+            f"Expected `min_size` to be a number >= 0 (pixels). Received: min_size={min_size!r}"))
     return float(min_size)
 
 
@@ -129,11 +130,11 @@ def mix_inputs(method, args, images, labels, seed, seed_salt=None):
     if method.mask_error and isinstance(images, dict) and images.get(inputs.MASKS_KEY) is not None:
         raise ValueError(errors.named(method.mask_error))
     batch, pack = inputs.parse(images, labels, args.num_classes, args.label_smoothing, args.data_format)
-    box_batch = box_lib.parse_boxes(images, batch.images, args, args.data_format)
     batch_size, height, width = inputs.image_size(batch.images, args.data_format)
+    box_batch = box_lib.parse_boxes(images, batch.images, args, height, width)
     mix = method.sample(sampling.resolve_seed(seed, seed_salt), batch_size, height, width, args)
     output = pack(method.apply(batch, mix, args))
     if box_batch is not None:
-        boxes = method.boxes(box_batch, mix, args)
-        output = {**output, inputs.BOXES_KEY: box_lib.pack_boxes(boxes, args, batch.images, args.data_format)}
+        boxes = box_lib.pack_boxes(method.boxes(box_batch, mix, args), args, height, width)
+        output = {**output, inputs.BOXES_KEY: boxes}
     return output, mix

@@ -32,8 +32,7 @@ def sample_cutmix(seed, batch_size, height, width, alpha=1.0, probability=1.0, p
     Args:
         seed: Shape-[2] integer tensor.
         batch_size: Batch size (int or scalar int32 tensor).
-        height: Image height in pixels.
-        width: Image width in pixels.
+        height, width: Image height and width in pixels.
         alpha: Beta(alpha, alpha) parameter. Defaults to 1.0 (uniform), the paper's choice.
         probability: Chance that mixing happens: for the whole batch when `per_sample=False` (the
             official code's `cutmix_prob`), for each sample independently otherwise. Defaults to 1.0.
@@ -45,8 +44,7 @@ def sample_cutmix(seed, batch_size, height, width, alpha=1.0, probability=1.0, p
         the weight of each sample's own label: `1 - pasted_pixels / (H * W)`, exactly).
     """
     perm_seed, apply_seed, beta_seed, box_seed = sampling.split_seed(seed, 4)
-    height = tf.cast(height, tf.int32)
-    width = tf.cast(width, tf.int32)
+    height, width = tf.cast(height, tf.int32), tf.cast(width, tf.int32)
     count = batch_size if per_sample else 1
     lam = sampling.sample_beta(beta_seed, [count], alpha)
     cut_ratio = tf.sqrt(1.0 - lam)
@@ -56,12 +54,8 @@ def sample_cutmix(seed, batch_size, height, width, alpha=1.0, probability=1.0, p
     boxes = tf.broadcast_to(boxes, [batch_size, 4])
     applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample)
     boxes = tf.where(applied[:, None], boxes, tf.zeros_like(boxes))
-    mix_weight = kept_fraction(boxes, height, width)
-    return {
-        "permutation": sampling.sample_permutation(perm_seed, batch_size),
-        "boxes": boxes,
-        "mix_weight": mix_weight,
-    }
+    return {"permutation": sampling.sample_permutation(perm_seed, batch_size), "boxes": boxes,
+            "mix_weight": kept_fraction(boxes, height, width)}
 
 
 def kept_fraction(boxes, height, width):
@@ -85,19 +79,18 @@ def apply_cutmix(batch, mix, data_format="channels_last", shared_box=False):
         batch: `inputs.Batch` (images, float labels or None, segmentation masks or None).
         mix: Dict from `sample_cutmix`.
         data_format: Layout of the images (and rank-4 masks).
-        shared_box: True when every sample has the same box (per-batch mixing); the mask is then built
-            once for the batch.
+        shared_box: True when every sample has the same box (per-batch mixing): one mask for the batch.
 
     Returns:
         The mixed `inputs.Batch`, dtypes unchanged.
     """
     boxes = mix["boxes"][:1] if shared_box else mix["boxes"]
     images = apply_ops.paste_boxes(batch.images, mix["permutation"], boxes, data_format)
-    labels = masks = None
-    if batch.labels is not None:
-        labels = apply_ops.mix_labels(batch.labels, mix["permutation"], mix["mix_weight"])
-    if batch.segmentation_masks is not None:
-        masks = apply_ops.paste_boxes(batch.segmentation_masks, mix["permutation"], boxes, data_format)
+    labels, masks = batch.labels, batch.segmentation_masks
+    if labels is not None:
+        labels = apply_ops.mix_labels(labels, mix["permutation"], mix["mix_weight"])
+    if masks is not None:
+        masks = apply_ops.paste_boxes(masks, mix["permutation"], boxes, data_format)
     return inputs.Batch(images, labels, masks)
 
 
@@ -145,7 +138,6 @@ def cutmix_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1
         max_boxes: Boxes per output image, padded with label -1. Defaults to None: 2N.
         (The box rules, the output order and the padding: `keras_cutmix.mixing.boxes`.)
         return_mix: Also return the drawn mix (to draw the pasted box, or check the label weights).
-            Defaults to False.
 
     Numbers may be Python or NumPy scalars (e.g. `num_classes=y.max() + 1`).
 

@@ -25,8 +25,7 @@ def sample_cutout(seed, batch_size, height, width, size=16, probability=1.0):
     Args:
         seed: Shape-[2] integer tensor.
         batch_size: Batch size.
-        height: Image height.
-        width: Image width.
+        height, width: Image height and width in pixels.
         size: Hole side in pixels, or `(hole_height, hole_width)` (checked by the caller: `core.check_size`).
             Defaults to 16 (CIFAR-10 in the paper of Cutout; 8 for CIFAR-100).
         probability: Chance that each sample gets a hole. Defaults to 1.0.
@@ -70,13 +69,8 @@ def cutout_fn(images, labels=None, *, size=16, probability=1.0, fill_value=0, nu
         size: Hole side in pixels, or `(height, width)`. Defaults to 16.
         probability: Chance that each image gets a hole. Defaults to 1.0.
         fill_value: Value written into the hole. Defaults to 0.
-        num_classes: Number of classes for integer labels.
-        label_smoothing: Applied to the labels. Defaults to 0.0.
-        data_format: "channels_last" or "channels_first". Defaults to Keras's setting.
-        seed: None, an int, or a shape-[2] int tensor.
-        bounding_box_format: As `cutmix_fn`.
-        min_visibility: Boxes with less than this fraction left outside the hole are dropped. Defaults
-            to 0.5.
+        num_classes, label_smoothing, data_format, seed, bounding_box_format: As `cutmix_fn`.
+        min_visibility: Boxes with less than this fraction left outside the hole are dropped.
         min_size: Boxes clipped to their visible part must keep both sides this long. Defaults to 1.
         max_boxes: Boxes per output image. Defaults to None: N.
         return_mix: Also return the drawn holes. Defaults to False.

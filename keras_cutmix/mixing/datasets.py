@@ -1,17 +1,15 @@
 """Seeded mixing in `tf.data`: every batch and every epoch gets its own mix, same seed, same sequence.
 
-A map function called with a fixed `seed` returns the same mix every time (it is stateless), and one
-called with `seed=None` draws from TF's global generator, whose sequence restarts with each epoch's
-iterator when a global seed is set. `map_with_seed` zips the batches with a stream of seeds from
-`tf.data.Dataset.random(seed, rerandomize_each_iteration=True)`: batch i of epoch e gets its own seed,
-the stream differs from epoch to epoch, and two pipelines built with the same seed produce the same
-mixes, also with parallel map calls.
+A map function with a fixed `seed` returns the same mix at every call (it is stateless); with `seed=None`
+it draws from TF's global generator, whose sequence restarts with each epoch's iterator when a global seed
+is set. `map_with_seed` zips the batches with seeds from `tf.data.Dataset.random(seed,
+rerandomize_each_iteration=True)`: each batch of each epoch gets its own seed, and two pipelines built with
+the same seed give the same mixes, also with parallel map calls.
 
-Elements `(images, labels, sample_weight)`, as Keras's `fit` takes them, keep their sample weights
-unchanged: row i keeps the weight of sample i, the image that receives its partner's box (or is blended
-with it) and whose own label keeps the weight lambda. This is a choice, and the simple one: mixing weights
-like labels would need the partners, which the map functions do not return, and the paper weights no
-samples. Cutout mixes nothing, so there the weights are exactly right.
+Sample weights of `(images, labels, sample_weight)` elements pass unchanged: row i keeps the weight of
+sample i, whose own label keeps the weight lambda. A choice, the simple one: mixing weights like labels
+would need the partners, which the map functions do not return, and the paper weights no samples. For
+Cutout, which mixes nothing, the weights are exactly right.
 """
 
 import tensorflow as tf
@@ -34,8 +32,7 @@ def map_with_seed(dataset, fn, seed=None, num_parallel_calls=tf.data.AUTOTUNE, *
             tuples, images alone, or dicts. Sample weights pass through unchanged (see the module docstring).
         fn: `kc.cutmix_fn`, `kc.mixup_fn`, `kc.cutout_fn`, or any function taking the element and `seed=`.
         seed: Int seed of the seed stream; None for a non-reproducible stream.
-        num_parallel_calls: Parallelism of the map. Defaults to `tf.data.AUTOTUNE`; order stays
-            deterministic.
+        num_parallel_calls: Parallelism of the map (order stays deterministic). Defaults to `tf.data.AUTOTUNE`.
         **fn_kwargs: Passed to `fn` (e.g. `num_classes=10, alpha=1.0`).
 
     Returns:
@@ -63,6 +60,4 @@ def map_with_seed(dataset, fn, seed=None, num_parallel_calls=tf.data.AUTOTUNE, *
             return mixed
         return (*mixed, element[2])  # (images, labels) mixed, sample weights as they were.
 
-    return tf.data.Dataset.zip((dataset, seeds)).map(
-        call, num_parallel_calls=num_parallel_calls, deterministic=True
-    )
+    return tf.data.Dataset.zip((dataset, seeds)).map(call, num_parallel_calls=num_parallel_calls, deterministic=True)

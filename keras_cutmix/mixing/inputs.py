@@ -1,13 +1,10 @@
 """Input handling shared by every mixing function and layer: parse, validate, prepare labels, pack.
 
-Inputs come in three forms, and outputs keep the form they came in:
-- images alone: `fn(images)`;
-- an `(images, labels)` pair: `fn(images, labels)`, as `dataset.map(fn)` passes a tuple element;
-- a dict with `"images"`, optional `"labels"`, `"segmentation_masks"` and `"bounding_boxes"` (boxes.py), as
-  `keras.layers.CutMix` takes.
-
-Bad input raises before any mixing work, naming the argument, what was expected and what was received;
-the messages start with the name of the public function or layer the user called (`errors.caller`).
+Inputs come as images alone, an `(images, labels)` pair (as `dataset.map(fn)` passes a tuple element) or a
+dict with "images" and optional "labels", "segmentation_masks" and "bounding_boxes" (boxes.py), as
+`keras.layers.CutMix` takes; outputs keep the form. Bad input raises before any mixing work, naming the
+argument, what was expected and what was received, after the name of the public function or layer the
+user called (`errors.caller`).
 """
 
 import math
@@ -35,11 +32,7 @@ class Batch(NamedTuple):
 
 
 def python_number(value):
-    """A NumPy scalar (or 0-d array) as the Python number it holds; any other value unchanged.
-
-    Arguments such as `num_classes=y.max() + 1` or `alpha=np.float32(0.2)` are then checked like Python
-    numbers, and a layer's `get_config()` stays JSON-serialisable.
-    """
+    """A NumPy scalar (or 0-d array) as the Python number it holds (a layer's config stays JSON); else `value`."""
     if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
         return value.item()
     return value
@@ -50,10 +43,7 @@ def _is_number(value):
 
 
 def check_positive(name, value, caller=None):
-    """Returns `value` as a Python number; raises ValueError unless it is a finite number > 0.
-
-    `caller` names the function in the message where no `errors.caller` does (modules outside the core).
-    """
+    """`value` as a Python number; raises ValueError unless it is a finite number > 0 (`caller`: `errors.named`)."""
     value = python_number(value)
     if not _is_number(value) or value <= 0:
         raise ValueError(errors.named(f"Expected `{name}` to be a finite number > 0. Received: {name}={value!r}",
@@ -132,27 +122,17 @@ def check_batch_size(name, tensor, images):
             f"Expected `{name}` to have the batch size of `images` ({static_images}). "
             f"Received: {name}.shape={tensor.shape}, images.shape={images.shape}"))
     if static_images is None or static_other is None:
-        return tf.debugging.assert_equal(
-            tf.shape(tensor)[0], tf.shape(images)[0],
-            message=errors.named(f"Expected `{name}` to have the batch size of `images`."),
-        )
+        return tf.debugging.assert_equal(tf.shape(tensor)[0], tf.shape(images)[0],
+                                         message=errors.named(f"Expected `{name}` to have the batch size of `images`."))
     return None
 
 
 def prepare_labels(labels, images, num_classes, label_smoothing):
-    """Validates labels and returns float one-hot (or soft) labels [B, K], smoothed.
-
-    The rules (and the range check of class ids, NaN rows under XLA) live in `labels.class_targets`.
-
-    Args:
-        labels: Integer class ids [B] or [B, 1] (needs `num_classes`), or float one-hot/soft labels [B, K].
-        images: The validated images, for the batch size.
-        num_classes: Number of classes, or None for float labels.
-        label_smoothing: Fraction in [0, 1) moved from the target class to all classes, applied before mixing.
+    """`labels.class_targets(labels, num_classes, label_smoothing)` (see there), checked against `images`.
 
     Returns:
-        `(labels, checks)`: float labels [B, K] (float32 for integer labels, the labels' own float dtype
-        otherwise) that wait for the assertions, and the assertion ops (for graphs; None entries eagerly).
+        `(labels, checks)`: float labels [B, K] that wait for the assertions, and the assertion ops (for
+        graphs; None entries eagerly), the batch size's among them.
     """
     labels = tf.convert_to_tensor(labels)
     batch_check = check_batch_size("labels", labels, images)
@@ -162,11 +142,7 @@ def prepare_labels(labels, images, num_classes, label_smoothing):
 
 
 def _check_masks(masks, images, data_format):
-    """Validates segmentation masks against the images: rank, batch size, and height and width in layout.
-
-    Returns:
-        `(masks, checks)`: the masks as a tensor and the assertion ops for what is only known at run time.
-    """
+    """`(masks, checks)`: masks checked against the images (rank, batch size, height and width in layout)."""
     masks = tf.convert_to_tensor(masks)
     if masks.shape.rank not in (3, 4):
         raise ValueError(errors.named(
@@ -197,18 +173,16 @@ def parse(images, labels, num_classes=None, label_smoothing=0.0, data_format="ch
     Args:
         images: A rank-4 batch, or a dict with "images" and optional "labels" / "segmentation_masks".
         labels: Labels when `images` is a tensor, else None.
-        num_classes: Passed to `prepare_labels` (already checked).
-        label_smoothing: Passed to `prepare_labels`.
+        num_classes, label_smoothing: Passed to `prepare_labels` (already checked).
         data_format: Layout of the images (and of rank-4 segmentation masks).
 
     Returns:
         `(batch, pack)`: the validated `Batch`, and `pack(batch)` which returns a mixed batch in the
-        form the inputs came in (dict keys other than the three above are passed through unchanged;
-        "bounding_boxes" are parsed and replaced by `boxes.parse_boxes` / `boxes.pack_boxes`).
+        form the inputs came in (other dict keys pass through; `core.mix_inputs` replaces "bounding_boxes").
 
     Raises:
-        ValueError: For a dict without "images", labels given
-            twice, images not of rank 4, or labels or masks that do not match the images.
+        ValueError: For a dict without "images", labels given twice, images not of rank 4, or labels or
+            masks that do not match the images.
         TypeError: For images or labels of a non-numeric dtype.
     """
     if isinstance(images, dict):
@@ -235,15 +209,12 @@ def parse(images, labels, num_classes=None, label_smoothing=0.0, data_format="ch
     images = label_lib.wait_for(checks, images)
 
     def pack(batch):
-        if data is not None:
-            out = dict(data)
-            out[IMAGES_KEY] = batch.images
-            for key, value in ((LABELS_KEY, batch.labels), (MASKS_KEY, batch.segmentation_masks)):
-                if value is not None:
-                    out[key] = value
-            return out
-        if batch.labels is None:
-            return batch.images
-        return batch.images, batch.labels
+        if data is None:
+            return batch.images if batch.labels is None else (batch.images, batch.labels)
+        out = {**data, IMAGES_KEY: batch.images}
+        for key, value in ((LABELS_KEY, batch.labels), (MASKS_KEY, batch.segmentation_masks)):
+            if value is not None:
+                out[key] = value
+        return out
 
     return Batch(images, labels, masks), pack

@@ -3,9 +3,9 @@
 Three callers share it: the mixing functions and layers (`inputs.prepare_labels`), the loss wrapper
 (`losses.MixedLoss`) and the training input pipeline (`input_pipeline.one_hot_fn`).
 
-Mixing functions (`cutmix_fn`, `mixup_fn`, `cutout_fn`, dict inputs of the layers) see no predictions, so
-their labels are either integer class ids `[B]` / `[B, 1]` (one-hot encoded with `num_classes`) or float
-targets `[B, K]` (one-hot, soft, multi-label or binary `[B, 1]`), used as given. See `class_targets`.
+Mixing functions see no predictions, so their labels are either integer class ids `[B]` / `[B, 1]`
+(one-hot encoded with `num_classes`) or float targets `[B, K]` (one-hot, soft, multi-label or binary
+`[B, 1]`), used as given (`class_targets`).
 
 `MixedLoss` also sees the predictions `[B, ..., P]`, and reads `y_true` by these rules (`loss_targets`):
 
@@ -17,20 +17,17 @@ targets `[B, K]` (one-hot, soft, multi-label or binary `[B, 1]`), used as given.
 
 (P is the predictions' last dimension; `num_classes`, where given, must equal it when P > 1.)
 
-So a `Dense(1)` sigmoid model keeps its 0/1 targets (mixed as floats), `mse` keeps its regression values,
-multi-label `[B, K]` targets (integer or float) are mixed as floats, and only class ids are one-hot
-encoded. Class ids may come as floats, as Keras's own sparse losses take them: `fit` under
-`tf.distribute` strategies hands integer NumPy labels to the loss as float64. Anything else (a sparse loss
-against one output, shapes that match no row) raises a ValueError naming what was expected and what was
-received.
+So a `Dense(1)` sigmoid model keeps its 0/1 targets, `mse` its regression values, multi-label targets
+are mixed as floats, and only class ids are one-hot encoded. Class ids may come as floats, as Keras's own
+sparse losses take them (`fit` under `tf.distribute` hands integer NumPy labels to the loss as float64).
+Anything else raises a ValueError naming what was expected and what was received.
 
-Class ids must be whole numbers in `[0, num_classes)`. Eagerly and in graphs (`tf.function`, `tf.data`) an
-out-of-range id raises `tf.errors.InvalidArgumentError`. Under XLA (`tf.function(jit_compile=True)`, or
-Keras `fit` with `jit_compile=True`, which the default `jit_compile="auto"` picks on a machine with a GPU
-and no distribution strategy) assertions are dropped and nothing can raise: the one-hot row of an
-out-of-range id is NaN instead (as TF's GPU kernels do for out-of-range sparse labels), so the labels, and
-the loss, of that sample and of every sample mixed with it are NaN. The NaN rows are computed in every
-mode (one `where` on [B, K]); outside XLA the assertion raises first.
+Class ids must be whole numbers in `[0, num_classes)`; another raises `tf.errors.InvalidArgumentError`
+eagerly and in graphs (`tf.function`, `tf.data`). Under XLA (`jit_compile=True`, which Keras's default
+`jit_compile="auto"` picks on a machine with a GPU and no distribution strategy) assertions are dropped: the
+one-hot row of such an id is NaN instead (as TF's GPU kernels do for out-of-range sparse labels), so the
+labels and loss of that sample and of every sample mixed with it are NaN. The NaN rows are computed in
+every mode (one `where` on [B, K]).
 """
 
 import tensorflow as tf
@@ -73,14 +70,13 @@ def one_hot(ids, num_classes, caller=None, dtype=tf.float32):
         dtype: Float dtype of the result. Defaults to float32.
 
     Returns:
-        `(labels, checks)`: `dtype` one-hot labels `[B, num_classes]`, whose row is NaN where an id is out of
-        range or not a whole number (what XLA computes, where the checks are dropped), and the assertion ops (None entries
-        eagerly, where they already ran). Use `wait_for(checks, labels)` in graphs.
+        `(labels, checks)`: `dtype` one-hot labels `[B, num_classes]`, NaN rows for ids out of range or not
+        whole (see the module docstring), and the assertion ops (None entries eagerly, where they already
+        ran). Use `wait_for(checks, labels)` in graphs.
 
     Raises:
         ValueError: if `ids` is not of shape `[B]` or `[B, 1]`.
-        tf.errors.InvalidArgumentError: eagerly, for an id outside `[0, num_classes)` or a float id that is
-            not a whole number.
+        tf.errors.InvalidArgumentError: eagerly, for an id out of range or not a whole number.
     """
     ids = tf.convert_to_tensor(ids)
     if ids.shape.rank == 2 and ids.shape[1] == 1:
@@ -119,8 +115,8 @@ def class_targets(labels, num_classes, label_smoothing):
         label_smoothing: Fraction in [0, 1), applied after one-hot encoding.
 
     Returns:
-        `(labels, checks)`: float labels `[B, K]` (float32 for integer ids, the labels' own float dtype
-        otherwise) and the assertion ops of `one_hot` (empty for float labels).
+        `(labels, checks)`: float labels `[B, K]` (float32 for integer ids, else the labels' own dtype) and
+        the assertion ops of `one_hot` (empty for float labels).
 
     Raises:
         TypeError: for labels that are neither integer nor float.

@@ -7,17 +7,14 @@ model.compile(optimizer="sgd", loss=cutmix.mixed_loss("categorical_crossentropy"
 model.fit(images, labels)  # mixed images AND the matching mixed targets
 ```
 
-A layer takes images alone, an `(images, labels)` tuple (or `(images, labels, sample_weight)`, whose
-weights pass through), or a dict with "images" and optional "labels", "segmentation_masks" and
-"bounding_boxes" (with `bounding_box_format`; rules in `keras_cutmix.mixing.boxes`), and returns the same
-form. When to mix follows Keras's own layers:
-- called on its own (`layer(batch)`, `ds.map(layer)`), it mixes unless called with `training=False`,
-  as `keras.layers.CutMix` does;
-- inside a model it mixes only when the model runs in training (as `fit` does), so `predict`,
-  `evaluate`, `model(x)` and exported models are untouched.
-A `keras.random.SeedGenerator` gives each call its own mix; its state is a layer variable, so `fit` steps
-and epochs differ and the same `seed` gives the same sequence. Under `tf.distribute` each replica folds its
-replica id into the seed. Inputs keep their dtype (uint8 stays uint8, also under mixed precision policies).
+A layer takes the input forms of `cutmix_fn` (images, `(images, labels)`, or a dict; also
+`(images, labels, sample_weight)`, whose weights pass through) and returns the same form. It mixes as
+Keras's own layers do: on its own (`layer(batch)`, `ds.map(layer)`) unless called with `training=False`;
+inside a model only when the model runs in training (as `fit` does), so `predict`, `evaluate`, `model(x)`
+and exported models are untouched. A `keras.random.SeedGenerator` (a layer variable) gives each call its
+own mix, so `fit` steps and epochs differ and the same `seed` gives the same sequence; under
+`tf.distribute` each replica folds its replica id into the seed. Inputs keep their dtype (uint8 stays
+uint8, also under mixed precision policies).
 """
 
 import keras
@@ -70,22 +67,21 @@ def _arg(name):
 
 
 def _split(data):
-    """`(images_or_dict, labels, extras, form)` of a layer input; `form` is "tuple" or "single"."""
-    if isinstance(data, (tuple, list)):
-        if len(data) not in (2, 3):
-            raise ValueError(errors.named(
-                "Expected images, a dict, `(images, labels)` or `(images, labels, sample_weight)`. "
-                f"Received: a {type(data).__name__} of {len(data)} entries"))
-        return data[0], data[1], tuple(data[2:]), "tuple"
-    return data, None, (), "single"
+    """`(images_or_dict, labels, extras)` of a layer input; `extras` is None unless it is a tuple."""
+    if not isinstance(data, (tuple, list)):
+        return data, None, None
+    if len(data) not in (2, 3):
+        raise ValueError(errors.named(
+            "Expected images, a dict, `(images, labels)` or `(images, labels, sample_weight)`. "
+            f"Received: a {type(data).__name__} of {len(data)} entries"))
+    return data[0], data[1], tuple(data[2:])
 
 
 class MixingLayer(keras.layers.Layer):
     """Base class: seeds, the training switch, input forms, mix recording and the config round trip.
 
-    Subclasses set `method` (a `core.Method`: the sampler and applier that the map function uses too),
-    `method_args` (the names of their own arguments) and `mixes_labels`, and pass their own arguments to
-    `__init__` in `method_kwargs`. The arguments are checked once, here, into `self.args` (`core.Args`).
+    Subclasses set `method` (the map function's `core.Method`), `method_args` (their own arguments' names,
+    passed in `method_kwargs`) and `mixes_labels`. The arguments are checked once, here, into `self.args`.
 
     Args:
         num_classes: Number of classes for integer labels (in dict or tuple inputs, or in `mixed_loss`).
@@ -93,10 +89,8 @@ class MixingLayer(keras.layers.Layer):
         label_smoothing: Applied to labels before mixing. Defaults to 0.0.
         data_format: "channels_last" or "channels_first". Defaults to Keras's setting.
         seed: Int seed of the layer's `SeedGenerator`. Defaults to None (random).
-        bounding_box_format: Keras's format name of "bounding_boxes" in dict inputs. Defaults to None.
-        min_visibility: Boxes less visible than this fraction are dropped. Defaults to 0.5.
-        min_size: Boxes the mix clips must keep both sides this long (pixels). Defaults to 1.
-        max_boxes: Boxes per output image. Defaults to None (2N; N for Cutout).
+        bounding_box_format, min_visibility, min_size, max_boxes: For "bounding_boxes" in dict inputs, as in
+            the map functions (`cutmix_fn`, `cutout_fn`: max_boxes defaults to 2N, N for Cutout).
         method_kwargs: The subclass's own arguments (e.g. `{"alpha": 1.0, "per_sample": False}`).
         **kwargs: Base layer arguments (e.g. `name`).
 
@@ -165,18 +159,15 @@ class MixingLayer(keras.layers.Layer):
             losses.record_mix(self, None)
             return data
         with errors.caller(type(self).__name__):
-            images, labels, extras, form = _split(data)
+            images, labels, extras = _split(data)
         with errors.caller(self.method.name):
             outputs, mix = core.mix_inputs(self.method, self.args, images, labels, self._next_seed(),
                                            _replica_salt())
         # A layer that mixes no labels (Cutout) records "no mix", so its loss scores plain targets.
         losses.record_mix(self, mix if self.mixes_labels else None)
-        if self.mixes_labels:
-            if not outermost and form == "single" and not isinstance(images, dict):
-                losses.warn_unwrapped(self)
-        if form == "tuple":
-            return (*outputs, *extras)
-        return outputs
+        if self.mixes_labels and not outermost and extras is None and not isinstance(images, dict):
+            losses.warn_unwrapped(self)
+        return outputs if extras is None else (*outputs, *extras)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -228,13 +219,7 @@ class MixingLayer(keras.layers.Layer):
 
 
 class LabelMixingLayer(MixingLayer):
-    """The base of CutMix and MixUp: both draw lambda ~ Beta(alpha, alpha), per batch or per sample.
-
-    Args:
-        num_classes, probability, label_smoothing, data_format, seed, **kwargs: See `MixingLayer`.
-        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
-        per_sample: One lambda (and box) per sample instead of one per batch. Defaults to False.
-    """
+    """The base of CutMix and MixUp: `alpha` and `per_sample` (see `CutMix`) on top of `MixingLayer`."""
 
     method_args = ("alpha", "per_sample")
     alpha, per_sample = map(_arg, method_args)
@@ -250,13 +235,10 @@ class CutMix(LabelMixingLayer):
     """CutMix layer (Yun et al., 2019): pastes a partner's box and mixes labels by the pasted area.
 
     Args:
-        num_classes: Number of classes for integer labels.
+        num_classes, label_smoothing, data_format, seed: As `MixingLayer`.
         alpha: Beta(alpha, alpha) parameter. Defaults to 1.0, the paper's choice.
         probability: Chance of mixing (the official code's `cutmix_prob`). Defaults to 1.0.
         per_sample: One lambda and box per sample instead of one per batch. Defaults to False.
-        label_smoothing: Defaults to 0.0.
-        data_format: Defaults to Keras's setting.
-        seed: Defaults to None.
         **kwargs: Base layer arguments, and the box arguments of `MixingLayer` (`bounding_box_format`,
             `min_visibility`, `min_size`, `max_boxes`).
 
@@ -272,13 +254,10 @@ class MixUp(LabelMixingLayer):
     """MixUp layer (Zhang et al., 2018): blends images with a partner and mixes labels alike.
 
     Args:
-        num_classes: Number of classes for integer labels.
+        num_classes, probability, label_smoothing, data_format, seed: As `MixingLayer` (blending does not
+            depend on `data_format`).
         alpha: Beta(alpha, alpha) parameter. Defaults to 1.0, the CutMix paper's MixUp baseline.
-        probability: Chance of mixing. Defaults to 1.0.
         per_sample: One lambda per sample instead of one per batch. Defaults to False.
-        label_smoothing: Defaults to 0.0.
-        data_format: Defaults to Keras's setting (blending does not depend on it).
-        seed: Defaults to None.
         **kwargs: Base layer arguments, and the box arguments of `MixingLayer` (boxes keep both images'
             boxes with their blend weights in "box_weights").
 
@@ -298,10 +277,7 @@ class Cutout(MixingLayer):
         size: Hole side in pixels, or `(height, width)`. Defaults to 16.
         probability: Chance that each image gets a hole. Defaults to 1.0.
         fill_value: Value written into the hole. Defaults to 0.
-        num_classes: Number of classes for integer labels in dict inputs.
-        label_smoothing: Defaults to 0.0.
-        data_format: Defaults to Keras's setting.
-        seed: Defaults to None.
+        num_classes, label_smoothing, data_format, seed: As `MixingLayer`.
         **kwargs: Base layer arguments, and the box arguments of `MixingLayer`.
 
     References:

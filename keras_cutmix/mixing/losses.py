@@ -1,17 +1,14 @@
 """The loss wrapper that lets a mixing layer inside a model train on the targets it mixed.
 
 A layer inside a model sees only the images, but the targets must be mixed with the same partners and
-weights. During a training step the layer records its mix (partner indices and label weights) under the
-layer object itself (so two layers of one name, in two models, or a layer renamed after `mixed_loss`, never
-read each other's records), per thread (each `tf.distribute` replica runs in its own thread) and per graph
-(so a record from another traced function is never used). A `MixedLoss` loaded from a config knows only its
-layer's name: it reads the latest record, in its thread and graph, of a layer of that name. `MixedLoss`, made by `layer.mixed_loss(loss)`, reads that record
-in the same step, mixes `y_true`, and calls the wrapped loss. In evaluation the layer records "no mix",
-so the loss scores plain targets. How `y_true` is read (class ids, binary, multi-label or regression
-targets) and checked is `keras_cutmix.mixing.labels`'s.
-
-A layer in the model records (a mix or "no mix") in every traced step; a `MixedLoss` that finds no record
-from its layer in a traced step warns once: its layer is not in the model being trained.
+weights. In each training step the layer records its mix (partner indices and label weights; "no mix" in
+evaluation) under the layer object itself (so two layers of one name, in two models, or a layer renamed
+after `mixed_loss`, never read each other's records), per thread (each `tf.distribute` replica runs in its
+own thread) and per graph (so a record from another traced function is never used). `MixedLoss`, made by
+`layer.mixed_loss(loss)`, reads that record in the same step, mixes `y_true` and calls the wrapped loss; one
+loaded from a config knows only its layer's name and reads the latest record of a layer of that name. How
+`y_true` is read (class ids, binary, multi-label or regression targets) and checked is
+`keras_cutmix.mixing.labels`'s.
 """
 
 import threading
@@ -57,21 +54,6 @@ def current_mix(layer):
     return mix if found else None
 
 
-def has_mixed_loss(layer):
-    """Whether `layer.mixed_loss` was called, or a `MixedLoss` for its name was loaded from a config."""
-    return layer in _wrapped_layers or layer.name in _wrapped_layer_names
-
-
-def has_record(layer):
-    """Whether `layer` (or a layer of that name) recorded a mix or "no mix" in this thread and graph."""
-    return _record(layer)[0]
-
-
-def _is_sparse(loss):
-    return loss is keras.losses.sparse_categorical_crossentropy or isinstance(
-        loss, keras.losses.SparseCategoricalCrossentropy)
-
-
 class _FunctionLoss(keras.losses.Loss):
     """A loss function (e.g. `keras.losses.mean_squared_error`) as a `Loss` with a reduction."""
 
@@ -90,9 +72,8 @@ def _dense_equivalent(loss, reduction, dtype):
     if not isinstance(loss, keras.losses.Loss):
         return _FunctionLoss(loss, reduction, dtype)
     if isinstance(loss, keras.losses.SparseCategoricalCrossentropy):
-        config = loss.get_config()
         return keras.losses.CategoricalCrossentropy(
-            from_logits=config["from_logits"], reduction=loss.reduction, name=loss.name, dtype=loss.dtype)
+            from_logits=loss.get_config()["from_logits"], reduction=loss.reduction, name=loss.name, dtype=loss.dtype)
     return loss
 
 
@@ -100,22 +81,14 @@ def _dense_equivalent(loss, reduction, dtype):
 class MixedLoss(keras.losses.Loss):
     """Scores predictions against the targets that a mixing layer mixed in the current training step.
 
-    Made by `CutMix.mixed_loss(loss)` (or `MixUp`'s). Targets are read by the rules of
-    `keras_cutmix.mixing.labels` (`loss_targets`): sparse class ids are one-hot encoded (with `num_classes`,
-    or the width of the predictions) and checked to lie in `[0, num_classes)`; binary, multi-label, soft and
-    regression targets are used as floats. In a training step where the layer mixed, the targets are
-    smoothed with the layer's `label_smoothing` (class targets only) and mixed with the layer's partners and
-    weights; then the wrapped loss scores them with all its own settings (`reduction`, `from_logits`,
-    `label_smoothing`, `axis`, `sample_weight`): a sparse categorical loss becomes the categorical one with
-    the same settings. When nothing is mixed (evaluation, a draw that mixed nothing) the value is the
-    wrapped loss's own, up to float rounding.
-
-    An out-of-range class id raises `tf.errors.InvalidArgumentError` eagerly and in graphs; under XLA
-    (`jit_compile=True`, which Keras's `jit_compile="auto"` picks on a GPU) nothing can raise, and the
-    targets of that sample, of the samples mixed with it, and the loss are NaN.
-
-    If the loss runs in a traced step (e.g. `fit`) in which its layer did not run, the layer is not in the
-    model being trained and the targets cannot be mixed: the loss warns once.
+    Made by `CutMix.mixed_loss(loss)` (or `MixUp`'s). Targets are read and checked by the rules of
+    `keras_cutmix.mixing.labels` (`loss_targets`; class ids out of range raise, or give NaN under XLA).
+    Where the layer mixed in this step, they are smoothed with its `label_smoothing` (class targets only) and
+    mixed with its partners and weights; then the wrapped loss scores them with all its own settings
+    (`reduction`, `from_logits`, `label_smoothing`, `axis`, `sample_weight`), a sparse categorical loss as
+    the categorical one. When nothing is mixed (evaluation, a draw that mixed nothing) the value is the
+    wrapped loss's own, up to float rounding. In a traced step (e.g. `fit`) in which its layer did not run,
+    the layer is not in the model being trained and the targets cannot be mixed: the loss warns once.
 
     Args:
         loss: A Keras loss: name, function or `keras.losses.Loss` instance.
@@ -156,7 +129,8 @@ class MixedLoss(keras.losses.Loss):
         super().__init__(name=name or f"mixed_{base_name}", reduction=reduction, dtype=dtype)
         self.wrapped_loss = wrapped
         self.base_loss = _dense_equivalent(wrapped, reduction, dtype)
-        self.sparse = _is_sparse(wrapped)
+        self.sparse = wrapped is keras.losses.sparse_categorical_crossentropy or isinstance(
+            wrapped, keras.losses.SparseCategoricalCrossentropy)
         self._layer_name = layer_name
         self._layer = layer
         self.num_classes = num_classes
@@ -221,43 +195,33 @@ class MixedLoss(keras.losses.Loss):
         Eagerly nothing tells steps apart, and predictions that are a graph's inputs (Keras's symbolic build,
         a `tf.function` taking predictions as arguments) come from no model run: neither warns.
         """
-        if (self._warned_missing_layer or tf.executing_eagerly() or has_record(self._followed())
+        if (self._warned_missing_layer or tf.executing_eagerly() or _record(self._followed())[0]
                 or getattr(getattr(y_pred, "op", None), "type", None) == "Placeholder"):
             return
         self._warned_missing_layer = True
         warnings.warn(
             f"MixedLoss '{self.name}' follows layer '{self.layer_name}', which did not run in this step: it "
             f"is not in the model being trained (or runs in another tf.function), so the targets are NOT "
-            f"mixed. Compile the model that holds the layer with `{self.layer_name}.mixed_loss(...)`.",
-            stacklevel=3,
-        )
+            f"mixed. Compile the model that holds the layer with `{self.layer_name}.mixed_loss(...)`.", stacklevel=3)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            loss=keras.losses.serialize(self.wrapped_loss),
-            layer_name=self.layer_name,
-            num_classes=self.num_classes,
-            label_smoothing=self.label_smoothing,
-        )
-        return config
+        return {**super().get_config(), "loss": keras.losses.serialize(self.wrapped_loss),
+                "layer_name": self.layer_name, "num_classes": self.num_classes,
+                "label_smoothing": self.label_smoothing}
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["loss"] = keras.losses.deserialize(config["loss"])
-        return cls(**config)
+        return cls(**{**config, "loss": keras.losses.deserialize(config["loss"])})
 
 
 def warn_unwrapped(layer):
     """Warns once per layer that it mixes images in training while no loss mixes the targets."""
-    if getattr(layer, "_warned_unwrapped", False) or has_mixed_loss(layer):
+    wrapped = layer in _wrapped_layers or layer.name in _wrapped_layer_names  # `mixed_loss`, or a loaded loss.
+    if wrapped or getattr(layer, "_warned_unwrapped", False):
         return
     layer._warned_unwrapped = True
     warnings.warn(
         f"{type(layer).__name__} layer '{layer.name}' is mixing images during training, but no loss was "
         f"wrapped with `{layer.name}.mixed_loss(...)`: the model is training on mixed images with UNMIXED "
         "labels. Compile with `loss=layer.mixed_loss('categorical_crossentropy')` (or mix in the input "
-        "pipeline with `kc.cutmix_fn`).",
-        stacklevel=3,
-    )
+        "pipeline with `kc.cutmix_fn`).", stacklevel=3)

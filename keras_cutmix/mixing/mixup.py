@@ -22,11 +22,7 @@ def sample_mixup(seed, batch_size, alpha=1.0, probability=1.0, per_sample=False)
     """Draws one MixUp: partners and blend weights. Pure: same seed, same mix.
 
     Args:
-        seed: Shape-[2] integer tensor.
-        batch_size: Batch size.
-        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
-        probability: Chance that mixing happens (per batch, or per sample with `per_sample`).
-        per_sample: If False (default), one lambda for the batch.
+        seed, batch_size, alpha, probability, per_sample: As `sample_cutmix` (one lambda, no box).
 
     Returns:
         Dict with `permutation` (int32 [B]) and `mix_weight` (float32 [B], the weight of each sample's
@@ -35,10 +31,8 @@ def sample_mixup(seed, batch_size, alpha=1.0, probability=1.0, per_sample=False)
     perm_seed, apply_seed, beta_seed = sampling.split_seed(seed, 3)
     lam = sampling.sample_beta(beta_seed, [batch_size if per_sample else 1], alpha)
     applied = sampling.sample_apply(apply_seed, batch_size, probability, per_sample)
-    return {
-        "permutation": sampling.sample_permutation(perm_seed, batch_size),
-        "mix_weight": tf.where(applied, tf.broadcast_to(lam, [batch_size]), 1.0),
-    }
+    return {"permutation": sampling.sample_permutation(perm_seed, batch_size),
+            "mix_weight": tf.where(applied, tf.broadcast_to(lam, [batch_size]), 1.0)}
 
 
 def apply_mixup(batch, mix):
@@ -52,9 +46,7 @@ def apply_mixup(batch, mix):
         The mixed `inputs.Batch`, image dtype unchanged.
     """
     images = apply_ops.blend_images(batch.images, mix["permutation"], mix["mix_weight"])
-    labels = None
-    if batch.labels is not None:
-        labels = apply_ops.mix_labels(batch.labels, mix["permutation"], mix["mix_weight"])
+    labels = None if batch.labels is None else apply_ops.mix_labels(batch.labels, mix["permutation"], mix["mix_weight"])
     return inputs.Batch(images, labels, batch.segmentation_masks)
 
 
@@ -72,24 +64,16 @@ METHOD = core.Method(
 def mixup_fn(images, labels=None, *, num_classes=None, alpha=1.0, probability=1.0, per_sample=False,
              label_smoothing=0.0, data_format=None, seed=None, bounding_box_format=None, min_visibility=0.5,
              min_size=1.0, max_boxes=None, return_mix=False):
-    """MixUp for a batch, with the interface of `cutmix_fn` (see there for every argument).
+    """MixUp for a batch, with the interface of `cutmix_fn`.
 
     Args:
         images: Batch of any numeric dtype (integers are rounded back after blending), or a dict (with
             optional "bounding_boxes", as `cutmix_fn`).
-        labels: Integer labels (needs `num_classes`) or float labels [B, K].
-        num_classes: Number of classes for integer labels.
-        alpha: Beta(alpha, alpha) parameter. Defaults to 1.0.
-        probability: Chance of mixing. Defaults to 1.0.
-        per_sample: One lambda per sample. Defaults to False.
-        label_smoothing: Applied before mixing. Defaults to 0.0.
+        labels, num_classes, alpha, probability, per_sample, label_smoothing, seed, max_boxes: As `cutmix_fn`.
         data_format: Accepted for symmetry; blending does not depend on it.
-        seed: None, an int, or a shape-[2] int tensor.
         bounding_box_format: As `cutmix_fn`. Both images' boxes are kept, each with its image's blend
             weight in "box_weights" [B, M].
-        min_visibility: Accepted for symmetry; blending hides no box.
-        min_size: Accepted for symmetry.
-        max_boxes: Boxes per output image. Defaults to None: 2N.
+        min_visibility, min_size: Accepted for symmetry; blending hides no box.
         return_mix: Also return the drawn mix. Defaults to False.
 
     Returns:

@@ -31,9 +31,7 @@ def uniform(seed, shape):
     Returns:
         float32 tensor; values are (k + 0.5) / 2**23 for integer k, so never exactly 0 or 1.
     """
-    bits = tf.random.stateless_uniform(
-        shape, seed, minval=None, maxval=None, dtype=tf.int64, alg=_ALG
-    )
+    bits = tf.random.stateless_uniform(shape, seed, minval=None, maxval=None, dtype=tf.int64, alg=_ALG)
     low_bits = tf.bitwise.bitwise_and(bits, (1 << _MANTISSA_BITS) - 1)
     return (tf.cast(low_bits, tf.float32) + 0.5) * (1.0 / (1 << _MANTISSA_BITS))
 
@@ -81,8 +79,7 @@ def sample_log_gamma(seed, shape, concentration):
     chosen_v = tf.where(tf.reduce_any(accepted, axis=-1), chosen_v, 1.0)
     log_gamma = tf.math.log(d) + tf.math.log(chosen_v)
     if boost:
-        boost_u = uniform(boost_seed, shape)
-        log_gamma += tf.math.log(boost_u) / concentration
+        log_gamma += tf.math.log(uniform(boost_seed, shape)) / concentration
     return log_gamma
 
 
@@ -100,15 +97,12 @@ def sample_beta(seed, shape, alpha):
     if alpha == 1.0:
         return uniform(seed, shape)  # Beta(1, 1) is uniform: exact and cheaper.
     first_seed, second_seed = split_seed(seed, 2)
-    log_a = sample_log_gamma(first_seed, shape, alpha)
-    log_b = sample_log_gamma(second_seed, shape, alpha)
-    return tf.math.sigmoid(log_a - log_b)
+    return tf.math.sigmoid(sample_log_gamma(first_seed, shape, alpha) - sample_log_gamma(second_seed, shape, alpha))
 
 
 def sample_permutation(seed, batch_size):
     """A uniformly random permutation of `range(batch_size)` (argsort of uniform keys), int32 [B]."""
-    keys = uniform(seed, [batch_size])
-    return tf.argsort(keys, stable=True)
+    return tf.argsort(uniform(seed, [batch_size]), stable=True)
 
 
 def sample_apply(seed, batch_size, probability, per_sample):
@@ -150,30 +144,19 @@ def resolve_seed(seed, salt=None):
     Raises:
         TypeError: If `seed` is of another kind.
     """
-    seed = _to_seed_tensor(seed)
+    if seed is None:
+        seed = tf.cast(tf.random.uniform([2], minval=0, maxval=2**31 - 1, dtype=tf.int32), tf.int64)
+    elif isinstance(seed, bool) or not (isinstance(seed, int) or hasattr(seed, "shape")):  # NumPy ints have a shape.
+        raise TypeError("Expected `seed` to be None, an int or a shape-[2] integer tensor. "
+                        f"Received: seed={seed!r} of type {type(seed).__name__}")
+    elif isinstance(seed, (int, np.integer)):
+        seed = tf.constant([int(seed), 0], tf.int64)
+    else:
+        seed = tf.convert_to_tensor(seed)
+        if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] not in (None, 2):
+            raise TypeError("Expected a seed tensor of shape [2] and an integer dtype. "
+                            f"Received: shape={seed.shape}, dtype={seed.dtype.name}")
+        seed = tf.cast(seed, tf.int64)
     if salt is not None:
         seed = tf.random.experimental.stateless_fold_in(seed, salt, alg=_ALG)
     return seed
-
-
-def _to_seed_tensor(seed):
-    if seed is None:
-        fresh = tf.random.uniform([2], minval=0, maxval=2**31 - 1, dtype=tf.int32)
-        return tf.cast(fresh, tf.int64)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer, tf.Tensor, tf.Variable)) and not hasattr(
-        seed, "shape"
-    ):
-        raise TypeError(
-            "Expected `seed` to be None, an int or a shape-[2] integer tensor. "
-            f"Received: seed={seed!r} of type {type(seed).__name__}"
-        )
-    if isinstance(seed, (int, np.integer)):
-        return tf.constant([int(seed), 0], tf.int64)
-    seed = tf.convert_to_tensor(seed)
-    if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] not in (None, 2):
-        raise TypeError(
-            "Expected a seed tensor of shape [2] and an integer dtype. "
-            f"Received: shape={seed.shape}, dtype={seed.dtype.name}"
-        )
-    return tf.cast(seed, tf.int64)
-
