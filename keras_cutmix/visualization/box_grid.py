@@ -6,10 +6,9 @@ with their weight written beside them, and the pasted (CutMix) or erased (Cutout
 `examples/box_mixing.py`.
 """
 
-import matplotlib.patches as patches
 import numpy as np
 
-from keras_cutmix.visualization.figures import new_figure, save_figure
+from keras_cutmix.visualization.figures import new_figure, outline, save_figure, show_image
 
 OWN_COLOUR = "yellow"
 PARTNER_COLOUR = "cyan"
@@ -18,7 +17,7 @@ RECT_COLOUR = "white"
 
 def _check_row(r, row):
     """Returns the row's arrays as NumPy, after checking their shapes agree."""
-    if "title" not in row or "images" not in row or "boxes" not in row or "labels" not in row:
+    if not {"title", "images", "boxes", "labels"} <= set(row):
         raise ValueError(f"Expected rows[{r}] to be a dict with 'title', 'images', 'boxes' and 'labels'. "
                          f"Received: rows[{r}] keys={sorted(row)}")
     images = np.asarray(row["images"])
@@ -45,24 +44,17 @@ def _check_row(r, row):
     return checked
 
 
-def _rectangle(ax, box, colour, **style):
-    y0, x0, y1, x1 = (float(v) for v in box)
-    ax.add_patch(patches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec=colour, **style))
-
-
 def _draw_panel(ax, row, c, class_names):
-    ax.imshow(row["images"][c], interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    show_image(ax, row["images"][c])
     if row["rects"] is not None:
         y0, x0, y1, x1 = row["rects"][c]
         if y1 > y0 and x1 > x0:
-            _rectangle(ax, row["rects"][c], RECT_COLOUR, lw=1.2, ls="--")
+            outline(ax, row["rects"][c], RECT_COLOUR, lw=1.2, ls="--")
     for m in np.flatnonzero(row["labels"][c] >= 0):
         own = row["origins"] is None or row["origins"][c, m] == 0
         colour = OWN_COLOUR if own else PARTNER_COLOUR
         weight = None if row["weights"] is None else float(row["weights"][c, m])
-        _rectangle(ax, row["boxes"][c, m], colour, lw=1.8, alpha=1.0 if weight is None else max(weight, 0.3))
+        outline(ax, row["boxes"][c, m], colour, lw=1.8, alpha=1.0 if weight is None else max(weight, 0.3))
         label = int(row["labels"][c, m])
         text = class_names[label] if class_names is not None else str(label)
         if weight is not None:
