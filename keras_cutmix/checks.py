@@ -1,17 +1,13 @@
 """The evaluation APIs' one validation home: counts, fractions, class ids, probabilities, scores, boxes, maps.
 
-`keras_cutmix.mixing.inputs` checks what the mixing core takes; this module checks what the evaluation
-APIs take (`localization`, `robustness`, `ood`, `detection`, `captioning`) and holds the package's one rule
-for telling logits from probabilities (`outputs_logits`). Every public evaluation function calls these
-first, before any work, and nothing below it checks again. Each check returns the value in the one form
-the caller computes with (a Python number, a NumPy array) or raises `ValueError` (`TypeError` for a value
-of the wrong kind) whose message names the caller and the argument, says what was expected and what was
-received, and, where a value looks like another convention (a percentage, pixels, normalised coordinates,
-logits, one-hot rows), says which and how to convert it.
-
-NumPy scalars are accepted wherever a Python number is (`batch_size=np.int64(32)`, `iou_threshold=
-np.float32(0.5)`), as the mixing core accepts them. This module imports nothing from keras_cutmix's
-experiment packages: every layer of the package may use it.
+`keras_cutmix.mixing.inputs` checks what the mixing core takes; this module checks what the evaluation APIs
+take (`localization`, `robustness`, `ood`, `detection`, `captioning`), before any work, and holds the package's
+one rule for telling logits from probabilities (`outputs_logits`). Each check returns the value in the form the
+caller computes with (a Python number, a NumPy array) or raises `ValueError` (`TypeError` for a value of the
+wrong kind) naming the caller and the argument, what was expected and what was received, and, where a value
+looks like another convention (a percentage, pixels, normalised coordinates, logits, one-hot rows), which and
+how to convert it. NumPy scalars are accepted wherever a Python number is, as in the mixing core. This module
+imports nothing from keras_cutmix's experiment packages: every layer of the package may use it.
 """
 
 import numbers
@@ -24,6 +20,15 @@ from keras_cutmix.mixing.inputs import python_number
 
 def _kind(value):
     return type(value).__name__
+
+
+def _real(value):
+    """Whether `value` is a finite real number (not a bool)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _span(array):
+    return f"[{array.min():g}, {array.max():g}]"
 
 
 def count(name, value, caller, *, minimum=1, allow_none=False):
@@ -67,13 +72,12 @@ def fraction(name, value, caller, *, open_low=False, open_high=False):
     """
     value = python_number(value)
     interval = ("(" if open_low else "[") + "0, 1" + (")" if open_high else "]")
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
-    if not ok:
-        hint = ""
-        if isinstance(value, numbers.Real) and not isinstance(value, bool) and 2 <= value <= 100:
-            hint = f" ({value!r} looks like a percentage: pass {value / 100:g})"
-        raise ValueError(f"{caller}: Expected `{name}` to be a fraction in {interval}{hint}. Received: {name}={value!r}")
+    inside = _real(value) and (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
+    if not inside:
+        percent = _real(value) and 2 <= value <= 100
+        hint = f" ({value!r} looks like a percentage: pass {value / 100:g})" if percent else ""
+        raise ValueError(f"{caller}: Expected `{name}` to be a fraction in {interval}{hint}. "
+                         f"Received: {name}={value!r}")
     return float(value)
 
 
@@ -106,6 +110,17 @@ def _finite(name, array, caller):
     if array.size and not np.all(np.isfinite(array)):
         raise ValueError(f"{caller}: Expected finite `{name}`. Received: {int(np.sum(~np.isfinite(array)))} "
                          f"NaN or infinite values in {name}")
+    return array
+
+
+def _ids(name, array, caller, *, whole, upper, bound):
+    """Finite `array` as int64 after checking it is whole (`whole`: the expectation) and in [0, `upper`)."""
+    if array.size and np.issubdtype(array.dtype, np.floating) and np.any(array != np.floor(array)):
+        raise ValueError(f"{caller}: Expected {whole}. Received: {name} with fractional values, e.g. "
+                         f"{array[array != np.floor(array)][0]!r}")
+    array = array.astype(np.int64)
+    if array.size and (array.min() < 0 or (upper is not None and array.max() >= upper)):
+        raise ValueError(f"{caller}: Expected `{name}` in {bound}. Received: {name} in [{array.min()}, {array.max()}]")
     return array
 
 
@@ -142,15 +157,9 @@ def class_ids(name, labels, caller, *, num_classes=None, length=None):
         raise ValueError(f"{caller}: Expected `{name}` as class ids [N] or [N, 1], or one-hot rows [N, K]. "
                          f"{received}")
     _finite(name, array.astype(np.float64) if array.dtype != bool else array, caller)
-    if np.issubdtype(array.dtype, np.floating):
-        if not np.all(array == np.floor(array)):
-            raise ValueError(f"{caller}: Expected `{name}` to hold whole-number class ids. Received: "
-                             f"{name} with fractional values, e.g. {array[array != np.floor(array)][0]!r}")
-    array = array.astype(np.int64)
-    if array.size and (array.min() < 0 or (num_classes is not None and array.max() >= num_classes)):
-        upper = f", num_classes={num_classes})" if num_classes is not None else ", ...)"
-        raise ValueError(f"{caller}: Expected `{name}` in [0{upper}. Received: {name} in "
-                         f"[{array.min()}, {array.max()}]")
+    bound = f"[0, num_classes={num_classes})" if num_classes is not None else "[0, ...)"
+    array = _ids(name, array, caller, whole=f"`{name}` to hold whole-number class ids", upper=num_classes,
+                 bound=bound)
     if length is not None and array.shape[0] != length:
         raise ValueError(f"{caller}: Expected {length} `{name}`, one per example. Received: {array.shape[0]}")
     return array
@@ -238,9 +247,9 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
         return array
     low, high = array[..., :2], array[..., 2:]
     sides = high - low + (1.0 if inclusive else 0.0)
-    if np.any(sides < 0) or (not allow_empty_boxes and np.any(sides == 0)):
-        bad = array.reshape(-1, 4)[np.any((sides < 0) | ((sides == 0) & (not allow_empty_boxes)), axis=-1)
-                                   .reshape(-1)][0]
+    wrong = (sides < 0) | ((sides == 0) & (not allow_empty_boxes))
+    if np.any(wrong):
+        bad = array[np.any(wrong, axis=-1)][0]
         what = "inverted or empty" if not allow_empty_boxes else "inverted"
         order = "high >= low - 1 (inclusive pixel corners)" if inclusive else "high >= low"
         raise ValueError(f"{caller}: Expected `{name}` as (low, low, high, high) with {order}"
@@ -249,19 +258,18 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
     if normalized and (array.min() < 0 or array.max() > 1):
         raise ValueError(f"{caller}: Expected `{name}` normalised to [0, 1] (fractions of the image side); "
                          f"these look like pixels: divide by the image size. Received: {name} in "
-                         f"[{array.min():g}, {array.max():g}]")
+                         f"{_span(array)}")
     if normalized is False:
         if array.max() <= 1 and np.any(array != np.round(array)):
             raise ValueError(f"{caller}: Expected `{name}` in pixels; these look normalised to [0, 1]: multiply "
-                             f"by the image size. Received: {name} in [{array.min():g}, {array.max():g}]")
+                             f"by the image size. Received: {name} in {_span(array)}")
         if image_size is not None:
             limit = float(np.max(image_size))
             if array.min() < 0 or array.max() > limit:
                 raise ValueError(f"{caller}: Expected `{name}` within the image (pixels in [0, {limit:g}]). "
-                                 f"Received: {name} in [{array.min():g}, {array.max():g}]")
+                                 f"Received: {name} in {_span(array)}")
         if whole and np.any(array != np.round(array)):
-            rows = array.reshape(-1, 4)
-            bad = rows[np.any(rows != np.round(rows), axis=1)][0]
+            bad = array[np.any(array != np.round(array), axis=-1)][0]
             raise ValueError(f"{caller}: Expected `{name}` in whole pixels. Received: fractional coordinates, "
                              f"e.g. {bad.tolist()}")
     return array
@@ -357,8 +365,7 @@ def outputs_logits(model, outputs=None, *, atol=1e-3):
 def are_probabilities(values, *, atol=1e-3):
     """Whether `values` [..., K] are class probabilities (every row in [0, 1], summing to 1 within `atol`).
 
-    The part of `outputs_logits` that reads outputs, for callers that have outputs but no model (e.g.
-    decoding a detector's class scores).
+    `outputs_logits`'s reading of outputs, for callers with outputs but no model (e.g. a detector's scores).
 
     Args:
         values: Outputs [..., K], K >= 2.
@@ -380,8 +387,7 @@ def number(name, value, caller, *, minimum=None):
         ValueError: for anything else (bools, strings, NaN, infinities included).
     """
     value = python_number(value)
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or (minimum is not None and value < minimum):
+    if not _real(value) or (minimum is not None and value < minimum):
         bound = f" >= {minimum}" if minimum is not None else ""
         raise ValueError(f"{caller}: Expected `{name}` to be a finite number{bound}. Received: {name}={value!r}")
     return float(value)
@@ -397,14 +403,8 @@ def integer_array(name, values, caller, *, ndim, upper=None):
     array = _finite(name, _array(name, values, caller), caller)
     if array.ndim != ndim:
         raise ValueError(f"{caller}: Expected `{name}` of rank {ndim}. Received: {name}.shape={array.shape}")
-    if array.size and np.issubdtype(array.dtype, np.floating) and np.any(array != np.floor(array)):
-        raise ValueError(f"{caller}: Expected whole-number `{name}`. Received: {name} with fractional values, "
-                         f"e.g. {array[array != np.floor(array)][0]!r}")
-    array = array.astype(np.int64)
-    if array.size and (array.min() < 0 or (upper is not None and array.max() >= upper)):
-        bound = f"[0, {upper})" if upper is not None else ">= 0"
-        raise ValueError(f"{caller}: Expected `{name}` in {bound}. Received: {name} in [{array.min()}, {array.max()}]")
-    return array
+    bound = f"[0, {upper})" if upper is not None else ">= 0"
+    return _ids(name, array, caller, whole=f"whole-number `{name}`", upper=upper, bound=bound)
 
 
 def pixel_images(name, values, caller, *, shape=None):
@@ -430,11 +430,10 @@ def pixel_images(name, values, caller, *, shape=None):
                          f"{name}.shape={array.shape}")
     if array.size and (array.min() < 0 or array.max() > 255):
         raise ValueError(f"{caller}: Expected `{name}` as pixels in [0, 255] (the models scale them "
-                         f"themselves); these look preprocessed. Received: {name} in [{array.min():g}, "
-                         f"{array.max():g}]")
+                         f"themselves); these look preprocessed. Received: {name} in {_span(array)}")
     if array.size and array.max() <= 1 and np.any(array != np.round(array)):
         raise ValueError(f"{caller}: Expected `{name}` as pixels in [0, 255]; these look scaled to [0, 1]: "
-                         f"multiply by 255. Received: {name} in [{array.min():g}, {array.max():g}]")
+                         f"multiply by 255. Received: {name} in {_span(array)}")
     return array
 
 
@@ -462,8 +461,7 @@ def images(name, values, caller, *, unit_range=False):
         return array
     if array.size and (array.min() < 0 or array.max() > 1):
         hint = " (these look like [0, 255] pixels: divide by 255)" if array.min() >= 0 and array.max() <= 255 else ""
-        raise ValueError(f"{caller}: Expected `{name}` in [0, 1]{hint}. Received: {name} in "
-                         f"[{array.min():g}, {array.max():g}]")
+        raise ValueError(f"{caller}: Expected `{name}` in [0, 1]{hint}. Received: {name} in {_span(array)}")
     return array.astype(np.float32)
 
 
