@@ -6,8 +6,10 @@ one rule for telling logits from probabilities (`outputs_logits`). Each check re
 caller computes with (a Python number, a NumPy array) or raises `ValueError` (`TypeError` for a value of the
 wrong kind) naming the caller and the argument, what was expected and what was received, and, where a value
 looks like another convention (a percentage, pixels, normalised coordinates, logits, one-hot rows), which and
-how to convert it. NumPy scalars are accepted wherever a Python number is, as in the mixing core. This module
-imports nothing from keras_cutmix's experiment packages: every layer of the package may use it.
+how to convert it. NumPy scalars are accepted wherever a Python number is, as in the mixing core. Every check
+takes `name` (the argument's name), the value given, and `caller` (the public function's name); `name` and
+`caller` serve the message only. This module imports nothing from keras_cutmix's experiment packages: every
+layer of the package may use it.
 """
 
 import numbers
@@ -35,9 +37,6 @@ def count(name, value, caller, *, minimum=1, allow_none=False):
     """`value` as a Python int >= `minimum` (a NumPy integer included).
 
     Args:
-        name: The argument's name, for the message.
-        value: The value given.
-        caller: The public function's name, for the message.
         minimum: Smallest accepted value. Defaults to 1.
         allow_none: Whether None passes through. Defaults to False.
 
@@ -60,7 +59,6 @@ def fraction(name, value, caller, *, open_low=False, open_high=False):
     """`value` as a Python float in [0, 1] (ends open as asked), with a hint when it looks like a percentage.
 
     Args:
-        name, value, caller: As `count`.
         open_low: Exclude 0. Defaults to False.
         open_high: Exclude 1. Defaults to False.
 
@@ -128,8 +126,6 @@ def class_ids(name, labels, caller, *, num_classes=None, length=None):
     """Class ids as an int64 array [N], from ids [N] or [N, 1] (integers or whole floats) or one-hot rows [N, K].
 
     Args:
-        name, caller: As `count`.
-        labels: The labels given.
         num_classes: Ids must be < this (and one-hot rows this wide) when given. Defaults to None.
         length: The number of examples the caller expects (e.g. the images' batch size). Defaults to None.
 
@@ -169,8 +165,6 @@ def probabilities(name, values, caller, *, atol=1e-3):
     """Class probabilities [N, K] (rows in [0, 1] summing to 1) as float64, with a hint for logits.
 
     Args:
-        name, caller: As `count`.
-        values: The probabilities given.
         atol: Tolerance of the row sums (float32 softmax rows sum to 1 within ~1e-6). Defaults to 1e-3.
 
     Returns:
@@ -210,18 +204,15 @@ def scores(name, values, caller):
 
 def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxes=True, whole=False,
           inclusive=False):
-    """Boxes [..., 4] as float64, checked against their coordinate convention.
+    """Boxes [..., 4] as float64, checked against the caller's coordinate convention.
 
-    The convention is the caller's: `normalized=True` for fractions of the image side (e.g. `[ymin, xmin,
-    ymax, xmax]` in [0, 1]), False for pixels, None for either (a scale-free computation such as IoU: only
-    the shape, finiteness and order are checked). Boxes are `(low, low, high, high)` pairs along two axes, so
-    the check is order-free: each high must be >= its low. Pixel boxes are checked against `image_size`
-    when known.
+    Boxes are `(low, low, high, high)` pairs along two axes (e.g. `[ymin, xmin, ymax, xmax]`), so the check is
+    order-free: each high must be >= its low.
 
     Args:
-        name, caller: As `count`.
         values: The boxes given, any leading shape, last axis 4.
-        normalized: Whether coordinates are fractions of the image side (None: either).
+        normalized: True for fractions of the image side ([0, 1]), False for pixels, None for either (a
+            scale-free computation such as IoU: only the shape, finiteness and order are checked).
         image_size: `(height, width)`, or one side, for pixel boxes; the larger bounds every coordinate.
             Defaults to None.
         allow_empty_boxes: Whether zero-width or zero-height boxes pass. Defaults to True.
@@ -285,8 +276,7 @@ def maps(name, values, caller, *, dtype=np.float32):
         ValueError: for another rank, an empty map, or non-finite values.
     """
     array = _array(name, values, caller, dtype)
-    if array.ndim == 2:
-        array = array[None]
+    array = array[None] if array.ndim == 2 else array
     if array.ndim != 3 or (array.shape[0] and 0 in array.shape[1:]):
         raise ValueError(f"{caller}: Expected `{name}` as maps [N, H, W] (or one map [H, W]). Received: "
                          f"{name}.shape={array.shape}")
@@ -300,8 +290,7 @@ def masks(name, values, caller, *, like=None):
         ValueError: for values other than 0 and 1, another rank, or a shape other than `like`'s.
     """
     array = _array(name, values, caller)
-    if array.ndim == 2:
-        array = array[None]
+    array = array[None] if array.ndim == 2 else array
     if array.ndim != 3:
         raise ValueError(f"{caller}: Expected `{name}` as masks [N, H, W] (or one mask [H, W]). Received: "
                          f"{name}.shape={array.shape}")
@@ -411,8 +400,6 @@ def pixel_images(name, values, caller, *, shape=None):
     """Images `[B, H, W, C]` of pixels in [0, 255] (uint8 or float) as float32, with hints for other scales.
 
     Args:
-        name, caller: As `count`.
-        values: The images given.
         shape: The model's `(H, W, C)`; None entries take any size. Defaults to None.
 
     Returns:
@@ -441,7 +428,6 @@ def images(name, values, caller, *, unit_range=False):
     """A batch of images [N, H, W, C] as a NumPy array, finite; float32 in [0, 1] when `unit_range`.
 
     Args:
-        name, caller: As `count`.
         values: The images given (NumPy array, tensor or nested lists).
         unit_range: Whether pixels must lie in [0, 1] (then returned as float32). Defaults to False (any
             scale, the array's own dtype).

@@ -71,7 +71,7 @@ def is_outermost_call(layer):
 
 
 def keras_hub_non_max_suppression(**kwargs):
-    """keras-hub's unexported `NonMaxSuppression(**kwargs)` (RetinaNet's decoder), or None when keras-hub moved it.
+    """keras-hub's unexported `NonMaxSuppression(**kwargs)`, RetinaNet's decoder, or None when keras-hub moved it.
 
     Used to lower RetinaNet's confidence threshold (0.5 by default) for mAP; without it the detector keeps
     keras-hub's default decoder (fewer low-score detections, a lower mAP).
@@ -122,8 +122,7 @@ def call_count(layer):
         layer: A `keras.layers.Layer`.
 
     Returns:
-        The number of calls, or None when Keras no longer records them (the fallback: callers then
-        treat the count as unknown).
+        The number of calls, or None (unknown to callers) when Keras no longer records them.
     """
     nodes = getattr(layer, "_inbound_nodes", None)
     if nodes is not None:
