@@ -1,15 +1,10 @@
-"""Pictures of class activation maps with their boxes, per method and across methods.
+"""Pictures of class activation maps (jet colour map) with the ground-truth (green) and estimated (red) boxes.
 
-* `plot_cam_grid`: one method; each cell is an image with its CAM overlaid (jet colour map), the ground-truth
-  box in green and the estimated box in red.
-* `plot_method_grid`: the same images across methods (rows = images, columns = the image with its ground
-  truth, then one column per method), the layout of Figures 1 and 4 of the CutMix paper.
-
-Inputs are NumPy arrays: images uint8 `[B, H, W, 3]`, maps `[B, H, W]` in [0, 1] (as
-`keras_cutmix.localization.cam` returns them), boxes int `[B, 4]` as `[ymin, xmin, ymax, xmax]` with exclusive
-max (an empty box, e.g. `[0, 0, 0, 0]`, is not drawn). A ground-truth entry may also be an array `[k, 4]` of
-several boxes (ImageNet). Box outlines are drawn on the pixel borders: rows `ymin .. ymax - 1` and columns
-`xmin .. xmax - 1` are inside.
+`plot_cam_grid` shows one method; `plot_method_grid` the same images across methods, as in Figures 1 and 4 of
+the CutMix paper. Images are uint8 `[B, H, W, 3]`, maps `[B, H, W]` in [0, 1] (as
+`keras_cutmix.localization.cam` returns them), boxes int `[B, 4]` `[ymin, xmin, ymax, xmax]` with exclusive
+max, outlined on the pixel borders (rows `ymin .. ymax - 1` and columns `xmin .. xmax - 1` are inside); an
+empty box (e.g. `[0, 0, 0, 0]`) is not drawn. A ground-truth entry may also be `[k, 4]` boxes (ImageNet).
 
 References:
     - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), Figures 1 and 4.
