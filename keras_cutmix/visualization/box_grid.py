@@ -30,8 +30,7 @@ def _check_row(r, row):
         raise ValueError(f"Expected rows[{r}]['boxes'] of shape [{count}, M, 4] (pixel y0, x0, y1, x1). "
                          f"Received: shape={boxes.shape}")
     if labels.shape != boxes.shape[:2]:
-        raise ValueError(f"Expected rows[{r}]['labels'] of shape {boxes.shape[:2]}. "
-                         f"Received: shape={labels.shape}")
+        raise ValueError(f"Expected rows[{r}]['labels'] of shape {boxes.shape[:2]}. Received: shape={labels.shape}")
     checked = {"title": str(row["title"]), "images": images, "boxes": boxes, "labels": labels,
                "weight_prefix": str(row.get("weight_prefix", "w="))}
     for key, shape in (("origins", boxes.shape[:2]), ("weights", boxes.shape[:2]), ("rects", (count, 4))):
@@ -91,8 +90,8 @@ def plot_box_grid(path, rows, class_names=None, title=None, dpi=110):
     if not rows:
         raise ValueError(f"Expected at least one row. Received: rows={rows!r}")
     checked = [_check_row(r, row) for r, row in enumerate(rows)]
-    count = checked[0]["images"].shape[0]
     counts = [row["images"].shape[0] for row in checked]
+    count = counts[0]
     if any(n != count for n in counts):
         raise ValueError(f"Expected the same number of images in every row. Received: counts={counts}")
     fig, axes = new_figure(len(checked), count, figsize=(1.9 * count, 2.0 * len(checked)), squeeze=False)
@@ -102,5 +101,4 @@ def plot_box_grid(path, rows, class_names=None, title=None, dpi=110):
         axes[r][0].set_ylabel(row["title"], fontsize=10)
     if title:
         fig.suptitle(title, fontsize=9)
-    save_figure(fig, path, dpi=dpi)
-    return path
+    return save_figure(fig, path, dpi=dpi)
