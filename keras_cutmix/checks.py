@@ -305,12 +305,8 @@ def masks(name, values, caller, *, like=None):
     return array
 
 
-_PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
-
-
 def _activation_name(layer):
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "__name__", None)
+    return getattr(getattr(layer, "activation", None), "__name__", None)
 
 
 def outputs_logits(model, outputs=None, *, atol=1e-3):
@@ -340,7 +336,7 @@ def outputs_logits(model, outputs=None, *, atol=1e-3):
     last = layers[-1] if structured and layers else None
     if isinstance(last, keras.Model):
         return outputs_logits(last, outputs, atol=atol)
-    if isinstance(last, keras.layers.Softmax) or _activation_name(last) in _PROBABILITY_ACTIVATIONS:
+    if isinstance(last, keras.layers.Softmax) or _activation_name(last) in ("softmax", "sigmoid"):
         return False
     if isinstance(last, (keras.layers.Dense, keras.layers.Conv2D)) and _activation_name(last) == "linear":
         return True

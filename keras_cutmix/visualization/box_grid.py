@@ -99,6 +99,4 @@ def plot_box_grid(path, rows, class_names=None, title=None, dpi=110):
         for c in range(count):
             _draw_panel(axes[r][c], row, c, class_names)
         axes[r][0].set_ylabel(row["title"], fontsize=10)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return save_figure(fig, path, dpi=dpi)
+    return save_figure(fig, path, dpi=dpi, title=title, title_size=9)

@@ -68,12 +68,6 @@ def _cell(ax, picture, index, gt_boxes, pred_boxes, captions):
         ax.set_xlabel(captions[index], fontsize=7)
 
 
-def _save(fig, path, title, dpi):
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return save_figure(fig, path, dpi=dpi)
-
-
 def plot_cam_grid(path, images, maps, gt_boxes, pred_boxes, *, captions=None, title=None, columns=8, alpha=0.5,
                   dpi=110):
     """Writes a PNG grid of images with the CAM overlaid and both boxes.
@@ -108,7 +102,7 @@ def plot_cam_grid(path, images, maps, gt_boxes, pred_boxes, *, captions=None, ti
             _cell(ax, pictures[index], index, gt_boxes, pred_boxes, captions)
         else:
             ax.axis("off")
-    return _save(fig, path, title, dpi)
+    return save_figure(fig, path, dpi=dpi, title=title)
 
 
 def plot_method_grid(path, images, maps_by_method, gt_boxes, pred_boxes_by_method=None, *, captions_by_method=None,
@@ -160,4 +154,4 @@ def plot_method_grid(path, images, maps_by_method, gt_boxes, pred_boxes_by_metho
         axes[0][c].set_title(name, fontsize=9)
         for r in range(count):
             _cell(axes[r][c], pictures[r], r, gt_boxes, boxes, captions)
-    return _save(fig, path, title, dpi)
+    return save_figure(fig, path, dpi=dpi, title=title)

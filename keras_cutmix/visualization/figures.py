@@ -31,17 +31,21 @@ def new_figure(rows=1, columns=1, *, figsize, dpi=None, **subplots_kwargs):
     return figure, figure.subplots(rows, columns, **subplots_kwargs)
 
 
-def save_figure(figure, path, *, dpi=None):
+def save_figure(figure, path, *, dpi=None, title=None, title_size=10):
     """Lays `figure` out tightly and writes it to `path` (the format from the file's suffix, e.g. PNG).
 
     Args:
         figure: A `matplotlib.figure.Figure` (from `new_figure`).
         path: Output path (str or `os.PathLike`); its folder must exist.
         dpi: Dots per inch of the picture. Defaults to None (the figure's own dpi).
+        title: The figure's title. Defaults to None (none).
+        title_size: The title's font size in points. Defaults to 10.
 
     Returns:
         `path`.
     """
+    if title:
+        figure.suptitle(title, fontsize=title_size)
     figure.tight_layout()
     figure.savefig(path, dpi="figure" if dpi is None else dpi)
     return path
@@ -55,10 +59,7 @@ def show_image(ax, image):
 
 
 def outline(ax, box, colour, **style):
-    """Outlines the pixel box `(y0, x0, y1, x1)` (exclusive max) on the pixel borders, in `colour`.
-
-    `**style` goes to `matplotlib.patches.Rectangle` (e.g. `lw`, `ls`, `alpha`).
-    """
+    """Outlines the pixel box `(y0, x0, y1, x1)` (exclusive max) on the pixel borders; `style`: `Rectangle`'s."""
     y0, x0, y1, x1 = (float(v) for v in box)
     ax.add_patch(matplotlib.patches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec=colour,
                                               **style))

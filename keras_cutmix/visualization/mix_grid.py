@@ -41,6 +41,5 @@ def plot_mix_grid(path, originals, labels, rows, class_names):
                     outline(ax, (y0, x0, y1, x1), "yellow", lw=1.5)
             if c == 0:
                 ax.set_ylabel(title, fontsize=10)
-    fig.suptitle("keras_cutmix on the embedded synthetic_shapes data: label weights = pasted-pixel fractions",
-                 fontsize=10)
-    return save_figure(fig, path, dpi=110)
+    title = "keras_cutmix on the embedded synthetic_shapes data: label weights = pasted-pixel fractions"
+    return save_figure(fig, path, dpi=110, title=title)
