@@ -236,8 +236,7 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
                          f"{name}.shape={array.shape}")
     if not array.size:
         return array
-    low, high = array[..., :2], array[..., 2:]
-    sides = high - low + (1.0 if inclusive else 0.0)
+    sides = array[..., 2:] - array[..., :2] + (1.0 if inclusive else 0.0)
     wrong = (sides < 0) | ((sides == 0) & (not allow_empty_boxes))
     if np.any(wrong):
         bad = array[np.any(wrong, axis=-1)][0]
