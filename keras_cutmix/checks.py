@@ -1,17 +1,15 @@
 """The evaluation APIs' one validation home: counts, fractions, class ids, probabilities, scores, boxes, maps.
 
-`keras_cutmix.mixing.inputs` checks what the mixing core takes; this module checks what the evaluation
-APIs take (`localization`, `robustness`, `ood`, `detection`, `captioning`) and holds the package's one rule
-for telling logits from probabilities (`outputs_logits`). Every public evaluation function calls these
-first, before any work, and nothing below it checks again. Each check returns the value in the one form
-the caller computes with (a Python number, a NumPy array) or raises `ValueError` (`TypeError` for a value
-of the wrong kind) whose message names the caller and the argument, says what was expected and what was
-received, and, where a value looks like another convention (a percentage, pixels, normalised coordinates,
-logits, one-hot rows), says which and how to convert it.
-
-NumPy scalars are accepted wherever a Python number is (`batch_size=np.int64(32)`, `iou_threshold=
-np.float32(0.5)`), as the mixing core accepts them. This module imports nothing from keras_cutmix's
-experiment packages: every layer of the package may use it.
+`keras_cutmix.mixing.inputs` checks what the mixing core takes; this module checks what the evaluation APIs
+take (`localization`, `robustness`, `ood`, `detection`, `captioning`), before any work, and holds the package's
+one rule for telling logits from probabilities (`outputs_logits`). Each check returns the value in the form the
+caller computes with (a Python number, a NumPy array) or raises `ValueError` (`TypeError` for a value of the
+wrong kind) naming the caller and the argument, what was expected and what was received, and, where a value
+looks like another convention (a percentage, pixels, normalised coordinates, logits, one-hot rows), which and
+how to convert it. NumPy scalars are accepted wherever a Python number is, as in the mixing core. Every check
+takes `name` (the argument's name), the value given, and `caller` (the public function's name); `name` and
+`caller` serve the message only. This module imports nothing from keras_cutmix's experiment packages: every
+layer of the package may use it.
 """
 
 import numbers
@@ -26,13 +24,19 @@ def _kind(value):
     return type(value).__name__
 
 
+def _real(value):
+    """Whether `value` is a finite real number (not a bool)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _span(array):
+    return f"[{array.min():g}, {array.max():g}]"
+
+
 def count(name, value, caller, *, minimum=1, allow_none=False):
     """`value` as a Python int >= `minimum` (a NumPy integer included).
 
     Args:
-        name: The argument's name, for the message.
-        value: The value given.
-        caller: The public function's name, for the message.
         minimum: Smallest accepted value. Defaults to 1.
         allow_none: Whether None passes through. Defaults to False.
 
@@ -55,7 +59,6 @@ def fraction(name, value, caller, *, open_low=False, open_high=False):
     """`value` as a Python float in [0, 1] (ends open as asked), with a hint when it looks like a percentage.
 
     Args:
-        name, value, caller: As `count`.
         open_low: Exclude 0. Defaults to False.
         open_high: Exclude 1. Defaults to False.
 
@@ -67,13 +70,12 @@ def fraction(name, value, caller, *, open_low=False, open_high=False):
     """
     value = python_number(value)
     interval = ("(" if open_low else "[") + "0, 1" + (")" if open_high else "]")
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
-    if not ok:
-        hint = ""
-        if isinstance(value, numbers.Real) and not isinstance(value, bool) and 2 <= value <= 100:
-            hint = f" ({value!r} looks like a percentage: pass {value / 100:g})"
-        raise ValueError(f"{caller}: Expected `{name}` to be a fraction in {interval}{hint}. Received: {name}={value!r}")
+    inside = _real(value) and (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
+    if not inside:
+        percent = _real(value) and 2 <= value <= 100
+        hint = f" ({value!r} looks like a percentage: pass {value / 100:g})" if percent else ""
+        raise ValueError(f"{caller}: Expected `{name}` to be a fraction in {interval}{hint}. "
+                         f"Received: {name}={value!r}")
     return float(value)
 
 
@@ -109,12 +111,21 @@ def _finite(name, array, caller):
     return array
 
 
+def _ids(name, array, caller, *, whole, upper, bound):
+    """Finite `array` as int64 after checking it is whole (`whole`: the expectation) and in [0, `upper`)."""
+    if array.size and np.issubdtype(array.dtype, np.floating) and np.any(array != np.floor(array)):
+        raise ValueError(f"{caller}: Expected {whole}. Received: {name} with fractional values, e.g. "
+                         f"{array[array != np.floor(array)][0]!r}")
+    array = array.astype(np.int64)
+    if array.size and (array.min() < 0 or (upper is not None and array.max() >= upper)):
+        raise ValueError(f"{caller}: Expected `{name}` in {bound}. Received: {name} in [{array.min()}, {array.max()}]")
+    return array
+
+
 def class_ids(name, labels, caller, *, num_classes=None, length=None):
     """Class ids as an int64 array [N], from ids [N] or [N, 1] (integers or whole floats) or one-hot rows [N, K].
 
     Args:
-        name, caller: As `count`.
-        labels: The labels given.
         num_classes: Ids must be < this (and one-hot rows this wide) when given. Defaults to None.
         length: The number of examples the caller expects (e.g. the images' batch size). Defaults to None.
 
@@ -142,15 +153,9 @@ def class_ids(name, labels, caller, *, num_classes=None, length=None):
         raise ValueError(f"{caller}: Expected `{name}` as class ids [N] or [N, 1], or one-hot rows [N, K]. "
                          f"{received}")
     _finite(name, array.astype(np.float64) if array.dtype != bool else array, caller)
-    if np.issubdtype(array.dtype, np.floating):
-        if not np.all(array == np.floor(array)):
-            raise ValueError(f"{caller}: Expected `{name}` to hold whole-number class ids. Received: "
-                             f"{name} with fractional values, e.g. {array[array != np.floor(array)][0]!r}")
-    array = array.astype(np.int64)
-    if array.size and (array.min() < 0 or (num_classes is not None and array.max() >= num_classes)):
-        upper = f", num_classes={num_classes})" if num_classes is not None else ", ...)"
-        raise ValueError(f"{caller}: Expected `{name}` in [0{upper}. Received: {name} in "
-                         f"[{array.min()}, {array.max()}]")
+    bound = f"[0, num_classes={num_classes})" if num_classes is not None else "[0, ...)"
+    array = _ids(name, array, caller, whole=f"`{name}` to hold whole-number class ids", upper=num_classes,
+                 bound=bound)
     if length is not None and array.shape[0] != length:
         raise ValueError(f"{caller}: Expected {length} `{name}`, one per example. Received: {array.shape[0]}")
     return array
@@ -160,8 +165,6 @@ def probabilities(name, values, caller, *, atol=1e-3):
     """Class probabilities [N, K] (rows in [0, 1] summing to 1) as float64, with a hint for logits.
 
     Args:
-        name, caller: As `count`.
-        values: The probabilities given.
         atol: Tolerance of the row sums (float32 softmax rows sum to 1 within ~1e-6). Defaults to 1e-3.
 
     Returns:
@@ -201,18 +204,15 @@ def scores(name, values, caller):
 
 def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxes=True, whole=False,
           inclusive=False):
-    """Boxes [..., 4] as float64, checked against their coordinate convention.
+    """Boxes [..., 4] as float64, checked against the caller's coordinate convention.
 
-    The convention is the caller's: `normalized=True` for fractions of the image side (e.g. `[ymin, xmin,
-    ymax, xmax]` in [0, 1]), False for pixels, None for either (a scale-free computation such as IoU: only
-    the shape, finiteness and order are checked). Boxes are `(low, low, high, high)` pairs along two axes, so
-    the check is order-free: each high must be >= its low. Pixel boxes are checked against `image_size`
-    when known.
+    Boxes are `(low, low, high, high)` pairs along two axes (e.g. `[ymin, xmin, ymax, xmax]`), so the check is
+    order-free: each high must be >= its low.
 
     Args:
-        name, caller: As `count`.
         values: The boxes given, any leading shape, last axis 4.
-        normalized: Whether coordinates are fractions of the image side (None: either).
+        normalized: True for fractions of the image side ([0, 1]), False for pixels, None for either (a
+            scale-free computation such as IoU: only the shape, finiteness and order are checked).
         image_size: `(height, width)`, or one side, for pixel boxes; the larger bounds every coordinate.
             Defaults to None.
         allow_empty_boxes: Whether zero-width or zero-height boxes pass. Defaults to True.
@@ -236,11 +236,10 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
                          f"{name}.shape={array.shape}")
     if not array.size:
         return array
-    low, high = array[..., :2], array[..., 2:]
-    sides = high - low + (1.0 if inclusive else 0.0)
-    if np.any(sides < 0) or (not allow_empty_boxes and np.any(sides == 0)):
-        bad = array.reshape(-1, 4)[np.any((sides < 0) | ((sides == 0) & (not allow_empty_boxes)), axis=-1)
-                                   .reshape(-1)][0]
+    sides = array[..., 2:] - array[..., :2] + (1.0 if inclusive else 0.0)
+    wrong = (sides < 0) | ((sides == 0) & (not allow_empty_boxes))
+    if np.any(wrong):
+        bad = array[np.any(wrong, axis=-1)][0]
         what = "inverted or empty" if not allow_empty_boxes else "inverted"
         order = "high >= low - 1 (inclusive pixel corners)" if inclusive else "high >= low"
         raise ValueError(f"{caller}: Expected `{name}` as (low, low, high, high) with {order}"
@@ -249,19 +248,18 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
     if normalized and (array.min() < 0 or array.max() > 1):
         raise ValueError(f"{caller}: Expected `{name}` normalised to [0, 1] (fractions of the image side); "
                          f"these look like pixels: divide by the image size. Received: {name} in "
-                         f"[{array.min():g}, {array.max():g}]")
+                         f"{_span(array)}")
     if normalized is False:
         if array.max() <= 1 and np.any(array != np.round(array)):
             raise ValueError(f"{caller}: Expected `{name}` in pixels; these look normalised to [0, 1]: multiply "
-                             f"by the image size. Received: {name} in [{array.min():g}, {array.max():g}]")
+                             f"by the image size. Received: {name} in {_span(array)}")
         if image_size is not None:
             limit = float(np.max(image_size))
             if array.min() < 0 or array.max() > limit:
                 raise ValueError(f"{caller}: Expected `{name}` within the image (pixels in [0, {limit:g}]). "
-                                 f"Received: {name} in [{array.min():g}, {array.max():g}]")
+                                 f"Received: {name} in {_span(array)}")
         if whole and np.any(array != np.round(array)):
-            rows = array.reshape(-1, 4)
-            bad = rows[np.any(rows != np.round(rows), axis=1)][0]
+            bad = array[np.any(array != np.round(array), axis=-1)][0]
             raise ValueError(f"{caller}: Expected `{name}` in whole pixels. Received: fractional coordinates, "
                              f"e.g. {bad.tolist()}")
     return array
@@ -277,8 +275,7 @@ def maps(name, values, caller, *, dtype=np.float32):
         ValueError: for another rank, an empty map, or non-finite values.
     """
     array = _array(name, values, caller, dtype)
-    if array.ndim == 2:
-        array = array[None]
+    array = array[None] if array.ndim == 2 else array
     if array.ndim != 3 or (array.shape[0] and 0 in array.shape[1:]):
         raise ValueError(f"{caller}: Expected `{name}` as maps [N, H, W] (or one map [H, W]). Received: "
                          f"{name}.shape={array.shape}")
@@ -292,8 +289,7 @@ def masks(name, values, caller, *, like=None):
         ValueError: for values other than 0 and 1, another rank, or a shape other than `like`'s.
     """
     array = _array(name, values, caller)
-    if array.ndim == 2:
-        array = array[None]
+    array = array[None] if array.ndim == 2 else array
     if array.ndim != 3:
         raise ValueError(f"{caller}: Expected `{name}` as masks [N, H, W] (or one mask [H, W]). Received: "
                          f"{name}.shape={array.shape}")
@@ -308,12 +304,8 @@ def masks(name, values, caller, *, like=None):
     return array
 
 
-_PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
-
-
 def _activation_name(layer):
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "__name__", None)
+    return getattr(getattr(layer, "activation", None), "__name__", None)
 
 
 def outputs_logits(model, outputs=None, *, atol=1e-3):
@@ -343,7 +335,7 @@ def outputs_logits(model, outputs=None, *, atol=1e-3):
     last = layers[-1] if structured and layers else None
     if isinstance(last, keras.Model):
         return outputs_logits(last, outputs, atol=atol)
-    if isinstance(last, keras.layers.Softmax) or _activation_name(last) in _PROBABILITY_ACTIVATIONS:
+    if isinstance(last, keras.layers.Softmax) or _activation_name(last) in ("softmax", "sigmoid"):
         return False
     if isinstance(last, (keras.layers.Dense, keras.layers.Conv2D)) and _activation_name(last) == "linear":
         return True
@@ -357,8 +349,7 @@ def outputs_logits(model, outputs=None, *, atol=1e-3):
 def are_probabilities(values, *, atol=1e-3):
     """Whether `values` [..., K] are class probabilities (every row in [0, 1], summing to 1 within `atol`).
 
-    The part of `outputs_logits` that reads outputs, for callers that have outputs but no model (e.g.
-    decoding a detector's class scores).
+    `outputs_logits`'s reading of outputs, for callers with outputs but no model (e.g. a detector's scores).
 
     Args:
         values: Outputs [..., K], K >= 2.
@@ -380,8 +371,7 @@ def number(name, value, caller, *, minimum=None):
         ValueError: for anything else (bools, strings, NaN, infinities included).
     """
     value = python_number(value)
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or (minimum is not None and value < minimum):
+    if not _real(value) or (minimum is not None and value < minimum):
         bound = f" >= {minimum}" if minimum is not None else ""
         raise ValueError(f"{caller}: Expected `{name}` to be a finite number{bound}. Received: {name}={value!r}")
     return float(value)
@@ -397,22 +387,14 @@ def integer_array(name, values, caller, *, ndim, upper=None):
     array = _finite(name, _array(name, values, caller), caller)
     if array.ndim != ndim:
         raise ValueError(f"{caller}: Expected `{name}` of rank {ndim}. Received: {name}.shape={array.shape}")
-    if array.size and np.issubdtype(array.dtype, np.floating) and np.any(array != np.floor(array)):
-        raise ValueError(f"{caller}: Expected whole-number `{name}`. Received: {name} with fractional values, "
-                         f"e.g. {array[array != np.floor(array)][0]!r}")
-    array = array.astype(np.int64)
-    if array.size and (array.min() < 0 or (upper is not None and array.max() >= upper)):
-        bound = f"[0, {upper})" if upper is not None else ">= 0"
-        raise ValueError(f"{caller}: Expected `{name}` in {bound}. Received: {name} in [{array.min()}, {array.max()}]")
-    return array
+    bound = f"[0, {upper})" if upper is not None else ">= 0"
+    return _ids(name, array, caller, whole=f"whole-number `{name}`", upper=upper, bound=bound)
 
 
 def pixel_images(name, values, caller, *, shape=None):
     """Images `[B, H, W, C]` of pixels in [0, 255] (uint8 or float) as float32, with hints for other scales.
 
     Args:
-        name, caller: As `count`.
-        values: The images given.
         shape: The model's `(H, W, C)`; None entries take any size. Defaults to None.
 
     Returns:
@@ -430,11 +412,10 @@ def pixel_images(name, values, caller, *, shape=None):
                          f"{name}.shape={array.shape}")
     if array.size and (array.min() < 0 or array.max() > 255):
         raise ValueError(f"{caller}: Expected `{name}` as pixels in [0, 255] (the models scale them "
-                         f"themselves); these look preprocessed. Received: {name} in [{array.min():g}, "
-                         f"{array.max():g}]")
+                         f"themselves); these look preprocessed. Received: {name} in {_span(array)}")
     if array.size and array.max() <= 1 and np.any(array != np.round(array)):
         raise ValueError(f"{caller}: Expected `{name}` as pixels in [0, 255]; these look scaled to [0, 1]: "
-                         f"multiply by 255. Received: {name} in [{array.min():g}, {array.max():g}]")
+                         f"multiply by 255. Received: {name} in {_span(array)}")
     return array
 
 
@@ -442,7 +423,6 @@ def images(name, values, caller, *, unit_range=False):
     """A batch of images [N, H, W, C] as a NumPy array, finite; float32 in [0, 1] when `unit_range`.
 
     Args:
-        name, caller: As `count`.
         values: The images given (NumPy array, tensor or nested lists).
         unit_range: Whether pixels must lie in [0, 1] (then returned as float32). Defaults to False (any
             scale, the array's own dtype).
@@ -462,8 +442,7 @@ def images(name, values, caller, *, unit_range=False):
         return array
     if array.size and (array.min() < 0 or array.max() > 1):
         hint = " (these look like [0, 255] pixels: divide by 255)" if array.min() >= 0 and array.max() <= 255 else ""
-        raise ValueError(f"{caller}: Expected `{name}` in [0, 1]{hint}. Received: {name} in "
-                         f"[{array.min():g}, {array.max():g}]")
+        raise ValueError(f"{caller}: Expected `{name}` in [0, 1]{hint}. Received: {name} in {_span(array)}")
     return array.astype(np.float32)
 
 

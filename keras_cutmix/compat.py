@@ -1,38 +1,11 @@
 """The one door to private TensorFlow and Keras internals that have no public equivalent.
 
 Everything else in keras_cutmix uses public API. What is here is needed for speed or for Keras's layer
-semantics, and each piece has a test in tf_tests/compat_test.py that fails with a clear message when a
-TensorFlow or Keras upgrade removes it. At run time each function degrades to a safe answer instead of
-crashing (with one RuntimeWarning): an upgrade costs speed or a convenience, never a wrong mix. This
-module imports nothing from keras_cutmix.
-
-- `in_xla_context()`: TF's `control_flow_util.GraphOrParentsInXlaContext` (tensorflow.python).
-  Used to pick the CutMix paste that is fastest in each mode; without it the gather paste also runs under
-  XLA (same pixels, slower there).
-- `is_outermost_call(layer)`: Keras's `Layer._get_call_context().entry_layer`. Used by the mixing layers
-  to mix when called on their own (as `keras.layers.CutMix` does) but only in training inside a model;
-  without it they mix only when called with `training=True`.
-- `keras_hub_non_max_suppression(**kwargs)`: keras-hub's `NonMaxSuppression` layer
-  (`keras_hub.src.layers.modeling.non_max_supression`), RetinaNet's decoder, which keras-hub does not
-  export. Used to lower RetinaNet's confidence threshold (0.5 by default) for mAP; without it the detector
-  keeps keras-hub's default decoder (fewer low-score detections, a lower mAP).
-
-- `producing_layer(tensor, layers)`: Keras's `KerasTensor._keras_history.operation`, the layer whose output
-  a symbolic tensor is. Used by `models.common` to name the CAM feature layer; without it the layer is
-  found by comparing each of `layers`' outputs with the tensor (same answer, slower on big models).
-- `optimizer_variable_index(optimizer, variable, paths)` and `optimizer_decays(optimizer, variable)`:
-  Keras's `Optimizer._get_variable_index` and `_use_weight_decay`, which Keras's own optimizers call in
-  `update_step`. Used by `training.TorchSGD`; without them the index is found by the variable's path and
-  every variable is decayed (Keras's answer when nothing is excluded from weight decay, as in TorchSGD).
-- `tfds_data_dirs(data_dir)`: tfds's `tensorflow_datasets.core.utils.file_utils.list_data_dirs`, every
-  folder tfds looks in for prepared data. Used in the message of a missing data set; without it the
-  message names the builder's own folder only.
-
-- `tf_tensor_inputs(layer)`: Keras's `Layer._convert_input_args` and `_allow_non_tensor_positional_args`,
-  which Keras's own `DataLayer` (its preprocessing layers' base) sets to run on TensorFlow tensors inside
-  `tf.data` under the JAX or torch backend. Used by the mixing layers under those backends only (with the
-  TensorFlow backend, whose tensors are Keras backend tensors, nothing is set); without them the layers
-  fail inside `tf.data` under JAX / torch as they did before (the map functions keep working).
+semantics; each function's docstring names the private piece it reads, who uses it, and the fallback. Each
+piece has a test in tf_tests/compat_test.py that fails with a clear message when a TensorFlow or Keras upgrade
+removes it; at run time each function then degrades to a safe answer (with one RuntimeWarning) instead of
+crashing: an upgrade costs speed or a convenience, never a wrong mix. This module imports nothing from
+keras_cutmix.
 """
 
 import contextlib
@@ -52,16 +25,16 @@ _warned = set()
 def _warn_once(what):
     if what not in _warned:
         _warned.add(what)
-        warnings.warn(
-            f"keras_cutmix.compat: {what} is missing in TensorFlow {tf.__version__} / Keras "
-            f"{keras.__version__}; falling back to a safe default. Please report this.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        warnings.warn(f"keras_cutmix.compat: {what} is missing in TensorFlow {tf.__version__} / Keras "
+                      f"{keras.__version__}; falling back to a safe default. Please report this.", RuntimeWarning,
+                      stacklevel=3)
 
 
 def in_xla_context():
     """Whether the ops being built will be compiled by XLA (e.g. inside `tf.function(jit_compile=True)`).
+
+    Reads TF's private `control_flow_util.GraphOrParentsInXlaContext`, to pick the CutMix paste that is
+    fastest in each mode; without it the gather paste also runs under XLA (same pixels, slower there).
 
     Returns:
         True inside an XLA-compiled function (or a function nested in one); False eagerly, in plain graphs,
@@ -78,7 +51,8 @@ def in_xla_context():
 def is_outermost_call(layer):
     """Whether `layer` is being called on its own rather than by an enclosing layer or model.
 
-    Must be called from inside `layer.call`.
+    Reads Keras's `Layer._get_call_context().entry_layer`, so that the mixing layers mix when called on their
+    own (as `keras.layers.CutMix` does) but only in training inside a model. Must be called inside `layer.call`.
 
     Args:
         layer: A `keras.layers.Layer` whose `call` is running.
@@ -97,9 +71,14 @@ def is_outermost_call(layer):
 
 
 def keras_hub_non_max_suppression(**kwargs):
-    """keras-hub's `NonMaxSuppression(**kwargs)`, or None (with one warning) when keras-hub moved it."""
+    """keras-hub's unexported `NonMaxSuppression(**kwargs)`, RetinaNet's decoder, or None when keras-hub moved it.
+
+    Used to lower RetinaNet's confidence threshold (0.5 by default) for mAP; without it the detector keeps
+    keras-hub's default decoder (fewer low-score detections, a lower mAP).
+    """
     try:
-        from keras_hub.src.layers.modeling.non_max_supression import NonMaxSuppression  # pylint: disable=g-import-not-at-top
+        from keras_hub.src.layers.modeling.non_max_supression import (  # pylint: disable=g-import-not-at-top
+            NonMaxSuppression)
     except ImportError:
         _warn_once("keras_hub.src.layers.modeling.non_max_supression.NonMaxSuppression (RetinaNet keeps its "
                    "default decoder)")
@@ -109,6 +88,9 @@ def keras_hub_non_max_suppression(**kwargs):
 
 def producing_layer(tensor, layers):
     """The layer (or nested model) whose output is the symbolic Keras tensor `tensor`.
+
+    Reads Keras's `KerasTensor._keras_history.operation` (for `models.common`'s CAM feature layer); without it
+    each of `layers`' outputs is compared with the tensor (same answer, slower on big models).
 
     Args:
         tensor: A `keras.KerasTensor` of a functional graph (e.g. `model.get_layer("head").input`).
@@ -133,14 +115,14 @@ def producing_layer(tensor, layers):
 def call_count(layer):
     """How many times `layer` has been called in functional graphs (its inbound nodes).
 
-    Grad-CAM follows a model's last layer back to its input only when that layer was called once.
+    Reads Keras's `Layer._inbound_nodes`: Grad-CAM follows a model's last layer back to its input only when that
+    layer was called once.
 
     Args:
         layer: A `keras.layers.Layer`.
 
     Returns:
-        The number of calls, or None when Keras no longer records them (the fallback: callers then
-        treat the count as unknown).
+        The number of calls, or None (unknown to callers) when Keras no longer records them.
     """
     nodes = getattr(layer, "_inbound_nodes", None)
     if nodes is not None:
@@ -151,6 +133,9 @@ def call_count(layer):
 
 def optimizer_variable_index(optimizer, variable, paths):
     """The position of `variable` among the variables `optimizer` was built with (inside `update_step`).
+
+    Reads Keras's `Optimizer._get_variable_index`, which Keras's own optimizers call in `update_step`, for
+    `training.TorchSGD`; without it the index is found by the variable's path.
 
     Args:
         optimizer: A built `keras.optimizers.Optimizer`.
@@ -170,6 +155,9 @@ def optimizer_variable_index(optimizer, variable, paths):
 def optimizer_decays(optimizer, variable):
     """Whether weight decay applies to `variable` (False for those `exclude_from_weight_decay` named).
 
+    Reads Keras's `Optimizer._use_weight_decay`, for `training.TorchSGD`; without it every variable is decayed
+    (Keras's answer when nothing is excluded from weight decay, as in TorchSGD).
+
     Args:
         optimizer: A built `keras.optimizers.Optimizer`.
         variable: The variable `update_step` is updating.
@@ -186,6 +174,9 @@ def optimizer_decays(optimizer, variable):
 
 def tfds_data_dirs(data_dir):
     """The folders tfds searches for prepared data sets, given the `data_dir` a loader was called with.
+
+    Reads tfds's `core.utils.file_utils.list_data_dirs`, for the message of a missing data set; without it the
+    message names the builder's own folder only.
 
     Args:
         data_dir: The caller's `data_dir`, or None (tfds's default folders).
@@ -205,8 +196,10 @@ def tfds_data_dirs(data_dir):
 def tf_tensor_inputs(layer):
     """Within the block, `layer(...)` takes TensorFlow tensors as they are under any Keras backend.
 
-    What `keras.layers` preprocessing layers do inside `tf.data` under JAX or torch: the inputs are neither
-    converted to the backend's tensors nor refused as non-tensor positional arguments.
+    Sets Keras's `Layer._convert_input_args` and `_allow_non_tensor_positional_args` as Keras's own `DataLayer`
+    (its preprocessing layers' base) does, so the inputs are neither converted to the backend's tensors nor
+    refused as non-tensor positional arguments. The mixing layers use it under JAX and torch only; without it
+    they fail inside `tf.data` there (the map functions keep working).
 
     Args:
         layer: A `keras.layers.Layer` about to be called on TensorFlow tensors.

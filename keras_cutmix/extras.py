@@ -30,15 +30,6 @@ def _missing(module):
         return True
 
 
-def _message(feature, modules, extra):
-    hint = ""
-    if "keras_hub" in modules and sys.version_info < (3, 11):
-        hint = " keras-hub needs Python >= 3.11."
-    return (f"{feature} needs {', '.join(modules)}, which this environment lacks: "
-            f"pip install \"keras_cutmix[{extra}]\".{hint} (The core, keras_cutmix's layers, map "
-            "functions and mixed_loss, needs only TensorFlow and Keras.)")
-
-
 def require(feature, modules, extra="experiments"):
     """Raises one `ImportError` naming `extra` unless every module of `modules` can be imported.
 
@@ -52,7 +43,10 @@ def require(feature, modules, extra="experiments"):
     """
     missing = [m for m in modules if _missing(m)]
     if missing:
-        raise ImportError(_message(feature, missing, extra))
+        hint = " keras-hub needs Python >= 3.11." if "keras_hub" in missing and sys.version_info < (3, 11) else ""
+        raise ImportError(f"{feature} needs {', '.join(missing)}, which this environment lacks: pip install "
+                          f"\"keras_cutmix[{extra}]\".{hint} (The core, keras_cutmix's layers, map functions and "
+                          "mixed_loss, needs only TensorFlow and Keras.)")
 
 
 def require_extra(feature, extra="experiments"):

@@ -1,7 +1,6 @@
 """Pictures: grids of mixed images with their boxes and label weights; CAMs with their boxes.
 
-`figures.new_figure` / `figures.save_figure` are how every picture of the package is made and saved
-(Matplotlib's Figure API: no backend is chosen by the library; scripts choose Agg in their main).
+`figures` is how every picture of the package is made and saved, with no Matplotlib backend chosen.
 """
 
 from keras_cutmix import extras

@@ -6,10 +6,9 @@ with their weight written beside them, and the pasted (CutMix) or erased (Cutout
 `examples/box_mixing.py`.
 """
 
-import matplotlib.patches as patches
 import numpy as np
 
-from keras_cutmix.visualization.figures import new_figure, save_figure
+from keras_cutmix.visualization.figures import new_figure, outline, save_figure, show_image
 
 OWN_COLOUR = "yellow"
 PARTNER_COLOUR = "cyan"
@@ -18,7 +17,7 @@ RECT_COLOUR = "white"
 
 def _check_row(r, row):
     """Returns the row's arrays as NumPy, after checking their shapes agree."""
-    if "title" not in row or "images" not in row or "boxes" not in row or "labels" not in row:
+    if not {"title", "images", "boxes", "labels"} <= set(row):
         raise ValueError(f"Expected rows[{r}] to be a dict with 'title', 'images', 'boxes' and 'labels'. "
                          f"Received: rows[{r}] keys={sorted(row)}")
     images = np.asarray(row["images"])
@@ -31,8 +30,7 @@ def _check_row(r, row):
         raise ValueError(f"Expected rows[{r}]['boxes'] of shape [{count}, M, 4] (pixel y0, x0, y1, x1). "
                          f"Received: shape={boxes.shape}")
     if labels.shape != boxes.shape[:2]:
-        raise ValueError(f"Expected rows[{r}]['labels'] of shape {boxes.shape[:2]}. "
-                         f"Received: shape={labels.shape}")
+        raise ValueError(f"Expected rows[{r}]['labels'] of shape {boxes.shape[:2]}. Received: shape={labels.shape}")
     checked = {"title": str(row["title"]), "images": images, "boxes": boxes, "labels": labels,
                "weight_prefix": str(row.get("weight_prefix", "w="))}
     for key, shape in (("origins", boxes.shape[:2]), ("weights", boxes.shape[:2]), ("rects", (count, 4))):
@@ -45,24 +43,17 @@ def _check_row(r, row):
     return checked
 
 
-def _rectangle(ax, box, colour, **style):
-    y0, x0, y1, x1 = (float(v) for v in box)
-    ax.add_patch(patches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec=colour, **style))
-
-
 def _draw_panel(ax, row, c, class_names):
-    ax.imshow(row["images"][c], interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    show_image(ax, row["images"][c])
     if row["rects"] is not None:
         y0, x0, y1, x1 = row["rects"][c]
         if y1 > y0 and x1 > x0:
-            _rectangle(ax, row["rects"][c], RECT_COLOUR, lw=1.2, ls="--")
+            outline(ax, row["rects"][c], RECT_COLOUR, lw=1.2, ls="--")
     for m in np.flatnonzero(row["labels"][c] >= 0):
         own = row["origins"] is None or row["origins"][c, m] == 0
         colour = OWN_COLOUR if own else PARTNER_COLOUR
         weight = None if row["weights"] is None else float(row["weights"][c, m])
-        _rectangle(ax, row["boxes"][c, m], colour, lw=1.8, alpha=1.0 if weight is None else max(weight, 0.3))
+        outline(ax, row["boxes"][c, m], colour, lw=1.8, alpha=1.0 if weight is None else max(weight, 0.3))
         label = int(row["labels"][c, m])
         text = class_names[label] if class_names is not None else str(label)
         if weight is not None:
@@ -99,8 +90,8 @@ def plot_box_grid(path, rows, class_names=None, title=None, dpi=110):
     if not rows:
         raise ValueError(f"Expected at least one row. Received: rows={rows!r}")
     checked = [_check_row(r, row) for r, row in enumerate(rows)]
-    count = checked[0]["images"].shape[0]
     counts = [row["images"].shape[0] for row in checked]
+    count = counts[0]
     if any(n != count for n in counts):
         raise ValueError(f"Expected the same number of images in every row. Received: counts={counts}")
     fig, axes = new_figure(len(checked), count, figsize=(1.9 * count, 2.0 * len(checked)), squeeze=False)
@@ -108,7 +99,4 @@ def plot_box_grid(path, rows, class_names=None, title=None, dpi=110):
         for c in range(count):
             _draw_panel(axes[r][c], row, c, class_names)
         axes[r][0].set_ylabel(row["title"], fontsize=10)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    save_figure(fig, path, dpi=dpi)
-    return path
+    return save_figure(fig, path, dpi=dpi, title=title, title_size=9)

@@ -4,15 +4,13 @@
     ...draw on axes...
     save_figure(figure, "figure5.png", dpi=100)
 
-Every picture keras_cutmix writes (the visualization grids, Figure 5, ROC curves, reliability diagrams,
-the methods' error curves, the captions) goes through these two functions. They use Matplotlib's
-object-oriented `matplotlib.figure.Figure`, not `pyplot`: the figure is never registered with a pyplot
-window manager, so saving needs no backend (PNG is drawn by Agg whatever backend is active), nothing has
-to be closed, and importing or calling keras_cutmix never picks or changes the user's backend. Scripts
-(`examples/*.py`) select the Agg backend in their `main`; a library module never calls `matplotlib.use`.
+Every picture keras_cutmix writes goes through these functions. They use Matplotlib's object-oriented
+`matplotlib.figure.Figure`, not `pyplot`: saving needs no backend (Agg draws the PNG), nothing has to be
+closed, and keras_cutmix never picks or changes the user's backend (scripts select Agg in their `main`).
 """
 
 import matplotlib.figure
+import matplotlib.patches
 
 
 def new_figure(rows=1, columns=1, *, figsize, dpi=None, **subplots_kwargs):
@@ -33,17 +31,35 @@ def new_figure(rows=1, columns=1, *, figsize, dpi=None, **subplots_kwargs):
     return figure, figure.subplots(rows, columns, **subplots_kwargs)
 
 
-def save_figure(figure, path, *, dpi=None):
+def save_figure(figure, path, *, dpi=None, title=None, title_size=10):
     """Lays `figure` out tightly and writes it to `path` (the format from the file's suffix, e.g. PNG).
 
     Args:
         figure: A `matplotlib.figure.Figure` (from `new_figure`).
         path: Output path (str or `os.PathLike`); its folder must exist.
         dpi: Dots per inch of the picture. Defaults to None (the figure's own dpi).
+        title: The figure's title. Defaults to None (none).
+        title_size: The title's font size in points. Defaults to 10.
 
     Returns:
         `path`.
     """
+    if title:
+        figure.suptitle(title, fontsize=title_size)
     figure.tight_layout()
     figure.savefig(path, dpi="figure" if dpi is None else dpi)
     return path
+
+
+def show_image(ax, image):
+    """Draws `image` on `ax` pixel for pixel (nearest), without ticks."""
+    ax.imshow(image, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def outline(ax, box, colour, **style):
+    """Outlines the pixel box `(y0, x0, y1, x1)` (exclusive max) on the pixel borders; `style`: `Rectangle`'s."""
+    y0, x0, y1, x1 = (float(v) for v in box)
+    ax.add_patch(matplotlib.patches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec=colour,
+                                              **style))

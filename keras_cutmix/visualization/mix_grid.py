@@ -4,21 +4,14 @@ Each column is one image of the batch; the rows are the original, CutMix (the pa
 label weights written under it), MixUp and Cutout. Used by `examples/demo.py`.
 """
 
-import matplotlib.patches as patches
 import numpy as np
 
-from keras_cutmix.visualization.figures import new_figure, save_figure
+from keras_cutmix.visualization.figures import new_figure, outline, save_figure, show_image
 
 
 def _label_text(weights, class_names, top=2):
     order = np.argsort(-weights)[:top]
     return "\n".join(f"{class_names[i]} {weights[i]:.2f}" for i in order if weights[i] > 0.005)
-
-
-def _outline(ax, box, colour):
-    y0, x0, y1, x1 = (int(v) for v in box)
-    if y1 > y0 and x1 > x0:
-        ax.add_patch(patches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, lw=1.5, ec=colour))
 
 
 def plot_mix_grid(path, originals, labels, rows, class_names):
@@ -40,14 +33,13 @@ def plot_mix_grid(path, originals, labels, rows, class_names):
     for r, (title, images, row_labels, boxes) in enumerate(all_rows):
         for c in range(count):
             ax = axes[r][c]
-            ax.imshow(images[c], interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            show_image(ax, images[c])
             ax.set_xlabel(_label_text(row_labels[c], class_names), fontsize=7)
             if boxes is not None:
-                _outline(ax, boxes[c], "yellow")
+                y0, x0, y1, x1 = (int(v) for v in boxes[c])
+                if y1 > y0 and x1 > x0:
+                    outline(ax, (y0, x0, y1, x1), "yellow", lw=1.5)
             if c == 0:
                 ax.set_ylabel(title, fontsize=10)
-    fig.suptitle("keras_cutmix on the embedded synthetic_shapes data: label weights = pasted-pixel fractions",
-                 fontsize=10)
-    return save_figure(fig, path, dpi=110)
+    title = "keras_cutmix on the embedded synthetic_shapes data: label weights = pasted-pixel fractions"
+    return save_figure(fig, path, dpi=110, title=title)
