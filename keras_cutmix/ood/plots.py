@@ -10,12 +10,6 @@ from keras_cutmix import checks
 from keras_cutmix.visualization.figures import new_figure, save_figure
 
 
-def _save(fig, path, title, dpi):
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return save_figure(fig, path, dpi=dpi)
-
-
 def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
     """Writes a PNG with one ROC curve per entry (as `roc_curve` returns them), the chance diagonal and TPR = 0.95.
 
@@ -61,7 +55,7 @@ def plot_roc_curves(path, curves_by_name, *, title=None, dpi=110):
     ax.set_xlabel("FPR (OOD called in-distribution)")
     ax.set_ylabel("TPR (in-distribution kept)")
     ax.legend(fontsize=8, loc="lower right")
-    return _save(fig, path, title, dpi)
+    return save_figure(fig, path, dpi=dpi, title=title)
 
 
 def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
@@ -113,4 +107,4 @@ def plot_reliability_diagram(path, bins, *, title=None, ece=None, dpi=110):
     bottom.set_xlim(0, 1)
     bottom.set_xlabel("confidence")
     bottom.set_ylabel("count")
-    return _save(fig, path, title, dpi)
+    return save_figure(fig, path, dpi=dpi, title=title)
