@@ -109,13 +109,10 @@ def generate_captioned_scenes(rng, n, *, image_size=IMAGE_SIZE):
     Raises:
         ValueError: if `n` < 1 or `image_size` < 32.
     """
-    if int(n) < 1:
-        raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if int(image_size) < 32:
-        raise ValueError(f"Expected image_size >= 32. Received: image_size={image_size}")
+    synthetic_generator._check_sizes(n, image_size, 32)
     n, size = int(n), float(image_size)
     unit = size / IMAGE_SIZE
-    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    grid = synthetic_generator._pixel_grid(image_size)
     num_objects = rng.integers(2, MAX_OBJECTS + 1, n)
     shape = np.stack([rng.permutation(synthetic_generator.NUM_CLASSES)[:MAX_OBJECTS] for _ in range(n)])
     colour = np.stack([rng.permutation(len(COLOUR_NAMES))[:MAX_OBJECTS] for _ in range(n)])

@@ -224,19 +224,10 @@ def _uniform_noise(rng, shape, std):
     return (rng.random(shape, dtype=np.float32) * 2.0 - 1.0) * half_width
 
 
-def _tight_boxes(mask):
-    """Normalised tight boxes [n, 4] of non-empty masks [n, H, W]."""
-    rows, cols = mask.any(2), mask.any(1)
-    first = lambda m: np.argmax(m, 1)
-    last = lambda m: m.shape[1] - 1 - np.argmax(m[:, ::-1], 1)
-    boxes = np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], 1)
-    return (boxes / np.float32(mask.shape[1:] * 2)).astype(np.float32)
-
-
 def _draw(rng, labels, image_size):
     """Draws one attempt per label (no rejection); returns the generate_batch dict."""
     n, size = len(labels), float(image_size)
-    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    grid = synthetic_generator._pixel_grid(image_size)
     image = synthetic_generator._background(rng, n, grid, size)
     pose = _pose(rng, n, size)
     occluder = _occluder(rng, n, pose, grid)
@@ -259,7 +250,7 @@ def _draw(rng, labels, image_size):
     mask = amodal & ~occluder
     empty = ~mask.reshape(n, -1).any(1)
     mask[empty, 0, 0] = True  # Placeholder so boxes compute; such examples are redrawn.
-    bbox = _tight_boxes(mask)
+    bbox = synthetic_generator._tight_boxes(mask, size).astype(np.float32)
     mask[empty, 0, 0] = False
     return {
         "image": np.clip(np.round(image), 0, 255).astype(np.uint8),
@@ -297,10 +288,7 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
     Raises:
         ValueError: if `n < 1` or `image_size < 32`.
     """
-    if int(n) < 1:
-        raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if int(image_size) < 32:
-        raise ValueError(f"Expected image_size >= 32. Received: image_size={image_size}")
+    synthetic_generator._check_sizes(n, image_size, 32)
     labels = rng.integers(0, NUM_CLASSES, int(n))
     return _generate(rng, labels, int(image_size))
 

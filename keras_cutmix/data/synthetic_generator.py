@@ -197,21 +197,35 @@ def _background(rng, n, grid, size):
     return image
 
 
-def _check_sizes(n, image_size):
+def _check_sizes(n, image_size, min_image_size=MIN_IMAGE_SIZE):
+    """Raises the ValueError of the generators (here and in the birds and caption generators)."""
     if int(n) < 1:
         raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if image_size < MIN_IMAGE_SIZE:
-        raise ValueError(f"Expected image_size >= {MIN_IMAGE_SIZE}. Received: image_size={image_size}")
+    if image_size < min_image_size:
+        raise ValueError(f"Expected image_size >= {min_image_size}. Received: image_size={image_size}")
 
 
-def _compose(rng, shape_ids, distractor_shapes, image_size):
+def _pixel_grid(image_size):
+    """Pixel-centre coordinates `(yy, xx)`, float32 [S, S] each."""
+    return tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+
+
+def _tight_boxes(mask, size):
+    """Tight boxes [..., 4] of non-empty masks [..., H, W], normalised by `size` (tfds convention), float64."""
+    rows, cols = mask.any(-1), mask.any(-2)
+    first = lambda m: np.argmax(m, -1)
+    last = lambda m: m.shape[-1] - 1 - np.argmax(m[..., ::-1], -1)
+    return np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], -1) / size
+
+
+def _compose(rng, shape_ids, labels, distractor_shapes, image_size):
     """Background, distractors, then the target of shape `shape_ids` [n]: the dict of `generate_batch`.
 
     `distractor_shapes(idx)` draws the shape ids of the distractors of images `idx`.
     """
     n = len(shape_ids)
     size = float(image_size)
-    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    grid = _pixel_grid(image_size)
     scale = rng.uniform(*TARGET_SCALE, n).astype(np.float32)
     image = _background(rng, n, grid, size)
     num_distractors = rng.integers(0, 4, n)
@@ -228,13 +242,10 @@ def _compose(rng, shape_ids, distractor_shapes, image_size):
     cx = rng.uniform(margin, size - margin)
     mask = _paint(image, np.arange(n), shape_ids, cy, cx, scale, rng, grid)
     image += rng.standard_normal(image.shape, dtype=np.float32) * 5.0
-    rows, cols = mask.any(2), mask.any(1)
-    first = lambda m: np.argmax(m, 1)
-    last = lambda m: m.shape[1] - 1 - np.argmax(m[:, ::-1], 1)
-    bbox = np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], 1) / size
     return {
         "image": np.clip(np.round(image), 0, 255).astype(np.uint8),
-        "bbox": bbox.astype(np.float32),
+        "label": labels.astype(np.int64),
+        "bbox": _tight_boxes(mask, size).astype(np.float32),
         "mask": mask,
     }
 
@@ -255,9 +266,7 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
     _check_sizes(n, image_size)
     labels = rng.integers(0, NUM_CLASSES, n)
     other_class = lambda idx: (labels[idx] + rng.integers(1, NUM_CLASSES, len(idx))) % NUM_CLASSES
-    batch = _compose(rng, labels, other_class, image_size)
-    return {"image": batch["image"], "label": labels.astype(np.int64),
-            "bbox": batch["bbox"], "mask": batch["mask"]}
+    return _compose(rng, labels, labels, other_class, image_size)
 
 
 def generate_novel_batch(rng, n, *, image_size=IMAGE_SIZE):
@@ -280,9 +289,7 @@ def generate_novel_batch(rng, n, *, image_size=IMAGE_SIZE):
     _check_sizes(n, image_size)
     novel = rng.integers(0, len(NOVEL_SHAPE_NAMES), n)
     any_class = lambda idx: rng.integers(0, NUM_CLASSES, len(idx))
-    batch = _compose(rng, NUM_CLASSES + novel, any_class, image_size)
-    return {"image": batch["image"], "label": novel.astype(np.int64),
-            "bbox": batch["bbox"], "mask": batch["mask"]}
+    return _compose(rng, NUM_CLASSES + novel, novel, any_class, image_size)
 
 
 def generate_example(rng, *, image_size=IMAGE_SIZE):
@@ -343,12 +350,9 @@ def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
         (-1 for padding), `is_difficult` bool [n, 8] and `mask` bool
         [n, 8, S, S] (each object's visible pixels).
     """
-    if int(n) < 1:
-        raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if image_size < 32:
-        raise ValueError(f"Expected image_size >= 32. Received: image_size={image_size}")
+    _check_sizes(n, image_size, 32)
     size, slots = float(image_size), SCENE_NUM_OBJECTS[1]
-    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    grid = _pixel_grid(image_size)
     image = _background(rng, n, grid, size)
     count = rng.integers(SCENE_NUM_OBJECTS[0], SCENE_NUM_OBJECTS[1] + 1, n)
     labels = np.full((n, slots), -1, np.int64)
@@ -366,10 +370,7 @@ def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
         visible[:, slot] &= ~covered
         covered |= painted[:, slot]
     area, shown = painted.sum((2, 3)), visible.sum((2, 3))
-    rows, cols = visible.any(3), visible.any(2)
-    first = lambda m: np.argmax(m, -1)
-    last = lambda m: m.shape[-1] - 1 - np.argmax(m[..., ::-1], -1)
-    bbox = np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], -1) / size
+    bbox = _tight_boxes(visible, size)
     side = np.minimum(bbox[..., 2] - bbox[..., 0], bbox[..., 3] - bbox[..., 1])
     difficult = (shown < (1.0 - SCENE_MAX_OCCLUDED) * area) | (side < SCENE_MIN_SIDE)
     keep = shown > 0  # Padding slots and fully hidden objects go; the others move to the front.
