@@ -13,7 +13,11 @@ how it draws one split's examples:
         def _generate_examples(self, split, num_examples): ...  # draws from self.split_seed(split)
 
 Splits are seeded independently: split `i` (train 0, test 1) draws from `default_rng((seed, i))`, so the
-test images do not depend on the number of training images.
+test images do not depend on the number of training images. Tests build small configs:
+
+    config = SyntheticShapesConfig(name="tiny", num_train=32, num_test=8, seed=1)
+    builder = SyntheticShapes(config=config, data_dir=tmp_dir)
+    builder.download_and_prepare()
 """
 
 import abc

@@ -1,23 +1,11 @@
 """The "synthetic_captions" tfds builder: embedded, offline image captioning data.
 
-Importing this module registers `SyntheticCaptions` with tensorflow-datasets, so
-
-    import keras_cutmix.data
-    ds = tfds.load("synthetic_captions", split="train", data_dir=...)
-
-builds the data set on first use (a few seconds, no download) and reads it
-back afterwards; `keras_cutmix.data.load_captions` batches it. The scenes and
-captions come from `keras_cutmix.data.caption_generator`: 64x64 images of 2
-or 3 coloured shapes, 5 references each ("a large red star above a small
-blue circle"). The features follow tfds `coco_captions`: `image` uint8
-[64, 64, 3], `image/id` int64 and `captions`, a sequence of `text` and `id`.
-
-Sizes and seed live in a `SyntheticCaptionsConfig`; the default config has
-3000 train and 500 test images from seed 0. Tests build a smaller one:
-
-    config = SyntheticCaptionsConfig(name="tiny", num_train=16, num_test=8, seed=1)
-    builder = SyntheticCaptions(config=config, data_dir=tmp_dir)
-    builder.download_and_prepare()
+Importing `keras_cutmix.data` registers it; `tfds.load("synthetic_captions", split="train", data_dir=...)`
+builds it on first use (a few seconds, no download) and `keras_cutmix.data.load_captions` batches it. The
+scenes and captions come from `keras_cutmix.data.caption_generator`. The features follow tfds
+`coco_captions`: `image` uint8 [64, 64, 3], `image/id` int64 and `captions`, a sequence of `text` and
+`id`. The default config has 3000 train and 500 test images from seed 0; see `synthetic_builder` for
+building a smaller one.
 """
 
 import dataclasses
