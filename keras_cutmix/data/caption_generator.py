@@ -1,27 +1,18 @@
 """Pure NumPy generator of captioned scenes for the "synthetic_captions" data set (no TensorFlow).
 
-Every 64x64 image holds 2 or 3 solid-coloured objects of the synthetic_shapes
-classes on a plain grey background, each in its own cell of a 2x2 grid, so
-that the relation between the first two objects is unambiguous: they sit in
-neighbouring cells, one above, below, left of or right of the other. Within
-an image the shapes differ and the colours differ. Each object is "small" or
-"large" (radius 6-8 or 11-13 pixels), one of `COLOUR_NAMES`.
-
-Each image comes with `NUM_CAPTIONS` (5) differently worded references,
-five distinct templates drawn from `_TEMPLATES`, with random synonyms
-("large"/"big", "left of"/"to the left of"), for example:
+Every 64x64 image holds 2 or 3 solid-coloured objects of the synthetic_shapes classes (distinct shapes,
+distinct colours of `COLOUR_NAMES`, each "small" or "large": radius 6-8 or 11-13 pixels) on a plain grey
+background, each in its own cell of a 2x2 grid, so that the first two, in neighbouring cells, are
+unambiguously above, below, left of or right of each other. Each image comes with `NUM_CAPTIONS` (5)
+references from distinct templates with random synonyms ("large"/"big", "left of"/"to the left of"):
 
     a large red star above a small blue circle
     a little blue circle below a big red star
     there is a red star and a blue circle
 
-A third object is named at the end of every caption ("... and a green ring").
-Every caption names each object's colour and shape, so a model must look at
-the image to caption it well; a model that ignores the image can only learn
-the grammar.
-
-Everything is drawn from the `numpy.random.Generator` passed in: the same
-seed gives the same images and captions.
+A third object is named at the end of every caption ("... and a green ring"). Every caption names each
+object's colour and shape, so a model that ignores the image can only learn the grammar. Everything is
+drawn from the `numpy.random.Generator` passed in: the same seed gives the same images and captions.
 """
 
 import numpy as np

@@ -226,7 +226,7 @@ def prepared_builder(name, data_dir, build, manual_dir=None):
 
 def cache_shuffle_batch(ds, *, cache, training, shuffle_buffer, seed, batch_size, drop_remainder,
                         before_batch=None, padding_values=None):
-    """The end of the detection and caption pipelines: cache, shuffle (training), batch, prefetch.
+    """The end of every pipeline here: cache, shuffle (training), batch, prefetch.
 
     `before_batch(ds) -> ds` runs after the shuffle (per-example augmentation); with `padding_values`,
     each batch is padded to its largest element (`padded_batch`) instead of requiring equal shapes.
@@ -349,12 +349,6 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
     ds = read_split(builder, split, training=training, seed=seed, data_dir=data_dir, loader="load",
                     remedies=how_to_provide(name), decoders=decoders)
     ds = ds.map(_example_fn(spec, with_boxes, with_masks), num_parallel_calls=tf.data.AUTOTUNE)
-    if cache:
-        ds = ds.cache()
-    if training:
-        buffer = shuffle_buffer or spec.shuffle_buffer
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def preprocess(example, example_seed):
         image, label, bbox = example[:3]
@@ -368,6 +362,9 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
             return {"images": image, "labels": label, "bbox": bbox}
         return image, label
 
-    ds = tf.data.Dataset.zip((ds, seeds)).map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    def with_seeds(ds):  # After the shuffle: one seed pair per example, redrawn each epoch.
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        return tf.data.Dataset.zip((ds, seeds)).map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+
+    return cache_shuffle_batch(ds, cache=cache, training=training, shuffle_buffer=shuffle_buffer or spec.shuffle_buffer,
+                               seed=seed, batch_size=batch_size, drop_remainder=drop_remainder, before_batch=with_seeds)

@@ -17,18 +17,9 @@ The rule that keeps the label well defined:
 
 The box is the tight box of the target's pixels, normalised like tfds:
 `[ymin, xmin, ymax, xmax]` with pixel rows `r0..r1` covering `[r0 / H, (r1 + 1) / H]`.
-The generator also returns the target's pixel mask, for tests.
 
-`generate_novel_batch` draws the same kind of image around a target of a shape
-that is none of the classes (`NOVEL_SHAPE_NAMES`: heart, hexagon, arrow,
-half-disc), with distractors of any class: near-out-of-distribution images
-for `keras_cutmix.ood`. It leaves `generate_batch`'s draws unchanged.
-
-`generate_scenes` draws detection scenes for the "synthetic_detection" data
-set: 3 to 8 labelled objects of the 10 classes per 128x128 image, many small,
-some overlapping, with the boxes of their visible pixels and a "difficult"
-flag. It too leaves the other functions' draws unchanged.
-
+`generate_novel_batch` (near-out-of-distribution images for `keras_cutmix.ood`) and `generate_scenes`
+(the "synthetic_detection" scenes) reuse these parts and leave `generate_batch`'s draws unchanged.
 Everything is drawn from the `numpy.random.Generator` passed in, so the same
 seed gives the same images (bit for bit with the same NumPy build; another BLAS
 may move a rare pixel by one level).
@@ -50,8 +41,7 @@ DISTRACTOR_MIN_SCALE = 3.5
 DISTRACTOR_MAX_RATIO = 0.5
 MAX_ROTATION_DEGREES = 15.0  # Keeps square/diamond and plus/x_cross apart.
 _CHUNK = 256  # Examples drawn at once by generate_split.
-# The largest target, stretched, with its 1-pixel margin on both sides (the old bound,
-# 2 * 22 + 4 = 48, let sizes 48 and 49 fail inside rng.uniform).
+# The largest target, stretched, with its 1-pixel margin on both sides (48 let sizes 48, 49 fail in rng.uniform).
 MIN_IMAGE_SIZE = int(np.ceil(2 * (TARGET_SCALE[1] * np.sqrt(1.15) + 1.0)))  # 50
 
 
@@ -272,10 +262,8 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
 def generate_novel_batch(rng, n, *, image_size=IMAGE_SIZE):
     """Draws `n` near-out-of-distribution images: a target of no class.
 
-    Drawn as `generate_batch` draws (same backgrounds, textures, colours,
-    scales, rotations, noise, and 0 to 3 distractors of any of the 10
-    classes), but the target, the largest object, has one of the shapes of
-    `NOVEL_SHAPE_NAMES`, which a classifier trained on the 10 classes never saw.
+    Drawn as `generate_batch` draws, with distractors of any of the 10 classes, but the target (the
+    largest object) has one of the shapes of `NOVEL_SHAPE_NAMES`, which a classifier of the classes never saw.
 
     Args:
         rng: A `numpy.random.Generator`; all randomness comes from it.
@@ -327,16 +315,12 @@ SCENE_MIN_SIDE = 1.0 / 16.0  # or its visible box's shorter side under 1/16 of t
 def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
     """Draws `n` detection scenes: 3 to 8 labelled objects of the 10 classes per image.
 
-    Backgrounds, colours, textures, rotations and noise are drawn as in
-    `generate_batch`. Each object has a random class, a log-uniform scale
-    (radius 3.5 to 26 pixels at 128, scaled with `image_size`) and a centre
-    anywhere in the image, so objects may be cut off by the border; they are
-    painted one after the other, so later objects occlude earlier ones. An
-    object's box is the tight box of its *visible* pixels (tfds convention,
-    as in `generate_batch`); an object left with no visible pixel is dropped.
-    An object is difficult when more than half of its pixels inside the image
-    are hidden by later objects, or its box's shorter side is under 1/16 of
-    the image (8 pixels at 128).
+    Backgrounds, colours, textures, rotations and noise are drawn as in `generate_batch`. Each object has
+    a random class, a log-uniform scale (radius 3.5 to 26 pixels at 128, scaled with `image_size`) and a
+    centre anywhere in the image (so it may be cut off); later objects occlude earlier ones. A box is the
+    tight box of the object's *visible* pixels; an object with none is dropped. An object is difficult
+    when more than half of its pixels inside the image are hidden by later objects, or its box's shorter
+    side is under 1/16 of the image (8 pixels at 128).
 
     Args:
         rng: A `numpy.random.Generator`; all randomness comes from it.
