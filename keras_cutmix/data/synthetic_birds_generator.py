@@ -1,81 +1,56 @@
 """Pure NumPy generator of the "synthetic_birds" images: CUB-like on purpose (no TensorFlow).
 
-`synthetic_shapes` names its class by the whole silhouette, so any map that
-covers the object is right. Fine-grained birds are different: every species
-has the same kind of body and a few small parts (crown, throat, wing bar) tell
-them apart. A CAM then locks onto those parts (Zhou et al. 2016), which is the
-effect CutMix is said to reduce (Yun et al. 2019, supplementary Section B).
-This generator builds that situation in, with the design fixed before any
+`synthetic_shapes` names its class by the whole silhouette, so any map that covers the object is right.
+Fine-grained birds share one kind of body and a few small parts (crown, throat, wing bar) tell them apart;
+a CAM then locks onto those parts (Zhou et al. 2016), the effect CutMix is said to reduce (Yun et al.
+2019, supplementary Section B). This generator builds that situation in, with the design fixed before any
 model was trained on it:
 
-* **Body, shared by every class.** A "bird" in its own frame (`u` forward,
-  `v` up, unit = half the body length `L`): an ellipse body (semi-axes 1 and
-  `b`, `b` uniform in `BODY_B`), a wedge tail behind it, a disc head
-  (centre `(0.92, 0.30)`, radius 0.32) with an eye, and a beak. Wing (a darker
-  ellipse), eye and beak are class-agnostic decoration.
-* **The discriminative part: the head.** Its colour is the class's
-  (`HEAD_COLOURS`, ten well separated colours, +-12 per channel of per-image
-  jitter and the image noise). It covers 12-17% of the whole object's pixels
-  (never more than 20%; `part_fraction_bounds` measures it in the unit frame).
-  Alone it identifies the class.
-* **Weak, noisy cues on the rest of the body.** The body colour is a drab
-  random colour (saturation 0-0.3, value 0.3-0.75) mixed with a cue colour:
-  `(1 - alpha) * drab + alpha * cue`, `alpha` uniform in `BODY_CUE_ALPHA`
-  (0.1-0.35). The cue colour is the class's head colour with probability
-  `BODY_CUE_RELIABILITY` (0.7), else a uniformly random class's (which may be
-  the right one). On top: grey per-pixel noise (uniform, standard deviation 14)
-  on body and wing; the whole image gets uniform noise of deviation 5 per channel.
-* **Background: no class cues.** A smooth low-saturation colour field with
-  random thin lines (`synthetic_generator`'s background), drawn independently
-  of the label.
-* **Pose and size.** Rotation uniform in +-35 degrees, facing left or right,
-  body aspect `b`, position uniform; size chosen so that a conservative box
-  of the in-image object covers a fraction of the image drawn uniformly in
-  7-75% (capped so that the object fits the image); examples whose visible
-  tight box is outside 5-60% of the image are redrawn (same label).
-* **Truncation.** With probability `TRUNCATION_PROB` (0.25) the object is
-  pushed over one random border by 15-40% of its box extent on that axis
-  (and may then be larger than the image on that axis); otherwise it lies
-  fully inside.
-* **Occlusion.** With probability `OCCLUSION_PROB` (0.3) a straight "branch"
-  (a dark brown band, half-width 0.12-0.25 `L`, random angle, through a random
-  point on the body's axis) is drawn over the bird and the background.
+* **Body, shared by every class.** A "bird" in its own frame (`u` forward, `v` up, unit = half the body
+  length `L`): an ellipse body (semi-axes 1 and `b`, `b` uniform in `BODY_B`), a wedge tail behind it, a
+  disc head (centre `(0.92, 0.30)`, radius 0.32) with an eye, and a beak. Wing (a darker ellipse), eye
+  and beak are class-agnostic decoration.
+* **The discriminative part: the head.** Its colour is the class's (`HEAD_COLOURS`, +-12 per channel of
+  per-image jitter and the image noise). It covers 12-17% of the whole object's pixels (never more than
+  20%; `part_fraction_bounds` measures it) and alone identifies the class.
+* **Weak, noisy cues on the rest of the body.** Body colour `(1 - alpha) * drab + alpha * cue`: a drab
+  random colour (saturation 0-0.3, value 0.3-0.75), `alpha` uniform in `BODY_CUE_ALPHA` (0.1-0.35), the
+  cue colour the class's head colour with probability `BODY_CUE_RELIABILITY` (0.7), else a uniformly
+  random class's (which may be the right one). Grey per-pixel noise (uniform, standard deviation 14) on
+  body and wing; uniform noise of deviation 5 per channel on the whole image.
+* **Background: no class cues.** `synthetic_generator`'s background, drawn independently of the label.
+* **Pose and size.** Rotation uniform in +-35 degrees, facing left or right, body aspect `b`, position
+  uniform; size chosen so that a conservative box of the in-image object covers a fraction of the image
+  drawn uniformly in 7-75% (capped so that the object fits); examples whose visible tight box is outside
+  5-60% of the image are redrawn (same label).
+* **Truncation.** With probability `TRUNCATION_PROB` (0.25) the object is pushed over one random border by
+  15-40% of its box extent on that axis (and may then be larger than the image on that axis).
+* **Occlusion.** With probability `OCCLUSION_PROB` (0.3) a straight "branch" (a dark brown band,
+  half-width 0.12-0.25 `L`, random angle, through a random point on the body's axis) is drawn over the
+  bird and the background.
 
-Annotations, like tfds `caltech_birds2011` (rows `r0..r1` cover
-`[r0 / H, (r1 + 1) / H]`):
+`mask` holds the VISIBLE object pixels (in the image, not under the branch) and `bbox` is its tight box,
+tfds-normalised like `caltech_birds2011`'s: a truncated object's box stops at the border, and a branch
+that hides an end of the bird shrinks the box (what an annotator sees); `generate_batch` lists the
+masks kept for tests and statistics.
 
-* `mask`: the VISIBLE object pixels (inside the image, not under the branch);
-  the builder stores it as `segmentation_mask`, uint8 [H, W, 1] in {0, 255}.
-* `bbox`: normalised `[ymin, xmin, ymax, xmax]`, the tight box of `mask`. A
-  truncated object's box therefore stops at the border, and a branch that
-  hides an end of the bird shrinks the box (what an annotator sees).
-* For tests and statistics only (not in the tfds features): `part_mask`
-  (visible head pixels), `amodal_mask` (object pixels in the image, occluded
-  or not) and `occluder_mask` (the branch's pixels).
+Images are 128x128: a stride-8 network (a small CAM model with three 2x downsamplings) gives a 16x16 CAM,
+the minimum the issue asks for (an 8x8 map quantises boxes to 16 pixels here). The smallest birds (box 5%
+of the image, L about 15 pixels) have heads about 10 pixels wide, more than one 8-pixel CAM cell. For a
+stride-16 network (ResNet-50 with `last_stride=1`) build with `image_size=256` (four times the CPU).
 
-Images are 128x128: a stride-8 network (a small CAM model with three 2x
-downsamplings) gives a 16x16 CAM, the minimum the issue asks for (an 8x8 map
-quantises boxes to 16 pixels here). The smallest birds (box 5% of the image,
-L about 15 pixels) have heads about 10 pixels wide, more than one 8-pixel CAM
-cell. A stride-16 network (ResNet-50 with `last_stride=1`) would give 8x8
-maps at 128: build with `image_size=256` for it (four times the CPU; the
-generator scales with `image_size`).
-
-Measured on the default splits (3000 train from seed (0, 0), 1000 test from
-(0, 1); `python examples/synthetic_birds_stats.py`, nothing trained):
-classes exactly balanced (300 / 100 each); visible box area min / p10 /
-median / p90 / max 5.0 / 9.7 / 27.2 / 40.4 / 56.0% of the image (train);
-truncated 25.3% (train) / 23.0% (test), occluded 29.1% / 30.9%, of which a
-median 22% (p90 41%) of the object is hidden; head invisible (cut off or
-hidden) 3.0% / 2.7%; head share of whole, unoccluded birds 14.4% on average,
-16.7% at most (on cut or partly hidden birds the visible head can be a larger
-share of what remains visible: up to 36%). Colour features (mean and deviation of R, G, B) of one region,
-fitted on train, test accuracy (chance 10%): visible head 94.9% (nearest
-class mean) / 93.5% (linear); body without head 30.0% / 42.6%; background
+Measured on the default splits (3000 train from seed (0, 0), 1000 test from (0, 1);
+`python examples/synthetic_birds_stats.py`, nothing trained): classes exactly balanced (300 / 100 each);
+visible box area min / p10 / median / p90 / max 5.0 / 9.7 / 27.2 / 40.4 / 56.0% of the image (train);
+truncated 25.3% (train) / 23.0% (test), occluded 29.1% / 30.9%, of which a median 22% (p90 41%) of the
+object is hidden; head invisible (cut off or hidden) 3.0% / 2.7%; head share of whole, unoccluded birds
+14.4% on average, 16.7% at most (of a cut or partly hidden bird's visible part: up to 36%). Colour
+features (mean and deviation of R, G, B) of one region, fitted on train, test accuracy (chance 10%):
+visible head 94.9% (nearest class mean) / 93.5% (linear); body without head 30.0% / 42.6%; background
 10.2% / 9.2%. Generating the 4000 examples takes about 16 s of CPU here.
 
-Everything is drawn from the `numpy.random.Generator` passed in (float32
-arithmetic), so the same seed gives the same bytes on the same NumPy build.
+Everything is drawn from the `numpy.random.Generator` passed in (float32 arithmetic), so the same seed
+gives the same bytes on the same NumPy build.
 """
 
 import numpy as np
