@@ -7,18 +7,15 @@
     batch["image_ids"]   # int64 [32]
     batch["captions"]    # tf.string [32, 5], the references
 
-Every image comes with exactly `NUM_REFERENCES` (5) references: COCO images
-with more keep their first 5, images with fewer repeat theirs in order.
-Images are resized to a square; nothing is augmented, tokenised or mixed
-here (the captioning model's vocabulary does the text).
+Every image comes with exactly `NUM_REFERENCES` (5) references: COCO images with more keep their first 5,
+images with fewer repeat theirs in order. Images are resized to a square; nothing is augmented, tokenised
+or mixed here (the captioning model's vocabulary does the text).
 
-Data sets: "synthetic_captions" (embedded, built on first use, 64x64; splits
-"train" and "test") and tfds "coco_captions" (COCO 2014 in the Karpathy split:
-"train" 82,783, "restval" 30,504, "val" 5,000 and "test" 5,000 images; by
-default training reads "train+restval", Karpathy's 113k training images, and
-evaluation reads "test"). COCO is never downloaded unless asked
-(`download=True`, about 38 GB); if tfds has not prepared it,
-`DatasetNotFoundError` says where tfds looked and how to provide it.
+Data sets: "synthetic_captions" (embedded, built on first use, 64x64; splits "train" and "test") and tfds
+"coco_captions" (COCO 2014 in the Karpathy split: "train" 82,783, "restval" 30,504, "val" 5,000 and "test"
+5,000 images; by default training reads "train+restval", Karpathy's 113k training images, and evaluation
+reads "test"). COCO is never downloaded unless asked (`download=True`, about 38 GB); if tfds has not
+prepared it, `DatasetNotFoundError` says where tfds looked and how to provide it.
 """
 
 import tensorflow as tf
@@ -83,27 +80,23 @@ def load_captions(name="synthetic_captions", split=None, *, batch_size, training
     """Loads a captioning data set as batches of images, image ids and 5 reference captions.
 
     Args:
-        name: "synthetic_captions" or "coco_captions" (see the module
-            docstring). Defaults to "synthetic_captions".
-        split: A tfds split ("train", "test", "train+restval", "val[:10%]").
-            Defaults to "train" ("train+restval" for COCO) when `training`,
-            else "test".
+        name: "synthetic_captions" or "coco_captions" (see the module docstring). Defaults to
+            "synthetic_captions".
+        split: A tfds split ("train", "test", "train+restval", "val[:10%]"). Defaults to "train"
+            ("train+restval" for COCO) when `training`, else "test".
         batch_size: Images per batch.
-        training: True: shuffled file and example order (reshuffled each
-            epoch). False: fixed order.
+        training: True: shuffled file and example order (reshuffled each epoch). False: fixed order.
         data_dir: tfds data dir. Defaults to None (tfds default).
         seed: Seed of the file order and the shuffle (with TF's global seed, as in `load`). Defaults to 0.
-        image_size: Output height and width. Defaults to 64 for
-            synthetic_captions, 224 for COCO.
+        image_size: Output height and width. Defaults to 64 for synthetic_captions, 224 for COCO.
         drop_remainder: Drop the last partial batch. Defaults to `training`.
         shuffle_buffer: Shuffle buffer for training. Defaults to 5000.
-        cache: Cache the examples in memory. Defaults to True for the
-            embedded data set, False for COCO.
+        cache: Cache the examples in memory. Defaults to True for the embedded data set, False for COCO.
         download: Let tfds download and prepare COCO. Defaults to False.
 
     Returns:
-        A `tf.data.Dataset` of dicts `{"images": uint8 [B, S, S, 3],
-        "image_ids": int64 [B], "captions": tf.string [B, 5]}`.
+        A `tf.data.Dataset` of dicts `{"images": uint8 [B, S, S, 3], "image_ids": int64 [B],
+        "captions": tf.string [B, 5]}`.
 
     Raises:
         ValueError: for an unknown `name` or a `batch_size` below 1.
