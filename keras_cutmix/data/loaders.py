@@ -7,14 +7,12 @@
     train = data.load("cifar10", batch_size=64, training=True, seed=0)  # (uint8, int32)
     train = kc.map_with_seed(train, kc.cutmix_fn, seed=0, num_classes=spec.num_classes)
 
-Pipelines read tfds (never download unless asked), preprocess each example
-with an augmentation recipe chosen by name (`keras_cutmix.data.pipelines`; by
-default the official CutMix code's for CIFAR and ImageNet), batch and prefetch.
-They never normalise and never mix: models normalise inside, and the training
-code maps CutMix over the batches. "synthetic_shapes" and "synthetic_birds"
-are built on first use (offline, seconds); any other data set that tfds cannot
-find raises `DatasetNotFoundError`, which says where tfds looked and how to
-provide it.
+Pipelines read tfds (never download unless asked), preprocess each example with an augmentation recipe
+chosen by name (`keras_cutmix.data.pipelines`; by default the official CutMix code's for CIFAR and
+ImageNet), batch and prefetch. They never normalise and never mix: models normalise inside, and the
+training code maps CutMix over the batches. The `EMBEDDED` data sets are built on first use (offline,
+seconds); any other data set that tfds cannot find raises `DatasetNotFoundError`, which says where tfds
+looked and how to provide it.
 """
 
 import dataclasses
@@ -50,8 +48,7 @@ class DatasetSpec:
         num_train_examples: Examples in `train_split`.
         num_test_examples: Examples in `test_split`.
         has_boxes: Whether `load(..., with_boxes=True)` is possible.
-        has_masks: Whether `load(..., with_masks=True)` is possible (the
-            tfds `segmentation_mask` feature).
+        has_masks: Whether `load(..., with_masks=True)` is possible (the tfds `segmentation_mask` feature).
         manual_download: Whether tfds needs files put in its manual_dir.
         shuffle_buffer: Default shuffle buffer of `load` for training.
         cache: Whether `load` caches the decoded split in memory by default.
@@ -90,7 +87,6 @@ _SPECS = {
                     "train", "test", 5994, 5794, has_boxes=True, has_masks=True, shuffle_buffer=1000),
     ]
 }
-# The embedded data sets, built on first use (offline, seconds).
 EMBEDDED = ("synthetic_shapes", "synthetic_birds")  # Generated offline on first use.
 # ImageNet is shuffled encoded and decoded in the parallel map. CUB is decoded by
 # tfds (its shuffle buffer is smaller instead), which also keeps it working under
@@ -104,8 +100,8 @@ def dataset_spec(name, *, image_size=None):
     Args:
         name: One of "synthetic_shapes", "synthetic_birds", "cifar10", "cifar100", "imagenet2012",
             "caltech_birds2011".
-        image_size: Output size passed to `load`, if not the default; only
-            changes `image_shape`. Defaults to None.
+        image_size: Output size passed to `load`, if not the default; only changes `image_shape`.
+            Defaults to None.
 
     Raises:
         ValueError: if `name` is unknown.
@@ -124,9 +120,7 @@ def _looked_in(builder, data_dir):
 
 
 def missing_data_message(builder, data_dir, loader, remedies):
-    """The text of `DatasetNotFoundError`: where tfds looked and how to provide the files.
-
-    The one home of that message for every loader (`load`, `load_detection`, `load_captions`).
+    """The text of `DatasetNotFoundError` for every loader: where tfds looked and how to provide the files.
 
     Args:
         builder: The tfds builder that found no data.
@@ -177,10 +171,8 @@ def read_split(builder, split, *, training, seed, data_dir, loader, remedies, de
 def check_readable(name, splits, data_dir=None):
     """Raises `DatasetNotFoundError` unless tfds can read every split of `name` in `data_dir`.
 
-    Asks tfds to open each split (`builder.as_dataset`, which reads no example), the question a
-    training run needs answered; it holds for data prepared by `tfds build`, for data tfds reads
-    without preparing them and under `tfds.testing.mock_data`. Embedded data sets pass (built on
-    first use).
+    Asks tfds to open each split (`builder.as_dataset`, which reads no example), so it also holds for data
+    tfds reads unprepared and under `tfds.testing.mock_data`. Embedded data sets pass (built on first use).
 
     Args:
         name: A data set name (see `dataset_spec`).
@@ -278,51 +270,43 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
 
     Args:
         name: Data set name; see `dataset_spec`. Defaults to "synthetic_shapes".
-        split: tfds split (slicing like "train[:10%]" allowed). Defaults to the
-            spec's train split when `training`, else its test split.
+        split: tfds split (slicing like "train[:10%]" allowed). Defaults to the spec's train split when
+            `training`, else its test split.
         batch_size: Examples per batch.
-        training: True: shuffle and the training recipe (random crops, flips,
-            colour). False: fixed order and the test recipe (centre crop for
-            ImageNet / CUB).
-        data_dir: tfds data dir. Defaults to None (tfds default,
-            `~/tensorflow_datasets` or `$TFDS_DATA_DIR`).
-        seed: Seed of file order, shuffling and augmentation: the same seed
-            gives the same batches, epoch after epoch (each epoch reshuffled
-            and re-augmented), under the same TF global seed: tf.data's
-            seeded ops also read `tf.random.set_seed`'s value, so set it
-            (`keras.utils.set_random_seed`) before building the pipeline, as
-            the experiments do. None draws fresh randomness. Defaults to 0.
-        with_boxes: Also yield boxes (synthetic_shapes, synthetic_birds and
-            caltech_birds2011).
-            Defaults to False.
-        with_masks: With `with_boxes`, also yield the object masks
-            (synthetic_birds and caltech_birds2011: tfds `segmentation_mask`),
-            transformed with the image (nearest-neighbour) and binarised at
-            half the 0-255 scale. Defaults to False.
+        training: True: shuffle and the training recipe (random crops, flips, colour). False: fixed order
+            and the test recipe (centre crop for ImageNet / CUB).
+        data_dir: tfds data dir. Defaults to None (tfds default, `~/tensorflow_datasets` or
+            `$TFDS_DATA_DIR`).
+        seed: Seed of file order, shuffling and augmentation: the same seed gives the same batches, epoch
+            after epoch (each epoch reshuffled and re-augmented), under the same TF global seed: tf.data's
+            seeded ops also read `tf.random.set_seed`'s value, so set it (`keras.utils.set_random_seed`)
+            before building the pipeline, as the experiments do. None draws fresh randomness. Defaults to 0.
+        with_boxes: Also yield boxes (synthetic_shapes, synthetic_birds and caltech_birds2011). Defaults to
+            False.
+        with_masks: With `with_boxes`, also yield the object masks (synthetic_birds and caltech_birds2011:
+            tfds `segmentation_mask`), transformed with the image (nearest-neighbour) and binarised at half
+            the 0-255 scale. Defaults to False.
         image_size: Output height and width, if not the data set's. Defaults to None.
-        augmentation: Preprocessing recipe, one of
-            `keras_cutmix.data.AUGMENTATIONS`: `"pad_crop"`, `"official_imagenet"`
-            or `"resize_crop"` (see `keras_cutmix.data.pipelines`). Defaults to
-            None: the data set's own (`"official_imagenet"` for imagenet2012,
-            `"resize_crop"` for caltech_birds2011, `"pad_crop"` otherwise).
+        augmentation: Preprocessing recipe, one of `keras_cutmix.data.AUGMENTATIONS`: `"pad_crop"`,
+            `"official_imagenet"` or `"resize_crop"` (see `keras_cutmix.data.pipelines`). Defaults to None:
+            the data set's own (`"official_imagenet"` for imagenet2012, `"resize_crop"` for
+            caltech_birds2011, `"pad_crop"` otherwise).
         drop_remainder: Drop the last partial batch. Defaults to `training`.
         shuffle_buffer: Shuffle buffer size. Defaults to the spec's.
-        cache: Cache the decoded split in memory. Defaults to the spec's
-            (True for synthetic_shapes and CIFAR).
-        download: Let tfds download and prepare a missing data set (needs
-            internet, or the ImageNet tars in `manual_dir`). Defaults to False.
+        cache: Cache the decoded split in memory. Defaults to the spec's (True for the embedded sets and
+            CIFAR).
+        download: Let tfds download and prepare a missing data set (needs internet, or the ImageNet tars
+            in `manual_dir`). Defaults to False.
         manual_dir: tfds manual_dir for `download=True`. Defaults to None.
 
     Returns:
-        A `tf.data.Dataset` of `(images, labels)`: uint8 [B, S, S, 3] and int32
-        [B]; with `with_boxes`, of dicts `{"images", "labels", "bbox"}` where
-        `bbox` is float32 [B, 4] normalised `[ymin, xmin, ymax, xmax]`,
-        transformed with the crops and flips; with `with_masks` also `"masks"`,
-        bool [B, S, S] (True on the object).
+        A `tf.data.Dataset` of `(images, labels)`: uint8 [B, S, S, 3] and int32 [B]; with `with_boxes`, of
+        dicts `{"images", "labels", "bbox"}` where `bbox` is float32 [B, 4] normalised `[ymin, xmin, ymax,
+        xmax]`, transformed with the crops and flips; with `with_masks` also `"masks"`, bool [B, S, S]
+        (True on the object).
 
     Raises:
-        ValueError: for an unknown `name` or `augmentation`, or `with_boxes`
-            on a data set without boxes.
+        ValueError: for an unknown `name` or `augmentation`, or `with_boxes` on a data set without boxes.
         DatasetNotFoundError: if tfds has not prepared the data set in `data_dir`.
     """
     spec = dataset_spec(name)
