@@ -1,8 +1,7 @@
 """Data sets and their input pipelines, through tensorflow-datasets.
 
-Importing this package registers the embedded "synthetic_shapes" and
-"synthetic_birds" (CUB-like, for localization) tfds builders, so
-`tfds.load("synthetic_shapes")` and `tfds.load("synthetic_birds")` work offline.
+Importing this package registers the embedded "synthetic_shapes" and "synthetic_birds" (CUB-like, for
+localization) tfds builders, so `tfds.load("synthetic_shapes")` and `tfds.load("synthetic_birds")` work offline.
 
     from keras_cutmix import data
     train = data.load("synthetic_shapes", batch_size=64, training=True, seed=0)

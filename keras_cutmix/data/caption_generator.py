@@ -85,17 +85,14 @@ def generate_captioned_scenes(rng, n, *, image_size=IMAGE_SIZE):
     Args:
         rng: A `numpy.random.Generator`; all randomness comes from it.
         n: Number of images, a positive int.
-        image_size: Height and width in pixels (positions and radii scale with
-            it). Defaults to 64.
+        image_size: Height and width in pixels (positions and radii scale with it). Defaults to 64.
 
     Returns:
-        A dict with `image` uint8 [n, S, S, 3], `captions` (a list of `n`
-        lists of `NUM_CAPTIONS` strings), `num_objects` int64 [n] (2 or 3),
-        and per object, padded to 3 with -1: `shape` (class id of
-        synthetic_shapes), `colour` (index in `COLOUR_NAMES`), `size` (0
-        small, 1 large) int64 [n, 3], `center` float32 [n, 3, 2] (y, x in
-        pixels, -1 for padding) and `relation` int64 [n] (index in
-        `RELATIONS`: object 0 relative to object 1).
+        A dict with `image` uint8 [n, S, S, 3], `captions` (a list of `n` lists of `NUM_CAPTIONS` strings),
+        `num_objects` int64 [n] (2 or 3), and per object, padded to 3 with -1: `shape` (class id of
+        synthetic_shapes), `colour` (index in `COLOUR_NAMES`), `size` (0 small, 1 large) int64 [n, 3], `center`
+        float32 [n, 3, 2] (y, x in pixels, -1 for padding) and `relation` int64 [n] (index in `RELATIONS`:
+        object 0 relative to object 1).
 
     Raises:
         ValueError: if `n` < 1 or `image_size` < 32.

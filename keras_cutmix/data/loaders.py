@@ -7,12 +7,11 @@
     train = data.load("cifar10", batch_size=64, training=True, seed=0)  # (uint8, int32)
     train = kc.map_with_seed(train, kc.cutmix_fn, seed=0, num_classes=spec.num_classes)
 
-Pipelines read tfds (never download unless asked), preprocess each example with an augmentation recipe
-chosen by name (`keras_cutmix.data.pipelines`; by default the official CutMix code's for CIFAR and
-ImageNet), batch and prefetch. They never normalise and never mix: models normalise inside, and the
-training code maps CutMix over the batches. The `EMBEDDED` data sets are built on first use (offline,
-seconds); any other data set that tfds cannot find raises `DatasetNotFoundError`, which says where tfds
-looked and how to provide it.
+Pipelines read tfds (never download unless asked), preprocess each example with an augmentation recipe chosen by
+name (`keras_cutmix.data.pipelines`; by default the official CutMix code's for CIFAR and ImageNet), batch and
+prefetch. They never normalise and never mix: models normalise inside, and the training code maps CutMix over
+the batches. The `EMBEDDED` data sets are built on first use (offline, seconds); any other data set that tfds
+cannot find raises `DatasetNotFoundError`, which says where tfds looked and how to provide it.
 """
 
 import dataclasses
@@ -275,8 +274,7 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         batch_size: Examples per batch.
         training: True: shuffle and the training recipe (random crops, flips, colour). False: fixed order
             and the test recipe (centre crop for ImageNet / CUB).
-        data_dir: tfds data dir. Defaults to None (tfds default, `~/tensorflow_datasets` or
-            `$TFDS_DATA_DIR`).
+        data_dir: tfds data dir. Defaults to None (tfds default, `~/tensorflow_datasets` or `$TFDS_DATA_DIR`).
         seed: Seed of file order, shuffling and augmentation: the same seed gives the same batches, epoch
             after epoch (each epoch reshuffled and re-augmented), under the same TF global seed: tf.data's
             seeded ops also read `tf.random.set_seed`'s value, so set it (`keras.utils.set_random_seed`)
@@ -293,8 +291,7 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
             caltech_birds2011, `"pad_crop"` otherwise).
         drop_remainder: Drop the last partial batch. Defaults to `training`.
         shuffle_buffer: Shuffle buffer size. Defaults to the spec's.
-        cache: Cache the decoded split in memory. Defaults to the spec's (True for the embedded sets and
-            CIFAR).
+        cache: Cache the decoded split in memory. Defaults to the spec's (True for the embedded sets and CIFAR).
         download: Let tfds download and prepare a missing data set (needs internet, or the ImageNet tars
             in `manual_dir`). Defaults to False.
         manual_dir: tfds manual_dir for `download=True`. Defaults to None.

@@ -254,11 +254,10 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
         image_size: Height and width in pixels. Defaults to 128.
 
     Returns:
-        A dict with `image` uint8 [n, S, S, 3], `label` int64 [n], `bbox`
-        float32 [n, 4] (normalised `[ymin, xmin, ymax, xmax]`, the tight box of
-        `mask`), and bool [n, S, S] `mask` (visible object), `part_mask`
-        (visible head), `amodal_mask` (object in the image, occluded or not)
-        and `occluder_mask` (the branch).
+        A dict with `image` uint8 [n, S, S, 3], `label` int64 [n], `bbox` float32 [n, 4] (normalised
+        `[ymin, xmin, ymax, xmax]`, the tight box of `mask`), and bool [n, S, S] `mask` (visible object),
+        `part_mask` (visible head), `amodal_mask` (object in the image, occluded or not) and `occluder_mask`
+        (the branch).
 
     Raises:
         ValueError: if `n < 1` or `image_size < 32`.
@@ -307,8 +306,7 @@ def generate_split(seed, n, *, image_size=IMAGE_SIZE):
     """Draws `n` examples deterministically from `seed`, with balanced labels.
 
     Args:
-        seed: An int or a sequence of ints (e.g. `(seed, split_index)`), passed
-            to `numpy.random.default_rng`.
+        seed: An int or a sequence of ints (e.g. `(seed, split_index)`), passed to `numpy.random.default_rng`.
         n: Number of examples.
         image_size: Height and width in pixels. Defaults to 128.
 

@@ -1,11 +1,10 @@
 """The "synthetic_captions" tfds builder: embedded, offline image captioning data.
 
 Importing `keras_cutmix.data` registers it; `tfds.load("synthetic_captions", split="train", data_dir=...)`
-builds it on first use (a few seconds, no download) and `keras_cutmix.data.load_captions` batches it. The
-scenes and captions come from `keras_cutmix.data.caption_generator`. The features follow tfds
-`coco_captions`: `image` uint8 [64, 64, 3], `image/id` int64 and `captions`, a sequence of `text` and
-`id`. The default config has 3000 train and 500 test images from seed 0; see `synthetic_builder` for
-building a smaller one.
+builds it on first use (a few seconds, no download) and `keras_cutmix.data.load_captions` batches it. The scenes
+and captions come from `keras_cutmix.data.caption_generator`. The features follow tfds `coco_captions`: `image`
+uint8 [64, 64, 3], `image/id` int64 and `captions`, a sequence of `text` and `id`. The default config has 3000
+train and 500 test images from seed 0; see `synthetic_builder` for building a smaller one.
 """
 
 import dataclasses

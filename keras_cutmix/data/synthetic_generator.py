@@ -1,11 +1,10 @@
 """Pure NumPy generator of the "synthetic_shapes" images (no TensorFlow).
 
-Every image holds one *target* object whose shape gives the label, drawn on a
-cluttered background (a smooth colour field, random lines, pixel noise) with
-0 to 3 smaller *distractor* objects. Colour, texture, position, scale, aspect
-ratio and rotation are random and independent of the label, so only the shape
-tells the classes apart. How well a CNN learns it, per mixing method: see
-`examples/compare_methods.py` and the README's mini reproduction.
+Every image holds one *target* object whose shape gives the label, drawn on a cluttered background (a smooth
+colour field, random lines, pixel noise) with 0 to 3 smaller *distractor* objects. Colour, texture, position,
+scale, aspect ratio and rotation are random and independent of the label, so only the shape tells the classes
+apart. How well a CNN learns it, per mixing method: see `examples/compare_methods.py` and the README's mini
+reproduction.
 
 The rule that keeps the label well defined:
 
@@ -18,11 +17,10 @@ The rule that keeps the label well defined:
 The box is the tight box of the target's pixels, normalised like tfds:
 `[ymin, xmin, ymax, xmax]` with pixel rows `r0..r1` covering `[r0 / H, (r1 + 1) / H]`.
 
-`generate_novel_batch` (near-out-of-distribution images for `keras_cutmix.ood`) and `generate_scenes`
-(the "synthetic_detection" scenes) reuse these parts and leave `generate_batch`'s draws unchanged.
-Everything is drawn from the `numpy.random.Generator` passed in, so the same
-seed gives the same images (bit for bit with the same NumPy build; another BLAS
-may move a rare pixel by one level).
+`generate_novel_batch` (near-out-of-distribution images for `keras_cutmix.ood`) and `generate_scenes` (the
+"synthetic_detection" scenes) reuse these parts and leave `generate_batch`'s draws unchanged. Everything is
+drawn from the `numpy.random.Generator` passed in, so the same seed gives the same images (bit for bit with the
+same NumPy build; another BLAS may move a rare pixel by one level).
 """
 
 import numpy as np
@@ -249,9 +247,8 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
         image_size: Height and width in pixels. Defaults to 64.
 
     Returns:
-        A dict with `image` uint8 [n, S, S, 3], `label` int64 [n], `bbox`
-        float32 [n, 4] (normalised `[ymin, xmin, ymax, xmax]`) and `mask` bool
-        [n, S, S] (the target object's pixels, all visible).
+        A dict with `image` uint8 [n, S, S, 3], `label` int64 [n], `bbox` float32 [n, 4] (normalised
+        `[ymin, xmin, ymax, xmax]`) and `mask` bool [n, S, S] (the target object's pixels, all visible).
     """
     _check_sizes(n, image_size)
     labels = rng.integers(0, NUM_CLASSES, n)
@@ -290,8 +287,7 @@ def generate_split(seed, n, *, image_size=IMAGE_SIZE):
     """Draws `n` examples deterministically from `seed`.
 
     Args:
-        seed: An int or a sequence of ints (e.g. `(seed, split_index)`), passed
-            to `numpy.random.default_rng`.
+        seed: An int or a sequence of ints (e.g. `(seed, split_index)`), passed to `numpy.random.default_rng`.
         n: Number of examples.
         image_size: Height and width in pixels. Defaults to 64.
 
@@ -328,11 +324,10 @@ def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
         image_size: Height and width in pixels. Defaults to 128.
 
     Returns:
-        A dict with `image` uint8 [n, S, S, 3], `num_objects` int64 [n], and,
-        padded to 8 objects per image, `bbox` float32 [n, 8, 4] (normalised
-        `[ymin, xmin, ymax, xmax]`, zeros for padding), `label` int64 [n, 8]
-        (-1 for padding), `is_difficult` bool [n, 8] and `mask` bool
-        [n, 8, S, S] (each object's visible pixels).
+        A dict with `image` uint8 [n, S, S, 3], `num_objects` int64 [n], and, padded to 8 objects per image,
+        `bbox` float32 [n, 8, 4] (normalised `[ymin, xmin, ymax, xmax]`, zeros for padding), `label` int64
+        [n, 8] (-1 for padding), `is_difficult` bool [n, 8] and `mask` bool [n, 8, S, S] (each object's visible
+        pixels).
     """
     _check_sizes(n, image_size, 32)
     size, slots = float(image_size), SCENE_NUM_OBJECTS[1]

@@ -10,21 +10,19 @@ access apply, as to the images); the `val` folder's boxes on ImageNetV2 are NAVE
     image_sizes.txt   val/ILSVRC2012_val_00000001.JPEG,500,375        (width, height)
     localization.txt  val/ILSVRC2012_val_00000001.JPEG,111,108,441,193 (x0, y0, x1, y1)
 
-Box coordinates are pixels of the original image, corners included: `x1, y1` are the last column and row
-inside the box (0 <= x0 <= x1 <= width - 1), as wsolevaluation's `calculate_multiple_iou` counts
-`x1 - x0 + 1` pixels; in its ImageNet and CUB files `x1` reaches `width - 1` but never `width`. Here they
-become the tfds convention of `keras_cutmix.data.transforms`: `[y0 / height, x0 / width, (y1 + 1) / height,
-(x1 + 1) / width]`.
+Box coordinates are pixels of the original image, corners included: `x1, y1` are the last column and row inside
+the box (0 <= x0 <= x1 <= width - 1), as wsolevaluation's `calculate_multiple_iou` counts `x1 - x0 + 1` pixels;
+in its ImageNet and CUB files `x1` reaches `width - 1` but never `width`. Here they become the tfds convention
+of `keras_cutmix.data.transforms`: `[y0 / height, x0 / width, (y1 + 1) / height, (x1 + 1) / width]`.
 
 The class labels are 0-999 in sorted-synset order (n01440764 = 0), the order of tfds `imagenet2012`: on
 the `test` folder all 50,000 labels equal tfds' validation labels (checked against tfds'
 `validation_labels.txt` and `labels.txt`), and `imagenet_wsol_dataset` asserts it image by image.
 
-The test transform is the CutMix paper's localization protocol (supplementary Section B): resize to
-256x256, ignoring the aspect ratio, then crop the centre 224x224; the boxes follow the same resize and crop
-and are clipped to it, so a box part outside the centre crop is cut off. wsolevaluation's own evaluation
-resizes straight to 224x224 (`transforms.Resize((224, 224))`, nothing cut off); `resize_size=224` gives
-that transform.
+The test transform is the CutMix paper's localization protocol (supplementary Section B): resize to 256x256,
+ignoring the aspect ratio, then crop the centre 224x224; the boxes follow the same resize and crop and are
+clipped to it, so a box part outside the centre crop is cut off. wsolevaluation's own evaluation resizes
+straight to 224x224 (`transforms.Resize((224, 224))`, nothing cut off); `resize_size=224` gives that transform.
 
 References:
     - [Choe et al., 2020, Evaluating Weakly Supervised Object Localization Methods
