@@ -171,8 +171,7 @@ def transform(pipeline, image, boxes, params, *, training):
             image_hw = tf.shape(image)[:2]
             boxes = transforms.crop_and_flip_boxes(boxes, offset, crop_hw, image_hw, flip)
         image = transforms.resize(transforms.crop(image, offset, crop_hw), size)
-        pixels = color.color_jitter(
-            color.to_unit_float(image), params["color_factors"], params["color_order"])
+        pixels = color.color_jitter(color.to_unit_float(image), params["color_factors"], params["color_order"])
         pixels = color.lighting(pixels, params["lighting_alpha"])
         return transforms.flip_left_right(color.to_uint8(pixels), flip), boxes
     image = transforms.resize(image, _resized_hw(pipeline, tf.shape(image)[:2]))

@@ -109,8 +109,7 @@ def part_fraction_bounds(resolution=1200):
         `(fraction at BODY_B[1], fraction at BODY_B[0])`: the smallest and the
         largest part fraction (the ratio falls as the body widens).
     """
-    u, v = np.meshgrid(np.arange(-1.6, 1.5, 1.0 / resolution),
-                       np.arange(-0.7, 0.7, 1.0 / resolution), sparse=True)
+    u, v = np.meshgrid(np.arange(-1.6, 1.5, 1.0 / resolution), np.arange(-0.7, 0.7, 1.0 / resolution), sparse=True)
     fractions = []
     for b in (BODY_B[1], BODY_B[0]):
         p = _unit_parts(u, v, b)
@@ -142,8 +141,7 @@ def _pose(rng, n, size):
     # The object fits the image on both axes; a truncated one only needs its
     # in-image part to fit on the pushed axis, so it may be larger.
     fits = 0.98 * size / extent.max(1)
-    fits_truncated = 0.98 * size / np.maximum(extent[rows, 1 - axis],
-                                              (1.0 - over_fraction) * extent[rows, axis])
+    fits_truncated = 0.98 * size / np.maximum(extent[rows, 1 - axis], (1.0 - over_fraction) * extent[rows, axis])
     length = np.minimum(length, np.where(truncated, fits_truncated, fits))
     lo = -np.stack([cdy.min(1), cdx.min(1)], 1) * length[:, None]  # Centre's smallest in-image value.
     hi = size - np.stack([cdy.max(1), cdx.max(1)], 1) * length[:, None]

@@ -52,8 +52,7 @@ def iterate_scenes(seed, num_examples, *, image_size=synthetic_generator.SCENE_I
     """
     rng = np.random.default_rng(seed)
     for start in range(0, num_examples, _CHUNK):
-        scenes = synthetic_generator.generate_scenes(
-            rng, min(_CHUNK, num_examples - start), image_size=image_size)
+        scenes = synthetic_generator.generate_scenes(rng, min(_CHUNK, num_examples - start), image_size=image_size)
         for i, k in enumerate(scenes["num_objects"]):
             yield {
                 "image": scenes["image"][i],

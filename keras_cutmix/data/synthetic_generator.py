@@ -295,8 +295,7 @@ def generate_split(seed, n, *, image_size=IMAGE_SIZE):
         The dict of `generate_batch`, with `n` examples.
     """
     rng = np.random.default_rng(seed)
-    chunks = [generate_batch(rng, min(_CHUNK, n - start), image_size=image_size)
-              for start in range(0, n, _CHUNK)]
+    chunks = [generate_batch(rng, min(_CHUNK, n - start), image_size=image_size) for start in range(0, n, _CHUNK)]
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
 
 

@@ -82,8 +82,7 @@ def random_crop_offset(image_size, crop_size, seed, padding=0):
     return tf.minimum(tf.cast(unit * tf.cast(high, tf.float32), tf.int32), high - 1) - padding
 
 
-def random_resized_crop_window(image_size, seed, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
-                               attempts=10):
+def random_resized_crop_window(image_size, seed, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), attempts=10):
     """Draws the window of torchvision's `RandomResizedCrop` (`get_params`).
 
     Each of `attempts` tries draws an area fraction uniform in `scale` and an aspect ratio (width / height)
@@ -160,8 +159,7 @@ def crop(image, offset, crop_size):
     image_hw = tf.shape(image)[:2]
     before = tf.maximum(-offset, 0)
     after = tf.maximum(offset + crop_hw - image_hw, 0)
-    padded = tf.pad(image, tf.stack([tf.stack([before[0], after[0]]),
-                                     tf.stack([before[1], after[1]]), [0, 0]]))
+    padded = tf.pad(image, tf.stack([tf.stack([before[0], after[0]]), tf.stack([before[1], after[1]]), [0, 0]]))
     start = tf.concat([offset + before, [0]], 0)
     return tf.slice(padded, start, tf.concat([crop_hw, [-1]], 0))
 

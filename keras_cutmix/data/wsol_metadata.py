@@ -68,8 +68,7 @@ class ImageMetadata:
         width, height = self.size
         boxes = np.asarray(self.boxes, np.float64).reshape(-1, 4)
         x0, y0, x1, y1 = boxes.T
-        return np.stack([y0 / height, x0 / width, (y1 + 1) / height, (x1 + 1) / width],
-                        axis=-1).astype(np.float32)
+        return np.stack([y0 / height, x0 / width, (y1 + 1) / height, (x1 + 1) / width], axis=-1).astype(np.float32)
 
 
 def _read_lines(folder, name):
@@ -149,8 +148,7 @@ def read_metadata(folder):
                 continue  # Reported below, as an image without size.
             _check_box(tuple(box), sizes[path], where)
             boxes[path].append(tuple(box))
-    for name, table in (("class_labels.txt", labels), ("image_sizes.txt", sizes),
-                        ("localization.txt", boxes)):
+    for name, table in (("class_labels.txt", labels), ("image_sizes.txt", sizes), ("localization.txt", boxes)):
         missing = [path for path in ids if table.get(path) in (None, [])]
         if missing:
             raise ValueError(
@@ -235,8 +233,7 @@ def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, ba
     if not 1 <= int(image_size) <= int(resize_size):
         raise ValueError(f"Expected 1 <= image_size <= resize_size. Received: "
                          f"image_size={image_size}, resize_size={resize_size}")
-    pipeline = pipelines.Pipeline("resize_crop", int(image_size), resize_size=int(resize_size),
-                                  keep_aspect=False)
+    pipeline = pipelines.Pipeline("resize_crop", int(image_size), resize_size=int(resize_size), keep_aspect=False)
     metadata = read_metadata(metadata_folder)
     paths, labels, sizes, boxes, counts = _tables(metadata, max_boxes)
     if image_root is None:
@@ -262,8 +259,7 @@ def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, ba
                 "num_boxes": tf.gather(counts_t, index), "image_ids": tf.gather(paths_t, index)}
 
     ds = ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(int(batch_size), num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-        tf.data.AUTOTUNE)
+    return ds.batch(int(batch_size), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def _checked(value, condition, *message):
