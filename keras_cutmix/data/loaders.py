@@ -113,11 +113,6 @@ def dataset_spec(name, *, image_size=None):
     return spec
 
 
-def _looked_in(builder, data_dir):
-    folders = compat.tfds_data_dirs(data_dir)
-    return builder.data_dir_root if folders is None else ", ".join(str(d) for d in folders)
-
-
 def missing_data_message(builder, data_dir, loader, remedies):
     """The text of `DatasetNotFoundError` for every loader: where tfds looked and how to provide the files.
 
@@ -132,9 +127,11 @@ def missing_data_message(builder, data_dir, loader, remedies):
     """
     name, version = builder.info.full_name.rsplit("/", 1)[0], builder.version
     given = f"data_dir={data_dir!r}" if data_dir else "data_dir=None (the tfds default data dirs)"
+    folders = compat.tfds_data_dirs(data_dir)
+    looked_in = builder.data_dir_root if folders is None else ", ".join(str(d) for d in folders)
     return "\n".join([
         f"Data set {name!r} (tfds version {version}) is not prepared for {given}. "
-        f"tensorflow-datasets looked in: {_looked_in(builder, data_dir)} "
+        f"tensorflow-datasets looked in: {looked_in} "
         f"(it needs {builder.data_dir}). Nothing was downloaded. To provide it:",
         f"  * if it is prepared elsewhere, pass that folder: {loader}(..., data_dir=DIR) or "
         "--data_dir=DIR in the examples (or set TFDS_DATA_DIR), so that "

@@ -236,10 +236,6 @@ def _draw(rng, labels, image_size):
     }
 
 
-def _box_fraction(bbox):
-    return (bbox[:, 2] - bbox[:, 0]) * (bbox[:, 3] - bbox[:, 1])
-
-
 def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
     """Draws `n` examples at once (balanced labels come from `generate_split`).
 
@@ -268,7 +264,8 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
 def _generate(rng, labels, image_size):
     batch = _draw(rng, labels, image_size)
     while True:
-        fraction = _box_fraction(batch["bbox"])
+        bbox = batch["bbox"]
+        fraction = (bbox[:, 2] - bbox[:, 0]) * (bbox[:, 3] - bbox[:, 1])
         redo = np.flatnonzero(~batch["mask"].reshape(len(labels), -1).any(1)
                               | (fraction < BOX_FRACTION[0]) | (fraction > BOX_FRACTION[1]))
         if not len(redo):

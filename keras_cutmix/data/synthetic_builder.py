@@ -3,14 +3,7 @@
 `synthetic_shapes`, `synthetic_birds`, `synthetic_detection` and `synthetic_captions` each subclass
 `SyntheticConfig` (only to give its own default sizes and image size) and `SyntheticBuilder`, which
 holds the version, the homepage and the two splits; a builder adds its description, its features and
-how it draws one split's examples:
-
-    class SyntheticShapes(SyntheticBuilder):
-        DESCRIPTION = "..."
-        BUILDER_CONFIGS = [SyntheticShapesConfig(name="default", description="...")]
-
-        def _features(self, image_size): ...
-        def _generate_examples(self, split, num_examples): ...  # draws from self.split_seed(split)
+how it draws one split's examples (from `self.split_seed(split)`).
 
 Splits are seeded independently: split `i` (train 0, test 1) draws from `default_rng((seed, i))`, so the
 test images do not depend on the number of training images. Tests build small configs:
