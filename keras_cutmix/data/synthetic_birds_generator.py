@@ -275,11 +275,6 @@ def _generate(rng, labels, image_size):
             batch[key][redo] = again[key]
 
 
-def balanced_labels(rng, n):
-    """A random order of `n` labels, each class `n // NUM_CLASSES` or one more times."""
-    return rng.permutation(np.arange(int(n)) % NUM_CLASSES)
-
-
 def iterate_split(seed, n, *, image_size=IMAGE_SIZE):
     """Yields the examples of `generate_split` in chunks of at most 256 (less memory).
 
@@ -292,7 +287,7 @@ def iterate_split(seed, n, *, image_size=IMAGE_SIZE):
         Dicts like `generate_batch`'s.
     """
     rng = np.random.default_rng(seed)
-    labels = balanced_labels(rng, n)
+    labels = rng.permutation(np.arange(int(n)) % NUM_CLASSES)  # Balanced: see generate_split.
     for start in range(0, int(n), _CHUNK):
         yield _generate(rng, labels[start:start + _CHUNK], int(image_size))
 

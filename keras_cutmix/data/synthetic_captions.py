@@ -35,33 +35,6 @@ class SyntheticCaptionsConfig(synthetic_builder.SyntheticConfig):
     image_size: int = caption_generator.IMAGE_SIZE
 
 
-def iterate_captioned_scenes(seed, num_examples, *, first_id=1, image_size=caption_generator.IMAGE_SIZE):
-    """Yields the examples of one split, in tfds `coco_captions` form, deterministically from `seed`.
-
-    Args:
-        seed: An int or a sequence of ints, passed to `numpy.random.default_rng`.
-        num_examples: Number of images.
-        first_id: Image id of the first example; the others follow. Defaults to 1.
-        image_size: Height and width. Defaults to 64.
-
-    Yields:
-        Dicts `{"image": uint8 [S, S, 3], "image/id": int, "captions": {"text": [5 str],
-        "id": int64 [5]}}`; caption ids are `image_id * 10 + j`.
-    """
-    rng = np.random.default_rng(seed)
-    for start in range(0, num_examples, _CHUNK):
-        scenes = caption_generator.generate_captioned_scenes(
-            rng, min(_CHUNK, num_examples - start), image_size=image_size)
-        for i, captions in enumerate(scenes["captions"]):
-            image_id = first_id + start + i
-            yield {
-                "image": scenes["image"][i],
-                "image/id": image_id,
-                "captions": {"text": captions,
-                             "id": image_id * 10 + np.arange(len(captions), dtype=np.int64)},
-            }
-
-
 class SyntheticCaptions(synthetic_builder.SyntheticBuilder):
     """Deterministic synthetic captioning data set, coco_captions-like features."""
 
@@ -79,7 +52,12 @@ class SyntheticCaptions(synthetic_builder.SyntheticBuilder):
 
     def _generate_examples(self, split, num_examples):
         first_id = synthetic_builder.SPLIT_INDEX[split] * _ID_STRIDE + 1
-        examples = iterate_captioned_scenes(self.split_seed(split), num_examples, first_id=first_id,
-                                            image_size=self.builder_config.image_size)
-        for example in examples:
-            yield example["image/id"], example
+        rng = np.random.default_rng(self.split_seed(split))
+        for start in range(0, num_examples, _CHUNK):
+            scenes = caption_generator.generate_captioned_scenes(
+                rng, min(_CHUNK, num_examples - start), image_size=self.builder_config.image_size)
+            for i, captions in enumerate(scenes["captions"]):
+                image_id = first_id + start + i
+                caption_ids = image_id * 10 + np.arange(len(captions), dtype=np.int64)
+                yield image_id, {"image": scenes["image"][i], "image/id": image_id,
+                                 "captions": {"text": captions, "id": caption_ids}}
