@@ -13,11 +13,9 @@ its own `utils.ColorJitter(0.4, 0.4, 0.4)` and `utils.Lighting(0.1, eigval, eigv
 * Lighting (AlexNet's PCA noise) adds `eigvec @ (alpha * eigval)` to every
   pixel, `alpha ~ N(0, 0.1)` per eigenvector, again without clamping.
 
-Here, as everywhere in `keras_cutmix.data`, sampling is separate from applying: `sample_color_jitter` and
-`sample_lighting` draw the factors, order and alphas from a shape-[2] seed; `color_jitter` and `lighting` apply
-given values and draw nothing. Images are float in [0, 1] (`to_unit_float`); the pipelines turn them back to
-uint8 with `to_uint8` (rounded, clipped to [0, 255]), the one place where the result differs from the official
-code's unclamped floats.
+`sample_color_jitter` and `sample_lighting` draw from a shape-[2] seed; `color_jitter` and `lighting` apply
+given values and draw nothing, to float images in [0, 1] (`to_unit_float`; `to_uint8` rounds and clips back,
+the one deviation from the official code's unclamped floats).
 
 References:
     - Official code: https://github.com/clovaai/CutMix-PyTorch (`train.py`, `utils.py`).

@@ -87,9 +87,8 @@ _SPECS = {
     ]
 }
 EMBEDDED = ("synthetic_shapes", "synthetic_birds")  # Generated offline on first use.
-# ImageNet is shuffled encoded and decoded in the parallel map. CUB is decoded by
-# tfds (its shuffle buffer is smaller instead), which also keeps it working under
-# tfds.testing.mock_data: mocked encoding fails on its random boxes.
+# ImageNet is shuffled encoded and decoded in the parallel map. CUB is decoded by tfds (its shuffle buffer is
+# smaller instead), which also keeps it working under tfds.testing.mock_data: mocked encoding fails on its boxes.
 _SKIP_DECODING = ("imagenet2012",)
 
 

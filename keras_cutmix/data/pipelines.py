@@ -12,7 +12,7 @@ Three recipes (`AUGMENTATIONS`); each data set has a default (`PIPELINES`) and
   shorter side to 256 and crops the centre 224, as the official code's validation. One deviation: the output
   stays uint8, so the colour-augmented pixels are rounded and clipped to [0, 255] where the official code keeps
   unclamped floats (the models normalise inside).
-* `"resize_crop"` (default of CUB-200-2011; the previous ImageNet default): training resizes to 256, crops 224
+* `"resize_crop"` (default of CUB-200-2011): training resizes to 256, crops 224
   at a random place and flips; testing resizes to 256 and crops the centre 224. With `keep_aspect` the shorter
   side is resized to 256 (ImageNet); CUB resizes to 256x256, as common weakly supervised localization code does
   (CAM, ADL), so the centre crop keeps most of the bird. A common recipe, not the official CutMix code's.
@@ -120,8 +120,7 @@ def sample(pipeline, image_size, seed, *, training):
     image_hw = tf.cast(tf.convert_to_tensor(image_size)[:2], tf.int32)
     kind = pipeline.augmentation
     _check_augmentation(kind)
-    # The first two seeds equal `stateless_split(seed, 2)`, the split the crop
-    # and flip seeds came from before the colour seeds were added.
+    # The first two seeds equal `stateless_split(seed, 2)`'s, so crops and flips match those of earlier runs.
     crop_seed, flip_seed, jitter_seed, lighting_seed = tf.unstack(
         tf.random.experimental.stateless_split(seed, 4))
     flip = transforms.random_flip(flip_seed) if training else tf.constant(False)
@@ -164,9 +163,8 @@ def transform(pipeline, image, boxes, params, *, training):
         return tf.cond(tf.reduce_all(tf.shape(image)[:2] == size),
                        lambda: image, lambda: transforms.resize(image, size)), boxes
     if kind == "official_imagenet" and training:
-        # RandomResizedCrop (uint8 out, as PIL's), ToTensor, ColorJitter, Lighting, flip.
-        # The official code flips before the colour changes; they commute with a
-        # flip, and flipping last makes a flipped output exactly the mirrored one.
+        # RandomResizedCrop (uint8 out, as PIL's), ToTensor, ColorJitter, Lighting, flip. The official code flips
+        # before the colour changes; they commute with a flip, and flipping last mirrors the output exactly.
         if boxes is not None:
             image_hw = tf.shape(image)[:2]
             boxes = transforms.crop_and_flip_boxes(boxes, offset, crop_hw, image_hw, flip)

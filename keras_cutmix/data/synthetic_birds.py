@@ -55,13 +55,10 @@ class SyntheticBirds(synthetic_builder.SyntheticBuilder):
     def _generate_examples(self, split, num_examples):
         chunks = synthetic_birds_generator.iterate_split(
             self.split_seed(split), num_examples, image_size=self.builder_config.image_size)
-        key = 0
-        for data in chunks:
-            for i in range(len(data["label"])):
-                yield key, {
-                    "image": data["image"][i],
-                    "label": int(data["label"][i]),
-                    "bbox": data["bbox"][i],
-                    "segmentation_mask": data["mask"][i, :, :, None].astype("uint8") * 255,
-                }
-                key += 1
+        examples = ({
+            "image": data["image"][i],
+            "label": int(data["label"][i]),
+            "bbox": data["bbox"][i],
+            "segmentation_mask": data["mask"][i, :, :, None].astype("uint8") * 255,
+        } for data in chunks for i in range(len(data["label"])))
+        yield from enumerate(examples)

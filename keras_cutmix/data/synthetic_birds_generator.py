@@ -138,8 +138,7 @@ def _pose(rng, n, size):
     target = rng.uniform(*TARGET_BOX_FRACTION, n) * size * size
     in_image = np.where(truncated, 1.0 - over_fraction, 1.0)  # Share of the box left in the image.
     length = np.sqrt(target / (in_image * extent.prod(1)))
-    # The object fits the image on both axes; a truncated one only needs its
-    # in-image part to fit on the pushed axis, so it may be larger.
+    # The object fits the image; a truncated one only needs its in-image part to fit on the pushed axis.
     fits = 0.98 * size / extent.max(1)
     fits_truncated = 0.98 * size / np.maximum(extent[rows, 1 - axis], (1.0 - over_fraction) * extent[rows, axis])
     length = np.minimum(length, np.where(truncated, fits_truncated, fits))

@@ -30,8 +30,7 @@ CLASS_NAMES = (
     "ring", "x_cross", "frame", "star", "crescent",
 )
 NUM_CLASSES = len(CLASS_NAMES)
-# Shapes of no class, drawn only as the target of `generate_novel_batch` (near-OOD
-# images); their shape ids follow the classes': NUM_CLASSES + index.
+# Shapes of no class, the targets of `generate_novel_batch`; their shape ids follow the classes': NUM_CLASSES + index.
 NOVEL_SHAPE_NAMES = ("heart", "hexagon", "arrow", "half_disc")
 IMAGE_SIZE = 64
 TARGET_SCALE = (9.0, 22.0)  # Radius in pixels of the shape's unit disc.
