@@ -40,9 +40,7 @@ class SyntheticBirds(synthetic_builder.SyntheticBuilder):
 
     DESCRIPTION = _DESCRIPTION
     SUPERVISED_KEYS = ("image", "label")
-    BUILDER_CONFIGS = [
-        SyntheticBirdsConfig(name="default", description="3000 train / 1000 test, seed 0."),
-    ]
+    BUILDER_CONFIGS = [SyntheticBirdsConfig(name="default", description="3000 train / 1000 test, seed 0.")]
 
     def _features(self, image_size):
         return tfds.features.FeaturesDict({

@@ -39,9 +39,7 @@ class SyntheticCaptions(synthetic_builder.SyntheticBuilder):
     """Deterministic synthetic captioning data set, coco_captions-like features."""
 
     DESCRIPTION = _DESCRIPTION
-    BUILDER_CONFIGS = [
-        SyntheticCaptionsConfig(name="default", description="3000 train / 500 test, seed 0."),
-    ]
+    BUILDER_CONFIGS = [SyntheticCaptionsConfig(name="default", description="3000 train / 500 test, seed 0.")]
 
     def _features(self, image_size):
         return tfds.features.FeaturesDict({

@@ -68,9 +68,7 @@ class SyntheticDetection(synthetic_builder.SyntheticBuilder):
     """Deterministic synthetic multi-object detection data set, VOC-like features."""
 
     DESCRIPTION = _DESCRIPTION
-    BUILDER_CONFIGS = [
-        SyntheticDetectionConfig(name="default", description="2000 train / 500 test, seed 0."),
-    ]
+    BUILDER_CONFIGS = [SyntheticDetectionConfig(name="default", description="2000 train / 500 test, seed 0.")]
 
     def _features(self, image_size):
         return tfds.features.FeaturesDict({

@@ -25,10 +25,7 @@ same NumPy build; another BLAS may move a rare pixel by one level).
 
 import numpy as np
 
-CLASS_NAMES = (
-    "circle", "square", "triangle", "diamond", "plus",
-    "ring", "x_cross", "frame", "star", "crescent",
-)
+CLASS_NAMES = ("circle", "square", "triangle", "diamond", "plus", "ring", "x_cross", "frame", "star", "crescent")
 NUM_CLASSES = len(CLASS_NAMES)
 # Shapes of no class, the targets of `generate_novel_batch`; their shape ids follow the classes': NUM_CLASSES + index.
 NOVEL_SHAPE_NAMES = ("heart", "hexagon", "arrow", "half_disc")

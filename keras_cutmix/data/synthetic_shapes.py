@@ -38,9 +38,7 @@ class SyntheticShapes(synthetic_builder.SyntheticBuilder):
 
     DESCRIPTION = _DESCRIPTION
     SUPERVISED_KEYS = ("image", "label")
-    BUILDER_CONFIGS = [
-        SyntheticShapesConfig(name="default", description="4000 train / 1000 test, seed 0."),
-    ]
+    BUILDER_CONFIGS = [SyntheticShapesConfig(name="default", description="4000 train / 1000 test, seed 0.")]
 
     def _features(self, image_size):
         return tfds.features.FeaturesDict({
@@ -53,8 +51,4 @@ class SyntheticShapes(synthetic_builder.SyntheticBuilder):
         data = synthetic_generator.generate_split(
             self.split_seed(split), num_examples, image_size=self.builder_config.image_size)
         for i in range(num_examples):
-            yield i, {
-                "image": data["image"][i],
-                "label": int(data["label"][i]),
-                "bbox": data["bbox"][i],
-            }
+            yield i, {"image": data["image"][i], "label": int(data["label"][i]), "bbox": data["bbox"][i]}

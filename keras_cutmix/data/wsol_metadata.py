@@ -130,9 +130,8 @@ def read_metadata(folder):
     ids = {}
     for number, (path,) in _read_lines(folder, "image_ids.txt"):
         if path in ids:
-            raise ValueError(f"{os.path.join(folder, 'image_ids.txt')}, line {number}: expected "
-                             f"each image once. Received: {path!r} again (first on line "
-                             f"{ids[path]})")
+            raise ValueError(f"{os.path.join(folder, 'image_ids.txt')}, line {number}: expected each image "
+                             f"once. Received: {path!r} again (first on line {ids[path]})")
         ids[path] = number
     labels, sizes, boxes = {}, {}, {path: [] for path in ids}
     for name, table in (("class_labels.txt", labels), ("image_sizes.txt", sizes)):
@@ -185,9 +184,8 @@ def _tables(metadata, max_boxes):
     return paths, labels, sizes, boxes, counts
 
 
-def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, batch_size,
-                          image_size=224, resize_size=256, split="validation",
-                          max_boxes=None):
+def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, batch_size, image_size=224,
+                          resize_size=256, split="validation", max_boxes=None):
     """ImageNet images with their labels and all their boxes, preprocessed for evaluation.
 
     The images come from one of two places:
@@ -288,16 +286,14 @@ def _tfds_examples(metadata_folder, paths, labels, data_dir, split):
                             remedies=loaders.how_to_provide("imagenet2012"),
                             decoders={"image": tfds.decode.SkipDecoding()})
     table = tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(keys, tf.string),
-                                            tf.range(len(keys), dtype=tf.int32)),
+        tf.lookup.KeyValueTensorInitializer(tf.constant(keys, tf.string), tf.range(len(keys), dtype=tf.int32)),
         default_value=-1)
     labels_t = tf.constant(labels)
 
     def match(example):
         file_name = example["file_name"]
         index = _checked(table.lookup(file_name), table.lookup(file_name) >= 0,
-                         f"tfds imagenet2012 example not in {metadata_folder}/image_ids.txt:",
-                         file_name)
+                         f"tfds imagenet2012 example not in {metadata_folder}/image_ids.txt:", file_name)
         label, expected = tf.cast(example["label"], tf.int32), tf.gather(labels_t, index)
         index = _checked(index, tf.equal(label, expected),
                          f"tfds imagenet2012 label differs from {metadata_folder}/class_labels.txt;"
