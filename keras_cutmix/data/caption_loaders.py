@@ -41,14 +41,8 @@ def prepare_captions(name, data_dir=None):
     Raises:
         ValueError: for an unknown `name`.
     """
-    if _check_name(name)[3]:
+    if loaders.lookup(_DATASETS, name)[3]:
         loaders.prepared_builder(name, data_dir, build=True)
-
-
-def _check_name(name):
-    if name not in _DATASETS:
-        raise ValueError(f"Expected name to be one of {sorted(_DATASETS)}. Received: name={name!r}")
-    return _DATASETS[name]
 
 
 _COCO_REMEDIES = [
@@ -102,7 +96,7 @@ def load_captions(name="synthetic_captions", split=None, *, batch_size, training
         ValueError: for an unknown `name` or a `batch_size` below 1.
         DatasetNotFoundError: if tfds has not prepared COCO in `data_dir`.
     """
-    train_split, test_split, default_size, embedded = _check_name(name)
+    train_split, test_split, default_size, embedded = loaders.lookup(_DATASETS, name)
     if int(batch_size) < 1:
         raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
     split = split or (train_split if training else test_split)

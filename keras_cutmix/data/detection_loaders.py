@@ -82,9 +82,7 @@ def detection_spec(name):
     Raises:
         ValueError: if `name` is unknown.
     """
-    if name not in _SPECS:
-        raise ValueError(f"Expected name to be one of {sorted(_SPECS)}. Received: name={name!r}")
-    return _SPECS[name]
+    return loaders.lookup(_SPECS, name)
 
 
 def prepare_detection(name, data_dir=None):

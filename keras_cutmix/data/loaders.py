@@ -104,12 +104,17 @@ def dataset_spec(name, *, image_size=None):
     Raises:
         ValueError: if `name` is unknown.
     """
-    if name not in _SPECS:
-        raise ValueError(f"Expected name to be one of {sorted(_SPECS)}. Received: name={name!r}")
-    spec = _SPECS[name]
+    spec = lookup(_SPECS, name)
     if image_size is not None:
         spec = dataclasses.replace(spec, image_shape=(int(image_size), int(image_size), 3))
     return spec
+
+
+def lookup(table, name):
+    """`table[name]`, or the ValueError that names the known names (of every loader's `name` argument)."""
+    if name not in table:
+        raise ValueError(f"Expected name to be one of {sorted(table)}. Received: name={name!r}")
+    return table[name]
 
 
 def missing_data_message(builder, data_dir, loader, remedies):

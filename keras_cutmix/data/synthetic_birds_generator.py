@@ -57,14 +57,10 @@ import numpy as np
 
 from keras_cutmix.data import synthetic_generator
 
-HEAD_COLOURS = np.array([
-    (220, 30, 30), (245, 140, 20), (240, 225, 40), (40, 190, 60), (40, 210, 220),
-    (40, 70, 220), (130, 50, 200), (230, 60, 190), (245, 245, 245), (20, 20, 20),
-], dtype=np.float32)
-CLASS_NAMES = (
-    "red_headed", "orange_headed", "yellow_headed", "green_headed", "cyan_headed",
-    "blue_headed", "purple_headed", "magenta_headed", "white_headed", "black_headed",
-)
+HEAD_COLOURS = np.array([(220, 30, 30), (245, 140, 20), (240, 225, 40), (40, 190, 60), (40, 210, 220),
+                         (40, 70, 220), (130, 50, 200), (230, 60, 190), (245, 245, 245), (20, 20, 20)], np.float32)
+CLASS_NAMES = ("red_headed", "orange_headed", "yellow_headed", "green_headed", "cyan_headed",
+               "blue_headed", "purple_headed", "magenta_headed", "white_headed", "black_headed")
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SIZE = 128
 BODY_B = (0.45, 0.65)  # Body ellipse semi-minor axis, in units of L.

@@ -151,9 +151,8 @@ def read_metadata(folder):
         missing = [path for path in ids if table.get(path) in (None, [])]
         if missing:
             raise ValueError(
-                f"{os.path.join(folder, name)}: expected a line for every image of "
-                f"image_ids.txt. Received: none for {len(missing)} image(s), e.g. "
-                f"{missing[0]!r} (image_ids.txt line {ids[missing[0]]})")
+                f"{os.path.join(folder, name)}: expected a line for every image of image_ids.txt. Received: none "
+                f"for {len(missing)} image(s), e.g. {missing[0]!r} (image_ids.txt line {ids[missing[0]]})")
     return {path: ImageMetadata(labels[path], sizes[path], tuple(boxes[path])) for path in ids}
 
 
