@@ -319,8 +319,7 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
                          f"name={name!r}")
     if int(batch_size) < 1:
         raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
-    pipeline = pipelines.PIPELINES[name].with_augmentation(augmentation)
-    pipeline = pipeline.with_image_size(image_size)
+    pipeline = pipelines.PIPELINES[name].with_augmentation(augmentation).with_image_size(image_size)
     split = split or (spec.train_split if training else spec.test_split)
     drop_remainder = training if drop_remainder is None else drop_remainder
     cache = spec.cache if cache is None else cache

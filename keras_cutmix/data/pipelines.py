@@ -81,8 +81,7 @@ class Pipeline:
             raise ValueError(f"Expected augmentation to be one of {list(AUGMENTATIONS)}. "
                              f"Received: augmentation={augmentation!r}")
         resize_size = self.resize_size or round(self.image_size * 256 / 224)
-        return dataclasses.replace(self, augmentation=augmentation, resize_size=resize_size,
-                                   padding=self.padding or 4)
+        return dataclasses.replace(self, augmentation=augmentation, resize_size=resize_size, padding=self.padding or 4)
 
 
 PIPELINES = {

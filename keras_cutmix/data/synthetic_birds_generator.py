@@ -34,10 +34,10 @@ tfds-normalised like `caltech_birds2011`'s: a truncated object's box stops at th
 that hides an end of the bird shrinks the box (what an annotator sees); `generate_batch` lists the
 masks kept for tests and statistics.
 
-Images are 128x128: a stride-8 network (a small CAM model with three 2x downsamplings) gives a 16x16 CAM,
-the minimum the issue asks for (an 8x8 map quantises boxes to 16 pixels here). The smallest birds (box 5%
-of the image, L about 15 pixels) have heads about 10 pixels wide, more than one 8-pixel CAM cell. For a
-stride-16 network (ResNet-50 with `last_stride=1`) build with `image_size=256` (four times the CPU).
+Images are 128x128: a stride-8 network (a small CAM model with three 2x downsamplings) gives a 16x16 CAM (an
+8x8 map would quantise boxes to 16 pixels); build with `image_size=256` for a stride-16 one (ResNet-50 with
+`last_stride=1`; four times the CPU). The smallest birds (box 5% of the image, L about 15 pixels) have heads
+about 10 pixels wide, more than one 8-pixel CAM cell.
 
 Measured on the default splits (3000 train from seed (0, 0), 1000 test from (0, 1);
 `python examples/synthetic_birds_stats.py`, nothing trained): classes exactly balanced (300 / 100 each);
@@ -144,8 +144,7 @@ def _pose(rng, n, size):
     over = over_fraction * extent[rows, axis] * length
     pushed = np.where(side == 0, lo[rows, axis] - over, hi[rows, axis] + over)
     centre[rows, axis] = np.where(truncated, pushed, centre[rows, axis])
-    return {"b": b, "cos": cos, "sin": sin, "facing": facing, "length": length,
-            "cy": centre[:, 0], "cx": centre[:, 1]}
+    return {"b": b, "cos": cos, "sin": sin, "facing": facing, "length": length, "cy": centre[:, 0], "cx": centre[:, 1]}
 
 
 def _unit_coordinates(pose, grid):

@@ -19,10 +19,9 @@ The class labels are 0-999 in sorted-synset order (n01440764 = 0), the order of 
 the `test` folder all 50,000 labels equal tfds' validation labels (checked against tfds'
 `validation_labels.txt` and `labels.txt`), and `imagenet_wsol_dataset` asserts it image by image.
 
-The test transform is the CutMix paper's localization protocol (supplementary Section B): resize to 256x256,
-ignoring the aspect ratio, then crop the centre 224x224; the boxes follow the same resize and crop and are
-clipped to it, so a box part outside the centre crop is cut off. wsolevaluation's own evaluation resizes
-straight to 224x224 (`transforms.Resize((224, 224))`, nothing cut off); `resize_size=224` gives that transform.
+`imagenet_wsol_dataset`'s default transform is the CutMix paper's localization protocol (supplementary Section
+B): resize to 256x256, ignoring the aspect ratio, then crop the centre 224x224, so a box part outside the centre
+crop is cut off. wsolevaluation resizes straight to 224x224 (nothing cut off): `resize_size=224`.
 
 References:
     - [Choe et al., 2020, Evaluating Weakly Supervised Object Localization Methods
