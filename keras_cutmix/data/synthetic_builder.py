@@ -56,12 +56,9 @@ class SyntheticBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         """The data set's `tfds.features.FeaturesDict` for images of `image_size` x `image_size`."""
 
     def _info(self):
-        return self.dataset_info_from_configs(
-            description=self.DESCRIPTION,
-            features=self._features(self.builder_config.image_size),
-            supervised_keys=self.SUPERVISED_KEYS,
-            homepage=HOMEPAGE,
-        )
+        return self.dataset_info_from_configs(description=self.DESCRIPTION, homepage=HOMEPAGE,
+                                              features=self._features(self.builder_config.image_size),
+                                              supervised_keys=self.SUPERVISED_KEYS)
 
     def _split_generators(self, dl_manager):
         del dl_manager  # Nothing to download.

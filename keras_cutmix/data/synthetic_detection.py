@@ -54,14 +54,8 @@ def iterate_scenes(seed, num_examples, *, image_size=synthetic_generator.SCENE_I
     for start in range(0, num_examples, _CHUNK):
         scenes = synthetic_generator.generate_scenes(rng, min(_CHUNK, num_examples - start), image_size=image_size)
         for i, k in enumerate(scenes["num_objects"]):
-            yield {
-                "image": scenes["image"][i],
-                "objects": {
-                    "bbox": scenes["bbox"][i, :k],
-                    "label": scenes["label"][i, :k],
-                    "is_difficult": scenes["is_difficult"][i, :k],
-                },
-            }
+            objects = {key: scenes[key][i, :k] for key in ("bbox", "label", "is_difficult")}
+            yield {"image": scenes["image"][i], "objects": objects}
 
 
 class SyntheticDetection(synthetic_builder.SyntheticBuilder):

@@ -226,12 +226,8 @@ def _compose(rng, shape_ids, labels, distractor_shapes, image_size):
     cx = rng.uniform(margin, size - margin)
     mask = _paint(image, np.arange(n), shape_ids, cy, cx, scale, rng, grid)
     image += rng.standard_normal(image.shape, dtype=np.float32) * 5.0
-    return {
-        "image": np.clip(np.round(image), 0, 255).astype(np.uint8),
-        "label": labels.astype(np.int64),
-        "bbox": _tight_boxes(mask, size).astype(np.float32),
-        "mask": mask,
-    }
+    return {"image": np.clip(np.round(image), 0, 255).astype(np.uint8), "label": labels.astype(np.int64),
+            "bbox": _tight_boxes(mask, size).astype(np.float32), "mask": mask}
 
 
 def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
