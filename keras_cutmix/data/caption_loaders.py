@@ -74,8 +74,7 @@ def load_captions(name="synthetic_captions", split=None, *, batch_size, training
     """Loads a captioning data set as batches of images, image ids and 5 reference captions.
 
     Args:
-        name: "synthetic_captions" or "coco_captions" (see the module docstring). Defaults to
-            "synthetic_captions".
+        name: "synthetic_captions" or "coco_captions" (see the module docstring). Defaults to "synthetic_captions".
         split: A tfds split ("train", "test", "train+restval", "val[:10%]"). Defaults to "train"
             ("train+restval" for COCO) when `training`, else "test".
         batch_size: Images per batch.

@@ -172,8 +172,7 @@ def load_detection(name="synthetic_detection", split=None, *, batch_size, traini
         batch_size: Images per batch.
         training: True: shuffled file and example order (reshuffled each epoch). False: fixed order.
         data_dir: tfds data dir. Defaults to None (tfds default).
-        seed: Seed of the file order, the shuffle (with TF's global seed, as in `load`) and `augment`.
-            Defaults to 0.
+        seed: Seed of the file order, the shuffle (with TF's global seed, as in `load`) and `augment`. Defaults to 0.
         image_size: Output height and width. Defaults to the spec's (128 for synthetic_detection, 300
             for VOC, as SSD300).
         max_boxes: None keeps every object: each batch is padded to its image with the most objects (what

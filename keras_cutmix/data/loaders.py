@@ -98,8 +98,7 @@ def dataset_spec(name, *, image_size=None):
     Args:
         name: One of "synthetic_shapes", "synthetic_birds", "cifar10", "cifar100", "imagenet2012",
             "caltech_birds2011".
-        image_size: Output size passed to `load`, if not the default; only changes `image_shape`.
-            Defaults to None.
+        image_size: Output size passed to `load`, if not the default; only changes `image_shape`. Defaults to None.
 
     Raises:
         ValueError: if `name` is unknown.
@@ -280,8 +279,7 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
             after epoch (each epoch reshuffled and re-augmented), under the same TF global seed: tf.data's
             seeded ops also read `tf.random.set_seed`'s value, so set it (`keras.utils.set_random_seed`)
             before building the pipeline, as the experiments do. None draws fresh randomness. Defaults to 0.
-        with_boxes: Also yield boxes (synthetic_shapes, synthetic_birds and caltech_birds2011). Defaults to
-            False.
+        with_boxes: Also yield boxes (synthetic_shapes, synthetic_birds and caltech_birds2011). Defaults to False.
         with_masks: With `with_boxes`, also yield the object masks (synthetic_birds and caltech_birds2011:
             tfds `segmentation_mask`), transformed with the image (nearest-neighbour) and binarised at half
             the 0-255 scale. Defaults to False.
@@ -298,10 +296,9 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         manual_dir: tfds manual_dir for `download=True`. Defaults to None.
 
     Returns:
-        A `tf.data.Dataset` of `(images, labels)`: uint8 [B, S, S, 3] and int32 [B]; with `with_boxes`, of
-        dicts `{"images", "labels", "bbox"}` where `bbox` is float32 [B, 4] normalised `[ymin, xmin, ymax,
-        xmax]`, transformed with the crops and flips; with `with_masks` also `"masks"`, bool [B, S, S]
-        (True on the object).
+        A `tf.data.Dataset` of `(images, labels)`: uint8 [B, S, S, 3] and int32 [B]; with `with_boxes`, of dicts
+        `{"images", "labels", "bbox"}` where `bbox` is float32 [B, 4] normalised `[ymin, xmin, ymax, xmax]`,
+        transformed with the crops and flips; with `with_masks` also `"masks"`, bool [B, S, S] (True on the object).
 
     Raises:
         ValueError: for an unknown `name` or `augmentation`, or `with_boxes` on a data set without boxes.

@@ -19,10 +19,9 @@ Three recipes (`AUGMENTATIONS`); each data set has a default (`PIPELINES`) and
   synthetic_birds uses it scaled down by the same ratio (128 * 256 / 224 = 146.3: resize to 146x146, crop 128),
   so its test boxes are clipped by the centre crop as CUB's are.
 
-Sampling is separate from applying: `sample` draws every random choice of one example from a shape-[2] integer
-seed (a dict of tensors); `transform` applies a given dict and draws nothing; `preprocess` is the two in a row.
-Images stay uint8 and boxes follow every crop and flip (`keras_cutmix.data.transforms`); colour changes do not
-move boxes.
+Sampling is separate from applying: `sample` draws every random choice of one example from a shape-[2] integer seed
+(a dict of tensors); `transform` applies a given dict and draws nothing; `preprocess` is the two in a row. Images
+stay uint8 and boxes follow every crop and flip (`keras_cutmix.data.transforms`); colour changes do not move boxes.
 
 References:
     - Official code: https://github.com/clovaai/CutMix-PyTorch (`train.py`).
@@ -111,10 +110,9 @@ def sample(pipeline, image_size, seed, *, training):
         training: True for the training recipe (random), False for the test recipe (fixed, `seed` unused).
 
     Returns:
-        A dict of tensors: `"offset"` and `"crop_size"`, the crop window (in the resized image for the recipes
-        that resize first, in the input image otherwise); `"flip"`, a bool scalar; for `"official_imagenet"`
-        training also `"color_factors"` and `"color_order"` (`color.color_jitter`) and `"lighting_alpha"`
-        (`color.lighting`).
+        A dict of tensors: `"offset"` and `"crop_size"`, the crop window (in the resized image for the recipes that
+        resize first, in the input image otherwise); `"flip"`, a bool scalar; for `"official_imagenet"` training also
+        `"color_factors"` and `"color_order"` (`color.color_jitter`) and `"lighting_alpha"` (`color.lighting`).
     """
     image_hw = tf.cast(tf.convert_to_tensor(image_size)[:2], tf.int32)
     kind = pipeline.augmentation

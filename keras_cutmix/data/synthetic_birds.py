@@ -1,13 +1,12 @@
 """The "synthetic_birds" tfds builder: embedded, offline, CUB-like localization data.
 
-Importing `keras_cutmix.data` registers it; `keras_cutmix.data.load("synthetic_birds", ...)` builds it
-on first use (about 30 s on 2 busy CPU cores, 128 MB, no download). The images come from
-`keras_cutmix.data.synthetic_birds_generator`, whose docstring gives the design. The features follow
-tfds `caltech_birds2011`: `image` uint8 [128, 128, 3], `label` (10 classes), `bbox` (normalised
-`[ymin, xmin, ymax, xmax]`, the tight box of the visible object) and `segmentation_mask` uint8
-[128, 128, 1] (255 on the visible object, 0 elsewhere; CUB's masks are 0-255 too). The default config
-has 3000 train and 1000 test examples from seed 0, each class exactly 300 / 100 times; see
-`synthetic_builder` for building a smaller one.
+Importing `keras_cutmix.data` registers it; `keras_cutmix.data.load("synthetic_birds", ...)` builds it on first use
+(about 30 s on 2 busy CPU cores, 128 MB, no download). The images come from
+`keras_cutmix.data.synthetic_birds_generator`, whose docstring gives the design. The features follow tfds
+`caltech_birds2011`: `image` uint8 [128, 128, 3], `label` (10 classes), `bbox` (normalised
+`[ymin, xmin, ymax, xmax]`, the tight box of the visible object) and `segmentation_mask` uint8 [128, 128, 1] (255 on
+the visible object, 0 elsewhere; CUB's masks are 0-255 too). The default config has 3000 train and 1000 test examples
+from seed 0, each class exactly 300 / 100 times; see `synthetic_builder` for building a smaller one.
 """
 
 import dataclasses

@@ -1,10 +1,9 @@
 """Pure NumPy generator of the "synthetic_birds" images: CUB-like on purpose (no TensorFlow).
 
-`synthetic_shapes` names its class by the whole silhouette, so any map that covers the object is right.
-Fine-grained birds share one kind of body and a few small parts (crown, throat, wing bar) tell them apart;
-a CAM then locks onto those parts (Zhou et al. 2016), the effect CutMix is said to reduce (Yun et al.
-2019, supplementary Section B). This generator builds that situation in, with the design fixed before any
-model was trained on it:
+`synthetic_shapes` names its class by the whole silhouette, so any map that covers the object is right. Fine-grained
+birds share one kind of body and a few small parts (crown, throat, wing bar) tell them apart; a CAM then locks onto
+those parts (Zhou et al. 2016), the effect CutMix is said to reduce (Yun et al. 2019, supplementary Section B). This
+generator builds that situation in, with the design fixed before any model was trained on it:
 
 * **Body, shared by every class.** A "bird" in its own frame (`u` forward, `v` up, unit = half the body
   length `L`): an ellipse body (semi-axes 1 and `b`, `b` uniform in `BODY_B`), a wedge tail behind it, a
@@ -25,9 +24,8 @@ model was trained on it:
   5-60% of the image are redrawn (same label).
 * **Truncation.** With probability `TRUNCATION_PROB` (0.25) the object is pushed over one random border by
   15-40% of its box extent on that axis (and may then be larger than the image on that axis).
-* **Occlusion.** With probability `OCCLUSION_PROB` (0.3) a straight "branch" (a dark brown band,
-  half-width 0.12-0.25 `L`, random angle, through a random point on the body's axis) is drawn over the
-  bird and the background.
+* **Occlusion.** With probability `OCCLUSION_PROB` (0.3) a straight "branch" (a dark brown band, half-width 0.12-0.25
+  `L`, random angle, through a random point on the body's axis) is drawn over the bird and the background.
 
 `mask` holds the VISIBLE object pixels (in the image, not under the branch) and `bbox` is its tight box,
 tfds-normalised like `caltech_birds2011`'s: a truncated object's box stops at the border, and a branch
@@ -40,14 +38,13 @@ Images are 128x128: a stride-8 network (a small CAM model with three 2x downsamp
 about 10 pixels wide, more than one 8-pixel CAM cell.
 
 Measured on the default splits (3000 train from seed (0, 0), 1000 test from (0, 1);
-`python examples/synthetic_birds_stats.py`, nothing trained): classes exactly balanced (300 / 100 each);
-visible box area min / p10 / median / p90 / max 5.0 / 9.7 / 27.2 / 40.4 / 56.0% of the image (train);
-truncated 25.3% (train) / 23.0% (test), occluded 29.1% / 30.9%, of which a median 22% (p90 41%) of the
-object is hidden; head invisible (cut off or hidden) 3.0% / 2.7%; head share of whole, unoccluded birds
-14.4% on average, 16.7% at most (of a cut or partly hidden bird's visible part: up to 36%). Colour
-features (mean and deviation of R, G, B) of one region, fitted on train, test accuracy (chance 10%):
-visible head 94.9% (nearest class mean) / 93.5% (linear); body without head 30.0% / 42.6%; background
-10.2% / 9.2%. Generating the 4000 examples takes about 16 s of CPU here.
+`python examples/synthetic_birds_stats.py`, nothing trained): classes exactly balanced (300 / 100 each); visible box
+area min / p10 / median / p90 / max 5.0 / 9.7 / 27.2 / 40.4 / 56.0% of the image (train); truncated 25.3% (train) /
+23.0% (test), occluded 29.1% / 30.9%, of which a median 22% (p90 41%) of the object is hidden; head invisible (cut
+off or hidden) 3.0% / 2.7%; head share of whole, unoccluded birds 14.4% on average, 16.7% at most (of a cut or partly
+hidden bird's visible part: up to 36%). Colour features (mean and deviation of R, G, B) of one region, fitted on
+train, test accuracy (chance 10%): visible head 94.9% (nearest class mean) / 93.5% (linear); body without head
+30.0% / 42.6%; background 10.2% / 9.2%. Generating the 4000 examples takes about 16 s of CPU here.
 
 Everything is drawn from the `numpy.random.Generator` passed in (float32 arithmetic), so the same seed
 gives the same bytes on the same NumPy build.
@@ -243,9 +240,8 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
 
     Returns:
         A dict with `image` uint8 [n, S, S, 3], `label` int64 [n], `bbox` float32 [n, 4] (normalised
-        `[ymin, xmin, ymax, xmax]`, the tight box of `mask`), and bool [n, S, S] `mask` (visible object),
-        `part_mask` (visible head), `amodal_mask` (object in the image, occluded or not) and `occluder_mask`
-        (the branch).
+        `[ymin, xmin, ymax, xmax]`, the tight box of `mask`), and bool [n, S, S] `mask` (visible object), `part_mask`
+        (visible head), `amodal_mask` (object in the image, occluded or not) and `occluder_mask` (the branch).
 
     Raises:
         ValueError: if `n < 1` or `image_size < 32`.
@@ -295,8 +291,7 @@ def generate_split(seed, n, *, image_size=IMAGE_SIZE):
         image_size: Height and width in pixels. Defaults to 128.
 
     Returns:
-        The dict of `generate_batch`, with `n` examples; each class appears
-        `n // NUM_CLASSES` or one more times.
+        The dict of `generate_batch`, with `n` examples; each class appears `n // NUM_CLASSES` or one more times.
     """
     chunks = list(iterate_split(seed, n, image_size=image_size))
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}

@@ -1,13 +1,12 @@
 """The "synthetic_detection" tfds builder: embedded, offline object detection data.
 
-Importing `keras_cutmix.data` registers it; `tfds.load("synthetic_detection", split="train", data_dir=...)`
-builds it on first use (about 30 s on 2 busy CPU cores, no download) and
-`keras_cutmix.data.load_detection` batches it. The scenes come from
-`keras_cutmix.data.synthetic_generator.generate_scenes`, whose docstring gives the exact "difficult" rule
-(VOC marks objects difficult by eye; about 18% of the objects are). The features follow tfds `voc`:
-`image` uint8 [128, 128, 3] and `objects`, a sequence of `bbox` (normalised `[ymin, xmin, ymax, xmax]`,
-the tight box of the object's visible pixels), `label` (10 classes) and `is_difficult`. The default config
-has 2000 train and 500 test images from seed 0; see `synthetic_builder` for building a smaller one.
+Importing `keras_cutmix.data` registers it; `tfds.load("synthetic_detection", split="train", data_dir=...)` builds it
+on first use (about 30 s on 2 busy CPU cores, no download) and `keras_cutmix.data.load_detection` batches it. The
+scenes come from `keras_cutmix.data.synthetic_generator.generate_scenes`, whose docstring gives the exact "difficult"
+rule (VOC marks objects difficult by eye; about 18% of the objects are). The features follow tfds `voc`: `image`
+uint8 [128, 128, 3] and `objects`, a sequence of `bbox` (normalised `[ymin, xmin, ymax, xmax]`, the tight box of the
+object's visible pixels), `label` (10 classes) and `is_difficult`. The default config has 2000 train and 500 test
+images from seed 0; see `synthetic_builder` for building a smaller one.
 """
 
 import dataclasses

@@ -1,10 +1,9 @@
 """Pure NumPy generator of the "synthetic_shapes" images (no TensorFlow).
 
-Every image holds one *target* object whose shape gives the label, drawn on a cluttered background (a smooth
-colour field, random lines, pixel noise) with 0 to 3 smaller *distractor* objects. Colour, texture, position,
-scale, aspect ratio and rotation are random and independent of the label, so only the shape tells the classes
-apart. How well a CNN learns it, per mixing method: see `examples/compare_methods.py` and the README's mini
-reproduction.
+Every image holds one *target* object whose shape gives the label, drawn on a cluttered background (a smooth colour
+field, random lines, pixel noise) with 0 to 3 smaller *distractor* objects. Colour, texture, position, scale, aspect
+ratio and rotation are random and independent of the label, so only the shape tells the classes apart. How well a CNN
+learns it, per mixing method: see `examples/compare_methods.py` and the README's mini reproduction.
 
 The rule that keeps the label well defined:
 
@@ -302,12 +301,11 @@ SCENE_MIN_SIDE = 1.0 / 16.0  # or its visible box's shorter side under 1/16 of t
 def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
     """Draws `n` detection scenes: 3 to 8 labelled objects of the 10 classes per image.
 
-    Backgrounds, colours, textures, rotations and noise are drawn as in `generate_batch`. Each object has
-    a random class, a log-uniform scale (radius 3.5 to 26 pixels at 128, scaled with `image_size`) and a
-    centre anywhere in the image (so it may be cut off); later objects occlude earlier ones. A box is the
-    tight box of the object's *visible* pixels; an object with none is dropped. An object is difficult
-    when more than half of its pixels inside the image are hidden by later objects, or its box's shorter
-    side is under 1/16 of the image (8 pixels at 128).
+    Backgrounds, colours, textures, rotations and noise are drawn as in `generate_batch`. Each object has a random
+    class, a log-uniform scale (radius 3.5 to 26 pixels at 128, scaled with `image_size`) and a centre anywhere in
+    the image (so it may be cut off); later objects occlude earlier ones. A box is the tight box of the object's
+    *visible* pixels; an object with none is dropped. An object is difficult when more than half of its pixels inside
+    the image are hidden by later objects, or its box's shorter side is under 1/16 of the image (8 pixels at 128).
 
     Args:
         rng: A `numpy.random.Generator`; all randomness comes from it.
@@ -315,10 +313,9 @@ def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
         image_size: Height and width in pixels. Defaults to 128.
 
     Returns:
-        A dict with `image` uint8 [n, S, S, 3], `num_objects` int64 [n], and, padded to 8 objects per image,
-        `bbox` float32 [n, 8, 4] (normalised `[ymin, xmin, ymax, xmax]`, zeros for padding), `label` int64
-        [n, 8] (-1 for padding), `is_difficult` bool [n, 8] and `mask` bool [n, 8, S, S] (each object's visible
-        pixels).
+        A dict with `image` uint8 [n, S, S, 3], `num_objects` int64 [n], and, padded to 8 objects per image, `bbox`
+        float32 [n, 8, 4] (normalised `[ymin, xmin, ymax, xmax]`, zeros for padding), `label` int64 [n, 8] (-1 for
+        padding), `is_difficult` bool [n, 8] and `mask` bool [n, 8, S, S] (each object's visible pixels).
     """
     _check_sizes(n, image_size, 32)
     size, slots = float(image_size), SCENE_NUM_OBJECTS[1]

@@ -98,8 +98,7 @@ def random_resized_crop_window(image_size, seed, scale=(0.08, 1.0), ratio=(3 / 4
         attempts: Number of tries before the fallback. Defaults to 10.
 
     Returns:
-        `(offset, crop_size)`: int32 [2] `(top, left)` and int32 [2]
-        `(height, width)` of a window inside the image.
+        `(offset, crop_size)`: int32 [2] `(top, left)` and int32 [2] `(height, width)` of a window inside the image.
 
     References:
         - torchvision `transforms.RandomResizedCrop.get_params`.
@@ -191,8 +190,7 @@ def crop_and_flip(image, boxes, offset, crop_size, flip):
 def resize(image, size):
     """Resizes `image` [H, W, C] to `size` `(height, width)` (bilinear, antialiased).
 
-    The output keeps the input dtype: uint8 in, uint8 out (rounded and
-    saturated). Normalised boxes need no change.
+    The output keeps the input dtype: uint8 in, uint8 out (rounded and saturated). Normalised boxes need no change.
     """
     image = tf.convert_to_tensor(image)
     resized = tf.image.resize(image, size, method="bilinear", antialias=True)

@@ -201,8 +201,7 @@ def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, ba
     Args:
         metadata_folder: wsolevaluation metadata folder, e.g. `wsolevaluation/metadata/ILSVRC/test`; see
             `read_metadata`.
-        image_root: Folder the metadata paths are relative to, or None to read tfds `imagenet2012`.
-            Defaults to None.
+        image_root: Folder the metadata paths are relative to, or None to read tfds `imagenet2012`. Defaults to None.
         data_dir: tfds data dir of `imagenet2012` (unused with `image_root`). Defaults to None (tfds'
             default data dirs).
         batch_size: Images per batch (the last batch may be smaller).
