@@ -1,8 +1,7 @@
 """Data sets and their input pipelines, through tensorflow-datasets.
 
-Importing this package registers the embedded "synthetic_shapes" and
-"synthetic_birds" (CUB-like, for localization) tfds builders, so
-`tfds.load("synthetic_shapes")` and `tfds.load("synthetic_birds")` work offline.
+Importing this package registers the embedded "synthetic_shapes" and "synthetic_birds" (CUB-like, for
+localization) tfds builders, so `tfds.load("synthetic_shapes")` and `tfds.load("synthetic_birds")` work offline.
 
     from keras_cutmix import data
     train = data.load("synthetic_shapes", batch_size=64, training=True, seed=0)
@@ -15,44 +14,17 @@ from keras_cutmix import extras
 
 extras.require_extra("keras_cutmix.data")  # One clear ImportError without the extra.
 
-from keras_cutmix.data.caption_loaders import load_captions  # Registers "synthetic_captions".
-from keras_cutmix.data.caption_loaders import prepare_captions
-from keras_cutmix.data.detection_loaders import VOC_CLASS_NAMES
-from keras_cutmix.data.detection_loaders import detection_spec
-from keras_cutmix.data.detection_loaders import load_detection  # Registers "synthetic_detection".
-from keras_cutmix.data.detection_loaders import prepare_detection
-from keras_cutmix.data.loaders import EMBEDDED
-from keras_cutmix.data.loaders import check_readable
-from keras_cutmix.data.loaders import DatasetNotFoundError
-from keras_cutmix.data.loaders import DatasetSpec
-from keras_cutmix.data.loaders import dataset_spec
-from keras_cutmix.data.loaders import load
-from keras_cutmix.data.loaders import prepare
+# Importing the loaders registers the embedded tfds builders.
+from keras_cutmix.data.caption_loaders import load_captions, prepare_captions
+from keras_cutmix.data.detection_loaders import VOC_CLASS_NAMES, detection_spec, load_detection, prepare_detection
+from keras_cutmix.data.loaders import (EMBEDDED, DatasetNotFoundError, DatasetSpec, check_readable, dataset_spec, load,
+                                       prepare)
 from keras_cutmix.data.pipelines import AUGMENTATIONS
-from keras_cutmix.data.synthetic_birds import SyntheticBirds
-from keras_cutmix.data.synthetic_birds import SyntheticBirdsConfig
-from keras_cutmix.data.synthetic_shapes import SyntheticShapes
-from keras_cutmix.data.synthetic_shapes import SyntheticShapesConfig
+from keras_cutmix.data.synthetic_birds import SyntheticBirds, SyntheticBirdsConfig
+from keras_cutmix.data.synthetic_shapes import SyntheticShapes, SyntheticShapesConfig
 from keras_cutmix.data.wsol_metadata import imagenet_wsol_dataset
 
-__all__ = [
-    "EMBEDDED",
-    "check_readable",
-    "prepare",
-    "AUGMENTATIONS",
-    "DatasetNotFoundError",
-    "DatasetSpec",
-    "SyntheticBirds",
-    "SyntheticBirdsConfig",
-    "SyntheticShapes",
-    "SyntheticShapesConfig",
-    "dataset_spec",
-    "imagenet_wsol_dataset",
-    "load",
-    "VOC_CLASS_NAMES",
-    "detection_spec",
-    "load_detection",
-    "prepare_detection",
-    "load_captions",
-    "prepare_captions",
-]
+__all__ = ["EMBEDDED", "check_readable", "prepare", "AUGMENTATIONS", "DatasetNotFoundError", "DatasetSpec",
+           "SyntheticBirds", "SyntheticBirdsConfig", "SyntheticShapes", "SyntheticShapesConfig", "dataset_spec",
+           "imagenet_wsol_dataset", "load", "VOC_CLASS_NAMES", "detection_spec", "load_detection", "prepare_detection",
+           "load_captions", "prepare_captions"]

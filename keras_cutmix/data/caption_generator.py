@@ -1,27 +1,18 @@
 """Pure NumPy generator of captioned scenes for the "synthetic_captions" data set (no TensorFlow).
 
-Every 64x64 image holds 2 or 3 solid-coloured objects of the synthetic_shapes
-classes on a plain grey background, each in its own cell of a 2x2 grid, so
-that the relation between the first two objects is unambiguous: they sit in
-neighbouring cells, one above, below, left of or right of the other. Within
-an image the shapes differ and the colours differ. Each object is "small" or
-"large" (radius 6-8 or 11-13 pixels), one of `COLOUR_NAMES`.
-
-Each image comes with `NUM_CAPTIONS` (5) differently worded references,
-five distinct templates drawn from `_TEMPLATES`, with random synonyms
-("large"/"big", "left of"/"to the left of"), for example:
+Every 64x64 image holds 2 or 3 solid-coloured objects of the synthetic_shapes classes (distinct shapes,
+distinct colours of `COLOUR_NAMES`, each "small" or "large": radius 6-8 or 11-13 pixels) on a plain grey
+background, each in its own cell of a 2x2 grid, so that the first two, in neighbouring cells, are
+unambiguously above, below, left of or right of each other. Each image comes with `NUM_CAPTIONS` (5)
+references from distinct templates with random synonyms ("large"/"big", "left of"/"to the left of"):
 
     a large red star above a small blue circle
     a little blue circle below a big red star
     there is a red star and a blue circle
 
-A third object is named at the end of every caption ("... and a green ring").
-Every caption names each object's colour and shape, so a model must look at
-the image to caption it well; a model that ignores the image can only learn
-the grammar.
-
-Everything is drawn from the `numpy.random.Generator` passed in: the same
-seed gives the same images and captions.
+A third object is named at the end of every caption ("... and a green ring"). Every caption names each
+object's colour and shape, so a model that ignores the image can only learn the grammar. Everything is
+drawn from the `numpy.random.Generator` passed in: the same seed gives the same images and captions.
 """
 
 import numpy as np
@@ -94,28 +85,22 @@ def generate_captioned_scenes(rng, n, *, image_size=IMAGE_SIZE):
     Args:
         rng: A `numpy.random.Generator`; all randomness comes from it.
         n: Number of images, a positive int.
-        image_size: Height and width in pixels (positions and radii scale with
-            it). Defaults to 64.
+        image_size: Height and width in pixels (positions and radii scale with it). Defaults to 64.
 
     Returns:
-        A dict with `image` uint8 [n, S, S, 3], `captions` (a list of `n`
-        lists of `NUM_CAPTIONS` strings), `num_objects` int64 [n] (2 or 3),
-        and per object, padded to 3 with -1: `shape` (class id of
-        synthetic_shapes), `colour` (index in `COLOUR_NAMES`), `size` (0
-        small, 1 large) int64 [n, 3], `center` float32 [n, 3, 2] (y, x in
-        pixels, -1 for padding) and `relation` int64 [n] (index in
-        `RELATIONS`: object 0 relative to object 1).
+        A dict with `image` uint8 [n, S, S, 3], `captions` (a list of `n` lists of `NUM_CAPTIONS` strings),
+        `num_objects` int64 [n] (2 or 3), and per object, padded to 3 with -1: `shape` (class id of
+        synthetic_shapes), `colour` (index in `COLOUR_NAMES`), `size` (0 small, 1 large) int64 [n, 3], `center`
+        float32 [n, 3, 2] (y, x in pixels, -1 for padding) and `relation` int64 [n] (index in `RELATIONS`:
+        object 0 relative to object 1).
 
     Raises:
         ValueError: if `n` < 1 or `image_size` < 32.
     """
-    if int(n) < 1:
-        raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if int(image_size) < 32:
-        raise ValueError(f"Expected image_size >= 32. Received: image_size={image_size}")
+    synthetic_generator._check_sizes(n, image_size, 32)
     n, size = int(n), float(image_size)
     unit = size / IMAGE_SIZE
-    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    grid = synthetic_generator._pixel_grid(image_size)
     num_objects = rng.integers(2, MAX_OBJECTS + 1, n)
     shape = np.stack([rng.permutation(synthetic_generator.NUM_CLASSES)[:MAX_OBJECTS] for _ in range(n)])
     colour = np.stack([rng.permutation(len(COLOUR_NAMES))[:MAX_OBJECTS] for _ in range(n)])

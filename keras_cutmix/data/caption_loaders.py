@@ -7,18 +7,15 @@
     batch["image_ids"]   # int64 [32]
     batch["captions"]    # tf.string [32, 5], the references
 
-Every image comes with exactly `NUM_REFERENCES` (5) references: COCO images
-with more keep their first 5, images with fewer repeat theirs in order.
-Images are resized to a square; nothing is augmented, tokenised or mixed
-here (the captioning model's vocabulary does the text).
+Every image comes with exactly `NUM_REFERENCES` (5) references: COCO images with more keep their first 5,
+images with fewer repeat theirs in order. Images are resized to a square; nothing is augmented, tokenised
+or mixed here (the captioning model's vocabulary does the text).
 
-Data sets: "synthetic_captions" (embedded, built on first use, 64x64; splits
-"train" and "test") and tfds "coco_captions" (COCO 2014 in the Karpathy split:
-"train" 82,783, "restval" 30,504, "val" 5,000 and "test" 5,000 images; by
-default training reads "train+restval", Karpathy's 113k training images, and
-evaluation reads "test"). COCO is never downloaded unless asked
-(`download=True`, about 38 GB); if tfds has not prepared it,
-`DatasetNotFoundError` says where tfds looked and how to provide it.
+Data sets: "synthetic_captions" (embedded, built on first use, 64x64; splits "train" and "test") and tfds
+"coco_captions" (COCO 2014 in the Karpathy split: "train" 82,783, "restval" 30,504, "val" 5,000 and "test"
+5,000 images; by default training reads "train+restval", Karpathy's 113k training images, and evaluation
+reads "test"). COCO is never downloaded unless asked (`download=True`, about 38 GB); if tfds has not
+prepared it, `DatasetNotFoundError` says where tfds looked and how to provide it.
 """
 
 import tensorflow as tf
@@ -44,14 +41,8 @@ def prepare_captions(name, data_dir=None):
     Raises:
         ValueError: for an unknown `name`.
     """
-    if _check_name(name)[3]:
+    if loaders.lookup(_DATASETS, name)[3]:
         loaders.prepared_builder(name, data_dir, build=True)
-
-
-def _check_name(name):
-    if name not in _DATASETS:
-        raise ValueError(f"Expected name to be one of {sorted(_DATASETS)}. Received: name={name!r}")
-    return _DATASETS[name]
 
 
 _COCO_REMEDIES = [
@@ -83,33 +74,28 @@ def load_captions(name="synthetic_captions", split=None, *, batch_size, training
     """Loads a captioning data set as batches of images, image ids and 5 reference captions.
 
     Args:
-        name: "synthetic_captions" or "coco_captions" (see the module
-            docstring). Defaults to "synthetic_captions".
-        split: A tfds split ("train", "test", "train+restval", "val[:10%]").
-            Defaults to "train" ("train+restval" for COCO) when `training`,
-            else "test".
+        name: "synthetic_captions" or "coco_captions" (see the module docstring). Defaults to "synthetic_captions".
+        split: A tfds split ("train", "test", "train+restval", "val[:10%]"). Defaults to "train"
+            ("train+restval" for COCO) when `training`, else "test".
         batch_size: Images per batch.
-        training: True: shuffled file and example order (reshuffled each
-            epoch). False: fixed order.
+        training: True: shuffled file and example order (reshuffled each epoch). False: fixed order.
         data_dir: tfds data dir. Defaults to None (tfds default).
         seed: Seed of the file order and the shuffle (with TF's global seed, as in `load`). Defaults to 0.
-        image_size: Output height and width. Defaults to 64 for
-            synthetic_captions, 224 for COCO.
+        image_size: Output height and width. Defaults to 64 for synthetic_captions, 224 for COCO.
         drop_remainder: Drop the last partial batch. Defaults to `training`.
         shuffle_buffer: Shuffle buffer for training. Defaults to 5000.
-        cache: Cache the examples in memory. Defaults to True for the
-            embedded data set, False for COCO.
+        cache: Cache the examples in memory. Defaults to True for the embedded data set, False for COCO.
         download: Let tfds download and prepare COCO. Defaults to False.
 
     Returns:
-        A `tf.data.Dataset` of dicts `{"images": uint8 [B, S, S, 3],
-        "image_ids": int64 [B], "captions": tf.string [B, 5]}`.
+        A `tf.data.Dataset` of dicts `{"images": uint8 [B, S, S, 3], "image_ids": int64 [B],
+        "captions": tf.string [B, 5]}`.
 
     Raises:
         ValueError: for an unknown `name` or a `batch_size` below 1.
         DatasetNotFoundError: if tfds has not prepared COCO in `data_dir`.
     """
-    train_split, test_split, default_size, embedded = _check_name(name)
+    train_split, test_split, default_size, embedded = loaders.lookup(_DATASETS, name)
     if int(batch_size) < 1:
         raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
     split = split or (train_split if training else test_split)

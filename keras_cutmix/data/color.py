@@ -1,27 +1,21 @@
 """Colour augmentation of the official CutMix ImageNet recipe: ColorJitter and PCA Lighting.
 
-The official code (CutMix-PyTorch `train.py`, ImageNet branch) applies, after
-`ToTensor()` (pixels in [0, 1]), its own `utils.ColorJitter(0.4, 0.4, 0.4)` and
-`utils.Lighting(0.1, eigval, eigvec)`, taken from convNet.pytorch (itself from
-fb.resnet.torch). They are not torchvision's `ColorJitter`:
+The official code (CutMix-PyTorch `train.py`, ImageNet branch) applies, after `ToTensor()` (pixels in [0, 1]),
+its own `utils.ColorJitter(0.4, 0.4, 0.4)` and `utils.Lighting(0.1, eigval, eigvec)`, taken from convNet.pytorch
+(itself from fb.resnet.torch). They are not torchvision's `ColorJitter`:
 
-* each of brightness, contrast and saturation blends the image with a
-  "degenerate" image, `image.lerp(degenerate, a)` with `a ~ U(-0.4, 0.4)`,
-  that is `factor * image + (1 - factor) * degenerate` with
-  `factor = 1 - a ~ U(0.6, 1.4)`: black for brightness, the mean of the
-  grayscale image for contrast, the grayscale image for saturation; grayscale is
-  `0.299 R + 0.587 G + 0.114 B`;
+* each of brightness, contrast and saturation blends the image with a "degenerate" image,
+  `image.lerp(degenerate, a)` with `a ~ U(-0.4, 0.4)`, that is `factor * image + (1 - factor) * degenerate` with
+  `factor = 1 - a ~ U(0.6, 1.4)`: black for brightness, the mean of the grayscale image for contrast, the
+  grayscale image for saturation; grayscale is `0.299 R + 0.587 G + 0.114 B`;
 * the three run in a random order (`random.shuffle`), with no hue jitter and,
   unlike torchvision, no clamping between or after them;
 * Lighting (AlexNet's PCA noise) adds `eigvec @ (alpha * eigval)` to every
   pixel, `alpha ~ N(0, 0.1)` per eigenvector, again without clamping.
 
-Here, as everywhere in `keras_cutmix.data`, sampling is separate from applying:
-`sample_color_jitter` and `sample_lighting` draw the factors, order and alphas
-from a shape-[2] seed; `color_jitter` and `lighting` apply given values and
-draw nothing. Images are float in [0, 1] (`to_unit_float`); the pipelines turn
-them back to uint8 with `to_uint8` (rounded, clipped to [0, 255]), the one
-place where the result differs from the official code's unclamped floats.
+`sample_color_jitter` and `sample_lighting` draw from a shape-[2] seed; `color_jitter` and `lighting` apply
+given values and draw nothing, to float images in [0, 1] (`to_unit_float`; `to_uint8` rounds and clips back,
+the one deviation from the official code's unclamped floats).
 
 References:
     - Official code: https://github.com/clovaai/CutMix-PyTorch (`train.py`, `utils.py`).
@@ -90,9 +84,8 @@ def sample_color_jitter(seed, brightness=0.4, contrast=0.4, saturation=0.4):
         saturation: Factor range `1 +- saturation`. Defaults to 0.4.
 
     Returns:
-        `(factors, order)`: float32 [3] factors (brightness, contrast,
-        saturation), each uniform in its range, and int32 [3], a uniformly
-        random permutation of `(BRIGHTNESS, CONTRAST, SATURATION)`.
+        `(factors, order)`: float32 [3] factors (brightness, contrast, saturation), each uniform in its range,
+        and int32 [3], a uniformly random permutation of `(BRIGHTNESS, CONTRAST, SATURATION)`.
     """
     factor_seed, order_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
     spread = tf.constant([brightness, contrast, saturation], tf.float32)
@@ -107,8 +100,7 @@ def color_jitter(image, factors, order):
     Args:
         image: float [H, W, 3] image in [0, 1].
         factors: float [3] factors (brightness, contrast, saturation).
-        order: int [3] permutation of `(BRIGHTNESS, CONTRAST, SATURATION)`:
-            `order[0]` runs first.
+        order: int [3] permutation of `(BRIGHTNESS, CONTRAST, SATURATION)`: `order[0]` runs first.
 
     Returns:
         The jittered float image, not clamped (as the official code).
@@ -135,8 +127,7 @@ def lighting(image, alpha, eigval=IMAGENET_EIGVAL, eigvec=IMAGENET_EIGVEC):
         image: float [H, W, 3] image in [0, 1].
         alpha: float [3] coefficients, one per eigenvector.
         eigval: The 3 eigenvalues. Defaults to the official code's ImageNet values.
-        eigvec: 3x3 matrix whose columns are the eigenvectors. Defaults to the
-            official code's ImageNet values.
+        eigvec: 3x3 matrix whose columns are the eigenvectors. Defaults to the official code's ImageNet values.
 
     Returns:
         `image + eigvec @ (alpha * eigval)`, not clamped (as the official code).

@@ -8,27 +8,17 @@
     batch["bounding_boxes"]["labels"]      # int32 [32, M], -1 for padding
     batch["difficult"]                     # bool [32, M]
 
-The batches are the dict `keras_cutmix.cutmix_fn(..., bounding_box_format="rel_yxyx")`
-takes. Images are resized to a square (boxes are normalised, so they keep their
-values), unless an `augment` function is given: it then gets each training image at
-its original resolution and returns it at the output size (SSD's augmentation crops
-before it resizes). Every object is kept, each batch padded to its largest count,
-unless `max_boxes` asks for fixed shapes (training targets): objects past it are
-then dropped. `drop_difficult=True` removes the objects marked difficult (as
-ssd.pytorch does for training). Nothing is mixed here: the detector's input
-pipeline does that.
+The batches are the dict `keras_cutmix.cutmix_fn(..., bounding_box_format="rel_yxyx")` takes; nothing is
+mixed here (the detector's input pipeline does that). `load_detection`'s arguments say how images are
+resized or augmented and how objects are padded, cut or dropped.
 
-Data sets: "synthetic_detection" (embedded, built on first use), "voc/2007"
-(trainval, test), "voc/2012" (trainval, and its validation split for testing:
-VOC2012's test annotations are not public) and "voc/2007+2012", the paper's
-setup: VOC2007 + VOC2012 trainval for training, VOC2007 test for testing.
-tfds' VOC "train" + "validation" is the devkit's trainval. VOC is never
-downloaded unless asked (`download=True`); if tfds has not prepared it,
-`DatasetNotFoundError` says where tfds looked and how to provide it.
-
-tfds' VOC boxes are the devkit's 1-based pixel coordinates divided by the
-image size; multiply by the original width and height to score them with
-`keras_cutmix.detection.voc_eval.voc_map`.
+Data sets: "synthetic_detection" (embedded, built on first use), "voc/2007" (trainval, test), "voc/2012"
+(trainval, and its validation split for testing: VOC2012's test annotations are not public) and
+"voc/2007+2012", the paper's setup: VOC2007 + VOC2012 trainval for training, VOC2007 test for testing.
+tfds' VOC "train" + "validation" is the devkit's trainval. VOC is never downloaded unless asked
+(`download=True`); if tfds has not prepared it, `DatasetNotFoundError` says where tfds looked and how to
+provide it. tfds' VOC boxes are the devkit's 1-based pixel coordinates divided by the image size; multiply
+by the original width and height to score them with `keras_cutmix.detection.voc_eval.voc_map`.
 """
 
 import dataclasses
@@ -92,9 +82,7 @@ def detection_spec(name):
     Raises:
         ValueError: if `name` is unknown.
     """
-    if name not in _SPECS:
-        raise ValueError(f"Expected name to be one of {sorted(_SPECS)}. Received: name={name!r}")
-    return _SPECS[name]
+    return loaders.lookup(_SPECS, name)
 
 
 def prepare_detection(name, data_dir=None):
@@ -179,31 +167,25 @@ def load_detection(name="synthetic_detection", split=None, *, batch_size, traini
     Args:
         name: "synthetic_detection", "voc/2007", "voc/2012" or "voc/2007+2012"
             (see the module docstring). Defaults to "synthetic_detection".
-        split: "trainval", "test", or for a single tfds data set any tfds split
-            ("train[:10%]"). Defaults to "trainval" when `training`, else "test".
+        split: "trainval", "test", or for a single tfds data set any tfds split ("train[:10%]").
+            Defaults to "trainval" when `training`, else "test".
         batch_size: Images per batch.
-        training: True: shuffled file and example order (reshuffled each
-            epoch). False: fixed order.
+        training: True: shuffled file and example order (reshuffled each epoch). False: fixed order.
         data_dir: tfds data dir. Defaults to None (tfds default).
-        seed: Seed of the file order, the shuffle (with TF's global seed, as in `load`) and `augment`.
-            Defaults to 0.
-        image_size: Output height and width. Defaults to the spec's (128 for
-            synthetic_detection, 300 for VOC, as SSD300).
-        max_boxes: None keeps every object: each batch is padded to its image
-            with the most objects (what evaluation needs: VOC07 test has
-            images with 42). An int pads every image to that many objects and
-            drops the objects past it (fixed shapes for training targets).
-            Defaults to None.
-        drop_difficult: Drop the objects marked difficult (before `max_boxes`),
-            as ssd.pytorch's `VOCAnnotationTransform(keep_difficult=False)`
-            does for training. Defaults to False.
-        augment: `augment(image, boxes, labels, seed) -> (image, boxes, labels)`
-            applied to each example after the shuffle and before batching, on
-            the image at its original resolution (uint8 [H, W, 3]) with its
-            normalised boxes and -1 padded labels; it must return the image at
-            `image_size` (nothing resizes after it) and keep the number of
-            rows. `seed` is `stateless_fold_in([seed, 0], i)` for the i-th
-            example of each pass. Defaults to None (images resized here).
+        seed: Seed of the file order, the shuffle (with TF's global seed, as in `load`) and `augment`. Defaults to 0.
+        image_size: Output height and width. Defaults to the spec's (128 for synthetic_detection, 300
+            for VOC, as SSD300).
+        max_boxes: None keeps every object: each batch is padded to its image with the most objects (what
+            evaluation needs: VOC07 test has images with 42). An int pads every image to that many objects
+            and drops the objects past it (fixed shapes for training targets). Defaults to None.
+        drop_difficult: Drop the objects marked difficult (before `max_boxes`), as ssd.pytorch's
+            `VOCAnnotationTransform(keep_difficult=False)` does for training. Defaults to False.
+        augment: `augment(image, boxes, labels, seed) -> (image, boxes, labels)` applied to each example
+            after the shuffle and before batching, on the image at its original resolution (uint8
+            [H, W, 3]; SSD's augmentation crops before it resizes) with its normalised boxes and -1 padded
+            labels; it must return the image at `image_size` (nothing resizes after it) and keep the
+            number of rows. `seed` is `stateless_fold_in([seed, 0], i)` for the i-th example of each pass.
+            Defaults to None (images resized to a square here; normalised boxes keep their values).
         drop_remainder: Drop the last partial batch. Defaults to `training`.
         shuffle_buffer: Shuffle buffer for training. Defaults to 2000.
         cache: Cache the examples (before `augment`) in memory. Defaults to True for
@@ -211,15 +193,14 @@ def load_detection(name="synthetic_detection", split=None, *, batch_size, traini
         download: Let tfds download and prepare VOC. Defaults to False.
 
     Returns:
-        A `tf.data.Dataset` of dicts `{"images": uint8 [B, S, S, 3] (float32
-        with `augment`), "bounding_boxes": {"boxes": float32 [B, M, 4]
-        normalised `[ymin, xmin, ymax, xmax]` (zeros for padding), "labels":
-        int32 [B, M] (-1 for padding)}, "difficult": bool [B, M]}`, M being
-        `max_boxes` or the batch's largest object count.
+        A `tf.data.Dataset` of dicts `{"images": uint8 [B, S, S, 3] (float32 with `augment`),
+        "bounding_boxes": {"boxes": float32 [B, M, 4] normalised `[ymin, xmin, ymax, xmax]` (zeros for
+        padding), "labels": int32 [B, M] (-1 for padding)}, "difficult": bool [B, M]}`, M being `max_boxes`
+        or the batch's largest object count.
 
     Raises:
-        ValueError: for an unknown `name`, a bad `batch_size` or `max_boxes`,
-            or a tfds split string with "voc/2007+2012".
+        ValueError: for an unknown `name`, a bad `batch_size` or `max_boxes`, or a tfds split string with
+            "voc/2007+2012".
         DatasetNotFoundError: if tfds has not prepared a VOC data set in `data_dir`.
     """
     spec = detection_spec(name)

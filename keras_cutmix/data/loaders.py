@@ -7,14 +7,11 @@
     train = data.load("cifar10", batch_size=64, training=True, seed=0)  # (uint8, int32)
     train = kc.map_with_seed(train, kc.cutmix_fn, seed=0, num_classes=spec.num_classes)
 
-Pipelines read tfds (never download unless asked), preprocess each example
-with an augmentation recipe chosen by name (`keras_cutmix.data.pipelines`; by
-default the official CutMix code's for CIFAR and ImageNet), batch and prefetch.
-They never normalise and never mix: models normalise inside, and the training
-code maps CutMix over the batches. "synthetic_shapes" and "synthetic_birds"
-are built on first use (offline, seconds); any other data set that tfds cannot
-find raises `DatasetNotFoundError`, which says where tfds looked and how to
-provide it.
+Pipelines read tfds (never download unless asked), preprocess each example with an augmentation recipe chosen by
+name (`keras_cutmix.data.pipelines`; by default the official CutMix code's for CIFAR and ImageNet), batch and
+prefetch. They never normalise and never mix: models normalise inside, and the training code maps CutMix over
+the batches. The `EMBEDDED` data sets are built on first use (offline, seconds); any other data set that tfds
+cannot find raises `DatasetNotFoundError`, which says where tfds looked and how to provide it.
 """
 
 import dataclasses
@@ -50,8 +47,7 @@ class DatasetSpec:
         num_train_examples: Examples in `train_split`.
         num_test_examples: Examples in `test_split`.
         has_boxes: Whether `load(..., with_boxes=True)` is possible.
-        has_masks: Whether `load(..., with_masks=True)` is possible (the
-            tfds `segmentation_mask` feature).
+        has_masks: Whether `load(..., with_masks=True)` is possible (the tfds `segmentation_mask` feature).
         manual_download: Whether tfds needs files put in its manual_dir.
         shuffle_buffer: Default shuffle buffer of `load` for training.
         cache: Whether `load` caches the decoded split in memory by default.
@@ -90,11 +86,9 @@ _SPECS = {
                     "train", "test", 5994, 5794, has_boxes=True, has_masks=True, shuffle_buffer=1000),
     ]
 }
-# The embedded data sets, built on first use (offline, seconds).
 EMBEDDED = ("synthetic_shapes", "synthetic_birds")  # Generated offline on first use.
-# ImageNet is shuffled encoded and decoded in the parallel map. CUB is decoded by
-# tfds (its shuffle buffer is smaller instead), which also keeps it working under
-# tfds.testing.mock_data: mocked encoding fails on its random boxes.
+# ImageNet is shuffled encoded and decoded in the parallel map. CUB is decoded by tfds (its shuffle buffer is
+# smaller instead), which also keeps it working under tfds.testing.mock_data: mocked encoding fails on its boxes.
 _SKIP_DECODING = ("imagenet2012",)
 
 
@@ -104,29 +98,26 @@ def dataset_spec(name, *, image_size=None):
     Args:
         name: One of "synthetic_shapes", "synthetic_birds", "cifar10", "cifar100", "imagenet2012",
             "caltech_birds2011".
-        image_size: Output size passed to `load`, if not the default; only
-            changes `image_shape`. Defaults to None.
+        image_size: Output size passed to `load`, if not the default; only changes `image_shape`. Defaults to None.
 
     Raises:
         ValueError: if `name` is unknown.
     """
-    if name not in _SPECS:
-        raise ValueError(f"Expected name to be one of {sorted(_SPECS)}. Received: name={name!r}")
-    spec = _SPECS[name]
+    spec = lookup(_SPECS, name)
     if image_size is not None:
         spec = dataclasses.replace(spec, image_shape=(int(image_size), int(image_size), 3))
     return spec
 
 
-def _looked_in(builder, data_dir):
-    folders = compat.tfds_data_dirs(data_dir)
-    return builder.data_dir_root if folders is None else ", ".join(str(d) for d in folders)
+def lookup(table, name):
+    """`table[name]`, or the ValueError that names the known names (of every loader's `name` argument)."""
+    if name not in table:
+        raise ValueError(f"Expected name to be one of {sorted(table)}. Received: name={name!r}")
+    return table[name]
 
 
 def missing_data_message(builder, data_dir, loader, remedies):
-    """The text of `DatasetNotFoundError`: where tfds looked and how to provide the files.
-
-    The one home of that message for every loader (`load`, `load_detection`, `load_captions`).
+    """The text of `DatasetNotFoundError` for every loader: where tfds looked and how to provide the files.
 
     Args:
         builder: The tfds builder that found no data.
@@ -139,9 +130,11 @@ def missing_data_message(builder, data_dir, loader, remedies):
     """
     name, version = builder.info.full_name.rsplit("/", 1)[0], builder.version
     given = f"data_dir={data_dir!r}" if data_dir else "data_dir=None (the tfds default data dirs)"
+    folders = compat.tfds_data_dirs(data_dir)
+    looked_in = builder.data_dir_root if folders is None else ", ".join(str(d) for d in folders)
     return "\n".join([
         f"Data set {name!r} (tfds version {version}) is not prepared for {given}. "
-        f"tensorflow-datasets looked in: {_looked_in(builder, data_dir)} "
+        f"tensorflow-datasets looked in: {looked_in} "
         f"(it needs {builder.data_dir}). Nothing was downloaded. To provide it:",
         f"  * if it is prepared elsewhere, pass that folder: {loader}(..., data_dir=DIR) or "
         "--data_dir=DIR in the examples (or set TFDS_DATA_DIR), so that "
@@ -177,10 +170,8 @@ def read_split(builder, split, *, training, seed, data_dir, loader, remedies, de
 def check_readable(name, splits, data_dir=None):
     """Raises `DatasetNotFoundError` unless tfds can read every split of `name` in `data_dir`.
 
-    Asks tfds to open each split (`builder.as_dataset`, which reads no example), the question a
-    training run needs answered; it holds for data prepared by `tfds build`, for data tfds reads
-    without preparing them and under `tfds.testing.mock_data`. Embedded data sets pass (built on
-    first use).
+    Asks tfds to open each split (`builder.as_dataset`, which reads no example), so it also holds for data
+    tfds reads unprepared and under `tfds.testing.mock_data`. Embedded data sets pass (built on first use).
 
     Args:
         name: A data set name (see `dataset_spec`).
@@ -226,7 +217,7 @@ def prepared_builder(name, data_dir, build, manual_dir=None):
 
 def cache_shuffle_batch(ds, *, cache, training, shuffle_buffer, seed, batch_size, drop_remainder,
                         before_batch=None, padding_values=None):
-    """The end of the detection and caption pipelines: cache, shuffle (training), batch, prefetch.
+    """The end of every pipeline here: cache, shuffle (training), batch, prefetch.
 
     `before_batch(ds) -> ds` runs after the shuffle (per-example augmentation); with `padding_values`,
     each batch is padded to its largest element (`padded_batch`) instead of requiring equal shapes.
@@ -278,51 +269,39 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
 
     Args:
         name: Data set name; see `dataset_spec`. Defaults to "synthetic_shapes".
-        split: tfds split (slicing like "train[:10%]" allowed). Defaults to the
-            spec's train split when `training`, else its test split.
+        split: tfds split (slicing like "train[:10%]" allowed). Defaults to the spec's train split when
+            `training`, else its test split.
         batch_size: Examples per batch.
-        training: True: shuffle and the training recipe (random crops, flips,
-            colour). False: fixed order and the test recipe (centre crop for
-            ImageNet / CUB).
-        data_dir: tfds data dir. Defaults to None (tfds default,
-            `~/tensorflow_datasets` or `$TFDS_DATA_DIR`).
-        seed: Seed of file order, shuffling and augmentation: the same seed
-            gives the same batches, epoch after epoch (each epoch reshuffled
-            and re-augmented), under the same TF global seed: tf.data's
-            seeded ops also read `tf.random.set_seed`'s value, so set it
-            (`keras.utils.set_random_seed`) before building the pipeline, as
-            the experiments do. None draws fresh randomness. Defaults to 0.
-        with_boxes: Also yield boxes (synthetic_shapes, synthetic_birds and
-            caltech_birds2011).
-            Defaults to False.
-        with_masks: With `with_boxes`, also yield the object masks
-            (synthetic_birds and caltech_birds2011: tfds `segmentation_mask`),
-            transformed with the image (nearest-neighbour) and binarised at
-            half the 0-255 scale. Defaults to False.
+        training: True: shuffle and the training recipe (random crops, flips, colour). False: fixed order
+            and the test recipe (centre crop for ImageNet / CUB).
+        data_dir: tfds data dir. Defaults to None (tfds default, `~/tensorflow_datasets` or `$TFDS_DATA_DIR`).
+        seed: Seed of file order, shuffling and augmentation: the same seed gives the same batches, epoch
+            after epoch (each epoch reshuffled and re-augmented), under the same TF global seed: tf.data's
+            seeded ops also read `tf.random.set_seed`'s value, so set it (`keras.utils.set_random_seed`)
+            before building the pipeline, as the experiments do. None draws fresh randomness. Defaults to 0.
+        with_boxes: Also yield boxes (synthetic_shapes, synthetic_birds and caltech_birds2011). Defaults to False.
+        with_masks: With `with_boxes`, also yield the object masks (synthetic_birds and caltech_birds2011:
+            tfds `segmentation_mask`), transformed with the image (nearest-neighbour) and binarised at half
+            the 0-255 scale. Defaults to False.
         image_size: Output height and width, if not the data set's. Defaults to None.
-        augmentation: Preprocessing recipe, one of
-            `keras_cutmix.data.AUGMENTATIONS`: `"pad_crop"`, `"official_imagenet"`
-            or `"resize_crop"` (see `keras_cutmix.data.pipelines`). Defaults to
-            None: the data set's own (`"official_imagenet"` for imagenet2012,
-            `"resize_crop"` for caltech_birds2011, `"pad_crop"` otherwise).
+        augmentation: Preprocessing recipe, one of `keras_cutmix.data.AUGMENTATIONS`: `"pad_crop"`,
+            `"official_imagenet"` or `"resize_crop"` (see `keras_cutmix.data.pipelines`). Defaults to None:
+            the data set's own (`"official_imagenet"` for imagenet2012, `"resize_crop"` for
+            caltech_birds2011, `"pad_crop"` otherwise).
         drop_remainder: Drop the last partial batch. Defaults to `training`.
         shuffle_buffer: Shuffle buffer size. Defaults to the spec's.
-        cache: Cache the decoded split in memory. Defaults to the spec's
-            (True for synthetic_shapes and CIFAR).
-        download: Let tfds download and prepare a missing data set (needs
-            internet, or the ImageNet tars in `manual_dir`). Defaults to False.
+        cache: Cache the decoded split in memory. Defaults to the spec's (True for the embedded sets and CIFAR).
+        download: Let tfds download and prepare a missing data set (needs internet, or the ImageNet tars
+            in `manual_dir`). Defaults to False.
         manual_dir: tfds manual_dir for `download=True`. Defaults to None.
 
     Returns:
-        A `tf.data.Dataset` of `(images, labels)`: uint8 [B, S, S, 3] and int32
-        [B]; with `with_boxes`, of dicts `{"images", "labels", "bbox"}` where
-        `bbox` is float32 [B, 4] normalised `[ymin, xmin, ymax, xmax]`,
-        transformed with the crops and flips; with `with_masks` also `"masks"`,
-        bool [B, S, S] (True on the object).
+        A `tf.data.Dataset` of `(images, labels)`: uint8 [B, S, S, 3] and int32 [B]; with `with_boxes`, of dicts
+        `{"images", "labels", "bbox"}` where `bbox` is float32 [B, 4] normalised `[ymin, xmin, ymax, xmax]`,
+        transformed with the crops and flips; with `with_masks` also `"masks"`, bool [B, S, S] (True on the object).
 
     Raises:
-        ValueError: for an unknown `name` or `augmentation`, or `with_boxes`
-            on a data set without boxes.
+        ValueError: for an unknown `name` or `augmentation`, or `with_boxes` on a data set without boxes.
         DatasetNotFoundError: if tfds has not prepared the data set in `data_dir`.
     """
     spec = dataset_spec(name)
@@ -337,8 +316,7 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
                          f"name={name!r}")
     if int(batch_size) < 1:
         raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
-    pipeline = pipelines.PIPELINES[name].with_augmentation(augmentation)
-    pipeline = pipeline.with_image_size(image_size)
+    pipeline = pipelines.PIPELINES[name].with_augmentation(augmentation).with_image_size(image_size)
     split = split or (spec.train_split if training else spec.test_split)
     drop_remainder = training if drop_remainder is None else drop_remainder
     cache = spec.cache if cache is None else cache
@@ -349,12 +327,6 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
     ds = read_split(builder, split, training=training, seed=seed, data_dir=data_dir, loader="load",
                     remedies=how_to_provide(name), decoders=decoders)
     ds = ds.map(_example_fn(spec, with_boxes, with_masks), num_parallel_calls=tf.data.AUTOTUNE)
-    if cache:
-        ds = ds.cache()
-    if training:
-        buffer = shuffle_buffer or spec.shuffle_buffer
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def preprocess(example, example_seed):
         image, label, bbox = example[:3]
@@ -368,6 +340,9 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
             return {"images": image, "labels": label, "bbox": bbox}
         return image, label
 
-    ds = tf.data.Dataset.zip((ds, seeds)).map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    def with_seeds(ds):  # After the shuffle: one seed pair per example, redrawn each epoch.
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        return tf.data.Dataset.zip((ds, seeds)).map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+
+    return cache_shuffle_batch(ds, cache=cache, training=training, shuffle_buffer=shuffle_buffer or spec.shuffle_buffer,
+                               seed=seed, batch_size=batch_size, drop_remainder=drop_remainder, before_batch=with_seeds)

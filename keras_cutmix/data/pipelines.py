@@ -3,33 +3,25 @@
 Three recipes (`AUGMENTATIONS`); each data set has a default (`PIPELINES`) and
 `keras_cutmix.data.load(..., augmentation=NAME)` picks another:
 
-* `"pad_crop"` (default of CIFAR-10/100 and synthetic_shapes), the official
-  CutMix code's CIFAR recipe: training zero-pads by `padding` pixels, crops
-  back to the image size at a random place and flips half of the images;
+* `"pad_crop"` (default of CIFAR-10/100 and synthetic_shapes), the official CutMix code's CIFAR recipe: training
+  zero-pads by `padding` pixels, crops back to the image size at a random place and flips half of the images;
   testing does nothing. synthetic_shapes uses it with 4 pixels on 64x64 images.
-* `"official_imagenet"` (default of ImageNet), the official CutMix code's
-  ImageNet training recipe: torchvision's `RandomResizedCrop(224)` (area
-  8%-100%, aspect ratio 3/4-4/3), a random horizontal flip, the code's
-  `ColorJitter(0.4, 0.4, 0.4)` and `Lighting(0.1)` (`keras_cutmix.data.color`).
-  Testing resizes the shorter side to 256 and crops the centre 224, as the
-  official code's validation. One deviation: the output stays uint8, so the
-  colour-augmented pixels are rounded and clipped to [0, 255] where the official
-  code keeps unclamped floats (the models normalise inside).
-* `"resize_crop"` (default of CUB-200-2011; the previous ImageNet default):
-  training resizes to 256, crops 224 at a random place and flips; testing
-  resizes to 256 and crops the centre 224. With `keep_aspect` the shorter side
-  is resized to 256 (ImageNet); CUB resizes to 256x256, as common weakly
-  supervised localization code does (CAM, ADL), so the centre crop keeps most
-  of the bird. A common recipe, not the official CutMix code's.
-  synthetic_birds uses it scaled down by the same ratio (128 * 256 / 224 =
-  146.3: resize to 146x146, crop 128), so its test boxes are clipped by the
-  centre crop as CUB's are.
+* `"official_imagenet"` (default of ImageNet), the official CutMix code's ImageNet training recipe:
+  torchvision's `RandomResizedCrop(224)` (area 8%-100%, aspect ratio 3/4-4/3), a random horizontal flip, the
+  code's `ColorJitter(0.4, 0.4, 0.4)` and `Lighting(0.1)` (`keras_cutmix.data.color`). Testing resizes the
+  shorter side to 256 and crops the centre 224, as the official code's validation. One deviation: the output
+  stays uint8, so the colour-augmented pixels are rounded and clipped to [0, 255] where the official code keeps
+  unclamped floats (the models normalise inside).
+* `"resize_crop"` (default of CUB-200-2011): training resizes to 256, crops 224
+  at a random place and flips; testing resizes to 256 and crops the centre 224. With `keep_aspect` the shorter
+  side is resized to 256 (ImageNet); CUB resizes to 256x256, as common weakly supervised localization code does
+  (CAM, ADL), so the centre crop keeps most of the bird. A common recipe, not the official CutMix code's.
+  synthetic_birds uses it scaled down by the same ratio (128 * 256 / 224 = 146.3: resize to 146x146, crop 128),
+  so its test boxes are clipped by the centre crop as CUB's are.
 
-Sampling is separate from applying: `sample` draws every random choice of one
-example from a shape-[2] integer seed (a dict of tensors); `transform` applies
-a given dict and draws nothing; `preprocess` is the two in a row. Images stay
-uint8 and boxes follow every crop and flip (`keras_cutmix.data.transforms`);
-colour changes do not move boxes.
+Sampling is separate from applying: `sample` draws every random choice of one example from a shape-[2] integer seed
+(a dict of tensors); `transform` applies a given dict and draws nothing; `preprocess` is the two in a row. Images
+stay uint8 and boxes follow every crop and flip (`keras_cutmix.data.transforms`); colour changes do not move boxes.
 
 References:
     - Official code: https://github.com/clovaai/CutMix-PyTorch (`train.py`).
@@ -55,8 +47,7 @@ class Pipeline:
         padding: Zero padding of the `"pad_crop"` training crop.
         resize_size: Resize target before the `image_size` crop: of both
             `"resize_crop"` recipes, and of the `"official_imagenet"` test recipe.
-        keep_aspect: Resize the shorter side (True) or both sides (False) to
-            `resize_size`.
+        keep_aspect: Resize the shorter side (True) or both sides (False) to `resize_size`.
     """
 
     augmentation: str
@@ -89,8 +80,7 @@ class Pipeline:
             raise ValueError(f"Expected augmentation to be one of {list(AUGMENTATIONS)}. "
                              f"Received: augmentation={augmentation!r}")
         resize_size = self.resize_size or round(self.image_size * 256 / 224)
-        return dataclasses.replace(self, augmentation=augmentation, resize_size=resize_size,
-                                   padding=self.padding or 4)
+        return dataclasses.replace(self, augmentation=augmentation, resize_size=resize_size, padding=self.padding or 4)
 
 
 PIPELINES = {
@@ -117,21 +107,17 @@ def sample(pipeline, image_size, seed, *, training):
         pipeline: A `Pipeline`.
         image_size: `(height, width)` of the input image.
         seed: shape-[2] integer seed.
-        training: True for the training recipe (random), False for the test
-            recipe (fixed, `seed` unused).
+        training: True for the training recipe (random), False for the test recipe (fixed, `seed` unused).
 
     Returns:
-        A dict of tensors: `"offset"` and `"crop_size"`, the crop window (in
-        the resized image for the recipes that resize first, in the input image
-        otherwise); `"flip"`, a bool scalar; for `"official_imagenet"` training
-        also `"color_factors"` and `"color_order"` (`color.color_jitter`) and
-        `"lighting_alpha"` (`color.lighting`).
+        A dict of tensors: `"offset"` and `"crop_size"`, the crop window (in the resized image for the recipes that
+        resize first, in the input image otherwise); `"flip"`, a bool scalar; for `"official_imagenet"` training also
+        `"color_factors"` and `"color_order"` (`color.color_jitter`) and `"lighting_alpha"` (`color.lighting`).
     """
     image_hw = tf.cast(tf.convert_to_tensor(image_size)[:2], tf.int32)
     kind = pipeline.augmentation
     _check_augmentation(kind)
-    # The first two seeds equal `stateless_split(seed, 2)`, the split the crop
-    # and flip seeds came from before the colour seeds were added.
+    # The first two seeds equal `stateless_split(seed, 2)`'s, so crops and flips match those of earlier runs.
     crop_seed, flip_seed, jitter_seed, lighting_seed = tf.unstack(
         tf.random.experimental.stateless_split(seed, 4))
     flip = transforms.random_flip(flip_seed) if training else tf.constant(False)
@@ -174,15 +160,13 @@ def transform(pipeline, image, boxes, params, *, training):
         return tf.cond(tf.reduce_all(tf.shape(image)[:2] == size),
                        lambda: image, lambda: transforms.resize(image, size)), boxes
     if kind == "official_imagenet" and training:
-        # RandomResizedCrop (uint8 out, as PIL's), ToTensor, ColorJitter, Lighting, flip.
-        # The official code flips before the colour changes; they commute with a
-        # flip, and flipping last makes a flipped output exactly the mirrored one.
+        # RandomResizedCrop (uint8 out, as PIL's), ToTensor, ColorJitter, Lighting, flip. The official code flips
+        # before the colour changes; they commute with a flip, and flipping last mirrors the output exactly.
         if boxes is not None:
             image_hw = tf.shape(image)[:2]
             boxes = transforms.crop_and_flip_boxes(boxes, offset, crop_hw, image_hw, flip)
         image = transforms.resize(transforms.crop(image, offset, crop_hw), size)
-        pixels = color.color_jitter(
-            color.to_unit_float(image), params["color_factors"], params["color_order"])
+        pixels = color.color_jitter(color.to_unit_float(image), params["color_factors"], params["color_order"])
         pixels = color.lighting(pixels, params["lighting_alpha"])
         return transforms.flip_left_right(color.to_uint8(pixels), flip), boxes
     image = transforms.resize(image, _resized_hw(pipeline, tf.shape(image)[:2]))
@@ -201,9 +185,8 @@ def preprocess(pipeline, image, boxes, seed, *, training, mask=None):
         mask: [H, W, 1] object mask of `image`, or None (`transform_mask`).
 
     Returns:
-        `(image, boxes)`: uint8 [S, S, 3] with `S = pipeline.image_size`, and
-        the boxes after the same crop and flip (None when None was given);
-        with a `mask`, `(image, boxes, mask)`, the mask after the same draws.
+        `(image, boxes)`: uint8 [S, S, 3] with `S = pipeline.image_size`, and the boxes after the same crop and
+        flip (None when None was given); with a `mask`, `(image, boxes, mask)`, the mask after the same draws.
     """
     image = tf.convert_to_tensor(image)
     if boxes is not None:

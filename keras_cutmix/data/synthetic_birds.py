@@ -1,30 +1,12 @@
 """The "synthetic_birds" tfds builder: embedded, offline, CUB-like localization data.
 
-Importing this module registers `SyntheticBirds` with tensorflow-datasets, so
-
-    import keras_cutmix.data
-    ds = keras_cutmix.data.load("synthetic_birds", batch_size=32, training=True,
-                                with_boxes=True)
-
-builds the data set on first use (about 30 s on 2 busy CPU cores, 128 MB, no
-download) and reads it back afterwards.
-The images come from the pure generator in
-`keras_cutmix.data.synthetic_birds_generator`; its docstring gives the design
-(a body shared by all classes, a class-identifying head of at most 20% of the
-object, weak noisy cues on the rest of the body, none in the background,
-truncation and occlusion). The features follow tfds `caltech_birds2011`:
-`image` uint8 [128, 128, 3], `label` (10 classes), `bbox` (normalised
-`[ymin, xmin, ymax, xmax]`, the tight box of the visible object) and
-`segmentation_mask` uint8 [128, 128, 1] (255 on the visible object, 0
-elsewhere; CUB's masks are 0-255 too).
-
-Sizes and seed live in a `SyntheticBirdsConfig`; the default config has 3000
-train and 1000 test examples from seed 0, each class exactly 300 / 100 times.
-Tests build a smaller one:
-
-    config = SyntheticBirdsConfig(name="tiny", num_train=20, num_test=10, seed=1)
-    builder = SyntheticBirds(config=config, data_dir=tmp_dir)
-    builder.download_and_prepare()
+Importing `keras_cutmix.data` registers it; `keras_cutmix.data.load("synthetic_birds", ...)` builds it on first use
+(about 30 s on 2 busy CPU cores, 128 MB, no download). The images come from
+`keras_cutmix.data.synthetic_birds_generator`, whose docstring gives the design. The features follow tfds
+`caltech_birds2011`: `image` uint8 [128, 128, 3], `label` (10 classes), `bbox` (normalised
+`[ymin, xmin, ymax, xmax]`, the tight box of the visible object) and `segmentation_mask` uint8 [128, 128, 1] (255 on
+the visible object, 0 elsewhere; CUB's masks are 0-255 too). The default config has 3000 train and 1000 test examples
+from seed 0, each class exactly 300 / 100 times; see `synthetic_builder` for building a smaller one.
 """
 
 import dataclasses
@@ -57,9 +39,7 @@ class SyntheticBirds(synthetic_builder.SyntheticBuilder):
 
     DESCRIPTION = _DESCRIPTION
     SUPERVISED_KEYS = ("image", "label")
-    BUILDER_CONFIGS = [
-        SyntheticBirdsConfig(name="default", description="3000 train / 1000 test, seed 0."),
-    ]
+    BUILDER_CONFIGS = [SyntheticBirdsConfig(name="default", description="3000 train / 1000 test, seed 0.")]
 
     def _features(self, image_size):
         return tfds.features.FeaturesDict({
@@ -72,13 +52,10 @@ class SyntheticBirds(synthetic_builder.SyntheticBuilder):
     def _generate_examples(self, split, num_examples):
         chunks = synthetic_birds_generator.iterate_split(
             self.split_seed(split), num_examples, image_size=self.builder_config.image_size)
-        key = 0
-        for data in chunks:
-            for i in range(len(data["label"])):
-                yield key, {
-                    "image": data["image"][i],
-                    "label": int(data["label"][i]),
-                    "bbox": data["bbox"][i],
-                    "segmentation_mask": data["mask"][i, :, :, None].astype("uint8") * 255,
-                }
-                key += 1
+        examples = ({
+            "image": data["image"][i],
+            "label": int(data["label"][i]),
+            "bbox": data["bbox"][i],
+            "segmentation_mask": data["mask"][i, :, :, None].astype("uint8") * 255,
+        } for data in chunks for i in range(len(data["label"])))
+        yield from enumerate(examples)

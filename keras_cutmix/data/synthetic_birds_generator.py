@@ -1,95 +1,63 @@
 """Pure NumPy generator of the "synthetic_birds" images: CUB-like on purpose (no TensorFlow).
 
-`synthetic_shapes` names its class by the whole silhouette, so any map that
-covers the object is right. Fine-grained birds are different: every species
-has the same kind of body and a few small parts (crown, throat, wing bar) tell
-them apart. A CAM then locks onto those parts (Zhou et al. 2016), which is the
-effect CutMix is said to reduce (Yun et al. 2019, supplementary Section B).
-This generator builds that situation in, with the design fixed before any
-model was trained on it:
+`synthetic_shapes` names its class by the whole silhouette, so any map that covers the object is right. Fine-grained
+birds share one kind of body and a few small parts (crown, throat, wing bar) tell them apart; a CAM then locks onto
+those parts (Zhou et al. 2016), the effect CutMix is said to reduce (Yun et al. 2019, supplementary Section B). This
+generator builds that situation in, with the design fixed before any model was trained on it:
 
-* **Body, shared by every class.** A "bird" in its own frame (`u` forward,
-  `v` up, unit = half the body length `L`): an ellipse body (semi-axes 1 and
-  `b`, `b` uniform in `BODY_B`), a wedge tail behind it, a disc head
-  (centre `(0.92, 0.30)`, radius 0.32) with an eye, and a beak. Wing (a darker
-  ellipse), eye and beak are class-agnostic decoration.
-* **The discriminative part: the head.** Its colour is the class's
-  (`HEAD_COLOURS`, ten well separated colours, +-12 per channel of per-image
-  jitter and the image noise). It covers 12-17% of the whole object's pixels
-  (never more than 20%; `part_fraction_bounds` measures it in the unit frame).
-  Alone it identifies the class.
-* **Weak, noisy cues on the rest of the body.** The body colour is a drab
-  random colour (saturation 0-0.3, value 0.3-0.75) mixed with a cue colour:
-  `(1 - alpha) * drab + alpha * cue`, `alpha` uniform in `BODY_CUE_ALPHA`
-  (0.1-0.35). The cue colour is the class's head colour with probability
-  `BODY_CUE_RELIABILITY` (0.7), else a uniformly random class's (which may be
-  the right one). On top: grey per-pixel noise (uniform, standard deviation 14)
-  on body and wing; the whole image gets uniform noise of deviation 5 per channel.
-* **Background: no class cues.** A smooth low-saturation colour field with
-  random thin lines (`synthetic_generator`'s background), drawn independently
-  of the label.
-* **Pose and size.** Rotation uniform in +-35 degrees, facing left or right,
-  body aspect `b`, position uniform; size chosen so that a conservative box
-  of the in-image object covers a fraction of the image drawn uniformly in
-  7-75% (capped so that the object fits the image); examples whose visible
-  tight box is outside 5-60% of the image are redrawn (same label).
-* **Truncation.** With probability `TRUNCATION_PROB` (0.25) the object is
-  pushed over one random border by 15-40% of its box extent on that axis
-  (and may then be larger than the image on that axis); otherwise it lies
-  fully inside.
-* **Occlusion.** With probability `OCCLUSION_PROB` (0.3) a straight "branch"
-  (a dark brown band, half-width 0.12-0.25 `L`, random angle, through a random
-  point on the body's axis) is drawn over the bird and the background.
+* **Body, shared by every class.** A "bird" in its own frame (`u` forward, `v` up, unit = half the body
+  length `L`): an ellipse body (semi-axes 1 and `b`, `b` uniform in `BODY_B`), a wedge tail behind it, a
+  disc head (centre `(0.92, 0.30)`, radius 0.32) with an eye, and a beak. Wing (a darker ellipse), eye
+  and beak are class-agnostic decoration.
+* **The discriminative part: the head.** Its colour is the class's (`HEAD_COLOURS`, +-12 per channel of
+  per-image jitter and the image noise). It covers 12-17% of the whole object's pixels (never more than
+  20%; `part_fraction_bounds` measures it) and alone identifies the class.
+* **Weak, noisy cues on the rest of the body.** Body colour `(1 - alpha) * drab + alpha * cue`: a drab
+  random colour (saturation 0-0.3, value 0.3-0.75), `alpha` uniform in `BODY_CUE_ALPHA` (0.1-0.35), the
+  cue colour the class's head colour with probability `BODY_CUE_RELIABILITY` (0.7), else a uniformly
+  random class's (which may be the right one). Grey per-pixel noise (uniform, standard deviation 14) on
+  body and wing; uniform noise of deviation 5 per channel on the whole image.
+* **Background: no class cues.** `synthetic_generator`'s background, drawn independently of the label.
+* **Pose and size.** Rotation uniform in +-35 degrees, facing left or right, body aspect `b`, position
+  uniform; size chosen so that a conservative box of the in-image object covers a fraction of the image
+  drawn uniformly in 7-75% (capped so that the object fits); examples whose visible tight box is outside
+  5-60% of the image are redrawn (same label).
+* **Truncation.** With probability `TRUNCATION_PROB` (0.25) the object is pushed over one random border by
+  15-40% of its box extent on that axis (and may then be larger than the image on that axis).
+* **Occlusion.** With probability `OCCLUSION_PROB` (0.3) a straight "branch" (a dark brown band, half-width 0.12-0.25
+  `L`, random angle, through a random point on the body's axis) is drawn over the bird and the background.
 
-Annotations, like tfds `caltech_birds2011` (rows `r0..r1` cover
-`[r0 / H, (r1 + 1) / H]`):
+`mask` holds the VISIBLE object pixels (in the image, not under the branch) and `bbox` is its tight box,
+tfds-normalised like `caltech_birds2011`'s: a truncated object's box stops at the border, and a branch
+that hides an end of the bird shrinks the box (what an annotator sees); `generate_batch` lists the
+masks kept for tests and statistics.
 
-* `mask`: the VISIBLE object pixels (inside the image, not under the branch);
-  the builder stores it as `segmentation_mask`, uint8 [H, W, 1] in {0, 255}.
-* `bbox`: normalised `[ymin, xmin, ymax, xmax]`, the tight box of `mask`. A
-  truncated object's box therefore stops at the border, and a branch that
-  hides an end of the bird shrinks the box (what an annotator sees).
-* For tests and statistics only (not in the tfds features): `part_mask`
-  (visible head pixels), `amodal_mask` (object pixels in the image, occluded
-  or not) and `occluder_mask` (the branch's pixels).
+Images are 128x128: a stride-8 network (a small CAM model with three 2x downsamplings) gives a 16x16 CAM (an
+8x8 map would quantise boxes to 16 pixels); build with `image_size=256` for a stride-16 one (ResNet-50 with
+`last_stride=1`; four times the CPU). The smallest birds (box 5% of the image, L about 15 pixels) have heads
+about 10 pixels wide, more than one 8-pixel CAM cell.
 
-Images are 128x128: a stride-8 network (a small CAM model with three 2x
-downsamplings) gives a 16x16 CAM, the minimum the issue asks for (an 8x8 map
-quantises boxes to 16 pixels here). The smallest birds (box 5% of the image,
-L about 15 pixels) have heads about 10 pixels wide, more than one 8-pixel CAM
-cell. A stride-16 network (ResNet-50 with `last_stride=1`) would give 8x8
-maps at 128: build with `image_size=256` for it (four times the CPU; the
-generator scales with `image_size`).
+Measured on the default splits (3000 train from seed (0, 0), 1000 test from (0, 1);
+`python examples/synthetic_birds_stats.py`, nothing trained): classes exactly balanced (300 / 100 each); visible box
+area min / p10 / median / p90 / max 5.0 / 9.7 / 27.2 / 40.4 / 56.0% of the image (train); truncated 25.3% (train) /
+23.0% (test), occluded 29.1% / 30.9%, of which a median 22% (p90 41%) of the object is hidden; head invisible (cut
+off or hidden) 3.0% / 2.7%; head share of whole, unoccluded birds 14.4% on average, 16.7% at most (of a cut or partly
+hidden bird's visible part: up to 36%). Colour features (mean and deviation of R, G, B) of one region, fitted on
+train, test accuracy (chance 10%): visible head 94.9% (nearest class mean) / 93.5% (linear); body without head
+30.0% / 42.6%; background 10.2% / 9.2%. Generating the 4000 examples takes about 16 s of CPU here.
 
-Measured on the default splits (3000 train from seed (0, 0), 1000 test from
-(0, 1); `python examples/synthetic_birds_stats.py`, nothing trained):
-classes exactly balanced (300 / 100 each); visible box area min / p10 /
-median / p90 / max 5.0 / 9.7 / 27.2 / 40.4 / 56.0% of the image (train);
-truncated 25.3% (train) / 23.0% (test), occluded 29.1% / 30.9%, of which a
-median 22% (p90 41%) of the object is hidden; head invisible (cut off or
-hidden) 3.0% / 2.7%; head share of whole, unoccluded birds 14.4% on average,
-16.7% at most (on cut or partly hidden birds the visible head can be a larger
-share of what remains visible: up to 36%). Colour features (mean and deviation of R, G, B) of one region,
-fitted on train, test accuracy (chance 10%): visible head 94.9% (nearest
-class mean) / 93.5% (linear); body without head 30.0% / 42.6%; background
-10.2% / 9.2%. Generating the 4000 examples takes about 16 s of CPU here.
-
-Everything is drawn from the `numpy.random.Generator` passed in (float32
-arithmetic), so the same seed gives the same bytes on the same NumPy build.
+Everything is drawn from the `numpy.random.Generator` passed in (float32 arithmetic), so the same seed
+gives the same bytes on the same NumPy build.
 """
 
 import numpy as np
 
 from keras_cutmix.data import synthetic_generator
 
-HEAD_COLOURS = np.array([
-    (220, 30, 30), (245, 140, 20), (240, 225, 40), (40, 190, 60), (40, 210, 220),
-    (40, 70, 220), (130, 50, 200), (230, 60, 190), (245, 245, 245), (20, 20, 20),
-], dtype=np.float32)
-CLASS_NAMES = (
-    "red_headed", "orange_headed", "yellow_headed", "green_headed", "cyan_headed",
-    "blue_headed", "purple_headed", "magenta_headed", "white_headed", "black_headed",
-)
+HEAD_COLOURS = np.array([(220, 30, 30), (245, 140, 20), (240, 225, 40), (40, 190, 60), (40, 210, 220),
+                         (40, 70, 220), (130, 50, 200), (230, 60, 190), (245, 245, 245), (20, 20, 20)], np.float32)
+CLASS_NAMES = ("red_headed", "orange_headed", "yellow_headed", "green_headed", "cyan_headed",
+               "blue_headed", "purple_headed", "magenta_headed", "white_headed", "black_headed")
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SIZE = 128
 BODY_B = (0.45, 0.65)  # Body ellipse semi-minor axis, in units of L.
@@ -134,8 +102,7 @@ def part_fraction_bounds(resolution=1200):
         `(fraction at BODY_B[1], fraction at BODY_B[0])`: the smallest and the
         largest part fraction (the ratio falls as the body widens).
     """
-    u, v = np.meshgrid(np.arange(-1.6, 1.5, 1.0 / resolution),
-                       np.arange(-0.7, 0.7, 1.0 / resolution), sparse=True)
+    u, v = np.meshgrid(np.arange(-1.6, 1.5, 1.0 / resolution), np.arange(-0.7, 0.7, 1.0 / resolution), sparse=True)
     fractions = []
     for b in (BODY_B[1], BODY_B[0]):
         p = _unit_parts(u, v, b)
@@ -164,11 +131,9 @@ def _pose(rng, n, size):
     target = rng.uniform(*TARGET_BOX_FRACTION, n) * size * size
     in_image = np.where(truncated, 1.0 - over_fraction, 1.0)  # Share of the box left in the image.
     length = np.sqrt(target / (in_image * extent.prod(1)))
-    # The object fits the image on both axes; a truncated one only needs its
-    # in-image part to fit on the pushed axis, so it may be larger.
+    # The object fits the image; a truncated one only needs its in-image part to fit on the pushed axis.
     fits = 0.98 * size / extent.max(1)
-    fits_truncated = 0.98 * size / np.maximum(extent[rows, 1 - axis],
-                                              (1.0 - over_fraction) * extent[rows, axis])
+    fits_truncated = 0.98 * size / np.maximum(extent[rows, 1 - axis], (1.0 - over_fraction) * extent[rows, axis])
     length = np.minimum(length, np.where(truncated, fits_truncated, fits))
     lo = -np.stack([cdy.min(1), cdx.min(1)], 1) * length[:, None]  # Centre's smallest in-image value.
     hi = size - np.stack([cdy.max(1), cdx.max(1)], 1) * length[:, None]
@@ -176,8 +141,7 @@ def _pose(rng, n, size):
     over = over_fraction * extent[rows, axis] * length
     pushed = np.where(side == 0, lo[rows, axis] - over, hi[rows, axis] + over)
     centre[rows, axis] = np.where(truncated, pushed, centre[rows, axis])
-    return {"b": b, "cos": cos, "sin": sin, "facing": facing, "length": length,
-            "cy": centre[:, 0], "cx": centre[:, 1]}
+    return {"b": b, "cos": cos, "sin": sin, "facing": facing, "length": length, "cy": centre[:, 0], "cx": centre[:, 1]}
 
 
 def _unit_coordinates(pose, grid):
@@ -224,19 +188,10 @@ def _uniform_noise(rng, shape, std):
     return (rng.random(shape, dtype=np.float32) * 2.0 - 1.0) * half_width
 
 
-def _tight_boxes(mask):
-    """Normalised tight boxes [n, 4] of non-empty masks [n, H, W]."""
-    rows, cols = mask.any(2), mask.any(1)
-    first = lambda m: np.argmax(m, 1)
-    last = lambda m: m.shape[1] - 1 - np.argmax(m[:, ::-1], 1)
-    boxes = np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], 1)
-    return (boxes / np.float32(mask.shape[1:] * 2)).astype(np.float32)
-
-
 def _draw(rng, labels, image_size):
     """Draws one attempt per label (no rejection); returns the generate_batch dict."""
     n, size = len(labels), float(image_size)
-    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    grid = synthetic_generator._pixel_grid(image_size)
     image = synthetic_generator._background(rng, n, grid, size)
     pose = _pose(rng, n, size)
     occluder = _occluder(rng, n, pose, grid)
@@ -259,7 +214,7 @@ def _draw(rng, labels, image_size):
     mask = amodal & ~occluder
     empty = ~mask.reshape(n, -1).any(1)
     mask[empty, 0, 0] = True  # Placeholder so boxes compute; such examples are redrawn.
-    bbox = _tight_boxes(mask)
+    bbox = synthetic_generator._tight_boxes(mask, size).astype(np.float32)
     mask[empty, 0, 0] = False
     return {
         "image": np.clip(np.round(image), 0, 255).astype(np.uint8),
@@ -270,10 +225,6 @@ def _draw(rng, labels, image_size):
         "amodal_mask": amodal,
         "occluder_mask": occluder,
     }
-
-
-def _box_fraction(bbox):
-    return (bbox[:, 2] - bbox[:, 0]) * (bbox[:, 3] - bbox[:, 1])
 
 
 def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
@@ -288,19 +239,14 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
         image_size: Height and width in pixels. Defaults to 128.
 
     Returns:
-        A dict with `image` uint8 [n, S, S, 3], `label` int64 [n], `bbox`
-        float32 [n, 4] (normalised `[ymin, xmin, ymax, xmax]`, the tight box of
-        `mask`), and bool [n, S, S] `mask` (visible object), `part_mask`
-        (visible head), `amodal_mask` (object in the image, occluded or not)
-        and `occluder_mask` (the branch).
+        A dict with `image` uint8 [n, S, S, 3], `label` int64 [n], `bbox` float32 [n, 4] (normalised
+        `[ymin, xmin, ymax, xmax]`, the tight box of `mask`), and bool [n, S, S] `mask` (visible object), `part_mask`
+        (visible head), `amodal_mask` (object in the image, occluded or not) and `occluder_mask` (the branch).
 
     Raises:
         ValueError: if `n < 1` or `image_size < 32`.
     """
-    if int(n) < 1:
-        raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if int(image_size) < 32:
-        raise ValueError(f"Expected image_size >= 32. Received: image_size={image_size}")
+    synthetic_generator._check_sizes(n, image_size, 32)
     labels = rng.integers(0, NUM_CLASSES, int(n))
     return _generate(rng, labels, int(image_size))
 
@@ -308,7 +254,8 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
 def _generate(rng, labels, image_size):
     batch = _draw(rng, labels, image_size)
     while True:
-        fraction = _box_fraction(batch["bbox"])
+        bbox = batch["bbox"]
+        fraction = (bbox[:, 2] - bbox[:, 0]) * (bbox[:, 3] - bbox[:, 1])
         redo = np.flatnonzero(~batch["mask"].reshape(len(labels), -1).any(1)
                               | (fraction < BOX_FRACTION[0]) | (fraction > BOX_FRACTION[1]))
         if not len(redo):
@@ -316,11 +263,6 @@ def _generate(rng, labels, image_size):
         again = _draw(rng, labels[redo], image_size)
         for key in batch:
             batch[key][redo] = again[key]
-
-
-def balanced_labels(rng, n):
-    """A random order of `n` labels, each class `n // NUM_CLASSES` or one more times."""
-    return rng.permutation(np.arange(int(n)) % NUM_CLASSES)
 
 
 def iterate_split(seed, n, *, image_size=IMAGE_SIZE):
@@ -335,7 +277,7 @@ def iterate_split(seed, n, *, image_size=IMAGE_SIZE):
         Dicts like `generate_batch`'s.
     """
     rng = np.random.default_rng(seed)
-    labels = balanced_labels(rng, n)
+    labels = rng.permutation(np.arange(int(n)) % NUM_CLASSES)  # Balanced: see generate_split.
     for start in range(0, int(n), _CHUNK):
         yield _generate(rng, labels[start:start + _CHUNK], int(image_size))
 
@@ -344,14 +286,12 @@ def generate_split(seed, n, *, image_size=IMAGE_SIZE):
     """Draws `n` examples deterministically from `seed`, with balanced labels.
 
     Args:
-        seed: An int or a sequence of ints (e.g. `(seed, split_index)`), passed
-            to `numpy.random.default_rng`.
+        seed: An int or a sequence of ints (e.g. `(seed, split_index)`), passed to `numpy.random.default_rng`.
         n: Number of examples.
         image_size: Height and width in pixels. Defaults to 128.
 
     Returns:
-        The dict of `generate_batch`, with `n` examples; each class appears
-        `n // NUM_CLASSES` or one more times.
+        The dict of `generate_batch`, with `n` examples; each class appears `n // NUM_CLASSES` or one more times.
     """
     chunks = list(iterate_split(seed, n, image_size=image_size))
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}

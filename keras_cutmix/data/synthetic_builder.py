@@ -3,17 +3,14 @@
 `synthetic_shapes`, `synthetic_birds`, `synthetic_detection` and `synthetic_captions` each subclass
 `SyntheticConfig` (only to give its own default sizes and image size) and `SyntheticBuilder`, which
 holds the version, the homepage and the two splits; a builder adds its description, its features and
-how it draws one split's examples:
-
-    class SyntheticShapes(SyntheticBuilder):
-        DESCRIPTION = "..."
-        BUILDER_CONFIGS = [SyntheticShapesConfig(name="default", description="...")]
-
-        def _features(self, image_size): ...
-        def _generate_examples(self, split, num_examples): ...  # draws from self.split_seed(split)
+how it draws one split's examples (from `self.split_seed(split)`).
 
 Splits are seeded independently: split `i` (train 0, test 1) draws from `default_rng((seed, i))`, so the
-test images do not depend on the number of training images.
+test images do not depend on the number of training images. Tests build small configs:
+
+    config = SyntheticShapesConfig(name="tiny", num_train=32, num_test=8, seed=1)
+    builder = SyntheticShapes(config=config, data_dir=tmp_dir)
+    builder.download_and_prepare()
 """
 
 import abc
@@ -59,12 +56,9 @@ class SyntheticBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         """The data set's `tfds.features.FeaturesDict` for images of `image_size` x `image_size`."""
 
     def _info(self):
-        return self.dataset_info_from_configs(
-            description=self.DESCRIPTION,
-            features=self._features(self.builder_config.image_size),
-            supervised_keys=self.SUPERVISED_KEYS,
-            homepage=HOMEPAGE,
-        )
+        return self.dataset_info_from_configs(description=self.DESCRIPTION, homepage=HOMEPAGE,
+                                              features=self._features(self.builder_config.image_size),
+                                              supervised_keys=self.SUPERVISED_KEYS)
 
     def _split_generators(self, dl_manager):
         del dl_manager  # Nothing to download.

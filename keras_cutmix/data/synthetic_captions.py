@@ -1,23 +1,10 @@
 """The "synthetic_captions" tfds builder: embedded, offline image captioning data.
 
-Importing this module registers `SyntheticCaptions` with tensorflow-datasets, so
-
-    import keras_cutmix.data
-    ds = tfds.load("synthetic_captions", split="train", data_dir=...)
-
-builds the data set on first use (a few seconds, no download) and reads it
-back afterwards; `keras_cutmix.data.load_captions` batches it. The scenes and
-captions come from `keras_cutmix.data.caption_generator`: 64x64 images of 2
-or 3 coloured shapes, 5 references each ("a large red star above a small
-blue circle"). The features follow tfds `coco_captions`: `image` uint8
-[64, 64, 3], `image/id` int64 and `captions`, a sequence of `text` and `id`.
-
-Sizes and seed live in a `SyntheticCaptionsConfig`; the default config has
-3000 train and 500 test images from seed 0. Tests build a smaller one:
-
-    config = SyntheticCaptionsConfig(name="tiny", num_train=16, num_test=8, seed=1)
-    builder = SyntheticCaptions(config=config, data_dir=tmp_dir)
-    builder.download_and_prepare()
+Importing `keras_cutmix.data` registers it; `tfds.load("synthetic_captions", split="train", data_dir=...)`
+builds it on first use (a few seconds, no download) and `keras_cutmix.data.load_captions` batches it. The scenes
+and captions come from `keras_cutmix.data.caption_generator`. The features follow tfds `coco_captions`: `image`
+uint8 [64, 64, 3], `image/id` int64 and `captions`, a sequence of `text` and `id`. The default config has 3000
+train and 500 test images from seed 0; see `synthetic_builder` for building a smaller one.
 """
 
 import dataclasses
@@ -48,40 +35,11 @@ class SyntheticCaptionsConfig(synthetic_builder.SyntheticConfig):
     image_size: int = caption_generator.IMAGE_SIZE
 
 
-def iterate_captioned_scenes(seed, num_examples, *, first_id=1, image_size=caption_generator.IMAGE_SIZE):
-    """Yields the examples of one split, in tfds `coco_captions` form, deterministically from `seed`.
-
-    Args:
-        seed: An int or a sequence of ints, passed to `numpy.random.default_rng`.
-        num_examples: Number of images.
-        first_id: Image id of the first example; the others follow. Defaults to 1.
-        image_size: Height and width. Defaults to 64.
-
-    Yields:
-        Dicts `{"image": uint8 [S, S, 3], "image/id": int, "captions": {"text": [5 str],
-        "id": int64 [5]}}`; caption ids are `image_id * 10 + j`.
-    """
-    rng = np.random.default_rng(seed)
-    for start in range(0, num_examples, _CHUNK):
-        scenes = caption_generator.generate_captioned_scenes(
-            rng, min(_CHUNK, num_examples - start), image_size=image_size)
-        for i, captions in enumerate(scenes["captions"]):
-            image_id = first_id + start + i
-            yield {
-                "image": scenes["image"][i],
-                "image/id": image_id,
-                "captions": {"text": captions,
-                             "id": image_id * 10 + np.arange(len(captions), dtype=np.int64)},
-            }
-
-
 class SyntheticCaptions(synthetic_builder.SyntheticBuilder):
     """Deterministic synthetic captioning data set, coco_captions-like features."""
 
     DESCRIPTION = _DESCRIPTION
-    BUILDER_CONFIGS = [
-        SyntheticCaptionsConfig(name="default", description="3000 train / 500 test, seed 0."),
-    ]
+    BUILDER_CONFIGS = [SyntheticCaptionsConfig(name="default", description="3000 train / 500 test, seed 0.")]
 
     def _features(self, image_size):
         return tfds.features.FeaturesDict({
@@ -92,7 +50,12 @@ class SyntheticCaptions(synthetic_builder.SyntheticBuilder):
 
     def _generate_examples(self, split, num_examples):
         first_id = synthetic_builder.SPLIT_INDEX[split] * _ID_STRIDE + 1
-        examples = iterate_captioned_scenes(self.split_seed(split), num_examples, first_id=first_id,
-                                            image_size=self.builder_config.image_size)
-        for example in examples:
-            yield example["image/id"], example
+        rng = np.random.default_rng(self.split_seed(split))
+        for start in range(0, num_examples, _CHUNK):
+            scenes = caption_generator.generate_captioned_scenes(
+                rng, min(_CHUNK, num_examples - start), image_size=self.builder_config.image_size)
+            for i, captions in enumerate(scenes["captions"]):
+                image_id = first_id + start + i
+                caption_ids = image_id * 10 + np.arange(len(captions), dtype=np.int64)
+                yield image_id, {"image": scenes["image"][i], "image/id": image_id,
+                                 "captions": {"text": captions, "id": caption_ids}}

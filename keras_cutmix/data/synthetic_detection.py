@@ -1,31 +1,12 @@
 """The "synthetic_detection" tfds builder: embedded, offline object detection data.
 
-Importing this module registers `SyntheticDetection` with tensorflow-datasets, so
-
-    import keras_cutmix.data
-    ds = tfds.load("synthetic_detection", split="train", data_dir=...)
-
-builds the data set on first use (about 30 s on 2 busy CPU cores, no download)
-and reads it back afterwards; `keras_cutmix.data.load_detection` batches it.
-The scenes come from `keras_cutmix.data.synthetic_generator.generate_scenes`:
-128x128 images with 3 to 8 objects of the 10 synthetic_shapes classes, many
-small, some cut off by the border, some overlapping. The features follow tfds
-`voc`: `image` uint8 [128, 128, 3] and `objects`, a sequence of `bbox`
-(normalised `[ymin, xmin, ymax, xmax]`, the tight box of the object's visible
-pixels), `label` (10 classes) and `is_difficult`.
-
-The difficult rule (VOC marks objects "difficult" by eye; here it is exact):
-an object is difficult when more than half of its pixels inside the image are
-hidden by objects painted over it, or when its visible box's shorter side is
-under 1/16 of the image (8 pixels). About 18% of the objects are difficult.
-Objects left with no visible pixel are not listed.
-
-Sizes and seed live in a `SyntheticDetectionConfig`; the default config has
-2000 train and 500 test images from seed 0. Tests build a smaller one:
-
-    config = SyntheticDetectionConfig(name="tiny", num_train=16, num_test=8, seed=1)
-    builder = SyntheticDetection(config=config, data_dir=tmp_dir)
-    builder.download_and_prepare()
+Importing `keras_cutmix.data` registers it; `tfds.load("synthetic_detection", split="train", data_dir=...)` builds it
+on first use (about 30 s on 2 busy CPU cores, no download) and `keras_cutmix.data.load_detection` batches it. The
+scenes come from `keras_cutmix.data.synthetic_generator.generate_scenes`, whose docstring gives the exact "difficult"
+rule (VOC marks objects difficult by eye; about 18% of the objects are). The features follow tfds `voc`: `image`
+uint8 [128, 128, 3] and `objects`, a sequence of `bbox` (normalised `[ymin, xmin, ymax, xmax]`, the tight box of the
+object's visible pixels), `label` (10 classes) and `is_difficult`. The default config has 2000 train and 500 test
+images from seed 0; see `synthetic_builder` for building a smaller one.
 """
 
 import dataclasses
@@ -70,26 +51,17 @@ def iterate_scenes(seed, num_examples, *, image_size=synthetic_generator.SCENE_I
     """
     rng = np.random.default_rng(seed)
     for start in range(0, num_examples, _CHUNK):
-        scenes = synthetic_generator.generate_scenes(
-            rng, min(_CHUNK, num_examples - start), image_size=image_size)
+        scenes = synthetic_generator.generate_scenes(rng, min(_CHUNK, num_examples - start), image_size=image_size)
         for i, k in enumerate(scenes["num_objects"]):
-            yield {
-                "image": scenes["image"][i],
-                "objects": {
-                    "bbox": scenes["bbox"][i, :k],
-                    "label": scenes["label"][i, :k],
-                    "is_difficult": scenes["is_difficult"][i, :k],
-                },
-            }
+            objects = {key: scenes[key][i, :k] for key in ("bbox", "label", "is_difficult")}
+            yield {"image": scenes["image"][i], "objects": objects}
 
 
 class SyntheticDetection(synthetic_builder.SyntheticBuilder):
     """Deterministic synthetic multi-object detection data set, VOC-like features."""
 
     DESCRIPTION = _DESCRIPTION
-    BUILDER_CONFIGS = [
-        SyntheticDetectionConfig(name="default", description="2000 train / 500 test, seed 0."),
-    ]
+    BUILDER_CONFIGS = [SyntheticDetectionConfig(name="default", description="2000 train / 500 test, seed 0.")]
 
     def _features(self, image_size):
         return tfds.features.FeaturesDict({

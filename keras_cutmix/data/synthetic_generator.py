@@ -1,11 +1,9 @@
 """Pure NumPy generator of the "synthetic_shapes" images (no TensorFlow).
 
-Every image holds one *target* object whose shape gives the label, drawn on a
-cluttered background (a smooth colour field, random lines, pixel noise) with
-0 to 3 smaller *distractor* objects. Colour, texture, position, scale, aspect
-ratio and rotation are random and independent of the label, so only the shape
-tells the classes apart. How well a CNN learns it, per mixing method: see
-`examples/compare_methods.py` and the README's mini reproduction.
+Every image holds one *target* object whose shape gives the label, drawn on a cluttered background (a smooth colour
+field, random lines, pixel noise) with 0 to 3 smaller *distractor* objects. Colour, texture, position, scale, aspect
+ratio and rotation are random and independent of the label, so only the shape tells the classes apart. How well a CNN
+learns it, per mixing method: see `examples/compare_methods.py` and the README's mini reproduction.
 
 The rule that keeps the label well defined:
 
@@ -17,32 +15,18 @@ The rule that keeps the label well defined:
 
 The box is the tight box of the target's pixels, normalised like tfds:
 `[ymin, xmin, ymax, xmax]` with pixel rows `r0..r1` covering `[r0 / H, (r1 + 1) / H]`.
-The generator also returns the target's pixel mask, for tests.
 
-`generate_novel_batch` draws the same kind of image around a target of a shape
-that is none of the classes (`NOVEL_SHAPE_NAMES`: heart, hexagon, arrow,
-half-disc), with distractors of any class: near-out-of-distribution images
-for `keras_cutmix.ood`. It leaves `generate_batch`'s draws unchanged.
-
-`generate_scenes` draws detection scenes for the "synthetic_detection" data
-set: 3 to 8 labelled objects of the 10 classes per 128x128 image, many small,
-some overlapping, with the boxes of their visible pixels and a "difficult"
-flag. It too leaves the other functions' draws unchanged.
-
-Everything is drawn from the `numpy.random.Generator` passed in, so the same
-seed gives the same images (bit for bit with the same NumPy build; another BLAS
-may move a rare pixel by one level).
+`generate_novel_batch` (near-out-of-distribution images for `keras_cutmix.ood`) and `generate_scenes` (the
+"synthetic_detection" scenes) reuse these parts and leave `generate_batch`'s draws unchanged. Everything is
+drawn from the `numpy.random.Generator` passed in, so the same seed gives the same images (bit for bit with the
+same NumPy build; another BLAS may move a rare pixel by one level).
 """
 
 import numpy as np
 
-CLASS_NAMES = (
-    "circle", "square", "triangle", "diamond", "plus",
-    "ring", "x_cross", "frame", "star", "crescent",
-)
+CLASS_NAMES = ("circle", "square", "triangle", "diamond", "plus", "ring", "x_cross", "frame", "star", "crescent")
 NUM_CLASSES = len(CLASS_NAMES)
-# Shapes of no class, drawn only as the target of `generate_novel_batch` (near-OOD
-# images); their shape ids follow the classes': NUM_CLASSES + index.
+# Shapes of no class, the targets of `generate_novel_batch`; their shape ids follow the classes': NUM_CLASSES + index.
 NOVEL_SHAPE_NAMES = ("heart", "hexagon", "arrow", "half_disc")
 IMAGE_SIZE = 64
 TARGET_SCALE = (9.0, 22.0)  # Radius in pixels of the shape's unit disc.
@@ -50,8 +34,7 @@ DISTRACTOR_MIN_SCALE = 3.5
 DISTRACTOR_MAX_RATIO = 0.5
 MAX_ROTATION_DEGREES = 15.0  # Keeps square/diamond and plus/x_cross apart.
 _CHUNK = 256  # Examples drawn at once by generate_split.
-# The largest target, stretched, with its 1-pixel margin on both sides (the old bound,
-# 2 * 22 + 4 = 48, let sizes 48 and 49 fail inside rng.uniform).
+# The largest target, stretched, with its 1-pixel margin on both sides (48 let sizes 48, 49 fail in rng.uniform).
 MIN_IMAGE_SIZE = int(np.ceil(2 * (TARGET_SCALE[1] * np.sqrt(1.15) + 1.0)))  # 50
 
 
@@ -197,21 +180,35 @@ def _background(rng, n, grid, size):
     return image
 
 
-def _check_sizes(n, image_size):
+def _check_sizes(n, image_size, min_image_size=MIN_IMAGE_SIZE):
+    """Raises the ValueError of the generators (here and in the birds and caption generators)."""
     if int(n) < 1:
         raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if image_size < MIN_IMAGE_SIZE:
-        raise ValueError(f"Expected image_size >= {MIN_IMAGE_SIZE}. Received: image_size={image_size}")
+    if image_size < min_image_size:
+        raise ValueError(f"Expected image_size >= {min_image_size}. Received: image_size={image_size}")
 
 
-def _compose(rng, shape_ids, distractor_shapes, image_size):
+def _pixel_grid(image_size):
+    """Pixel-centre coordinates `(yy, xx)`, float32 [S, S] each."""
+    return tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+
+
+def _tight_boxes(mask, size):
+    """Tight boxes [..., 4] of non-empty masks [..., H, W], normalised by `size` (tfds convention), float64."""
+    rows, cols = mask.any(-1), mask.any(-2)
+    first = lambda m: np.argmax(m, -1)
+    last = lambda m: m.shape[-1] - 1 - np.argmax(m[..., ::-1], -1)
+    return np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], -1) / size
+
+
+def _compose(rng, shape_ids, labels, distractor_shapes, image_size):
     """Background, distractors, then the target of shape `shape_ids` [n]: the dict of `generate_batch`.
 
     `distractor_shapes(idx)` draws the shape ids of the distractors of images `idx`.
     """
     n = len(shape_ids)
     size = float(image_size)
-    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    grid = _pixel_grid(image_size)
     scale = rng.uniform(*TARGET_SCALE, n).astype(np.float32)
     image = _background(rng, n, grid, size)
     num_distractors = rng.integers(0, 4, n)
@@ -228,15 +225,8 @@ def _compose(rng, shape_ids, distractor_shapes, image_size):
     cx = rng.uniform(margin, size - margin)
     mask = _paint(image, np.arange(n), shape_ids, cy, cx, scale, rng, grid)
     image += rng.standard_normal(image.shape, dtype=np.float32) * 5.0
-    rows, cols = mask.any(2), mask.any(1)
-    first = lambda m: np.argmax(m, 1)
-    last = lambda m: m.shape[1] - 1 - np.argmax(m[:, ::-1], 1)
-    bbox = np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], 1) / size
-    return {
-        "image": np.clip(np.round(image), 0, 255).astype(np.uint8),
-        "bbox": bbox.astype(np.float32),
-        "mask": mask,
-    }
+    return {"image": np.clip(np.round(image), 0, 255).astype(np.uint8), "label": labels.astype(np.int64),
+            "bbox": _tight_boxes(mask, size).astype(np.float32), "mask": mask}
 
 
 def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
@@ -248,25 +238,20 @@ def generate_batch(rng, n, *, image_size=IMAGE_SIZE):
         image_size: Height and width in pixels. Defaults to 64.
 
     Returns:
-        A dict with `image` uint8 [n, S, S, 3], `label` int64 [n], `bbox`
-        float32 [n, 4] (normalised `[ymin, xmin, ymax, xmax]`) and `mask` bool
-        [n, S, S] (the target object's pixels, all visible).
+        A dict with `image` uint8 [n, S, S, 3], `label` int64 [n], `bbox` float32 [n, 4] (normalised
+        `[ymin, xmin, ymax, xmax]`) and `mask` bool [n, S, S] (the target object's pixels, all visible).
     """
     _check_sizes(n, image_size)
     labels = rng.integers(0, NUM_CLASSES, n)
     other_class = lambda idx: (labels[idx] + rng.integers(1, NUM_CLASSES, len(idx))) % NUM_CLASSES
-    batch = _compose(rng, labels, other_class, image_size)
-    return {"image": batch["image"], "label": labels.astype(np.int64),
-            "bbox": batch["bbox"], "mask": batch["mask"]}
+    return _compose(rng, labels, labels, other_class, image_size)
 
 
 def generate_novel_batch(rng, n, *, image_size=IMAGE_SIZE):
     """Draws `n` near-out-of-distribution images: a target of no class.
 
-    Drawn as `generate_batch` draws (same backgrounds, textures, colours,
-    scales, rotations, noise, and 0 to 3 distractors of any of the 10
-    classes), but the target, the largest object, has one of the shapes of
-    `NOVEL_SHAPE_NAMES`, which a classifier trained on the 10 classes never saw.
+    Drawn as `generate_batch` draws, with distractors of any of the 10 classes, but the target (the
+    largest object) has one of the shapes of `NOVEL_SHAPE_NAMES`, which a classifier of the classes never saw.
 
     Args:
         rng: A `numpy.random.Generator`; all randomness comes from it.
@@ -280,9 +265,7 @@ def generate_novel_batch(rng, n, *, image_size=IMAGE_SIZE):
     _check_sizes(n, image_size)
     novel = rng.integers(0, len(NOVEL_SHAPE_NAMES), n)
     any_class = lambda idx: rng.integers(0, NUM_CLASSES, len(idx))
-    batch = _compose(rng, NUM_CLASSES + novel, any_class, image_size)
-    return {"image": batch["image"], "label": novel.astype(np.int64),
-            "bbox": batch["bbox"], "mask": batch["mask"]}
+    return _compose(rng, NUM_CLASSES + novel, novel, any_class, image_size)
 
 
 def generate_example(rng, *, image_size=IMAGE_SIZE):
@@ -295,8 +278,7 @@ def generate_split(seed, n, *, image_size=IMAGE_SIZE):
     """Draws `n` examples deterministically from `seed`.
 
     Args:
-        seed: An int or a sequence of ints (e.g. `(seed, split_index)`), passed
-            to `numpy.random.default_rng`.
+        seed: An int or a sequence of ints (e.g. `(seed, split_index)`), passed to `numpy.random.default_rng`.
         n: Number of examples.
         image_size: Height and width in pixels. Defaults to 64.
 
@@ -304,8 +286,7 @@ def generate_split(seed, n, *, image_size=IMAGE_SIZE):
         The dict of `generate_batch`, with `n` examples.
     """
     rng = np.random.default_rng(seed)
-    chunks = [generate_batch(rng, min(_CHUNK, n - start), image_size=image_size)
-              for start in range(0, n, _CHUNK)]
+    chunks = [generate_batch(rng, min(_CHUNK, n - start), image_size=image_size) for start in range(0, n, _CHUNK)]
     return {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
 
 
@@ -320,16 +301,11 @@ SCENE_MIN_SIDE = 1.0 / 16.0  # or its visible box's shorter side under 1/16 of t
 def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
     """Draws `n` detection scenes: 3 to 8 labelled objects of the 10 classes per image.
 
-    Backgrounds, colours, textures, rotations and noise are drawn as in
-    `generate_batch`. Each object has a random class, a log-uniform scale
-    (radius 3.5 to 26 pixels at 128, scaled with `image_size`) and a centre
-    anywhere in the image, so objects may be cut off by the border; they are
-    painted one after the other, so later objects occlude earlier ones. An
-    object's box is the tight box of its *visible* pixels (tfds convention,
-    as in `generate_batch`); an object left with no visible pixel is dropped.
-    An object is difficult when more than half of its pixels inside the image
-    are hidden by later objects, or its box's shorter side is under 1/16 of
-    the image (8 pixels at 128).
+    Backgrounds, colours, textures, rotations and noise are drawn as in `generate_batch`. Each object has a random
+    class, a log-uniform scale (radius 3.5 to 26 pixels at 128, scaled with `image_size`) and a centre anywhere in
+    the image (so it may be cut off); later objects occlude earlier ones. A box is the tight box of the object's
+    *visible* pixels; an object with none is dropped. An object is difficult when more than half of its pixels inside
+    the image are hidden by later objects, or its box's shorter side is under 1/16 of the image (8 pixels at 128).
 
     Args:
         rng: A `numpy.random.Generator`; all randomness comes from it.
@@ -337,18 +313,13 @@ def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
         image_size: Height and width in pixels. Defaults to 128.
 
     Returns:
-        A dict with `image` uint8 [n, S, S, 3], `num_objects` int64 [n], and,
-        padded to 8 objects per image, `bbox` float32 [n, 8, 4] (normalised
-        `[ymin, xmin, ymax, xmax]`, zeros for padding), `label` int64 [n, 8]
-        (-1 for padding), `is_difficult` bool [n, 8] and `mask` bool
-        [n, 8, S, S] (each object's visible pixels).
+        A dict with `image` uint8 [n, S, S, 3], `num_objects` int64 [n], and, padded to 8 objects per image, `bbox`
+        float32 [n, 8, 4] (normalised `[ymin, xmin, ymax, xmax]`, zeros for padding), `label` int64 [n, 8] (-1 for
+        padding), `is_difficult` bool [n, 8] and `mask` bool [n, 8, S, S] (each object's visible pixels).
     """
-    if int(n) < 1:
-        raise ValueError(f"Expected n >= 1. Received: n={n}")
-    if image_size < 32:
-        raise ValueError(f"Expected image_size >= 32. Received: image_size={image_size}")
+    _check_sizes(n, image_size, 32)
     size, slots = float(image_size), SCENE_NUM_OBJECTS[1]
-    grid = tuple(g.astype(np.float32) + 0.5 for g in np.mgrid[0:image_size, 0:image_size])
+    grid = _pixel_grid(image_size)
     image = _background(rng, n, grid, size)
     count = rng.integers(SCENE_NUM_OBJECTS[0], SCENE_NUM_OBJECTS[1] + 1, n)
     labels = np.full((n, slots), -1, np.int64)
@@ -366,10 +337,7 @@ def generate_scenes(rng, n, *, image_size=SCENE_IMAGE_SIZE):
         visible[:, slot] &= ~covered
         covered |= painted[:, slot]
     area, shown = painted.sum((2, 3)), visible.sum((2, 3))
-    rows, cols = visible.any(3), visible.any(2)
-    first = lambda m: np.argmax(m, -1)
-    last = lambda m: m.shape[-1] - 1 - np.argmax(m[..., ::-1], -1)
-    bbox = np.stack([first(rows), first(cols), last(rows) + 1, last(cols) + 1], -1) / size
+    bbox = _tight_boxes(visible, size)
     side = np.minimum(bbox[..., 2] - bbox[..., 0], bbox[..., 3] - bbox[..., 1])
     difficult = (shown < (1.0 - SCENE_MAX_OCCLUDED) * area) | (side < SCENE_MIN_SIDE)
     keep = shown > 0  # Padding slots and fully hidden objects go; the others move to the front.

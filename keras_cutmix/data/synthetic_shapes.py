@@ -1,23 +1,11 @@
 """The "synthetic_shapes" tfds builder: an embedded, offline default data set.
 
-Importing this module registers `SyntheticShapes` with tensorflow-datasets, so
-
-    import keras_cutmix.data
-    ds = tfds.load("synthetic_shapes", split="train", data_dir=...)
-
-builds the data set on first use (about 6 s on 2 busy CPU cores, 41 MB, no
-download) and reads it back afterwards. The images come from the pure generator
-in `keras_cutmix.data.synthetic_generator`; see its docstring for the classes
-and the rule that keeps the label well defined. The features match tfds
-`caltech_birds2011`: `image` uint8 [64, 64, 3], `label` (10 classes) and `bbox`
-(normalised `[ymin, xmin, ymax, xmax]`).
-
-Sizes and seed live in a `SyntheticShapesConfig`; the default config has 4000
-train and 1000 test examples from seed 0. Tests build a smaller one:
-
-    config = SyntheticShapesConfig(name="tiny", num_train=32, num_test=8, seed=1)
-    builder = SyntheticShapes(config=config, data_dir=tmp_dir)
-    builder.download_and_prepare()
+Importing `keras_cutmix.data` registers it; `tfds.load("synthetic_shapes", split="train", data_dir=...)`
+builds it on first use (about 6 s on 2 busy CPU cores, 41 MB, no download). The images come from
+`keras_cutmix.data.synthetic_generator`, whose docstring gives the classes and the rule that keeps the
+label well defined. The features match tfds `caltech_birds2011`: `image` uint8 [64, 64, 3], `label`
+(10 classes) and `bbox` (normalised `[ymin, xmin, ymax, xmax]`). The default config has 4000 train and
+1000 test examples from seed 0; see `synthetic_builder` for building a smaller one.
 """
 
 import dataclasses
@@ -50,9 +38,7 @@ class SyntheticShapes(synthetic_builder.SyntheticBuilder):
 
     DESCRIPTION = _DESCRIPTION
     SUPERVISED_KEYS = ("image", "label")
-    BUILDER_CONFIGS = [
-        SyntheticShapesConfig(name="default", description="4000 train / 1000 test, seed 0."),
-    ]
+    BUILDER_CONFIGS = [SyntheticShapesConfig(name="default", description="4000 train / 1000 test, seed 0.")]
 
     def _features(self, image_size):
         return tfds.features.FeaturesDict({
@@ -65,8 +51,4 @@ class SyntheticShapes(synthetic_builder.SyntheticBuilder):
         data = synthetic_generator.generate_split(
             self.split_seed(split), num_examples, image_size=self.builder_config.image_size)
         for i in range(num_examples):
-            yield i, {
-                "image": data["image"][i],
-                "label": int(data["label"][i]),
-                "bbox": data["bbox"][i],
-            }
+            yield i, {"image": data["image"][i], "label": int(data["label"][i]), "bbox": data["bbox"][i]}

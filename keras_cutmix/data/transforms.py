@@ -1,20 +1,17 @@
 """Image and box transforms for the input pipelines: crop, pad, flip, resize.
 
-Boxes use the tfds convention: float `[..., 4]` tensors `[ymin, xmin, ymax,
-xmax]` normalised by the image height and width, so a box that covers pixel
-rows `r0..r1` has `ymin = r0 / H` and `ymax = (r1 + 1) / H`. Resizing the
-whole image leaves normalised boxes unchanged; only crops and flips move them.
+Boxes use the tfds convention: float `[..., 4]` tensors `[ymin, xmin, ymax, xmax]` normalised by the image
+height and width, so a box that covers pixel rows `r0..r1` has `ymin = r0 / H` and `ymax = (r1 + 1) / H`.
+Resizing the whole image leaves normalised boxes unchanged; only crops and flips move them.
 
-The box transforms are pure functions of the crop window and the flip flag, so
-tests can check them against hand-computed arrays; the image transforms take
-the same window and flag, so image and box can never disagree. A crop window is
-an `offset` `(top, left)` in pixels of the input image and a `crop_size`
-`(height, width)`; offsets may be negative or windows may overhang the image,
-which is how "pad by 4, then crop 32" is written: the overhang is zero padding.
+The box transforms are pure functions of the crop window and the flip flag, so tests can check them against
+hand-computed arrays; the image transforms take the same window and flag, so image and box can never disagree. A
+crop window is an `offset` `(top, left)` in pixels of the input image and a `crop_size` `(height, width)`;
+offsets may be negative or windows may overhang the image, which is how "pad by 4, then crop 32" is written: the
+overhang is zero padding.
 
-Random choices (`random_crop_offset`, `random_resized_crop_window`,
-`random_flip`) are stateless: they take a shape-[2] integer `seed`, and the
-same seed gives the same window.
+Random choices (`random_crop_offset`, `random_resized_crop_window`, `random_flip`) are stateless: they take a
+shape-[2] integer `seed`, and the same seed gives the same window.
 """
 
 import math
@@ -26,8 +23,7 @@ def crop_boxes(boxes, offset, crop_size, image_size):
     """Maps normalised boxes into a crop window and clips them to it.
 
     Args:
-        boxes: float `[..., 4]` boxes `[ymin, xmin, ymax, xmax]`, normalised by
-            `image_size`.
+        boxes: float `[..., 4]` boxes `[ymin, xmin, ymax, xmax]`, normalised by `image_size`.
         offset: `(top, left)` of the window in pixels; may be negative (padding).
         crop_size: `(height, width)` of the window in pixels.
         image_size: `(height, width)` of the image the boxes refer to.
@@ -86,27 +82,23 @@ def random_crop_offset(image_size, crop_size, seed, padding=0):
     return tf.minimum(tf.cast(unit * tf.cast(high, tf.float32), tf.int32), high - 1) - padding
 
 
-def random_resized_crop_window(image_size, seed, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
-                               attempts=10):
+def random_resized_crop_window(image_size, seed, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), attempts=10):
     """Draws the window of torchvision's `RandomResizedCrop` (`get_params`).
 
-    Each of `attempts` tries draws an area fraction uniform in `scale` and an
-    aspect ratio (width / height) log-uniform in `ratio`, rounds the window's
-    width and height to integers and keeps the first try that fits in the
-    image, at a uniform position. If none fits, the window is the centre crop
-    of the whole image with its aspect ratio clamped to `ratio`.
+    Each of `attempts` tries draws an area fraction uniform in `scale` and an aspect ratio (width / height)
+    log-uniform in `ratio`, rounds the window's width and height to integers and keeps the first try that fits
+    in the image, at a uniform position. If none fits, the window is the centre crop of the whole image with its
+    aspect ratio clamped to `ratio`.
 
     Args:
         image_size: `(height, width)` of the image.
         seed: shape-[2] integer seed.
-        scale: Range of the window's area as a fraction of the image's.
-            Defaults to (0.08, 1.0).
+        scale: Range of the window's area as a fraction of the image's. Defaults to (0.08, 1.0).
         ratio: Range of the window's width / height. Defaults to (3/4, 4/3).
         attempts: Number of tries before the fallback. Defaults to 10.
 
     Returns:
-        `(offset, crop_size)`: int32 [2] `(top, left)` and int32 [2]
-        `(height, width)` of a window inside the image.
+        `(offset, crop_size)`: int32 [2] `(top, left)` and int32 [2] `(height, width)` of a window inside the image.
 
     References:
         - torchvision `transforms.RandomResizedCrop.get_params`.
@@ -166,8 +158,7 @@ def crop(image, offset, crop_size):
     image_hw = tf.shape(image)[:2]
     before = tf.maximum(-offset, 0)
     after = tf.maximum(offset + crop_hw - image_hw, 0)
-    padded = tf.pad(image, tf.stack([tf.stack([before[0], after[0]]),
-                                     tf.stack([before[1], after[1]]), [0, 0]]))
+    padded = tf.pad(image, tf.stack([tf.stack([before[0], after[0]]), tf.stack([before[1], after[1]]), [0, 0]]))
     start = tf.concat([offset + before, [0]], 0)
     return tf.slice(padded, start, tf.concat([crop_hw, [-1]], 0))
 
@@ -199,8 +190,7 @@ def crop_and_flip(image, boxes, offset, crop_size, flip):
 def resize(image, size):
     """Resizes `image` [H, W, C] to `size` `(height, width)` (bilinear, antialiased).
 
-    The output keeps the input dtype: uint8 in, uint8 out (rounded and
-    saturated). Normalised boxes need no change.
+    The output keeps the input dtype: uint8 in, uint8 out (rounded and saturated). Normalised boxes need no change.
     """
     image = tf.convert_to_tensor(image)
     resized = tf.image.resize(image, size, method="bilinear", antialias=True)

@@ -1,43 +1,33 @@
 """ImageNet boxes for localization from a wsolevaluation-style metadata folder.
 
-clovaai/wsolevaluation ships, for each split, a folder such as
-`metadata/ILSVRC/test/` (ImageNet's 50,000 validation images) with four text
-files, one image per line (`localization.txt`: one box per line). Its code is
-under the MIT licence; the `test` boxes are ImageNet's own validation boxes
-(ImageNet's terms of access apply, as to the images); the `val` folder's boxes
-on ImageNetV2 are NAVER's, under CC-BY-2.0.
+clovaai/wsolevaluation ships, for each split, a folder such as `metadata/ILSVRC/test/` (ImageNet's 50,000
+validation images) with four text files, one image per line (`localization.txt`: one box per line). Its
+code is under the MIT licence; the `test` boxes are ImageNet's own validation boxes (ImageNet's terms of
+access apply, as to the images); the `val` folder's boxes on ImageNetV2 are NAVER's, under CC-BY-2.0.
 
     image_ids.txt     val/ILSVRC2012_val_00000001.JPEG
     class_labels.txt  val/ILSVRC2012_val_00000001.JPEG,65
     image_sizes.txt   val/ILSVRC2012_val_00000001.JPEG,500,375        (width, height)
     localization.txt  val/ILSVRC2012_val_00000001.JPEG,111,108,441,193 (x0, y0, x1, y1)
 
-Box coordinates are pixels of the original image, corners included: `x1, y1`
-are the last column and row inside the box (0 <= x0 <= x1 <= width - 1), as
-wsolevaluation's `calculate_multiple_iou` counts `x1 - x0 + 1` pixels; in its
-ImageNet and CUB files `x1` reaches `width - 1` but never `width`. Here they
-become the tfds convention of `keras_cutmix.data.transforms`: `[y0 / height,
-x0 / width, (y1 + 1) / height, (x1 + 1) / width]`.
+Box coordinates are pixels of the original image, corners included: `x1, y1` are the last column and row inside
+the box (0 <= x0 <= x1 <= width - 1), as wsolevaluation's `calculate_multiple_iou` counts `x1 - x0 + 1` pixels;
+in its ImageNet and CUB files `x1` reaches `width - 1` but never `width`. Here they become the tfds convention
+of `keras_cutmix.data.transforms`: `[y0 / height, x0 / width, (y1 + 1) / height, (x1 + 1) / width]`.
 
-The class labels are 0-999 in sorted-synset order (n01440764 = 0), the order of
-tfds `imagenet2012`: on the `test` folder all 50,000 labels equal tfds'
-validation labels (checked against tfds' `validation_labels.txt` and
-`labels.txt`), and `imagenet_wsol_dataset` asserts it image by image.
+The class labels are 0-999 in sorted-synset order (n01440764 = 0), the order of tfds `imagenet2012`: on
+the `test` folder all 50,000 labels equal tfds' validation labels (checked against tfds'
+`validation_labels.txt` and `labels.txt`), and `imagenet_wsol_dataset` asserts it image by image.
 
-The test transform is the CutMix paper's localization protocol (supplementary
-Section B): resize to 256x256, ignoring the aspect ratio, then crop the centre
-224x224; the boxes follow the same resize and crop and are clipped to it, so a
-box part outside the centre crop is cut off. wsolevaluation's own evaluation
-resizes straight to 224x224 (`transforms.Resize((224, 224))`, nothing cut off);
-`resize_size=224` gives that transform.
+`imagenet_wsol_dataset`'s default transform is the CutMix paper's localization protocol (supplementary Section
+B): resize to 256x256, ignoring the aspect ratio, then crop the centre 224x224, so a box part outside the centre
+crop is cut off. wsolevaluation resizes straight to 224x224 (nothing cut off): `resize_size=224`.
 
 References:
-    - [Choe et al., 2020, Evaluating Weakly Supervised Object Localization
-      Methods Right](https://arxiv.org/abs/2001.07437);
-      https://github.com/clovaai/wsolevaluation (`data_loaders.py`,
-      `evaluation.py`).
-    - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899),
-      supplementary Section B.
+    - [Choe et al., 2020, Evaluating Weakly Supervised Object Localization Methods
+      Right](https://arxiv.org/abs/2001.07437); https://github.com/clovaai/wsolevaluation
+      (`data_loaders.py`, `evaluation.py`).
+    - [Yun et al., 2019, CutMix](https://arxiv.org/abs/1905.04899), supplementary Section B.
 """
 
 import dataclasses
@@ -65,8 +55,7 @@ class ImageMetadata:
     Attributes:
         label: Class id (0-999 for ImageNet).
         size: `(width, height)` of the original image in pixels.
-        boxes: Tuple of `(x0, y0, x1, y1)` boxes in pixels of the original
-            image, corners included.
+        boxes: Tuple of `(x0, y0, x1, y1)` boxes in pixels of the original image, corners included.
     """
 
     label: int
@@ -78,8 +67,7 @@ class ImageMetadata:
         width, height = self.size
         boxes = np.asarray(self.boxes, np.float64).reshape(-1, 4)
         x0, y0, x1, y1 = boxes.T
-        return np.stack([y0 / height, x0 / width, (y1 + 1) / height, (x1 + 1) / width],
-                        axis=-1).astype(np.float32)
+        return np.stack([y0 / height, x0 / width, (y1 + 1) / height, (x1 + 1) / width], axis=-1).astype(np.float32)
 
 
 def _read_lines(folder, name):
@@ -120,21 +108,18 @@ def read_metadata(folder):
     """Reads a wsolevaluation metadata folder.
 
     Args:
-        folder: Folder with `image_ids.txt`, `class_labels.txt`,
-            `image_sizes.txt` and `localization.txt` (e.g. wsolevaluation's
-            `metadata/ILSVRC/test`).
+        folder: Folder with `image_ids.txt`, `class_labels.txt`, `image_sizes.txt` and `localization.txt`
+            (e.g. wsolevaluation's `metadata/ILSVRC/test`).
 
     Returns:
-        A dict from image path (as written in `image_ids.txt`, e.g.
-        `"val/ILSVRC2012_val_00000001.JPEG"`) to `ImageMetadata`, in the order
-        of `image_ids.txt`. Lines about images not in `image_ids.txt` are
+        A dict from image path (as written in `image_ids.txt`, e.g. `"val/ILSVRC2012_val_00000001.JPEG"`)
+        to `ImageMetadata`, in the order of `image_ids.txt`. Lines about images not in `image_ids.txt` are
         ignored, as wsolevaluation does.
 
     Raises:
         FileNotFoundError: if the folder or one of the four files is missing.
-        ValueError: for a malformed line, an image listed twice, an image of
-            `image_ids.txt` without label, size or box, or a box outside its
-            image; the message names the file and line.
+        ValueError: for a malformed line, an image listed twice, an image of `image_ids.txt` without
+            label, size or box, or a box outside its image; the message names the file and line.
     """
     if not os.path.isdir(folder):
         raise FileNotFoundError(
@@ -144,9 +129,8 @@ def read_metadata(folder):
     ids = {}
     for number, (path,) in _read_lines(folder, "image_ids.txt"):
         if path in ids:
-            raise ValueError(f"{os.path.join(folder, 'image_ids.txt')}, line {number}: expected "
-                             f"each image once. Received: {path!r} again (first on line "
-                             f"{ids[path]})")
+            raise ValueError(f"{os.path.join(folder, 'image_ids.txt')}, line {number}: expected each image "
+                             f"once. Received: {path!r} again (first on line {ids[path]})")
         ids[path] = number
     labels, sizes, boxes = {}, {}, {path: [] for path in ids}
     for name, table in (("class_labels.txt", labels), ("image_sizes.txt", sizes)):
@@ -162,30 +146,26 @@ def read_metadata(folder):
                 continue  # Reported below, as an image without size.
             _check_box(tuple(box), sizes[path], where)
             boxes[path].append(tuple(box))
-    for name, table in (("class_labels.txt", labels), ("image_sizes.txt", sizes),
-                        ("localization.txt", boxes)):
+    for name, table in (("class_labels.txt", labels), ("image_sizes.txt", sizes), ("localization.txt", boxes)):
         missing = [path for path in ids if table.get(path) in (None, [])]
         if missing:
             raise ValueError(
-                f"{os.path.join(folder, name)}: expected a line for every image of "
-                f"image_ids.txt. Received: none for {len(missing)} image(s), e.g. "
-                f"{missing[0]!r} (image_ids.txt line {ids[missing[0]]})")
+                f"{os.path.join(folder, name)}: expected a line for every image of image_ids.txt. Received: none "
+                f"for {len(missing)} image(s), e.g. {missing[0]!r} (image_ids.txt line {ids[missing[0]]})")
     return {path: ImageMetadata(labels[path], sizes[path], tuple(boxes[path])) for path in ids}
 
 
 def file_name_key(path):
     """The key matching a metadata path to a tfds `file_name`: its last path component.
 
-    `"val/ILSVRC2012_val_00000001.JPEG"` and tfds imagenet2012's validation
-    `file_name` `"ILSVRC2012_val_00000001.JPEG"` both give
-    `"ILSVRC2012_val_00000001.JPEG"`.
+    `"val/ILSVRC2012_val_00000001.JPEG"` and tfds imagenet2012's validation `file_name`
+    `"ILSVRC2012_val_00000001.JPEG"` both give `"ILSVRC2012_val_00000001.JPEG"`.
     """
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _tables(metadata, max_boxes):
-    """The metadata as arrays: paths, labels [N], (height, width) [N, 2], boxes [N, K, 4],
-    box counts [N]."""
+    """The metadata as arrays: paths, labels [N], (height, width) [N, 2], boxes [N, K, 4], box counts [N]."""
     paths = list(metadata)
     counts = np.array([len(m.boxes) for m in metadata.values()], np.int32)
     if max_boxes is None:
@@ -202,66 +182,53 @@ def _tables(metadata, max_boxes):
     return paths, labels, sizes, boxes, counts
 
 
-def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, batch_size,
-                          image_size=224, resize_size=256, split="validation",
-                          max_boxes=None):
+def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, batch_size, image_size=224,
+                          resize_size=256, split="validation", max_boxes=None):
     """ImageNet images with their labels and all their boxes, preprocessed for evaluation.
 
     The images come from one of two places:
 
-    * `image_root` given: files `image_root/PATH` for every `PATH` of
-      `image_ids.txt`, as wsolevaluation reads them (its `dataset/ILSVRC`
-      folder, with `val/ILSVRC2012_val_*.JPEG`), in that file's order.
-    * otherwise tfds `imagenet2012` from `data_dir` (`split`, the validation
-      images by default), matched to the metadata by file name
-      (`file_name_key`), in tfds' order. Every tfds example must be in the
-      metadata with the same label and size, or iterating raises
-      `tf.errors.InvalidArgumentError` naming the file.
+    * `image_root` given: files `image_root/PATH` for every `PATH` of `image_ids.txt`, as wsolevaluation
+      reads them (its `dataset/ILSVRC` folder, with `val/ILSVRC2012_val_*.JPEG`), in that file's order.
+    * otherwise tfds `imagenet2012` from `data_dir` (`split`), matched to the metadata by file name
+      (`file_name_key`), in tfds' order. Every tfds example must be in the metadata with the same label
+      and size, or iterating raises `tf.errors.InvalidArgumentError` naming the file.
 
-    Each image is decoded to RGB, resized to `resize_size` x `resize_size`
-    and centre-cropped to `image_size` (`pipelines.Pipeline("resize_crop",
-    keep_aspect=False)`, the test recipe of CUB); its boxes follow the same
-    transform and are clipped to the crop.
+    Each image is decoded to RGB, resized to `resize_size` x `resize_size` and centre-cropped to
+    `image_size` (`pipelines.Pipeline("resize_crop", keep_aspect=False)`, the test recipe of CUB); its boxes
+    follow the same transform and are clipped to the crop.
 
     Args:
-        metadata_folder: wsolevaluation metadata folder, e.g.
-            `wsolevaluation/metadata/ILSVRC/test`; see `read_metadata`.
-        image_root: Folder the metadata paths are relative to, or None to
-            read tfds `imagenet2012`. Defaults to None.
-        data_dir: tfds data dir of `imagenet2012` (unused with `image_root`).
-            Defaults to None (tfds' default data dirs).
+        metadata_folder: wsolevaluation metadata folder, e.g. `wsolevaluation/metadata/ILSVRC/test`; see
+            `read_metadata`.
+        image_root: Folder the metadata paths are relative to, or None to read tfds `imagenet2012`. Defaults to None.
+        data_dir: tfds data dir of `imagenet2012` (unused with `image_root`). Defaults to None (tfds'
+            default data dirs).
         batch_size: Images per batch (the last batch may be smaller).
         image_size: Height and width of the output. Defaults to 224.
-        resize_size: Height and width of the resize before the centre crop,
-            at least `image_size`: 256 is the CutMix paper's protocol, 224
-            (= `image_size`) wsolevaluation's. Defaults to 256.
+        resize_size: Height and width of the resize before the centre crop, at least `image_size`: 256 is
+            the CutMix paper's protocol, 224 (= `image_size`) wsolevaluation's. Defaults to 256.
         split: tfds split (slicing allowed). Defaults to "validation".
-        max_boxes: Box rows `K` of every image, or None for the most boxes
-            of an image in the metadata (20 in ImageNet's test folder).
-            Defaults to None.
+        max_boxes: Box rows `K` of every image, or None for the most boxes of an image in the metadata (20
+            in ImageNet's test folder). Defaults to None.
 
     Returns:
-        A `tf.data.Dataset` of dicts: `"images"` uint8 [B, S, S, 3];
-        `"labels"` int32 [B] (from the metadata); `"bbox"` float32 [B, K, 4]
-        normalised `[ymin, xmin, ymax, xmax]` (max exclusive) after the
-        transform, rows past `"num_boxes"` all zero; `"num_boxes"` int32 [B]
-        (a real box cut out by the crop keeps its row, with zero area);
-        `"image_ids"` string [B], the metadata paths.
+        A `tf.data.Dataset` of dicts: `"images"` uint8 [B, S, S, 3]; `"labels"` int32 [B] (from the
+        metadata); `"bbox"` float32 [B, K, 4] normalised `[ymin, xmin, ymax, xmax]` (max exclusive) after
+        the transform, rows past `"num_boxes"` all zero; `"num_boxes"` int32 [B] (a real box cut out by the
+        crop keeps its row, with zero area); `"image_ids"` string [B], the metadata paths.
 
     Raises:
-        FileNotFoundError, ValueError: see `read_metadata`; ValueError also
-            for a bad size or batch size, or metadata paths whose file names
-            repeat (tfds mode).
-        DatasetNotFoundError: if tfds has not prepared `imagenet2012` in
-            `data_dir` (tfds mode).
+        FileNotFoundError, ValueError: see `read_metadata`; ValueError also for a bad size or batch size,
+            or metadata paths whose file names repeat (tfds mode).
+        DatasetNotFoundError: if tfds has not prepared `imagenet2012` in `data_dir` (tfds mode).
     """
     if int(batch_size) < 1:
         raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
     if not 1 <= int(image_size) <= int(resize_size):
         raise ValueError(f"Expected 1 <= image_size <= resize_size. Received: "
                          f"image_size={image_size}, resize_size={resize_size}")
-    pipeline = pipelines.Pipeline("resize_crop", int(image_size), resize_size=int(resize_size),
-                                  keep_aspect=False)
+    pipeline = pipelines.Pipeline("resize_crop", int(image_size), resize_size=int(resize_size), keep_aspect=False)
     metadata = read_metadata(metadata_folder)
     paths, labels, sizes, boxes, counts = _tables(metadata, max_boxes)
     if image_root is None:
@@ -287,8 +254,7 @@ def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, ba
                 "num_boxes": tf.gather(counts_t, index), "image_ids": tf.gather(paths_t, index)}
 
     ds = ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(int(batch_size), num_parallel_calls=tf.data.AUTOTUNE).prefetch(
-        tf.data.AUTOTUNE)
+    return ds.batch(int(batch_size), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def _checked(value, condition, *message):
@@ -317,16 +283,14 @@ def _tfds_examples(metadata_folder, paths, labels, data_dir, split):
                             remedies=loaders.how_to_provide("imagenet2012"),
                             decoders={"image": tfds.decode.SkipDecoding()})
     table = tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(keys, tf.string),
-                                            tf.range(len(keys), dtype=tf.int32)),
+        tf.lookup.KeyValueTensorInitializer(tf.constant(keys, tf.string), tf.range(len(keys), dtype=tf.int32)),
         default_value=-1)
     labels_t = tf.constant(labels)
 
     def match(example):
         file_name = example["file_name"]
         index = _checked(table.lookup(file_name), table.lookup(file_name) >= 0,
-                         f"tfds imagenet2012 example not in {metadata_folder}/image_ids.txt:",
-                         file_name)
+                         f"tfds imagenet2012 example not in {metadata_folder}/image_ids.txt:", file_name)
         label, expected = tf.cast(example["label"], tf.int32), tf.gather(labels_t, index)
         index = _checked(index, tf.equal(label, expected),
                          f"tfds imagenet2012 label differs from {metadata_folder}/class_labels.txt;"
