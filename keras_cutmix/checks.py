@@ -29,8 +29,13 @@ def _real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
 
 
-def _span(array):
-    return f"[{array.min():g}, {array.max():g}]"
+def _shape_error(name, array, caller, expected):
+    return ValueError(f"{caller}: Expected `{name}` {expected}. Received: {name}.shape={array.shape}")
+
+
+def _span_error(name, array, caller, expected):
+    return ValueError(f"{caller}: Expected `{name}` {expected}. Received: {name} in [{array.min():g}, "
+                      f"{array.max():g}]")
 
 
 def count(name, value, caller, *, minimum=1, allow_none=False):
@@ -136,22 +141,20 @@ def class_ids(name, labels, caller, *, num_classes=None, length=None):
         ValueError: for another shape, ids out of range or not whole, soft rows (not one-hot), or a length
             other than `length`.
     """
-    array = _array(name, labels, caller)
-    received = f"Received: {name}.shape={array.shape}"
+    given = array = _array(name, labels, caller)
+    expected = "as class ids [N] or [N, 1], or one-hot rows [N, K]"
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     elif array.ndim == 2:  # One-hot rows: exactly one 1 per row, zeros elsewhere.
         if num_classes is not None and array.shape[1] != num_classes:
-            raise ValueError(f"{caller}: Expected `{name}` as class ids [N] or one-hot rows [N, {num_classes}]. "
-                             f"{received}")
+            raise _shape_error(name, array, caller, f"as class ids [N] or one-hot rows [N, {num_classes}]")
         one_hot = array.size and np.all((array == 0) | (array == 1)) and np.all(array.sum(axis=1) == 1)
         if not one_hot and array.shape[0]:
-            raise ValueError(f"{caller}: Expected `{name}` as class ids [N] or [N, 1], or one-hot rows [N, K]; "
-                             f"rows that are not one-hot (soft or multi-label) name no single class. {received}")
+            raise _shape_error(name, array, caller, f"{expected}; rows that are not one-hot (soft or multi-label) "
+                               "name no single class")
         array = np.argmax(array, axis=1) if array.shape[0] else np.zeros([0], np.int64)
     if array.ndim != 1:
-        raise ValueError(f"{caller}: Expected `{name}` as class ids [N] or [N, 1], or one-hot rows [N, K]. "
-                         f"{received}")
+        raise _shape_error(name, given, caller, expected)
     _finite(name, array.astype(np.float64) if array.dtype != bool else array, caller)
     bound = f"[0, num_classes={num_classes})" if num_classes is not None else "[0, ...)"
     array = _ids(name, array, caller, whole=f"`{name}` to hold whole-number class ids", upper=num_classes,
@@ -175,9 +178,8 @@ def probabilities(name, values, caller, *, atol=1e-3):
     """
     array = _finite(name, _array(name, values, caller, np.float64), caller)
     if array.ndim != 2 or array.shape[1] < 2:
-        raise ValueError(f"{caller}: Expected `{name}` as class probabilities [N, num_classes >= 2]. "
-                         f"Received: {name}.shape={array.shape}")
-    if array.size and (array.min() < 0 or array.max() > 1 or np.abs(array.sum(axis=1) - 1).max() > atol):
+        raise _shape_error(name, array, caller, "as class probabilities [N, num_classes >= 2]")
+    if array.size and not are_probabilities(array, atol=atol):
         raise ValueError(f"{caller}: Expected `{name}` to be probabilities (rows in [0, 1] summing to 1); these "
                          f"look like logits: apply a softmax first. Received: {name} in [{array.min():.4g}, "
                          f"{array.max():.4g}], row sums in [{array.sum(axis=1).min():.4g}, "
@@ -196,9 +198,8 @@ def scores(name, values, caller):
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:
-        raise ValueError(f"{caller}: Expected `{name}` to hold one score per example, shape [N] or [N, 1] (for "
-                         f"class probabilities [N, K], pass e.g. their maximum per row). Received: "
-                         f"{name}.shape={array.shape}")
+        raise _shape_error(name, array, caller, "to hold one score per example, shape [N] or [N, 1] (for class "
+                           "probabilities [N, K], pass e.g. their maximum per row)")
     return _finite(name, array, caller)
 
 
@@ -232,8 +233,7 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
     """
     array = _finite(name, _array(name, values, caller, np.float64), caller)
     if array.ndim < 1 or array.shape[-1] != 4:
-        raise ValueError(f"{caller}: Expected `{name}` with a last axis of 4 coordinates. Received: "
-                         f"{name}.shape={array.shape}")
+        raise _shape_error(name, array, caller, "with a last axis of 4 coordinates")
     if not array.size:
         return array
     sides = array[..., 2:] - array[..., :2] + (1.0 if inclusive else 0.0)
@@ -246,18 +246,16 @@ def boxes(name, values, caller, *, normalized, image_size=None, allow_empty_boxe
                          f"{'' if allow_empty_boxes else ' and a non-zero size'}. Received: {what} boxes, e.g. "
                          f"{bad.tolist()}")
     if normalized and (array.min() < 0 or array.max() > 1):
-        raise ValueError(f"{caller}: Expected `{name}` normalised to [0, 1] (fractions of the image side); "
-                         f"these look like pixels: divide by the image size. Received: {name} in "
-                         f"{_span(array)}")
+        raise _span_error(name, array, caller, "normalised to [0, 1] (fractions of the image side); these look "
+                          "like pixels: divide by the image size")
     if normalized is False:
         if array.max() <= 1 and np.any(array != np.round(array)):
-            raise ValueError(f"{caller}: Expected `{name}` in pixels; these look normalised to [0, 1]: multiply "
-                             f"by the image size. Received: {name} in {_span(array)}")
+            raise _span_error(name, array, caller, "in pixels; these look normalised to [0, 1]: multiply by the "
+                              "image size")
         if image_size is not None:
             limit = float(np.max(image_size))
             if array.min() < 0 or array.max() > limit:
-                raise ValueError(f"{caller}: Expected `{name}` within the image (pixels in [0, {limit:g}]). "
-                                 f"Received: {name} in {_span(array)}")
+                raise _span_error(name, array, caller, f"within the image (pixels in [0, {limit:g}])")
         if whole and np.any(array != np.round(array)):
             bad = array[np.any(array != np.round(array), axis=-1)][0]
             raise ValueError(f"{caller}: Expected `{name}` in whole pixels. Received: fractional coordinates, "
@@ -277,8 +275,7 @@ def maps(name, values, caller, *, dtype=np.float32):
     array = _array(name, values, caller, dtype)
     array = array[None] if array.ndim == 2 else array
     if array.ndim != 3 or (array.shape[0] and 0 in array.shape[1:]):
-        raise ValueError(f"{caller}: Expected `{name}` as maps [N, H, W] (or one map [H, W]). Received: "
-                         f"{name}.shape={array.shape}")
+        raise _shape_error(name, array, caller, "as maps [N, H, W] (or one map [H, W])")
     return _finite(name, array, caller)
 
 
@@ -291,16 +288,14 @@ def masks(name, values, caller, *, like=None):
     array = _array(name, values, caller)
     array = array[None] if array.ndim == 2 else array
     if array.ndim != 3:
-        raise ValueError(f"{caller}: Expected `{name}` as masks [N, H, W] (or one mask [H, W]). Received: "
-                         f"{name}.shape={array.shape}")
+        raise _shape_error(name, array, caller, "as masks [N, H, W] (or one mask [H, W])")
     if array.dtype != bool:
         if array.size and not np.all((array == 0) | (array == 1)):
             raise ValueError(f"{caller}: Expected binary `{name}` (bool, or 0 and 1). Received: values in "
                              f"[{array.min()}, {array.max()}]")
         array = array.astype(bool)
     if like is not None and array.shape != tuple(like):
-        raise ValueError(f"{caller}: Expected `{name}` of shape {tuple(like)}, one per map. Received: "
-                         f"{name}.shape={array.shape}")
+        raise _shape_error(name, array, caller, f"of shape {tuple(like)}, one per map")
     return array
 
 
@@ -386,7 +381,7 @@ def integer_array(name, values, caller, *, ndim, upper=None):
     """
     array = _finite(name, _array(name, values, caller), caller)
     if array.ndim != ndim:
-        raise ValueError(f"{caller}: Expected `{name}` of rank {ndim}. Received: {name}.shape={array.shape}")
+        raise _shape_error(name, array, caller, f"of rank {ndim}")
     bound = f"[0, {upper})" if upper is not None else ">= 0"
     return _ids(name, array, caller, whole=f"whole-number `{name}`", upper=upper, bound=bound)
 
@@ -408,14 +403,12 @@ def pixel_images(name, values, caller, *, shape=None):
     expected = "[batch, " + ", ".join("any" if s is None else str(s) for s in shape) + "]" if shape else "rank 4"
     if array.ndim != 4 or (shape and any(s is not None and s != a for s, a in zip(shape, array.shape[1:]))):
         one = " (for one image, add a batch axis: images[None])" if shape and array.ndim == 3 else ""
-        raise ValueError(f"{caller}: Expected `{name}` of shape {expected}{one}. Received: "
-                         f"{name}.shape={array.shape}")
+        raise _shape_error(name, array, caller, f"of shape {expected}{one}")
     if array.size and (array.min() < 0 or array.max() > 255):
-        raise ValueError(f"{caller}: Expected `{name}` as pixels in [0, 255] (the models scale them "
-                         f"themselves); these look preprocessed. Received: {name} in {_span(array)}")
+        raise _span_error(name, array, caller, "as pixels in [0, 255] (the models scale them themselves); these "
+                          "look preprocessed")
     if array.size and array.max() <= 1 and np.any(array != np.round(array)):
-        raise ValueError(f"{caller}: Expected `{name}` as pixels in [0, 255]; these look scaled to [0, 1]: "
-                         f"multiply by 255. Received: {name} in {_span(array)}")
+        raise _span_error(name, array, caller, "as pixels in [0, 255]; these look scaled to [0, 1]: multiply by 255")
     return array
 
 
@@ -436,13 +429,12 @@ def images(name, values, caller, *, unit_range=False):
     """
     array = _finite(name, _array(name, values, caller), caller)
     if array.ndim != 4:
-        raise ValueError(f"{caller}: Expected `{name}` of shape [batch, height, width, channels]. Received: "
-                         f"{name}.shape={array.shape}")
+        raise _shape_error(name, array, caller, "of shape [batch, height, width, channels]")
     if not unit_range:
         return array
     if array.size and (array.min() < 0 or array.max() > 1):
         hint = " (these look like [0, 255] pixels: divide by 255)" if array.min() >= 0 and array.max() <= 255 else ""
-        raise ValueError(f"{caller}: Expected `{name}` in [0, 1]{hint}. Received: {name} in {_span(array)}")
+        raise _span_error(name, array, caller, f"in [0, 1]{hint}")
     return array.astype(np.float32)
 
 
