@@ -159,8 +159,7 @@ def optimizer_decays(optimizer, variable):
     (Keras's answer when nothing is excluded from weight decay, as in TorchSGD).
 
     Args:
-        optimizer: A built `keras.optimizers.Optimizer`.
-        variable: The variable `update_step` is updating.
+        optimizer, variable: As `optimizer_variable_index`.
 
     Returns:
         A bool; True for every variable when Keras no longer offers the check.

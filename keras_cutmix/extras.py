@@ -65,8 +65,7 @@ def import_optional(module, feature, extra="experiments"):
 
     Args:
         module: Import name (e.g. "keras_hub").
-        feature: What needs it, for the message.
-        extra: The extra that installs it. Defaults to "experiments".
+        feature, extra: As `require`.
 
     Returns:
         The module.

@@ -20,9 +20,7 @@ def _check_row(r, row):
     if not {"title", "images", "boxes", "labels"} <= set(row):
         raise ValueError(f"Expected rows[{r}] to be a dict with 'title', 'images', 'boxes' and 'labels'. "
                          f"Received: rows[{r}] keys={sorted(row)}")
-    images = np.asarray(row["images"])
-    boxes = np.asarray(row["boxes"], dtype=np.float64)
-    labels = np.asarray(row["labels"])
+    images, boxes, labels = np.asarray(row["images"]), np.asarray(row["boxes"], np.float64), np.asarray(row["labels"])
     if images.ndim != 4:
         raise ValueError(f"Expected rows[{r}]['images'] of shape [N, H, W, C]. Received: shape={images.shape}")
     count = images.shape[0]

@@ -120,9 +120,7 @@ def plot_method_grid(path, images, maps_by_method, gt_boxes, pred_boxes_by_metho
         pred_boxes_by_method: `{method name: int [B, 4]}` (a subset of the methods is fine), or `None`.
             Defaults to `None`.
         captions_by_method: `{method name: B strings}`, or `None`. Defaults to `None`.
-        title: Figure title, or `None`. Defaults to `None`.
-        alpha: Weight of the map colour. Defaults to 0.5.
-        dpi: Resolution of the PNG. Defaults to 110.
+        title, alpha, dpi: As `plot_cam_grid`.
 
     Returns:
         `path`.
