@@ -306,10 +306,9 @@ def _activation_name(layer):
 def outputs_logits(model, outputs=None, *, atol=1e-3):
     """The package's one rule: does `model` output logits (True) or class probabilities (False)?
 
-    Read from the model's structure where it says (the last layer, inside nested models: a `Softmax`
-    layer, or a softmax / sigmoid `activation`, means probabilities; a linear `Dense` means logits);
-    where it does not (a `Lambda`, a subclassed model's `call`, any other last layer), from `outputs`,
-    the model's outputs on some inputs: rows in [0, 1] summing to 1 are probabilities.
+    Read from the last layer (inside nested models): a `Softmax` layer or a softmax / sigmoid `activation`
+    means probabilities, a linear `Dense` or `Conv2D` logits; any other last layer (a `Lambda`, a subclassed
+    model's `call`) leaves it to `outputs`, where rows in [0, 1] summing to 1 are probabilities.
 
     Args:
         model: A `keras.Model`.
