@@ -65,8 +65,7 @@ PAPER_MAP = {"baseline": {"ssd": 76.7, "faster_rcnn": 75.6}, "mixup": {"ssd": 76
 
 @dataclasses.dataclass(frozen=True)
 class DetectionRecipe:
-    """A fine-tuning recipe (per detector) and, for the embedded data, how the backbones pretrain: the
-    `recipe` of a detection `training.Preset`.
+    """A detection `training.Preset`'s `recipe`: fine-tuning per detector and, if given, backbone pretraining.
 
     Attributes:
         dataset, train_split, test_split: `data.load_detection`'s name and splits.
@@ -106,8 +105,6 @@ class DetectionRecipe:
 
 
 PRESETS = {
-    # ssd.pytorch's SSD300 recipe on 07+12 trainval, VOC07 test (the module docstring: what it follows, what
-    # departs). RetinaNet shares it at Lin et al.'s lr 1e-2 and L2 1e-4, at 320 pixels.
     "voc": Preset("voc", dataclasses.asdict(DetectionRecipe(
         "voc/2007+2012", "trainval", "test", {"ssd": 300, "retinanet": 320}, 32, {"ssd": 120_000, "retinanet": 120_000},
         {"ssd": 1e-3, "retinanet": 1e-2}, 1000, optimizer="sgd", schedule="steps", clipnorm=None,
@@ -140,12 +137,8 @@ FREE_FIELDS = ("data_dir", "strategy")
 
 def run_config(spec, detector, method, source, *, mixing_method="none", seed=0, steps=None, batch_size=None,
                data_dir=None, strategy="default"):
-    """What `detector` fine-tuned on `method`'s backbone depends on: its `training.resumable` config.
-
-    Returns:
-        A JSON-ready dict, with the run's "epochs" (of `spec.steps_per_epoch` steps, the checkpoints) and
-        `steps_per_epoch`.
-    """
+    """`detector` on `method`'s backbone as a JSON-ready `training.resumable` config, with the run's "epochs"
+    (of `spec.steps_per_epoch` steps, the checkpoints) and `steps_per_epoch`."""
     total = steps or spec.steps[detector]
     return {"detector": detector, "method": method, "backbone": os.fspath(source), "mixing": mixing_method,
             "seed": seed, "steps": total, "batch_size": batch_size or spec.batch_size,
@@ -223,8 +216,7 @@ def _picture(path, kind, models_by_method, test_ds, class_names, num_images=6, p
 
 
 def preset_optimizer(spec, detector, steps):
-    """The optimiser `spec` (a `recipe` argument) trains `detector` with for `steps` steps
-    (`train.detector_optimizer`)."""
+    """`train.detector_optimizer` of `spec` (a `recipe` argument) for `detector` over `steps` steps."""
     spec = recipe(spec)
     return detector_optimizer(spec.optimizer, spec.learning_rate[detector], steps,
                               weight_decay=detectors.DETECTORS[detector].weight_decay, warmup_steps=spec.warmup_steps,
@@ -232,8 +224,7 @@ def preset_optimizer(spec, detector, steps):
 
 
 def training_batches(spec, detector, *, batch_size=None, seed=0, mixing_method="none", data_dir=None):
-    """`detector`'s training batches on `spec` (a `recipe` argument): its augmentation, `spec`'s difficult
-    rule and box cap, mixing."""
+    """`detector`'s training batches on `spec` (a `recipe` argument): augmented, capped, mixed."""
     spec = recipe(spec)
     kind, size = detectors.DETECTORS[detector], spec.input_size(detector)
     ds = detection_dataset(spec.dataset, spec.train_split, training=True, batch_size=batch_size or spec.batch_size,
@@ -244,8 +235,7 @@ def training_batches(spec, detector, *, batch_size=None, seed=0, mixing_method="
 
 
 def evaluation_batches(spec, detector, data_dir=None, batch_size=32):
-    """`spec`'s (a `recipe` argument) test split for `evaluate_detector` at `detector`'s input size: every
-    object kept, difficult ones flagged."""
+    """`spec`'s (a `recipe` argument) test split at `detector`'s input size, for `evaluate_detector`."""
     spec = recipe(spec)
     return detection_dataset(spec.dataset, spec.test_split, training=False, batch_size=batch_size,
                              image_size=spec.input_size(detector), data_dir=data_dir)
@@ -254,10 +244,8 @@ def evaluation_batches(spec, detector, data_dir=None, batch_size=32):
 def run_detection(workdir, *, preset="embedded", backbones=None, detector_names=("ssd", "retinanet"),
                   methods=training.METHODS, mixing_method="none", seed=0, data_dir=None, steps=None, verbose=1,
                   batch_size=None, num_eval_images=None, strategy="default", overwrite=False, callbacks=()):
-    """Fine-tunes each method's backbone as each detector, scores VOC07 mAP, writes the table and pictures.
-
-    Each detector trains in `workdir/<detector>/<method>/` as one `training.resumable` run: config.json,
-    resumed after a kill, reused when finished with the same config (`run_config`), refused otherwise.
+    """Fine-tunes each method's backbone as each detector, scores VOC07 mAP, writes the table and pictures
+    (the module docstring: where each run trains, what is written).
 
     Args:
         workdir: Output directory.
