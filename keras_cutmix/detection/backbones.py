@@ -4,12 +4,11 @@
     encoder = pyramid_encoder(classifier)                   # pixels [0, 255] -> {"P3", "P4", "P5"}
     detector = retinanet(encoder, num_classes=20, image_size=300)
 
-Our ResNets (`resnet50`, `resnet_tiny`) are keras-hub `ResNetBackbone`s copied into a flat graph with the
-same layer names (`stack{s}_block{b}_out`), between the pixel normalisation and the head. The encoder here
-is a `keras.Model` over the classifier's own layers (normalisation included, so it takes pixels in
-[0, 255] as the classifier did) whose outputs are the last block of stages 1-3: P3, P4 and P5 at strides
-8, 16 and 32, the `pyramid_outputs` keras-hub's detectors read. Sharing the layers means the method's
-pretrained weights are the detector's initial weights, with nothing copied.
+Our ResNets (`resnet50`, `resnet_tiny`) keep keras-hub's layer names (`stack{s}_block{b}_out`). The encoder
+is a `keras.Model` over the classifier's own layers (normalisation included: pixels in [0, 255]) whose
+outputs are the last block of stages 1-3: P3, P4 and P5 at strides 8, 16 and 32, the `pyramid_outputs`
+keras-hub's detectors read. Sharing the layers makes the method's pretrained weights the detector's initial
+weights, with nothing copied.
 """
 
 import re

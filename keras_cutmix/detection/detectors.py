@@ -27,7 +27,7 @@ class DetectorKind:
         weight_decay: Its recipe's weight decay (SSD: ssd.pytorch's 5e-4; RetinaNet: Lin et al.'s 1e-4).
         augment: `augment(image_size)` -> the per-example training augmentation `data.load_detection` applies
             at the original resolution, or None (images resized, not augmented).
-        training_data: `training_data(dataset, image_size, num_classes)`: the detector's training batches.
+        training_data: `training_data(dataset, image_size)`: the detector's training batches.
         detect: `detect(model, images) -> (boxes pixel yxyx [B, D, 4], scores, classes, counts)`.
     """
 
@@ -53,6 +53,6 @@ DETECTORS = {
     "ssd": DetectorKind("SSD", ssd_lib.build, ssd_lib.compile_ssd, ssd_lib.WEIGHT_DECAY, ssd_lib.augment,
                         ssd_lib.training_data, ssd_lib.detect),
     "retinanet": DetectorKind("RetinaNet", _retinanet, retinanet_lib.compile_retinanet, retinanet_lib.WEIGHT_DECAY,
-                              None, lambda dataset, image_size, num_classes: dataset, retinanet_lib.detect),
+                              None, lambda dataset, image_size: dataset, retinanet_lib.detect),
 }
 TITLES = {name: kind.title for name, kind in DETECTORS.items()}

@@ -231,7 +231,7 @@ def training_batches(spec, detector, *, batch_size=None, seed=0, mixing_method="
                            image_size=size, seed=seed, mixing_method=mixing_method, data_dir=data_dir,
                            max_boxes=spec.max_boxes, drop_difficult=spec.drop_difficult,
                            augment=kind.augment and kind.augment(size))
-    return kind.training_data(ds, size, data.detection_spec(spec.dataset).num_classes)
+    return kind.training_data(ds, size)
 
 
 def evaluation_batches(spec, detector, data_dir=None, batch_size=32):
