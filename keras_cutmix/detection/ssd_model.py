@@ -52,9 +52,8 @@ class L2Norm(keras.layers.Layer):
         self.scale = float(scale)
 
     def build(self, input_shape):
-        self.weight = self.add_weight(
-            name="weight", shape=(input_shape[-1],), initializer=keras.initializers.Constant(self.scale)
-        )
+        self.weight = self.add_weight(name="weight", shape=(input_shape[-1],),
+                                      initializer=keras.initializers.Constant(self.scale))
 
     def call(self, inputs):
         norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(inputs), axis=-1, keepdims=True)) + 1e-10
@@ -72,14 +71,12 @@ def _extras(config):
     return tuple(extras)
 
 
-def _check_sizes(sources, image_size, config=ssd_anchors.VOC_300):
+def _check_sizes(sources, image_size, config):
     expected = tuple(config["feature_maps"][: len(sources)])
     sizes = tuple(source.shape[1] for source in sources)
     if sizes != expected:
-        raise ValueError(
-            f"ssd300: Expected feature maps of sizes {expected} (the config's). Received: image_size={image_size!r} "
-            f"giving {sizes}"
-        )
+        raise ValueError(f"ssd300: Expected feature maps of sizes {expected} (the config's). Received: "
+                         f"image_size={image_size!r} giving {sizes}")
 
 
 def _check_arguments(num_classes, backbone, image_size, config, normalize):
@@ -133,9 +130,8 @@ def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=Tr
     pixels = keras.Input((image_size, image_size, 3), name="pixels")
     normalised = pixels if not normalize else PixelNormalization(
         resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD, name="normalization")(pixels)
-    pyramid = keras.Model(
-        backbone.inputs, [backbone.pyramid_outputs[level] for level in ("P3", "P4", "P5")], name="backbone"
-    )
+    pyramid = keras.Model(backbone.inputs, [backbone.pyramid_outputs[level] for level in ("P3", "P4", "P5")],
+                          name="backbone")
     p3, p4, x = pyramid(normalised)
     _check_sizes((p3, p4, x), image_size, config)
     sources = [L2Norm(20.0, name="l2norm")(p3), p4, x]
@@ -152,10 +148,8 @@ def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=Tr
         conf = keras.layers.Conv2D(k * (num_classes + 1), 3, padding="same", name=f"conf{index}")(source)
         locs.append(keras.layers.Reshape((-1, 4), name=f"loc{index}_flat")(loc))
         logits.append(keras.layers.Reshape((-1, num_classes + 1), name=f"conf{index}_flat")(conf))
-    outputs = {
-        "boxes": keras.layers.Concatenate(axis=1, name="boxes")(locs),
-        "classes": keras.layers.Concatenate(axis=1, name="classes")(logits),
-    }
+    outputs = {"boxes": keras.layers.Concatenate(axis=1, name="boxes")(locs),
+               "classes": keras.layers.Concatenate(axis=1, name="classes")(logits)}
     return keras.Model(pixels, outputs, name="ssd300")
 
 
@@ -209,10 +203,6 @@ def decode_detections(outputs, anchors, score_threshold=0.01, iou_threshold=0.45
     probabilities = probabilities[..., 1:]
     nmsed_boxes, scores, classes, valid = tf.image.combined_non_max_suppression(
         boxes[:, :, None, :], probabilities, max_output_size_per_class=max_detections,
-        max_total_size=max_detections, iou_threshold=iou_threshold, score_threshold=score_threshold,
-        clip_boxes=False,
-    )
-    return [
-        (nmsed_boxes[i, : valid[i]], scores[i, : valid[i]], tf.cast(classes[i, : valid[i]], tf.int32))
-        for i in range(int(tf.shape(valid)[0]))
-    ]
+        max_total_size=max_detections, iou_threshold=iou_threshold, score_threshold=score_threshold, clip_boxes=False)
+    return [(nmsed_boxes[i, : valid[i]], scores[i, : valid[i]], tf.cast(classes[i, : valid[i]], tf.int32))
+            for i in range(int(tf.shape(valid)[0]))]

@@ -104,12 +104,11 @@ def _flag(name, value, caller):
 
 def _entries(name, entries, fields, caller):
     """`entries` as a list of per-image tuples of `len(fields)` items."""
-    if isinstance(entries, (str, bytes, dict, np.ndarray)) or not isinstance(entries, (list, tuple)):
+    if not isinstance(entries, (list, tuple)):
         raise ValueError(f"{caller}: Expected `{name}` as a list with one tuple {fields} per image. Received: "
                          f"{name} of type {type(entries).__name__}")
     for index, entry in enumerate(entries):
-        if isinstance(entry, (str, bytes, dict, np.ndarray)) or not isinstance(entry, (list, tuple)) \
-                or len(entry) != len(fields):
+        if not isinstance(entry, (list, tuple)) or len(entry) != len(fields):
             kind = f"{len(entry)} items" if isinstance(entry, (list, tuple)) else f"type {type(entry).__name__}"
             raise ValueError(f"{caller}: Expected `{name}[{index}]` to be a tuple {fields} (a list of such tuples, "
                              f"one per image). Received: {name}[{index}] of {kind}")
