@@ -3,40 +3,39 @@
     from keras_cutmix import detection
     detection.run_detection("/tmp/det")  # Embedded: four resnet_tiny backbones, synthetic_detection.
 
-Backbones: `backbones={method: source}` (classification workdirs or .keras files), or, on the embedded
-preset, four `resnet_tiny` classifiers trained on synthetic_shapes in `workdir/backbones/<method>/` by
+Backbones: `backbones={method: source}` (classification workdirs or .keras files), or, on the embedded preset,
+four `resnet_tiny` classifiers trained on synthetic_shapes in `workdir/backbones/<method>/` by
 `training.run_methods` (reused when they exist). Each detector trains in `workdir/<detector>/<method>/`
-(`training.resumable`, as classifiers do: config.json, resumed after a kill, reused when finished with the
-same config, refused with another unless `overwrite`), and is scored by VOC07 mAP (IoU 0.5, 11-point) on
-the test split, every ground-truth object kept. Writes `workdir/results.json`, `results.md` (Table 10's
-layout) and `detections_<detector>.png`.
+(`training.resumable`, as classifiers do: config.json, resumed after a kill, reused when finished with the same
+config, refused with another unless `overwrite`), and is scored by VOC07 mAP (IoU 0.5, 11-point) on the test
+split, every ground-truth object kept. Writes `workdir/results.json`, `results.md` (Table 10's layout) and
+`detections_<detector>.png`.
 
-The "voc" preset is ssd.pytorch's SSD300 recipe (github.com/amdegroot/ssd.pytorch: `train.py`,
-`data/config.py`'s `voc`, `data/voc0712.py`, `utils/augmentations.py`), which the paper ran on ResNet-50:
-VOC2007 + VOC2012 trainval for training (16,551 images), VOC2007 test (4,952) for testing; batch 32;
-`optim.SGD(lr=1e-3, momentum=0.9, weight_decay=5e-4)`, i.e. L2 added to the gradient (`training.TorchSGD`),
-not Keras's decoupled decay; the rate divided by 10 at iterations 80K and 100K of 120K; no warm-up, no
-gradient clipping; difficult objects left out of the training targets (`VOCAnnotationTransform
-(keep_difficult=False)`; evaluation keeps them, as VOC's "ignore"); `SSDAugmentation` on the image at its
-original size (photometric distortion, expand, IoU crop, flip), then the resize to 300x300. What still
-departs from ssd.pytorch:
+The "voc" preset is ssd.pytorch's SSD300 recipe (github.com/amdegroot/ssd.pytorch: `train.py`, `data/config.py`'s
+`voc`, `data/voc0712.py`, `utils/augmentations.py`), which the paper ran on ResNet-50: VOC2007 + VOC2012
+trainval (16,551 images) for training, VOC2007 test (4,952) for testing; batch 32; `optim.SGD(lr=1e-3,
+momentum=0.9, weight_decay=5e-4)`, i.e. L2 added to the gradient (`training.TorchSGD`), not Keras's decoupled
+decay; the rate divided by 10 at iterations 80K and 100K of 120K; no warm-up, no gradient clipping; difficult
+objects left out of the training targets (`VOCAnnotationTransform(keep_difficult=False)`; evaluation keeps
+them, as VOC's "ignore"); `SSDAugmentation` on the image at its original size, then the resize to 300x300.
+What still departs from ssd.pytorch:
 
-* the network is ours (`ssd_model`: ResNet-50 layer2 + L2Norm, layer3, layer4 and three extras; its
-  BatchNorm layers train), and pixels are normalised by ImageNet's mean and std inside the model (ssd.pytorch
-  subtracts BGR means); expand fills with the RGB ImageNet mean;
+* the network is ours (`ssd_model`: ResNet-50 layer2 + L2Norm, layer3, layer4 and three extras; its BatchNorm
+  layers train), and pixels are normalised by ImageNet's mean and std inside the model (ssd.pytorch subtracts
+  BGR means); expand fills with the RGB ImageNet mean;
 * augmentation details (`ssd_augment`): pixels clipped to [0, 255] in the photometric step; the crop gives up
   after 8 modes x 50 trials (ssd.pytorch retries forever); bilinear `tf.image.resize` for cv2's;
 * tfds' boxes are VOC's 1-based corners over the image size (ssd.pytorch subtracts 1 first: a pixel);
 * data order: tf.data's shuffle buffer of 2,000 images with the two years drawn in proportion, not a full
   permutation each epoch; a training image's objects past the 100th would be dropped (ssd.pytorch has no cap);
-* evaluation scores detections in the 300x300 frame (ssd.pytorch rescales them to the original image: IoU
-  is the same but for the devkit's +1 pixel) and keeps at most 100 detections per image after per-class NMS
+* evaluation scores detections in the 300x300 frame (ssd.pytorch rescales them to the original image: IoU is
+  the same but for the devkit's +1 pixel) and keeps at most 100 detections per image after per-class NMS
   (ssd.pytorch keeps up to 200 per class);
 * `--steps` shorter than 120K moves the two rate drops to the same fractions (2/3, 5/6) of the run.
 
-RetinaNet (the stand-in for Faster R-CNN) shares the voc recipe at Lin et al.'s lr 1e-2 and L2 1e-4 on
-320x320 images (its FPN needs a multiple of 32); Lin et al. also warm up for 500 iterations and drop the
-rate at 2/3 and 8/9 of 90K iterations of 16 images, which it does not follow.
+RetinaNet (the stand-in for Faster R-CNN) shares the voc recipe at Lin et al.'s lr 1e-2 and L2 1e-4 on 320x320
+images (its FPN needs a multiple of 32), without their 500-iteration warm-up and drops at 2/3 and 8/9 of 90K
+iterations of 16 images.
 
 References:
     - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), supplementary Section C, Table 10.

@@ -1,11 +1,10 @@
 """SSD's training augmentation (ssd.pytorch's `SSDAugmentation`) in stateless TF ops for `tf.data`.
 
 Order as ssd.pytorch: photometric distortion, expand (zoom out onto a mean-filled canvas), IoU-constrained
-random crop, horizontal flip, resize to `size` (bilinear, as cv2.resize). Boxes are normalised
-`[y0, x0, y1, x1]` (Keras's `"yxyx"` on [0, 1]), padded with label -1; the number of rows never changes:
-boxes the crop drops become zeros with label -1. Images are RGB in [0, 255] (uint8 or float) and come out
-float32 in [0, 255], not normalised (the model normalises). Every draw comes from `seed` (stateless Philox,
-`mixing.sampling.uniform`): same seed, same output.
+random crop, horizontal flip, resize to `size` (bilinear, as cv2.resize). Boxes are normalised `[y0, x0, y1,
+x1]` padded with label -1; the crop's dropped boxes become zeros with label -1 (the row count never changes).
+Images are RGB in [0, 255] (uint8 or float), float32 in [0, 255] out. Every draw comes from `seed`
+(stateless Philox, `mixing.sampling.uniform`): same seed, same output.
 
 Photometric distortion (each step with probability 1/2, as ssd.pytorch): brightness `+U(-32, 32)`; then either
 contrast `*U(0.5, 1.5)` first or last (one coin) around saturation `*U(0.5, 1.5)` and hue `+U(-18, 18)` degrees
@@ -26,12 +25,10 @@ ssd.pytorch's IoU test reads `if overlap.min() < min_iou and max_iou < overlap.m
 (max_iou is +inf), so the paper's runs never enforced the minimum IoU: `enforce_min_iou=False` (default)
 reproduces that; `True` applies the intended test.
 
-Bad input: an image not [H, W, 3], boxes not [N, 4], labels not [N] (or [N, 1]) of the boxes' N, a `size`
-that is not an int >= 1 (NumPy integers are) and flags that are not bools raise a `ValueError` naming
-`ssd_augmentation` before any work (eagerly and when traced); an image outside [0, 255] or within [0, 1]
-with fractional values (scaled) and valid boxes outside [0, 1] (pixels) raise `tf.errors.InvalidArgumentError`
-with the same kind of message (eagerly, in graphs and tf.data; not under XLA). Inverted boxes pass through
-unchanged (SSD's training targets treat boxes without area as padding).
+Bad input: shapes other than image [H, W, 3], boxes [N, 4], labels [N] (or [N, 1]), a `size` that is not an
+int >= 1 and flags that are not bools raise a `ValueError` naming `ssd_augmentation` before any work; an image
+outside [0, 255] or scaled to [0, 1] and valid boxes outside [0, 1] (pixels) raise `tf.errors.InvalidArgumentError`
+(eagerly, in graphs and tf.data; not under XLA). Inverted boxes pass through (SSD's targets treat them as padding).
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325), Sec. 2.2 (data augmentation);
@@ -79,7 +76,7 @@ def photometric_distort(image, seed):
 
 
 def expand(image, boxes, seed, mean=resnet50.IMAGENET_MEAN):
-    """ssd.pytorch's `Expand`: with probability 1/2, zoom out onto a mean-filled canvas up to 4x.
+    """ssd.pytorch's `Expand` (see the module docstring).
 
     Args:
         image: [H, W, 3] float RGB in [0, 255].
