@@ -190,18 +190,12 @@ def _checked(image, boxes, labels, size, photometric, enforce_min_iou):
                          f"labels.shape={tuple(labels.shape)}")
     valid_boxes = tf.boolean_mask(boxes, labels >= 0)
     low, high = tf.reduce_min(image), tf.reduce_max(image)
-    assertions = [
-        tf.debugging.assert_equal(
-            (low >= 0.0) & (high <= 255.0), True,
-            message=f"{caller}: Expected `image` as RGB pixels in [0, 255]; values outside found (preprocessed?)"),
-        tf.debugging.assert_equal(
-            (high > 1.0) | tf.reduce_all(image == tf.round(image)), True,
-            message=f"{caller}: Expected `image` as pixels in [0, 255]; these look scaled to [0, 1]: multiply by 255"),
-        tf.debugging.assert_equal(
-            tf.reduce_all((valid_boxes >= 0.0) & (valid_boxes <= 1.0)), True,
-            message=f"{caller}: Expected `boxes` normalised to [0, 1] (fractions of the image side); these look "
-                    f"like pixels: divide by the image size (label a padding row -1)"),
-    ]
+    assertions = [tf.debugging.assert_equal(ok, True, message=f"{caller}: Expected {expected}") for ok, expected in (
+        ((low >= 0.0) & (high <= 255.0), "`image` as RGB pixels in [0, 255]; values outside found (preprocessed?)"),
+        ((high > 1.0) | tf.reduce_all(image == tf.round(image)),
+         "`image` as pixels in [0, 255]; these look scaled to [0, 1]: multiply by 255"),
+        (tf.reduce_all((valid_boxes >= 0.0) & (valid_boxes <= 1.0)), "`boxes` normalised to [0, 1] (fractions of "
+         "the image side); these look like pixels: divide by the image size (label a padding row -1)"))]
     if not tf.executing_eagerly():  # Eagerly they already ran.
         with tf.control_dependencies(assertions):
             image = tf.identity(image)

@@ -65,10 +65,9 @@ class L2Norm(keras.layers.Layer):
 
 def _extras(config):
     """The extra layers after P5: ssd.pytorch's `(1x1, 3x3, stride, padding)` for each further map."""
-    maps, extras = config["feature_maps"], []
-    for current, following in zip(maps[2:], maps[3:]):
-        extras.append((128, 256, 1, "valid") if following == current - 2 else (128, 256, 2, "same"))
-    return tuple(extras)
+    maps = config["feature_maps"]
+    return tuple((128, 256, 1, "valid") if following == current - 2 else (128, 256, 2, "same")
+                 for current, following in zip(maps[2:], maps[3:]))
 
 
 def _check_sizes(sources, image_size, config):
