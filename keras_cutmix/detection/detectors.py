@@ -1,12 +1,9 @@
 """The detectors `run_detection` fine-tunes, behind one interface: build, compile, training data, detect.
 
-| name        | detector                                          | paper's column (Table 10) |
-|-------------|---------------------------------------------------|---------------------------|
-| `ssd`       | SSD (ssd.pytorch's, ResNet-50 layer2 + extras)    | SSD                       |
-| `retinanet` | keras-hub RetinaNet, standing in for Faster R-CNN | Faster R-CNN              |
-
-Each takes a pyramid encoder (`backbones.pyramid_encoder`: pixels in [0, 255] -> P3..P5) and batches
-`(images float32 [0, 255], {"boxes": pixel yxyx, "labels": -1 padded})` from `train.detection_dataset`.
+`ssd` (ssd.pytorch's SSD on ResNet-50 layer2 + extras) fills Table 10's SSD column; `retinanet` (keras-hub's
+RetinaNet) stands in for its Faster R-CNN. Each takes a pyramid encoder (`backbones.pyramid_encoder`: pixels
+in [0, 255] -> P3..P5) and batches `(images float32 [0, 255], {"boxes": pixel yxyx, "labels": -1 padded})` from
+`train.detection_dataset`.
 """
 
 import dataclasses

@@ -53,11 +53,11 @@ def compile_ssd(model, optimizer):
 
 
 def augment(image_size):
-    """SSD's training augmentation of one example at its original resolution, ending at `image_size`.
+    """SSD's training augmentation (`ssd_augment`) of one example at its original resolution.
 
     Returns:
         `fn(image, boxes, labels, seed) -> (image [S, S, 3] float32, boxes, labels)` for `data.load_detection`'s
-        `augment` (ssd.pytorch's `SSDAugmentation`: distort, expand, crop, flip, then resize).
+        `augment`, S being `image_size`.
     """
     return functools.partial(ssd_augmentation, size=image_size)
 

@@ -4,20 +4,17 @@ The paper (supplementary Sec. C) swaps SSD's VGG-16 for the pretrained ResNet-50
 built here, and why:
 
 * **Input.** RGB pixels in [0, 255], `[B, 300, 300, 3]`, normalised inside by `PixelNormalization` with
-  torchvision's ImageNet statistics (`resnet50.IMAGENET_MEAN/STD`), since the keras-hub backbone takes
-  normalised images and our classifiers were trained so (ssd.pytorch subtracted BGR means for its VGG).
-* **Sources (6 maps of 38, 19, 10, 5, 3, 1 cells).** ResNet-50's layer2 output (`P3`, stride 8, 512 channels,
-  38x38) replaces VGG's conv4_3 and goes through `L2Norm` (per-channel scale initialised to 20, as
-  ssd.pytorch); layer3 (`P4`, stride 16, 19x19, 1024 channels) replaces VGG's fc7 (19x19 too); layer4 (`P5`,
-  stride 32, 2048 channels) is 10x10 at 300, the size of ssd.pytorch's first extra map, so it takes that
-  place, and the last three of ssd.pytorch's extra pairs follow it unchanged: `1x1 128 - 3x3/2 pad 1 256`
-  (5x5), `1x1 128 - 3x3 valid 256` (3x3), `1x1 128 - 3x3 valid 256` (1x1), each conv with bias and ReLU.
-  The first extra pair (`1x1 256 - 3x3/2 512`, 19 -> 10) is the one layer4 replaces. This keeps every
-  pretrained stage (the transfer the paper measures) and the default boxes of SSD300 unchanged; it is the
-  usual ResNet-SSD layout (sources at strides 8, 16, 32 then extras).
+  torchvision's ImageNet statistics (`resnet50.IMAGENET_MEAN/STD`), as the keras-hub backbone and our
+  classifiers expect (ssd.pytorch subtracted BGR means for its VGG).
+* **Sources (6 maps of 38, 19, 10, 5, 3, 1 cells).** ResNet-50's layer2 (`P3`, stride 8, 512 channels, 38x38)
+  replaces VGG's conv4_3 and goes through `L2Norm` (scale 20, as ssd.pytorch); layer3 (`P4`, stride 16,
+  1024 channels, 19x19) replaces fc7; layer4 (`P5`, stride 32, 2048 channels, 10x10 at 300) replaces the
+  first extra pair (`1x1 256 - 3x3/2 512`, 19 -> 10), and ssd.pytorch's last three extra pairs follow
+  unchanged (`EXTRAS`: 5x5, 3x3, 1x1; each conv with bias and ReLU). This keeps every pretrained stage (the
+  transfer the paper measures) and SSD300's default boxes: the usual ResNet-SSD layout.
 * **Heads.** Per source a `3x3 pad 1` conv to `k * 4` deltas and one to `k * (C + 1)` logits, k = (4, 6, 6, 6,
-  4, 4); reshaped in (row, column, box) order, which is `default_boxes()`'s order. Extras and heads start as
-  ssd.pytorch's (Xavier-uniform kernels, zero biases: Keras's defaults).
+  4, 4), in (row, column, box) order as `default_boxes()`. Extras and heads start as ssd.pytorch's
+  (Xavier-uniform kernels, zero biases: Keras's defaults).
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325); [Yun et al., 2019](https://arxiv.org/abs/1905.04899),
