@@ -23,17 +23,13 @@ _STAGE_OUTPUT = re.compile(r"^stack(\d+)_block(\d+)_out$")
 
 def stage_outputs(classifier):
     """`{level: layer name}` of the last block of each stage: stage s is level s + 2 (P2..P5)."""
-    last = {}
-    for layer in classifier.layers:
-        match = _STAGE_OUTPUT.match(layer.name)
-        if match:
-            stage, block = int(match.group(1)), int(match.group(2))
-            if block >= last.get(stage, (-1, None))[0]:
-                last[stage] = (block, layer.name)
+    matches = [(_STAGE_OUTPUT.match(layer.name), layer.name) for layer in classifier.layers]
+    blocks = sorted((int(match.group(1)), int(match.group(2)), name) for match, name in matches if match)
+    last = {stage: name for stage, _, name in blocks}  # Sorted: each stage's last block wins.
     if not last:
         raise ValueError(f"Expected a ResNet classifier with 'stack<s>_block<b>_out' layers (resnet50, "
                          f"resnet_tiny). Received: model {classifier.name!r} without them")
-    return {stage + 2: name for stage, (_, name) in sorted(last.items())}
+    return {stage + 2: name for stage, name in last.items()}
 
 
 def pyramid_encoder(classifier, levels=(3, 4, 5)):

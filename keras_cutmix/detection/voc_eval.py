@@ -23,13 +23,11 @@ every class has ground truth, so the mean is the same.) `keras.utils.bounding_bo
 because it has no +1 pixel convention.
 
 Bad input raises a `ValueError` (`TypeError` for a value that is not an array) naming `voc_map` and the
-argument before any work: boxes that look normalised to [0, 1] (the devkit counts pixels: divide-by-size
-boxes would all overlap), inverted boxes (`xmax < xmin - 1`: a negative devkit width), classes out of
-`[0, num_classes)` or not whole, non-finite scores or ground-truth boxes, fields of different lengths, a
-percentage as `iou_threshold`. A detection box with NaN or infinite coordinates (a diverged detector's)
-overlaps nothing: a false positive, as in the devkit. Classes may be ids [n] or [n, 1] (or whole floats),
-scores [n] or [n, 1] (probabilities or logits alike: only their order counts), an image without detections
-or objects empty arrays of any shape; NumPy numbers are accepted wherever a Python number is.
+argument before any work (`voc_map`'s Raises); boxes that look normalised would all overlap: the devkit counts
+pixels. A detection box with NaN or infinite coordinates (a diverged detector's) overlaps nothing: a false
+positive, as in the devkit. Classes may be ids [n] or [n, 1] (or whole floats), scores [n] or [n, 1]
+(probabilities or logits alike: only their order counts), an image without detections or objects empty arrays
+of any shape; NumPy numbers are accepted wherever a Python number is.
 
 References:
     Everingham et al., The PASCAL Visual Object Classes (VOC) Challenge, IJCV 2010.
@@ -215,8 +213,9 @@ def voc_map(detections, ground_truths, num_classes, iou_threshold=0.5, use_07_me
 
     Raises:
         ValueError: if the lists differ in length, a tuple's fields disagree in length, boxes look normalised or
-            are inverted, a class is not a whole number in `[0, num_classes)`, a score is not finite, or an
-            argument is out of range (see the module docstring).
+            are inverted (`xmax < xmin - 1`: a negative devkit width), a class is not a whole number in
+            `[0, num_classes)`, a score or ground-truth box is not finite, or an argument is out of range (a
+            percentage as `iou_threshold`).
         TypeError: for fields that are not numeric arrays.
     """
     caller = "voc_map"
