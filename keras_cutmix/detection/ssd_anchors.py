@@ -306,7 +306,5 @@ def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["va
     classes = tf.gather(gt_labels, best_truth, batch_dims=1) + 1
     classes = tf.where(best_overlap < iou_threshold, 0, classes)
     loc = tf.cast(_encode(matched, anchors, variances), tf.float32)  # Padding rows may hold anything.
-    if unbatched:
-        return loc[0], classes[0]
-    return loc, classes
+    return (loc[0], classes[0]) if unbatched else (loc, classes)
 

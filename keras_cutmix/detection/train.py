@@ -61,9 +61,7 @@ def detection_dataset(name, split, *, training, batch_size, image_size, seed=0, 
         boxes = batch["bounding_boxes"]
         targets = {"boxes": boxes["boxes"] * scale, "labels": tf.cast(boxes["labels"], tf.int32)}
         images = tf.cast(batch["images"], tf.float32)
-        if training:
-            return images, targets
-        return images, targets, batch["difficult"]
+        return (images, targets) if training else (images, targets, batch["difficult"])
 
     return ds.map(to_detector, num_parallel_calls=tf.data.AUTOTUNE)
 
