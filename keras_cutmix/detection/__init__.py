@@ -21,18 +21,5 @@ from keras_cutmix.detection.ssd_loss import hard_negatives, multibox_loss
 from keras_cutmix.detection.ssd_model import L2Norm, decode_detections, ssd300
 from keras_cutmix.detection.voc_eval import voc_map
 
-__all__ = [
-    "L2Norm",
-    "VOC_300",
-    "boxes_per_location",
-    "decode",
-    "decode_detections",
-    "default_boxes",
-    "encode",
-    "hard_negatives",
-    "match",
-    "multibox_loss",
-    "ssd300",
-    "ssd_augmentation",
-    "voc_map",
-]
+__all__ = ["L2Norm", "VOC_300", "boxes_per_location", "decode", "decode_detections", "default_boxes", "encode",
+           "hard_negatives", "match", "multibox_loss", "ssd300", "ssd_augmentation", "voc_map"]

@@ -4,12 +4,11 @@
     encoder = pyramid_encoder(classifier)                   # pixels [0, 255] -> {"P3", "P4", "P5"}
     detector = retinanet(encoder, num_classes=20, image_size=300)
 
-Our ResNets (`resnet50`, `resnet_tiny`) are keras-hub `ResNetBackbone`s copied into a flat graph with the
-same layer names (`stack{s}_block{b}_out`), between the pixel normalisation and the head. The encoder here
-is a `keras.Model` over the classifier's own layers (normalisation included, so it takes pixels in
-[0, 255] as the classifier did) whose outputs are the last block of stages 1-3: P3, P4 and P5 at strides
-8, 16 and 32, the `pyramid_outputs` keras-hub's detectors read. Sharing the layers means the method's
-pretrained weights are the detector's initial weights, with nothing copied.
+Our ResNets (`resnet50`, `resnet_tiny`) keep keras-hub's layer names (`stack{s}_block{b}_out`). The encoder
+is a `keras.Model` over the classifier's own layers (normalisation included: pixels in [0, 255]) whose
+outputs are the last block of stages 1-3: P3, P4 and P5 at strides 8, 16 and 32, the `pyramid_outputs`
+keras-hub's detectors read. Sharing the layers makes the method's pretrained weights the detector's initial
+weights, with nothing copied.
 """
 
 import re
@@ -24,17 +23,13 @@ _STAGE_OUTPUT = re.compile(r"^stack(\d+)_block(\d+)_out$")
 
 def stage_outputs(classifier):
     """`{level: layer name}` of the last block of each stage: stage s is level s + 2 (P2..P5)."""
-    last = {}
-    for layer in classifier.layers:
-        match = _STAGE_OUTPUT.match(layer.name)
-        if match:
-            stage, block = int(match.group(1)), int(match.group(2))
-            if block >= last.get(stage, (-1, None))[0]:
-                last[stage] = (block, layer.name)
+    matches = [(_STAGE_OUTPUT.match(layer.name), layer.name) for layer in classifier.layers]
+    blocks = sorted((int(match.group(1)), int(match.group(2)), name) for match, name in matches if match)
+    last = {stage: name for stage, _, name in blocks}  # Sorted: each stage's last block wins.
     if not last:
         raise ValueError(f"Expected a ResNet classifier with 'stack<s>_block<b>_out' layers (resnet50, "
                          f"resnet_tiny). Received: model {classifier.name!r} without them")
-    return {stage + 2: name for stage, (_, name) in sorted(last.items())}
+    return {stage + 2: name for stage, name in last.items()}
 
 
 def pyramid_encoder(classifier, levels=(3, 4, 5)):

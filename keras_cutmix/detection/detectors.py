@@ -1,12 +1,9 @@
 """The detectors `run_detection` fine-tunes, behind one interface: build, compile, training data, detect.
 
-| name        | detector                                          | paper's column (Table 10) |
-|-------------|---------------------------------------------------|---------------------------|
-| `ssd`       | SSD (ssd.pytorch's, ResNet-50 layer2 + extras)    | SSD                       |
-| `retinanet` | keras-hub RetinaNet, standing in for Faster R-CNN | Faster R-CNN              |
-
-Each takes a pyramid encoder (`backbones.pyramid_encoder`: pixels in [0, 255] -> P3..P5) and batches
-`(images float32 [0, 255], {"boxes": pixel yxyx, "labels": -1 padded})` from `train.detection_dataset`.
+`ssd` (ssd.pytorch's SSD on ResNet-50 layer2 + extras) fills Table 10's SSD column; `retinanet` (keras-hub's
+RetinaNet) stands in for its Faster R-CNN. Each takes a pyramid encoder (`backbones.pyramid_encoder`: pixels
+in [0, 255] -> P3..P5) and batches `(images float32 [0, 255], {"boxes": pixel yxyx, "labels": -1 padded})` from
+`train.detection_dataset`.
 """
 
 import dataclasses
@@ -27,7 +24,7 @@ class DetectorKind:
         weight_decay: Its recipe's weight decay (SSD: ssd.pytorch's 5e-4; RetinaNet: Lin et al.'s 1e-4).
         augment: `augment(image_size)` -> the per-example training augmentation `data.load_detection` applies
             at the original resolution, or None (images resized, not augmented).
-        training_data: `training_data(dataset, image_size, num_classes)`: the detector's training batches.
+        training_data: `training_data(dataset, image_size)`: the detector's training batches.
         detect: `detect(model, images) -> (boxes pixel yxyx [B, D, 4], scores, classes, counts)`.
     """
 
@@ -53,6 +50,6 @@ DETECTORS = {
     "ssd": DetectorKind("SSD", ssd_lib.build, ssd_lib.compile_ssd, ssd_lib.WEIGHT_DECAY, ssd_lib.augment,
                         ssd_lib.training_data, ssd_lib.detect),
     "retinanet": DetectorKind("RetinaNet", _retinanet, retinanet_lib.compile_retinanet, retinanet_lib.WEIGHT_DECAY,
-                              None, lambda dataset, image_size, num_classes: dataset, retinanet_lib.detect),
+                              None, lambda dataset, image_size: dataset, retinanet_lib.detect),
 }
 TITLES = {name: kind.title for name, kind in DETECTORS.items()}

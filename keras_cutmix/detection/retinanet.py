@@ -1,10 +1,9 @@
 """The second detector: keras-hub's RetinaNet on our backbones, standing in for the paper's Faster R-CNN.
 
-Faster R-CNN (the paper's second detector, Table 10) is in no maintained Keras library: keras-hub has
-RetinaNet and D-FINE, and KerasCV, which had Faster R-CNN, is deprecated. So the second detector here is
-`keras_hub.models.RetinaNetObjectDetector` (Lin et al. 2017: FPN P3-P7, focal loss, 9 anchors per cell) on
-the method's pretrained ResNet (`backbones.pyramid_encoder`), and every table says that it stands in for
-Faster R-CNN: its mAP is not comparable to the paper's Faster R-CNN column.
+Faster R-CNN (Table 10) is in no maintained Keras library (keras-hub has RetinaNet and D-FINE; KerasCV, which
+had it, is deprecated), so the second detector is `keras_hub.models.RetinaNetObjectDetector` (Lin et al.
+2017: FPN P3-P7, focal loss, 9 anchors per cell) on the method's pretrained ResNet, and every table says that
+its mAP is not comparable to the paper's Faster R-CNN column.
 
 Three departures from keras-hub's defaults, all back to Lin et al. (`init_heads`, `FocalLoss`):
 - The heads' convolutions start from a Gaussian of standard deviation 0.01 (Lin et al., section 4.1), not
@@ -16,9 +15,8 @@ Three departures from keras-hub's defaults, all back to Lin et al. (`init_heads`
   box head's bias starts at 0. keras-hub puts the prior on the box head instead, so boxes start shrunk by
   e^-4.6 and every class at p = 0.5: the first steps' loss is in the hundreds and training starts by
   unlearning it.
-- The classification loss is Lin et al.'s focal loss (alpha 0.25, gamma 2, summed over the classes), not
-  keras-hub's default `BinaryFocalCrossentropy`, which averages over the classes (a tenth of the paper's
-  loss with 10 classes, against the same box loss) and applies no alpha.
+- The classification loss is Lin et al.'s focal loss (`FocalLoss`), not keras-hub's `BinaryFocalCrossentropy`,
+  which averages over the classes (a tenth of the paper's loss with 10 classes) and applies no alpha.
 
 Boxes are pixel `"yxyx"` (RetinaNet's anchor generator cannot use a relative format without the image
 size); images are pixels in [0, 255] (the encoder normalises them as the classifier did).
@@ -57,7 +55,6 @@ def retinanet(encoder, num_classes, image_size, *, max_level=7, head_convs=4, an
     Returns:
         An uncompiled `keras_hub.models.RetinaNetObjectDetector` on pixel "yxyx" boxes.
     """
-    # Imported here: slow to import, and only RetinaNet needs it.
     keras_hub = extras.import_optional("keras_hub", "RetinaNet (keras-hub)")
 
     shape = (image_size, image_size, 3)
@@ -80,8 +77,8 @@ def retinanet(encoder, num_classes, image_size, *, max_level=7, head_convs=4, an
 def init_heads(detector, prior_probability=0.01, stddev=0.01):
     """Lin et al.'s head initialisation (section 4.1), in place; returns `detector`.
 
-    Every conv of both heads: kernel from a Gaussian of standard deviation `stddev`, bias 0; then the class
-    logits' bias -log((1 - prior) / prior). The draws follow Keras's global seed, as the layers' own.
+    Every conv of both heads: kernel from N(0, `stddev`), bias 0; then the class logits' bias
+    -log((1 - prior_probability) / prior_probability). The draws follow Keras's global seed.
     """
     normal = keras.initializers.RandomNormal(stddev=stddev)
     for name in ("classification_head", "box_head"):

@@ -3,40 +3,39 @@
     from keras_cutmix import detection
     detection.run_detection("/tmp/det")  # Embedded: four resnet_tiny backbones, synthetic_detection.
 
-Backbones: `backbones={method: source}` (classification workdirs or .keras files), or, on the embedded
-preset, four `resnet_tiny` classifiers trained on synthetic_shapes in `workdir/backbones/<method>/` by
+Backbones: `backbones={method: source}` (classification workdirs or .keras files), or, on the embedded preset,
+four `resnet_tiny` classifiers trained on synthetic_shapes in `workdir/backbones/<method>/` by
 `training.run_methods` (reused when they exist). Each detector trains in `workdir/<detector>/<method>/`
-(`training.resumable`, as classifiers do: config.json, resumed after a kill, reused when finished with the
-same config, refused with another unless `overwrite`), and is scored by VOC07 mAP (IoU 0.5, 11-point) on
-the test split, every ground-truth object kept. Writes `workdir/results.json`, `results.md` (Table 10's
-layout) and `detections_<detector>.png`.
+(`training.resumable`, as classifiers do: config.json, resumed after a kill, reused when finished with the same
+config, refused with another unless `overwrite`), and is scored by VOC07 mAP (IoU 0.5, 11-point) on the test
+split, every ground-truth object kept. Writes `workdir/results.json`, `results.md` (Table 10's layout) and
+`detections_<detector>.png`.
 
-The "voc" preset is ssd.pytorch's SSD300 recipe (github.com/amdegroot/ssd.pytorch: `train.py`,
-`data/config.py`'s `voc`, `data/voc0712.py`, `utils/augmentations.py`), which the paper ran on ResNet-50:
-VOC2007 + VOC2012 trainval for training (16,551 images), VOC2007 test (4,952) for testing; batch 32;
-`optim.SGD(lr=1e-3, momentum=0.9, weight_decay=5e-4)`, i.e. L2 added to the gradient (`training.TorchSGD`),
-not Keras's decoupled decay; the rate divided by 10 at iterations 80K and 100K of 120K; no warm-up, no
-gradient clipping; difficult objects left out of the training targets (`VOCAnnotationTransform
-(keep_difficult=False)`; evaluation keeps them, as VOC's "ignore"); `SSDAugmentation` on the image at its
-original size (photometric distortion, expand, IoU crop, flip), then the resize to 300x300. What still
-departs from ssd.pytorch:
+The "voc" preset is ssd.pytorch's SSD300 recipe (github.com/amdegroot/ssd.pytorch: `train.py`, `data/config.py`'s
+`voc`, `data/voc0712.py`, `utils/augmentations.py`), which the paper ran on ResNet-50: VOC2007 + VOC2012
+trainval (16,551 images) for training, VOC2007 test (4,952) for testing; batch 32; `optim.SGD(lr=1e-3,
+momentum=0.9, weight_decay=5e-4)`, i.e. L2 added to the gradient (`training.TorchSGD`), not Keras's decoupled
+decay; the rate divided by 10 at iterations 80K and 100K of 120K; no warm-up, no gradient clipping; difficult
+objects left out of the training targets (`VOCAnnotationTransform(keep_difficult=False)`; evaluation keeps
+them, as VOC's "ignore"); `SSDAugmentation` on the image at its original size, then the resize to 300x300.
+What still departs from ssd.pytorch:
 
-* the network is ours (`ssd_model`: ResNet-50 layer2 + L2Norm, layer3, layer4 and three extras; its
-  BatchNorm layers train), and pixels are normalised by ImageNet's mean and std inside the model (ssd.pytorch
-  subtracts BGR means); expand fills with the RGB ImageNet mean;
+* the network is ours (`ssd_model`: ResNet-50 layer2 + L2Norm, layer3, layer4 and three extras; its BatchNorm
+  layers train), and pixels are normalised by ImageNet's mean and std inside the model (ssd.pytorch subtracts
+  BGR means); expand fills with the RGB ImageNet mean;
 * augmentation details (`ssd_augment`): pixels clipped to [0, 255] in the photometric step; the crop gives up
   after 8 modes x 50 trials (ssd.pytorch retries forever); bilinear `tf.image.resize` for cv2's;
 * tfds' boxes are VOC's 1-based corners over the image size (ssd.pytorch subtracts 1 first: a pixel);
 * data order: tf.data's shuffle buffer of 2,000 images with the two years drawn in proportion, not a full
   permutation each epoch; a training image's objects past the 100th would be dropped (ssd.pytorch has no cap);
-* evaluation scores detections in the 300x300 frame (ssd.pytorch rescales them to the original image: IoU
-  is the same but for the devkit's +1 pixel) and keeps at most 100 detections per image after per-class NMS
+* evaluation scores detections in the 300x300 frame (ssd.pytorch rescales them to the original image: IoU is
+  the same but for the devkit's +1 pixel) and keeps at most 100 detections per image after per-class NMS
   (ssd.pytorch keeps up to 200 per class);
 * `--steps` shorter than 120K moves the two rate drops to the same fractions (2/3, 5/6) of the run.
 
-RetinaNet (the stand-in for Faster R-CNN) shares the voc recipe at Lin et al.'s lr 1e-2 and L2 1e-4 on
-320x320 images (its FPN needs a multiple of 32); Lin et al. also warm up for 500 iterations and drop the
-rate at 2/3 and 8/9 of 90K iterations of 16 images, which it does not follow.
+RetinaNet (the stand-in for Faster R-CNN) shares the voc recipe at Lin et al.'s lr 1e-2 and L2 1e-4 on 320x320
+images (its FPN needs a multiple of 32), without their 500-iteration warm-up and drops at 2/3 and 8/9 of 90K
+iterations of 16 images.
 
 References:
     - [Yun et al., 2019](https://arxiv.org/abs/1905.04899), supplementary Section C, Table 10.
@@ -65,8 +64,7 @@ PAPER_MAP = {"baseline": {"ssd": 76.7, "faster_rcnn": 75.6}, "mixup": {"ssd": 76
 
 @dataclasses.dataclass(frozen=True)
 class DetectionRecipe:
-    """A fine-tuning recipe (per detector) and, for the embedded data, how the backbones pretrain: the
-    `recipe` of a detection `training.Preset`.
+    """A detection `training.Preset`'s `recipe`: fine-tuning per detector and, if given, backbone pretraining.
 
     Attributes:
         dataset, train_split, test_split: `data.load_detection`'s name and splits.
@@ -106,8 +104,6 @@ class DetectionRecipe:
 
 
 PRESETS = {
-    # ssd.pytorch's SSD300 recipe on 07+12 trainval, VOC07 test (the module docstring: what it follows, what
-    # departs). RetinaNet shares it at Lin et al.'s lr 1e-2 and L2 1e-4, at 320 pixels.
     "voc": Preset("voc", dataclasses.asdict(DetectionRecipe(
         "voc/2007+2012", "trainval", "test", {"ssd": 300, "retinanet": 320}, 32, {"ssd": 120_000, "retinanet": 120_000},
         {"ssd": 1e-3, "retinanet": 1e-2}, 1000, optimizer="sgd", schedule="steps", clipnorm=None,
@@ -140,12 +136,8 @@ FREE_FIELDS = ("data_dir", "strategy")
 
 def run_config(spec, detector, method, source, *, mixing_method="none", seed=0, steps=None, batch_size=None,
                data_dir=None, strategy="default"):
-    """What `detector` fine-tuned on `method`'s backbone depends on: its `training.resumable` config.
-
-    Returns:
-        A JSON-ready dict, with the run's "epochs" (of `spec.steps_per_epoch` steps, the checkpoints) and
-        `steps_per_epoch`.
-    """
+    """`detector` on `method`'s backbone as a JSON-ready `training.resumable` config, with the run's "epochs"
+    (of `spec.steps_per_epoch` steps, the checkpoints) and `steps_per_epoch`."""
     total = steps or spec.steps[detector]
     return {"detector": detector, "method": method, "backbone": os.fspath(source), "mixing": mixing_method,
             "seed": seed, "steps": total, "batch_size": batch_size or spec.batch_size,
@@ -223,8 +215,7 @@ def _picture(path, kind, models_by_method, test_ds, class_names, num_images=6, p
 
 
 def preset_optimizer(spec, detector, steps):
-    """The optimiser `spec` (a `recipe` argument) trains `detector` with for `steps` steps
-    (`train.detector_optimizer`)."""
+    """`train.detector_optimizer` of `spec` (a `recipe` argument) for `detector` over `steps` steps."""
     spec = recipe(spec)
     return detector_optimizer(spec.optimizer, spec.learning_rate[detector], steps,
                               weight_decay=detectors.DETECTORS[detector].weight_decay, warmup_steps=spec.warmup_steps,
@@ -232,20 +223,18 @@ def preset_optimizer(spec, detector, steps):
 
 
 def training_batches(spec, detector, *, batch_size=None, seed=0, mixing_method="none", data_dir=None):
-    """`detector`'s training batches on `spec` (a `recipe` argument): its augmentation, `spec`'s difficult
-    rule and box cap, mixing."""
+    """`detector`'s training batches on `spec` (a `recipe` argument): augmented, capped, mixed."""
     spec = recipe(spec)
     kind, size = detectors.DETECTORS[detector], spec.input_size(detector)
     ds = detection_dataset(spec.dataset, spec.train_split, training=True, batch_size=batch_size or spec.batch_size,
                            image_size=size, seed=seed, mixing_method=mixing_method, data_dir=data_dir,
                            max_boxes=spec.max_boxes, drop_difficult=spec.drop_difficult,
                            augment=kind.augment and kind.augment(size))
-    return kind.training_data(ds, size, data.detection_spec(spec.dataset).num_classes)
+    return kind.training_data(ds, size)
 
 
 def evaluation_batches(spec, detector, data_dir=None, batch_size=32):
-    """`spec`'s (a `recipe` argument) test split for `evaluate_detector` at `detector`'s input size: every
-    object kept, difficult ones flagged."""
+    """`spec`'s (a `recipe` argument) test split at `detector`'s input size, for `evaluate_detector`."""
     spec = recipe(spec)
     return detection_dataset(spec.dataset, spec.test_split, training=False, batch_size=batch_size,
                              image_size=spec.input_size(detector), data_dir=data_dir)
@@ -254,10 +243,8 @@ def evaluation_batches(spec, detector, data_dir=None, batch_size=32):
 def run_detection(workdir, *, preset="embedded", backbones=None, detector_names=("ssd", "retinanet"),
                   methods=training.METHODS, mixing_method="none", seed=0, data_dir=None, steps=None, verbose=1,
                   batch_size=None, num_eval_images=None, strategy="default", overwrite=False, callbacks=()):
-    """Fine-tunes each method's backbone as each detector, scores VOC07 mAP, writes the table and pictures.
-
-    Each detector trains in `workdir/<detector>/<method>/` as one `training.resumable` run: config.json,
-    resumed after a kill, reused when finished with the same config (`run_config`), refused otherwise.
+    """Fine-tunes each method's backbone as each detector, scores VOC07 mAP, writes the table and pictures
+    (the module docstring: where each run trains, what is written).
 
     Args:
         workdir: Output directory.

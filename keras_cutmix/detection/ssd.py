@@ -1,13 +1,9 @@
 """SSD in `run_detection`: the model on a pyramid encoder, its loss, its training batches, its detections.
 
-Training batches: each training image goes through SSD's augmentation at its original resolution (`augment`:
-`ssd_augment.ssd_augmentation`, which ends with the resize, as ssd.pytorch's `SSDAugmentation`; the loader
-seeds it by the image's position in the stream), the batch is mixed if asked, then `ssd_anchors.match`
-encodes its boxes against the default boxes (`training_data`). The model is trained on one output,
-`[B, A, 4 + C + 1]` (deltas then class logits), against `[B, A, 5]` (encoded targets then the matched class),
-so that Keras's `fit` sees one loss: ssd.pytorch's MultiBox loss (smooth L1 + cross-entropy with 3:1 hard
-negative mining, both divided by the number of positives). The optimiser comes from the preset
-(`run.PRESETS`; "voc": ssd.pytorch's SGD, L2 `WEIGHT_DECAY` 5e-4 coupled into the gradient).
+Training images are augmented one by one (`augment`, seeded by the loader per image), mixed if asked, then
+matched to the default boxes (`training_data`). The model is trained on one output, `[B, A, 4 + C + 1]`
+(deltas then class logits), against `[B, A, 5]` (encoded targets then the matched class), so that Keras's
+`fit` sees one loss: ssd.pytorch's MultiBox loss (`ssd_loss`).
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325); github.com/amdegroot/ssd.pytorch (`train.py`).
@@ -57,19 +53,18 @@ def compile_ssd(model, optimizer):
 
 
 def augment(image_size):
-    """SSD's training augmentation of one example at its original resolution, ending at `image_size`.
+    """SSD's training augmentation (`ssd_augment`) of one example at its original resolution.
 
     Returns:
         `fn(image, boxes, labels, seed) -> (image [S, S, 3] float32, boxes, labels)` for `data.load_detection`'s
-        `augment` (ssd.pytorch's `SSDAugmentation`: distort, expand, crop, flip, then resize).
+        `augment`, S being `image_size`.
     """
     return functools.partial(ssd_augmentation, size=image_size)
 
 
-def training_data(dataset, image_size, num_classes):
+def training_data(dataset, image_size):
     """`(images, {"boxes": pixel yxyx, "labels"})` batches (already augmented) -> images and encoded targets
     [B, A, 5]."""
-    del num_classes
     anchors = ssd_anchors.default_boxes(ssd_anchors.ssd_config(image_size))
     scale = float(image_size)
 

@@ -7,19 +7,18 @@ Formats (all coordinates normalised to [0, 1] by the image size):
 * ground-truth and decoded boxes: `[y0, x0, y1, x1]`, Keras's `"yxyx"` on normalised coordinates (our
   repository's box order; Keras's `"rel_yxyx"` holds the same numbers); padded rows carry label -1;
 * regression targets (deltas): ssd.pytorch's order `(dx, dy, dw, dh)` with variances (0.1, 0.2), i.e.
-  `((c_box - c_anchor) / (0.1 * size_anchor), log(size_box / size_anchor) / 0.2)`; this is exactly
-  `keras.utils.bounding_boxes.encode_box_to_deltas(..., encoding_format="center_xywh",
-  variance=[0.1, 0.1, 0.2, 0.2])`, which `encode`/`decode` call (Keras clamps sizes at epsilon where
-  ssd.pytorch would take log(0)).
+  `((c_box - c_anchor) / (0.1 * size_anchor), log(size_box / size_anchor) / 0.2)`; this is exactly Keras's
+  `encode_box_to_deltas(..., encoding_format="center_xywh", variance=[0.1, 0.1, 0.2, 0.2])`, which `encode` /
+  `decode` call (Keras clamps sizes at epsilon where ssd.pytorch would take log(0)).
 
-Everything is plain TF/Keras ops: it runs eagerly, in `tf.function` and in `tf.data.Dataset.map`.
+Everything is plain TF/Keras ops: it runs eagerly, in `tf.function` and in `tf.data.Dataset.map` (`match`
+per image or per batch).
 
-Bad input raises a `ValueError` naming the function and the argument before any work: an `image_size`
-that is not an int >= 1, a config without `VOC_300`'s keys or with per-map entries of other lengths,
-variances that are not two positive numbers, a percentage as `iou_threshold`, shapes that disagree
-(`A` boxes against `A` anchors). `encode` / `decode` also check values where they are concrete (eagerly):
-boxes outside [0, 1] (pixels), inverted boxes, anchors without a positive size. Labels [N, 1] are taken as
-[N]; NumPy numbers are accepted wherever a Python number is.
+Bad input raises a `ValueError` naming the function and the argument before any work: an `image_size` that
+is not an int >= 1, a config without `VOC_300`'s keys or with per-map entries of other lengths, variances
+that are not two positive numbers, a percentage as `iou_threshold`, shapes that disagree. Eagerly, `encode` /
+`decode` also refuse boxes outside [0, 1] (pixels), inverted boxes and anchors without a positive size.
+Labels [N, 1] are taken as [N]; NumPy numbers are accepted wherever a Python number is.
 
 References:
     - [Liu et al., 2016, SSD: Single Shot MultiBox Detector](https://arxiv.org/abs/1512.02325)
@@ -145,10 +144,10 @@ def boxes_per_location(config=VOC_300):
 def default_boxes(config=VOC_300):
     """SSD's default boxes, in ssd.pytorch's order (map, row, column, box) and centre form.
 
-    Per cell of the `f x f` map k: a square of side `min_size/300`, a square of side
-    `sqrt(min_size * max_size)/300`, then for each aspect ratio r boxes `(s sqrt(r), s / sqrt(r))` and
-    `(s / sqrt(r), s sqrt(r))`, centred at `((j + 0.5) / f_k, (i + 0.5) / f_k)` with `f_k = 300 / step`;
-    all four numbers clipped to [0, 1] (ssd.pytorch clips the centre form, not the corners).
+    Per cell of the `f x f` map k: a square of side `min_size/300`, a square of side `sqrt(min_size *
+    max_size)/300`, then for each aspect ratio r boxes `(s sqrt(r), s / sqrt(r))` and `(s / sqrt(r), s sqrt(r))`,
+    centred at `((j + 0.5) / f_k, (i + 0.5) / f_k)` with `f_k = 300 / step`; all four numbers clipped to [0, 1]
+    (ssd.pytorch clips the centre form, not the corners).
 
     Args:
         config: A dict with the keys of `VOC_300`. Defaults to `VOC_300`.
@@ -184,9 +183,8 @@ def default_boxes(config=VOC_300):
 
 def _encode(boxes, anchors, variances):
     return keras.utils.bounding_boxes.encode_box_to_deltas(
-        anchors, boxes, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT,
-        encoding_format=ANCHOR_FORMAT, variance=variances,
-    )
+        anchors, boxes, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT, encoding_format=ANCHOR_FORMAT,
+        variance=variances)
 
 
 def encode(boxes, anchors, variances=VOC_300["variance"]):
@@ -198,7 +196,7 @@ def encode(boxes, anchors, variances=VOC_300["variance"]):
         variances: `(centre, size)` variances. Defaults to (0.1, 0.2).
 
     Returns:
-        float32 [..., A, 4] deltas `(dx, dy, dw, dh)`, as ssd.pytorch's `encode`.
+        float32 [..., A, 4] deltas `(dx, dy, dw, dh)`.
 
     Raises:
         ValueError: for bad input (see the module docstring).
@@ -227,9 +225,8 @@ def decode(deltas, anchors, variances=VOC_300["variance"]):
     variances = _variances(variances, "decode")
     deltas, anchors = _check_anchored("decode", "deltas", deltas, anchors)
     return keras.utils.bounding_boxes.decode_deltas_to_boxes(
-        anchors, deltas, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT,
-        encoded_format=ANCHOR_FORMAT, variance=variances,
-    )
+        anchors, deltas, anchor_format=ANCHOR_FORMAT, box_format=BOX_FORMAT, encoded_format=ANCHOR_FORMAT,
+        variance=variances)
 
 
 def _check_gt_boxes(gt_boxes, valid):
@@ -267,8 +264,6 @@ def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["va
         anchors: [A, 4] default boxes in centre form (`default_boxes()`).
         iou_threshold: Minimum IoU for a match, a fraction. Defaults to 0.5.
         variances: Encoding variances. Defaults to (0.1, 0.2).
-
-    Works eagerly, in `tf.function` and in `tf.data.Dataset.map` (per image or per batch).
 
     Returns:
         `(loc_targets, cls_targets)`: float32 [(B,) A, 4] deltas (meaningful where the class is not 0)
@@ -311,7 +306,5 @@ def match(gt_boxes, gt_labels, anchors, iou_threshold=0.5, variances=VOC_300["va
     classes = tf.gather(gt_labels, best_truth, batch_dims=1) + 1
     classes = tf.where(best_overlap < iou_threshold, 0, classes)
     loc = tf.cast(_encode(matched, anchors, variances), tf.float32)  # Padding rows may hold anything.
-    if unbatched:
-        return loc[0], classes[0]
-    return loc, classes
+    return (loc[0], classes[0]) if unbatched else (loc, classes)
 

@@ -1,11 +1,10 @@
 """SSD's training augmentation (ssd.pytorch's `SSDAugmentation`) in stateless TF ops for `tf.data`.
 
 Order as ssd.pytorch: photometric distortion, expand (zoom out onto a mean-filled canvas), IoU-constrained
-random crop, horizontal flip, resize to `size` (bilinear, as cv2.resize). Boxes are normalised
-`[y0, x0, y1, x1]` (Keras's `"yxyx"` on [0, 1]), padded with label -1; the number of rows never changes:
-boxes the crop drops become zeros with label -1. Images are RGB in [0, 255] (uint8 or float) and come out
-float32 in [0, 255], not normalised (the model normalises). Every draw comes from `seed` (stateless Philox,
-`mixing.sampling.uniform`): same seed, same output.
+random crop, horizontal flip, resize to `size` (bilinear, as cv2.resize). Boxes are normalised `[y0, x0, y1,
+x1]` padded with label -1; the crop's dropped boxes become zeros with label -1 (the row count never changes).
+Images are RGB in [0, 255] (uint8 or float), float32 in [0, 255] out. Every draw comes from `seed`
+(stateless Philox, `mixing.sampling.uniform`): same seed, same output.
 
 Photometric distortion (each step with probability 1/2, as ssd.pytorch): brightness `+U(-32, 32)`; then either
 contrast `*U(0.5, 1.5)` first or last (one coin) around saturation `*U(0.5, 1.5)` and hue `+U(-18, 18)` degrees
@@ -26,12 +25,10 @@ ssd.pytorch's IoU test reads `if overlap.min() < min_iou and max_iou < overlap.m
 (max_iou is +inf), so the paper's runs never enforced the minimum IoU: `enforce_min_iou=False` (default)
 reproduces that; `True` applies the intended test.
 
-Bad input: an image not [H, W, 3], boxes not [N, 4], labels not [N] (or [N, 1]) of the boxes' N, a `size`
-that is not an int >= 1 (NumPy integers are) and flags that are not bools raise a `ValueError` naming
-`ssd_augmentation` before any work (eagerly and when traced); an image outside [0, 255] or within [0, 1]
-with fractional values (scaled) and valid boxes outside [0, 1] (pixels) raise `tf.errors.InvalidArgumentError`
-with the same kind of message (eagerly, in graphs and tf.data; not under XLA). Inverted boxes pass through
-unchanged (SSD's training targets treat boxes without area as padding).
+Bad input: shapes other than image [H, W, 3], boxes [N, 4], labels [N] (or [N, 1]), a `size` that is not an
+int >= 1 and flags that are not bools raise a `ValueError` naming `ssd_augmentation` before any work; an image
+outside [0, 255] or scaled to [0, 1] and valid boxes outside [0, 1] (pixels) raise `tf.errors.InvalidArgumentError`
+(eagerly, in graphs and tf.data; not under XLA). Inverted boxes pass through (SSD's targets treat them as padding).
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325), Sec. 2.2 (data augmentation);
@@ -79,7 +76,7 @@ def photometric_distort(image, seed):
 
 
 def expand(image, boxes, seed, mean=resnet50.IMAGENET_MEAN):
-    """ssd.pytorch's `Expand`: with probability 1/2, zoom out onto a mean-filled canvas up to 4x.
+    """ssd.pytorch's `Expand` (see the module docstring).
 
     Args:
         image: [H, W, 3] float RGB in [0, 255].
@@ -193,18 +190,12 @@ def _checked(image, boxes, labels, size, photometric, enforce_min_iou):
                          f"labels.shape={tuple(labels.shape)}")
     valid_boxes = tf.boolean_mask(boxes, labels >= 0)
     low, high = tf.reduce_min(image), tf.reduce_max(image)
-    assertions = [
-        tf.debugging.assert_equal(
-            (low >= 0.0) & (high <= 255.0), True,
-            message=f"{caller}: Expected `image` as RGB pixels in [0, 255]; values outside found (preprocessed?)"),
-        tf.debugging.assert_equal(
-            (high > 1.0) | tf.reduce_all(image == tf.round(image)), True,
-            message=f"{caller}: Expected `image` as pixels in [0, 255]; these look scaled to [0, 1]: multiply by 255"),
-        tf.debugging.assert_equal(
-            tf.reduce_all((valid_boxes >= 0.0) & (valid_boxes <= 1.0)), True,
-            message=f"{caller}: Expected `boxes` normalised to [0, 1] (fractions of the image side); these look "
-                    f"like pixels: divide by the image size (label a padding row -1)"),
-    ]
+    assertions = [tf.debugging.assert_equal(ok, True, message=f"{caller}: Expected {expected}") for ok, expected in (
+        ((low >= 0.0) & (high <= 255.0), "`image` as RGB pixels in [0, 255]; values outside found (preprocessed?)"),
+        ((high > 1.0) | tf.reduce_all(image == tf.round(image)),
+         "`image` as pixels in [0, 255]; these look scaled to [0, 1]: multiply by 255"),
+        (tf.reduce_all((valid_boxes >= 0.0) & (valid_boxes <= 1.0)), "`boxes` normalised to [0, 1] (fractions of "
+         "the image side); these look like pixels: divide by the image size (label a padding row -1)"))]
     if not tf.executing_eagerly():  # Eagerly they already ran.
         with tf.control_dependencies(assertions):
             image = tf.identity(image)

@@ -7,12 +7,11 @@ Hard negatives, per image, exactly as ssd.pytorch: the per-box loss `logsumexp(l
 with positives set to 0, sorted descending; a box whose rank is below `min(negpos_ratio * num_pos, A - 1)`
 is a negative (so at most 3x the positives are chosen, the highest-loss background boxes first).
 
-Bad input: shapes that disagree, class ids [B, A, C + 1] (one-hot rows: pass their argmax) and a
-`negpos_ratio` that is not a number >= 0 raise a `ValueError` naming the function before any work (eagerly
-and when traced). Class ids out of `[0, C]` or not whole raise `tf.errors.InvalidArgumentError` with the same
-kind of message (eagerly, in graphs; not under XLA). Class ids [B, A, 1] are taken as [B, A]. `pred_cls` are
-logits (SSD's head); probabilities need `from_logits=False` (the cross-entropy is then `-log p`), and
-eagerly, probabilities passed as logits are refused by the package's rule (`checks.are_probabilities`).
+Bad input: shapes that disagree, class ids [B, A, C + 1] (one-hot rows) and a `negpos_ratio` that is not a
+number >= 0 raise a `ValueError` naming the function before any work; class ids out of `[0, C]` or not whole
+raise `tf.errors.InvalidArgumentError` (not under XLA). Class ids [B, A, 1] are taken as [B, A]. `pred_cls`
+are logits (SSD's head); probabilities need `from_logits=False` (the cross-entropy is then `-log p`); eagerly,
+probabilities passed as logits are refused (`checks.are_probabilities`).
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325), Sec. 2.2 (training objective, hard negative mining).
@@ -26,8 +25,7 @@ from keras_cutmix import checks
 
 
 def _checked(caller, cls_targets, pred_cls, negpos_ratio, from_logits, loc=(), cls_name="cls_targets"):
-    """Shapes (static), the ratio and the logits convention at the door; returns the class ids [B, A] int32,
-    the class scores as float32 logits (log-probabilities for `from_logits=False`) and the ratio."""
+    """The arguments at the door -> class ids [B, A] int32, float32 logits (log p for `from_logits=False`), ratio."""
     negpos_ratio = checks.number("negpos_ratio", negpos_ratio, caller, minimum=0)
     if not isinstance(from_logits, bool):
         raise ValueError(f"{caller}: Expected `from_logits` to be True or False. Received: from_logits={from_logits!r}")

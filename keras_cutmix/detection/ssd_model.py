@@ -4,20 +4,17 @@ The paper (supplementary Sec. C) swaps SSD's VGG-16 for the pretrained ResNet-50
 built here, and why:
 
 * **Input.** RGB pixels in [0, 255], `[B, 300, 300, 3]`, normalised inside by `PixelNormalization` with
-  torchvision's ImageNet statistics (`resnet50.IMAGENET_MEAN/STD`), since the keras-hub backbone takes
-  normalised images and our classifiers were trained so (ssd.pytorch subtracted BGR means for its VGG).
-* **Sources (6 maps of 38, 19, 10, 5, 3, 1 cells).** ResNet-50's layer2 output (`P3`, stride 8, 512 channels,
-  38x38) replaces VGG's conv4_3 and goes through `L2Norm` (per-channel scale initialised to 20, as
-  ssd.pytorch); layer3 (`P4`, stride 16, 19x19, 1024 channels) replaces VGG's fc7 (19x19 too); layer4 (`P5`,
-  stride 32, 2048 channels) is 10x10 at 300, the size of ssd.pytorch's first extra map, so it takes that
-  place, and the last three of ssd.pytorch's extra pairs follow it unchanged: `1x1 128 - 3x3/2 pad 1 256`
-  (5x5), `1x1 128 - 3x3 valid 256` (3x3), `1x1 128 - 3x3 valid 256` (1x1), each conv with bias and ReLU.
-  The first extra pair (`1x1 256 - 3x3/2 512`, 19 -> 10) is the one layer4 replaces. This keeps every
-  pretrained stage (the transfer the paper measures) and the default boxes of SSD300 unchanged; it is the
-  usual ResNet-SSD layout (sources at strides 8, 16, 32 then extras).
+  torchvision's ImageNet statistics (`resnet50.IMAGENET_MEAN/STD`), as the keras-hub backbone and our
+  classifiers expect (ssd.pytorch subtracted BGR means for its VGG).
+* **Sources (6 maps of 38, 19, 10, 5, 3, 1 cells).** ResNet-50's layer2 (`P3`, stride 8, 512 channels, 38x38)
+  replaces VGG's conv4_3 and goes through `L2Norm` (scale 20, as ssd.pytorch); layer3 (`P4`, stride 16,
+  1024 channels, 19x19) replaces fc7; layer4 (`P5`, stride 32, 2048 channels, 10x10 at 300) replaces the
+  first extra pair (`1x1 256 - 3x3/2 512`, 19 -> 10), and ssd.pytorch's last three extra pairs follow
+  unchanged (`EXTRAS`: 5x5, 3x3, 1x1; each conv with bias and ReLU). This keeps every pretrained stage (the
+  transfer the paper measures) and SSD300's default boxes: the usual ResNet-SSD layout.
 * **Heads.** Per source a `3x3 pad 1` conv to `k * 4` deltas and one to `k * (C + 1)` logits, k = (4, 6, 6, 6,
-  4, 4); reshaped in (row, column, box) order, which is `default_boxes()`'s order. Extras and heads start as
-  ssd.pytorch's (Xavier-uniform kernels, zero biases: Keras's defaults).
+  4, 4), in (row, column, box) order as `default_boxes()`. Extras and heads start as ssd.pytorch's
+  (Xavier-uniform kernels, zero biases: Keras's defaults).
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325); [Yun et al., 2019](https://arxiv.org/abs/1905.04899),
@@ -52,9 +49,8 @@ class L2Norm(keras.layers.Layer):
         self.scale = float(scale)
 
     def build(self, input_shape):
-        self.weight = self.add_weight(
-            name="weight", shape=(input_shape[-1],), initializer=keras.initializers.Constant(self.scale)
-        )
+        self.weight = self.add_weight(name="weight", shape=(input_shape[-1],),
+                                      initializer=keras.initializers.Constant(self.scale))
 
     def call(self, inputs):
         norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(inputs), axis=-1, keepdims=True)) + 1e-10
@@ -66,20 +62,17 @@ class L2Norm(keras.layers.Layer):
 
 def _extras(config):
     """The extra layers after P5: ssd.pytorch's `(1x1, 3x3, stride, padding)` for each further map."""
-    maps, extras = config["feature_maps"], []
-    for current, following in zip(maps[2:], maps[3:]):
-        extras.append((128, 256, 1, "valid") if following == current - 2 else (128, 256, 2, "same"))
-    return tuple(extras)
+    maps = config["feature_maps"]
+    return tuple((128, 256, 1, "valid") if following == current - 2 else (128, 256, 2, "same")
+                 for current, following in zip(maps[2:], maps[3:]))
 
 
-def _check_sizes(sources, image_size, config=ssd_anchors.VOC_300):
+def _check_sizes(sources, image_size, config):
     expected = tuple(config["feature_maps"][: len(sources)])
     sizes = tuple(source.shape[1] for source in sources)
     if sizes != expected:
-        raise ValueError(
-            f"ssd300: Expected feature maps of sizes {expected} (the config's). Received: image_size={image_size!r} "
-            f"giving {sizes}"
-        )
+        raise ValueError(f"ssd300: Expected feature maps of sizes {expected} (the config's). Received: "
+                         f"image_size={image_size!r} giving {sizes}")
 
 
 def _check_arguments(num_classes, backbone, image_size, config, normalize):
@@ -133,9 +126,8 @@ def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=Tr
     pixels = keras.Input((image_size, image_size, 3), name="pixels")
     normalised = pixels if not normalize else PixelNormalization(
         resnet50.IMAGENET_MEAN, resnet50.IMAGENET_STD, name="normalization")(pixels)
-    pyramid = keras.Model(
-        backbone.inputs, [backbone.pyramid_outputs[level] for level in ("P3", "P4", "P5")], name="backbone"
-    )
+    pyramid = keras.Model(backbone.inputs, [backbone.pyramid_outputs[level] for level in ("P3", "P4", "P5")],
+                          name="backbone")
     p3, p4, x = pyramid(normalised)
     _check_sizes((p3, p4, x), image_size, config)
     sources = [L2Norm(20.0, name="l2norm")(p3), p4, x]
@@ -152,10 +144,8 @@ def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=Tr
         conf = keras.layers.Conv2D(k * (num_classes + 1), 3, padding="same", name=f"conf{index}")(source)
         locs.append(keras.layers.Reshape((-1, 4), name=f"loc{index}_flat")(loc))
         logits.append(keras.layers.Reshape((-1, num_classes + 1), name=f"conf{index}_flat")(conf))
-    outputs = {
-        "boxes": keras.layers.Concatenate(axis=1, name="boxes")(locs),
-        "classes": keras.layers.Concatenate(axis=1, name="classes")(logits),
-    }
+    outputs = {"boxes": keras.layers.Concatenate(axis=1, name="boxes")(locs),
+               "classes": keras.layers.Concatenate(axis=1, name="classes")(logits)}
     return keras.Model(pixels, outputs, name="ssd300")
 
 
@@ -209,10 +199,6 @@ def decode_detections(outputs, anchors, score_threshold=0.01, iou_threshold=0.45
     probabilities = probabilities[..., 1:]
     nmsed_boxes, scores, classes, valid = tf.image.combined_non_max_suppression(
         boxes[:, :, None, :], probabilities, max_output_size_per_class=max_detections,
-        max_total_size=max_detections, iou_threshold=iou_threshold, score_threshold=score_threshold,
-        clip_boxes=False,
-    )
-    return [
-        (nmsed_boxes[i, : valid[i]], scores[i, : valid[i]], tf.cast(classes[i, : valid[i]], tf.int32))
-        for i in range(int(tf.shape(valid)[0]))
-    ]
+        max_total_size=max_detections, iou_threshold=iou_threshold, score_threshold=score_threshold, clip_boxes=False)
+    return [(nmsed_boxes[i, : valid[i]], scores[i, : valid[i]], tf.cast(classes[i, : valid[i]], tf.int32))
+            for i in range(int(tf.shape(valid)[0]))]

@@ -5,13 +5,8 @@
     detector.fit(train_ds.repeat(), epochs=10, steps_per_epoch=100)  # run.py: through `training.resumable`.
     metrics = evaluate_detector(lambda images: retinanet.detect(detector, images), test_ds, num_classes=10)
 
-Batches from `data.load_detection` are dicts with images and rel_yxyx boxes (label -1 padding). Training
-images are augmented one by one at their original size by `augment` (SSD's, which ends with the resize) or
-only resized; their objects are padded (and capped) to `max_boxes`, difficult ones dropped if asked.
-`mixing_method` ("cutmix", "mixup" or "none") then mixes the batches box-aware (`keras_cutmix.mixing.boxes`:
-beyond the paper, which fine-tunes without mixing). MixUp's box weights are dropped: keras-hub's RetinaNet
-has no per-box loss weight. Detectors get float pixels in [0, 255] and pixel yxyx boxes. Test batches keep
-every object (padded to the batch's most), so that no ground truth is lost to the score.
+Mixing while fine-tuning is box-aware (`keras_cutmix.mixing.boxes`: beyond the paper, which fine-tunes
+without mixing). MixUp's box weights are dropped: keras-hub's RetinaNet has no per-box loss weight.
 """
 
 import keras
@@ -66,9 +61,7 @@ def detection_dataset(name, split, *, training, batch_size, image_size, seed=0, 
         boxes = batch["bounding_boxes"]
         targets = {"boxes": boxes["boxes"] * scale, "labels": tf.cast(boxes["labels"], tf.int32)}
         images = tf.cast(batch["images"], tf.float32)
-        if training:
-            return images, targets
-        return images, targets, batch["difficult"]
+        return (images, targets) if training else (images, targets, batch["difficult"])
 
     return ds.map(to_detector, num_parallel_calls=tf.data.AUTOTUNE)
 

@@ -4,36 +4,30 @@
     result = voc_eval.voc_map(detections, ground_truths, num_classes=20)
     result["map"], result["ap"]  # 0.767, [AP of class 0, ..., AP of class 19]
 
-The rules are those of the VOC devkit as py-faster-rcnn's
-`lib/datasets/voc_eval.py` implements them (the code the paper's detectors were
-scored with):
+The rules are those of the VOC devkit as py-faster-rcnn's `lib/datasets/voc_eval.py` implements them (the
+code the paper's detectors were scored with):
 
-* boxes are `[xmin, ymin, xmax, ymax]` in inclusive pixel coordinates, so a
-  box's width is `xmax - xmin + 1` (the devkit's +1), and a detection overlaps
-  a ground-truth box when their IoU is strictly above `iou_threshold`;
-* per class, detections of all images are ranked by score; each one is matched
-  greedily to the ground-truth box of its image and class it overlaps most. It
-  is a true positive if that box is not difficult and not matched yet, a false
-  positive if it is already matched (a duplicate) or if the overlap is too
-  small, and ignored (neither) if that box is "difficult";
-* recall counts only the non-difficult ground truths; AP is the VOC07
-  11-point interpolated precision (`use_07_metric=True`) or the area under the
-  precision envelope (all-point, VOC2010+).
+* boxes are `[xmin, ymin, xmax, ymax]` in inclusive pixel coordinates, so a box's width is `xmax - xmin + 1`
+  (the devkit's +1), and a detection overlaps a ground-truth box when their IoU is strictly above
+  `iou_threshold`;
+* per class, detections of all images are ranked by score; each one is matched greedily to the ground-truth
+  box of its image and class it overlaps most. It is a true positive if that box is not difficult and not
+  matched yet, a false positive if it is already matched (a duplicate) or if the overlap is too small, and
+  ignored (neither) if that box is "difficult";
+* recall counts only the non-difficult ground truths; AP is the VOC07 11-point interpolated precision
+  (`use_07_metric=True`) or the area under the precision envelope (all-point, VOC2010+).
 
-A class without any non-difficult ground truth has no recall: its AP is NaN
-and `map` averages the other classes. (py-faster-rcnn divides by zero there
-and gets NaN or 0 depending on the metric; on VOC's test set every class has
-ground truth, so the mean is the same.) `keras.utils.bounding_boxes.compute_iou`
-is not used because it has no +1 pixel convention.
+A class without any non-difficult ground truth has no recall: its AP is NaN and `map` averages the other
+classes. (py-faster-rcnn divides by zero there and gets NaN or 0 depending on the metric; on VOC's test set
+every class has ground truth, so the mean is the same.) `keras.utils.bounding_boxes.compute_iou` is not used
+because it has no +1 pixel convention.
 
 Bad input raises a `ValueError` (`TypeError` for a value that is not an array) naming `voc_map` and the
-argument before any work: boxes that look normalised to [0, 1] (the devkit counts pixels: divide-by-size
-boxes would all overlap), inverted boxes (`xmax < xmin - 1`: a negative devkit width), classes out of
-`[0, num_classes)` or not whole, non-finite scores or ground-truth boxes, fields of different lengths, a
-percentage as `iou_threshold`. A detection box with NaN or infinite coordinates (a diverged detector's)
-overlaps nothing: a false positive, as in the devkit. Classes may be ids [n] or [n, 1] (or whole floats),
-scores [n] or [n, 1] (probabilities or logits alike: only their order counts), an image without detections
-or objects empty arrays of any shape; NumPy numbers are accepted wherever a Python number is.
+argument before any work (`voc_map`'s Raises); boxes that look normalised would all overlap: the devkit counts
+pixels. A detection box with NaN or infinite coordinates (a diverged detector's) overlaps nothing: a false
+positive, as in the devkit. Classes may be ids [n] or [n, 1] (or whole floats), scores [n] or [n, 1]
+(probabilities or logits alike: only their order counts), an image without detections or objects empty arrays
+of any shape; NumPy numbers are accepted wherever a Python number is.
 
 References:
     Everingham et al., The PASCAL Visual Object Classes (VOC) Challenge, IJCV 2010.
@@ -44,8 +38,8 @@ import numpy as np
 
 from keras_cutmix import checks
 
-# py-faster-rcnn's recall thresholds, np.arange(0., 1.1, 0.1): the same floats, so
-# that a recall like 0.3 compares with 0.30000000000000004 exactly as there.
+# py-faster-rcnn's recall thresholds, np.arange(0., 1.1, 0.1): the same floats, so that a recall like 0.3
+# compares with 0.30000000000000004 exactly as there.
 _RECALL_POINTS = np.arange(0.0, 1.1, 0.1)
 
 
@@ -55,16 +49,15 @@ def average_precision(recall, precision, use_07_metric=True):
     Args:
         recall: float [n] fractions, non-decreasing, after each ranked detection.
         precision: float [n] fractions, after each ranked detection.
-        use_07_metric: True: mean of the largest precision at recall >= t for
-            t in 0, 0.1, ..., 1 (VOC2007). False: area under the precision
-            envelope (all points, VOC2010 and later). Defaults to True.
+        use_07_metric: True: mean of the largest precision at recall >= t for t in 0, 0.1, ..., 1 (VOC2007).
+            False: area under the precision envelope (all points, VOC2010 and later). Defaults to True.
 
     Returns:
         The AP, a float in [0, 1].
 
     Raises:
-        ValueError: for curves of different lengths, values outside [0, 1]
-            (percentages), or a recall that decreases.
+        ValueError: for curves of different lengths, values outside [0, 1] (percentages), or a recall that
+            decreases.
     """
     caller = "average_precision"
     recall, precision = checks.scores("recall", recall, caller), checks.scores("precision", precision, caller)
@@ -109,12 +102,11 @@ def _flag(name, value, caller):
 
 def _entries(name, entries, fields, caller):
     """`entries` as a list of per-image tuples of `len(fields)` items."""
-    if isinstance(entries, (str, bytes, dict, np.ndarray)) or not isinstance(entries, (list, tuple)):
+    if not isinstance(entries, (list, tuple)):
         raise ValueError(f"{caller}: Expected `{name}` as a list with one tuple {fields} per image. Received: "
                          f"{name} of type {type(entries).__name__}")
     for index, entry in enumerate(entries):
-        if isinstance(entry, (str, bytes, dict, np.ndarray)) or not isinstance(entry, (list, tuple)) \
-                or len(entry) != len(fields):
+        if not isinstance(entry, (list, tuple)) or len(entry) != len(fields):
             kind = f"{len(entry)} items" if isinstance(entry, (list, tuple)) else f"type {type(entry).__name__}"
             raise ValueError(f"{caller}: Expected `{name}[{index}]` to be a tuple {fields} (a list of such tuples, "
                              f"one per image). Received: {name}[{index}] of {kind}")
@@ -205,29 +197,25 @@ def voc_map(detections, ground_truths, num_classes, iou_threshold=0.5, use_07_me
     """Mean average precision of detections over images, by the VOC devkit's rules.
 
     Args:
-        detections: A list with one tuple `(boxes, scores, classes)` per image:
-            boxes [n, 4] `[xmin, ymin, xmax, ymax]` in inclusive pixel
-            coordinates, scores [n] (any finite numbers: only their order
-            counts), integer classes [n] in `[0, num_classes)`.
-        ground_truths: A list, aligned with `detections`, of tuples
-            `(boxes, classes, difficult)`: boxes [m, 4] as above, classes [m],
-            difficult bool [m].
+        detections: A list with one tuple `(boxes, scores, classes)` per image: boxes [n, 4]
+            `[xmin, ymin, xmax, ymax]` in inclusive pixel coordinates, scores [n] (any finite numbers: only their
+            order counts), integer classes [n] in `[0, num_classes)`.
+        ground_truths: A list, aligned with `detections`, of tuples `(boxes, classes, difficult)`: boxes [m, 4]
+            as above, classes [m], difficult bool [m].
         num_classes: Number of classes.
-        iou_threshold: A detection matches a ground truth when their IoU is
-            strictly above it. Defaults to 0.5.
-        use_07_metric: VOC2007's 11-point interpolated AP; False for the
-            all-point AP of VOC2010+. Defaults to True.
+        iou_threshold: A detection matches a ground truth when their IoU is strictly above it. Defaults to 0.5.
+        use_07_metric: VOC2007's 11-point interpolated AP; False for the all-point AP of VOC2010+. Defaults to
+            True.
 
     Returns:
-        A dict: `"map"`, the mean AP (a fraction in [0, 1]) over the classes
-        with at least one non-difficult ground truth, and `"ap"`, a list of
-        `num_classes` floats (NaN for a class without such ground truth).
+        A dict: `"map"`, the mean AP (a fraction in [0, 1]) over the classes with at least one non-difficult
+        ground truth, and `"ap"`, a list of `num_classes` floats (NaN for a class without such ground truth).
 
     Raises:
-        ValueError: if the lists differ in length, a tuple's fields disagree
-            in length, boxes look normalised or are inverted, a class is not
-            a whole number in `[0, num_classes)`, a score is not finite, or an
-            argument is out of range (see the module docstring).
+        ValueError: if the lists differ in length, a tuple's fields disagree in length, boxes look normalised or
+            are inverted (`xmax < xmin - 1`: a negative devkit width), a class is not a whole number in
+            `[0, num_classes)`, a score or ground-truth box is not finite, or an argument is out of range (a
+            percentage as `iou_threshold`).
         TypeError: for fields that are not numeric arrays.
     """
     caller = "voc_map"
