@@ -5,10 +5,6 @@
     loc_t, cls_t = match(gt_boxes_yxyx, gt_labels, anchors)
     loc_loss, conf_loss = multibox_loss(loc_t, cls_t, out["boxes"], out["classes"])
     detections = decode_detections(model(images), anchors)
-
-Modules: `ssd_anchors` (default boxes, match, encode/decode), `ssd_model` (network, L2Norm, NMS decoding),
-`ssd_loss` (MultiBox loss, hard negative mining), `ssd_augment` (SSD's training augmentation), `voc_eval`
-(VOC mAP).
 """
 
 from keras_cutmix import extras

@@ -1,24 +1,14 @@
 """SSD300 default boxes, matching and box encoding, as amdegroot/ssd.pytorch (the code the CutMix paper ran).
 
-Formats (all coordinates normalised to [0, 1] by the image size):
+Formats (coordinates normalised to [0, 1] by the image size): default boxes (anchors) in ssd.pytorch's
+centre form `(cx, cy, w, h)`, Keras's `"center_xywh"`; ground-truth and decoded boxes `[y0, x0, y1, x1]`,
+Keras's `"yxyx"` (padded rows carry label -1); deltas `(dx, dy, dw, dh)` with variances (0.1, 0.2), exactly
+Keras's `encode_box_to_deltas(..., encoding_format="center_xywh", variance=[0.1, 0.1, 0.2, 0.2])`, which
+`encode` / `decode` call (Keras clamps sizes at epsilon where ssd.pytorch would take log(0)). All plain TF/Keras
+ops: eager, `tf.function` and `tf.data.Dataset.map` alike.
 
-* default boxes (anchors): ssd.pytorch's centre form `(cx, cy, w, h)`, Keras's `"center_xywh"`; convert with
-  `keras.utils.bounding_boxes.convert_format(anchors, source="center_xywh", target="yxyx")`;
-* ground-truth and decoded boxes: `[y0, x0, y1, x1]`, Keras's `"yxyx"` on normalised coordinates (our
-  repository's box order; Keras's `"rel_yxyx"` holds the same numbers); padded rows carry label -1;
-* regression targets (deltas): ssd.pytorch's order `(dx, dy, dw, dh)` with variances (0.1, 0.2), i.e.
-  `((c_box - c_anchor) / (0.1 * size_anchor), log(size_box / size_anchor) / 0.2)`; this is exactly Keras's
-  `encode_box_to_deltas(..., encoding_format="center_xywh", variance=[0.1, 0.1, 0.2, 0.2])`, which `encode` /
-  `decode` call (Keras clamps sizes at epsilon where ssd.pytorch would take log(0)).
-
-Everything is plain TF/Keras ops: it runs eagerly, in `tf.function` and in `tf.data.Dataset.map` (`match`
-per image or per batch).
-
-Bad input raises a `ValueError` naming the function and the argument before any work: an `image_size` that
-is not an int >= 1, a config without `VOC_300`'s keys or with per-map entries of other lengths, variances
-that are not two positive numbers, a percentage as `iou_threshold`, shapes that disagree. Eagerly, `encode` /
-`decode` also refuse boxes outside [0, 1] (pixels), inverted boxes and anchors without a positive size.
-Labels [N, 1] are taken as [N]; NumPy numbers are accepted wherever a Python number is.
+Bad input raises a `ValueError` naming the function and the argument before any work (eagerly `encode` /
+`decode` also refuse pixel, inverted or non-finite boxes); labels [N, 1] are taken as [N].
 
 References:
     - [Liu et al., 2016, SSD: Single Shot MultiBox Detector](https://arxiv.org/abs/1512.02325)

@@ -1,34 +1,30 @@
 """SSD's training augmentation (ssd.pytorch's `SSDAugmentation`) in stateless TF ops for `tf.data`.
 
-Order as ssd.pytorch: photometric distortion, expand (zoom out onto a mean-filled canvas), IoU-constrained
-random crop, horizontal flip, resize to `size` (bilinear, as cv2.resize). Boxes are normalised `[y0, x0, y1,
-x1]` padded with label -1; the crop's dropped boxes become zeros with label -1 (the row count never changes).
-Images are RGB in [0, 255] (uint8 or float), float32 in [0, 255] out. Every draw comes from `seed`
-(stateless Philox, `mixing.sampling.uniform`): same seed, same output.
+Order as ssd.pytorch: photometric distortion, expand, IoU-constrained random crop, horizontal flip, resize to
+`size` (bilinear, for cv2.resize). Boxes are normalised `[y0, x0, y1, x1]` padded with label -1 (dropped boxes
+become zero rows with label -1); images RGB in [0, 255] in, float32 out. Every draw comes from `seed`
+(stateless Philox, `mixing.sampling.uniform`).
 
-Photometric distortion (each step with probability 1/2, as ssd.pytorch): brightness `+U(-32, 32)`; then either
-contrast `*U(0.5, 1.5)` first or last (one coin) around saturation `*U(0.5, 1.5)` and hue `+U(-18, 18)` degrees
-(done in HSV, which `tf.image.rgb_to_hsv` computes on any positive scale as cv2 does); then a random channel
-permutation. Differences: pixels are clipped to [0, 255] before the HSV step and at the end (ssd.pytorch lets
-them run outside; cv2's HSV of negative values is meaningless anyway).
+Photometric distortion (each step with probability 1/2): brightness `+U(-32, 32)`; contrast `*U(0.5, 1.5)`
+first or last (one coin) around saturation `*U(0.5, 1.5)` and hue `+U(-18, 18)` degrees (in HSV, which
+`tf.image.rgb_to_hsv` computes on any positive scale as cv2 does); a random channel permutation. Pixels are
+clipped to [0, 255] before the HSV step and at the end (ssd.pytorch does not; cv2's HSV of negatives is
+meaningless).
 
-Expand (probability 1/2): ratio `U(1, 4)`, canvas `int(h * ratio) x int(w * ratio)` filled with the mean pixel
-(ours, RGB `resnet50.IMAGENET_MEAN`, where ssd.pytorch used its BGR means), image at `(int(top), int(left))`.
+Expand (probability 1/2): ratio `U(1, 4)`, canvas `int(h * ratio) x int(w * ratio)` filled with the RGB
+`resnet50.IMAGENET_MEAN` (ssd.pytorch: its BGR means), image at `(int(top), int(left))`.
 
-Random crop, ssd.pytorch's `RandomSampleCrop`: pick a mode among {whole image, min IoU 0.1, 0.3, 0.7, 0.9,
-any}; up to 50 trials of a patch with sides `U(0.3, 1)` of the image's and aspect `h / w` in [0.5, 2], at a
-uniform position, integer corners; a trial succeeds when some box centre lies strictly inside the patch (and,
-with `enforce_min_iou`, every box has IoU >= the mode's minimum with it); kept boxes are those whose centre is
-inside, clipped to the patch. If the 50 trials fail ssd.pytorch draws a new mode; here at most
-`_CROP_ATTEMPTS` modes are drawn (all trials vectorised), after which the image stays uncropped.
-ssd.pytorch's IoU test reads `if overlap.min() < min_iou and max_iou < overlap.max()`, which is never true
-(max_iou is +inf), so the paper's runs never enforced the minimum IoU: `enforce_min_iou=False` (default)
-reproduces that; `True` applies the intended test.
+Random crop (`RandomSampleCrop`): a mode among {whole image, min IoU 0.1, 0.3, 0.7, 0.9, any}; up to 50
+trials of a patch with sides `U(0.3, 1)` of the image's, aspect `h / w` in [0.5, 2], uniform integer corners;
+a trial succeeds when some box centre lies strictly inside (and, with `enforce_min_iou`, every box has IoU >=
+the mode's minimum); boxes with their centre inside are kept, clipped. ssd.pytorch redraws modes forever;
+here after `_CROP_ATTEMPTS` modes the image stays uncropped. ssd.pytorch's IoU test (`overlap.min() < min_iou
+and max_iou < overlap.max()`, max_iou = +inf) is never true, so the paper never enforced it:
+`enforce_min_iou=False` (default) reproduces that.
 
-Bad input: shapes other than image [H, W, 3], boxes [N, 4], labels [N] (or [N, 1]), a `size` that is not an
-int >= 1 and flags that are not bools raise a `ValueError` naming `ssd_augmentation` before any work; an image
-outside [0, 255] or scaled to [0, 1] and valid boxes outside [0, 1] (pixels) raise `tf.errors.InvalidArgumentError`
-(eagerly, in graphs and tf.data; not under XLA). Inverted boxes pass through (SSD's targets treat them as padding).
+Bad shapes, sizes and flags raise a `ValueError` naming `ssd_augmentation` before any work; an image outside
+[0, 255] or scaled to [0, 1] and valid boxes in pixels raise `tf.errors.InvalidArgumentError` (not under XLA).
+Inverted boxes pass through (SSD's targets treat them as padding).
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325), Sec. 2.2 (data augmentation);

@@ -17,17 +17,13 @@ code the paper's detectors were scored with):
 * recall counts only the non-difficult ground truths; AP is the VOC07 11-point interpolated precision
   (`use_07_metric=True`) or the area under the precision envelope (all-point, VOC2010+).
 
-A class without any non-difficult ground truth has no recall: its AP is NaN and `map` averages the other
-classes. (py-faster-rcnn divides by zero there and gets NaN or 0 depending on the metric; on VOC's test set
-every class has ground truth, so the mean is the same.) `keras.utils.bounding_boxes.compute_iou` is not used
-because it has no +1 pixel convention.
+A class without any non-difficult ground truth has AP NaN and `map` averages the other classes
+(py-faster-rcnn divides by zero there; every VOC test class has ground truth). `keras.utils.bounding_boxes
+.compute_iou` has no +1 pixel convention, hence `_pixel_iou`.
 
-Bad input raises a `ValueError` (`TypeError` for a value that is not an array) naming `voc_map` and the
-argument before any work (`voc_map`'s Raises); boxes that look normalised would all overlap: the devkit counts
-pixels. A detection box with NaN or infinite coordinates (a diverged detector's) overlaps nothing: a false
-positive, as in the devkit. Classes may be ids [n] or [n, 1] (or whole floats), scores [n] or [n, 1]
-(probabilities or logits alike: only their order counts), an image without detections or objects empty arrays
-of any shape; NumPy numbers are accepted wherever a Python number is.
+Bad input raises as `voc_map`'s Raises say, before any work. A detection box with NaN or infinite coordinates
+(a diverged detector's) overlaps nothing: a false positive, as in the devkit. Classes and scores may be [n] or
+[n, 1] (scores: only their order counts), an image without detections or objects empty arrays of any shape.
 
 References:
     Everingham et al., The PASCAL Visual Object Classes (VOC) Challenge, IJCV 2010.
