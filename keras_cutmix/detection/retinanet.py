@@ -1,25 +1,19 @@
 """The second detector: keras-hub's RetinaNet on our backbones, standing in for the paper's Faster R-CNN.
 
-Faster R-CNN (Table 10) is in no maintained Keras library (keras-hub has RetinaNet and D-FINE; KerasCV, which
-had it, is deprecated), so the second detector is `keras_hub.models.RetinaNetObjectDetector` (Lin et al.
-2017: FPN P3-P7, focal loss, 9 anchors per cell) on the method's pretrained ResNet, and every table says that
-its mAP is not comparable to the paper's Faster R-CNN column.
+Faster R-CNN (Table 10) is in no maintained Keras library (KerasCV, which had it, is deprecated), so the second
+detector is `keras_hub.models.RetinaNetObjectDetector` (Lin et al. 2017: FPN P3-P7, focal loss, 9 anchors per
+cell) on the method's pretrained ResNet; every table says its mAP is not the paper's Faster R-CNN column.
 
 Three departures from keras-hub's defaults, all back to Lin et al. (`init_heads`, `FocalLoss`):
-- The heads' convolutions start from a Gaussian of standard deviation 0.01 (Lin et al., section 4.1), not
-  keras-hub's `"random_normal"` (0.05). At 0.05 each 3x3x256 conv multiplies the scale of its input by about
-  1.8 and the classification logits spread by hundreds around their prior (ResNet stage outputs are not
-  normalised): the first loss is in the 100,000s, and plain SGD at Lin et al.'s rate 0.01 turns the weights
-  NaN in one step. At 0.01 every logit starts near the prior.
-- The prior-probability bias (-log 99: every class starts at p = 0.01) is on the classification head and the
-  box head's bias starts at 0. keras-hub puts the prior on the box head instead, so boxes start shrunk by
-  e^-4.6 and every class at p = 0.5: the first steps' loss is in the hundreds and training starts by
-  unlearning it.
-- The classification loss is Lin et al.'s focal loss (`FocalLoss`), not keras-hub's `BinaryFocalCrossentropy`,
-  which averages over the classes (a tenth of the paper's loss with 10 classes) and applies no alpha.
+- Head convs start from N(0, 0.01) (section 4.1), not keras-hub's 0.05: at 0.05 the logits spread by hundreds
+  on ResNet's unnormalised stage outputs, the first loss is in the 100,000s and SGD at rate 0.01 turns the
+  weights NaN in one step.
+- The prior bias (-log 99: p = 0.01 per class) is on the classification head and the box bias starts at 0;
+  keras-hub puts the prior on the box head (boxes shrunk by e^-4.6, every class at p = 0.5).
+- `FocalLoss` is Lin et al.'s; keras-hub's `BinaryFocalCrossentropy` averages over the classes and has no alpha.
 
-Boxes are pixel `"yxyx"` (RetinaNet's anchor generator cannot use a relative format without the image
-size); images are pixels in [0, 255] (the encoder normalises them as the classifier did).
+Boxes are pixel `"yxyx"` (the anchor generator cannot use a relative format without the image size); images
+are pixels in [0, 255] (the encoder normalises them as the classifier did).
 
 References:
     - [Lin et al., 2017, Focal Loss for Dense Object Detection](https://arxiv.org/abs/1708.02002)

@@ -7,11 +7,10 @@ Hard negatives, per image, exactly as ssd.pytorch: the per-box loss `logsumexp(l
 with positives set to 0, sorted descending; a box whose rank is below `min(negpos_ratio * num_pos, A - 1)`
 is a negative (so at most 3x the positives are chosen, the highest-loss background boxes first).
 
-Bad input: shapes that disagree, class ids [B, A, C + 1] (one-hot rows) and a `negpos_ratio` that is not a
-number >= 0 raise a `ValueError` naming the function before any work; class ids out of `[0, C]` or not whole
-raise `tf.errors.InvalidArgumentError` (not under XLA). Class ids [B, A, 1] are taken as [B, A]. `pred_cls`
-are logits (SSD's head); probabilities need `from_logits=False` (the cross-entropy is then `-log p`); eagerly,
-probabilities passed as logits are refused (`checks.are_probabilities`).
+Bad shapes, one-hot class rows and a `negpos_ratio` that is not a number >= 0 raise a `ValueError` naming the
+function before any work; class ids out of `[0, C]` or not whole raise `tf.errors.InvalidArgumentError` (not
+under XLA). `pred_cls` are logits; probabilities need `from_logits=False` (eagerly, probabilities passed as
+logits are refused).
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325), Sec. 2.2 (training objective, hard negative mining).

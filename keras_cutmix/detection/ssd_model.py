@@ -1,20 +1,16 @@
 """SSD300 on our ResNet-50, as the CutMix paper ran it (amdegroot/ssd.pytorch with a ResNet-50 backbone).
 
-The paper (supplementary Sec. C) swaps SSD's VGG-16 for the pretrained ResNet-50 and says no more; what is
-built here, and why:
+The paper (supplementary Sec. C) swaps SSD's VGG-16 for the pretrained ResNet-50 and says no more; here:
 
-* **Input.** RGB pixels in [0, 255], `[B, 300, 300, 3]`, normalised inside by `PixelNormalization` with
-  torchvision's ImageNet statistics (`resnet50.IMAGENET_MEAN/STD`), as the keras-hub backbone and our
-  classifiers expect (ssd.pytorch subtracted BGR means for its VGG).
-* **Sources (6 maps of 38, 19, 10, 5, 3, 1 cells).** ResNet-50's layer2 (`P3`, stride 8, 512 channels, 38x38)
-  replaces VGG's conv4_3 and goes through `L2Norm` (scale 20, as ssd.pytorch); layer3 (`P4`, stride 16,
-  1024 channels, 19x19) replaces fc7; layer4 (`P5`, stride 32, 2048 channels, 10x10 at 300) replaces the
-  first extra pair (`1x1 256 - 3x3/2 512`, 19 -> 10), and ssd.pytorch's last three extra pairs follow
-  unchanged (`EXTRAS`: 5x5, 3x3, 1x1; each conv with bias and ReLU). This keeps every pretrained stage (the
-  transfer the paper measures) and SSD300's default boxes: the usual ResNet-SSD layout.
+* **Input.** RGB pixels [B, 300, 300, 3] in [0, 255], normalised inside with torchvision's ImageNet statistics
+  (`resnet50.IMAGENET_MEAN/STD`), as our classifiers expect (ssd.pytorch subtracted BGR means for its VGG).
+* **Sources (6 maps of 38, 19, 10, 5, 3, 1 cells).** ResNet-50's layer2 (`P3`, stride 8, 512 channels)
+  replaces VGG's conv4_3 and goes through `L2Norm` (scale 20); layer3 (`P4`, 1024 channels) replaces fc7;
+  layer4 (`P5`, 2048 channels, 10x10) replaces the first extra pair, and ssd.pytorch's last three extra pairs
+  follow (`EXTRAS`; convs with bias and ReLU). Every pretrained stage and SSD300's default boxes are kept:
+  the usual ResNet-SSD layout.
 * **Heads.** Per source a `3x3 pad 1` conv to `k * 4` deltas and one to `k * (C + 1)` logits, k = (4, 6, 6, 6,
-  4, 4), in (row, column, box) order as `default_boxes()`. Extras and heads start as ssd.pytorch's
-  (Xavier-uniform kernels, zero biases: Keras's defaults).
+  4, 4), in `default_boxes()`'s (row, column, box) order; Xavier-uniform kernels, zero biases, as ssd.pytorch.
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325); [Yun et al., 2019](https://arxiv.org/abs/1905.04899),
