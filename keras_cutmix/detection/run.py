@@ -4,12 +4,10 @@
     detection.run_detection("/tmp/det")  # Embedded: four resnet_tiny backbones, synthetic_detection.
 
 Backbones: `backbones={method: source}` (classification workdirs or .keras files), or, on the embedded preset,
-four `resnet_tiny` classifiers trained on synthetic_shapes in `workdir/backbones/<method>/` by
-`training.run_methods` (reused when they exist). Each detector trains in `workdir/<detector>/<method>/`
-(`training.resumable`, as classifiers do: config.json, resumed after a kill, reused when finished with the same
-config, refused with another unless `overwrite`), and is scored by VOC07 mAP (IoU 0.5, 11-point) on the test
-split, every ground-truth object kept. Writes `workdir/results.json`, `results.md` (Table 10's layout) and
-`detections_<detector>.png`.
+`resnet_tiny` classifiers pretrained on synthetic_shapes in `workdir/backbones/<method>/` (`training.run_methods`).
+Each detector trains in `workdir/<detector>/<method>/` (`training.resumable`, as classifiers do) and is scored by
+VOC07 mAP (IoU 0.5, 11-point) on the test split, every ground-truth object kept. Writes `workdir/results.json`,
+`results.md` (Table 10's layout) and `detections_<detector>.png`.
 
 The "voc" preset is ssd.pytorch's SSD300 recipe (github.com/amdegroot/ssd.pytorch: `train.py`, `data/config.py`'s
 `voc`, `data/voc0712.py`, `utils/augmentations.py`), which the paper ran on ResNet-50: VOC2007 + VOC2012
@@ -20,17 +18,14 @@ objects left out of the training targets (`VOCAnnotationTransform(keep_difficult
 them, as VOC's "ignore"); `SSDAugmentation` on the image at its original size, then the resize to 300x300.
 What still departs from ssd.pytorch:
 
-* the network is ours (`ssd_model`: ResNet-50 layer2 + L2Norm, layer3, layer4 and three extras; its BatchNorm
-  layers train), and pixels are normalised by ImageNet's mean and std inside the model (ssd.pytorch subtracts
-  BGR means); expand fills with the RGB ImageNet mean;
-* augmentation details (`ssd_augment`): pixels clipped to [0, 255] in the photometric step; the crop gives up
-  after 8 modes x 50 trials (ssd.pytorch retries forever); bilinear `tf.image.resize` for cv2's;
+* the network is ours (`ssd_model`: ResNet-50 layer2 + L2Norm, layer3, layer4 and three extras, BatchNorm
+  training), pixels normalised by ImageNet's mean and std inside the model; expand fills with the RGB mean;
+* augmentation details (`ssd_augment`'s docstring): clipped pixels, a bounded crop search, bilinear resize;
 * tfds' boxes are VOC's 1-based corners over the image size (ssd.pytorch subtracts 1 first: a pixel);
-* data order: tf.data's shuffle buffer of 2,000 images with the two years drawn in proportion, not a full
-  permutation each epoch; a training image's objects past the 100th would be dropped (ssd.pytorch has no cap);
-* evaluation scores detections in the 300x300 frame (ssd.pytorch rescales them to the original image: IoU is
-  the same but for the devkit's +1 pixel) and keeps at most 100 detections per image after per-class NMS
-  (ssd.pytorch keeps up to 200 per class);
+* data order: tf.data's shuffle buffer of 2,000 images (the two years drawn in proportion), not a permutation
+  each epoch; a training image's objects past the 100th would be dropped;
+* evaluation scores detections in the 300x300 frame (ssd.pytorch rescales them: IoU differs only by the
+  devkit's +1 pixel), at most 100 per image after per-class NMS (ssd.pytorch: up to 200 per class);
 * `--steps` shorter than 120K moves the two rate drops to the same fractions (2/3, 5/6) of the run.
 
 RetinaNet (the stand-in for Faster R-CNN) shares the voc recipe at Lin et al.'s lr 1e-2 and L2 1e-4 on 320x320
@@ -134,17 +129,6 @@ def recipe(preset):
 FREE_FIELDS = ("data_dir", "strategy")
 
 
-def run_config(spec, detector, method, source, *, mixing_method="none", seed=0, steps=None, batch_size=None,
-               data_dir=None, strategy="default"):
-    """`detector` on `method`'s backbone as a JSON-ready `training.resumable` config, with the run's "epochs"
-    (of `spec.steps_per_epoch` steps, the checkpoints) and `steps_per_epoch`."""
-    total = steps or spec.steps[detector]
-    return {"detector": detector, "method": method, "backbone": os.fspath(source), "mixing": mixing_method,
-            "seed": seed, "steps": total, "batch_size": batch_size or spec.batch_size,
-            "epochs": max(1, total // spec.steps_per_epoch), "steps_per_epoch": min(total, spec.steps_per_epoch),
-            "preset": dataclasses.asdict(spec), "data_dir": data_dir, "strategy": strategy}
-
-
 def check_runs(workdir, *, preset="embedded", backbones=None, detector_names=("ssd", "retinanet"),
                methods=training.METHODS, mixing_method="none", seed=0, data_dir=None, steps=None, batch_size=None,
                strategy="default", overwrite=False):
@@ -172,9 +156,12 @@ def check_runs(workdir, *, preset="embedded", backbones=None, detector_names=("s
     configs = {}
     for name in detector_names:
         for method in methods:
-            configs[name, method] = run_config(spec, name, method, sources[method], mixing_method=mixing_method,
-                                               seed=seed, steps=steps, batch_size=batch_size, data_dir=data_dir,
-                                               strategy=strategy)
+            total = steps or spec.steps[name]  # "epochs" of `spec.steps_per_epoch` steps: the checkpoints.
+            configs[name, method] = {
+                "detector": name, "method": method, "backbone": os.fspath(sources[method]), "mixing": mixing_method,
+                "seed": seed, "steps": total, "batch_size": batch_size or spec.batch_size,
+                "epochs": max(1, total // spec.steps_per_epoch), "steps_per_epoch": min(total, spec.steps_per_epoch),
+                "preset": dataclasses.asdict(spec), "data_dir": data_dir, "strategy": strategy}
             resumable.check_workdir(os.path.join(workdir, name, method), configs[name, method], overwrite,
                                     FREE_FIELDS)
     return spec, sources, configs, pretrain
