@@ -5,10 +5,9 @@
     detector = retinanet(encoder, num_classes=20, image_size=300)
 
 Our ResNets (`resnet50`, `resnet_tiny`) keep keras-hub's layer names (`stack{s}_block{b}_out`). The encoder
-is a `keras.Model` over the classifier's own layers (normalisation included: pixels in [0, 255]) whose
-outputs are the last block of stages 1-3: P3, P4 and P5 at strides 8, 16 and 32, the `pyramid_outputs`
-keras-hub's detectors read. Sharing the layers makes the method's pretrained weights the detector's initial
-weights, with nothing copied.
+shares the classifier's layers (normalisation included: pixels in [0, 255]), so the method's pretrained weights
+are the detector's initial weights; its outputs, the last block of stages 1-3, are the `pyramid_outputs` P3, P4
+and P5 (strides 8, 16, 32) keras-hub's detectors read.
 """
 
 import re

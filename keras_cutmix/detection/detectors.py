@@ -1,9 +1,7 @@
 """The detectors `run_detection` fine-tunes, behind one interface: build, compile, training data, detect.
 
-`ssd` (ssd.pytorch's SSD on ResNet-50 layer2 + extras) fills Table 10's SSD column; `retinanet` (keras-hub's
-RetinaNet) stands in for its Faster R-CNN. Each takes a pyramid encoder (`backbones.pyramid_encoder`: pixels
-in [0, 255] -> P3..P5) and batches `(images float32 [0, 255], {"boxes": pixel yxyx, "labels": -1 padded})` from
-`train.detection_dataset`.
+`ssd` fills Table 10's SSD column; `retinanet` (keras-hub's) stands in for its Faster R-CNN. Each takes a
+pyramid encoder (`backbones.pyramid_encoder`) and `train.detection_dataset`'s batches.
 """
 
 import dataclasses

@@ -1,9 +1,8 @@
 """SSD in `run_detection`: the model on a pyramid encoder, its loss, its training batches, its detections.
 
-Training images are augmented one by one (`augment`, seeded by the loader per image), mixed if asked, then
-matched to the default boxes (`training_data`). The model is trained on one output, `[B, A, 4 + C + 1]`
-(deltas then class logits), against `[B, A, 5]` (encoded targets then the matched class), so that Keras's
-`fit` sees one loss: ssd.pytorch's MultiBox loss (`ssd_loss`).
+Training images are augmented one by one (`augment`), mixed if asked, then matched to the default boxes
+(`training_data`). The model has one output, `[B, A, 4 + C + 1]` (deltas, class logits), trained against
+`[B, A, 5]` (encoded targets, matched class), so that `fit` sees one loss: ssd.pytorch's MultiBox loss.
 
 References:
     - [Liu et al., 2016](https://arxiv.org/abs/1512.02325); github.com/amdegroot/ssd.pytorch (`train.py`).

@@ -42,10 +42,9 @@ BOX_FORMAT = "yxyx"
 def ssd_config(image_size):
     """`VOC_300` at 300 pixels; at another size the same design on the maps our backbones give.
 
-    Maps at strides 8, 16 and 32 (P3-P5), then stride-2 extras down to one cell; box sizes as SSD's scales
-    (the first map 0.1 of the image, the others evenly from 0.2 to 0.88, each map's max size the next one's
-    min, the last 1.05: VOC_300's fractions); ratios (2,) on the first and last two maps, (2, 3) between.
-    Used for the embedded data's 128-pixel images; not the paper's configuration.
+    Maps at strides 8, 16 and 32 (P3-P5), then stride-2 extras down to one cell; box sizes 0.1 of the image on
+    the first map, then evenly 0.2 to 0.88 (each max size the next min, the last 1.05: VOC_300's fractions);
+    ratios (2,) on the first and last two maps, (2, 3) between. For the embedded 128-pixel images, not the paper.
 
     Args:
         image_size: Input side in pixels.
