@@ -111,9 +111,8 @@ def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=Tr
         `{"boxes": [B, 8732, 4] deltas (dx, dy, dw, dh), "classes": [B, 8732, num_classes + 1] logits}`.
 
     Raises:
-        ValueError: If `num_classes` or `image_size` is not an int >= 1 (NumPy integers are), `normalize` not a
-            bool, `config` not a default-box configuration, `backbone` without P3-P5 `pyramid_outputs`, or the
-            feature maps do not have the config's sizes; before any layer is built.
+        ValueError: before any layer is built, for a `num_classes` or `image_size` that is not an int >= 1, a
+            non-bool `normalize`, a bad `config`, a `backbone` without P3-P5, or maps of other sizes than the config's.
     """
     num_classes, image_size, normalize = _check_arguments(num_classes, backbone, image_size, config, normalize)
     if backbone is None:
@@ -149,9 +148,8 @@ def decode_detections(outputs, anchors, score_threshold=0.01, iou_threshold=0.45
                       from_logits=None):
     """Detections from SSD outputs: softmax, decode, per-class NMS (ssd.pytorch's `Detect`).
 
-    Uses `tf.image.combined_non_max_suppression`: per class, boxes with a score above `score_threshold`,
-    NMS at `iou_threshold`, at most `max_detections` per class and per image (ssd.pytorch: top_k 200,
-    conf_thresh 0.01, nms_thresh 0.45). Runs eagerly (it returns a Python list of per-image tensors).
+    Per class, boxes scoring above `score_threshold`, NMS at `iou_threshold`, at most `max_detections` per class
+    and per image (ssd.pytorch: conf_thresh 0.01, nms_thresh 0.45, top_k 200). Eager only (returns a list).
 
     Args:
         outputs: `{"boxes": [B, A, 4] deltas, "classes": [B, A, C + 1] logits}` (the model's outputs), or
