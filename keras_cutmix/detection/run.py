@@ -10,13 +10,11 @@ VOC07 mAP (IoU 0.5, 11-point) on the test split, every ground-truth object kept.
 `results.md` (Table 10's layout) and `detections_<detector>.png`.
 
 The "voc" preset is ssd.pytorch's SSD300 recipe (github.com/amdegroot/ssd.pytorch: `train.py`, `data/config.py`'s
-`voc`, `data/voc0712.py`, `utils/augmentations.py`), which the paper ran on ResNet-50: VOC2007 + VOC2012
-trainval (16,551 images) for training, VOC2007 test (4,952) for testing; batch 32; `optim.SGD(lr=1e-3,
-momentum=0.9, weight_decay=5e-4)`, i.e. L2 added to the gradient (`training.TorchSGD`), not Keras's decoupled
-decay; the rate divided by 10 at iterations 80K and 100K of 120K; no warm-up, no gradient clipping; difficult
-objects left out of the training targets (`VOCAnnotationTransform(keep_difficult=False)`; evaluation keeps
-them, as VOC's "ignore"); `SSDAugmentation` on the image at its original size, then the resize to 300x300.
-What still departs from ssd.pytorch:
+`voc`, `data/voc0712.py`, `utils/augmentations.py`), which the paper ran on ResNet-50: VOC2007 + VOC2012 trainval
+(16,551 images), VOC2007 test (4,952); batch 32; `optim.SGD(lr=1e-3, momentum=0.9, weight_decay=5e-4)` (L2 added
+to the gradient: `training.TorchSGD`); the rate /10 at iterations 80K and 100K of 120K; no warm-up or clipping;
+difficult objects out of the training targets (`keep_difficult=False`; evaluation keeps them as VOC's "ignore");
+`SSDAugmentation` at the original size, then the resize to 300x300. What still departs from ssd.pytorch:
 
 * the network is ours (`ssd_model`: ResNet-50 layer2 + L2Norm, layer3, layer4 and three extras, BatchNorm
   training), pixels normalised by ImageNet's mean and std inside the model; expand fills with the RGB mean;
@@ -105,9 +103,8 @@ PRESETS = {
         drop_difficult=True, max_boxes=100)), paper=PAPER_MAP, paper_table="Table 10",
         command="python examples/voc_detection.py --preset=voc --data_dir=DIR --workdir=/tmp/voc "
                 "--backbones=baseline=/runs/base,mixup=/runs/mixup,cutout=/runs/cutout,cutmix=/runs/cutmix"),
-    # Minutes on a CPU: 128x128 scenes, resnet_tiny backbones pretrained 6 epochs on synthetic_shapes, AdamW
-    # with a 30-step warm-up (SGD at these rates barely moves in a few hundred steps). RetinaNet's 256-channel
-    # FPN and heads cost about 3x SSD's step here, hence half the steps.
+    # Minutes on a CPU: 128x128 scenes, resnet_tiny backbones pretrained 6 epochs on synthetic_shapes, AdamW with a
+    # 30-step warm-up (SGD at these rates barely moves); RetinaNet's step costs about 3x SSD's: half the steps.
     "embedded": Preset("embedded", dataclasses.asdict(DetectionRecipe(
         "synthetic_detection", "train", "test", 128, 16, {"ssd": 250, "retinanet": 120},
         {"ssd": 2e-3, "retinanet": 1e-3}, 50, optimizer="adamw", warmup_steps=30,
