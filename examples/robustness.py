@@ -4,13 +4,13 @@ On the embedded data (synthetic_shapes, small_cnn, the classification defaults),
 in --workdir/models/<method>/ the first time and reusing them afterwards:
 
     python examples/robustness.py --workdir=/tmp/robustness
-    #   10 min 58 s here with the training of the four models (2 CPU cores; 19 min 22 s while other jobs
-    #   shared them). It reached (seed 0, 1,000 test images, top-1 accuracy %, commit bcdb8bf):
+    #   10 min 58 s with the training of the four models (2 quiet CPU cores, bcdb8bf; 24-27 min shared).
+    #   It reached (seed 0, 1,000 test images, top-1 accuracy %, this project's 2-core machine, 995d268):
     #   method    clean  FGSM 8/255  PGD-10
-    #   baseline  98.2   31.9         6.9
-    #   mixup     97.9   33.5         3.6
-    #   cutout    98.6   39.9        14.9
-    #   cutmix    97.5   39.6        12.1
+    #   baseline  98.3   32.2        11.6
+    #   mixup     97.1   28.3         2.8
+    #   cutout    98.4   37.4        11.8
+    #   cutmix    97.5   38.3        10.9
     #   The README's "Robustness" section has the occlusion and in-between columns and Figure 5.
 
 On the models of earlier classification runs (each run's own config.json and test split are used):
