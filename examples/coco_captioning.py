@@ -6,14 +6,14 @@ differently worded captions each), on the four classification models of the robu
 images (the language prior alone):
 
     python examples/coco_captioning.py --workdir=/tmp/captioning --models_dir=/tmp/models
-    #   11 min 55 s on 2 CPU cores from nothing (data sets and models included), at commit aee9d3e. It
-    #   reached (%, 500 test images, beam 20, one seed; the README's "Captioning" section reads it):
+    #   11 min 55 s on 2 quiet CPU cores from nothing (data sets and models included), at commit aee9d3e. It
+    #   reached (%, 500 test images, beam 20, one seed, this project's 2-core machine, 995d268):
     #   method     BLEU-1  BLEU-4  METEOR  ROUGE-L  CIDEr
-    #   baseline    69.9    30.1    26.8    54.8    142.3
-    #   mixup       73.5    30.8    28.3    55.4    160.7
-    #   cutout      69.4    31.0    26.6    53.9    139.0
-    #   cutmix      72.3    30.1    27.5    55.9    156.9
-    #   blind       62.8    31.1    21.5    49.9     48.9
+    #   baseline    70.7    28.2    27.0    53.9    148.0
+    #   mixup       73.5    31.4    28.3    55.4    160.3
+    #   cutout      69.2    30.6    27.1    55.6    142.7
+    #   cutmix      70.8    28.7    27.1    54.1    152.0
+    #   blind       63.3    27.7    23.7    51.5     68.2
 
 The paper's setup (MS-COCO Karpathy splits, NIC on the method's ImageNet ResNet-50, Adam lr 1e-3, batch 20,
 100 epochs, frozen encoder as the code the paper names; COCO prepared for tfds: `tfds build coco_captions
