@@ -46,7 +46,7 @@ def overlay_cam(images, maps, alpha=0.5):
 
 def _outline(ax, entry, colour):
     """Outlines one box [4] or several [k, 4] (whole pixels), skipping empty ones."""
-    for y0, x0, y1, x1 in np.asarray(entry).reshape(-1, 4).astype(int):
+    for y0, x0, y1, x1 in (tuple(int(v) for v in box) for box in np.asarray(entry).reshape(-1, 4)):  # NaN raises.
         if y1 > y0 and x1 > x0:
             outline(ax, (y0, x0, y1, x1), colour, lw=2.0)
 

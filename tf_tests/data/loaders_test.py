@@ -86,8 +86,9 @@ def test_argument_errors():
         data.dataset_spec("mnist")
     with pytest.raises(ValueError, match="with_boxes"):
         data.load("cifar10", batch_size=4, training=False, with_boxes=True)
-    with pytest.raises(ValueError, match="batch_size"):
-        data.load("synthetic_shapes", batch_size=0, training=False)
+    for bad in (0, 4.0, 4.7):  # A float would be truncated by the batching.
+        with pytest.raises(ValueError, match="batch_size"):
+            data.load("synthetic_shapes", batch_size=bad, training=False)
 
 
 def test_dataset_spec():

@@ -90,3 +90,9 @@ def test_every_ground_truth_box_is_drawn(tmp_path):
         path = visualization.plot_cam_grid(tmp_path / f"{i}.png", images, maps, boxes, None)
         greens.append(coloured(matplotlib.image.imread(path), 1).sum())
     assert greens[1] > greens[0] + 20
+
+
+def test_a_nan_box_is_an_error_not_a_rectangle_from_minus_infinity(tmp_path):
+    images, maps = np.zeros((1, 8, 8, 3), np.float32), np.zeros((1, 8, 8), np.float32)
+    with pytest.raises(ValueError, match="NaN"):
+        visualization.plot_cam_grid(tmp_path / "n.png", images, maps, [[np.nan, 1, 5, 6]], None)
