@@ -15,7 +15,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import tensorflow as tf  # noqa: E402
 
-from helpers import REPO, run_example  # noqa: E402  (tf_tests/)
+from helpers import REPO, run_example, script_lines  # noqa: E402  (tf_tests/)
 
 _cpus = tf.config.list_physical_devices("CPU")
 try:
@@ -36,9 +36,7 @@ def run_script(tmp_path):
 
     def run(script, flag):
         process = run_example([os.path.join(REPO, "examples", script), f"--workdir={workdir}", flag], tmp_path)
-        ours = [line for line in process.stderr.splitlines()
-                if line.strip() and not line.startswith(("I0000", "W0000", "E0000", "WARNING: All log messages"))]
-        return process.returncode, "\n".join(ours), workdir
+        return process.returncode, "\n".join(script_lines(process.stderr)), workdir
 
     return run
 

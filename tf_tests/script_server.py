@@ -1,5 +1,5 @@
 """Runs examples/ scripts as `python examples/<script> FLAGS` would, each in a process forked from this one,
-which imported TensorFlow and the package once: the flag-error tests' server (conftest's `run_example`).
+which imported TensorFlow and the package once: the flag-error tests' server (`helpers.run_example`).
 
 A script's flag error takes ~7 s as a new process, 6 of them importing TensorFlow; forked from here it takes
 well under one. This process runs no TensorFlow op (no runtime to copy into a fork). One request a line on

@@ -6,20 +6,16 @@ import sys
 
 import pytest
 
-from helpers import REPO, run_example  # tf_tests/
-
-
-def _ours(text):
-    return [line for line in text.splitlines()
-            if line.strip() and not line.startswith(("I0000", "W0000", "E0000", "WARNING: All log messages"))]
+from helpers import REPO, run_example, script_env, script_lines  # tf_tests/
 
 
 @pytest.mark.parametrize("flag", ["--num_pairs=0", "--helpshort"])
 def test_a_fork_gives_what_a_new_process_gives(tmp_path, flag):
     args = [os.path.join(REPO, "examples", "robustness.py"), f"--workdir={tmp_path / 'w'}", flag]
-    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
-    forked = run_example(args, tmp_path, env=env)
-    new = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
-    assert (forked.returncode, _ours(forked.stderr), forked.stdout) == (new.returncode, _ours(new.stderr), new.stdout)
+    forked = run_example(args, tmp_path)
+    new = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=REPO, env=script_env(),
+                         timeout=120)
+    assert ((forked.returncode, script_lines(forked.stderr), forked.stdout)
+            == (new.returncode, script_lines(new.stderr), new.stdout))
     assert forked.returncode == (2 if flag == "--num_pairs=0" else 1)  # absl exits 1 after the help text.
     assert "--num_pairs" in (forked.stderr if flag == "--num_pairs=0" else forked.stdout)
