@@ -16,6 +16,7 @@ cannot find raises `DatasetNotFoundError`, which says where tfds looked and how 
 
 import dataclasses
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
@@ -314,7 +315,7 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         raise ValueError(f"Expected with_masks=False, or with_boxes=True on a data set with masks "
                          f"({with_mask_names}). Received: with_masks=True, with_boxes={with_boxes!r}, "
                          f"name={name!r}")
-    if isinstance(batch_size, float) or int(batch_size) < 1:  # 4.7 would batch 4 (tf.data takes int64).
+    if isinstance(batch_size, (float, np.floating)) or int(batch_size) < 1:  # 4.7 would batch 4 (tf.data takes int64).
         raise ValueError(f"Expected batch_size >= 1 (a whole number). Received: batch_size={batch_size!r}")
     pipeline = pipelines.PIPELINES[name].with_augmentation(augmentation).with_image_size(image_size)
     split = split or (spec.train_split if training else spec.test_split)

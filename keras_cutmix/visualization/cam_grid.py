@@ -46,7 +46,8 @@ def overlay_cam(images, maps, alpha=0.5):
 
 def _outline(ax, entry, colour):
     """Outlines one box [4] or several [k, 4] (whole pixels), skipping empty ones."""
-    for y0, x0, y1, x1 in (tuple(int(v) for v in box) for box in np.asarray(entry).reshape(-1, 4)):  # NaN raises.
+    for box in np.asarray(entry).reshape(-1, 4):
+        y0, x0, y1, x1 = (int(v) for v in box)  # int() of NaN raises (astype would give -9e18).
         if y1 > y0 and x1 > x0:
             outline(ax, (y0, x0, y1, x1), colour, lw=2.0)
 

@@ -86,7 +86,7 @@ def test_argument_errors():
         data.dataset_spec("mnist")
     with pytest.raises(ValueError, match="with_boxes"):
         data.load("cifar10", batch_size=4, training=False, with_boxes=True)
-    for bad in (0, 4.0, 4.7):  # A float would be truncated by the batching.
+    for bad in (0, 4.0, 4.7, np.float32(4)):  # A float would be truncated by the batching.
         with pytest.raises(ValueError, match="batch_size"):
             data.load("synthetic_shapes", batch_size=bad, training=False)
 
