@@ -2,8 +2,8 @@
 environment, it holds no experiment package and runs the README's two usage examples under TensorFlow and
 JAX (where the layer-in-a-model example must give its one documented error).
 
-Slow (a virtual environment with TensorFlow: about a minute from pip's cache), and the one test that needs
-the package registry the first time on a machine.
+Slow (a virtual environment with TensorFlow and JAX: about a minute from pip's cache, 2.7 GB on disk until the
+module's tests end), and the one test that needs the package registry the first time on a machine.
 """
 
 import os
@@ -60,7 +60,8 @@ def clean_venv(tmp_path_factory):
     run([python, "-m", "pip", "install", "--quiet", str(dist / wheels[0])])
     frozen = run([python, "-m", "pip", "freeze"])
     run([python, "-m", "pip", "install", "--quiet", "jax"])
-    return python, dist / wheels[0], frozen
+    yield python, dist / wheels[0], frozen
+    shutil.rmtree(venv, ignore_errors=True)  # 2.7 GB (TensorFlow and JAX): not kept for the rest of the run.
 
 
 def test_wheel_metadata_and_contents(clean_venv):
