@@ -358,6 +358,20 @@ def are_probabilities(values, *, atol=1e-3):
                 and np.abs(rows.sum(axis=-1) - 1).max() <= atol)
 
 
+def flag(name, value, caller, *, allow_none=False):
+    """`value` as a Python bool (a NumPy bool included), or None when allowed.
+
+    Raises:
+        ValueError: for anything else (0 and 1, strings included).
+    """
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        none = "None, " if allow_none else ""
+        raise ValueError(f"{caller}: Expected `{name}` to be {none}True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
 def number(name, value, caller, *, minimum=None):
     """`value` as a finite Python float (a NumPy number included), >= `minimum` when given.
 

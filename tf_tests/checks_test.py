@@ -197,6 +197,19 @@ def test_the_one_logits_rule():
         checks.outputs_logits(lambda t: t)
 
 
+def test_flag_takes_python_and_numpy_bools_only():
+    for value in (True, False, np.bool_(True), np.array(5) > 3, np.float32(0.2) > 0.5):
+        got = checks.flag("from_logits", value, "f")
+        assert type(got) is bool and got == bool(value)
+    assert checks.flag("from_logits", None, "f", allow_none=True) is None
+    for value in (1, 0, np.int64(1), "False", "yes", np.array([True]), None):
+        with pytest.raises(ValueError, match=r"^f: Expected `from_logits` to be True or False\. Received: from_logits="):
+            checks.flag("from_logits", value, "f")
+    with pytest.raises(ValueError, match=r"^f: Expected `from_logits` to be None, True or False\. Received: "
+                                         r"from_logits=1$"):
+        checks.flag("from_logits", 1, "f", allow_none=True)
+
+
 def test_number_takes_finite_numbers_above_a_bound():
     assert checks.number("alpha", np.float32(0.5), "f", minimum=0) == 0.5
     assert type(checks.number("alpha", np.int64(2), "f")) is float

@@ -31,7 +31,6 @@ References:
       github.com/amdegroot/ssd.pytorch, `utils/augmentations.py`.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from keras_cutmix import checks
@@ -171,9 +170,8 @@ def _checked(image, boxes, labels, size, photometric, enforce_min_iou):
     """`ssd_augmentation`'s arguments: shapes and flags statically, values by assertions."""
     caller = "ssd_augmentation"
     size = checks.count("size", size, caller)
-    for name, flag in (("photometric", photometric), ("enforce_min_iou", enforce_min_iou)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise ValueError(f"{caller}: Expected `{name}` to be True or False. Received: {name}={flag!r}")
+    checks.flag("photometric", photometric, caller)
+    checks.flag("enforce_min_iou", enforce_min_iou, caller)
     image = tf.cast(image, tf.float32)
     boxes = tf.cast(boxes, tf.float32)
     labels = tf.cast(labels, tf.int32)

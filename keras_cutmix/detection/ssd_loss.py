@@ -26,8 +26,7 @@ from keras_cutmix import checks
 def _checked(caller, cls_targets, pred_cls, negpos_ratio, from_logits, loc=(), cls_name="cls_targets"):
     """The arguments at the door -> class ids [B, A] int32, float32 logits (log p for `from_logits=False`), ratio."""
     negpos_ratio = checks.number("negpos_ratio", negpos_ratio, caller, minimum=0)
-    if not isinstance(from_logits, bool):
-        raise ValueError(f"{caller}: Expected `from_logits` to be True or False. Received: from_logits={from_logits!r}")
+    from_logits = checks.flag("from_logits", from_logits, caller)
     cls_targets = tf.convert_to_tensor(cls_targets)
     pred_cls = tf.convert_to_tensor(pred_cls)
     if cls_targets.shape.rank == 3 and cls_targets.shape[-1] == 1:

@@ -76,8 +76,7 @@ def _check_arguments(num_classes, backbone, image_size, config, normalize):
     caller = "ssd300"
     num_classes = checks.count("num_classes", num_classes, caller)
     image_size = checks.count("image_size", image_size, caller)
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise ValueError(f"{caller}: Expected `normalize` to be True or False. Received: normalize={normalize!r}")
+    normalize = checks.flag("normalize", normalize, caller)
     if config is not None:
         ssd_anchors._check_config(config, caller)
     if backbone is not None:

@@ -57,7 +57,7 @@ def average_precision(recall, precision, use_07_metric=True):
     """
     caller = "average_precision"
     recall, precision = checks.scores("recall", recall, caller), checks.scores("precision", precision, caller)
-    use_07_metric = _flag("use_07_metric", use_07_metric, caller)
+    use_07_metric = checks.flag("use_07_metric", use_07_metric, caller)
     if recall.shape != precision.shape:
         raise ValueError(f"{caller}: Expected `recall` and `precision` of the same length. Received: "
                          f"{recall.shape[0]} and {precision.shape[0]}")
@@ -88,12 +88,6 @@ def _pixel_iou(boxes, gt_boxes):
     with np.errstate(invalid="ignore", over="ignore"):  # Non-finite detections: IoU NaN or 0, never a match.
         union = area(boxes)[:, None] + area(gt_boxes)[None, :] - inter
         return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-
-
-def _flag(name, value, caller):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{caller}: Expected `{name}` to be True or False. Received: {name}={value!r}")
-    return bool(value)
 
 
 def _entries(name, entries, fields, caller):
@@ -217,7 +211,7 @@ def voc_map(detections, ground_truths, num_classes, iou_threshold=0.5, use_07_me
     caller = "voc_map"
     num_classes = checks.count("num_classes", num_classes, caller)
     iou_threshold = checks.fraction("iou_threshold", iou_threshold, caller)
-    use_07_metric = _flag("use_07_metric", use_07_metric, caller)
+    use_07_metric = checks.flag("use_07_metric", use_07_metric, caller)
     detections, ground_truths = _checked(detections, ground_truths, num_classes, caller)
     rows, scores = [], []  # Per detection: (image, class, matched gt or -1, ignored), score.
     num_positives = np.zeros(num_classes, np.int64)

@@ -150,9 +150,7 @@ def max_box_acc(maps, gt_boxes, iou_thresholds=(0.3, 0.5, 0.7), cam_curve_interv
                          f"maps.max()={maps.max()}")
     iou_thresholds = checks.fractions("iou_thresholds", iou_thresholds, caller)
     cam_curve_interval = checks.fraction("cam_curve_interval", cam_curve_interval, caller, open_low=True)
-    if not isinstance(multi_contour, (bool, np.bool_)):
-        raise ValueError(f"{caller}: Expected `multi_contour` to be True or False. Received: "
-                         f"multi_contour={multi_contour!r}")
+    multi_contour = checks.flag("multi_contour", multi_contour, caller)
     chunk_size = checks.count("chunk_size", chunk_size, caller, allow_none=True)
     gt_list = _gt_list(gt_boxes, len(maps), "gt_boxes", caller, normalized=False, image_size=maps.shape[1:],
                        allow_empty_boxes=False, whole=True)

@@ -60,9 +60,7 @@ def checked_probabilities(model, images, from_logits, batch_size, progress, call
         raise TypeError(f"{caller}: Expected `model` to be a keras.Model. Received: model of type "
                         f"{type(model).__name__}")
     batch_size = checks.count("batch_size", batch_size, caller)
-    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
-        raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. Received: "
-                         f"from_logits={from_logits!r}")
+    from_logits = checks.flag("from_logits", from_logits, caller, allow_none=True)
     compute = compiled(model, ("outputs",), _outputs_function)
     chunks = []
     for chunk in _batches(images, batch_size, caller):

@@ -84,9 +84,7 @@ def _attack(model, images, labels, eps, step_size, steps, random_start, seed, fr
         inputs.check_positive("step_size", step_size, caller))
     pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
     batch_size = checks.count("batch_size", batch_size, caller)
-    if from_logits is not None and not isinstance(from_logits, (bool, np.bool_)):
-        raise ValueError(f"{caller}: Expected `from_logits` to be None, True or False. "
-                         f"Received: from_logits={from_logits!r}")
+    from_logits = checks.flag("from_logits", from_logits, caller, allow_none=True)
     # One eager call on the first chunk: the class count of any model, and the outputs `from_logits=None` reads.
     clean = predict_lib.class_outputs(model, images[:batch_size], pixel_scale, caller) if len(images) else None
     ids = checks.class_ids("labels", labels.numpy() if tf.is_tensor(labels) else labels, caller,
@@ -166,9 +164,7 @@ def pgd(model, images, labels, eps=8 / 255, step_size=2 / 255, steps=10, random_
     """
     caller = "pgd"
     steps = checks.count("steps", steps, caller)
-    if not isinstance(random_start, (bool, np.bool_)):
-        raise ValueError(f"{caller}: Expected `random_start` to be True or False. Received: "
-                         f"random_start={random_start!r}")
+    random_start = checks.flag("random_start", random_start, caller)
     seed = inputs.python_number(seed)
     if isinstance(seed, bool) or not (seed is None or isinstance(seed, int) or tf.is_tensor(seed)):
         raise TypeError(f"{caller}: Expected `seed` to be None, an int or a shape-[2] int tensor. Received: "

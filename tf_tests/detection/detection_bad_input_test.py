@@ -180,6 +180,12 @@ def test_multibox_loss_takes_probabilities_with_from_logits_false():
         ssd_loss.multibox_loss(loc, classes, pred_loc, probabilities)  # Used to be a silent wrong loss.
     np.testing.assert_array_equal(ssd_loss.hard_negatives(classes, probabilities, from_logits=False),
                                   ssd_loss.hard_negatives(classes, logits))
+    from_logits = np.max(probabilities) > 1  # A NumPy bool, as a comparison gives (was refused here alone).
+    got = ssd_loss.multibox_loss(loc, classes, pred_loc, probabilities, from_logits=from_logits)
+    np.testing.assert_allclose([float(t) for t in got], [float(t) for t in expected], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"^multibox_loss: Expected `from_logits` to be True or False\. Received: "
+                                         r"from_logits=1$"):
+        ssd_loss.multibox_loss(loc, classes, pred_loc, logits, from_logits=1)
 
 
 def test_multibox_loss_class_ids_out_of_range_fractional_or_one_hot():
