@@ -88,7 +88,7 @@ def _check_arguments(num_classes, backbone, image_size, config, normalize):
                              f"(a keras-hub ResNetBackbone or `backbones.pyramid_encoder(classifier)`). Received: "
                              f"backbone of type {type(backbone).__name__}"
                              + (f" with levels {levels}" if levels is not None else " without pyramid_outputs"))
-    return num_classes, image_size, bool(normalize)
+    return num_classes, image_size, normalize
 
 
 def ssd300(num_classes, backbone=None, image_size=300, config=None, normalize=True):
