@@ -13,7 +13,7 @@ References:
 import matplotlib
 import numpy as np
 
-from keras_cutmix.visualization.figures import new_figure, outline, save_figure, show_image
+from keras_cutmix.visualization.figures import new_figure, outline_boxes, save_figure, show_image
 
 GT_COLOUR = (0.0, 0.9, 0.0)
 PRED_COLOUR = (1.0, 0.0, 0.0)
@@ -44,14 +44,6 @@ def overlay_cam(images, maps, alpha=0.5):
     return np.clip(np.round(blend), 0, 255).astype(np.uint8)
 
 
-def _outline(ax, entry, colour):
-    """Outlines one box [4] or several [k, 4] (whole pixels), skipping empty ones."""
-    for box in np.asarray(entry).reshape(-1, 4):
-        y0, x0, y1, x1 = (int(v) for v in box)  # int() of NaN raises (astype would give -9e18).
-        if y1 > y0 and x1 > x0:
-            outline(ax, (y0, x0, y1, x1), colour, lw=2.0)
-
-
 def _check_batch(name, value, count):
     if value is not None and len(value) != count:
         raise ValueError(f"Expected `{name}` to hold one entry per image ({count}). "
@@ -62,9 +54,9 @@ def _cell(ax, picture, index, gt_boxes, pred_boxes, captions):
     """Draws `picture` with entry `index` of each of the (optional) boxes and captions."""
     show_image(ax, picture)
     if gt_boxes is not None:
-        _outline(ax, gt_boxes[index], GT_COLOUR)
+        outline_boxes(ax, gt_boxes[index], GT_COLOUR, lw=2.0)
     if pred_boxes is not None:
-        _outline(ax, pred_boxes[index], PRED_COLOUR)
+        outline_boxes(ax, pred_boxes[index], PRED_COLOUR, lw=2.0)
     if captions is not None and captions[index]:
         ax.set_xlabel(captions[index], fontsize=7)
 

@@ -11,6 +11,7 @@ closed, and keras_cutmix never picks or changes the user's backend (scripts sele
 
 import matplotlib.figure
 import matplotlib.patches
+import numpy as np
 
 
 def new_figure(rows=1, columns=1, *, figsize, dpi=None, **subplots_kwargs):
@@ -63,3 +64,11 @@ def outline(ax, box, colour, **style):
     y0, x0, y1, x1 = (float(v) for v in box)
     ax.add_patch(matplotlib.patches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, ec=colour,
                                               **style))
+
+
+def outline_boxes(ax, boxes, colour, **style):
+    """`outline`s one box [4] or several [k, 4] in whole pixels (`int()` of each corner), skipping empty ones."""
+    for box in np.asarray(boxes).reshape(-1, 4):
+        y0, x0, y1, x1 = (int(v) for v in box)  # int() of NaN raises (astype would give -9e18).
+        if y1 > y0 and x1 > x0:
+            outline(ax, (y0, x0, y1, x1), colour, **style)

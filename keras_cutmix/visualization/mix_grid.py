@@ -6,7 +6,7 @@ label weights written under it), MixUp and Cutout. Used by `examples/demo.py`.
 
 import numpy as np
 
-from keras_cutmix.visualization.figures import new_figure, outline, save_figure, show_image
+from keras_cutmix.visualization.figures import new_figure, outline_boxes, save_figure, show_image
 
 
 def _label_text(weights, class_names, top=2):
@@ -36,9 +36,7 @@ def plot_mix_grid(path, originals, labels, rows, class_names):
             show_image(ax, images[c])
             ax.set_xlabel(_label_text(row_labels[c], class_names), fontsize=7)
             if boxes is not None:
-                y0, x0, y1, x1 = (int(v) for v in boxes[c])
-                if y1 > y0 and x1 > x0:
-                    outline(ax, (y0, x0, y1, x1), "yellow", lw=1.5)
+                outline_boxes(ax, boxes[c], "yellow", lw=1.5)
             if c == 0:
                 ax.set_ylabel(title, fontsize=10)
     title = "keras_cutmix on the embedded synthetic_shapes data: label weights = pasted-pixel fractions"
