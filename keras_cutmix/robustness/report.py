@@ -60,6 +60,4 @@ def plot_figure5(path, results, title=None):
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
     axes[0].legend(loc="lower left")
-    if title:
-        figure.suptitle(title)
-    return save_figure(figure, path, dpi=100)
+    return save_figure(figure, path, dpi=100, title=title, title_size="large")

@@ -40,7 +40,7 @@ def save_figure(figure, path, *, dpi=None, title=None, title_size=10):
         path: Output path (str or `os.PathLike`); its folder must exist.
         dpi: Dots per inch of the picture. Defaults to None (the figure's own dpi).
         title: The figure's title. Defaults to None (none).
-        title_size: The title's font size in points. Defaults to 10.
+        title_size: The title's font size: points, or a Matplotlib size name such as "large". Defaults to 10.
 
     Returns:
         `path`.
