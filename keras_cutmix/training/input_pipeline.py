@@ -71,9 +71,14 @@ def mixing(config, num_classes, image_side):
     raise ValueError(f"Unknown method. Received: method={config.method!r}")
 
 
+def splits(config, spec):
+    """The run's `[train split, test split]`: the config's, else the data set's (`spec`)."""
+    return [config.train_split or spec.train_split, config.test_split or spec.test_split]
+
+
 def _load(config, spec, training):
     """`data.load` of the run's train or test split, cut to `steps_per_epoch` / `eval_steps` batches."""
-    split = (config.train_split or spec.train_split) if training else (config.test_split or spec.test_split)
+    split = splits(config, spec)[0 if training else 1]
     ds = data.load(config.dataset, split, batch_size=config.batch_size, training=training, data_dir=config.data_dir,
                    seed=config.seed, image_size=config.image_size, augmentation=config.augmentation)
     limit = config.steps_per_epoch if training else config.eval_steps

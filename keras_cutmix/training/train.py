@@ -67,8 +67,7 @@ def check_run(config, workdir, overwrite=False):
     except ValueError as error:
         raise ConfigError("weights", str(error)) from None
     # tfds must be able to read both splits (no example is read).
-    data.check_readable(config.dataset, [config.train_split or spec.train_split, config.test_split or spec.test_split],
-                        data_dir=config.data_dir)
+    data.check_readable(config.dataset, input_pipeline.splits(config, spec), data_dir=config.data_dir)
     return config
 
 
