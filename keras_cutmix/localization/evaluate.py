@@ -117,8 +117,10 @@ def _num_batches(dataset):
 
 def _progbar_verbose(verbose):
     """Keras's verbosity as a `Progbar`'s: "auto" and True show the bar (1); 0 and False hide it."""
-    if isinstance(verbose, str) and verbose == "auto" or isinstance(verbose, (bool, np.bool_)):
-        return 1 if isinstance(verbose, str) else int(verbose)
+    if isinstance(verbose, str) and verbose == "auto":
+        return 1
+    if isinstance(verbose, (bool, np.bool_)):
+        return int(verbose)
     if not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
         raise ValueError(f'{_CALLER}: Expected `verbose` to be 0, 1, 2 or "auto". Received: verbose={verbose!r}')
     return int(verbose)
