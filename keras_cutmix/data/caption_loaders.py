@@ -96,8 +96,7 @@ def load_captions(name="synthetic_captions", split=None, *, batch_size, training
         DatasetNotFoundError: if tfds has not prepared COCO in `data_dir`.
     """
     train_split, test_split, default_size, embedded = loaders.lookup(_DATASETS, name)
-    if int(batch_size) < 1:
-        raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
+    batch_size = loaders.check_count("batch_size", batch_size)
     split = split or (train_split if training else test_split)
     image_size = int(image_size or default_size)
     cache = embedded if cache is None else cache

@@ -204,9 +204,8 @@ def load_detection(name="synthetic_detection", split=None, *, batch_size, traini
         DatasetNotFoundError: if tfds has not prepared a VOC data set in `data_dir`.
     """
     spec = detection_spec(name)
-    for arg, value in (("batch_size", batch_size), ("max_boxes", max_boxes)):
-        if value is not None and int(value) < 1:
-            raise ValueError(f"Expected {arg} >= 1. Received: {arg}={value}")
+    batch_size = loaders.check_count("batch_size", batch_size)
+    max_boxes = None if max_boxes is None else loaders.check_count("max_boxes", max_boxes)
     split = split or ("trainval" if training else "test")
     if split in spec.splits:
         sources = spec.splits[split]
@@ -219,8 +218,7 @@ def load_detection(name="synthetic_detection", split=None, *, batch_size, traini
     cache = spec.embedded if cache is None else cache
     drop_remainder = training if drop_remainder is None else drop_remainder
 
-    objects = _objects_fn(None if augment else image_size, None if max_boxes is None else int(max_boxes),
-                          drop_difficult)
+    objects = _objects_fn(None if augment else image_size, max_boxes, drop_difficult)
     parts = [_read(tfds_name, tfds_split, training=training, seed=seed, data_dir=data_dir,
                    download=download, embedded=spec.embedded).map(objects, num_parallel_calls=tf.data.AUTOTUNE)
              for tfds_name, tfds_split in sources]

@@ -216,12 +216,24 @@ def prepared_builder(name, data_dir, build, manual_dir=None):
     return builder
 
 
+def check_count(name, value):
+    """The loaders' `batch_size` (or `max_boxes`) as an int >= 1; a float raises, as tf.data would truncate it.
+
+    Raises:
+        ValueError: naming `name`, for a float (4.7 would batch 4) or a value below 1.
+    """
+    if isinstance(value, (float, np.floating)) or int(value) < 1:
+        raise ValueError(f"Expected {name} >= 1 (a whole number). Received: {name}={value!r}")
+    return int(value)
+
+
 def cache_shuffle_batch(ds, *, cache, training, shuffle_buffer, seed, batch_size, drop_remainder,
                         before_batch=None, padding_values=None):
     """The end of every pipeline here: cache, shuffle (training), batch, prefetch.
 
-    `before_batch(ds) -> ds` runs after the shuffle (per-example augmentation); with `padding_values`,
-    each batch is padded to its largest element (`padded_batch`) instead of requiring equal shapes.
+    `batch_size` is an int (`check_count`'s). `before_batch(ds) -> ds` runs after the shuffle (per-example
+    augmentation); with `padding_values`, each batch is padded to its largest element (`padded_batch`) instead
+    of requiring equal shapes.
     """
     if cache:
         ds = ds.cache()
@@ -230,9 +242,9 @@ def cache_shuffle_batch(ds, *, cache, training, shuffle_buffer, seed, batch_size
     if before_batch is not None:
         ds = before_batch(ds)
     if padding_values is not None:
-        ds = ds.padded_batch(int(batch_size), padding_values=padding_values, drop_remainder=drop_remainder)
+        ds = ds.padded_batch(batch_size, padding_values=padding_values, drop_remainder=drop_remainder)
     else:
-        ds = ds.batch(int(batch_size), drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -315,8 +327,7 @@ def load(name="synthetic_shapes", split=None, *, batch_size, training, data_dir=
         raise ValueError(f"Expected with_masks=False, or with_boxes=True on a data set with masks "
                          f"({with_mask_names}). Received: with_masks=True, with_boxes={with_boxes!r}, "
                          f"name={name!r}")
-    if isinstance(batch_size, (float, np.floating)) or int(batch_size) < 1:  # 4.7 would batch 4 (tf.data takes int64).
-        raise ValueError(f"Expected batch_size >= 1 (a whole number). Received: batch_size={batch_size!r}")
+    batch_size = check_count("batch_size", batch_size)
     pipeline = pipelines.PIPELINES[name].with_augmentation(augmentation).with_image_size(image_size)
     split = split or (spec.train_split if training else spec.test_split)
     drop_remainder = training if drop_remainder is None else drop_remainder

@@ -223,8 +223,7 @@ def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, ba
             or metadata paths whose file names repeat (tfds mode).
         DatasetNotFoundError: if tfds has not prepared `imagenet2012` in `data_dir` (tfds mode).
     """
-    if int(batch_size) < 1:
-        raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
+    batch_size = loaders.check_count("batch_size", batch_size)
     if not 1 <= int(image_size) <= int(resize_size):
         raise ValueError(f"Expected 1 <= image_size <= resize_size. Received: "
                          f"image_size={image_size}, resize_size={resize_size}")
@@ -254,7 +253,7 @@ def imagenet_wsol_dataset(metadata_folder, image_root=None, data_dir=None, *, ba
                 "num_boxes": tf.gather(counts_t, index), "image_ids": tf.gather(paths_t, index)}
 
     ds = ds.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(int(batch_size), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def _checked(value, condition, *message):

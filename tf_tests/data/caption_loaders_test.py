@@ -115,3 +115,6 @@ def test_argument_errors():
         data.load_captions("coco", batch_size=2, training=True)
     with pytest.raises(ValueError, match="Received: batch_size=0"):
         data.load_captions(batch_size=0, training=True)
+    for bad in (4.7, np.float32(4)):  # 4.7 used to batch 4.
+        with pytest.raises(ValueError, match=r"^Expected batch_size >= 1 \(a whole number\)\. Received: batch_size="):
+            data.load_captions(batch_size=bad, training=True)

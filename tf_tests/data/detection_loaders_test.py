@@ -109,6 +109,9 @@ def test_argument_errors():
         data.load_detection("voc", batch_size=2, training=True)
     with pytest.raises(ValueError, match="Received: max_boxes=0"):
         data.load_detection("voc/2007", batch_size=2, training=True, max_boxes=0)
+    for name, bad in (("batch_size", 4.7), ("batch_size", np.float32(4)), ("max_boxes", 2.5)):  # Used to truncate.
+        with pytest.raises(ValueError, match=rf"^Expected {name} >= 1 \(a whole number\)\. Received: {name}="):
+            data.load_detection("voc/2007", training=True, **{"batch_size": 2, name: bad})
     with pytest.raises(ValueError, match="Received: split='train\\[:10%\\]'"):
         data.load_detection("voc/2007+2012", "train[:10%]", batch_size=2, training=True)
     assert detection_loaders.detection_spec("voc/2007+2012").num_classes == 20

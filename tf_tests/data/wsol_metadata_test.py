@@ -193,8 +193,9 @@ def test_argument_errors(folders):
     with pytest.raises(ValueError, match="resize_size"):
         wsol_metadata.imagenet_wsol_dataset(metadata, image_root=root, batch_size=2,
                                             image_size=224, resize_size=200)
-    with pytest.raises(ValueError, match="batch_size"):
-        wsol_metadata.imagenet_wsol_dataset(metadata, image_root=root, batch_size=0)
+    for bad in (0, 4.7, np.float32(4)):  # 4.7 used to batch 4.
+        with pytest.raises(ValueError, match=r"^Expected batch_size >= 1 \(a whole number\)\. Received: batch_size="):
+            wsol_metadata.imagenet_wsol_dataset(metadata, image_root=root, batch_size=bad)
     ds = wsol_metadata.imagenet_wsol_dataset(metadata, image_root=root, batch_size=3, max_boxes=5,
                                              image_size=24, resize_size=32)
     (batch,) = _batches(ds)
