@@ -32,9 +32,10 @@ def box_masks(boxes, height, width):
 
 def _spatial_mask(boxes, tensor, data_format):
     """Box masks shaped to broadcast against `tensor` (rank 3 [B, H, W] or rank 4 in `data_format`)."""
-    if tensor.shape.rank == 3 or data_format == "channels_last":
-        mask = box_masks(boxes, tf.shape(tensor)[1], tf.shape(tensor)[2])
-        return mask if tensor.shape.rank == 3 else mask[:, :, :, None]
+    if tensor.shape.rank == 3:
+        return box_masks(boxes, tf.shape(tensor)[1], tf.shape(tensor)[2])
+    if data_format == "channels_last":
+        return box_masks(boxes, tf.shape(tensor)[1], tf.shape(tensor)[2])[:, :, :, None]
     return box_masks(boxes, tf.shape(tensor)[2], tf.shape(tensor)[3])[:, None, :, :]
 
 
