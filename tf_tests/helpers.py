@@ -1,10 +1,12 @@
 """Test helpers shared by several test modules (fixtures live in conftest.py)."""
 
+import atexit
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import h5py
 import keras
@@ -14,7 +16,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # TensorFlow's own start-up lines on stderr, which say nothing of the script.
 _TF_LINES = ("I0000", "W0000", "E0000", "WARNING: All log messages")
 
-_SERVER = {}
+_SERVER = {}  # "process": the server (False once it died: later runs are new processes), "log": its stderr.
+# A flag error takes well under a second forked: a fork still running after this is killed and the script is
+# run as a new process with the caller's whole timeout.
+_FORK_TIMEOUT = 60
 
 
 def script_env():
@@ -27,22 +32,46 @@ def script_lines(stderr):
     return [line for line in stderr.splitlines() if line.strip() and not line.startswith(_TF_LINES)]
 
 
+def _start_server():
+    fd, log = tempfile.mkstemp(prefix="keras_cutmix_script_server_", suffix=".log")
+    atexit.register(os.remove, log)
+    _SERVER["log"] = log
+    try:
+        return subprocess.Popen([sys.executable, os.path.join(REPO, "tf_tests", "script_server.py")],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=fd, text=True, cwd=REPO,
+                                env=script_env())
+    finally:
+        os.close(fd)  # The server holds its own copy.
+
+
+def _server_died():
+    """Every later run is a new process; a warning in pytest's summary holds the end of the server's stderr."""
+    _SERVER["process"] = False
+    with open(_SERVER["log"]) as f:
+        tail = f.read()[-2000:]
+    warnings.warn(f"tf_tests/script_server.py stopped; the scripts now run as new processes. Its stderr "
+                  f"ends:\n{tail}")
+
+
 def _serve(args, env, cwd, timeout, directory):
     """`args` run by this test process's script server (tf_tests/script_server.py, started on first use):
-    `(returncode, stdout, stderr)`, or None when the server is gone or the run was killed by a signal or
-    the timeout (the caller then runs it as a new process, so a fork's trouble never decides a test)."""
+    `(returncode, stdout, stderr)`, or None when the server is gone (for good) or the run was killed by a
+    signal or `_FORK_TIMEOUT` (the caller then runs it as a new process, so a fork's trouble never decides a
+    test)."""
     server = _SERVER.get("process")
-    if server is None or server.poll() is not None:
-        server = _SERVER["process"] = subprocess.Popen(
-            [sys.executable, os.path.join(REPO, "tf_tests", "script_server.py")], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO, env=script_env())
+    if server is False:
+        return None
+    if server is None:
+        server = _SERVER["process"] = _start_server()
     out, err = os.path.join(directory, "stdout.txt"), os.path.join(directory, "stderr.txt")
-    request = {"argv": list(args), "env": dict(env), "cwd": cwd, "stdout": out, "stderr": err, "timeout": timeout}
+    request = {"argv": list(args), "env": dict(env), "cwd": cwd, "stdout": out, "stderr": err,
+               "timeout": min(timeout, _FORK_TIMEOUT)}
     try:
         server.stdin.write(json.dumps(request) + "\n")
         server.stdin.flush()
         answer = next(line for line in server.stdout if line.startswith("@@ "))
     except (OSError, StopIteration):
+        _server_died()
         return None
     returncode = json.loads(answer[3:])["returncode"]
     if returncode is None or returncode < 0:
