@@ -358,6 +358,14 @@ def are_probabilities(values, *, atol=1e-3):
                 and np.abs(rows.sum(axis=-1) - 1).max() <= atol)
 
 
+def keras_model(value, caller):
+    """Raises TypeError unless `value` (the argument `model`) is a `keras.Model` (it is called, compiled and
+    cached per model)."""
+    if not isinstance(value, keras.Model):
+        raise TypeError(f"{caller}: Expected `model` to be a keras.Model. Received: model of type "
+                        f"{type(value).__name__}")
+
+
 def flag(name, value, caller, *, allow_none=False):
     """`value` as a Python bool (a NumPy bool included), or None when allowed.
 

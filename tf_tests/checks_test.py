@@ -197,6 +197,14 @@ def test_the_one_logits_rule():
         checks.outputs_logits(lambda t: t)
 
 
+def test_keras_model_refuses_what_is_no_keras_model():
+    checks.keras_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)]), "f")
+    for value in (lambda t: t, None, "model.keras"):
+        with pytest.raises(TypeError, match=rf"^f: Expected `model` to be a keras.Model\. Received: model of type "
+                                            rf"{type(value).__name__}$"):
+            checks.keras_model(value, "f")
+
+
 def test_flag_takes_python_and_numpy_bools_only():
     for value in (True, False, np.bool_(True), np.array(5) > 3, np.float32(0.2) > 0.5):
         got = checks.flag("from_logits", value, "f")

@@ -18,7 +18,6 @@ References:
       Networks](https://arxiv.org/abs/1610.02136)
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -56,9 +55,7 @@ def _batches(images, batch_size, caller):
 
 def checked_probabilities(model, images, from_logits, batch_size, progress, caller):
     """`class_probabilities` with errors naming `caller` (every argument checked here)."""
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"{caller}: Expected `model` to be a keras.Model. Received: model of type "
-                        f"{type(model).__name__}")
+    checks.keras_model(model, caller)
     batch_size = checks.count("batch_size", batch_size, caller)
     from_logits = checks.flag("from_logits", from_logits, caller, allow_none=True)
     compute = compiled(model, ("outputs",), _outputs_function)

@@ -72,7 +72,7 @@ def _attack_function(model_ref, from_logits, pixel_scale):
 def _attack(model, images, labels, eps, step_size, steps, random_start, seed, from_logits, pixel_scale, batch_size,
             progress, caller):
     """Checks every argument before any gradient, then runs the compiled attack chunk by chunk: float32 NumPy images."""
-    predict_lib.check_model(model, caller)
+    checks.keras_model(model, caller)
     images = images.numpy() if tf.is_tensor(images) else images
     dtype = np.asarray(images).dtype
     if not np.issubdtype(dtype, np.floating):
@@ -197,7 +197,7 @@ def accuracy_under_attack(model, data, attack=fgsm, *, pixel_scale=255.0, batch_
         TypeError: For a `model` that is not a `keras.Model` or an `attack` that is not callable.
     """
     caller = "accuracy_under_attack"
-    predict_lib.check_model(model, caller)
+    checks.keras_model(model, caller)
     if not callable(attack):
         raise TypeError(f"{caller}: Expected `attack` to be a function such as fgsm or pgd. Received: "
                         f"attack of type {type(attack).__name__}")

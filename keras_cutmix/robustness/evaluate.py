@@ -78,7 +78,7 @@ def evaluate_robustness(model, images, labels, *, eps=8 / 255, pgd_steps=10, num
     options = check_options(caller, eps=eps, pgd_steps=pgd_steps, num_pairs=num_pairs, seed=seed,
                             batch_size=batch_size, verbose=verbose)
     eps, pgd_steps, num_pairs, seed, batch_size, verbose = options.values()  # In check_options' order.
-    predict_lib.check_model(model, caller)
+    checks.keras_model(model, caller)
     images = predict_lib.check_images(images, caller)
     if len(images) < 2:
         raise ValueError(f"{caller}: Expected at least 2 `images` (the in-between pairs need two). Received: "

@@ -202,7 +202,7 @@ def in_between_accuracy(model, images, labels, pairs, values, kind, *, pixel_sca
         TypeError: For a `model` that is not a `keras.Model`.
     """
     caller = "in_between_accuracy"
-    predict_lib.check_model(model, caller)
+    checks.keras_model(model, caller)
     if kind not in KINDS:
         raise ValueError(f"{caller}: Expected `kind` to be one of {KINDS}. Received: kind={kind!r}")
     images = predict_lib.check_images(images, caller)

@@ -120,7 +120,7 @@ def occlusion_accuracy(model, images, labels, sizes, mode="center", *, pixel_sca
             shape or outside the model's classes (`keras_cutmix.checks.class_ids`).
     """
     caller = "occlusion_accuracy"
-    predict_lib.check_model(model, caller)
+    checks.keras_model(model, caller)
     images = predict_lib.check_images(images, caller)
     pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
     batch_size = checks.count("batch_size", batch_size, caller)

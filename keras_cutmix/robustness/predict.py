@@ -6,7 +6,6 @@ are built once per model and key and cached while the model lives, in the packag
 the public functions' checks at the door.
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -23,13 +22,6 @@ def check_pixel_scale(pixel_scale, caller):
 def check_images(images, caller):
     """`images` as float32 NumPy [B, H, W, C] in [0, 1] (`checks.images`); raises ValueError otherwise."""
     return checks.images("images", images.numpy() if tf.is_tensor(images) else images, caller, unit_range=True)
-
-
-def check_model(model, caller):
-    """Raises TypeError unless `model` is a `keras.Model` (it is called, compiled and cached per model)."""
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"{caller}: Expected `model` to be a keras.Model. Received: model of type "
-                        f"{type(model).__name__}")
 
 
 def class_outputs(model, images, pixel_scale, caller):
@@ -91,7 +83,7 @@ def predicted_classes(model, images, *, pixel_scale=255.0, batch_size=128, progr
         TypeError: For a `model` that is not a `keras.Model`.
     """
     caller = "predicted_classes"
-    check_model(model, caller)
+    checks.keras_model(model, caller)
     images = check_images(images, caller)
     pixel_scale = check_pixel_scale(pixel_scale, caller)
     batch_size = checks.count("batch_size", batch_size, caller)
