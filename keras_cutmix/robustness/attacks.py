@@ -80,8 +80,7 @@ def _attack(model, images, labels, eps, step_size, steps, random_start, seed, fr
                          f"Received: images.dtype={dtype}")
     images = predict_lib.check_images(images, caller)
     eps = checks.fraction("eps", eps, caller)
-    step_size = (eps if eps > 0 else 1.0) if step_size is _FGSM_STEP else float(
-        inputs.check_positive("step_size", step_size, caller))
+    step_size = eps if step_size is _FGSM_STEP else float(inputs.check_positive("step_size", step_size, caller))
     pixel_scale = predict_lib.check_pixel_scale(pixel_scale, caller)
     batch_size = checks.count("batch_size", batch_size, caller)
     from_logits = checks.flag("from_logits", from_logits, caller, allow_none=True)
@@ -89,8 +88,8 @@ def _attack(model, images, labels, eps, step_size, steps, random_start, seed, fr
     clean = predict_lib.class_outputs(model, images[:batch_size], pixel_scale, caller) if len(images) else None
     ids = checks.class_ids("labels", labels.numpy() if tf.is_tensor(labels) else labels, caller,
                            num_classes=None if clean is None else int(clean.shape[-1]), length=len(images))
-    if clean is not None:  # The package's one rule where the flag is None.
-        from_logits = checks.outputs_logits(model, clean.numpy()) if from_logits is None else bool(from_logits)
+    if clean is not None and from_logits is None:  # The package's one rule where the flag is None.
+        from_logits = checks.outputs_logits(model, clean.numpy())
     start_seed = sampling.resolve_seed(seed) if random_start else None
     if clean is None:  # No image.
         return np.zeros(images.shape, np.float32)
