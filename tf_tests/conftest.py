@@ -1,5 +1,5 @@
-"""Test session setup: quiet TF logs, and two logical CPU devices for tf.distribute tests; the shared fixtures
-(`run_script`, `example`, `tiny_birds_dir`, `tiny_shapes_dir`).
+"""Test session setup: quiet TF logs, two logical CPU devices for tf.distribute tests, the same global seeds at
+the start of every test; the shared fixtures (`run_script`, `example`, `tiny_birds_dir`, `tiny_shapes_dir`).
 
 Logical devices must be configured before TensorFlow initialises its devices, so it happens here, at
 collection time, before any test runs an op.
@@ -13,6 +13,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from helpers import REPO, run_example, script_lines  # noqa: E402  (tf_tests/)
@@ -24,6 +25,17 @@ try:
     )
 except RuntimeError:  # Devices were already initialised (e.g. conftest imported twice); tests adapt.
     pass
+
+
+@pytest.fixture(autouse=True)
+def _same_global_seeds():
+    """Every test starts from global seed 0 (Python, NumPy, TensorFlow, Keras), whatever ran before it.
+
+    TensorFlow's op-level seeds (`data.load(seed=1)`'s shuffle, `tf.data.Dataset.random(seed=...)`) are combined
+    with the global seed, so a test that sets none saw the data of whichever seed an earlier test on its xdist
+    worker left: which tests share a worker changes from run to run.
+    """
+    keras.utils.set_random_seed(0)
 
 
 @pytest.fixture
