@@ -24,7 +24,7 @@ from keras_cutmix.mixing import labels as labels_lib
 
 _records = threading.local()
 _wrapped_layers = weakref.WeakSet()  # Layers whose `mixed_loss` was called.
-_wrapped_layer_names = set()  # Names from losses loaded from a config, which know no layer object.
+_losses_by_name = weakref.WeakSet()  # Live losses loaded from a config: they follow a layer name, not an object.
 
 
 def _current_graph():
@@ -139,7 +139,7 @@ class MixedLoss(keras.losses.Loss):
         if layer is not None:
             _wrapped_layers.add(layer)
         else:
-            _wrapped_layer_names.add(layer_name)
+            _losses_by_name.add(self)
 
     @property
     def layer_name(self):
@@ -216,7 +216,7 @@ class MixedLoss(keras.losses.Loss):
 
 def warn_unwrapped(layer):
     """Warns once per layer that it mixes images in training while no loss mixes the targets."""
-    wrapped = layer in _wrapped_layers or layer.name in _wrapped_layer_names  # `mixed_loss`, or a loaded loss.
+    wrapped = layer in _wrapped_layers or any(loss.layer_name == layer.name for loss in _losses_by_name)
     if wrapped or getattr(layer, "_warned_unwrapped", False):
         return
     layer._warned_unwrapped = True

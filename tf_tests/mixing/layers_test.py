@@ -4,6 +4,7 @@ Label/pixel consistency uses images whose channels one-hot encode the sample ind
 the spatial mean of a mixed image is then the label it must carry, computed without the layer's help.
 """
 
+import gc
 import warnings
 
 import keras
@@ -311,6 +312,23 @@ def test_unwrapped_layer_warns_even_if_an_earlier_layer_of_that_name_was_wrapped
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         _train(unwrapped, wrap=False)
+    assert len(_unwrapped_warnings(record)) == 1, "training on unmixed labels went unreported"
+
+
+def test_a_freed_loaded_loss_no_longer_silences_its_layer_name():
+    # A loss loaded from a config follows a layer by name; while it lives, that name's layers do not warn. Once
+    # it is freed, a new unwrapped layer of that name trains on unmixed labels and must say so.
+    loaded = keras.losses.deserialize(keras.losses.serialize(kc.CutMix(name="once_loaded").mixed_loss("mse")))
+    silenced = kc.CutMix(seed=1, name="once_loaded")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        _train(silenced, wrap=False)
+    assert not _unwrapped_warnings(record), "a live loaded loss follows this name"
+    del loaded
+    gc.collect()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        _train(kc.CutMix(seed=2, name="once_loaded"), wrap=False)
     assert len(_unwrapped_warnings(record)) == 1, "training on unmixed labels went unreported"
 
 
